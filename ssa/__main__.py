@@ -1,0 +1,5 @@
+import sys
+
+from ssa.cli import main
+
+sys.exit(main())

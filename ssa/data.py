@@ -1,0 +1,27 @@
+"""Where the shared real data lives: the ``SSA_DATA`` setting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_VAR = "SSA_DATA"
+
+
+def data_dir() -> Path | None:
+    """Return the folder named by ``SSA_DATA``, or None when it is unset."""
+    value = os.environ.get(ENV_VAR)
+    return Path(value).expanduser() if value else None
+
+
+def data_file(name: str) -> Path:
+    """Return ``$SSA_DATA/name``; raise FileNotFoundError with the fix if it is missing."""
+    root = data_dir()
+    if root is None:
+        raise FileNotFoundError(
+            f"{ENV_VAR} is not set; point it at the shared catalogs, "
+            f"e.g. export {ENV_VAR}=../shared/catalogs")
+    path = root / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found (check {ENV_VAR}={root})")
+    return path
