@@ -11,7 +11,8 @@ ENV_VAR = "SSA_DATA"
 def data_dir() -> Path | None:
     """Return the folder named by ``SSA_DATA``, or None when it is unset."""
     value = os.environ.get(ENV_VAR)
-    return Path(value).expanduser() if value else None
+    # Resolved once so a later chdir (tests, subprocesses) cannot change its meaning.
+    return Path(value).expanduser().resolve() if value else None
 
 
 def data_file(name: str) -> Path:
