@@ -1,0 +1,40 @@
+"""A bad input record, reported (never dropped silently) with where and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The TLE column layout, shown above an offending line as python-sgp4 does,
+# so the reader can see which column is out of place.
+TLE_TEMPLATE_LINE1 = "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN +.NNNNNNNN +NNNNN-N +NNNNN-N N NNNNN"
+TLE_TEMPLATE_LINE2 = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNNNNNNNNNNNNN"
+
+# Longest excerpt of an offending line kept in a Problem (whole TLE lines fit).
+MAX_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One skipped record: ``file``, 1-based ``line`` (record number for JSON/XML), ``reason``, ``text``."""
+
+    file: str
+    line: int
+    reason: str
+    text: str = ""
+
+    def __str__(self) -> str:
+        text = f"\n    {self.text}" if self.text else ""
+        return f"{self.file}:{self.line}: {self.reason}{text}"
+
+
+def clip(text: str) -> str:
+    """Return ``text`` shortened to MAX_TEXT_CHARS for a Problem."""
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "..."
+
+
+class LoadError(ValueError):
+    """A load failed: strict mode met a problem, or no record was valid."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])

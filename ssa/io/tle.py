@@ -1,0 +1,201 @@
+"""TLE / 3LE reading: a generator over text lines (no file access here).
+
+Accepts 2-line sets, 3-line sets with a name line (with or without the
+Space-Track ``0 `` prefix), Alpha-5 catalog numbers (``T0288`` = 270288),
+old Space-Track zero-padded / ``+`` fields and CRLF line ends. Each set is
+checked (ASCII, column layout, checksum, catalog numbers agree) before sgp4
+ever sees it; sgp4's own ``Satrec.twoline2rv`` does the parsing proper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sgp4.alpha5 import from_alpha5, to_alpha5
+
+from ssa.io.problems import TLE_TEMPLATE_LINE1, TLE_TEMPLATE_LINE2, Problem, clip
+
+TLE_LINE_CHARS = 69  # 68 data columns + checksum
+
+
+@dataclass(frozen=True)
+class TleRecord:
+    """One element set as text: ``name`` ('' if none), ``line1``, ``line2``, ``line`` (1-based line of line 1)."""
+
+    name: str
+    line1: str
+    line2: str
+    line: int
+
+
+def decode_catalog_number(field: str) -> int:
+    """Return the catalog number of a 5-column TLE field, Alpha-5 decoded (``T0288`` -> 270288)."""
+    return from_alpha5(field.strip().rjust(5, "0"))
+
+
+def encode_catalog_number(norad_id: int) -> str:
+    """Return the 5-column TLE field for ``norad_id`` (Alpha-5 above 99999, up to 339999)."""
+    return to_alpha5(int(norad_id))
+
+
+def name_from_line(line: str) -> str:
+    """Return the object name of a 3LE name line (Space-Track ``0 `` prefix removed)."""
+    name = line.strip()
+    if name.startswith("0 "):
+        name = name[2:].strip()
+    return name
+
+
+def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecord | Problem]:
+    """Yield a TleRecord per element set and a Problem per line that fits no set.
+
+    Pairing only; the content of a pair is checked by ``check_tle``.
+    """
+    name: tuple[str, int] | None = None
+    line1: tuple[str, int] | None = None
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n").rstrip()
+        if not line.strip():
+            continue
+        if line1 is not None:
+            if line.startswith("2"):
+                yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line, line1[1])
+                name = line1 = None
+                continue
+            yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]))
+            name = line1 = None
+        if line.startswith("1 ") or (line.startswith("1") and len(line) >= TLE_LINE_CHARS - 1):
+            line1 = (line, number)
+        elif line.startswith("2 ") and (name is None or len(line) >= TLE_LINE_CHARS - 1):
+            yield Problem(source, number, "TLE line 2 without a preceding line 1", clip(line))
+            name = None
+        else:
+            if name is not None:
+                yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2",
+                              clip(name[0]))
+            name = (line, number)
+    if line1 is not None:
+        yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2 (end of input)",
+                      clip(line1[0]))
+    elif name is not None:
+        yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2 (end of input)",
+                      clip(name[0]))
+
+
+# --- layout check -------------------------------------------------------------
+# Fast path: one regex per line for the forms seen in practice (including the
+# old Space-Track '+' and zero-padded forms). A line that misses it goes through
+# the field-by-field check, which either accepts it or names the bad field.
+
+def _right(width: int) -> str:
+    """Regex for a right-aligned unsigned integer of ``width`` columns."""
+    return "(?:" + "|".join(" " * k + "[0-9]" * (width - k) for k in range(width)) + ")"
+
+
+_ANGLE = _right(3) + r"\.[0-9]{4}"
+_SATNUM = "(?:[0-9A-HJ-NP-Z][0-9]{4}|" + _right(5) + ")"
+_IMPLIED = r"[ +-][0-9]{5}[ +-][0-9]"
+_LINE1_RE = re.compile(
+    "1 " + _SATNUM + r"[A-Z ] [ -~]{8} [0-9 ][0-9]" + _right(3) + r"\.[0-9]{8} "
+    r"[ +-]\.[0-9]{8} " + _IMPLIED + " " + _IMPLIED + " [0-9 ] " + _right(4) + "[0-9]")
+_LINE2_RE = re.compile(
+    "2 " + _SATNUM + " " + _ANGLE + " " + _ANGLE + " [0-9]{7} " + _ANGLE + " " + _ANGLE
+    + " " + _right(2) + r"[0-9]\.[0-9]{8}" + _right(5) + "[0-9]")
+
+# (first column, last column) 1-based inclusive as in the format definitions, what, kind
+_LINE1_FIELDS = (
+    (1, 1, "line number", "1"), (2, 2, "blank", " "), (3, 7, "catalog number", "satnum"),
+    (8, 8, "classification", "class"), (9, 9, "blank", " "),
+    (10, 17, "international designator", "text"), (18, 18, "blank", " "),
+    (19, 20, "epoch year", "int"), (21, 32, "epoch day of year", "float"), (33, 33, "blank", " "),
+    (34, 43, "first derivative of mean motion", "float"), (44, 44, "blank", " "),
+    (45, 52, "second derivative of mean motion", "implied"), (53, 53, "blank", " "),
+    (54, 61, "BSTAR drag term", "implied"), (62, 62, "blank", " "),
+    (63, 63, "ephemeris type", "intblank"), (64, 64, "blank", " "),
+    (65, 68, "element set number", "intblank"), (69, 69, "checksum", "digit"),
+)
+_LINE2_FIELDS = (
+    (1, 1, "line number", "2"), (2, 2, "blank", " "), (3, 7, "catalog number", "satnum"),
+    (8, 8, "blank", " "), (9, 16, "inclination", "float"), (17, 17, "blank", " "),
+    (18, 25, "right ascension of the ascending node", "float"), (26, 26, "blank", " "),
+    (27, 33, "eccentricity", "digits"), (34, 34, "blank", " "),
+    (35, 42, "argument of perigee", "float"), (43, 43, "blank", " "),
+    (44, 51, "mean anomaly", "float"), (52, 52, "blank", " "),
+    (53, 63, "mean motion", "float"), (64, 68, "revolution number", "intblank"),
+    (69, 69, "checksum", "digit"),
+)
+_IMPLIED_SLOW = re.compile(r"[ +-]?[0-9]{1,5}[ +-][0-9]")
+
+
+def _field_ok(text: str, kind: str) -> bool:
+    stripped = text.strip()
+    if kind in ("1", "2", " "):
+        return text == kind
+    if kind == "satnum":
+        return bool(re.fullmatch(_SATNUM, text))
+    if kind == "class":
+        return text.isalpha() or text == " "
+    if kind == "text":
+        return True
+    if kind in ("int", "digits"):
+        return stripped.isdigit() and " " not in stripped
+    if kind == "intblank":
+        return stripped == "" or stripped.isdigit()
+    if kind == "digit":
+        return text.isdigit()
+    if kind == "implied":
+        return bool(_IMPLIED_SLOW.fullmatch(text.lstrip() or "x"))
+    if kind == "float":
+        if not stripped or " " in stripped:
+            return False
+        try:
+            float(stripped)
+        except ValueError:
+            return False
+        return True
+    raise AssertionError(kind)
+
+
+def _layout_error(line: str, which: int) -> str | None:
+    """Return why ``line`` (TLE line 1 or 2) breaks the column layout, or None."""
+    if len(line) != TLE_LINE_CHARS:
+        return f"line {which} has {len(line)} columns, expected {TLE_LINE_CHARS}"
+    for first, last, what, kind in _LINE1_FIELDS if which == 1 else _LINE2_FIELDS:
+        text = line[first - 1:last]
+        if not _field_ok(text, kind):
+            cols = f"column {first}" if first == last else f"columns {first}-{last}"
+            return f"line {which} {cols} ({what}) is {text!r}"
+    return None
+
+
+_DIGITS = "123456789"
+
+
+def checksum(line: str) -> int:
+    """Return the TLE checksum of ``line``: digits plus one per '-' over columns 1-68, mod 10."""
+    head = line[:68]
+    return (sum(int(d) * head.count(d) for d in _DIGITS) + head.count("-")) % 10
+
+
+def check_tle(record: TleRecord) -> str | None:
+    """Return why ``record`` is unusable (layout, ASCII, checksum, numbers), or None if it is fine."""
+    l1, l2 = record.line1, record.line2
+    if not (record.name.isascii() and l1.isascii() and l2.isascii()):
+        return "non-ASCII character"
+    for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
+        if not regex.fullmatch(line):
+            error = _layout_error(line, which)
+            if error:
+                template = TLE_TEMPLATE_LINE1 if which == 1 else TLE_TEMPLATE_LINE2
+                return f"{error}; expected the layout\n    {template}\n    {line}"
+    for which, line in ((1, l1), (2, l2)):
+        expected = checksum(line)
+        if int(line[68]) != expected:
+            return f"line {which} checksum is {line[68]}, computed {expected}"
+    if l1[2:7].strip().lstrip("0") != l2[2:7].strip().lstrip("0"):
+        return f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 ({l2[2:7]!r}) differ"
+    if l2[26:33].strip() == "" or not l2[52:63].strip():
+        return "missing eccentricity or mean motion"
+    return None
