@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sgp4.api import WGS72, Satrec, SatrecArray
+from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 from sgp4.omm import initialize as omm_initialize
 
 from ssa.io import detect_format, read_text
@@ -27,6 +27,7 @@ from ssa.io.omm import (
     iter_omm_json,
     iter_omm_kvn,
     iter_omm_xml,
+    parse_epoch,
 )
 from ssa.io.problems import LoadError, Problem
 from ssa.io.satcat import OBJECT_TYPES, SatcatEntry, iter_satcat, type_from_name
@@ -92,7 +93,8 @@ def _set_opsmode(sat: Satrec, opsmode: str) -> None:
 
 def _sgp4_error(sat: Satrec) -> str | None:
     if sat.error:
-        return f"sgp4 initialisation failed with error {sat.error}"
+        return (f"sgp4 initialisation failed with error {sat.error} "
+                f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
     if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):
         return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
                 f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
@@ -127,8 +129,9 @@ class _Builder:
                 _set_opsmode(sat, self.opsmode)
             reason = _sgp4_error(sat)
         if reason is not None:
+            name = f"{record.name}\n    " if record.name else ""
             self.problem(Problem(source, record.line, reason,
-                                 f"{record.line1}\n    {record.line2}"))
+                                 f"{name}{record.line1}\n    {record.line2}"))
             return
         self.report.read += 1
         self.rows.append((decode_catalog_number(record.line1[2:7]), record.name,
@@ -193,7 +196,7 @@ class _Builder:
 
 
 def _epoch_for_sgp4(text: str) -> str:
-    from ssa.io.omm import parse_epoch
+    """Return an OMM epoch in the one form ``sgp4.omm.initialize`` parses."""
     return parse_epoch(text).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 

@@ -22,7 +22,8 @@ TLE_LINE_CHARS = 69  # 68 data columns + checksum
 
 @dataclass(frozen=True)
 class TleRecord:
-    """One element set as text: ``name`` ('' if none), ``line1``, ``line2``, ``line`` (1-based line of line 1)."""
+    """One element set as text: ``name`` ('' if none), ``line1``, ``line2``, and ``line``,
+    the 1-based line number where the set starts (its name line, if it has one)."""
 
     name: str
     line1: str
@@ -57,11 +58,12 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
     line1: tuple[str, int] | None = None
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n").rstrip()
-        if not line.strip():
-            continue
+        if not line.strip() or line.startswith("#"):
+            continue  # blank lines and '#' comments (as in sgp4's SGP4-VER.TLE) hold no data
         if line1 is not None:
             if line.startswith("2"):
-                yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line, line1[1])
+                yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line,
+                                name[1] if name else line1[1])
                 name = line1 = None
                 continue
             yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]))
@@ -69,7 +71,10 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
         if line.startswith("1 ") or (line.startswith("1") and len(line) >= TLE_LINE_CHARS - 1):
             line1 = (line, number)
         elif line.startswith("2 ") and (name is None or len(line) >= TLE_LINE_CHARS - 1):
-            yield Problem(source, number, "TLE line 2 without a preceding line 1", clip(line))
+            # A mangled line 1 would have been taken as a name line: show it too.
+            before = f"{clip(name[0])}\n    " if name else ""
+            yield Problem(source, name[1] if name else number,
+                          "TLE line 2 without a preceding line 1", before + clip(line))
             name = None
         else:
             if name is not None:
@@ -179,11 +184,20 @@ def checksum(line: str) -> int:
     return (sum(int(d) * head.count(d) for d in _DIGITS) + head.count("-")) % 10
 
 
+def _non_ascii(text: str, what: str) -> str | None:
+    for column, char in enumerate(text, 1):
+        if not char.isascii():
+            return f"non-ASCII character {char!r} in {what} column {column}"
+    return None
+
+
 def check_tle(record: TleRecord) -> str | None:
     """Return why ``record`` is unusable (layout, ASCII, checksum, numbers), or None if it is fine."""
     l1, l2 = record.line1, record.line2
     if not (record.name.isascii() and l1.isascii() and l2.isascii()):
-        return "non-ASCII character"
+        if not record.name.isascii():
+            return f"non-ASCII character in the name {record.name!r}"
+        return _non_ascii(l1, "line 1") or _non_ascii(l2, "line 2")
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
         if not regex.fullmatch(line):
             error = _layout_error(line, which)
@@ -196,6 +210,13 @@ def check_tle(record: TleRecord) -> str | None:
             return f"line {which} checksum is {line[68]}, computed {expected}"
     if l1[2:7].strip().lstrip("0") != l2[2:7].strip().lstrip("0"):
         return f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 ({l2[2:7]!r}) differ"
-    if l2[26:33].strip() == "" or not l2[52:63].strip():
-        return "missing eccentricity or mean motion"
+    mean_motion = float(l2[52:63])
+    if mean_motion <= 0.0:
+        return f"mean motion {l2[52:63].strip()} rev/day is not positive (line 2 columns 53-63)"
+    day = float(l1[20:32])
+    if not 1.0 <= day < 367.0:
+        return f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 (line 1 columns 21-32)"
+    inclination = float(l2[8:16])
+    if not 0.0 <= inclination <= 180.0:
+        return f"inclination {l2[8:16].strip()} deg is outside 0 to 180 (line 2 columns 9-16)"
     return None
