@@ -1,0 +1,154 @@
+"""Read a ``ssa screen`` output folder (docs/DESIGN.md) into column arrays."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+CSV_NAME = "conjunctions.csv"
+RUN_NAME = "run.json"
+
+STRING_COLUMNS = ("OBJECT_NAME_1", "OBJECT_NAME_2", "OBJECT_TYPE_1", "OBJECT_TYPE_2",
+                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA")
+INT_COLUMNS = ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2")
+STATE_COLUMNS = tuple(f"{c}{k}_{u}" for k in (1, 2)
+                      for c, u in (("X", "KM"), ("Y", "KM"), ("Z", "KM"),
+                                   ("VX", "KMS"), ("VY", "KMS"), ("VZ", "KMS")))
+SIGMA_COLUMNS = tuple(f"SIGMA{k}_{a}_M" for k in (1, 2) for a in "RTN")
+FLOAT_COLUMNS = ("DSE_1", "DSE_2", "TCA_RANGE", "TCA_RELATIVE_SPEED", "MAX_PROB", "DILUTION",
+                 "TCA_JD", "TCA_FR", "R_KM", "T_KM", "N_KM", "ALT_KM", "LAT_DEG", "LON_DEG",
+                 *STATE_COLUMNS, "HBR_M", "PC", *SIGMA_COLUMNS)
+# Without these the report cannot say anything meaningful; the rest may be absent.
+REQUIRED_COLUMNS = ("NORAD_CAT_ID_1", "OBJECT_NAME_1", "NORAD_CAT_ID_2", "OBJECT_NAME_2",
+                    "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED")
+
+
+@dataclass
+class Results:
+    """A screening result as columns: ``columns[name]`` is an array of length ``n``.
+
+    Numeric columns are float64 (NaN where empty or unreadable), NORAD ids
+    int64 (-1 where unreadable), the rest str objects; ``tca`` is datetime64[ms]
+    UTC. ``problems`` lists every value that could not be read, as
+    ``"file:line: reason"``, so nothing bad vanishes silently.
+    """
+
+    folder: Path
+    columns: dict[str, np.ndarray]
+    run: dict
+    tca: np.ndarray
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.tca)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+
+def _to_float(values: list[str], name: str, path: Path, problems: list[str]) -> np.ndarray:
+    arr = np.array(values, dtype=object)
+    text = np.where(arr == "", "nan", arr).astype(str)
+    try:
+        return text.astype(np.float64)
+    except ValueError:
+        pass
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(text):  # slow path only for a column with bad values
+        try:
+            out[i] = float(v)
+        except ValueError:
+            problems.append(f"{path}:{i + 2}: column {name}: {v!r} is not a number")
+    return out
+
+
+def _to_int(values: list[str], name: str, path: Path, problems: list[str]) -> np.ndarray:
+    out = np.full(len(values), -1, dtype=np.int64)
+    for i, v in enumerate(values):
+        try:
+            out[i] = int(v)
+        except ValueError:
+            problems.append(f"{path}:{i + 2}: column {name}: {v!r} is not a catalog number")
+    return out
+
+
+def _to_time(values: list[str], path: Path, problems: list[str]) -> np.ndarray:
+    text = np.array([v.strip().replace(" ", "T", 1) for v in values], dtype=object)
+    try:
+        return text.astype("datetime64[ms]")
+    except ValueError:
+        pass
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ms]")
+    for i, v in enumerate(text):
+        try:
+            out[i] = np.datetime64(v, "ms")
+        except ValueError:
+            problems.append(f"{path}:{i + 2}: column TCA: {values[i]!r} is not a UTC time "
+                            "(expected YYYY-MM-DD HH:MM:SS.sss)")
+    return out
+
+
+def load_results(folder) -> Results:
+    """Return the conjunctions and run metadata of a ``ssa screen`` output folder.
+
+    Raises FileNotFoundError when ``conjunctions.csv`` is missing and
+    ValueError when required columns are absent; unreadable values become
+    NaN/-1/NaT and are listed in ``Results.problems``.
+    """
+    folder = Path(folder)
+    csv_path = folder / CSV_NAME
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"{csv_path} not found: RESULTS_DIR must be a folder "
+                                f"written by 'ssa screen' (with {CSV_NAME} and {RUN_NAME})")
+    problems: list[str] = []
+    run: dict = {}
+    run_path = folder / RUN_NAME
+    if run_path.is_file():
+        try:
+            run = json.loads(run_path.read_text(encoding="utf-8"))
+            if not isinstance(run, dict):
+                problems.append(f"{run_path}:1: expected a JSON object, got {type(run).__name__}")
+                run = {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{run_path}:{getattr(exc, 'lineno', 1)}: not valid JSON ({exc})")
+    else:
+        problems.append(f"{run_path}: missing; run inputs are not shown")
+
+    with open(csv_path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{csv_path}: empty file, expected a header line with "
+                             f"{', '.join(REQUIRED_COLUMNS)}, ...")
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{csv_path}:1: missing columns {', '.join(missing)}; expected the "
+                             "'ssa screen' layout of docs/DESIGN.md")
+        raw: list[list[str]] = [[] for _ in header]
+        width = len(header)
+        for lineno, row in enumerate(reader, start=2):
+            if len(row) != width:
+                problems.append(f"{csv_path}:{lineno}: {len(row)} fields, expected {width}; "
+                                "row skipped")
+                continue
+            for j, v in enumerate(row):
+                raw[j].append(v)
+    # Rows skipped above shift line numbers of later problems only in that rare case.
+    by_name = dict(zip(header, raw, strict=True))
+    n = len(raw[0]) if raw else 0
+    columns: dict[str, np.ndarray] = {}
+    for name in INT_COLUMNS:
+        columns[name] = _to_int(by_name[name], name, csv_path, problems)
+    for name in FLOAT_COLUMNS:
+        columns[name] = (_to_float(by_name[name], name, csv_path, problems) if name in by_name
+                         else np.full(n, np.nan))
+    for name in STRING_COLUMNS:
+        columns[name] = np.array(by_name.get(name, [""] * n), dtype=object)
+    tca = _to_time(by_name["TCA"], csv_path, problems)
+    return Results(folder=folder, columns=columns, run=run, tca=tca, problems=problems)
