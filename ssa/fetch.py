@@ -446,8 +446,9 @@ def _download_to_temp(session: requests.Session, source: Source, folder: Path,
                         size += len(chunk)
                 except requests.RequestException as exc:
                     # urllib3 raises when fewer bytes than Content-Length arrive.
-                    raise FetchError(f"{url}: the transfer was cut short after {size:,} bytes "
-                                     f"({type(exc).__name__}); nothing was stored"
+                    received = max(size, response.raw.tell())
+                    raise FetchError(f"{url}: the transfer was cut short after {received:,} "
+                                     f"bytes ({type(exc).__name__}); nothing was stored"
                                      f"{_cached_hint(target)}") from None
                 expected = response.headers.get("Content-Length")
                 encoded = response.headers.get("Content-Encoding", "identity") != "identity"
