@@ -114,7 +114,8 @@ def iter_omm_xml(text: str, source: str = "<xml>") -> Iterator[OmmRecord | Probl
         yield OmmRecord(fields, number)
 
 
-_KVN_LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*(?:\[[^\]]*\])?\s*$")
+_KVN_LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*")
+_KVN_UNIT = re.compile(r"([-+0-9.eE]+)\s*\[[^\]]*\]")  # a number then its [unit]
 
 
 def iter_omm_kvn(lines: Iterable[str], source: str = "<kvn>") -> Iterator[OmmRecord | Problem]:
@@ -132,6 +133,9 @@ def iter_omm_kvn(lines: Iterable[str], source: str = "<kvn>") -> Iterator[OmmRec
             yield Problem(source, number, "not a 'KEYWORD = value' line", clip(line))
             continue
         key, value = match.group(1).upper(), match.group(2)
+        unit = _KVN_UNIT.fullmatch(value)
+        if unit:  # only numbers carry units; names may legitimately end in [...]
+            value = unit.group(1)
         if key == "CCSDS_OMM_VERS" or key in fields:
             if any(k in fields for k in REQUIRED):
                 yield OmmRecord(fields, start)
