@@ -54,7 +54,7 @@ def real_states(shared_file):
 
 
 def test_geometry_frames_are_orthonormal_and_aligned(real_states):
-    (_, _, r1, v1), (_, _, r2, v2) = real_states[0], real_states[1]
+    (_, _, r1, v1), (_, _, _, v2) = real_states[0], real_states[1]
     rtn = rtn_basis(r1, v1)
     np.testing.assert_allclose(rtn @ rtn.T, np.eye(3), atol=UNIT_TOL)
     np.testing.assert_allclose(rtn[0], r1 / np.linalg.norm(r1), atol=UNIT_TOL)
