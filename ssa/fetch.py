@@ -39,6 +39,11 @@ CACHE_ENV = "SSA_CACHE"
 SPACETRACK_USER_ENV = "SPACETRACK_USER"
 SPACETRACK_PASSWORD_ENV = "SPACETRACK_PASSWORD"
 META_SUFFIX = ".meta.json"
+REFUSED_SUFFIX = ".refused.json"
+# Replies that mean "you are asking too often": CelesTrak blocks IPs that keep
+# asking after them, so no request for the source is sent again until its
+# minimum interval has passed since the refusal.
+REFUSAL_STATUSES = (403, 429)
 
 CONNECT_TIMEOUT_S = 15.0
 READ_TIMEOUT_S = 180.0  # the full Space-Track GP reply is ~20 MB
@@ -52,6 +57,15 @@ KINDS = ("gp", "satcat")
 
 class FetchError(Exception):
     """A download failed or was refused; the message names the URL and what to do."""
+
+
+class ProviderRefused(FetchError):
+    """The provider answered 403/429: it refuses this client for now (rate limit)."""
+
+    def __init__(self, message: str, status: int, text: str):
+        super().__init__(message)
+        self.status = status
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -247,6 +261,16 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
             path = _copy_out(target, out) if out else target
             return FetchResult(source, path, _public(meta), False, reuse, age_s)
 
+    refusal = _read_refusal(target)
+    if refusal is not None:
+        wait_s = source.refresh_limit_hours * SECONDS_PER_HOUR
+        if (now - refusal["refused"]).total_seconds() < wait_s:
+            next_at = _format_utc(refusal["refused"] + timedelta(seconds=wait_s))
+            raise FetchError(
+                f"{source.name}: {source.provider.name} refused the last request at "
+                f"{refusal['refused_utc']} (HTTP {refusal['status']}: {refusal['text'][:120]!r}); "
+                f"not asking again before {next_at}, even with --force{_cached_hint(target)}")
+
     own_session = session is None
     session = session or requests.Session()
     session.headers.setdefault("User-Agent", f"ssa/{ssa.__version__} (catalog fetch)")
@@ -256,6 +280,11 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
             _login(session, source.provider)
             logged_in = True
         tmp_path, response_info = _download_to_temp(session, source, folder, target)
+    except ProviderRefused as exc:
+        _write_json_atomic(_refusal_path(target), {
+            "refused_utc": _format_utc(now), "status": exc.status, "text": exc.text,
+            "url": source.url})
+        raise
     finally:
         if logged_in and source.provider.logout_path:
             _logout(session, source.provider)
@@ -275,6 +304,7 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
     }
     os.replace(tmp_path, target)
     _write_json_atomic(meta_path(target), new_meta)
+    _refusal_path(target).unlink(missing_ok=True)
     message = (f"{source.name}: downloaded {new_meta['records']:,} records "
                f"({new_meta['bytes']:,} bytes) from {source.url}")
     if new_meta.get("skipped"):
@@ -319,7 +349,8 @@ def validate_file(path: str | os.PathLike, fmt: str, label: str = "") -> dict:
         raise FetchError(f"{label}: the reply does not end with a newline: it was cut short "
                          f"(last characters {text[-60:]!r})")
     if fmt == "satcat-csv":
-        return _validate_satcat(text, label)
+        _check_satcat_rows(text, label)
+        return _validate_satcat(path, label)
     return _validate_elements(path, label)
 
 
@@ -339,8 +370,21 @@ def _validate_elements(path: Path, label: str) -> dict:
 SATCAT_REQUIRED = ("NORAD_CAT_ID", "OBJECT_TYPE")
 
 
-def _validate_satcat(text: str, label: str) -> dict:
-    """Check a SATCAT CSV: the key columns are present and every row has every column."""
+def _validate_satcat(path: Path, label: str) -> dict:
+    """Load a SATCAT with the catalog's SATCAT reader; no valid entry is a FetchError."""
+    from ssa.catalog import load_satcat
+
+    try:
+        entries, problems = load_satcat(path)
+    except ValueError as exc:
+        raise FetchError(f"{label}: the reply does not parse as a SATCAT: {exc}") from None
+    return {"records": len(entries), "skipped": len(problems),
+            "problems": [str(p) for p in problems[:20]]}
+
+
+def _check_satcat_rows(text: str, label: str) -> None:
+    """Check a SATCAT CSV: the key columns are present and every row has every column
+    (a row cut short would otherwise read as an object with blank fields)."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
     missing = [c for c in SATCAT_REQUIRED if c not in header]
@@ -358,7 +402,6 @@ def _validate_satcat(text: str, label: str) -> dict:
         records += 1
     if records == 0:
         raise FetchError(f"{label}: the SATCAT has a header but no rows")
-    return {"records": records, "skipped": 0, "problems": []}
 
 
 def spacetrack_credentials(provider: Provider) -> tuple[str, str]:
@@ -433,10 +476,12 @@ def _download_to_temp(session: requests.Session, source: Source, folder: Path,
             with response:
                 if response.status_code != 200:
                     body = response.text.strip()[:ERROR_BODY_CHARS].replace("\n", " ")
-                    raise FetchError(
-                        f"{url} answered HTTP {response.status_code} {response.reason}: {body!r}; "
-                        f"nothing was stored. Providers ask clients to stop and let a human "
-                        f"look after an error reply{_cached_hint(target)}")
+                    message = (f"{url} answered HTTP {response.status_code} {response.reason}: "
+                               f"{body!r}; nothing was stored. Providers ask clients to stop and "
+                               f"let a human look after an error reply{_cached_hint(target)}")
+                    if response.status_code in REFUSAL_STATUSES:
+                        raise ProviderRefused(message, response.status_code, body)
+                    raise FetchError(message)
                 digest = hashlib.sha256()
                 size = 0
                 try:
@@ -485,6 +530,20 @@ def _network_message(url: str, exc: Exception, target: Path | None = None) -> st
     return (f"cannot download {url}: {why}. If you are offline, use a local catalog file "
             f"instead (e.g. ssa catalog info $SSA_DATA/catalog-2024-07-05.3le)"
             f"{_cached_hint(target)}")
+
+
+def _refusal_path(target: Path) -> Path:
+    return Path(str(target) + REFUSED_SUFFIX)
+
+
+def _read_refusal(target: Path) -> dict | None:
+    """Return the provider's last refusal for ``target`` ({'refused', 'status', 'text'}) or None."""
+    try:
+        doc = json.loads(_refusal_path(target).read_text())
+        doc["refused"] = _parse_utc(doc["refused_utc"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return doc
 
 
 def _cached_hint(target: Path | None) -> str:
@@ -574,6 +633,6 @@ def cache_status(sources: Sources, cache: str | os.PathLike | None = None,
     return rows
 
 
-__all__ = ["FetchError", "FetchResult", "Provider", "Source", "Sources", "cache_dir",
+__all__ = ["FetchError", "FetchResult", "ProviderRefused", "Provider", "Source", "Sources", "cache_dir",
            "cache_status", "fetch", "load_sources", "meta_path", "read_meta",
            "spacetrack_credentials", "validate_file"]

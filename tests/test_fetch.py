@@ -53,8 +53,9 @@ def celestrak_json(rows) -> bytes:
 
 def spacetrack_json(rows) -> bytes:
     """Space-Track's OMM JSON: every value a string, plus its frame/time keys."""
-    extra = {"CENTER_NAME": "EARTH", "REF_FRAME": "TEME", "TIME_SYSTEM": "UTC",
-             "MEAN_ELEMENT_THEORY": "SGP4"}
+    extra = {"CCSDS_OMM_VERS": "2.0", "CENTER_NAME": "EARTH", "REF_FRAME": "TEME",
+             "TIME_SYSTEM": "UTC", "MEAN_ELEMENT_THEORY": "SGP4", "DECAY_DATE": None,
+             "RCS_SIZE": None, "COUNTRY_CODE": None}
     return json.dumps([{**extra, **row} for row in rows]).encode()
 
 
@@ -226,12 +227,24 @@ def test_server_error_stores_nothing_and_keeps_the_old_copy(server, sources, omm
     assert cache_files(tmp_path / "cache") == ["active.json", "active.json.meta.json"]
 
 
-def test_celestrak_refusal_403_is_reported_with_its_text(server, sources):
+def test_celestrak_refusal_403_is_reported_and_not_retried_for_2_hours(server, sources, omm_rows,
+                                                                      tmp_path):
     refusal = (b"GP data has not updated since your last successful download of "
                b"GROUP=active at 2026-01-10 11:00:00 UTC.\nData is updated once every 2 hours.")
     server.routes[ACTIVE] = lambda h: h.send_body(403, refusal)
+    source = sources.get("active")
     with pytest.raises(FetchError, match="HTTP 403.*has not updated since"):
-        fetch(sources.get("active"), now=T0)
+        fetch(source, now=T0)
+    assert server.count(ACTIVE) == 1
+    # CelesTrak blocks clients that keep asking: no request until 2 h have passed.
+    with pytest.raises(FetchError, match="refused the last request.*not asking again before "
+                                         "2026-01-10T14:00:00Z"):
+        fetch(source, now=T0 + timedelta(hours=1), force=True)
+    assert server.count(ACTIVE) == 1
+    server.routes[ACTIVE] = ok(celestrak_json(omm_rows))
+    result = fetch(source, now=T0 + timedelta(hours=2, minutes=1))
+    assert result.downloaded and server.count(ACTIVE) == 2
+    assert cache_files(tmp_path / "cache") == ["active.json", "active.json.meta.json"]
 
 
 def test_truncated_response_with_content_length_is_refused(server, sources, omm_rows, tmp_path):
@@ -423,3 +436,20 @@ def test_cli_fetched_file_loads_in_info(server, omm_rows, capsys):
     assert main(["catalog", "info", path, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["objects"] == SUBSET_ROWS and summary["skipped"] == 0
+
+
+def test_spacetrack_satcat_download(server, sources, shared_file, monkeypatch):
+    # Space-Track's satcat CSV (COUNTRY, RCS_SIZE columns), read through the SATCAT reader.
+    with open(shared_file("satcat-spacetrack-leo-onorbit-2025-03.csv"), newline="") as fh:
+        body = "".join(itertools.islice(fh, SATCAT_ROWS + 1)).encode()
+    query = "GET /basicspacedata/query/class/satcat/orderby/norad_cat_id/format/csv"
+    st = SpaceTrack(server, b"[]")
+    server.routes[query] = lambda h: st.query(h, body)
+    monkeypatch.setenv("SPACETRACK_USER", USER)
+    monkeypatch.setenv("SPACETRACK_PASSWORD", PASSWORD)
+    source = sources.get("spacetrack-satcat")
+    assert source.refresh_limit_hours == 24.0
+    result = fetch(source, now=T0)
+    assert result.meta["records"] == SATCAT_ROWS and result.meta["skipped"] == 0
+    again = fetch(source, now=T0 + timedelta(hours=23), force=True)
+    assert not again.downloaded and server.count(query) == 1
