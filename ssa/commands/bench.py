@@ -1,0 +1,49 @@
+"""``ssa bench``: run the benchmark suite (implementation in the ``benchmarks`` package)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="benchmark the screening core against baselines and peers",
+        description="Measure propagation throughput, full-catalog screening, scaling, "
+                    "three baselines in the same run and synthetic future catalogs; write "
+                    "results.json, results.md and PNG plots.")
+    p.add_argument("--quick", action="store_true",
+                   help="short suite (under 3 minutes on 2 cores)")
+    p.add_argument("--out", default="benchmarks/results", type=Path,
+                   help="output folder (default: benchmarks/results)")
+    p.add_argument("--catalog", type=Path, default=None,
+                   help="3LE catalog (default: $SSA_DATA/catalog-2024-07-05.3le)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="use a seeded subset of this many objects as the catalog (smoke runs)")
+    p.add_argument("--readme", type=Path, default=None,
+                   help="also replace the results block of this markdown file "
+                        "(e.g. benchmarks/README.md)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from benchmarks.suite import run_suite
+    from ssa.cli import UserError
+
+    if args.limit is not None and args.limit < 10:
+        raise UserError(f"--limit {args.limit}: need at least 10 objects")
+    if args.catalog is not None and not args.catalog.exists():
+        raise UserError(f"--catalog {args.catalog}: file not found")
+    t0 = time.perf_counter()
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr, flush=True)
+
+    res = run_suite(args.out, quick=args.quick, catalog=args.catalog, limit=args.limit,
+                    log=log, readme=args.readme)
+    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'} and "
+          f"{', '.join(res.get('plots', []))} in {time.perf_counter() - t0:.0f} s")
+    return 0
