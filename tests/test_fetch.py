@@ -453,3 +453,17 @@ def test_spacetrack_satcat_download(server, sources, shared_file, monkeypatch):
     assert result.meta["records"] == SATCAT_ROWS and result.meta["skipped"] == 0
     again = fetch(source, now=T0 + timedelta(hours=23), force=True)
     assert not again.downloaded and server.count(query) == 1
+
+
+def test_no_answer_within_timeout(server, sources, monkeypatch, tmp_path):
+    import ssa.fetch
+
+    monkeypatch.setattr(ssa.fetch, "READ_TIMEOUT_S", 0.2)
+    release = threading.Event()
+    server.routes[ACTIVE] = lambda h: release.wait(5.0)  # accepts, never answers in time
+    try:
+        with pytest.raises(FetchError, match="no answer from 127.0.0.1 within the time limit"):
+            fetch(sources.get("active"), now=T0)
+    finally:
+        release.set()
+    assert cache_files(tmp_path / "cache") == []
