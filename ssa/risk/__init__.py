@@ -1,0 +1,31 @@
+"""Collision risk: probability of collision, TLE covariance model, hard-body radius.
+
+Front door: ``assess`` fills the risk columns of a screening result; the Pc
+methods live in ``ssa.risk.pc``, the covariance model in
+``ssa.risk.covariance`` and hard-body radii in ``ssa.risk.hbr``.
+"""
+
+from ssa.risk.assess import assess, cdms_from_result
+from ssa.risk.covariance import CovarianceModel, TleCovarianceModel, rtn_to_inertial
+from ssa.risk.hbr import HardBodyRadius
+from ssa.risk.pc import (
+    max_pc_dilution,
+    pc_2d_valid,
+    pc_chan,
+    pc_foster,
+    pc_monte_carlo,
+)
+
+__all__ = [
+    "CovarianceModel",
+    "HardBodyRadius",
+    "TleCovarianceModel",
+    "assess",
+    "cdms_from_result",
+    "max_pc_dilution",
+    "pc_2d_valid",
+    "pc_chan",
+    "pc_foster",
+    "pc_monte_carlo",
+    "rtn_to_inertial",
+]

@@ -1,0 +1,261 @@
+"""Fill the risk columns of a screening result, and build CDMs from it.
+
+``assess(rows, catalog, model=None, hbr=None)`` takes the screening table
+(numpy structured array or dict of columns, see docs/DESIGN.md) with TEME
+states ``X1_KM .. VZ2_KMS`` at TCA and element-set ages ``DSE_1``/``DSE_2``,
+and fills ``HBR_M, PC, PC_METHOD, PC_2D_VALID, SIGMA{1,2}_{R,T,N}_M,
+MAX_PROB, DILUTION``. Covariance-model or Pc problems are appended to
+``FLAGS`` (``COV_REPAIRED``: a non-positive-definite covariance was clipped;
+``PC_REFUSED``: no usable covariance, PC is NaN) and never raise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from ssa.cdm import Cdm, CdmSegment, cov_key, format_epoch
+from ssa.risk import pc as pcm
+from ssa.risk.covariance import (
+    CovarianceModel,
+    TleCovarianceModel,
+    rtn_basis,
+    rtn_to_inertial,
+    sigma_to_rtn_cov_km2,
+)
+from ssa.risk.hbr import HardBodyRadius
+
+EARTH_RADIUS_KM = 6378.135  # WGS72, as Catalog.perigee_km
+MU_KM3_S2 = 398600.8  # WGS72, for osculating perigee/apogee when no catalog is given
+
+SIGMA_COLUMNS = ["SIGMA1_R_M", "SIGMA1_T_M", "SIGMA1_N_M", "SIGMA2_R_M", "SIGMA2_T_M", "SIGMA2_N_M"]
+RISK_COLUMNS = ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID"] + SIGMA_COLUMNS
+
+
+def _col(rows, name):
+    return np.asarray(rows[name])
+
+
+def _names(rows):
+    return rows.dtype.names if hasattr(rows, "dtype") and rows.dtype.names else list(rows.keys())
+
+
+def _set(rows, name, values):
+    if isinstance(rows, dict):
+        rows[name] = values
+    else:
+        if name not in rows.dtype.names:
+            raise ValueError(f"screening rows have no column {name}; expected the DESIGN.md columns")
+        rows[name] = values
+
+
+def _state(rows, k):
+    r = np.stack([_col(rows, f"{a}{k}_KM") for a in "XYZ"], axis=1).astype(np.float64)
+    v = np.stack([_col(rows, f"V{a}{k}_KMS") for a in "XYZ"], axis=1).astype(np.float64)
+    return r, v
+
+
+def osculating_perigee_apogee_km(r_km, v_kms, mu=MU_KM3_S2):
+    """Return two-body (perigee, apogee) altitudes (km) from states (n,3)."""
+    r = np.linalg.norm(r_km, axis=1)
+    v2 = np.sum(v_kms * v_kms, axis=1)
+    a = 1.0 / (2.0 / r - v2 / mu)
+    h = np.linalg.norm(np.cross(r_km, v_kms), axis=1)
+    e = np.sqrt(np.clip(1.0 - h * h / (mu * a), 0.0, None))
+    return a * (1 - e) - EARTH_RADIUS_KM, a * (1 + e) - EARTH_RADIUS_KM
+
+
+def _catalog_lookup(catalog, ids, attr, fallback):
+    if catalog is None or not hasattr(catalog, attr):
+        return fallback
+    index = {int(n): i for i, n in enumerate(catalog.norad_id)}
+    values = np.asarray(getattr(catalog, attr))
+    pos = np.array([index.get(int(i), -1) for i in ids])
+    out = np.array(fallback, dtype=values.dtype if values.dtype != object else object, copy=True)
+    ok = pos >= 0
+    out[ok] = values[pos[ok]]
+    return out
+
+
+def object_info(rows, catalog, k):
+    """Return dict of per-row object k data: id, type, rcs, perigee/apogee km, state, age."""
+    ids = _col(rows, f"NORAD_CAT_ID_{k}").astype(np.int64)
+    r, v = _state(rows, k)
+    hp, ha = osculating_perigee_apogee_km(r, v)
+    types = (_col(rows, f"OBJECT_TYPE_{k}").astype(object) if f"OBJECT_TYPE_{k}" in _names(rows)
+             else np.full(len(ids), "", dtype=object))
+    return {
+        "id": ids, "r": r, "v": v,
+        "age": _col(rows, f"DSE_{k}").astype(np.float64),
+        "perigee": _catalog_lookup(catalog, ids, "perigee_km", hp).astype(np.float64),
+        "apogee": _catalog_lookup(catalog, ids, "apogee_km", ha).astype(np.float64),
+        "type": _catalog_lookup(catalog, ids, "object_type", types),
+        "rcs": _catalog_lookup(catalog, ids, "rcs_size", np.full(len(ids), "", dtype=object)),
+    }
+
+
+def assess(rows, catalog=None, model: CovarianceModel | None = None,
+           hbr: HardBodyRadius | None = None, shape: str = "circle"):
+    """Fill the risk columns of ``rows`` in place and return it.
+
+    catalog: the screened ``Catalog`` (perigee/apogee, type, RCS by NORAD id);
+    None uses osculating elements from the TCA states and OBJECT_TYPE_1/2.
+    model: a CovarianceModel (default TleCovarianceModel); hbr: a
+    HardBodyRadius (default: RCS/type values, no CARA table).
+    """
+    model = model or TleCovarianceModel()
+    hbr = hbr or HardBodyRadius()
+    n = len(_col(rows, "NORAD_CAT_ID_1"))
+    if n == 0:
+        return rows
+    o1 = object_info(rows, catalog, 1)
+    o2 = object_info(rows, catalog, 2)
+    s1 = np.asarray(model.rtn_sigma_m(o1["age"], o1["perigee"], o1["apogee"], o1["type"]), dtype=float)
+    s2 = np.asarray(model.rtn_sigma_m(o2["age"], o2["perigee"], o2["apogee"], o2["type"]), dtype=float)
+    if s1.shape != (n, 3) or s2.shape != (n, 3):
+        raise ValueError(f"covariance model returned shape {s1.shape}/{s2.shape}, expected ({n}, 3)")
+    c1 = rtn_to_inertial(o1["r"], o1["v"], sigma_to_rtn_cov_km2(s1))
+    c2 = rtn_to_inertial(o2["r"], o2["v"], sigma_to_rtn_cov_km2(s2))
+    hbr_m = hbr.combined_m(o1["id"], o2["id"], o1["type"], o2["type"], o1["rcs"], o2["rcs"])
+    pc, status = pcm.pc_foster(o1["r"], o1["v"], c1, o2["r"], o2["v"], c2, hbr_m, shape)
+    valid = pcm.pc_2d_valid(o1["r"], o1["v"], c1, o2["r"], o2["v"], c2, hbr_m)
+    max_prob, dilution = pcm.max_pc_dilution(o1["r"], o1["v"], o2["r"], o2["v"], hbr_m, shape)
+
+    _set(rows, "HBR_M", hbr_m)
+    _set(rows, "PC", pc)
+    _set(rows, "PC_METHOD", np.full(n, pcm.METHOD_NAMES[shape], dtype=object))
+    _set(rows, "PC_2D_VALID", valid)
+    for j, axis in enumerate("RTN"):
+        _set(rows, f"SIGMA1_{axis}_M", s1[:, j])
+        _set(rows, f"SIGMA2_{axis}_M", s2[:, j])
+    _set(rows, "MAX_PROB", max_prob)
+    _set(rows, "DILUTION", dilution)
+    if "FLAGS" in _names(rows):
+        flags = [str(f) if f is not None else "" for f in _col(rows, "FLAGS")]
+        new = []
+        for f, st in zip(flags, status, strict=True):
+            parts = [p for p in f.split(";") if p]
+            if st & (pcm.STATUS_NPD_INPUT | pcm.STATUS_CLIPPED_2D):
+                parts.append("COV_REPAIRED")
+            if st & pcm.STATUS_REFUSED:
+                parts.append("PC_REFUSED")
+            new.append(";".join(parts))
+        _set(rows, "FLAGS", np.array(new, dtype=object))
+    return rows
+
+
+# ------------------------------------------------------------------------ CDMs
+
+def _teme_to_gcrf(jd, fr):
+    """Return (n, 3, 3) rotations TEME -> GCRF at UTC two-part JDs (skyfield)."""
+    from skyfield.api import load
+    from skyfield.sgp4lib import TEME
+
+    ts = load.timescale(builtin=True)
+    whole = np.asarray(jd, dtype=np.float64)
+    frac = np.asarray(fr, dtype=np.float64)
+    t = ts.utc(2000, 1, 1, 12, 0, 0.0 + ((whole - 2451545.0) + frac) * 86400.0)
+    rot = np.atleast_3d(TEME.rotation_at(t))  # GCRS -> TEME, shape (3, 3, n)
+    return np.transpose(rot, (2, 1, 0))  # transpose each matrix: TEME -> GCRS
+
+
+def _tca_datetime(jd, fr) -> dt.datetime:
+    base = dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)
+    return base + dt.timedelta(days=(float(jd) - 2451545.0) + float(fr))
+
+
+def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str = "SSA",
+                     creation: dt.datetime | None = None, shape: str = "circle") -> list[Cdm]:
+    """Return one Cdm per conjunction of an assessed result (top N by PC if given).
+
+    States are rotated from TEME to GCRF at TCA (REF_FRAME = GCRF). The 6x6 RTN
+    covariance is the modelled diagonal position block (COVARIANCE_METHOD =
+    DEFAULT) with velocity sigmas of n * position sigma (n = mean motion), an
+    order-of-magnitude placeholder that Pc does not use.
+    """
+    n = len(_col(rows, "NORAD_CAT_ID_1"))
+    pc = _col(rows, "PC").astype(np.float64)
+    order = np.arange(n)
+    if top is not None:
+        order = np.argsort(np.where(np.isnan(pc), -1.0, -pc), kind="stable")[:top]
+    creation = creation or dt.datetime.now(dt.timezone.utc)
+    jd = _col(rows, "TCA_JD").astype(np.float64)
+    fr = _col(rows, "TCA_FR").astype(np.float64)
+    names = _names(rows)
+    out = []
+    if len(order) == 0:
+        return out
+    rot = _teme_to_gcrf(jd[order], fr[order])
+    stamp = creation.astimezone(dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+    intl = {}
+    if catalog is not None and hasattr(catalog, "intl_des"):
+        intl = {int(i): d for i, d in zip(catalog.norad_id, catalog.intl_des, strict=True)}
+    for k, i in enumerate(order):
+        tca = _tca_datetime(jd[i], fr[i])
+        r1, v1 = _state(rows, 1)
+        r2, v2 = _state(rows, 2)
+        r1, v1, r2, v2 = r1[i], v1[i], r2[i], v2[i]
+        m = rtn_basis(r1, v1)[0]
+        rel_v_rtn = m @ (v2 - v1) * 1e3
+        rel_r_rtn = m @ (r2 - r1) * 1e3
+        ids = (int(rows["NORAD_CAT_ID_1"][i]), int(rows["NORAD_CAT_ID_2"][i]))
+        cdm = Cdm()
+        cdm.header = {
+            "CCSDS_CDM_VERS": "1.0",
+            "CREATION_DATE": format_epoch(creation)[:23],
+            "ORIGINATOR": originator,
+            "MESSAGE_FOR": str(rows["OBJECT_NAME_1"][i]) or str(ids[0]),
+            "MESSAGE_ID": f"{ids[0]:09d}_conj_{ids[1]:09d}_{tca.strftime('%Y%m%d_%H%M%S')}_{stamp}",
+        }
+        cdm.relative = {
+            "TCA": format_epoch(tca),
+            "MISS_DISTANCE": float(np.linalg.norm(r2 - r1) * 1e3),
+            "RELATIVE_SPEED": float(np.linalg.norm(v2 - v1) * 1e3),
+        }
+        for j, axis in enumerate("RTN"):
+            cdm.relative[f"RELATIVE_POSITION_{axis}"] = float(rel_r_rtn[j])
+        for j, axis in enumerate("RTN"):
+            cdm.relative[f"RELATIVE_VELOCITY_{axis}"] = float(rel_v_rtn[j])
+        if np.isfinite(pc[i]):
+            cdm.relative["COLLISION_PROBABILITY"] = float(pc[i])
+            cdm.relative["COLLISION_PROBABILITY_METHOD"] = "FOSTER-1992"
+        cdm.comments["relative"] = [
+            f"HBR = {float(rows['HBR_M'][i])!r} [m]",
+            f"HBR_SHAPE = {shape}",
+            f"PC_2D_VALID = {'YES' if bool(rows['PC_2D_VALID'][i]) else 'NO'}",
+            "States propagated with SGP4 (WGS72) from public element sets; TEME rotated to GCRF",
+        ]
+        for obj, (r, v) in enumerate(((r1, v1), (r2, v2)), 1):
+            seg = CdmSegment()
+            nid = ids[obj - 1]
+            otype = str(rows[f"OBJECT_TYPE_{obj}"][i]) if f"OBJECT_TYPE_{obj}" in names else ""
+            seg.values = {
+                "OBJECT": f"OBJECT{obj}",
+                "OBJECT_DESIGNATOR": f"{nid:09d}",
+                "CATALOG_NAME": "SATCAT",
+                "OBJECT_NAME": str(rows[f"OBJECT_NAME_{obj}"][i]) or str(nid),
+                "INTERNATIONAL_DESIGNATOR": intl.get(nid) or "UNKNOWN",
+            }
+            if otype.upper() in ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN", "OTHER"):
+                seg.values["OBJECT_TYPE"] = otype.upper()
+            seg.values.update({"EPHEMERIS_NAME": "NONE", "COVARIANCE_METHOD": "DEFAULT",
+                               "MANEUVERABLE": "N/A", "REF_FRAME": "GCRF"})
+            seg.comments["metadata"] = [
+                f"ELEMENT_SET_AGE = {float(rows[f'DSE_{obj}'][i])!r} [d]",
+                "COVARIANCE_MODEL = TLE-AGE-REGIME (ssa.risk.covariance)",
+            ]
+            rg = rot[k] @ r
+            vg = rot[k] @ v
+            for key, val in zip(["X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT"],
+                                np.concatenate([rg, vg]), strict=True):
+                seg.values[key] = float(val)
+            sig = np.array([float(rows[f"SIGMA{obj}_{a}_M"][i]) for a in "RTN"])
+            mean_motion = np.linalg.norm(v) / np.linalg.norm(r)  # rad/s, circular approx
+            diag = np.concatenate([sig ** 2, (mean_motion * sig) ** 2])
+            for a in range(6):
+                for b in range(a + 1):
+                    seg.values[cov_key(a, b)] = float(diag[a]) if a == b else 0.0
+            cdm.objects.append(seg)
+        out.append(cdm)
+    return out

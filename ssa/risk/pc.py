@@ -1,0 +1,701 @@
+"""Probability of collision (Pc) for short-term encounters, and its cross-checks.
+
+Methods
+- ``pc_foster``: 2D Pc after Foster & Estes (1992, NASA JSC-25898): the combined
+  position covariance is projected on the encounter plane (normal to the
+  relative velocity) and the Gaussian is integrated over the hard-body region.
+  The 2D integral is reduced to a 1D integral of normal-CDF differences
+  (the inner integral is exact) and the outer one is done by adaptive
+  Gauss-Kronrod (7/15) quadrature in log space, so results stay accurate from
+  about 1e-300 up to 1 and for very elongated covariances.
+- ``pc_chan``: Chan's series (Chan 1997, "Collision probability analyses for
+  Earth orbiting satellites"; Chan 2008, *Spacecraft Collision Probability*),
+  the Poisson-weighted sum of regularised gamma functions. It is exact for an
+  isotropic 2D covariance (non-central chi-square CDF) and an approximation
+  (equal-area circle) otherwise: an independent cross-check.
+- ``pc_monte_carlo``: seeded Monte Carlo with a Clopper-Pearson interval,
+  sampling both objects' states at TCA and moving them on straight lines
+  (``motion='linear'``) or two-body orbits (``motion='kepler'``, for slow
+  encounters where the 2D assumption fails).
+- ``pc_2d_valid``: short-encounter validity flag.
+- ``max_pc_dilution``: Alfano (2005) maximum Pc and the dilution threshold as
+  CelesTrak SOCRATES reports them (MAX_PROB, DILUTION).
+
+Frames: every function takes positions (km), velocities (km/s) and 3x3 position
+covariances (km^2) of both objects in one common inertial frame (TEME, EME2000,
+...), stacked along a leading axis n. HBR is in metres.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+from scipy import special, stats
+
+SHAPES = ("circle", "square", "square-equal-area")
+# PC_METHOD values; the CDM keyword COLLISION_PROBABILITY_METHOD takes the
+# SANA name (FOSTER-1992) whatever the hard-body shape.
+METHOD_NAMES = {
+    "circle": "FOSTER-1992",
+    "square": "FOSTER-1992-SQUARE",
+    "square-equal-area": "FOSTER-1992-SQUARE-EQUAL-AREA",
+}
+
+# Status codes of pc_foster (bit flags, 0 = covariance used as given).
+STATUS_OK = 0
+STATUS_NPD_INPUT = 1        # a 3x3 input covariance had a negative eigenvalue
+STATUS_CLIPPED_2D = 2       # the projected 2x2 covariance was repaired by eigenvalue clipping
+STATUS_REFUSED = 4          # no usable covariance (all eigenvalues <= 0 or NaN): Pc is NaN
+
+# Eigenvalue clipping floor for a non-positive-definite 2x2 covariance, as a
+# fraction of HBR (CARA's Pc2D_Foster remediation: (1e-4 * HBR)^2).
+CLIP_FRACTION_OF_HBR = 1e-4
+# Relative size of a negative eigenvalue still counted as round-off.
+NPD_RELATIVE_TOL = 1e-10
+# Quadrature: relative error goal and maximum number of subintervals.
+QUAD_RTOL = 1e-10
+QUAD_MAX_INTERVALS = 200
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT1_2 = math.sqrt(0.5)
+
+# Gauss-Kronrod 7/15 nodes (positive half) and weights.
+_XGK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+                 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+                 0.207784955007898467600689403773245, 0.000000000000000000000000000000000])
+_WGK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+                 0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+                 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+                 0.204432940075298892414161999234649, 0.209482141084727828012999174891714])
+_WG = np.array([0.0, 0.129484966168869693270611432679082, 0.0, 0.279705391489276667901467771423780,
+                0.0, 0.381830050505118944950369775488975, 0.0, 0.417959183673469387755102040816327])
+
+
+@njit(cache=True)
+def _log_ndtr(x):
+    """log of the standard normal CDF, accurate far into both tails."""
+    if x > 5.0:
+        return math.log1p(-0.5 * math.erfc(x * _SQRT1_2))
+    if x > -20.0:
+        return math.log(0.5 * math.erfc(-x * _SQRT1_2))
+    # Asymptotic (Mills ratio) series; at x <= -20 truncation error < 3e-12 relative.
+    z = 1.0 / (x * x)
+    s = 1.0 - z * (1.0 - 3.0 * z * (1.0 - 5.0 * z * (1.0 - 7.0 * z * (1.0 - 9.0 * z))))
+    return -0.5 * x * x - math.log(-x) - _LOG_SQRT_2PI + math.log(s)
+
+
+@njit(cache=True)
+def _log_ndtr_diff(a, b):
+    """log(Phi(b) - Phi(a)) for a <= b without cancellation."""
+    if b <= a:
+        return -np.inf
+    if a >= 0.0:  # both in the upper tail: use the symmetric lower tail
+        a, b = -b, -a
+    if b <= 0.0:
+        la = _log_ndtr(a)
+        lb = _log_ndtr(b)
+        d = la - lb
+        if d >= 0.0:
+            return -np.inf
+        return lb + math.log(-math.expm1(d))
+    # a < 0 < b: 1 - Phi(a) - Phi(-b), no cancellation
+    return math.log1p(-(0.5 * math.erfc(-a * _SQRT1_2) + 0.5 * math.erfc(b * _SQRT1_2)))
+
+
+@njit(cache=True)
+def _log_integrand(w, mode, mu, su, c, k, s, half):
+    """log of the outer integrand at w in (-1, 1).
+
+    The Gaussian is N(0, .) in (u, v); the region is u in mu +- half and, at
+    each u, v in c + k*u +- h(u) with h = sqrt(half^2 - (u-mu)^2) (circle, mode 0)
+    or h = half (square, mode 1). s is the conditional sigma of v given u,
+    k the regression slope folded into c's frame (v - k*u).
+    """
+    if mode == 0:
+        th = 0.5 * math.pi * w
+        du = half * math.sin(th)
+        h = half * math.cos(th)
+        jac = 0.5 * math.pi * half * math.cos(th)
+    else:
+        du = half * w
+        h = half
+        jac = half
+    if h <= 0.0 or jac <= 0.0:
+        return -np.inf
+    u = mu + du
+    lg = -0.5 * (u / su) ** 2 - math.log(su) - _LOG_SQRT_2PI
+    center = c - k * u
+    return lg + math.log(jac) + _log_ndtr_diff((center - h) / s, (center + h) / s)
+
+
+@njit(cache=True)
+def _logsumexp2(a, b):
+    if a == -np.inf:
+        return b
+    if b == -np.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+@njit(cache=True)
+def _gk15_log(a, b, mode, mu, su, c, k, s, half, xgk, wgk, wg):
+    """Return (log Kronrod estimate, log |Kronrod - Gauss|) on [a, b]."""
+    center = 0.5 * (a + b)
+    hl = 0.5 * (b - a)
+    vals = np.empty(15)
+    for i in range(7):
+        vals[i] = _log_integrand(center - hl * xgk[i], mode, mu, su, c, k, s, half)
+        vals[14 - i] = _log_integrand(center + hl * xgk[i], mode, mu, su, c, k, s, half)
+    vals[7] = _log_integrand(center, mode, mu, su, c, k, s, half)
+    m = -np.inf
+    for i in range(15):
+        if vals[i] > m:
+            m = vals[i]
+    if m == -np.inf:
+        return -np.inf, -np.inf
+    sk = 0.0
+    sd = 0.0
+    for i in range(15):
+        j = i if i < 8 else 14 - i
+        e = math.exp(vals[i] - m)
+        sk += wgk[j] * e
+        sd += (wgk[j] - wg[j]) * e
+    sk *= hl
+    sd = abs(sd) * hl
+    lk = m + math.log(sk) if sk > 0.0 else -np.inf
+    le = m + math.log(sd) if sd > 0.0 else -np.inf
+    return lk, le
+
+
+@njit(cache=True)
+def _log_integral(mode, mu, su, c, k, s, half, xgk, wgk, wg, rtol, max_iv):
+    """Adaptive Gauss-Kronrod integral of exp(_log_integrand) over (-1, 1), as a log."""
+    lo = np.empty(max_iv)
+    hi = np.empty(max_iv)
+    lk = np.empty(max_iv)
+    le = np.empty(max_iv)
+    # Start from 4 panels so a narrow peak is not missed by the first rule.
+    n = 4
+    for i in range(n):
+        lo[i] = -1.0 + 0.5 * i
+        hi[i] = lo[i] + 0.5
+        lk[i], le[i] = _gk15_log(lo[i], hi[i], mode, mu, su, c, k, s, half, xgk, wgk, wg)
+    log_rtol = math.log(rtol)
+    while True:
+        tot = -np.inf
+        err = -np.inf
+        worst = 0
+        for i in range(n):
+            tot = _logsumexp2(tot, lk[i])
+            err = _logsumexp2(err, le[i])
+            if le[i] > le[worst]:
+                worst = i
+        if tot == -np.inf or err <= tot + log_rtol or n + 1 >= max_iv:
+            return tot
+        a = lo[worst]
+        b = hi[worst]
+        mid = 0.5 * (a + b)
+        hi[worst] = mid
+        lk[worst], le[worst] = _gk15_log(a, mid, mode, mu, su, c, k, s, half, xgk, wgk, wg)
+        lo[n] = mid
+        hi[n] = b
+        lk[n], le[n] = _gk15_log(mid, b, mode, mu, su, c, k, s, half, xgk, wgk, wg)
+        n += 1
+
+
+@njit(cache=True)
+def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
+    """Return (Pc, status) for one encounter-plane miss (mx, mz) and covariance."""
+    status = 0
+    if not (math.isfinite(mx) and math.isfinite(mz) and math.isfinite(cxx)
+            and math.isfinite(cxz) and math.isfinite(czz) and math.isfinite(hbr)):
+        return np.nan, 4
+    if hbr <= 0.0:
+        return 0.0, 0
+    # Eigen-decomposition of the symmetric 2x2 covariance.
+    tr = 0.5 * (cxx + czz)
+    dd = math.sqrt(0.25 * (cxx - czz) ** 2 + cxz * cxz)
+    l1 = tr + dd
+    l2 = tr - dd
+    if l1 <= 0.0:
+        return np.nan, 4
+    floor = (CLIP_FRACTION_OF_HBR * hbr) ** 2
+    if l2 < floor:
+        # Negative beyond round-off: a repaired non-positive-definite covariance.
+        if l2 < -NPD_RELATIVE_TOL * l1:
+            status |= 2
+        l2 = floor
+    # Unit eigenvector of l1.
+    if abs(cxz) > 0.0:
+        ex = l1 - czz
+        ez = cxz
+        nrm = math.hypot(ex, ez)
+        ex /= nrm
+        ez /= nrm
+    elif cxx >= czz:
+        ex, ez = 1.0, 0.0
+    else:
+        ex, ez = 0.0, 1.0
+    if shape == 0:
+        # Circle: principal axes, integrate along the larger sigma.
+        mu = ex * mx + ez * mz
+        mv = -ez * mx + ex * mz
+        lint = _log_integral(0, mu, math.sqrt(l1), mv, 0.0, math.sqrt(l2), hbr,
+                             xgk, wgk, wg, rtol, max_iv)
+    else:
+        half = hbr if shape == 1 else 0.5 * hbr * math.sqrt(math.pi)
+        # Square aligned with the encounter-plane axes: rebuild the (repaired)
+        # covariance there and integrate along the axis of larger variance.
+        axx = l1 * ex * ex + l2 * ez * ez
+        azz = l1 * ez * ez + l2 * ex * ex
+        axz = (l1 - l2) * ex * ez
+        if axx >= azz:
+            su2, sv2, cuv, mu, mv = axx, azz, axz, mx, mz
+        else:
+            su2, sv2, cuv, mu, mv = azz, axx, axz, mz, mx
+        k = cuv / su2
+        s = math.sqrt(max(sv2 - cuv * k, l1 * l2 / su2))
+        # v given u is N(k u, s^2): the v-interval mv +- half, seen from the
+        # conditional mean, is centred at mv - k u (the integrand's c - k u).
+        lint = _log_integral(1, mu, math.sqrt(su2), mv, k, s, half,
+                             xgk, wgk, wg, rtol, max_iv)
+    pc = math.exp(lint) if lint > -745.0 else 0.0
+    return min(pc, 1.0), status
+
+
+@njit(cache=True, parallel=True)
+def _pc2d_kernel(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv, pc, status):
+    for i in prange(mx.shape[0]):
+        pc[i], status[i] = _pc2d_one(mx[i], mz[i], cxx[i], cxz[i], czz[i], hbr[i], shape,
+                                     xgk, wgk, wg, rtol, max_iv)
+
+
+def _as_n(a, shape_tail, name):
+    a = np.asarray(a, dtype=np.float64)
+    if a.shape == shape_tail:
+        a = a[None]
+    if a.shape[1:] != shape_tail:
+        raise ValueError(f"{name}: expected shape (n, {', '.join(map(str, shape_tail))}) "
+                         f"or {shape_tail}, got {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def _check_shape(shape):
+    if shape not in SHAPES:
+        raise ValueError(f"hard-body shape must be one of {', '.join(SHAPES)}; got {shape!r}")
+    return SHAPES.index(shape)
+
+
+def encounter_frame(r1_km, v1_kms, r2_km, v2_kms):
+    """Return (n, 3, 3) rows x_hat, y_hat, z_hat of the encounter frame.
+
+    y is along the relative velocity v2 - v1; x along the part of the relative
+    position r2 - r1 normal to y (the miss direction at TCA); z = x cross y.
+    The encounter plane is spanned by x and z.
+    """
+    r = _as_n(r2_km, (3,), "r2_km") - _as_n(r1_km, (3,), "r1_km")
+    v = _as_n(v2_kms, (3,), "v2_kms") - _as_n(v1_kms, (3,), "v1_kms")
+    vn = np.linalg.norm(v, axis=1, keepdims=True)
+    y = np.divide(v, vn, out=np.full_like(v, np.nan), where=vn > 0)
+    x = r - np.sum(r * y, axis=1, keepdims=True) * y
+    xn = np.linalg.norm(x, axis=1, keepdims=True)
+    # Zero miss: any direction normal to y will do.
+    tiny = xn[:, 0] <= 1e-15 * np.maximum(np.linalg.norm(r, axis=1), 1.0)
+    if np.any(tiny):
+        helper = np.where(np.abs(y[tiny, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
+        x[tiny] = np.cross(y[tiny], helper)
+        xn[tiny] = np.linalg.norm(x[tiny], axis=1, keepdims=True)
+    x = x / xn
+    z = np.cross(x, y)
+    return np.stack([x, y, z], axis=1)
+
+
+def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
+    """Return (miss_xz_km (n,2), cov_xz_km2 (n,2,2), npd_input (n,) bool).
+
+    Miss vector (|r2 - r1|, 0) and combined covariance cov1 + cov2 expressed
+    in the encounter plane (axes x, z of ``encounter_frame``).
+    """
+    frame = encounter_frame(r1_km, v1_kms, r2_km, v2_kms)
+    r = _as_n(r2_km, (3,), "r2_km") - _as_n(r1_km, (3,), "r1_km")
+    c1 = _as_n(cov1_km2, (3, 3), "cov1_km2")
+    c2 = _as_n(cov2_km2, (3, 3), "cov2_km2")
+    plane = frame[:, [0, 2], :]
+    # As CARA's Pc2D_Foster: the whole |r| goes on the x axis. At the exact TCA
+    # r is normal to v and this is the projection; for states a little off TCA
+    # (rounded CDM epochs) it keeps CARA's published values (see tests).
+    miss = np.zeros((len(r), 2))
+    miss[:, 0] = np.linalg.norm(r, axis=1)
+    cov = c1 + c2
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+    cov2d = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
+    npd = np.zeros(len(r), dtype=bool)
+    for c in (c1, c2):
+        cs = 0.5 * (c + np.swapaxes(c, 1, 2))
+        finite = np.all(np.isfinite(cs), axis=(1, 2))
+        ev = np.full((len(cs), 3), np.nan)
+        ev[finite] = np.linalg.eigvalsh(cs[finite])
+        npd |= ev[:, 0] < -NPD_RELATIVE_TOL * np.abs(ev[:, 2])
+    return miss, cov2d, npd
+
+
+def pc_2d(miss_xz_km, cov_xz_km2, hbr_m, shape="circle", rtol=QUAD_RTOL):
+    """Return (pc (n,), status (n,) int) for encounter-plane misses and covariances.
+
+    miss_xz_km: (n, 2) relative position in the encounter plane, km.
+    cov_xz_km2: (n, 2, 2) combined covariance there, km^2. hbr_m: scalar or (n,).
+    shape: 'circle' (radius HBR), 'square' (side 2 HBR, aligned with the
+    encounter-plane axes) or 'square-equal-area' (side sqrt(pi) HBR).
+    """
+    code = _check_shape(shape)
+    m = _as_n(miss_xz_km, (2,), "miss_xz_km")
+    c = _as_n(cov_xz_km2, (2, 2), "cov_xz_km2")
+    n = len(m)
+    hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, (n,)).copy()
+    pc = np.empty(n)
+    status = np.empty(n, dtype=np.int64)
+    _pc2d_kernel(np.ascontiguousarray(m[:, 0]), np.ascontiguousarray(m[:, 1]),
+                 np.ascontiguousarray(c[:, 0, 0]), np.ascontiguousarray(0.5 * (c[:, 0, 1] + c[:, 1, 0])),
+                 np.ascontiguousarray(c[:, 1, 1]), hbr_km, code, _XGK, _WGK, _WG,
+                 float(rtol), QUAD_MAX_INTERVALS, pc, status)
+    return pc, status
+
+
+def pc_foster(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="circle",
+              rtol=QUAD_RTOL):
+    """Return (pc (n,), status (n,) int): Foster & Estes (1992) 2D Pc.
+
+    r*_km (n,3), v*_kms (n,3), cov*_km2 (n,3,3) position covariances, all in
+    one inertial frame; hbr_m combined hard-body radius, scalar or (n,).
+    status is a bit set: STATUS_NPD_INPUT, STATUS_CLIPPED_2D, STATUS_REFUSED
+    (then pc is NaN). Single conjunctions may be passed without the n axis.
+    """
+    miss, cov2d, npd = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
+    pc, status = pc_2d(miss, cov2d, hbr_m, shape, rtol)
+    status = status | np.where(npd, STATUS_NPD_INPUT, 0)
+    return pc, status
+
+
+# --------------------------------------------------------------------------- Chan
+
+def _log_gammainc_lower(a, x):
+    """log of the regularised lower incomplete gamma P(a, x), a >= 1, x >= 0."""
+    p = special.gammainc(a, x)
+    if p > 1e-250:
+        return math.log(p)
+    if x <= 0.0:
+        return -math.inf
+    # Series P(a,x) = x^a e^-x / Gamma(a+1) * sum_k x^k / ((a+1)...(a+k)); underflow
+    # only happens for x << a where it converges in a few terms.
+    term, total, k = 1.0, 1.0, 0
+    while term > 1e-17 * total and k < 10000:
+        k += 1
+        term *= x / (a + k)
+        total += term
+    return a * math.log(x) - x - special.gammaln(a + 1.0) + math.log(total)
+
+
+def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
+    """Return pc (n,): Chan's series for a circular hard body.
+
+    Chan (2008), eq. for the equal-area circle: u = R^2 / (sx sz),
+    v = (mx/sx)^2 + (mz/sz)^2 in principal axes; Pc = sum_m Poisson(m; v/2)
+    P(m+1, u/2). Exact for isotropic covariance, approximate otherwise.
+    """
+    miss, cov2d, _ = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
+    n = len(miss)
+    hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, (n,))
+    out = np.full(n, np.nan)
+    for i in range(n):
+        ev, vec = np.linalg.eigh(cov2d[i])
+        if not np.all(np.isfinite(ev)) or ev[0] <= 0:
+            continue
+        if hbr_km[i] <= 0:
+            out[i] = 0.0
+            continue
+        mp = vec.T @ miss[i]
+        u = hbr_km[i] ** 2 / math.sqrt(ev[0] * ev[1])
+        v = float(mp[0] ** 2 / ev[0] + mp[1] ** 2 / ev[1])
+        half_v = 0.5 * v
+        m_max = int(half_v + 12.0 * math.sqrt(half_v + 1.0) + 40)
+        logs = []
+        for m in range(m_max + 1):
+            lw = (-half_v + (m * math.log(half_v) if half_v > 0 else (0.0 if m == 0 else -math.inf))
+                  - special.gammaln(m + 1.0))
+            if lw == -math.inf:
+                continue
+            logs.append(lw + _log_gammainc_lower(m + 1.0, 0.5 * u))
+        out[i] = min(1.0, math.exp(special.logsumexp(logs))) if logs else 0.0
+    return out
+
+
+# ---------------------------------------------------------------------- Monte Carlo
+
+MU_EARTH_KM3_S2 = 398600.4418  # EGM-96 / WGS-84 GM
+
+
+@njit(cache=True)
+def _stumpff(z):
+    if z > 1e-8:
+        sz = math.sqrt(z)
+        return (1.0 - math.cos(sz)) / z, (sz - math.sin(sz)) / (sz * z)
+    if z < -1e-8:
+        sz = math.sqrt(-z)
+        return (math.cosh(sz) - 1.0) / (-z), (math.sinh(sz) - sz) / (sz * -z)
+    return 0.5 - z / 24.0, 1.0 / 6.0 - z / 120.0
+
+
+@njit(cache=True)
+def _kepler(r0, v0, dt, mu, out_r):
+    """Two-body propagation by universal variables (Vallado, Alg. 8); writes out_r."""
+    rn = math.sqrt(r0[0] ** 2 + r0[1] ** 2 + r0[2] ** 2)
+    vv = v0[0] ** 2 + v0[1] ** 2 + v0[2] ** 2
+    rv = r0[0] * v0[0] + r0[1] * v0[1] + r0[2] * v0[2]
+    alpha = 2.0 / rn - vv / mu
+    smu = math.sqrt(mu)
+    chi = smu * abs(alpha) * dt if alpha > 1e-9 else smu * dt / rn
+    for _ in range(50):
+        z = alpha * chi * chi
+        c2, c3 = _stumpff(z)
+        r = (chi * chi * c2 + rv / smu * chi * (1.0 - z * c3) + rn * (1.0 - z * c2))
+        f_t = (chi ** 3 * c3 + rv / smu * chi * chi * c2 + rn * chi * (1.0 - z * c3)) - smu * dt
+        step = f_t / r
+        chi -= step
+        if abs(step) < 1e-12 * max(1.0, abs(chi)):
+            break
+    z = alpha * chi * chi
+    c2, c3 = _stumpff(z)
+    f = 1.0 - chi * chi / rn * c2
+    g = dt - chi ** 3 / smu * c3
+    for j in range(3):
+        out_r[j] = f * r0[j] + g * v0[j]
+
+
+@njit(cache=True, parallel=True)
+def _mc_kepler_kernel(s1, s2, hbr_km, t_half_s, n_steps, mu, hits):
+    """For each sampled pair, hits[i] = 1 if the two-body miss over +-t_half < hbr."""
+    dt = 2.0 * t_half_s / n_steps
+    for i in prange(s1.shape[0]):
+        a = np.empty(3)
+        b = np.empty(3)
+        best = np.inf
+        best_t = 0.0
+        for k in range(n_steps + 1):
+            t = -t_half_s + k * dt
+            _kepler(s1[i, :3], s1[i, 3:], t, mu, a)
+            _kepler(s2[i, :3], s2[i, 3:], t, mu, b)
+            d = math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
+            if d < best:
+                best = d
+                best_t = t
+        # Golden-section refinement around the best grid time.
+        lo = best_t - dt
+        hi = best_t + dt
+        gr = 0.5 * (math.sqrt(5.0) - 1.0)
+        for _ in range(60):
+            t1 = hi - gr * (hi - lo)
+            t2 = lo + gr * (hi - lo)
+            _kepler(s1[i, :3], s1[i, 3:], t1, mu, a)
+            _kepler(s2[i, :3], s2[i, 3:], t1, mu, b)
+            d1 = math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
+            _kepler(s1[i, :3], s1[i, 3:], t2, mu, a)
+            _kepler(s2[i, :3], s2[i, 3:], t2, mu, b)
+            d2 = math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
+            if d1 < d2:
+                hi = t2
+            else:
+                lo = t1
+            best = min(best, d1, d2)
+        hits[i] = 1 if best < hbr_km else 0
+
+
+def _sample_states(rng, r, v, cov, n):
+    """Draw n (6,) states from N([r, v], cov) where cov is 3x3 (position only) or 6x6."""
+    mean = np.concatenate([r, v])
+    full = np.zeros((6, 6))
+    cov = np.asarray(cov, dtype=np.float64)
+    full[: cov.shape[0], : cov.shape[1]] = cov
+    ev, vec = np.linalg.eigh(0.5 * (full + full.T))
+    ev = np.clip(ev, 0.0, None)  # PSD sampling; a zero-velocity block stays zero
+    z = rng.standard_normal((n, 6))
+    return mean + (z * np.sqrt(ev)) @ vec.T
+
+
+def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=100_000,
+                   seed=0, motion="linear", window_s=None, confidence=0.95):
+    """Return (pc, ci_low, ci_high, hits) for one conjunction by seeded Monte Carlo.
+
+    cov1, cov2: 3x3 position covariances (km^2) or 6x6 state covariances
+    (km, km/s units) in the inertial frame of the states. motion='linear'
+    moves both objects on straight lines (the 2D model's own assumption, a
+    check of the integration); 'kepler' propagates two-body orbits over
+    +-window_s (default: 4x the 2D encounter duration, at least 60 s) and
+    counts samples whose closest approach is below HBR. The interval is the
+    Clopper-Pearson (exact binomial) one at ``confidence``.
+    """
+    r1, v1, r2, v2 = (np.asarray(a, dtype=np.float64).reshape(3) for a in (r1_km, v1_kms, r2_km, v2_kms))
+    rng = np.random.default_rng(seed)
+    s1 = _sample_states(rng, r1, v1, cov1, n_samples)
+    s2 = _sample_states(rng, r2, v2, cov2, n_samples)
+    hbr_km = float(hbr_m) * 1e-3
+    if motion == "linear":
+        dr = s2[:, :3] - s1[:, :3]
+        dv = s2[:, 3:] - s1[:, 3:]
+        vv = np.sum(dv * dv, axis=1)
+        t = -np.sum(dr * dv, axis=1) / vv
+        closest = dr + t[:, None] * dv
+        hits = int(np.count_nonzero(np.sum(closest * closest, axis=1) < hbr_km ** 2))
+    elif motion == "kepler":
+        if window_s is None:
+            _, tau = encounter_duration_s(r1, v1, np.asarray(cov1)[:3, :3], r2, v2,
+                                          np.asarray(cov2)[:3, :3], hbr_m)
+            window_s = max(60.0, 4.0 * float(tau[0]))
+        n_steps = 200
+        h = np.zeros(n_samples, dtype=np.int64)
+        _mc_kepler_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), hbr_km,
+                          float(window_s), n_steps, MU_EARTH_KM3_S2, h)
+        hits = int(h.sum())
+    else:
+        raise ValueError(f"motion must be 'linear' or 'kepler'; got {motion!r}")
+    alpha = 1.0 - confidence
+    lo = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, n_samples - hits + 1))
+    hi = 1.0 if hits == n_samples else float(stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits))
+    return hits / n_samples, lo, hi, hits
+
+
+# ------------------------------------------------------------------ 2D validity
+
+# Sigma multiple bounding the encounter region along the relative velocity.
+ENCOUNTER_SIGMAS = 5.0
+# The encounter must last less than this fraction of the shorter orbital period
+# (CARA_Analysis_Tools uses 5 % of the orbital period as its low-velocity threshold).
+MAX_DURATION_FRACTION_OF_PERIOD = 0.05
+# Below this relative speed the straight-line assumption is refused outright.
+MIN_RELATIVE_SPEED_KMS = 0.01
+
+
+def encounter_duration_s(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
+    """Return (relative speed km/s (n,), encounter duration s (n,)).
+
+    Duration: time to cross the combined covariance +-ENCOUNTER_SIGMAS sigma
+    (plus HBR) along the relative velocity (Coppola 2012, AAS 12-247, bounds
+    the conjunction duration the same way).
+    """
+    v = _as_n(v2_kms, (3,), "v2_kms") - _as_n(v1_kms, (3,), "v1_kms")
+    speed = np.linalg.norm(v, axis=1)
+    y = v / np.where(speed > 0, speed, 1.0)[:, None]
+    c = _as_n(cov1_km2, (3, 3), "cov1_km2") + _as_n(cov2_km2, (3, 3), "cov2_km2")
+    sig_along = np.sqrt(np.clip(np.einsum("ni,nij,nj->n", y, c, y), 0.0, None))
+    hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, speed.shape)
+    with np.errstate(divide="ignore"):
+        tau = np.where(speed > 0, 2.0 * (ENCOUNTER_SIGMAS * sig_along + hbr_km) / speed, np.inf)
+    return speed, tau
+
+
+def orbital_period_s(r_km, v_kms, mu=MU_EARTH_KM3_S2):
+    """Return the two-body period (s) from position and velocity (inf if unbound)."""
+    r = np.linalg.norm(_as_n(r_km, (3,), "r_km"), axis=1)
+    v2 = np.sum(_as_n(v_kms, (3,), "v_kms") ** 2, axis=1)
+    inv_a = 2.0 / r - v2 / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inv_a > 0, 2.0 * np.pi * np.sqrt(np.abs(1.0 / inv_a) ** 3 / mu), np.inf)
+
+
+def pc_2d_valid(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
+    """Return (n,) bool: True where the short-term (2D) encounter model holds.
+
+    False when the relative speed is below MIN_RELATIVE_SPEED_KMS or the
+    encounter lasts longer than MAX_DURATION_FRACTION_OF_PERIOD of the shorter
+    orbital period; then use pc_monte_carlo(..., motion='kepler').
+    """
+    speed, tau = encounter_duration_s(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m)
+    period = np.minimum(orbital_period_s(r1_km, v1_kms), orbital_period_s(r2_km, v2_kms))
+    return (speed >= MIN_RELATIVE_SPEED_KMS) & (tau <= MAX_DURATION_FRACTION_OF_PERIOD * period)
+
+
+# -------------------------------------------------------------- maximum Pc (Alfano)
+
+SOCRATES_RTN_RATIO = np.array([1.0, 3.0, 1.0])  # radial / in-track / cross-track 100/300/100 m
+_GOLDEN_ITERATIONS = 25
+
+
+def rtn_basis(r_km, v_kms):
+    """Return (n, 3, 3) rows R, T, N unit vectors (R = r/|r|, N = r x v/|r x v|, T = N x R)."""
+    r = _as_n(r_km, (3,), "r_km")
+    v = _as_n(v_kms, (3,), "v_kms")
+    rh = r / np.linalg.norm(r, axis=1, keepdims=True)
+    h = np.cross(r, v)
+    nh = h / np.linalg.norm(h, axis=1, keepdims=True)
+    th = np.cross(nh, rh)
+    return np.stack([rh, th, nh], axis=1)
+
+
+def max_pc_dilution(r1_km, v1_kms, r2_km, v2_kms, hbr_m, shape="circle", cov_shape=None):
+    """Return (max_pc (n,), dilution_km (n,)): Alfano (2005) maximum Pc, as SOCRATES.
+
+    Each object's position covariance is taken as diag(s, 3 s, s)^2 in its
+    own RTN frame (SOCRATES' 100/300/100 m aspect), combined and projected on
+    the encounter plane; s is varied to maximise the 2D Pc. DILUTION is the
+    maximising s in km: a true sigma above it lowers Pc (diluted region).
+    Alfano, "Relating position uncertainty to maximum conjunction
+    probability", J. Astronaut. Sci. 53(2), 2005. When the miss distance is
+    inside HBR, max Pc is 1 at s -> 0 (dilution 0).
+    cov_shape: optional pair (cov1, cov2) of inertial (n,3,3) covariances in
+    km^2 to scale instead of the SOCRATES shape (then DILUTION is the factor
+    on their square roots, dimensionless).
+    """
+    if cov_shape is None:
+        b1 = rtn_basis(r1_km, v1_kms)
+        b2 = rtn_basis(r2_km, v2_kms)
+        d = np.diag(SOCRATES_RTN_RATIO ** 2)
+        c1 = np.einsum("nki,kl,nlj->nij", b1, d, b1)
+        c2 = np.einsum("nki,kl,nlj->nij", b2, d, b2)
+    else:
+        c1, c2 = cov_shape
+    miss, c0, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
+    n = len(miss)
+    hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)).copy()
+    inv = np.linalg.inv(c0)
+    d0 = np.sqrt(np.einsum("ni,nij,nj->n", miss, inv, miss))
+    # Small-HBR optimum s = d0 / sqrt(2) brackets the search in log s.
+    s0 = np.maximum(d0 / math.sqrt(2.0), 1e-9)
+
+    def f(log_s):
+        s2 = np.exp(2.0 * log_s)
+        p, _ = pc_2d(miss, c0 * s2[:, None, None], hbr, shape)
+        return p
+
+    lo = np.log(s0) - 2.0
+    hi = np.log(s0) + 2.0
+    g = 0.5 * (math.sqrt(5.0) - 1.0)
+    x1 = hi - g * (hi - lo)
+    x2 = lo + g * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    for _ in range(_GOLDEN_ITERATIONS):
+        left = f1 >= f2
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        nx1 = hi - g * (hi - lo)
+        nx2 = lo + g * (hi - lo)
+        x2n = np.where(left, x1, nx2)
+        x1n = np.where(left, nx1, x2)
+        f2n = np.where(left, f1, np.nan)
+        f1n = np.where(left, np.nan, f2)
+        need1 = np.isnan(f1n)
+        need2 = np.isnan(f2n)
+        new = f(np.where(need1, x1n, x2n))
+        f1 = np.where(need1, new, f1n)
+        f2 = np.where(need2, new, f2n)
+        x1, x2 = x1n, x2n
+    best_x = np.where(f1 >= f2, x1, x2)
+    best = np.maximum(f1, f2)
+    dilution = np.exp(best_x)
+    inside = np.hypot(miss[:, 0], miss[:, 1]) * 1e3 <= hbr
+    best = np.where(inside, 1.0, best)
+    dilution = np.where(inside, 0.0, dilution)
+    return best, dilution
