@@ -242,6 +242,18 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.filename
     meta = read_meta(target)
+    if meta is None and target.exists():
+        # A copy without readable metadata: its age is unknown for reuse, but its
+        # modification time still counts against the provider's limit.
+        mtime = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
+        age_s = (now - mtime).total_seconds()
+        limit_s = source.refresh_limit_hours * SECONDS_PER_HOUR
+        if 0.0 <= age_s < limit_s:
+            raise FetchError(
+                f"{source.name}: {target} has no metadata ({meta_path(target).name}) but was "
+                f"written {_format_age(age_s)} ago; {source.provider.name} allows one download "
+                f"every {source.refresh_limit_hours:g} h. Use that file, or try again after "
+                f"{_format_utc(mtime + timedelta(seconds=limit_s))}")
     if meta is not None:
         age_s = max((now - meta["fetched"]).total_seconds(), 0.0)
         limit_s = source.refresh_limit_hours * SECONDS_PER_HOUR

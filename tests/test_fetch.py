@@ -467,3 +467,13 @@ def test_no_answer_within_timeout(server, sources, monkeypatch, tmp_path):
     finally:
         release.set()
     assert cache_files(tmp_path / "cache") == []
+
+
+def test_copy_without_metadata_still_counts_against_the_limit(server, sources, omm_rows, tmp_path):
+    server.routes[ACTIVE] = ok(celestrak_json(omm_rows))
+    result = fetch(sources.get("active"), now=datetime.now(timezone.utc))
+    meta_path(result.path).unlink()  # metadata lost: only the file's mtime is left
+    with pytest.raises(FetchError, match="has no metadata .* allows one download every 2 h"):
+        fetch(sources.get("active"), now=datetime.now(timezone.utc) + timedelta(hours=1),
+              force=True)
+    assert server.count(ACTIVE) == 1
