@@ -51,7 +51,8 @@ class Results:
         return self.columns[name]
 
 
-def _to_float(values: list[str], name: str, path: Path, problems: list[str]) -> np.ndarray:
+def _to_float(values: list[str], name: str, path: Path, linenos: list[int],
+              problems: list[str]) -> np.ndarray:
     arr = np.array(values, dtype=object)
     text = np.where(arr == "", "nan", arr).astype(str)
     try:
@@ -59,25 +60,27 @@ def _to_float(values: list[str], name: str, path: Path, problems: list[str]) -> 
     except ValueError:
         pass
     out = np.full(len(values), np.nan)
-    for i, v in enumerate(text):  # slow path only for a column with bad values
+    for i, v in enumerate(values):  # slow path only for a column with bad values
         try:
-            out[i] = float(v)
+            out[i] = float(v) if v != "" else np.nan
         except ValueError:
-            problems.append(f"{path}:{i + 2}: column {name}: {v!r} is not a number")
+            problems.append(f"{path}:{linenos[i]}: column {name}: {v!r} is not a number")
     return out
 
 
-def _to_int(values: list[str], name: str, path: Path, problems: list[str]) -> np.ndarray:
+def _to_int(values: list[str], name: str, path: Path, linenos: list[int],
+            problems: list[str]) -> np.ndarray:
     out = np.full(len(values), -1, dtype=np.int64)
     for i, v in enumerate(values):
         try:
             out[i] = int(v)
         except ValueError:
-            problems.append(f"{path}:{i + 2}: column {name}: {v!r} is not a catalog number")
+            problems.append(f"{path}:{linenos[i]}: column {name}: {v!r} is not a catalog number")
     return out
 
 
-def _to_time(values: list[str], path: Path, problems: list[str]) -> np.ndarray:
+def _to_time(values: list[str], path: Path, linenos: list[int],
+             problems: list[str]) -> np.ndarray:
     text = np.array([v.strip().replace(" ", "T", 1) for v in values], dtype=object)
     try:
         return text.astype("datetime64[ms]")
@@ -88,7 +91,7 @@ def _to_time(values: list[str], path: Path, problems: list[str]) -> np.ndarray:
         try:
             out[i] = np.datetime64(v, "ms")
         except ValueError:
-            problems.append(f"{path}:{i + 2}: column TCA: {values[i]!r} is not a UTC time "
+            problems.append(f"{path}:{linenos[i]}: column TCA: {values[i]!r} is not a UTC time "
                             "(expected YYYY-MM-DD HH:MM:SS.sss)")
     return out
 
@@ -132,23 +135,25 @@ def load_results(folder) -> Results:
                              "'ssa screen' layout of docs/DESIGN.md")
         raw: list[list[str]] = [[] for _ in header]
         width = len(header)
-        for lineno, row in enumerate(reader, start=2):
+        linenos: list[int] = []
+        for row in reader:
+            lineno = reader.line_num  # physical line, right even with quoted newlines
             if len(row) != width:
                 problems.append(f"{csv_path}:{lineno}: {len(row)} fields, expected {width}; "
                                 "row skipped")
                 continue
+            linenos.append(lineno)
             for j, v in enumerate(row):
                 raw[j].append(v)
-    # Rows skipped above shift line numbers of later problems only in that rare case.
     by_name = dict(zip(header, raw, strict=True))
     n = len(raw[0]) if raw else 0
     columns: dict[str, np.ndarray] = {}
     for name in INT_COLUMNS:
-        columns[name] = _to_int(by_name[name], name, csv_path, problems)
+        columns[name] = _to_int(by_name[name], name, csv_path, linenos, problems)
     for name in FLOAT_COLUMNS:
-        columns[name] = (_to_float(by_name[name], name, csv_path, problems) if name in by_name
+        columns[name] = (_to_float(by_name[name], name, csv_path, linenos, problems) if name in by_name
                          else np.full(n, np.nan))
     for name in STRING_COLUMNS:
         columns[name] = np.array(by_name.get(name, [""] * n), dtype=object)
-    tca = _to_time(by_name["TCA"], csv_path, problems)
+    tca = _to_time(by_name["TCA"], csv_path, linenos, problems)
     return Results(folder=folder, columns=columns, run=run, tca=tca, problems=problems)
