@@ -241,51 +241,17 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
     folder = Path(cache) if cache else cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.filename
-    meta = read_meta(target)
-    if meta is None and target.exists():
-        # A copy without readable metadata: its age is unknown for reuse, but its
-        # modification time still counts against the provider's limit.
-        mtime = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
-        age_s = (now - mtime).total_seconds()
-        limit_s = source.refresh_limit_hours * SECONDS_PER_HOUR
-        if 0.0 <= age_s < limit_s:
-            raise FetchError(
-                f"{source.name}: {target} has no metadata ({meta_path(target).name}) but was "
-                f"written {_format_age(age_s)} ago; {source.provider.name} allows one download "
-                f"every {source.refresh_limit_hours:g} h. Use that file, or try again after "
-                f"{_format_utc(mtime + timedelta(seconds=limit_s))}")
-    if meta is not None:
-        age_s = max((now - meta["fetched"]).total_seconds(), 0.0)
-        limit_s = source.refresh_limit_hours * SECONDS_PER_HOUR
-        reuse = None
-        if age_s < limit_s:
-            next_at = _format_utc(meta["fetched"] + timedelta(seconds=limit_s))
-            reuse = (f"{source.name}: using the cached copy from {_format_utc(meta['fetched'])} "
-                     f"({_format_age(age_s)} old); {source.provider.name} allows one download "
-                     f"every {source.refresh_limit_hours:g} h, next one at {next_at}")
-            if force:
-                reuse = "--force does not override the provider's limit: " + reuse
-        elif not force and age_s < source.max_age_hours * SECONDS_PER_HOUR:
-            reuse = (f"{source.name}: cached copy from {_format_utc(meta['fetched'])} "
-                     f"({_format_age(age_s)} old) is younger than {source.max_age_hours:g} h; "
-                     f"use --force to download again")
-        if reuse:
-            path = _copy_out(target, out) if out else target
-            return FetchResult(source, path, _public(meta), False, reuse, age_s)
-
-    refusal = _read_refusal(target)
-    if refusal is not None:
-        wait_s = source.refresh_limit_hours * SECONDS_PER_HOUR
-        if (now - refusal["refused"]).total_seconds() < wait_s:
-            next_at = _format_utc(refusal["refused"] + timedelta(seconds=wait_s))
-            raise FetchError(
-                f"{source.name}: {source.provider.name} refused the last request at "
-                f"{refusal['refused_utc']} (HTTP {refusal['status']}: {refusal['text'][:120]!r}); "
-                f"not asking again before {next_at}, even with --force{_cached_hint(target)}")
+    cached = _cached_copy(source, target, now, force)
+    if cached is not None:
+        meta, age_s, message = cached
+        path = _copy_out(target, out) if out else target
+        return FetchResult(source, path, _public(meta), False, message, age_s)
+    _check_refusal(source, target, now)
 
     own_session = session is None
     session = session or requests.Session()
-    session.headers.setdefault("User-Agent", f"ssa/{ssa.__version__} (catalog fetch)")
+    if own_session:
+        session.headers["User-Agent"] = f"ssa/{ssa.__version__} (catalog fetch)"
     logged_in = False
     try:
         if source.provider.login_path:
@@ -305,8 +271,8 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
 
     try:
         checked = validate_file(tmp_path, source.format, label=source.url)
-    except FetchError:
-        tmp_path.unlink(missing_ok=True)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)  # never leave a partial or unchecked file behind
         raise
     new_meta = {
         "source": source.name, "provider": source.provider.name, "url": source.url,
@@ -323,6 +289,57 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
         message += f"; {new_meta['skipped']} records did not parse (see {meta_path(target).name})"
     path = _copy_out(target, out) if out else target
     return FetchResult(source, path, new_meta, True, message, 0.0)
+
+
+def _cached_copy(source: Source, target: Path, now: datetime,
+                 force: bool) -> tuple[dict, float, str] | None:
+    """Return (meta, age_s, message) when the cached copy must be used instead of a download.
+
+    Raises FetchError for a copy without metadata that is younger than the
+    provider's limit (its mtime counts), since nothing may be downloaded then.
+    """
+    limit_s = source.refresh_limit_hours * SECONDS_PER_HOUR
+    meta = read_meta(target)
+    if meta is None:
+        if target.exists():
+            mtime = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
+            age_s = (now - mtime).total_seconds()
+            if 0.0 <= age_s < limit_s:
+                raise FetchError(
+                    f"{source.name}: {target} has no metadata ({meta_path(target).name}) but was "
+                    f"written {_format_age(age_s)} ago; {source.provider.name} allows one "
+                    f"download every {source.refresh_limit_hours:g} h. Use that file, or try "
+                    f"again after {_format_utc(mtime + timedelta(seconds=limit_s))}")
+        return None
+    age_s = max((now - meta["fetched"]).total_seconds(), 0.0)  # clock skew: treat as new
+    fetched = _format_utc(meta["fetched"])
+    if age_s < limit_s:
+        next_at = _format_utc(meta["fetched"] + timedelta(seconds=limit_s))
+        message = (f"{source.name}: using the cached copy from {fetched} ({_format_age(age_s)} "
+                   f"old); {source.provider.name} allows one download every "
+                   f"{source.refresh_limit_hours:g} h, next one at {next_at}")
+        if force:
+            message = "--force does not override the provider's limit: " + message
+        return meta, age_s, message
+    if not force and age_s < source.max_age_hours * SECONDS_PER_HOUR:
+        return meta, age_s, (f"{source.name}: cached copy from {fetched} ({_format_age(age_s)} "
+                             f"old) is younger than {source.max_age_hours:g} h; "
+                             f"use --force to download again")
+    return None
+
+
+def _check_refusal(source: Source, target: Path, now: datetime) -> None:
+    """Raise FetchError while the provider's last 403/429 for this source is recent."""
+    refusal = _read_refusal(target)
+    if refusal is None:
+        return
+    wait_s = source.refresh_limit_hours * SECONDS_PER_HOUR
+    if (now - refusal["refused"]).total_seconds() < wait_s:
+        next_at = _format_utc(refusal["refused"] + timedelta(seconds=wait_s))
+        raise FetchError(
+            f"{source.name}: {source.provider.name} refused the last request at "
+            f"{refusal['refused_utc']} (HTTP {refusal['status']}: {refusal['text'][:120]!r}); "
+            f"not asking again before {next_at}, even with --force{_cached_hint(target)}")
 
 
 def validate_file(path: str | os.PathLike, fmt: str, label: str = "") -> dict:
