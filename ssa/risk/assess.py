@@ -259,3 +259,39 @@ def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str
             cdm.objects.append(seg)
         out.append(cdm)
     return out
+
+
+def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle") -> dict:
+    """Return Pc of one CDM as a dict (the ``ssa pc --json`` fields).
+
+    HBR: ``hbr_m`` if given, else the file's ``COMMENT HBR`` value; without
+    either a ValueError says so. Fields: file, message_id, tca, miss_distance_m,
+    hbr_m, hbr_source, pc, pc_method, pc_status, pc_2d_valid, cdm_pc, cdm_pc_method.
+    """
+    from ssa.cdm import inertial_states
+
+    source = "option"
+    if hbr_m is None:
+        hbr_m = cdm.hbr_m
+        source = "file"
+    if hbr_m is None:
+        raise ValueError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
+                         "radius with --hbr-m")
+    r1, v1, c1, r2, v2, c2 = inertial_states(cdm)
+    pc, status = pcm.pc_foster(r1, v1, c1, r2, v2, c2, hbr_m, shape)
+    valid = pcm.pc_2d_valid(r1, v1, c1, r2, v2, c2, hbr_m)
+    p = float(pc[0])
+    return {
+        "file": cdm.source,
+        "message_id": cdm.message_id,
+        "tca": format_epoch(cdm.tca)[:23],
+        "miss_distance_m": cdm.miss_distance_m,
+        "hbr_m": float(hbr_m),
+        "hbr_source": source,
+        "pc": None if np.isnan(p) else p,
+        "pc_method": pcm.METHOD_NAMES[shape],
+        "pc_status": int(status[0]),
+        "pc_2d_valid": bool(valid[0]),
+        "cdm_pc": cdm.collision_probability,
+        "cdm_pc_method": cdm.relative.get("COLLISION_PROBABILITY_METHOD"),
+    }

@@ -1,0 +1,54 @@
+"""``ssa pc CDM...``: probability of collision from conjunction data messages."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "pc",
+        help="probability of collision (Foster 2D) from CCSDS CDM files",
+        description="Compute the 2D probability of collision of each CDM (KVN or XML) from its "
+                    "states and RTN covariances. The hard-body radius comes from the file's "
+                    "'COMMENT HBR = ...' line unless --hbr-m is given.")
+    p.add_argument("cdms", nargs="+", metavar="CDM", help="CDM files (KVN or XML)")
+    p.add_argument("--hbr-m", type=float, default=None, metavar="R",
+                   help="combined hard-body radius in metres (overrides the file)")
+    p.add_argument("--hbr-shape", choices=["circle", "square", "square-equal-area"],
+                   default="circle", help="hard-body shape in the encounter plane (default: circle)")
+    p.add_argument("--json", action="store_true", help="one JSON object per CDM instead of a table")
+    p.set_defaults(func=run)
+
+
+def _fmt(v, spec):
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def run(args) -> int:
+    from ssa.cdm import CdmError, read_cdm
+    from ssa.risk.assess import assess_cdm
+
+    if args.hbr_m is not None and not (args.hbr_m >= 0 and math.isfinite(args.hbr_m)):
+        raise ValueError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
+    failed = 0
+    if not args.json:
+        print(f"{'file':<60} {'TCA (UTC)':<23} {'miss m':>9} {'HBR m':>6} {'Pc':>10} "
+              f"{'CDM Pc':>10} {'2D ok':>5}")
+    for path in args.cdms:
+        try:
+            result = assess_cdm(read_cdm(path), args.hbr_m, args.hbr_shape)
+        except (CdmError, ValueError, OSError) as exc:
+            print(f"ssa pc: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(result))
+        else:
+            name = result["file"].rsplit("/", 1)[-1]
+            print(f"{name:<60} {result['tca']:<23} {result['miss_distance_m']:>9.1f} "
+                  f"{result['hbr_m']:>6.2f} {_fmt(result['pc'], '10.3e')} "
+                  f"{_fmt(result['cdm_pc'], '10.3e')} {'yes' if result['pc_2d_valid'] else 'NO':>5}")
+    return 1 if failed else 0
