@@ -153,7 +153,7 @@ def test_all_encodings_give_sgp4s_own_satellites(encoding, omm_rows, tmp_path):
     catalog = Catalog.load(path)
     report = catalog.load_report
     assert (report.read, report.loaded, report.skipped) == (len(omm_rows), len(omm_rows), 0)
-    assert catalog.name.tolist() == [r["OBJECT_NAME"] for r in omm_rows]
+    assert catalog.name.tolist() == [r["OBJECT_NAME"].strip() for r in omm_rows]
     assert catalog.intl_des.tolist() == [r["OBJECT_ID"] for r in omm_rows]
     # Same values, same sgp4 initialisation: identical, well inside 1 mm.
     assert assert_same_positions(catalog, sgp4_reference(omm_rows), ONE_MM_KM) == 0.0
