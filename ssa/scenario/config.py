@@ -1,0 +1,352 @@
+"""Scenario files (TOML): loading and validation.
+
+Every problem is reported as ``FILE: KEY: PROBLEM`` and all problems of a file
+are listed together, so one run of ``ssa scenario run`` shows what to fix.
+See ``scenarios/status-quo.toml`` for a commented example.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ssa.scenario.sensors import SensorTable, load_sensors
+
+SHARING_POLICIES = ("observations", "alerts", "none")
+EVENT_KINDS = ("outage", "leave")
+OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN")
+
+# Allowed keys per table, with defaults (None: required).
+_TOP = {"name": None, "description": "", "seed": 1, "window": None, "catalog": None,
+        "screening": {}, "tracking": {}, "assessment": {}, "sensors": {}, "members": None,
+        "events": []}
+_WINDOW = {"start": None, "days": 3.0, "history_days": 3.0}
+_CATALOG = {"file": None, "satcat": None, "rcs": None, "hbr": None}
+_SCREENING = {"threshold_km": 5.0}
+_TRACKING = {"step_s": 60.0, "coverage_step_s": 120.0}
+_ASSESSMENT = {"pc_threshold": 1e-4, "alert_miss_km": 0.2, "dangerous_miss_km": 0.2,
+               "cadence_h": 8.0, "lead_days": 2.0, "decision_lead_h": 24.0,
+               "protect_types": ["PAYLOAD"], "exclude_names": [], "monte_carlo_runs": 20}
+_SENSORS = {"file": "sensors.csv"}
+_MEMBER = {"name": None, "owners": None, "sensors": [], "sharing": None}
+_EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None, "at": None}
+
+
+@dataclass(frozen=True)
+class Member:
+    """A grouping member: whose satellites it protects, what it operates, what it shares."""
+
+    name: str
+    owners: tuple[str, ...]
+    sensors: tuple[str, ...]
+    sharing: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """``outage`` of ``sensor`` from..to, or ``leave`` of ``member`` at a time (UTC)."""
+
+    kind: str
+    sensor: str = ""
+    member: str = ""
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; paths are resolved against the scenario file's folder."""
+
+    path: Path
+    name: str
+    description: str
+    seed: int
+    start: dt.datetime
+    days: float
+    history_days: float
+    catalog_file: str
+    satcat: str | None
+    rcs: str | None
+    hbr: str | None
+    threshold_km: float
+    step_s: float
+    coverage_step_s: float
+    pc_threshold: float
+    alert_miss_km: float
+    dangerous_miss_km: float
+    cadence_h: float
+    lead_days: float
+    decision_lead_h: float
+    protect_types: tuple[str, ...]
+    exclude_names: tuple[str, ...]
+    monte_carlo_runs: int
+    sensors_file: Path
+    sensors: SensorTable
+    members: tuple[Member, ...]
+    events: tuple[Event, ...] = field(default=())
+
+    def member(self, name: str) -> Member:
+        for m in self.members:
+            if m.name == name:
+                return m
+        raise ValueError(f"{self.path}: no member named {name!r}")
+
+    def settings(self) -> dict:
+        """Return the settings as plain JSON-ready values (for summary.json)."""
+        return {
+            "scenario": str(self.path), "name": self.name, "description": self.description,
+            "seed": self.seed, "start_utc": self.start.isoformat(), "days": self.days,
+            "history_days": self.history_days, "catalog": self.catalog_file,
+            "satcat": self.satcat, "rcs": self.rcs, "hbr": self.hbr, "threshold_km": self.threshold_km,
+            "step_s": self.step_s, "coverage_step_s": self.coverage_step_s,
+            "pc_threshold": self.pc_threshold, "alert_miss_km": self.alert_miss_km,
+            "dangerous_miss_km": self.dangerous_miss_km, "cadence_h": self.cadence_h,
+            "lead_days": self.lead_days, "decision_lead_h": self.decision_lead_h,
+            "protect_types": list(self.protect_types), "exclude_names": list(self.exclude_names),
+            "monte_carlo_runs": self.monte_carlo_runs, "sensors_file": str(self.sensors_file),
+            "members": [{"name": m.name, "owners": list(m.owners), "sensors": list(m.sensors),
+                         "sharing": m.sharing} for m in self.members],
+            "events": [{"kind": e.kind, "sensor": e.sensor, "member": e.member,
+                        "from": e.start.isoformat() if e.start else None,
+                        "to": e.end.isoformat() if e.end else None} for e in self.events],
+        }
+
+
+class _Checker:
+    """Collects problems as 'file: key: problem' lines."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[str] = []
+
+    def add(self, key: str, problem: str) -> None:
+        self.problems.append(f"{self.path}: {key}: {problem}")
+
+    def table(self, data, key: str, allowed: dict) -> dict:
+        """Return ``allowed`` defaults updated with ``data``; report unknown/missing keys."""
+        if not isinstance(data, dict):
+            self.add(key, f"expected a table, got {type(data).__name__}")
+            return {k: v for k, v in allowed.items()}
+        out = dict(allowed)
+        prefix = f"{key}." if key else ""
+        for k, v in data.items():
+            if k not in allowed:
+                self.add(f"{prefix}{k}", f"unknown key (allowed: {', '.join(allowed)})")
+            else:
+                out[k] = v
+        for k, v in allowed.items():
+            if v is None and k not in data and k not in ("sensor", "member", "from", "to", "at",
+                                                       "satcat", "rcs", "hbr"):
+                self.add(f"{prefix}{k}", "required key is missing")
+        return out
+
+    def number(self, value, key: str, low: float, high: float, integer: bool = False):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.add(key, f"expected a number, got {value!r}")
+            return None
+        if integer and not float(value).is_integer():
+            self.add(key, f"expected an integer, got {value!r}")
+            return None
+        if not (low <= value <= high):
+            self.add(key, f"{value!r} is outside [{low}, {high}]")
+            return None
+        return int(value) if integer else float(value)
+
+    def text(self, value, key: str, required: bool = True):
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.add(key, f"expected a non-empty string, got {value!r}")
+            return None
+        return value.strip()
+
+    def strings(self, value, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            self.add(key, f"expected a list of strings, got {value!r}")
+            return ()
+        return tuple(x.strip() for x in value)
+
+    def when(self, value, key: str):
+        """Return an aware UTC datetime from a TOML datetime or ISO-8601 string."""
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.add(key, f"{value!r} is not an ISO-8601 date-time "
+                              "(e.g. 2024-07-05T12:00:00Z)")
+                return None
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day)
+        if not isinstance(value, dt.datetime):
+            self.add(key, f"expected a date-time, got {value!r}")
+            return None
+        if value.tzinfo is None:
+            self.add(key, f"{value.isoformat()} has no time zone; write it in UTC with a "
+                          "trailing Z, e.g. 2024-07-05T12:00:00Z")
+            return None
+        return value.astimezone(dt.timezone.utc)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML; raise ValueError listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    c = _Checker(path)
+    top = c.table(raw, "", _TOP)
+    name = c.text(top["name"], "name")
+    description = top["description"] if isinstance(top["description"], str) else ""
+    seed = c.number(top["seed"], "seed", 0, 2**63 - 1, integer=True)
+
+    win = c.table(top["window"] or {}, "window", _WINDOW)
+    start = c.when(win["start"], "window.start")
+    days = c.number(win["days"], "window.days", 0.01, 30.0)
+    history = c.number(win["history_days"], "window.history_days", 0.5, 30.0)
+
+    cat = c.table(top["catalog"] or {}, "catalog", _CATALOG)
+    catalog_file = c.text(cat["file"], "catalog.file")
+    satcat = c.text(cat["satcat"], "catalog.satcat", required=False)
+    rcs = c.text(cat["rcs"], "catalog.rcs", required=False)
+    hbr = c.text(cat["hbr"], "catalog.hbr", required=False)
+
+    scr = c.table(top["screening"], "screening", _SCREENING)
+    threshold = c.number(scr["threshold_km"], "screening.threshold_km", 0.01, 200.0)
+
+    trk = c.table(top["tracking"], "tracking", _TRACKING)
+    step = c.number(trk["step_s"], "tracking.step_s", 1.0, 3600.0)
+    cov_step = c.number(trk["coverage_step_s"], "tracking.coverage_step_s", 1.0, 3600.0)
+
+    ass = c.table(top["assessment"], "assessment", _ASSESSMENT)
+    pc_thr = c.number(ass["pc_threshold"], "assessment.pc_threshold", 1e-12, 1.0)
+    alert_miss = c.number(ass["alert_miss_km"], "assessment.alert_miss_km", 0.0, 100.0)
+    danger_miss = c.number(ass["dangerous_miss_km"], "assessment.dangerous_miss_km", 0.0,
+                           100.0)
+    cadence = c.number(ass["cadence_h"], "assessment.cadence_h", 0.25, 72.0)
+    lead = c.number(ass["lead_days"], "assessment.lead_days", 0.0, 30.0)
+    decision = c.number(ass["decision_lead_h"], "assessment.decision_lead_h", 0.0, 240.0)
+    protect = c.strings(ass["protect_types"], "assessment.protect_types")
+    for t in protect:
+        if t not in OBJECT_TYPES:
+            c.add("assessment.protect_types", f"{t!r} is not one of {', '.join(OBJECT_TYPES)}")
+    exclude = c.strings(ass["exclude_names"], "assessment.exclude_names")
+    runs = c.number(ass["monte_carlo_runs"], "assessment.monte_carlo_runs", 1, 10000,
+                    integer=True)
+    if lead is not None and history is not None and lead > history - 0.5:
+        c.add("assessment.lead_days", f"{lead} leaves less than half a day of tracking "
+                                      f"history before the first assessment; make it <= "
+                                      f"window.history_days - 0.5 = {history - 0.5}")
+    if danger_miss is not None and threshold is not None and danger_miss >= threshold:
+        c.add("assessment.dangerous_miss_km", f"{danger_miss} must be below the screening "
+                                              f"threshold {threshold} km (screening margin)")
+
+    sen = c.table(top["sensors"], "sensors", _SENSORS)
+    sensors_file = (path.parent / str(sen["file"])).resolve()
+    sensors = None
+    if not sensors_file.exists():
+        c.add("sensors.file", f"{sensors_file} does not exist")
+    else:
+        try:
+            sensors = load_sensors(sensors_file)
+        except ValueError as exc:
+            c.add("sensors.file", str(exc))
+
+    members: list[Member] = []
+    raw_members = top["members"]
+    if not isinstance(raw_members, list) or not raw_members:
+        c.add("members", "expected at least one [[members]] table")
+        raw_members = []
+    owner_of: dict[str, str] = {}
+    sensor_of: dict[str, str] = {}
+    for i, m in enumerate(raw_members):
+        key = f"members[{i}]"
+        m = c.table(m, key, _MEMBER)
+        mname = c.text(m["name"], f"{key}.name")
+        key = f"members[{i}] ({mname})" if mname else key
+        owners = c.strings(m["owners"], f"{key}.owners")
+        msensors = c.strings(m["sensors"], f"{key}.sensors")
+        sharing = m["sharing"]
+        if sharing not in SHARING_POLICIES:
+            c.add(f"{key}.sharing", f"{sharing!r} is not one of {', '.join(SHARING_POLICIES)}")
+        if mname and any(x.name == mname for x in members):
+            c.add(f"{key}.name", f"duplicate member name {mname!r}")
+        for o in owners:
+            if o in owner_of:
+                c.add(f"{key}.owners", f"owner code {o!r} already protected by {owner_of[o]}")
+            owner_of.setdefault(o, mname)
+        for s in msensors:
+            if sensors is not None and s not in set(sensors.id):
+                c.add(f"{key}.sensors", f"unknown sensor {s!r} (not in {sensors_file})")
+            if s in sensor_of:
+                c.add(f"{key}.sensors", f"sensor {s!r} already operated by {sensor_of[s]}")
+            sensor_of.setdefault(s, mname)
+        if mname and sharing in SHARING_POLICIES:
+            members.append(Member(mname, owners, msensors, sharing))
+
+    events: list[Event] = []
+    raw_events = top["events"]
+    if not isinstance(raw_events, list):
+        c.add("events", "expected a list of [[events]] tables")
+        raw_events = []
+    names = {m.name for m in members}
+    for i, e in enumerate(raw_events):
+        key = f"events[{i}]"
+        e = c.table(e, key, _EVENT)
+        kind = e["kind"]
+        if kind == "outage":
+            sid = c.text(e["sensor"], f"{key}.sensor")
+            t0 = c.when(e["from"], f"{key}.from")
+            t1 = c.when(e["to"], f"{key}.to")
+            if sid and sensors is not None and sid not in set(sensors.id):
+                c.add(f"{key}.sensor", f"unknown sensor {sid!r} (not in {sensors_file})")
+            if t0 and t1 and t1 <= t0:
+                c.add(f"{key}.to", f"{t1.isoformat()} is not after from={t0.isoformat()}")
+            if sid and t0 and t1:
+                events.append(Event("outage", sensor=sid, start=t0, end=t1))
+        elif kind == "leave":
+            mname = c.text(e["member"], f"{key}.member")
+            at = c.when(e["at"], f"{key}.at")
+            if mname and mname not in names:
+                c.add(f"{key}.member", f"unknown member {mname!r} (members: "
+                                       f"{', '.join(sorted(names))})")
+            if mname and at:
+                events.append(Event("leave", member=mname, start=at))
+        else:
+            c.add(f"{key}.kind", f"{kind!r} is not one of {', '.join(EVENT_KINDS)}")
+
+    if c.problems:
+        raise ValueError(f"{len(c.problems)} problem(s) in scenario:\n" + "\n".join(c.problems))
+    return Scenario(
+        path=path, name=name, description=description, seed=seed, start=start, days=days,
+        history_days=history, catalog_file=catalog_file, satcat=satcat, rcs=rcs, hbr=hbr,
+        threshold_km=threshold, step_s=step, coverage_step_s=cov_step, pc_threshold=pc_thr,
+        alert_miss_km=alert_miss, dangerous_miss_km=danger_miss, cadence_h=cadence,
+        lead_days=lead, decision_lead_h=decision, protect_types=protect,
+        exclude_names=exclude, monte_carlo_runs=runs, sensors_file=sensors_file,
+        sensors=sensors, members=tuple(members), events=tuple(events))
+
+
+def resolve_data_path(name: str, scenario_path: Path) -> Path:
+    """Return a data file named in a scenario: absolute, next to the scenario, or in SSA_DATA."""
+    p = Path(name).expanduser()
+    if p.is_absolute():
+        if not p.exists():
+            raise FileNotFoundError(f"{scenario_path}: {p} not found")
+        return p
+    local = scenario_path.parent / p
+    if local.exists():
+        return local
+    from ssa.data import data_file
+
+    try:
+        return data_file(name)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None
