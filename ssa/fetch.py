@@ -130,16 +130,21 @@ class Sources:
         if name in self.sources:
             return self.sources[name]
         if name.lower().startswith("celestrak:") and "celestrak" in self.providers:
-            group = name.split(":", 1)[1].strip()
-            if not group or not all(c.isalnum() or c in "-_" for c in group):
-                raise ValueError(f"celestrak:GROUP needs a group name like 'starlink', got {name!r}")
+            group, _, encoding = name.split(":", 1)[1].strip().partition(":")
+            encoding = encoding.lower() or "json"
+            if not group or not all(c.isalnum() or c in "-_" for c in group) or (
+                    encoding not in ("json", "csv")):
+                raise ValueError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
+                                 f"name like 'starlink', got {name!r}")
+            suffix = "" if encoding == "json" else "-csv"
             return Source(
-                name=f"celestrak-{group.lower()}", provider=self.providers["celestrak"],
-                path=f"/NORAD/elements/gp.php?GROUP={group}&FORMAT=json", format="omm-json",
-                kind="gp", max_age_hours=8.0, description=f"CelesTrak GP group {group}, OMM JSON")
+                name=f"celestrak-{group.lower()}{suffix}", provider=self.providers["celestrak"],
+                path=f"/NORAD/elements/gp.php?GROUP={group}&FORMAT={encoding}",
+                format=f"omm-{encoding}", kind="gp", max_age_hours=8.0,
+                description=f"CelesTrak GP group {group}, OMM {encoding.upper()}")
         known = ", ".join(sorted(self.sources))
         raise ValueError(f"unknown catalog source {name!r}; known sources: {known} "
-                         f"(or celestrak:GROUP for any CelesTrak GP group)")
+                         f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)")
 
 
 def load_sources(path: str | os.PathLike | None = None) -> Sources:

@@ -425,6 +425,13 @@ def test_cli_fetch_list_and_out(server, omm_rows, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("ssa catalog: error:") and "HTTP 500" in err
 
+    server.routes["GET /NORAD/elements/gp.php?GROUP=gps-ops&FORMAT=csv"] = ok(
+        omm_csv(omm_rows), "text/csv")
+    assert main(["catalog", "fetch", "celestrak:gps-ops:csv"]) == 0
+    assert capsys.readouterr().out.strip().endswith("celestrak-gps-ops-csv.csv")
+
+    assert main(["catalog", "fetch", "celestrak:starlink:xml"]) == 1
+    assert "celestrak:GROUP:csv" in capsys.readouterr().err
     assert main(["catalog", "fetch", "no-such-source"]) == 1
     assert "known sources" in capsys.readouterr().err
 

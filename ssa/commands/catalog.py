@@ -7,7 +7,8 @@ import sys
 
 HELP_FETCH = """Download a public catalog into the cache (catalogs/cache/ or $SSA_CACHE) and
 print the file's path on stdout. Named sources are listed by --list and defined in
-catalogs/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON.
+catalogs/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON
+('celestrak:GROUP:csv' as OMM CSV).
 A cached copy younger than the source's max age is reused; --force downloads
 anyway, but never sooner than the provider allows (CelesTrak: 2 hours).
 Space-Track sources read SPACETRACK_USER / SPACETRACK_PASSWORD or ~/.netrc."""
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
                                description=HELP_FETCH)
     fetch.add_argument("source", nargs="?", default=None,
                        help="source name (default: the sources file's default, 'active'), "
-                            "or celestrak:GROUP")
+                            "or celestrak:GROUP[:csv]")
     fetch.add_argument("--out", metavar="FILE", help="also copy the file (and its .meta.json) here")
     fetch.add_argument("--force", action="store_true",
                        help="download even if the cached copy is recent "
@@ -68,7 +69,7 @@ def run_fetch(args) -> int:
             mark = "*" if r["name"] == sources.default else " "
             print(f"{mark}{r['name']:<{width}}  {r['provider']:<10} {r['format']:<10} {cached}")
             print(f" {'':<{width}}  {r['description']}")
-        print("(* default; any CelesTrak GP group: celestrak:GROUP)")
+        print("(* default; any CelesTrak GP group: celestrak:GROUP or celestrak:GROUP:csv)")
         return 0
     source = sources.get(args.source)
     try:
