@@ -221,9 +221,10 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
     tr = 0.5 * (cxx + czz)
     dd = math.sqrt(0.25 * (cxx - czz) ** 2 + cxz * cxz)
     l1 = tr + dd
-    l2 = tr - dd
     if l1 <= 0.0:
         return np.nan, 4
+    # det / l1 avoids the cancellation of tr - dd for very elongated covariances.
+    l2 = (cxx * czz - cxz * cxz) / l1
     floor = (CLIP_FRACTION_OF_HBR * hbr) ** 2
     if l2 < floor:
         # Negative beyond round-off: a repaired non-positive-definite covariance.
@@ -232,8 +233,11 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
         l2 = floor
     # Unit eigenvector of l1.
     if abs(cxz) > 0.0:
-        ex = l1 - czz
-        ez = cxz
+        # Of the two equivalent eigenvector forms, take the one without cancellation.
+        if cxx >= czz:
+            ex, ez = l1 - czz, cxz
+        else:
+            ex, ez = cxz, l1 - cxx
         nrm = math.hypot(ex, ez)
         ex /= nrm
         ez /= nrm
