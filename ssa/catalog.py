@@ -29,9 +29,16 @@ from ssa.io.omm import (
     iter_omm_xml,
     parse_epoch,
 )
-from ssa.io.problems import LoadError, Problem
+from ssa.io.problems import LoadError, Problem, clip
 from ssa.io.satcat import OBJECT_TYPES, SatcatEntry, iter_satcat, type_from_name
-from ssa.io.tle import TleRecord, check_tle, decode_catalog_number, iter_tle
+from ssa.io.tle import (
+    TleIssue,
+    TleRecord,
+    check_tle,
+    decode_catalog_number,
+    iter_tle,
+    problem_text,
+)
 
 __all__ = ["Catalog", "LoadReport", "Problem", "LoadError", "load_satcat",
            "EARTH_RADIUS_KM", "REGIMES"]
@@ -64,12 +71,11 @@ class LoadReport:
     satcat_matched: int = 0
     satcat_missing: int = 0
 
-    def reasons(self) -> dict:
-        """Return {reason (first line, without values): count} over the problems."""
+    def by_kind(self) -> dict:
+        """Return {problem kind: count} (kinds as in ``ssa.io.problems.KINDS``)."""
         counts: dict = {}
         for p in self.problems:
-            key = p.reason.split("\n", 1)[0]
-            counts[key] = counts.get(key, 0) + 1
+            counts[p.kind] = counts.get(p.kind, 0) + 1
         return counts
 
 
@@ -92,10 +98,11 @@ def _set_opsmode(sat: Satrec, opsmode: str) -> None:
 
 
 def _sgp4_error(sat: Satrec) -> str | None:
+    """Return why sgp4 could not initialise ``sat`` (its error code and meaning), or None."""
     if sat.error:
         return (f"sgp4 initialisation failed with error {sat.error} "
                 f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
-    if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):
+    if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):  # guarded earlier; belt and braces
         return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
                 f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
     return None
@@ -121,25 +128,24 @@ class _Builder:
                             f"without strict it is skipped and reported)", [problem])
 
     def add_tle(self, record: TleRecord, source: str) -> None:
-        reason = check_tle(record)
-        sat = None
-        if reason is None:
+        issue = check_tle(record)
+        if issue is None:
             sat = Satrec.twoline2rv(record.line1, record.line2, WGS72)
             if self.opsmode != "i":
                 _set_opsmode(sat, self.opsmode)
-            reason = _sgp4_error(sat)
-        if reason is not None:
-            name = f"{record.name}\n    " if record.name else ""
-            self.problem(Problem(source, record.line, reason,
-                                 f"{name}{record.line1}\n    {record.line2}"))
+            error = _sgp4_error(sat)
+            if error:
+                issue = TleIssue("sgp4", error)
+        if issue is not None:
+            self.problem(Problem(source, record.line, issue.reason,
+                                 problem_text(record, issue), issue.kind))
             return
         self.report.read += 1
         self.rows.append((decode_catalog_number(record.line1[2:7]), record.name,
                           _intl_des(record.line1[9:17]), sat, f"{source}:{record.line}"))
 
     def add_omm(self, record: OmmRecord, source: str) -> None:
-        reason, fields = check_omm(record.fields)
-        sat = None
+        kind, reason, fields = check_omm(record.fields)
         if reason is None:
             norad = int(fields["NORAD_CAT_ID"])
             sat = Satrec()
@@ -149,14 +155,14 @@ class _Builder:
             try:
                 omm_initialize(sat, init_fields, WGS72)
             except (ValueError, KeyError) as exc:
-                reason = f"sgp4 could not initialise the OMM: {exc}"
+                kind, reason = "sgp4", f"sgp4 could not initialise the OMM: {exc}"
             else:
                 if self.opsmode != "i":
                     _set_opsmode(sat, self.opsmode)
-                reason = _sgp4_error(sat)
+                kind, reason = "sgp4", _sgp4_error(sat)
         if reason is not None:
             text = ", ".join(f"{k}={v}" for k, v in record.fields.items())
-            self.problem(Problem(source, record.line, reason, text[:200]))
+            self.problem(Problem(source, record.line, reason, clip(text), kind))
             return
         self.report.read += 1
         self.rows.append((norad, fields.get("OBJECT_NAME", "").strip(),

@@ -245,4 +245,4 @@ def test_load_errors(tmp_path, shared_file):
     with pytest.raises(ValueError, match="at least one"):
         Catalog.load([])
     report = LoadReport(read=3, loaded=1, skipped=2)
-    assert report.reasons() == {}
+    assert report.by_kind() == {}

@@ -262,6 +262,8 @@ def test_each_malformed_omm_record_is_skipped_with_its_reason(change, fragment, 
     (problem,) = report.problems
     assert (problem.file, problem.line) == (str(path), 3)
     assert fragment in problem.reason
+    assert problem.kind == ("missing" if "missing" in fragment else
+                            "non-ascii" if "ASCII" in fragment else "value")
     with pytest.raises(ValueError, match=f"{path}:3:"):
         Catalog.load(path, strict=True)
 

@@ -212,6 +212,12 @@ MALFORMED = [
 ]
 
 
+KIND = {"bad checksum": "checksum", "fields shifted": "layout", "letter in a number": "layout",
+        "truncated line": "layout", "non-ASCII": "non-ascii", "non-ASCII in line": "non-ascii",
+        "negative mean motion": "value", "numbers differ": "layout", "line 1 alone": "pairing",
+        "line 2 alone": "pairing", "name alone": "pairing", "sgp4 refuses": "sgp4"}
+
+
 @pytest.mark.parametrize("name, bad, fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_each_malformed_record_is_skipped_with_its_reason(name, bad, fragment):
     catalog = _load_with(bad)
@@ -223,6 +229,9 @@ def test_each_malformed_record_is_skipped_with_its_reason(name, bad, fragment):
     assert problem.file == "bad.tle"
     assert problem.line == 4  # the record starts right after VANGUARD 1's three lines
     assert fragment in problem.reason
+    assert "\n" not in problem.reason
+    assert problem.kind == KIND[name]
+    assert report.by_kind() == {KIND[name]: 1}
     assert str(problem).startswith(f"bad.tle:4: {problem.reason}")
     # The same record alone is the only record: a file with nothing valid is an error.
     with pytest.raises(ValueError, match="no valid element sets"):
@@ -240,7 +249,9 @@ def test_layout_error_shows_the_column_template():
         Catalog.from_tle([GOOD[0], line2], strict=True)
     message = str(info.value)
     assert TLE_TEMPLATE_LINE2 in message
-    assert "expected the layout" in message and line2 in message
+    assert "expected the column layout shown above it" in message
+    # The template sits right above the offending line, as python-sgp4 shows it.
+    assert f"{TLE_TEMPLATE_LINE2}\n    {line2}" in message
 
 
 def test_duplicates_keep_the_newest_epoch_either_order():

@@ -62,7 +62,7 @@ def iter_omm_csv(lines: Iterable[str], source: str = "<csv>") -> Iterator[OmmRec
         if len(row) != len(header):
             yield Problem(source, reader.line_num,
                           f"{len(row)} columns, expected {len(header)} as in the header",
-                          clip(",".join(row)))
+                          clip(",".join(row)), "layout")
             continue
         yield OmmRecord(dict(zip(header, (cell.strip() for cell in row), strict=True)), reader.line_num)
 
@@ -159,42 +159,44 @@ def parse_epoch(text: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f")
 
 
-def check_omm(fields: dict) -> tuple[str | None, dict]:
-    """Return (why the record is unusable or None, fields normalised for ``sgp4.omm.initialize``)."""
+def check_omm(fields: dict) -> tuple[str, str | None, dict]:
+    """Return (problem kind, why the record is unusable or None, fields normalised for
+    ``sgp4.omm.initialize``)."""
     missing = [k for k in REQUIRED if not fields.get(k)]
     if missing:
-        return f"missing {', '.join(missing)}", fields
-    if not all(str(v).isascii() for v in fields.values()):
-        return "non-ASCII character", fields
+        return "missing", f"missing {', '.join(missing)}", fields
+    for key, value in fields.items():
+        if not str(value).isascii():
+            return "non-ascii", f"non-ASCII character in {key} {value!r}", fields
     theory = fields.get("MEAN_ELEMENT_THEORY", "SGP4").upper()
     if theory not in ("SGP4", ""):
-        return f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported", fields
+        return "value", f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported", fields
     out = dict(DEFAULTS)
     out.update((k, v) for k, v in fields.items() if v != "")
     norad = out["NORAD_CAT_ID"]
     if not norad.isdigit() or len(norad) > MAX_NORAD_DIGITS:
-        return f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
+        return "value", f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
     try:
         parse_epoch(out["EPOCH"])
     except ValueError:
-        return f"EPOCH {out['EPOCH']!r} is not YYYY-MM-DDThh:mm:ss[.ffffff]", out
+        return "value", f"EPOCH {out['EPOCH']!r} is not YYYY-MM-DDThh:mm:ss[.ffffff]", out
     values = {}
     for key in REQUIRED[2:]:
         try:
             values[key] = float(out[key])
         except ValueError:
-            return f"{key} {out[key]!r} is not a number", out
+            return "value", f"{key} {out[key]!r} is not a number", out
         if not math.isfinite(values[key]):
-            return f"{key} {out[key]!r} is not finite", out
+            return "value", f"{key} {out[key]!r} is not finite", out
     for key in ("EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH"):
         try:
             out[key] = str(int(float(out[key])))
         except ValueError:
-            return f"{key} {out[key]!r} is not an integer", out
+            return "value", f"{key} {out[key]!r} is not an integer", out
     if not 0.0 <= values["ECCENTRICITY"] < 1.0:
-        return f"ECCENTRICITY {out['ECCENTRICITY']} is outside [0, 1)", out
+        return "value", f"ECCENTRICITY {out['ECCENTRICITY']} is outside [0, 1)", out
     if values["MEAN_MOTION"] <= 0.0:
-        return f"MEAN_MOTION {out['MEAN_MOTION']} rev/day is not positive", out
+        return "value", f"MEAN_MOTION {out['MEAN_MOTION']} rev/day is not positive", out
     if not 0.0 <= values["INCLINATION"] <= 180.0:
-        return f"INCLINATION {out['INCLINATION']} deg is outside [0, 180]", out
-    return None, out
+        return "value", f"INCLINATION {out['INCLINATION']} deg is outside [0, 180]", out
+    return "", None, out

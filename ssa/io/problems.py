@@ -13,14 +13,21 @@ TLE_TEMPLATE_LINE2 = "2 NNNNN NNN.NNNN NNN.NNNN NNNNNNN NNN.NNNN NNN.NNNN NN.NNN
 MAX_TEXT_CHARS = 200
 
 
+# Problem kinds, for counting problems by cause.
+KINDS = ("pairing", "layout", "checksum", "non-ascii", "missing", "value", "sgp4", "format")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One skipped record: ``file``, 1-based ``line`` (record number for JSON/XML), ``reason``, ``text``."""
+    """One skipped record: ``file``; ``line``, 1-based, where the record starts (for JSON
+    and XML the record number); ``reason``, one line; ``text``, the offending input; and
+    ``kind``, one of KINDS."""
 
     file: str
     line: int
     reason: str
     text: str = ""
+    kind: str = "format"
 
     def __str__(self) -> str:
         text = f"\n    {self.text}" if self.text else ""

@@ -56,13 +56,13 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
         norad = (row.get("NORAD_CAT_ID") or "").strip()
         if not norad.isdigit():
             yield Problem(source, reader.line_num, f"NORAD_CAT_ID {norad!r} is not an integer",
-                          clip(",".join(str(v) for v in row.values())))
+                          clip(",".join(str(v) for v in row.values())), "value")
             continue
         raw_type = (row.get("OBJECT_TYPE") or "").strip().upper()
         object_type = _TYPE_CODES.get(raw_type)
         if object_type is None:
             yield Problem(source, reader.line_num, f"unknown OBJECT_TYPE {raw_type!r}",
-                          clip(",".join(str(v) for v in row.values())))
+                          clip(",".join(str(v) for v in row.values())), "value")
             continue
         owner = (row.get("OWNER") or row.get("COUNTRY") or "").strip()
         size = (row.get("RCS_SIZE") or "").strip().upper()

@@ -12,12 +12,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sgp4.alpha5 import from_alpha5, to_alpha5
 
 from ssa.io.problems import TLE_TEMPLATE_LINE1, TLE_TEMPLATE_LINE2, Problem, clip
 
 TLE_LINE_CHARS = 69  # 68 data columns + checksum
+
+
+class TleIssue(NamedTuple):
+    """Why a TLE record is unusable: ``kind`` (a Problem kind), one-line ``reason``, and
+    for layout errors which line (1 or 2) breaks the column template (else 0)."""
+
+    kind: str
+    reason: str
+    bad_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,8 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
                                 name[1] if name else line1[1])
                 name = line1 = None
                 continue
-            yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]))
+            yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]),
+                          "pairing")
             name = line1 = None
         if line.startswith("1 ") or (line.startswith("1") and len(line) >= TLE_LINE_CHARS - 1):
             line1 = (line, number)
@@ -74,19 +85,20 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
             # A mangled line 1 would have been taken as a name line: show it too.
             before = f"{clip(name[0])}\n    " if name else ""
             yield Problem(source, name[1] if name else number,
-                          "TLE line 2 without a preceding line 1", before + clip(line))
+                          "TLE line 2 without a preceding line 1", before + clip(line),
+                          "pairing")
             name = None
         else:
             if name is not None:
                 yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2",
-                              clip(name[0]))
+                              clip(name[0]), "pairing")
             name = (line, number)
     if line1 is not None:
         yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2 (end of input)",
-                      clip(line1[0]))
+                      clip(line1[0]), "pairing")
     elif name is not None:
         yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2 (end of input)",
-                      clip(name[0]))
+                      clip(name[0]), "pairing")
 
 
 # --- layout check -------------------------------------------------------------
@@ -191,32 +203,47 @@ def _non_ascii(text: str, what: str) -> str | None:
     return None
 
 
-def check_tle(record: TleRecord) -> str | None:
-    """Return why ``record`` is unusable (layout, ASCII, checksum, numbers), or None if it is fine."""
+def check_tle(record: TleRecord) -> TleIssue | None:
+    """Return why ``record`` is unusable (ASCII, layout, checksum, numbers), or None if fine."""
     l1, l2 = record.line1, record.line2
     if not (record.name.isascii() and l1.isascii() and l2.isascii()):
         if not record.name.isascii():
-            return f"non-ASCII character in the name {record.name!r}"
-        return _non_ascii(l1, "line 1") or _non_ascii(l2, "line 2")
+            return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}")
+        return TleIssue("non-ascii", _non_ascii(l1, "line 1") or _non_ascii(l2, "line 2"))
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
         if not regex.fullmatch(line):
             error = _layout_error(line, which)
             if error:
-                template = TLE_TEMPLATE_LINE1 if which == 1 else TLE_TEMPLATE_LINE2
-                return f"{error}; expected the layout\n    {template}\n    {line}"
+                return TleIssue("layout", f"{error}; expected the column layout shown above it",
+                                which)
     for which, line in ((1, l1), (2, l2)):
         expected = checksum(line)
         if int(line[68]) != expected:
-            return f"line {which} checksum is {line[68]}, computed {expected}"
+            return TleIssue("checksum", f"line {which} checksum is {line[68]}, computed {expected}")
     if l1[2:7].strip().lstrip("0") != l2[2:7].strip().lstrip("0"):
-        return f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 ({l2[2:7]!r}) differ"
+        return TleIssue("layout", f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 "
+                        f"({l2[2:7]!r}) differ")
     mean_motion = float(l2[52:63])
     if mean_motion <= 0.0:
-        return f"mean motion {l2[52:63].strip()} rev/day is not positive (line 2 columns 53-63)"
+        return TleIssue("value", f"mean motion {l2[52:63].strip()} rev/day is not positive "
+                        "(line 2 columns 53-63)")
     day = float(l1[20:32])
     if not 1.0 <= day < 367.0:
-        return f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 (line 1 columns 21-32)"
+        return TleIssue("value", f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 "
+                        "(line 1 columns 21-32)")
     inclination = float(l2[8:16])
     if not 0.0 <= inclination <= 180.0:
-        return f"inclination {l2[8:16].strip()} deg is outside 0 to 180 (line 2 columns 9-16)"
+        return TleIssue("value", f"inclination {l2[8:16].strip()} deg is outside 0 to 180 "
+                        "(line 2 columns 9-16)")
     return None
+
+
+def problem_text(record: TleRecord, issue: TleIssue) -> str:
+    """Return the record's lines for a Problem, with the column template above a line
+    that breaks it (as python-sgp4 shows it)."""
+    lines = [record.name] if record.name else []
+    for which, line in ((1, record.line1), (2, record.line2)):
+        if issue.bad_line == which:
+            lines.append(TLE_TEMPLATE_LINE1 if which == 1 else TLE_TEMPLATE_LINE2)
+        lines.append(line)
+    return "\n    ".join(lines)
