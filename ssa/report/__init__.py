@@ -78,7 +78,9 @@ def _table(results: Results, order: np.ndarray) -> TableData:
             cols.append([str(v) for v in values])
     rows = [[rank + 1, *vals] for rank, vals in enumerate(zip(*cols, strict=True))] if cols else []
     return TableData(keys=[c[0] for c in TABLE_COLUMNS], labels=[c[1] for c in TABLE_COLUMNS],
-                     numeric=[c[3] for c in TABLE_COLUMNS], rows=rows)
+                     numeric=[c[3] for c in TABLE_COLUMNS],
+                     formats=[c[4] if c[4] == "e" or isinstance(c[4], int) else None
+                              for c in TABLE_COLUMNS], rows=rows)
 
 
 def _png(fig) -> bytes:
@@ -275,7 +277,7 @@ def _event(results: Results, i: int, rank: int, out_dir: Path, catalog, threshol
         ("Max Pc", _fmt(c["MAX_PROB"][i], ".3e")),
         ("Dilution", _fmt(c["DILUTION"][i], ".3f", " km")),
         ("Hard-body radius", _fmt(hbr, "g", " m")),
-        ("Element-set ages at TCA", f"{_fmt(c['DSE_1'][i], '.2f', ' d')} (object 1), "
+        ("Element-set ages at TCA (days since epoch)", f"{_fmt(c['DSE_1'][i], '.2f', ' d')} (object 1), "
                                     f"{_fmt(c['DSE_2'][i], '.2f', ' d')} (object 2)"),
         ("Altitude of object 1", _fmt(c["ALT_KM"][i], ".1f", " km")),
     ]

@@ -38,6 +38,9 @@ TYPE_STYLE = {  # object type -> (colour, marker)
 CATEGORY_COLOURS = [OKABE_ITO[k] for k in
                     ("blue", "vermillion", "orange", "green", "purple", "sky_blue", "black", "yellow")]
 PC_CMAP = "viridis"  # perceptually uniform and colour-blind safe
+# Colour scale floor: Pc below 1e-10 is negligible for any operator and would
+# otherwise stretch the scale over hundreds of decades (TLE-based Pc can be 1e-250).
+PC_FLOOR_LOG10 = -10.0
 SIGMA_LEVELS = (1, 2, 3)
 FIGSIZE_IN = (6.4, 4.0)
 DPI = 100
@@ -130,10 +133,13 @@ def miss_vs_speed(miss_km, speed_kms, pc=None, category=None, threshold_km=None)
             ax.scatter(speed[~pos], miss[~pos], s=8, c=OKABE_ITO["grey"], marker=".",
                        label="Pc 0 or not assessed", rasterized=True)
         order = np.argsort(pc_arr[pos], kind="stable")  # highest Pc drawn on top
-        sc = ax.scatter(speed[pos][order], miss[pos][order], s=12,
-                        c=np.log10(pc_arr[pos][order]), cmap=PC_CMAP, rasterized=True,
+        log_pc = np.log10(pc_arr[pos][order])
+        vmax = max(float(log_pc.max()), PC_FLOOR_LOG10 + 1.0)
+        sc = ax.scatter(speed[pos][order], miss[pos][order], s=12, c=log_pc, cmap=PC_CMAP,
+                        vmin=PC_FLOOR_LOG10, vmax=vmax, rasterized=True,
                         label="coloured by Pc")
-        fig.colorbar(sc, ax=ax, label="log10 Pc")
+        fig.colorbar(sc, ax=ax, label="log10 Pc", extend="min" if log_pc.min() < PC_FLOOR_LOG10
+                     else "neither")
     elif category is not None and len(miss):
         cats = np.asarray(category, dtype=object)
         ranked = [c for c, _ in sorted(Counter(cats).items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -44,11 +44,13 @@ class EventSection:
 
 @dataclass
 class TableData:
-    """The conjunction table: column keys, header labels, numeric flags and rows."""
+    """The conjunction table: column keys, header labels, numeric flags, display
+    formats (None: as is, int: decimals, 'e': 3 significant digits) and rows."""
 
     keys: list[str]
     labels: list[str]
     numeric: list[bool]
+    formats: list
     rows: list[list]
 
 
@@ -90,11 +92,21 @@ def _facts(facts) -> str:
     return f'<dl class="facts">{items}</dl>'
 
 
-def _cell(value, numeric: bool) -> str:
+def show(value, fmt) -> str:
+    """Return a table value as text, exactly as the page script shows it."""
+    if fmt == "e":
+        mantissa, exponent = f"{value:.2e}".split("e")
+        return f"{mantissa}e{int(exponent):+d}"  # JavaScript toExponential(2) style
+    if isinstance(fmt, int):
+        return f"{value:.{fmt}f}"
+    return str(value)
+
+
+def _cell(value, numeric: bool, fmt) -> str:
     if value is None:
         return '<td class="num">\u2013</td>' if numeric else "<td></td>"
     cls = ' class="num"' if numeric else ""
-    return f"<td{cls}>{e(value)}</td>"
+    return f"<td{cls}>{e(show(value, fmt))}</td>"
 
 
 CSS = """
@@ -108,7 +120,7 @@ figure{margin:0;min-width:0}
 figure img{width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.85rem;color:#333}
 .tablewrap{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border:1px solid #ccc;padding:.2rem .4rem;white-space:nowrap}
-th{background:#eef4fa;position:sticky;top:0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef4fa;position:sticky;top:0}caption{text-align:left;caption-side:top;padding:.3rem 0}td.num{text-align:right;font-variant-numeric:tabular-nums}
 th button{font:inherit;font-weight:600;background:none;border:0;cursor:pointer;padding:0}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 .controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0}
@@ -120,7 +132,8 @@ SCRIPT = """
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("conjunction-data").textContent);
-  var rows = data.rows, numeric = data.numeric, pageSize = data.pageSize;
+  var rows = data.rows, numeric = data.numeric, formats = data.formats;
+  var pageSize = data.pageSize;
   var table = document.getElementById("conjunctions");
   var tbody = table.tBodies[0];
   var status = document.getElementById("table-status");
@@ -133,6 +146,12 @@ SCRIPT = """
   var view = rows.map(function (r, i) { return i; });
   var sortCol = -1, sortDir = 1, page = 0;
 
+  function show(v, c) {
+    if (v === null) return numeric[c] ? "\\u2013" : "";
+    if (formats[c] === "e") return v.toExponential(2);
+    if (typeof formats[c] === "number") return v.toFixed(formats[c]);
+    return String(v);
+  }
   function compare(a, b) {
     var x = rows[a][sortCol], y = rows[b][sortCol];
     if (x === y) return a - b;
@@ -164,7 +183,7 @@ SCRIPT = """
       for (var c = 0; c < r.length; c++) {
         var td = document.createElement("td");
         if (numeric[c]) td.className = "num";
-        td.textContent = r[c] === null ? (numeric[c] ? "\\u2013" : "") : String(r[c]);
+        td.textContent = show(r[c], c);
         tr.appendChild(td);
       }
       frag.appendChild(tr);
@@ -208,9 +227,10 @@ def render_page(page: Page) -> str:
     table = page.table
     head_cells = "".join(f'<th scope="col">{e(label)}</th>' for label in table.labels)
     static_rows = "".join(
-        "<tr>" + "".join(_cell(v, num) for v, num in zip(row, table.numeric, strict=True)) + "</tr>"
+        "<tr>" + "".join(_cell(v, num, f) for v, num, f in zip(row, table.numeric, table.formats,
+                                                      strict=True)) + "</tr>"
         for row in table.rows[:PAGE_ROWS])
-    data_json = json_for_script({"keys": table.keys, "numeric": table.numeric,
+    data_json = json_for_script({"keys": table.keys, "numeric": table.numeric, "formats": table.formats,
                                  "pageSize": PAGE_ROWS, "rows": table.rows})
     csp = ("default-src 'none'; img-src data:; "
            f"style-src {_sha256_source(CSS)}; script-src {_sha256_source(SCRIPT)}; "
