@@ -208,7 +208,9 @@ class SensorGeometry:
         return cls(
             site_km=c(geodetic_to_ecef_km(sensors.lat_deg, sensors.lon_deg, sensors.alt_m)),
             enu=c(enu), sin_min_el=np.sin(np.radians(sensors.min_el_deg)),
-            sin_max_el=np.sin(np.radians(sensors.max_el_deg)),
+            # A 90 deg limit must not reject the zenith by rounding (sin_el = 1 + 1e-16).
+            sin_max_el=np.where(sensors.max_el_deg >= 90.0, 2.0,
+                                np.sin(np.radians(sensors.max_el_deg))),
             min_range_km=c(sensors.min_range_km), max_range_km=c(sensors.max_range_km),
             az_lo_deg=c(sensors.az_min_deg % 360.0), az_hi_deg=c(sensors.az_max_deg % 360.0),
             az_all=c(az_all), fan_normal=c(fan_normal), is_fan=c(sensors.is_fan),
@@ -237,6 +239,30 @@ class TrackingResult:
     step_s: float
     t0_s: float
     t1_s: float
+
+
+def detect_ecef(t_s, pos_ecef_km, sun_unit, geo: SensorGeometry, diameter_m, last_seen,
+                n_seen, ok=None, available=None) -> None:
+    """Update ``last_seen`` (S, N) and ``n_seen`` with detections at steps 1..T-1.
+
+    pos_ecef_km (T, N, 3) Earth-fixed object positions; sun_unit (T, 3) Earth-fixed
+    unit vectors to the Sun; t_s (T,) step times. Step 0 only opens the first
+    fence-crossing interval. ``ok`` (T, N) marks valid positions (default: finite),
+    ``available`` (S, T) sensor up (default: always).
+    """
+    pos = np.ascontiguousarray(pos_ecef_km, dtype=np.float64)
+    n_t = pos.shape[0]
+    if ok is None:
+        ok = np.all(np.isfinite(pos), axis=2)
+    if available is None:
+        available = np.ones((len(geo.site_km), n_t), dtype=bool)
+    sun = np.ascontiguousarray(sun_unit, dtype=np.float64)
+    _detect(np.ascontiguousarray(t_s, dtype=np.float64), pos, np.ascontiguousarray(ok), sun,
+            geo.site_km, geo.enu, geo.sin_min_el, geo.sin_max_el, geo.min_range_km,
+            geo.max_range_km, geo.az_lo_deg, geo.az_hi_deg, geo.az_all, geo.fan_normal,
+            geo.is_fan, geo.optical, np.ascontiguousarray(geo.station_dark(sun)),
+            np.ascontiguousarray(available), np.ascontiguousarray(diameter_m, dtype=np.float64),
+            geo.ref_size_m, geo.ref_range_km, geo.size_exp, last_seen, n_seen)
 
 
 def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: float,
@@ -290,23 +316,16 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
         pos = np.ascontiguousarray(np.transpose(pos, (1, 0, 2)))
         ok = np.ascontiguousarray((err == 0).T & np.isfinite(pos[..., 0]))
         sun = sun_unit_ecef(jd, fr)
-        dark = geo.station_dark(sun)
         avail = np.ones((n_sens, len(t_chunk)), dtype=bool)
         for s_idx, f_s, to_s in outages:
             avail[s_idx, (t_chunk >= f_s) & (t_chunk <= to_s)] = False
         if prev_pos is None:  # first chunk: a dummy left end, no fence crossing before it
             prev_pos = np.full((1, n_obj, 3), np.nan)
             prev_ok = np.zeros((1, n_obj), dtype=bool)
-        pos2 = np.concatenate([prev_pos, pos])
-        ok2 = np.concatenate([prev_ok, ok])
-        t2 = np.concatenate([[np.nan], t_chunk])
-        sun2 = np.concatenate([sun[:1], sun])
-        dark2 = np.concatenate([dark[:, :1], dark], axis=1)
-        avail2 = np.concatenate([avail[:, :1], avail], axis=1)
-        _detect(t2, pos2, ok2, sun2, geo.site_km, geo.enu, geo.sin_min_el, geo.sin_max_el,
-                geo.min_range_km, geo.max_range_km, geo.az_lo_deg, geo.az_hi_deg, geo.az_all,
-                geo.fan_normal, geo.is_fan, geo.optical, dark2, avail2, diameter_m,
-                geo.ref_size_m, geo.ref_range_km, geo.size_exp, last_seen, n_seen)
+        detect_ecef(np.concatenate([[np.nan], t_chunk]), np.concatenate([prev_pos, pos]),
+                    np.concatenate([sun[:1], sun]), geo, diameter_m, last_seen, n_seen,
+                    ok=np.concatenate([prev_ok, ok]),
+                    available=np.concatenate([avail[:, :1], avail], axis=1))
         prev_pos, prev_ok = pos[-1:], ok[-1:]
     while k_next < len(order):
         out[order[k_next]] = last_seen
