@@ -7,6 +7,8 @@ warning turned into an error.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
@@ -122,6 +124,7 @@ def test_miss_vs_speed_without_and_with_pc():
     assert len(colour) == 1
     np.testing.assert_allclose(sorted(colour[0].get_array()), sorted(np.log10([1e-4, 3e-7])))
     assert len(fig.axes) == 2 and "Pc" in fig.axes[1].get_ylabel()  # colour bar
+    assert colour[0].get_clim()[0] == figures.PC_FLOOR_LOG10
 
 
 def test_type_pair_and_owner_counts():
@@ -250,3 +253,20 @@ def test_json_for_script_cannot_close_the_script_element():
     import json
     assert json.loads(text)["name"] == "</script><script>alert(1)</script>&"
 
+
+
+def test_empty_inputs_draw_a_note_without_warnings():
+    none = np.array([], dtype=float)
+    strs = np.array([], dtype=object)
+    figs = [
+        figures.conjunctions_per_day(np.array([], dtype="datetime64[ms]")),
+        figures.miss_vs_speed(none, none, threshold_km=5.0),
+        figures.type_pair_counts(strs, strs),
+        figures.payload_owner_counts(strs, strs, strs, strs),
+        figures.altitude_band_counts(none),
+        figures.gabbard(none, none, none, strs),
+        figures.range_vs_time(none, none, threshold_km=5.0),
+    ]
+    for fig in figs:
+        figures.save_png(fig, io.BytesIO())  # drawing must not warn either
+        assert any(t.get_text() for t in fig.axes[0].texts), fig.axes[0].get_title()

@@ -374,5 +374,6 @@ def gabbard(period_min, apogee_km, perigee_km, object_type) -> Figure:
     ax.set_ylabel("altitude (km)")
     ax.set_title("Gabbard diagram of the objects involved")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="x-small", ncol=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize="x-small", ncol=2)
     return fig
