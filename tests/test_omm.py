@@ -289,3 +289,14 @@ def test_epoch_forms_and_parsers_are_generators():
     assert next(iter_omm_csv(iter(["NORAD_CAT_ID,EPOCH", "5,2024-01-01T00:00:00"]))).line == 2
     assert next(iter_omm_kvn(iter(["NORAD_CAT_ID = 5"]))).fields == {"NORAD_CAT_ID": "5"}
     assert next(iter_omm_json('[{"NORAD_CAT_ID": 5}]')).fields == {"NORAD_CAT_ID": "5"}
+
+
+def test_kvn_block_without_elements_is_reported_not_dropped():
+    lines = ["CCSDS_OMM_VERS = 2.0", "CREATION_DATE = 2024-01-01T00:00:00",
+             "OBJECT_NAME = STRAY", "CCSDS_OMM_VERS = 2.0",
+             *[f"{k} = {v}" for k, v in GOOD.items()]]
+    catalog = Catalog.from_omm(iter_omm_kvn(lines, "stray.kvn"), source="stray.kvn")
+    assert catalog.norad_id.tolist() == [99001]
+    (problem,) = catalog.load_report.problems
+    assert (problem.line, problem.kind) == (1, "missing")
+    assert problem.reason.startswith("missing NORAD_CAT_ID, EPOCH, MEAN_MOTION")

@@ -286,3 +286,16 @@ def test_shared_snapshots_name_forms_and_alpha5(shared_file):
     assert set(catalog.norad_id[catalog.norad_id > 99999].tolist()) == alpha5
     assert 270288 in alpha5
     assert "0 " not in "".join(n[:2] for n in catalog.name)
+
+
+def test_undecodable_bytes_and_commas_in_names(tmp_path):
+    path = tmp_path / "latin1.3le"
+    good = "\n".join(["0 OBJECT A, B", *VANGUARD_1]).encode()
+    bad = "\n".join(["0 SAT", *GOOD]).encode().replace(b"0 SAT", b"0 SAT\xe9")
+    path.write_bytes(good + b"\n" + bad + b"\n")
+    catalog = Catalog.load(path)  # a comma in a name does not make it CSV
+    assert catalog.name.tolist() == ["OBJECT A, B"]
+    (problem,) = catalog.load_report.problems
+    assert problem.kind == "non-ascii" and problem.line == 4
+    # A single string is taken as text, not as an iterable of characters.
+    assert Catalog.from_tle("\n".join(VANGUARD_1)).norad_id.tolist() == [5]

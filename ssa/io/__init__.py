@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 from ssa.io.problems import LoadError, Problem
@@ -23,14 +24,23 @@ def read_text(path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_TLE_LINE1 = re.compile(r"1 [0-9A-Z ]{5}")
+
+
 def detect_format(text: str) -> str:
-    """Return 'tle', 'omm-csv', 'omm-json', 'omm-xml', 'omm-kvn' or 'satcat-csv' from content."""
+    """Return 'tle', 'omm-csv', 'omm-json', 'omm-xml', 'omm-kvn', 'satcat-csv' or 'csv'
+    (CSV of neither kind) from the content."""
     head = text.lstrip()[:4096]
     if head.startswith("<"):
         return "omm-xml"
     if head.startswith(("[", "{")):
         return "omm-json"
-    first = head.splitlines()[0] if head else ""
+    lines = [line for line in head.splitlines()[:8] if line.strip()]
+    # A TLE line 1 followed by a line 2 in the first lines: TLE, whatever the names hold.
+    pairs = zip(lines, lines[1:], strict=False)
+    if any(_TLE_LINE1.match(a) and b.startswith("2 ") for a, b in pairs):
+        return "tle"
+    first = lines[0] if lines else ""
     if first.startswith(("CCSDS_OMM_VERS", "COMMENT")) or (
             "=" in first and "," not in first):
         return "omm-kvn"

@@ -115,6 +115,7 @@ def iter_omm_xml(text: str, source: str = "<xml>") -> Iterator[OmmRecord | Probl
 
 
 _KVN_LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*")
+_KVN_HEADER = {"CREATION_DATE", "ORIGINATOR", "MESSAGE_ID", "CLASSIFICATION"}
 _KVN_UNIT = re.compile(r"([-+0-9.eE]+)\s*\[[^\]]*\]")  # a number then its [unit]
 
 
@@ -123,6 +124,10 @@ def iter_omm_kvn(lines: Iterable[str], source: str = "<kvn>") -> Iterator[OmmRec
     ``CCSDS_OMM_VERS`` or when a keyword repeats."""
     fields: dict = {}
     start = 0
+
+    def has_data(fields):  # anything beyond the message header is a record to check
+        return any(k not in _KVN_HEADER for k in fields)
+
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         stripped = line.strip()
@@ -137,14 +142,14 @@ def iter_omm_kvn(lines: Iterable[str], source: str = "<kvn>") -> Iterator[OmmRec
         if unit:  # only numbers carry units; names may legitimately end in [...]
             value = unit.group(1)
         if key == "CCSDS_OMM_VERS" or key in fields:
-            if any(k in fields for k in REQUIRED):
+            if has_data(fields):
                 yield OmmRecord(fields, start)
             fields, start = {}, number
         if not start:
             start = number
         if key != "CCSDS_OMM_VERS":
             fields[key] = value
-    if any(k in fields for k in REQUIRED):
+    if has_data(fields):
         yield OmmRecord(fields, start)
 
 
