@@ -262,19 +262,37 @@ def parse_kvn(text: str, source: str = "<string>") -> Cdm:
     block = "header"
     seg: CdmSegment | None = None
     first_line = {}
+    # A COMMENT belongs to the block of the keyword that follows it (comments
+    # open blocks in 508.0-B-1), except right before OBJECT, where CARA puts
+    # 'COMMENT HBR = ...': those stay with the block before.
+    pending: list[str] = []
+    data_keys = set(OD_KEYS + ADDITIONAL_KEYS + STATE_KEYS + COV_KEYS)
+
+    def flush(next_key: str | None) -> None:
+        if not pending:
+            return
+        if seg is None:
+            if next_key in RELATIVE_KEYS or (next_key is None and block == "relative"):
+                target = cdm.comments["relative"]
+            elif next_key == "OBJECT":
+                target = cdm.comments["relative" if block == "relative" else "header"]
+            else:
+                target = cdm.comments["header" if "MESSAGE_ID" not in cdm.header else "relative"]
+        elif next_key in data_keys or next_key in (None, "OBJECT") or any(
+                k in seg.values for k in data_keys):
+            target = seg.comments["data"]
+        else:
+            target = seg.comments["metadata"]
+        target.extend(pending)
+        pending.clear()
+
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip().lstrip("\ufeff")
         if not line:
             continue
         loc = f"{source}:{lineno}"
         if line.upper().startswith("COMMENT"):
-            comment = line[7:].strip()
-            if seg is None:
-                cdm.comments[block].append(comment)
-            else:
-                part = "metadata" if not any(k in seg.values for k in OD_KEYS + ADDITIONAL_KEYS
-                                             + STATE_KEYS + COV_KEYS) else "data"
-                seg.comments[part].append(comment)
+            pending.append(line[7:].strip())
             continue
         if "=" not in line:
             raise CdmError(f"{loc}: expected 'KEYWORD = value', got {line[:60]!r}")
@@ -282,6 +300,7 @@ def parse_kvn(text: str, source: str = "<string>") -> Cdm:
         key = key.strip().upper()
         m = re.fullmatch(r"(.*?)\s*\[([^\]]*)\]\s*", value)
         value = m.group(1) if m else value.strip()
+        flush(key)
         if key == "OBJECT":
             seg = CdmSegment()
             cdm.objects.append(seg)
@@ -297,6 +316,7 @@ def parse_kvn(text: str, source: str = "<string>") -> Cdm:
             raise CdmError(f"{loc}: {key}: keyword repeated in the same block")
         target[key] = _convert(key, value, loc)
         where[(block, key)] = loc
+    flush(None)
     for block, ln in first_line.items():
         where[(block, None)] = f"block starting at line {ln}"
     return _check(cdm, where, source)
