@@ -249,7 +249,7 @@ def test_layout_error_shows_the_column_template():
         Catalog.from_tle([GOOD[0], line2], strict=True)
     message = str(info.value)
     assert TLE_TEMPLATE_LINE2 in message
-    assert "expected the column layout shown above it" in message
+    assert "see the column template above the line" in message
     # The template sits right above the offending line, as python-sgp4 shows it.
     assert f"{TLE_TEMPLATE_LINE2}\n    {line2}" in message
 

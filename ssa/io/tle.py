@@ -214,7 +214,7 @@ def check_tle(record: TleRecord) -> TleIssue | None:
         if not regex.fullmatch(line):
             error = _layout_error(line, which)
             if error:
-                return TleIssue("layout", f"{error}; expected the column layout shown above it",
+                return TleIssue("layout", f"{error}; see the column template above the line",
                                 which)
     for which, line in ((1, l1), (2, l2)):
         expected = checksum(line)
