@@ -299,3 +299,23 @@ def test_undecodable_bytes_and_commas_in_names(tmp_path):
     assert problem.kind == "non-ascii" and problem.line == 4
     # A single string is taken as text, not as an iterable of characters.
     assert Catalog.from_tle("\n".join(VANGUARD_1)).norad_id.tolist() == [5]
+
+
+def test_fast_layout_regex_and_field_checks_agree(shared_file):
+    """Every real line passes both the fast regex and the field-by-field check; a
+    mangled line fails both (so the fast path never hides a layout error)."""
+    from ssa.io.tle import _LINE1_RE, _LINE2_RE, _layout_error
+
+    lines = shared_file("catalog-2023-09-04.3le").read_text().splitlines()
+    for which, regex in ((1, _LINE1_RE), (2, _LINE2_RE)):
+        real = [x for x in lines if x.startswith(f"{which} ")]
+        assert len(real) == 25587
+        assert all(regex.fullmatch(x) for x in real)
+        assert all(_layout_error(x, which) is None for x in real[::50])
+        for x in real[::997]:
+            for column in (5, 12, 25, 40, 60):
+                bad = x[:column - 1] + "x" + x[column:]
+                free_text = which == 1 and 10 <= column <= 17  # the designator
+                if bad[column - 1] != x[column - 1] and not free_text:
+                    assert not regex.fullmatch(bad)
+                    assert _layout_error(bad, which) is not None

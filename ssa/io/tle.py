@@ -119,7 +119,7 @@ _LINE1_RE = re.compile(
     r"[ +-]\.[0-9]{8} " + _IMPLIED + " " + _IMPLIED + " [0-9 ] " + _right(4) + "[0-9]")
 _LINE2_RE = re.compile(
     "2 " + _SATNUM + " " + _ANGLE + " " + _ANGLE + " [0-9]{7} " + _ANGLE + " " + _ANGLE
-    + " " + _right(2) + r"[0-9]\.[0-9]{8}" + _right(5) + "[0-9]")
+    + " " + _right(2) + r"\.[0-9]{8}" + _right(5) + "[0-9]")
 
 # (first column, last column) 1-based inclusive as in the format definitions, what, kind
 _LINE1_FIELDS = (
