@@ -38,7 +38,8 @@ class Config:
     """What one suite run measures (sizes, spans, repeats)."""
 
     name: str
-    prop_times: int = 1441  # propagation throughput: times per object (1 min over a day)
+    prop_objects: int = 4000  # propagation throughput: seeded subset of the catalog ...
+    prop_times: int = 8641  # ... at 10 s steps over one day (a fixed-step screener's density)
     prop_repeats: int = 3
     headline_days: tuple = (1.0, 7.0)  # full-catalog screening at 5 km
     size_fractions: tuple = (0.125, 0.25, 0.5, 1.0)
@@ -60,16 +61,16 @@ class Config:
 
 FULL = Config(name="full")
 QUICK = Config(
-    name="quick", prop_times=241, headline_days=(1.0,), size_fractions=(0.125, 0.25, 0.5, 1.0),
-    size_days=0.25, spans_days=(0.25, 0.5, 1.0), thresholds_km=(1.0, 5.0, 10.0, 25.0),
-    threshold_days=0.25, baseline_fractions=(0.03125, 0.0625), baseline_days=0.25,
-    brute_step_stride=1, synthetic_sizes=(50_000,), synthetic_days=0.1, max_repeats=3,
-    repeat_budget_s=6.0)
+    name="quick", prop_objects=1000, prop_repeats=1, headline_days=(1.0,),
+    size_fractions=(0.125, 0.25, 0.5, 1.0), size_days=0.25, spans_days=(0.25, 0.5, 1.0),
+    thresholds_km=(1.0, 5.0, 10.0, 25.0), threshold_days=0.25,
+    baseline_fractions=(0.03125, 0.0625), baseline_days=0.25, brute_step_stride=1,
+    synthetic_sizes=(50_000,), synthetic_days=0.1, max_repeats=3, repeat_budget_s=6.0)
 
 
 def _limited(cfg: Config, limit: int) -> Config:
     """Shrink a config for a tiny input (tests): synthetic sizes become 2x and 4x the limit."""
-    return replace(cfg, name=f"{cfg.name}-limit{limit}", prop_times=min(cfg.prop_times, 61),
+    return replace(cfg, name=f"{cfg.name}-limit{limit}", prop_times=min(cfg.prop_times, 361),
                    headline_days=(min(cfg.headline_days),), spans_days=cfg.spans_days[:2],
                    thresholds_km=(1.0, 5.0), size_fractions=(0.5, 1.0),
                    baseline_fractions=(0.5,), synthetic_sizes=(2 * limit,),
@@ -268,7 +269,9 @@ def measure_compile(s: Suite) -> dict:
 
 def measure_propagation(s: Suite) -> dict:
     s.log("propagation throughput")
-    spec = {"kind": "propagation", "catalog": str(s.catalog), "times": s.cfg.prop_times,
+    n = min(s.n, s.cfg.prop_objects)
+    path = s.catalog if n >= s.n else s.subset(n)
+    spec = {"kind": "propagation", "catalog": str(path), "times": s.cfg.prop_times,
             "repeats": s.cfg.prop_repeats, "start_jd": s.jd0, "start_fr": s.fr0}
     res = run_child(spec, s.work)
     s.log(f"  {_short(res)}")

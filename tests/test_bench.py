@@ -80,7 +80,8 @@ def test_broad_phase_matches_all_pairs_oracle(method):
     else:
         fn = baselines._pairs_brute if method == "brute" else baselines._pairs_sweep
         pi, pj, _ = baselines._grow(fn, r, radius, 4)  # tiny capacity: exercises growth
-    assert sorted(zip(pi.tolist(), pj.tolist())) == sorted(zip(oi.tolist(), oj.tolist()))
+    got = sorted(zip(pi.tolist(), pj.tolist(), strict=True))
+    assert got == sorted(zip(oi.tolist(), oj.tolist(), strict=True))
 
 
 def test_baselines_find_cara_conjunction(shared_file):
