@@ -270,3 +270,49 @@ def test_empty_inputs_draw_a_note_without_warnings():
     for fig in figs:
         figures.save_png(fig, io.BytesIO())  # drawing must not warn either
         assert any(t.get_text() for t in fig.axes[0].texts), fig.axes[0].get_title()
+
+
+def test_render_page_escapes_every_input_value():
+    from html.parser import HTMLParser
+
+    from ssa.report.html import EventSection, FigureRef, Page, TableData, render_page
+
+    evil = '"><script>window.x=1</script><img src=x onerror=alert(1)>'
+    png = io.BytesIO()
+    figures.save_png(figures.altitude_band_counts(np.array([500.0])), png)
+    fig = FigureRef(png=png.getvalue(), filename="a.png", alt=f"alt {evil}", caption=evil)
+    page = Page(
+        title=f"report {evil}",
+        run_facts=[("Catalog", evil), (evil, "value")],
+        overview=[fig],
+        table=TableData(keys=["name", "miss_km"], labels=["Name", evil], numeric=[False, True],
+                        formats=[None, 3], rows=[[evil, 1.5], [evil, None]]),
+        events=[EventSection(rank=1, title=evil, facts=[("Object 1", evil)], figures=[fig],
+                             notes=[evil])],
+        problems=[f"file.csv:3: {evil}"],
+        ranking_note=evil,
+    )
+    text = render_page(page)
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.scripts, self.imgs, self.data = 0, [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.scripts += tag == "script"
+            if tag == "img":
+                self.imgs.append(dict(attrs))
+
+        def handle_data(self, data):
+            self.data.append(data)
+
+    parser = Tags()
+    parser.feed(text)
+    assert parser.scripts == 2  # the data block and the page script, nothing injected
+    assert len(parser.imgs) == 2 and all(i["src"].startswith("data:image/png;base64,")
+                                         for i in parser.imgs)
+    assert all(i["alt"] == f"alt {evil}" for i in parser.imgs)  # attribute kept whole
+    # The hostile text survives as text in title, facts, table, event and problems.
+    assert sum(evil in d for d in parser.data) >= 8
+    assert "1.500" in text and "\u2013" in text  # number format and missing value
