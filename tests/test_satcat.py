@@ -41,12 +41,13 @@ def test_celestrak_codes_and_numeric_rcs():
 def test_bad_satcat_rows_are_reported():
     rows = [CELESTRAK_HEADER, CELESTRAK_ROWS[0],
             CELESTRAK_ROWS[1].replace(",4235,", ",42x5,"),
-            CELESTRAK_ROWS[2].replace(",DEB,", ",SPACESHIP,")]
+            CELESTRAK_ROWS[2].replace(",DEB,", ",SPACESHIP,"), "X,1999-001A,25000,PAY"]
     items = list(iter_satcat(rows, "s.csv"))
     problems = [i for i in items if isinstance(i, Problem)]
     assert [i.norad_id for i in items if isinstance(i, SatcatEntry)] == [5]
     assert [(p.line, p.reason) for p in problems] == [
-        (3, "NORAD_CAT_ID '42x5' is not an integer"), (4, "unknown OBJECT_TYPE 'SPACESHIP'")]
+        (3, "NORAD_CAT_ID '42x5' is not an integer"), (4, "unknown OBJECT_TYPE 'SPACESHIP'"),
+        (5, "4 columns, expected 17 as in the header")]
     (problem,) = list(iter_satcat(["NAME,EPOCH", "A,B"], "other.csv"))
     assert "not a SATCAT CSV" in problem.reason
 

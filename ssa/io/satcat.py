@@ -45,36 +45,50 @@ def rcs_class(rcs_m2: float) -> str:
 
 def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[SatcatEntry | Problem]:
     """Yield a SatcatEntry per row of a CelesTrak or Space-Track SATCAT CSV."""
-    reader = csv.DictReader(lines)
-    header = [h.strip().upper() for h in (reader.fieldnames or [])]
+    reader = csv.reader(lines)
+    header = [h.strip().upper() for h in next(reader, [])]
     if "NORAD_CAT_ID" not in header or "OBJECT_TYPE" not in header:
         yield Problem(source, 1, "not a SATCAT CSV: the header needs NORAD_CAT_ID and "
                       "OBJECT_TYPE columns", clip(",".join(header)))
         return
-    reader.fieldnames = header
+
+    def column(*names):
+        return next((header.index(n) for n in names if n in header), None)
+
+    i_norad, i_type = header.index("NORAD_CAT_ID"), header.index("OBJECT_TYPE")
+    i_owner = column("OWNER", "COUNTRY")
+    i_size, i_rcs = column("RCS_SIZE"), column("RCS")
+    i_name = column("OBJECT_NAME", "SATNAME")
+    width = len(header)
     for row in reader:
-        norad = (row.get("NORAD_CAT_ID") or "").strip()
+        if not row:
+            continue
+        if len(row) != width:
+            yield Problem(source, reader.line_num, f"{len(row)} columns, expected {width} as "
+                          "in the header", clip(",".join(row)), "layout")
+            continue
+        norad = row[i_norad].strip()
         if not norad.isdigit():
             yield Problem(source, reader.line_num, f"NORAD_CAT_ID {norad!r} is not an integer",
-                          clip(",".join(str(v) for v in row.values())), "value")
+                          clip(",".join(row)), "value")
             continue
-        raw_type = (row.get("OBJECT_TYPE") or "").strip().upper()
+        raw_type = row[i_type].strip().upper()
         object_type = _TYPE_CODES.get(raw_type)
         if object_type is None:
             yield Problem(source, reader.line_num, f"unknown OBJECT_TYPE {raw_type!r}",
-                          clip(",".join(str(v) for v in row.values())), "value")
+                          clip(",".join(row)), "value")
             continue
-        owner = (row.get("OWNER") or row.get("COUNTRY") or "").strip()
-        size = (row.get("RCS_SIZE") or "").strip().upper()
+        owner = row[i_owner].strip() if i_owner is not None else ""
+        size = row[i_size].strip().upper() if i_size is not None else ""
         if size not in RCS_SIZES:
             size = ""
-            rcs = (row.get("RCS") or "").strip()
+            rcs = row[i_rcs].strip() if i_rcs is not None else ""
             if rcs:
                 try:
                     size = rcs_class(float(rcs))
                 except ValueError:
                     size = ""
-        name = (row.get("OBJECT_NAME") or row.get("SATNAME") or "").strip()
+        name = row[i_name].strip() if i_name is not None else ""
         yield SatcatEntry(int(norad), object_type, owner, size, name)
 
 
