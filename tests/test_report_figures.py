@@ -316,3 +316,23 @@ def test_render_page_escapes_every_input_value():
     # The hostile text survives as text in title, facts, table, event and problems.
     assert sum(evil in d for d in parser.data) >= 8
     assert "1.500" in text and "\u2013" in text  # number format and missing value
+
+
+def test_approach_matches_direct_sgp4(real_states):
+    from ssa.report.events import approach
+
+    (_, s1, _, _), (_, s2, _, _) = real_states[6], real_states[7]
+    jd, fr = jday(2024, 7, 5, 12, 0, 0)
+    _, r1, v1 = s1.sgp4(jd, fr)
+    _, r2, v2 = s2.sgp4(jd, fr)
+    ap = approach(s1, s2, jd, fr, [*r1, *v1], [*r2, *v2])
+    assert ap.state_mismatch_km == 0.0  # same element sets, same instant
+    i0 = int(np.flatnonzero(ap.t_s == 0.0)[0])
+    dr = np.subtract(r2, r1)
+    np.testing.assert_allclose(ap.range_km[i0], np.linalg.norm(dr), rtol=1e-12)
+    np.testing.assert_allclose(ap.rtn_km[i0], rtn_basis(r1, v1) @ dr, atol=1e-9)
+    k = int(np.flatnonzero(ap.t_s == 120.0)[0])  # a later step, against sgp4 directly
+    _, a, _ = s1.sgp4(jd, fr + 120.0 / 86400)
+    _, b, _ = s2.sgp4(jd, fr + 120.0 / 86400)
+    np.testing.assert_allclose(ap.range_km[k], np.linalg.norm(np.subtract(b, a)), rtol=1e-9)
+    assert np.all(np.diff(ap.t_s) > 0) and ap.t_s[0] == -300.0 and ap.t_s[-1] == 300.0

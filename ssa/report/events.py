@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ssa.report.geometry import rtn_basis
 from ssa.report.results import Results
 
 # Half-width and step of the range-vs-time curve. 300 s covers the whole
@@ -46,7 +45,7 @@ def rank_events(results: Results) -> np.ndarray:
 @dataclass
 class Approach:
     """SGP4 view of one event around TCA: times relative to TCA (s), range (km),
-    relative position in object 1's RTN frame at TCA (km, (n, 3)), and the
+    relative position in object 1's co-moving RTN frame (km, (n, 3)), and the
     largest difference (km) between SGP4 at TCA and the table's states."""
 
     t_s: np.ndarray
@@ -114,7 +113,13 @@ def approach(sat1, sat2, tca_jd: float, tca_fr: float, state1, state2) -> Approa
     s1 = np.asarray(state1, dtype=float)
     s2 = np.asarray(state2, dtype=float)
     mismatch = float(max(np.max(np.abs(r1[i0] - s1[:3])), np.max(np.abs(r2[i0] - s2[:3]))))
-    # RTN frame of object 1 at TCA (fixed), so the track shows the geometry
-    # the analyst reads off the R/T/N miss components.
-    basis = rtn_basis(s1[:3], s1[3:]) if np.all(np.isfinite(s1)) else rtn_basis(r1[i0], v1[i0])
-    return Approach(t_s=t_s, range_km=range_km, rtn_km=rel @ basis.T, state_mismatch_km=mismatch)
+    # Object 1's own RTN frame at every step (co-moving), the frame the table's
+    # R/T/N miss components are given in at TCA.
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows where SGP4 failed
+        radial = r1 / np.linalg.norm(r1, axis=1)[:, None]
+        normal = np.cross(r1, v1)
+        normal /= np.linalg.norm(normal, axis=1)[:, None]
+        along = np.cross(normal, radial)
+        rtn_km = np.stack([np.einsum("ij,ij->i", rel, b) for b in (radial, along, normal)],
+                          axis=1)
+    return Approach(t_s=t_s, range_km=range_km, rtn_km=rtn_km, state_mismatch_km=mismatch)
