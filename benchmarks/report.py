@@ -169,8 +169,9 @@ def markdown(res: dict) -> str:
     out.append("")
     rows = []
     for t in res.get("tomorrow", []):
-        rc = t["recipe"]
-        comp = f"{rc['real']} real + {rc['shell_objects']} shell + {rc['clones']} clones"
+        rc = t.get("recipe")
+        comp = (f"{rc['real']} real + {rc['shell_objects']} shell + {rc['clones']} clones"
+                if rc else "")
         if t.get("ok"):
             rows.append([t["objects"], comp, f"{t['days']:g}", _f(t["wall_s"]), _f(t["cpu_s"]),
                          _f(t["peak_rss_mb"], "{:.0f}"), t["conjunctions"]])

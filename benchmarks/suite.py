@@ -218,8 +218,9 @@ def recall(ours: list[dict], base: list[dict], jd0, fr0, threshold_km) -> dict:
 class Suite:
     """State of one suite run: config, work folder, start epoch, results and a logger."""
 
-    def __init__(self, cfg: Config, catalog: Path, work: Path, log):
+    def __init__(self, cfg: Config, catalog: Path, work: Path, log, budget_s=None):
         self.cfg, self.catalog, self.work, self.log = cfg, catalog, work, log
+        self.deadline = time.perf_counter() + budget_s if budget_s else math.inf
         self.triples = synthetic.read_3le(catalog)
         self.n = len(self.triples)
         self.jd0, self.fr0 = epoch_median(self.triples)
@@ -231,6 +232,18 @@ class Suite:
             synthetic.subset_3le(self.catalog, n, SEED, path)
         return path
 
+    def remaining_s(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def child(self, spec: dict, env=None) -> dict:
+        """Run a job unless the suite's time budget is spent (then it is recorded as skipped)."""
+        left = self.remaining_s()
+        if left < 5.0:
+            return {"ok": False, "skipped": True, "error": "skipped: suite time budget spent",
+                    "process": {"wall_s": 0.0, "cpu_s": 0.0, "peak_rss_mb": 0.0,
+                                "exit_status": None, "timed_out": False}}
+        return run_child(spec, self.work, timeout_s=min(CHILD_TIMEOUT_S, left), env=env)
+
     def screen(self, catalog: Path, days: float, threshold_km: float, label: str,
                keep_rows=False, repeats=None, env=None) -> dict:
         spec = {"kind": "screen", "catalog": str(catalog), "days": days,
@@ -238,7 +251,7 @@ class Suite:
                 "repeats": repeats or self.cfg.max_repeats,
                 "repeat_budget_s": self.cfg.repeat_budget_s, "keep_rows": keep_rows}
         t0 = time.perf_counter()
-        res = run_child(spec, self.work, env=env)
+        res = self.child(spec, env=env)
         self.log(f"  {label}: {_short(res)} ({time.perf_counter() - t0:.1f} s)")
         rec = {"label": label, "spec": spec, **res}
         self.results["runs"].append({k: v for k, v in rec.items() if k != "conjunctions"})
@@ -273,7 +286,7 @@ def measure_propagation(s: Suite) -> dict:
     path = s.catalog if n >= s.n else s.subset(n)
     spec = {"kind": "propagation", "catalog": str(path), "times": s.cfg.prop_times,
             "repeats": s.cfg.prop_repeats, "start_jd": s.jd0, "start_fr": s.fr0}
-    res = run_child(spec, s.work)
+    res = s.child(spec)
     s.log(f"  {_short(res)}")
     return res
 
@@ -343,7 +356,7 @@ def measure_baselines(s: Suite) -> list[dict]:
         spec = {"kind": "baselines", "catalog": str(path), "days": cfg.baseline_days,
                 "threshold_km": cfg.threshold_km, "start_jd": s.jd0, "start_fr": s.fr0,
                 "step_s": cfg.baseline_step_s, "brute_step_stride": cfg.brute_step_stride}
-        base = run_child(spec, s.work)
+        base = s.child(spec)
         s.log(f"  baselines: {_short(base)}")
         entry = {"objects": n, "fraction": f, "days": cfg.baseline_days,
                  "ours": _pick(ours), "baselines": {k: v for k, v in base.items()
@@ -366,6 +379,10 @@ def measure_tomorrow(s: Suite) -> list[dict]:
     for n in cfg.synthetic_sizes:
         path = s.work / f"synthetic-{n}.3le"
         s.log(f"synthetic catalog of {n} objects")
+        if s.remaining_s() < 5.0:
+            out.append({"objects": n, "days": cfg.synthetic_days, "ok": False,
+                        "recipe": None, "error": "skipped: suite time budget spent"})
+            continue
         recipe = synthetic.synthetic_3le(s.catalog, n, SEED, path)
         rec = s.screen(path, cfg.synthetic_days, cfg.threshold_km, f"synthetic {n}", repeats=1)
         out.append({"objects": n, "days": cfg.synthetic_days, "recipe": recipe, **_pick(rec)})
@@ -374,13 +391,17 @@ def measure_tomorrow(s: Suite) -> list[dict]:
 
 
 def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = None,
-              log=None, readme=None) -> dict:
+              log=None, readme=None, budget_s: float | None = None) -> dict:
     """Run the suite; write results.json, results.md and plots into ``out_dir``; return results.
 
     ``catalog``: 3LE file (default ``$SSA_DATA/catalog-2024-07-05.3le``); ``limit``: use a
     seeded subset of that many objects as the "full catalog" (tiny runs for tests);
-    ``readme``: a markdown file whose results block is replaced by the new tables.
+    ``readme``: a markdown file whose results block is replaced by the new tables;
+    ``budget_s``: stop starting new runs after this many seconds (skipped runs are
+    recorded as such). results.json is rewritten after every stage, so an interrupted
+    suite still leaves what it measured.
     """
+    from benchmarks import report
     from ssa.data import data_file
     log = log or (lambda msg: None)
     out_dir = Path(out_dir)
@@ -388,12 +409,18 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     cfg = QUICK if quick else FULL
     catalog = Path(catalog) if catalog else data_file(DEFAULT_CATALOG)
     t_start = time.perf_counter()
+
+    def save(res, final=False):
+        res["suite_wall_s"] = time.perf_counter() - t_start
+        res["complete"] = final
+        (out_dir / "results.json").write_text(json.dumps(res, indent=1, default=float))
+
     with tempfile.TemporaryDirectory(prefix="ssa-bench-") as tmp:
         work = Path(tmp)
         if limit:
             cfg = _limited(cfg, limit)
             catalog = synthetic.subset_3le(catalog, limit, SEED, work / f"limit-{limit}.3le")
-        s = Suite(cfg, catalog, work, log)
+        s = Suite(cfg, catalog, work, log, budget_s=budget_s)
         res = s.results
         res["suite"] = cfg.name
         res["config"] = asdict(cfg)
@@ -401,25 +428,26 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
                           "start_jd": s.jd0, "start_fr": s.fr0}
         res["machine"] = machine_info()
         res["propagation"] = measure_propagation(s)
+        save(res)
         res["compile"] = measure_compile(s)
         headline = measure_headline(s)
         res["headline"] = [{"days": r["spec"]["days"], "objects": r.get("objects"), **_pick(r),
                             "counts": r.get("counts"),
                             "run_peak_memory_mb": r.get("run_peak_memory_mb")}
                            for r in headline]
-        res["scaling"] = measure_scaling(s, headline)
+        save(res)
         res["baselines"] = measure_baselines(s)
+        save(res)
+        res["scaling"] = measure_scaling(s, headline)
+        save(res)
         res["tomorrow"] = measure_tomorrow(s)
-        res["tomorrow_exponent"] = fit_exponent(
-            [p["objects"] for p in res["scaling"]["size"]["points"]]
-            + [p["objects"] for p in res["tomorrow"]],
-            [p.get("wall_s") for p in res["scaling"]["size"]["points"]]
-            + [p.get("wall_s") for p in res["tomorrow"]]) if cfg.size_days == cfg.synthetic_days \
-            else None
+        pts = res["scaling"]["size"]["points"] + (
+            res["tomorrow"] if cfg.size_days == cfg.synthetic_days else [])
+        res["tomorrow_exponent"] = fit_exponent([p["objects"] for p in pts],
+                                                [p.get("wall_s") for p in pts])
         res["summary"] = summarise(res)
-        res["suite_wall_s"] = time.perf_counter() - t_start
-    from benchmarks import report
-    (out_dir / "results.json").write_text(json.dumps(res, indent=1, default=float))
+        res["machine"]["load_avg_end"] = os.getloadavg()
+        save(res, final=True)
     md = report.markdown(res)
     (out_dir / "results.md").write_text(md)
     res["plots"] = report.plots(res, out_dir)

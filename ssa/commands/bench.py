@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--readme", type=Path, default=None,
                    help="also replace the results block of this markdown file "
                         "(e.g. benchmarks/README.md)")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="start no new run after this many seconds (skipped runs are recorded)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
 
@@ -43,7 +45,7 @@ def run(args) -> int:
             print(f"[{time.perf_counter() - t0:6.1f} s] {msg}", file=sys.stderr, flush=True)
 
     res = run_suite(args.out, quick=args.quick, catalog=args.catalog, limit=args.limit,
-                    log=log, readme=args.readme)
+                    log=log, readme=args.readme, budget_s=args.budget)
     print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'} and "
           f"{', '.join(res.get('plots', []))} in {time.perf_counter() - t0:.0f} s")
     return 0
