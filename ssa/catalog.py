@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,7 @@ class LoadReport:
     files: list = field(default_factory=list)
     satcat_matched: int = 0
     satcat_missing: int = 0
+    satcat_problems: list = field(default_factory=list)  # bad SATCAT rows (not counted above)
 
     def by_kind(self) -> dict:
         """Return {problem kind: count} (kinds as in ``ssa.io.problems.KINDS``)."""
@@ -180,12 +181,16 @@ class _Builder:
             else:
                 add(item, source)
 
+    def fail_empty(self, what: str) -> None:
+        """Raise the error for input without a single valid element set."""
+        mine = [p for p in self.report.problems if p.file == what] or self.report.problems
+        first = f"; first problem: {mine[0]}" if mine else ""
+        raise LoadError(f"no valid element sets in {what} ({len(mine)} records skipped)"
+                        f"{first}", mine)
+
     def finish(self, what: str) -> Catalog:
         if not self.rows:
-            first = f"; first problem: {self.report.problems[0]}" if self.report.problems else ""
-            raise LoadError(f"no valid element sets in {what} "
-                            f"({self.report.skipped} records skipped){first}",
-                            self.report.problems)
+            self.fail_empty(what)
         # Duplicates: keep the newest epoch per catalog number (the later record on ties).
         best: dict = {}
         for index, row in enumerate(self.rows):
@@ -315,8 +320,11 @@ class Catalog:
         for path in paths:
             text = read_text(path)
             items, kind = _iter_file(text, detect_format(text), str(path))
+            before = len(builder.rows)
             builder.feed(items, str(path), kind)
             builder.report.files.append(str(path))
+            if len(builder.rows) == before:  # each file must hold something usable
+                builder.fail_empty(str(path))
         catalog = builder.finish(", ".join(str(p) for p in paths))
         if satcat is not None:
             catalog = catalog.with_satcat(satcat, strict=strict)
@@ -349,8 +357,9 @@ class Catalog:
     def with_satcat(self, satcat, strict: bool = False) -> Catalog:
         """Return a copy whose object_type / owner / rcs_size come from ``satcat`` (a path or
         {norad_id: SatcatEntry}); objects missing from it get UNKNOWN / '' / ''."""
+        problems: list = []
         if not isinstance(satcat, dict):
-            satcat, _ = load_satcat(satcat, strict=strict)
+            satcat, problems = load_satcat(satcat, strict=strict)
         n = len(self)
         types = np.full(n, "UNKNOWN", dtype=object)
         owners = np.full(n, "", dtype=object)
@@ -366,6 +375,7 @@ class Catalog:
         out.type_source = "satcat"
         out.load_report.satcat_matched = matched
         out.load_report.satcat_missing = n - matched
+        out.load_report.satcat_problems = problems
         return out
 
     # --- views ----------------------------------------------------------------
@@ -391,9 +401,8 @@ class Catalog:
         out.opsmode = self.opsmode
         out.type_source = self.type_source
         rep = self.load_report
-        out.load_report = LoadReport(rep.read, rep.loaded, rep.skipped, rep.duplicates_dropped,
-                                     list(rep.problems), list(rep.files), rep.satcat_matched,
-                                     rep.satcat_missing)
+        out.load_report = replace(rep, problems=list(rep.problems), files=list(rep.files),
+                                  satcat_problems=list(rep.satcat_problems))
         return out
 
     def select(self, ids=None, types=None, owners=None, regimes=None) -> Catalog:

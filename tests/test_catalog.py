@@ -246,3 +246,26 @@ def test_load_errors(tmp_path, shared_file):
         Catalog.load([])
     report = LoadReport(read=3, loaded=1, skipped=2)
     assert report.by_kind() == {}
+
+
+def test_a_file_without_valid_records_fails_the_load(tmp_path, shared_file):
+    good = tmp_path / "good.tle"
+    good.write_text(shared_file("catalog-2024-07-05.3le").read_text()[:2000])
+    bad = tmp_path / "bad.tle"
+    bad.write_text("0 JUST A NAME\n")
+    assert len(Catalog.load(good)) > 5
+    with pytest.raises(LoadError, match=f"no valid element sets in {bad} \\(1 records skipped\\)"):
+        Catalog.load([good, bad])
+
+
+def test_bad_satcat_rows_are_kept_in_the_report(tmp_path, shared_file):
+    satcat = tmp_path / "satcat.csv"
+    satcat.write_text("NORAD_CAT_ID,OBJECT_TYPE,OWNER\n5,PAYLOAD,US\nX5,DEBRIS,US\n")
+    catalog = Catalog.load(shared_file("catalog-2024-07-05.3le"), satcat=satcat)
+    report = catalog.load_report
+    assert report.satcat_matched == 1 and report.satcat_missing == len(catalog) - 1
+    (problem,) = report.satcat_problems
+    assert (problem.file, problem.line, problem.kind) == (str(satcat), 3, "value")
+    assert catalog.object_type[catalog.norad_id == 5].tolist() == ["PAYLOAD"]
+    with pytest.raises(ValueError, match=f"{satcat}:3: NORAD_CAT_ID 'X5'"):
+        Catalog.load(shared_file("catalog-2024-07-05.3le"), satcat=satcat, strict=True)
