@@ -1,0 +1,190 @@
+"""assess() on a screening table built from real TLEs, and CDMs written from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, optimize
+from sgp4.api import jday
+
+from ssa.catalog import Catalog
+from ssa.cdm import read_cdm, write_kvn, write_xml
+from ssa.cli import main
+from ssa.risk import HardBodyRadius, TleCovarianceModel, assess, cdms_from_result
+
+# Two events from ../shared/catalogs/README.md (CARA CDM TCAs inside the 2023-09-04 snapshot).
+EVENTS = [(27424, 31201, dt.datetime(2023, 8, 23, 16, 55, 42, tzinfo=dt.timezone.utc)),
+          (28654, 42397, dt.datetime(2023, 8, 30, 14, 43, 1, tzinfo=dt.timezone.utc))]
+SNAPSHOT = "catalog-2023-09-04.3le"
+PC_RTOL = 1e-6          # our Pc vs an independent dblquad built in this test
+CDM_PC_RTOL = 1e-9      # the same Pc recomputed from the written CDM (frame rotation only)
+STATE_ATOL_KM = 1e-6    # 1 mm: GCRF -> TEME back-rotation, two skyfield time constructions
+
+
+def _tle_lines(path, ids):
+    lines = path.read_text().splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("1 ") and line[2:7].isdigit() and int(line[2:7]) in ids:
+            out += [lines[i - 1], line, lines[i + 1]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def catalog(shared_file):
+    ids = {i for e in EVENTS for i in e[:2]}
+    return Catalog.from_tle(_tle_lines(shared_file(SNAPSHOT), ids), source=SNAPSHOT)
+
+
+def _rows(catalog):
+    """A DESIGN.md screening table for EVENTS, TCA refined here by SGP4 range minimisation."""
+    index = {int(n): i for i, n in enumerate(catalog.norad_id)}
+    cols = {k: [] for k in ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
+                            "OBJECT_NAME_2", "DSE_2", "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED",
+                            "OBJECT_TYPE_1", "OBJECT_TYPE_2", "TCA_JD", "TCA_FR", "FLAGS"]
+            + [f"{a}{k}_KM" for k in (1, 2) for a in "XYZ"]
+            + [f"V{a}{k}_KMS" for k in (1, 2) for a in "XYZ"]}
+    for id1, id2, guess in EVENTS:
+        s1 = catalog.satrecs[index[id1]]
+        s2 = catalog.satrecs[index[id2]]
+        jd, fr = jday(guess.year, guess.month, guess.day, guess.hour, guess.minute, guess.second)
+
+        def rng(dt_s, s1=s1, s2=s2, jd=jd, fr=fr):
+            _, a, _ = s1.sgp4(jd, fr + dt_s / 86400)
+            _, b, _ = s2.sgp4(jd, fr + dt_s / 86400)
+            return np.linalg.norm(np.subtract(b, a))
+
+        t = optimize.minimize_scalar(rng, bounds=(-60, 60), method="bounded",
+                                     options={"xatol": 1e-6}).x
+        fr_t = fr + t / 86400
+        _, r1, v1 = s1.sgp4(jd, fr_t)
+        _, r2, v2 = s2.sgp4(jd, fr_t)
+        for k, (r, v, nid) in enumerate(((r1, v1, id1), (r2, v2, id2)), 1):
+            i = index[nid]
+            cols[f"NORAD_CAT_ID_{k}"].append(nid)
+            cols[f"OBJECT_NAME_{k}"].append(catalog.name[i])
+            cols[f"DSE_{k}"].append(float(catalog.age_days(jd, fr_t)[i]))
+            cols[f"OBJECT_TYPE_{k}"].append(catalog.object_type[i])
+            for a, x in zip("XYZ", r, strict=True):
+                cols[f"{a}{k}_KM"].append(x)
+            for a, x in zip("XYZ", v, strict=True):
+                cols[f"V{a}{k}_KMS"].append(x)
+        tca = guess + dt.timedelta(seconds=t)
+        cols["TCA"].append(tca.strftime("%Y-%m-%d %H:%M:%S.%f")[:23])
+        cols["TCA_RANGE"].append(float(np.linalg.norm(np.subtract(r2, r1))))
+        cols["TCA_RELATIVE_SPEED"].append(float(np.linalg.norm(np.subtract(v2, v1))))
+        cols["TCA_JD"].append(jd)
+        cols["TCA_FR"].append(fr_t)
+        cols["FLAGS"].append("")
+    return {k: np.array(v, dtype=object if isinstance(v[0], str) else None) for k, v in cols.items()}
+
+
+def _independent_pc(row, sig1, sig2, hbr_m):
+    """Pc by a from-scratch encounter plane and scipy dblquad (no ssa.risk code)."""
+    r1 = np.array([row[f"{a}1_KM"] for a in "XYZ"], dtype=float)
+    v1 = np.array([row[f"V{a}1_KMS"] for a in "XYZ"], dtype=float)
+    r2 = np.array([row[f"{a}2_KM"] for a in "XYZ"], dtype=float)
+    v2 = np.array([row[f"V{a}2_KMS"] for a in "XYZ"], dtype=float)
+
+    def cov(r, v, s):
+        u_r = r / np.linalg.norm(r)
+        u_n = np.cross(r, v) / np.linalg.norm(np.cross(r, v))
+        u_t = np.cross(u_n, u_r)
+        m = np.column_stack([u_r, u_t, u_n])
+        return m @ np.diag((np.asarray(s) * 1e-3) ** 2) @ m.T
+
+    c = cov(r1, v1, sig1) + cov(r2, v2, sig2)
+    dv = v2 - v1
+    e_y = dv / np.linalg.norm(dv)
+    dr = r2 - r1
+    e_x = dr - dr @ e_y * e_y
+    e_x /= np.linalg.norm(e_x)
+    e_z = np.cross(e_x, e_y)
+    p = np.vstack([e_x, e_z])
+    c2 = p @ c @ p.T
+    miss = np.array([np.linalg.norm(dr), 0.0])
+    inv = np.linalg.inv(c2)
+    norm = 1 / (2 * math.pi * math.sqrt(np.linalg.det(c2)))
+    h = hbr_m * 1e-3
+
+    def f(z, x):
+        d = np.array([x, z]) - miss
+        return norm * math.exp(-0.5 * d @ inv @ d)
+
+    return integrate.dblquad(f, -h, h, lambda x: -math.sqrt(h * h - x * x),
+                             lambda x: math.sqrt(h * h - x * x), epsabs=0, epsrel=1e-10)[0]
+
+
+@pytest.fixture(scope="module")
+def assessed(catalog, shared_file):
+    rows = _rows(catalog)
+    hbr = HardBodyRadius.from_cara_csv(shared_file("hbr-mass-cara-2024-11-01.csv"))
+    return assess(rows, catalog, hbr=hbr), hbr
+
+
+def test_assess_fills_risk_columns(assessed, catalog):
+    rows, hbr = assessed
+    model = TleCovarianceModel()
+    index = {int(n): i for i, n in enumerate(catalog.norad_id)}
+    for j in range(len(EVENTS)):
+        row = {k: v[j] for k, v in rows.items()}
+        i1, i2 = index[row["NORAD_CAT_ID_1"]], index[row["NORAD_CAT_ID_2"]]
+        s1 = model.rtn_sigma_m(row["DSE_1"], catalog.perigee_km[i1], catalog.apogee_km[i1],
+                               catalog.object_type[i1])[0]
+        s2 = model.rtn_sigma_m(row["DSE_2"], catalog.perigee_km[i2], catalog.apogee_km[i2],
+                               catalog.object_type[i2])[0]
+        assert [row[f"SIGMA1_{a}_M"] for a in "RTN"] == pytest.approx(list(s1))
+        assert [row[f"SIGMA2_{a}_M"] for a in "RTN"] == pytest.approx(list(s2))
+        assert row["HBR_M"] == pytest.approx(hbr.table[row["NORAD_CAT_ID_1"]]
+                                             + hbr.table.get(row["NORAD_CAT_ID_2"], 1.1))
+        assert row["PC_METHOD"] == "FOSTER-1992" and row["PC_2D_VALID"]
+        assert row["PC"] == pytest.approx(_independent_pc(row, s1, s2, row["HBR_M"]), rel=PC_RTOL)
+        assert 0 < row["PC"] < 1 and 0 < row["MAX_PROB"] <= 1
+        assert 0 < row["DILUTION"] < row["TCA_RANGE"]  # km; optimum sigma below the miss
+
+
+def test_cdms_from_result_round_trip(assessed, tmp_path, capsys):
+    from skyfield.api import load
+    from skyfield.sgp4lib import TEME
+
+    rows, _ = assessed
+    creation = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    cdms = cdms_from_result(rows, top=1, creation=creation)
+    assert len(cdms) == 1
+    best = int(np.argmax(rows["PC"]))
+    cdms = cdms_from_result(rows, creation=creation)
+    ts = load.timescale(builtin=True)
+    for j, cdm in enumerate(cdms):
+        for writer, name in ((write_kvn, f"c{j}.cdm"), (write_xml, f"c{j}.xml")):
+            back = read_cdm(writer(cdm, tmp_path / name))
+            assert back.relative["COLLISION_PROBABILITY"] == rows["PC"][j]
+            assert back.miss_distance_m == pytest.approx(rows["TCA_RANGE"][j] * 1e3, rel=1e-12)
+            assert back.tca.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] == rows["TCA"][j]
+            assert back.hbr_m == rows["HBR_M"][j]
+            t = ts.from_datetime(back.tca)
+            for k, seg in enumerate(back.objects, 1):
+                assert int(seg["OBJECT_DESIGNATOR"]) == rows[f"NORAD_CAT_ID_{k}"][j]
+                assert seg["COVARIANCE_METHOD"] == "DEFAULT" and seg["REF_FRAME"] == "GCRF"
+                cov = seg.covariance_rtn
+                assert np.sqrt(np.diag(cov)[:3]) == pytest.approx(
+                    [rows[f"SIGMA{k}_{a}_M"][j] for a in "RTN"], rel=1e-12)
+                teme = TEME.rotation_at(t) @ seg.state_km[:3]
+                assert teme == pytest.approx([rows[f"{a}{k}_KM"][j] for a in "XYZ"],
+                                             abs=STATE_ATOL_KM)
+        # ssa pc on the written CDM gives back the table's Pc.
+        assert main(["pc", "--json", str(tmp_path / f"c{j}.cdm")]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["pc"] == pytest.approx(rows["PC"][j], rel=CDM_PC_RTOL)
+    assert cdms_from_result(rows, top=1, creation=creation)[0].message_id == cdms[best].message_id
+
+
+def test_assess_without_catalog_and_bad_rows_never_raise(catalog):
+    rows = _rows(catalog)
+    rows["DSE_2"] = np.array([np.nan, rows["DSE_2"][1]])
+    out = assess(rows)   # osculating perigee/apogee, type from the table
+    assert np.isnan(out["PC"][0]) and "PC_REFUSED" in out["FLAGS"][0]
+    assert np.isfinite(out["PC"][1]) and out["FLAGS"][1] == ""
