@@ -95,8 +95,9 @@ def _set_opsmode(sat: Satrec, opsmode: str) -> None:
     ``Satrec.twoline2rv`` and ``sgp4.omm.initialize`` always initialise with 'i'.
 
     Measured with sgp4 2.27 (C++ core): 'a' and 'i' give the same Greenwich sidereal
-    time at epoch (the pure-Python legacy code differs by ~2e-11 rad); the mode still
-    selects SGP4's AFSPC branches, and the satrecs report ``operationmode == 'a'``."""
+    time at epoch; the modes differ in the deep-space Lyddane branch (``dpper``, node
+    < 0, inclination < 0.2 rad), by up to 17 km within 3 days for a handful of
+    low-inclination deep-space objects of the 2024-07-05 snapshot (tests/test_catalog.py)."""
     epoch = (sat.jdsatepoch - _SGP4_EPOCH0_JD) + sat.jdsatepochF
     sat.sgp4init(WGS72, opsmode, sat.satnum, epoch, sat.bstar, sat.ndot, sat.nddot,
                  sat.ecco, sat.argpo, sat.inclo, sat.mo, sat.no_kozai, sat.nodeo)
