@@ -300,3 +300,30 @@ def test_kvn_block_without_elements_is_reported_not_dropped():
     (problem,) = catalog.load_report.problems
     assert (problem.line, problem.kind) == (1, "missing")
     assert problem.reason.startswith("missing NORAD_CAT_ID, EPOCH, MEAN_MOTION")
+
+
+def test_omm_opsmode_a_matches_sgp4_legacy_afspc(shared_file):
+    """OMM satellites in AFSPC mode: compared with sgp4's pure-Python code in mode 'a'
+    fed the same elements as TLE lines (sgp4's exporter), on deep-space low-inclination
+    objects where the modes differ."""
+    from sgp4.earth_gravity import wgs72
+    from sgp4.io import twoline2rv
+    from sgp4.propagation import sgp4
+
+    with open(shared_file("catalog-2024-11-01.omm.csv"), newline="") as f:
+        rows = [r for r in csv.DictReader(f) if float(r["MEAN_MOTION"]) < 6.4
+                and float(r["INCLINATION"]) < 11.0 and _tle_representable(r)]
+    afspc = Catalog.from_omm(rows, opsmode="a")
+    assert {s.operationmode for s in afspc.satrecs} == {"a"}
+    improved = Catalog.from_omm(rows)
+    differ = 0
+    for sat_a, sat_i in zip(afspc.satrecs, improved.satrecs, strict=True):
+        legacy = twoline2rv(*export_tle(sat_a), wgs72, opsmode="a")
+        for tsince in OFFSETS_MIN + (4320.0,):
+            e, r, _ = sat_a.sgp4_tsince(tsince)
+            if e != 0:
+                continue
+            r_legacy, _ = sgp4(legacy, tsince)
+            assert np.max(np.abs(np.subtract(r, r_legacy))) < ONE_MM_KM
+            differ += np.max(np.abs(np.subtract(r, sat_i.sgp4_tsince(tsince)[1]))) > ONE_MM_KM
+    assert len(rows) > 100 and differ > 0
