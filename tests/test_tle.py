@@ -194,6 +194,7 @@ MALFORMED = [
     ("letter in a number", [GOOD[0], with_checksum(_mangle(GOOD[1], 10, "5l"))],
      "line 2 columns 9-16 (inclination) is ' 5l.0000'"),
     ("truncated line", [GOOD[0], GOOD[1][:60]], "line 2 has 60 columns, expected 69"),
+    ("very short line 2", [GOOD[0], GOOD[1][:16]], "line 2 has 16 columns, expected 69"),
     ("non-ASCII", ["0 SAT\u00e9", *GOOD], "non-ASCII character in the name 'SATé'"),
     ("non-ASCII in line", [GOOD[0], GOOD[1][:20] + "\u00b0" + GOOD[1][21:]],
      "non-ASCII character '°' in line 2 column 21"),
@@ -213,7 +214,7 @@ MALFORMED = [
 
 
 KIND = {"bad checksum": "checksum", "fields shifted": "layout", "letter in a number": "layout",
-        "truncated line": "layout", "non-ASCII": "non-ascii", "non-ASCII in line": "non-ascii",
+        "truncated line": "layout", "very short line 2": "layout", "non-ASCII": "non-ascii", "non-ASCII in line": "non-ascii",
         "negative mean motion": "value", "numbers differ": "layout", "line 1 alone": "pairing",
         "line 2 alone": "pairing", "name alone": "pairing", "sgp4 refuses": "sgp4"}
 
@@ -319,3 +320,10 @@ def test_fast_layout_regex_and_field_checks_agree(shared_file):
                 if bad[column - 1] != x[column - 1] and not free_text:
                     assert not regex.fullmatch(bad)
                     assert _layout_error(bad, which) is not None
+
+
+def test_names_that_start_like_tle_lines():
+    lines = ["1 SPACE ODYSSEY", *GOOD, "2 MASS", *VANGUARD_1]
+    catalog = Catalog.from_tle(lines)
+    assert catalog.name.tolist() == ["1 SPACE ODYSSEY", "2 MASS"]
+    assert catalog.load_report.skipped == 0

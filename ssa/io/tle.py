@@ -59,6 +59,19 @@ def name_from_line(line: str) -> str:
     return name
 
 
+# A line starting "1 " or "2 " is taken as a TLE line when at least this long; shorter
+# ones are names (3LE names are at most 24 characters). Longer truncated TLE lines are
+# still TLE lines, and reported as such.
+TLE_LIKE_MIN_CHARS = 30
+
+
+def _looks_like(line: str, number: str) -> bool:
+    """True if ``line`` is TLE line ``number`` ('1' or '2'), maybe damaged, not a name."""
+    if line.startswith(number + " "):
+        return len(line) >= TLE_LIKE_MIN_CHARS
+    return line.startswith(number) and len(line) >= TLE_LINE_CHARS - 1  # lost a blank
+
+
 def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecord | Problem]:
     """Yield a TleRecord per element set and a Problem per line that fits no set.
 
@@ -71,7 +84,7 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
         if not line.strip() or line.startswith("#"):
             continue  # blank lines and '#' comments (as in sgp4's SGP4-VER.TLE) hold no data
         if line1 is not None:
-            if line.startswith("2"):
+            if line.startswith("2 ") or _looks_like(line, "2"):  # right after line 1: line 2
                 yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line,
                                 name[1] if name else line1[1])
                 name = line1 = None
@@ -79,9 +92,9 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
             yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]),
                           "pairing")
             name = line1 = None
-        if line.startswith("1 ") or (line.startswith("1") and len(line) >= TLE_LINE_CHARS - 1):
+        if _looks_like(line, "1"):
             line1 = (line, number)
-        elif line.startswith("2 ") and (name is None or len(line) >= TLE_LINE_CHARS - 1):
+        elif _looks_like(line, "2"):
             # A mangled line 1 would have been taken as a name line: show it too.
             before = f"{clip(name[0])}\n    " if name else ""
             yield Problem(source, name[1] if name else number,
