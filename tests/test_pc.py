@@ -29,6 +29,8 @@ CARA_UNIT_TEST_RTOL = 1e-3
 EXACT_RTOL = 1e-8
 # Independent 2D quadrature (scipy dblquad) at its requested 1e-10.
 DBLQUAD_RTOL = 1e-7
+# Closed-form (small-HBR) maximum Pc vs the numerical search: error ~ (HBR/sigma)^2.
+MAXPC_APPROX_RTOL = 1e-3
 # Speed target from the issue, for 10,000 conjunctions after JIT compilation.
 MAX_SECONDS_10K = 2.0
 
@@ -179,15 +181,31 @@ def test_swap_objects_invariant():
         assert a[0] == pytest.approx(b[0], rel=1e-12)
 
 
-def test_max_pc_bounds_every_covariance_scaling():
+@pytest.mark.parametrize("hbr", [OMITRON_HBR_M, 2000.0])  # closed form, then search path
+def test_max_pc_bounds_every_covariance_scaling(hbr):
     r1, v1, c1, r2, v2, c2 = omitron_args()
-    hbr = OMITRON_HBR_M
+    # The closed form (small HBR) is within MAXPC_APPROX_RTOL of the true maximum.
+    tol = MAXPC_APPROX_RTOL if hbr == OMITRON_HBR_M else 1e-9
     max_pc, factor = max_pc_dilution(r1, v1, r2, v2, hbr, cov_shape=(c1[None], c2[None]))
     for k in np.geomspace(1e-3, 1e3, 61):
         pc, _ = pc_foster(r1, v1, c1 * k * k, r2, v2, c2 * k * k, hbr)
-        assert pc[0] <= max_pc[0] * (1 + 1e-9)
+        assert pc[0] <= max_pc[0] * (1 + tol)
     at_opt, _ = pc_foster(r1, v1, c1 * factor[0] ** 2, r2, v2, c2 * factor[0] ** 2, hbr)
-    assert at_opt[0] == pytest.approx(max_pc[0], rel=1e-9)
+    assert at_opt[0] == pytest.approx(max_pc[0], rel=tol)
+
+
+@pytest.mark.parametrize("ratio_fraction", [0.1, 0.99])
+def test_max_pc_closed_form_agrees_with_search_below_threshold(ratio_fraction):
+    """Where the closed form is used (HBR/sigma < MAXPC_ANALYTIC_RATIO) it matches the search."""
+    r1, v1, c1, r2, v2, c2 = omitron_args()
+    miss, c0, _ = pcm.project_encounter(r1, v1, c1, r2, v2, c2)
+    d0 = math.sqrt(miss[0] @ np.linalg.inv(c0[0]) @ miss[0])
+    s0 = d0 / math.sqrt(2)
+    hbr_m = ratio_fraction * pcm.MAXPC_ANALYTIC_RATIO * s0 * math.sqrt(np.linalg.eigvalsh(c0[0])[0]) * 1e3
+    closed, s_closed = max_pc_dilution(r1, v1, r2, v2, hbr_m, cov_shape=(c1[None], c2[None]))
+    search, s_search = pcm._golden_max(miss, c0, np.array([hbr_m]), np.array([s0]), "circle")
+    assert closed[0] == pytest.approx(search[0], rel=MAXPC_APPROX_RTOL)
+    assert s_closed[0] == pytest.approx(s_search[0], rel=1e-2)
 
 
 def test_max_pc_socrates_shape_small_hbr_matches_alfano_closed_form():
