@@ -14,7 +14,13 @@ from sgp4.api import jday
 from ssa.catalog import Catalog
 from ssa.cdm import read_cdm, write_kvn, write_xml
 from ssa.cli import main
-from ssa.risk import HardBodyRadius, TleCovarianceModel, assess, cdms_from_result
+from ssa.risk import (
+    HardBodyRadius,
+    TleCovarianceModel,
+    assess,
+    cdms_from_result,
+    write_result_cdms,
+)
 
 # Two events from ../shared/catalogs/README.md (CARA CDM TCAs inside the 2023-09-04 snapshot).
 EVENTS = [(27424, 31201, dt.datetime(2023, 8, 23, 16, 55, 42, tzinfo=dt.timezone.utc)),
@@ -188,3 +194,14 @@ def test_assess_without_catalog_and_bad_rows_never_raise(catalog):
     out = assess(rows)   # osculating perigee/apogee, type from the table
     assert np.isnan(out["PC"][0]) and "PC_REFUSED" in out["FLAGS"][0]
     assert np.isfinite(out["PC"][1]) and out["FLAGS"][1] == ""
+
+
+def test_write_result_cdms_top_n(assessed, tmp_path):
+    rows, _ = assessed
+    paths = write_result_cdms(rows, tmp_path / "cdm", top=1, xml=True)
+    assert [p.suffix for p in paths] == [".cdm", ".xml"]
+    best = int(np.argmax(rows["PC"]))
+    for p in paths:
+        back = read_cdm(p)
+        assert back.collision_probability == rows["PC"][best]
+        assert int(back.objects[1]["OBJECT_DESIGNATOR"]) == rows["NORAD_CAT_ID_2"][best]

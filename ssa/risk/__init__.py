@@ -5,7 +5,7 @@ methods live in ``ssa.risk.pc``, the covariance model in
 ``ssa.risk.covariance`` and hard-body radii in ``ssa.risk.hbr``.
 """
 
-from ssa.risk.assess import assess, cdms_from_result
+from ssa.risk.assess import assess, assess_cdm, cdms_from_result, write_result_cdms
 from ssa.risk.covariance import CovarianceModel, TleCovarianceModel, rtn_to_inertial
 from ssa.risk.hbr import HardBodyRadius
 from ssa.risk.pc import (
@@ -21,6 +21,7 @@ __all__ = [
     "HardBodyRadius",
     "TleCovarianceModel",
     "assess",
+    "assess_cdm",
     "cdms_from_result",
     "max_pc_dilution",
     "pc_2d_valid",
@@ -28,4 +29,5 @@ __all__ = [
     "pc_foster",
     "pc_monte_carlo",
     "rtn_to_inertial",
+    "write_result_cdms",
 ]

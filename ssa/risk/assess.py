@@ -295,3 +295,24 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle") -> d
         "cdm_pc": cdm.collision_probability,
         "cdm_pc_method": cdm.relative.get("COLLISION_PROBABILITY_METHOD"),
     }
+
+
+def write_result_cdms(rows, out_dir, catalog=None, top: int | None = None, xml: bool = False,
+                      originator: str = "SSA", shape: str = "circle") -> list:
+    """Write one CDM per conjunction (or the top N by PC) into out_dir; return the paths.
+
+    Files are named ``<MESSAGE_ID>.cdm`` (KVN) and, with xml=True, also ``.xml``.
+    Rows must have been assessed (PC, SIGMA*, HBR_M filled).
+    """
+    from pathlib import Path
+
+    from ssa.cdm import write_kvn, write_xml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for cdm in cdms_from_result(rows, catalog, top=top, originator=originator, shape=shape):
+        paths.append(write_kvn(cdm, out / f"{cdm.message_id}.cdm"))
+        if xml:
+            paths.append(write_xml(cdm, out / f"{cdm.message_id}.xml"))
+    return paths
