@@ -90,6 +90,46 @@ def test_cara_unit_test_omitron_shapes(shape):
     assert pc[0] == pytest.approx(OMITRON_EXPECTED[shape], rel=CARA_UNIT_TEST_RTOL)
 
 
+# Encounter-plane test cases (miss x, y; sigma x, y; HBR; all metres; diagonal covariance)
+# with the expected Pc and the absolute tolerance Orekit asserts for them, from
+# CS-SI/Orekit src/test/java/org/orekit/ssa/collision/shorttermencounter/probability/
+# twod/Laas2015Test.java: Chan test cases 01-12 (F. K. Chan, "Spacecraft Collision
+# Probability", 2008), CSM/CDM cases and Alfano (2009) cases 3 and 5.
+PUBLISHED_2D_CASES = [
+    ("chan01", 0, 10, 25, 50, 5, 9.742e-3, 1e-6),
+    ("chan02", 10, 0, 25, 50, 5, 9.181e-3, 1e-6),
+    ("chan03", 0, 10, 25, 75, 5, 6.571e-3, 1e-6),
+    ("chan04", 10, 0, 25, 75, 5, 6.125e-3, 1e-6),
+    ("chan05", 0, 1000, 1000, 3000, 10, 1.577e-5, 1e-8),
+    ("chan06", 1000, 0, 1000, 3000, 10, 1.011e-5, 1e-8),
+    ("chan07", 0, 10000, 1000, 3000, 10, 6.443e-8, 1e-11),
+    ("chan08", 10000, 0, 1000, 3000, 10, 3.219e-27, 1e-30),
+    ("chan09", 0, 10000, 1000, 10000, 10, 3.033e-6, 1e-9),
+    ("chan10", 10000, 0, 1000, 10000, 10, 9.656e-28, 1e-31),
+    ("chan11", 0, 5000, 1000, 3000, 50, 1.039e-4, 1e-7),
+    ("chan12", 5000, 0, 1000, 3000, 50, 1.564e-9, 1e-12),
+    ("csm1", 84.875546, 60.583685, 57.918666, 152.8814468, 10.3, 1.9002e-3, 1e-7),
+    ("csm2", -81.618369, 115.055899, 15.988242, 5756.840725, 1.3, 2.0553e-11, 1e-15),
+    ("csm3", 102.177247, 693.405893, 94.230921, 643.409272, 5.3, 7.2003e-5, 1e-9),
+    ("cdm1", -752.672701, 644.939441, 445.859950, 6095.858688, 3.5, 5.3904e-7, 1e-11),
+    ("cdm2", -692.362272, 4475.456261, 193.454603, 562.027293, 13.2, 2.2796e-20, 1e-24),
+    ("alfano3", -3.8872073, 0.1591646, 1.4101830, 114.2585190, 15, 1.0038e-1, 1e-5),
+    # Alfano's published 4.4509e-2 (Orekit changed it to 4.4507e-2 as "numerically
+    # unstable"); a 2e7-point trapezoid of the same 1D integral gives 4.450986e-2.
+    ("alfano5", -1.2217895, 2.1230067, 0.0373279, 177.8109003, 10, 4.4509e-2, 1e-6),
+]
+
+
+@pytest.mark.parametrize("case", PUBLISHED_2D_CASES, ids=[c[0] for c in PUBLISHED_2D_CASES])
+def test_published_encounter_plane_cases(case):
+    _, xm, ym, sx, sy, hbr_m, expected, abs_tol = case
+    miss_km = [[xm * 1e-3, ym * 1e-3]]
+    cov_km2 = [[[(sx * 1e-3) ** 2, 0.0], [0.0, (sy * 1e-3) ** 2]]]
+    pc, status = pc_2d(miss_km, cov_km2, hbr_m)
+    assert status[0] == 0
+    assert pc[0] == pytest.approx(expected, abs=abs_tol)
+
+
 def _square_closed_form(mx, mz, sx, sz, half):
     """Exact Pc of a square with diagonal covariance: product of normal CDF differences (log)."""
     def logdiff(m, s):
