@@ -6,14 +6,20 @@ with the same reader as a real catalog.
 How a synthetic catalog of ``n_total`` objects is made from a real one of ``n_real``:
 
 1. Every real object is kept unchanged.
-2. ``n_new = n_total - n_real`` objects are added. Half of them (``SHELL_SHARE``)
-   fill mega-constellation shells from ``SHELLS``, in table order, each shell a
+2. ``n_new = n_total - n_real`` objects are added. Half of them (``SHELL_SHARE``,
+   at most the 24,424 slots of all shells) fill mega-constellation shells from
+   ``SHELLS`` in table order, the last one used cut short. Each shell is a
    Walker-delta pattern (``planes`` equally spaced nodes, ``per_plane`` equally
-   spaced slots, phase offset ``F=1``), circular (e = 1e-4), at the altitude and
+   spaced slots, phasing ``F``), circular (e = 1e-4), at the altitude and
    inclination of public filings (Starlink Gen2, Kuiper, Guowang, Qianfan,
-   OneWeb). The last shell used is cut short. Epoch: the base catalog's median
-   epoch; B* 1e-4 /earth radii; plane altitudes staggered by up to
-   ``PLANE_STAGGER_KM`` as operators do to keep planes apart.
+   OneWeb), epoch = the base catalog's median epoch, B* = 1e-4 per Earth radius.
+   All slots of a shell share every element but node and mean anomaly, so SGP4
+   keeps the pattern rigid. Each shell's F was picked once (searching F with the
+   sort-and-sweep baseline over 0.07 d, about one orbit) so that the shell alone has
+   no approach below 5 km, as operators phase planes to keep satellites apart
+   where planes cross; a careless F adds thousands of artificial self-conjunctions
+   a day. Shells at neighbouring altitudes (Starlink Gen2 at 525/530/535 km) still
+   meet each other, as filed.
 3. The rest are clones of real objects drawn uniformly with replacement. A clone
    keeps the source's lines (epoch, mean motion, eccentricity, inclination,
    argument of perigee, B*) except its mean anomaly and right ascension of the
@@ -39,36 +45,36 @@ R_EARTH_KM = 6378.135  # WGS72 equatorial radius
 SHELL_SHARE = 0.5  # fraction of the added objects that go into constellation shells
 SHELL_ECCENTRICITY = 1e-4
 SHELL_BSTAR = 1e-4
-PLANE_STAGGER_KM = 2.0  # plane p sits (p mod 5) * 0.5 km above the shell altitude
 ALPHA5_RANGES = ((100000, 269999), (280000, 339999))
 ALPHA5_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # I and O are skipped by the standard
 
 
 @dataclass(frozen=True)
 class Shell:
-    """One Walker-delta shell: altitude (km), inclination (deg), planes x slots per plane."""
+    """One Walker-delta shell: altitude (km), inclination (deg), planes x slots, phasing F."""
 
     name: str
     altitude_km: float
     inclination_deg: float
     planes: int
     per_plane: int
+    phasing: int  # Walker F: plane p's slots are shifted by 360 * F * p / (planes * per_plane)
 
 
 # Public filings, rounded (FCC/ITU filings as reported in the press; illustrative, not exact).
 SHELLS = (
-    Shell("STARLINK-G2A", 525.0, 53.0, 28, 120),
-    Shell("KUIPER-A", 630.0, 51.9, 34, 34),
-    Shell("GUOWANG-A", 508.0, 55.0, 60, 60),
-    Shell("STARLINK-G2B", 530.0, 43.0, 28, 120),
-    Shell("QIANFAN-A", 1160.0, 53.0, 36, 36),
-    Shell("KUIPER-B", 610.0, 42.0, 36, 36),
-    Shell("STARLINK-G2C", 535.0, 33.0, 28, 120),
-    Shell("ONEWEB-G2", 1200.0, 87.9, 36, 49),
-    Shell("GUOWANG-B", 600.0, 50.0, 40, 50),
-    Shell("KUIPER-C", 590.0, 33.0, 28, 28),
-    Shell("STARLINK-G2D", 560.0, 97.6, 12, 60),
-    Shell("GUOWANG-C", 1145.0, 30.0, 48, 36),
+    Shell("STARLINK-G2A", 525.0, 53.0, 28, 120, 27),
+    Shell("KUIPER-A", 630.0, 51.9, 34, 34, 33),
+    Shell("GUOWANG-A", 508.0, 55.0, 60, 60, 20),
+    Shell("STARLINK-G2B", 530.0, 43.0, 28, 120, 1),
+    Shell("QIANFAN-A", 1160.0, 53.0, 36, 36, 4),
+    Shell("KUIPER-B", 610.0, 42.0, 36, 36, 35),
+    Shell("STARLINK-G2C", 535.0, 33.0, 28, 120, 27),
+    Shell("ONEWEB-G2", 1200.0, 87.9, 36, 49, 2),
+    Shell("GUOWANG-B", 600.0, 50.0, 40, 50, 17),
+    Shell("KUIPER-C", 590.0, 33.0, 28, 28, 1),
+    Shell("STARLINK-G2D", 560.0, 97.6, 12, 60, 11),
+    Shell("GUOWANG-C", 1145.0, 30.0, 48, 36, 21),
 )
 
 
@@ -207,13 +213,14 @@ def synthetic_3le(base_path, n_total: int, seed: int, out_path) -> dict:
         count = 0
         for p in range(shell.planes):
             raan = 360.0 * p / shell.planes
-            alt = shell.altitude_km + (p % 5) * PLANE_STAGGER_KM / 4.0
             for s in range(shell.per_plane):
                 if made >= n_shell_target:
                     break
-                # Walker delta, phasing F = 1: slot spacing plus a per-plane offset.
-                ma = 360.0 * s / shell.per_plane + 360.0 * p / (shell.planes * shell.per_plane)
-                l1, l2 = shell_lines(next(numbers), epoch, shell.inclination_deg, raan, ma, alt)
+                # Walker delta: slot spacing plus the per-plane phase offset F.
+                ma = (360.0 * s / shell.per_plane
+                      + 360.0 * shell.phasing * p / (shell.planes * shell.per_plane))
+                l1, l2 = shell_lines(next(numbers), epoch, shell.inclination_deg, raan, ma,
+                                     shell.altitude_km)
                 out.append((f"SYN {shell.name} P{p:02d} S{s:03d}", l1, l2))
                 made += 1
                 count += 1
