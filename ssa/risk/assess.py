@@ -191,11 +191,11 @@ def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str
     intl = {}
     if catalog is not None and hasattr(catalog, "intl_des"):
         intl = {int(i): d for i, d in zip(catalog.norad_id, catalog.intl_des, strict=True)}
+    all_r1, all_v1 = _state(rows, 1)
+    all_r2, all_v2 = _state(rows, 2)
     for k, i in enumerate(order):
         tca = _tca_datetime(jd[i], fr[i])
-        r1, v1 = _state(rows, 1)
-        r2, v2 = _state(rows, 2)
-        r1, v1, r2, v2 = r1[i], v1[i], r2[i], v2[i]
+        r1, v1, r2, v2 = all_r1[i], all_v1[i], all_r2[i], all_v2[i]
         m = rtn_basis(r1, v1)[0]
         rel_v_rtn = m @ (v2 - v1) * 1e3
         rel_r_rtn = m @ (r2 - r1) * 1e3
