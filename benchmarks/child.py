@@ -176,7 +176,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
     idx = np.repeat(np.arange(n, dtype=np.int64), m)
     tt = np.tile(t_s, n)
 
-    def run():
+    def run(catalog, idx, tt):
         clock = []
         with prop.Sgp4Pool(catalog.satrecs, threads) as pool:
             clock.append((time.perf_counter(), time.process_time()))
@@ -194,8 +194,9 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
         return [(clock[q + 1][0] - clock[q][0], clock[q + 1][1] - clock[q][1])
                 for q in range(3)]
 
-    run()  # warm-up: numba kernels from the cache
-    parts = [run() for _ in range(repeats)]
+    small = catalog.subset(np.arange(min(n, 50)))  # warm-up: numba kernels from the cache
+    run(small, np.repeat(np.arange(len(small), dtype=np.int64), m), np.tile(t_s, len(small)))
+    parts = [run(catalog, idx, tt) for _ in range(repeats)]
     (plan_s, plan_cpu), (knots_s, knots_cpu), (eval_s, eval_cpu) = (
         (statistics.median(p[q][0] for p in parts), statistics.median(p[q][1] for p in parts))
         for q in range(3))

@@ -38,7 +38,7 @@ class Config:
     """What one suite run measures (sizes, spans, repeats)."""
 
     name: str
-    prop_objects: int = 4000  # propagation throughput: seeded subset of the catalog ...
+    prop_objects: int = 2000  # propagation throughput: seeded subset of the catalog ...
     prop_times: int = 8641  # ... at 10 s steps over one day (a fixed-step screener's density)
     prop_repeats: int = 3
     headline_days: tuple = (1.0, 7.0)  # full-catalog screening at 5 km
