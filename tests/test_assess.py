@@ -205,3 +205,22 @@ def test_write_result_cdms_top_n(assessed, tmp_path):
         back = read_cdm(p)
         assert back.collision_probability == rows["PC"][best]
         assert int(back.objects[1]["OBJECT_DESIGNATOR"]) == rows["NORAD_CAT_ID_2"][best]
+
+
+def test_assess_structured_array_same_as_dict(catalog, assessed):
+    rows, hbr = assessed
+    table = _rows(catalog)
+    names = list(table) + ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "MAX_PROB", "DILUTION"] + [
+        f"SIGMA{k}_{a}_M" for k in (1, 2) for a in "RTN"]
+    dtype = [(n, object if n in ("OBJECT_NAME_1", "OBJECT_NAME_2", "TCA", "OBJECT_TYPE_1",
+                                 "OBJECT_TYPE_2", "FLAGS", "PC_METHOD")
+              else bool if n == "PC_2D_VALID" else np.int64 if n.startswith("NORAD") else float)
+             for n in names]
+    arr = np.zeros(len(EVENTS), dtype=dtype)
+    for n in table:
+        arr[n] = table[n]
+    out = assess(arr, catalog, hbr=hbr)
+    assert out is arr
+    for n in ("PC", "MAX_PROB", "DILUTION", "HBR_M", "SIGMA2_T_M"):
+        assert np.array_equal(arr[n], rows[n])
+    assert list(arr["PC_METHOD"]) == ["FOSTER-1992"] * len(EVENTS)
