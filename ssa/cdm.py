@@ -535,13 +535,14 @@ def write_xml(cdm: Cdm, path: str | Path) -> Path:
 EARTH_ROTATION_RAD_S = 7.292115e-5  # WGS-84 mean rate, for ITRF -> inertial velocity
 
 
-def inertial_states(cdm: Cdm):
+def inertial_states(cdm: Cdm, full: bool = False):
     """Return (r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2) in one inertial frame.
 
     EME2000/GCRF states are used as given. ITRF states get the Earth-rotation
     velocity added (v + w x r), giving a pseudo-inertial frame aligned with
     ITRF at TCA: Pc is invariant to the frame's orientation, so that suffices.
-    Covariances are the RTN position blocks (m^2) rotated into that frame (km^2).
+    Covariances are the RTN position blocks (m^2) rotated into that frame (km^2);
+    with full=True the 6x6 position-velocity blocks (km, km/s units).
     """
     from ssa.risk.covariance import rtn_to_inertial
 
@@ -551,7 +552,7 @@ def inertial_states(cdm: Cdm):
         r, v = s[:3], s[3:]
         if seg.values["REF_FRAME"] == "ITRF":
             v = v + np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], r)
-        cov = seg.covariance_rtn[:3, :3] * 1e-6
+        cov = seg.covariance_rtn[:6, :6] * 1e-6 if full else seg.covariance_rtn[:3, :3] * 1e-6
         out += [r, v, rtn_to_inertial(r, v, cov)]
     return tuple(out)
 

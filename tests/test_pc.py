@@ -337,3 +337,14 @@ def test_10k_conjunctions_under_two_seconds():
     for i in range(0, 10_000, 2_500):
         single, _ = pc_foster(*(x[i] for x in args), 10.0)
         assert single[0] == pc[i]
+
+
+def test_two_body_monte_carlo_with_real_6x6_covariances_agrees_with_2d(ssa_data):
+    """TERRA vs IRIDIUM 33 DEB (Pc 2.1e-2): sampling both 6x6 CDM covariances and two-body
+    motion reproduces the 2D Pc within the 95 % interval (fast encounter)."""
+    cdm = read_cdm(ssa_data / "cara-cdm" / "000025994_conj_000037558_20210324_151047_20210323_154356.cdm")
+    pc2d, _ = pc_foster(*inertial_states(cdm), cdm.hbr_m)
+    full = inertial_states(cdm, full=True)
+    assert full[2].shape == (6, 6)
+    p, lo, hi, hits = pc_monte_carlo(*full, cdm.hbr_m, n_samples=20_000, seed=1, motion="kepler")
+    assert lo <= pc2d[0] <= hi and hits > 200

@@ -20,6 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("--hbr-shape", choices=["circle", "square", "square-equal-area"],
                    default="circle", help="hard-body shape in the encounter plane (default: circle)")
     p.add_argument("--json", action="store_true", help="one JSON object per CDM instead of a table")
+    p.add_argument("--mc", type=int, default=0, metavar="N",
+                   help="also run a seeded two-body Monte Carlo with N samples (for slow "
+                        "encounters where the 2D model is not valid)")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: 0)")
     p.set_defaults(func=run)
 
 
@@ -31,15 +35,18 @@ def run(args) -> int:
     from ssa.cdm import CdmError, read_cdm
     from ssa.risk.assess import assess_cdm
 
+    if args.mc < 0:
+        raise ValueError(f"--mc must be 0 or a number of samples, got {args.mc}")
     if args.hbr_m is not None and not (args.hbr_m >= 0 and math.isfinite(args.hbr_m)):
         raise ValueError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
     failed = 0
     if not args.json:
         print(f"{'file':<60} {'TCA (UTC)':<23} {'miss m':>9} {'HBR m':>6} {'Pc':>10} "
-              f"{'CDM Pc':>10} {'2D ok':>5}")
+              f"{'CDM Pc':>10} {'2D ok':>5}" + (f" {'MC Pc':>10} {'MC 95% interval':>23}"
+                                               if args.mc else ""))
     for path in args.cdms:
         try:
-            result = assess_cdm(read_cdm(path), args.hbr_m, args.hbr_shape)
+            result = assess_cdm(read_cdm(path), args.hbr_m, args.hbr_shape, args.mc, args.seed)
         except (CdmError, ValueError, OSError) as exc:
             print(f"ssa pc: {exc}", file=sys.stderr)
             failed += 1
@@ -50,5 +57,7 @@ def run(args) -> int:
             name = result["file"].rsplit("/", 1)[-1]
             print(f"{name:<60} {result['tca']:<23} {result['miss_distance_m']:>9.1f} "
                   f"{result['hbr_m']:>6.2f} {_fmt(result['pc'], '10.3e')} "
-                  f"{_fmt(result['cdm_pc'], '10.3e')} {'yes' if result['pc_2d_valid'] else 'NO':>5}")
+                  f"{_fmt(result['cdm_pc'], '10.3e')} {'yes' if result['pc_2d_valid'] else 'NO':>5}"
+                  + (f" {result['pc_mc']:10.3e} [{result['pc_mc_ci95'][0]:9.3e}, "
+                     f"{result['pc_mc_ci95'][1]:9.3e}]" if args.mc else ""))
     return 1 if failed else 0

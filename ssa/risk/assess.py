@@ -261,12 +261,15 @@ def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str
     return out
 
 
-def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle") -> dict:
+def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
+               mc_samples: int = 0, seed: int = 0) -> dict:
     """Return Pc of one CDM as a dict (the ``ssa pc --json`` fields).
 
     HBR: ``hbr_m`` if given, else the file's ``COMMENT HBR`` value; without
     either a ValueError says so. Fields: file, message_id, tca, miss_distance_m,
-    hbr_m, hbr_source, pc, pc_method, pc_status, pc_2d_valid, cdm_pc, cdm_pc_method.
+    hbr_m, hbr_source, pc, pc_method, pc_status, pc_2d_valid, cdm_pc, cdm_pc_method;
+    with mc_samples > 0 also pc_mc, pc_mc_ci95 from a seeded two-body Monte
+    Carlo sampling the CDM's 6x6 covariances (for encounters the 2D model misses).
     """
     from ssa.cdm import inertial_states
 
@@ -281,7 +284,13 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle") -> d
     pc, status = pcm.pc_foster(r1, v1, c1, r2, v2, c2, hbr_m, shape)
     valid = pcm.pc_2d_valid(r1, v1, c1, r2, v2, c2, hbr_m)
     p = float(pc[0])
-    return {
+    extra = {}
+    if mc_samples > 0:
+        f1, g1, k1, f2, g2, k2 = inertial_states(cdm, full=True)
+        mc, lo, hi, _ = pcm.pc_monte_carlo(f1, g1, k1, f2, g2, k2, hbr_m, n_samples=mc_samples,
+                                           seed=seed, motion="kepler")
+        extra = {"pc_mc": mc, "pc_mc_ci95": [lo, hi], "mc_samples": mc_samples, "mc_seed": seed}
+    return extra | {
         "file": cdm.source,
         "message_id": cdm.message_id,
         "tca": format_epoch(cdm.tca)[:23],
