@@ -193,6 +193,8 @@ def test_encounter_plane_ellipses_and_hard_body(real_states):
     np.testing.assert_allclose(np.hypot(*miss_m), np.linalg.norm(dr) * 1000, rtol=1e-12)
     np.testing.assert_allclose(circles[0].center, miss_m, rtol=1e-12)
     assert circles[0].radius == 20.0
+    (inset,) = ax.child_axes  # 20 m would be a dot on this scale: zoomed inset
+    assert [p.radius for p in inset.patches] == [20.0]
     # Every vertex of the k-sigma ellipse has Mahalanobis distance k under the
     # projected covariance.
     proj_inv = np.linalg.inv(basis[:2] @ cov @ basis[:2].T * 1e6)

@@ -287,7 +287,8 @@ def _event(results: Results, i: int, rank: int, out_dir: Path, catalog, threshol
     for name, fig, alt_text, caption in figs:
         png = _png(fig)
         (out_dir / name).write_bytes(png)
-        refs.append(FigureRef(png=png, filename=name, alt=alt_text, caption=caption))
+        refs.append(FigureRef(png=png, filename=name, alt=alt_text, caption=caption,
+                              wide=name.endswith("_rtn.png")))
     return EventSection(rank=rank, title=f"#{rank}: {name1} ({id1}) and {name2} ({id2})",
                         facts=facts, figures=refs, notes=notes)
 

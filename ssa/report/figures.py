@@ -42,6 +42,8 @@ PC_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 # otherwise stretch the scale over hundreds of decades (TLE-based Pc can be 1e-250).
 PC_FLOOR_LOG10 = -10.0
 SIGMA_LEVELS = (1, 2, 3)
+# Below this fraction of the plotted half-width the hard-body circle gets an inset.
+HBR_INSET_FRACTION = 0.02
 FIGSIZE_IN = (6.4, 4.0)
 DPI = 100
 
@@ -307,6 +309,19 @@ def encounter_plane(r1_km, v1_kms, r2_km, v2_kms, cov_km2=None, hbr_m=None) -> F
                             label=f"hard-body radius {hbr_m:g} m"))
         extent = max(extent, float(np.hypot(*miss_m)) + hbr_m)
     extent = 1.15 * max(extent, 1.0)
+    if hbr_m is not None and np.isfinite(hbr_m) and 0 < hbr_m < HBR_INSET_FRACTION * extent:
+        # The hard-body circle would be a dot at this scale: zoom on it in an inset.
+        inset = ax.inset_axes([0.68, 0.05, 0.28, 0.28])
+        inset.add_patch(Circle(tuple(miss_m), hbr_m, fill=True, alpha=0.35,
+                               color=OKABE_ITO["vermillion"]))
+        inset.plot([miss_m[0]], [miss_m[1]], marker="x", ms=6, mew=1.5, ls="none",
+                   color=OKABE_ITO["vermillion"])
+        half = 2.0 * hbr_m
+        inset.set_xlim(miss_m[0] - half, miss_m[0] + half)
+        inset.set_ylim(miss_m[1] - half, miss_m[1] + half)
+        inset.set_aspect("equal")
+        inset.tick_params(labelsize="xx-small")
+        inset.set_title(f"object 2, \u00b1{half:g} m", fontsize="xx-small")
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
     ax.set_aspect("equal")
@@ -314,7 +329,7 @@ def encounter_plane(r1_km, v1_kms, r2_km, v2_kms, cov_km2=None, hbr_m=None) -> F
     ax.set_ylabel("encounter-plane y (m, towards object 1 radial)")
     ax.set_title("Encounter plane (perpendicular to relative velocity)")
     if cov_km2 is None:
-        ax.text(0.02, 0.02, "no covariance: ellipse not drawn", transform=ax.transAxes,
+        ax.text(0.02, 0.98, "no covariance: ellipse not drawn", va="top", transform=ax.transAxes,
                 fontsize="small", color=OKABE_ITO["grey"])
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize="small", framealpha=0.8)

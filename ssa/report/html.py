@@ -29,6 +29,7 @@ class FigureRef:
     filename: str
     alt: str
     caption: str
+    wide: bool = False  # spans the whole row (multi-panel figures)
 
 
 @dataclass
@@ -82,7 +83,8 @@ def _sha256_source(text: str) -> str:
 
 def _img(fig: FigureRef) -> str:
     data = base64.b64encode(fig.png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{e(fig.alt)}" '
+    cls = ' class="wide"' if fig.wide else ""
+    return (f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{e(fig.alt)}" '
             f'data-file="{e(fig.filename)}">'
             f'<figcaption>{e(fig.caption)} <a href="{e(fig.filename)}">PNG</a></figcaption></figure>')
 
@@ -116,7 +118,7 @@ h1{font-size:1.6rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;marg
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem;margin:.5rem 0}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(30rem,1fr));gap:1rem}
-figure{margin:0;min-width:0}
+figure{margin:0;min-width:0}figure.wide{grid-column:1/-1;max-width:64rem}
 figure img{width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.85rem;color:#333}
 .tablewrap{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border:1px solid #ccc;padding:.2rem .4rem;white-space:nowrap}
