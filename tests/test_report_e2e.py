@@ -61,6 +61,11 @@ def _write_subset(src: Path, dst: Path) -> int:
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory, shared_file):
     """The real ``ssa screen`` output folder of the subset."""
+    import importlib.util
+
+    if importlib.util.find_spec("ssa.commands.screen") is None:
+        pytest.fail("ssa screen (ssa/commands/screen.py) is missing; this end-to-end test "
+                    "screens a real subset with it before reporting")
     root = tmp_path_factory.mktemp("report_e2e")
     subset = root / "shell-800-850.3le"
     n = _write_subset(shared_file(CATALOG), subset)
