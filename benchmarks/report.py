@@ -157,7 +157,8 @@ def markdown(res: dict) -> str:
         if r:
             out.append("")
             out.append(_table(["conjunctions: ours", "baselines", "matched", "only baselines",
-                               "(borderline)", "only ours", "(borderline)",
+                               "(of which borderline/edge)", "only ours",
+                               "(of which borderline/edge)",
                                "max dTCA s", "max dmiss m"],
                               [[r["ours"], r["baseline"], r["matched"], r["only_baseline"],
                                 r["only_baseline_borderline"], r["only_ours"],
