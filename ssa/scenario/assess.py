@@ -256,8 +256,13 @@ def _estimate(r1, v1, r2, v2, sig1_m, sig2_m, z1, z2, hbr_m, pc_threshold):
     return miss, np.nan_to_num(pc, nan=0.0)
 
 
-def run_scenario(sc: Scenario, quiet: bool = True, catalog=None) -> RunResult:
-    """Run ``sc`` and return its RunResult (deterministic for the scenario's seed)."""
+def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) -> RunResult:
+    """Run ``sc`` and return its RunResult (deterministic for the scenario's seed).
+
+    ``catalog``: use this Catalog instead of loading the scenario's (e.g. a subset).
+    ``screen``: replacement for ``screen_truth`` with the same signature (e.g. one
+    that caches the truth screening across runs of the same catalog and window).
+    """
     from ssa.risk.covariance import TleCovarianceModel
     from ssa.risk.hbr import HardBodyRadius
 
@@ -279,7 +284,8 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None) -> RunResult:
     if len(primary_ids) == 0:
         raise ValueError(f"{sc.path}: no catalog object is protected by any member "
                          f"(owners {[m.owners for m in members]}, types {sc.protect_types})")
-    rows = screen_truth(catalog, sc.start, sc.days, sc.threshold_km, primary_ids, quiet=quiet)
+    rows = (screen or screen_truth)(catalog, sc.start, sc.days, sc.threshold_km, primary_ids,
+                                    quiet=quiet)
     timings["screening"] = time.perf_counter() - t
     conj = _conj_arrays(rows, catalog, jd0, fr0)
     keep = (conj["i1"] >= 0) & (conj["i2"] >= 0)

@@ -31,7 +31,7 @@ _WINDOW = {"start": None, "days": 3.0, "history_days": 3.0}
 _CATALOG = {"file": None, "satcat": None, "rcs": None, "hbr": None}
 _SCREENING = {"threshold_km": 5.0}
 _TRACKING = {"step_s": 60.0, "coverage_step_s": 120.0}
-_ASSESSMENT = {"pc_threshold": 1e-4, "alert_miss_km": 0.2, "dangerous_miss_km": 0.2,
+_ASSESSMENT = {"pc_threshold": 1e-4, "alert_miss_km": 0.2, "dangerous_miss_km": 0.1,
                "cadence_h": 8.0, "lead_days": 2.0, "decision_lead_h": 24.0,
                "protect_types": ["PAYLOAD"], "exclude_names": [], "monte_carlo_runs": 20}
 _SENSORS = {"file": "sensors.csv"}
