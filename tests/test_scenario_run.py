@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ssa.cli import main
-from ssa.scenario.assess import load_catalog, run_scenario, screen_truth
+from ssa.scenario.assess import caching_screen, load_catalog, run_scenario, screen_truth
 from ssa.scenario.config import load_scenario
 from ssa.scenario.report import write_outputs
 
@@ -72,13 +72,8 @@ def run(tmp_path_factory, shared_file):
         full.object_type == "PAYLOAD")
     keep = mine | ((rng.random(len(full)) < BACKGROUND_FRACTION) & (full.apogee_km < 2000))
     catalog = full.subset(keep)
-    cache = {}
-
-    def cached_screen(*args, **kwargs):
-        if "rows" not in cache:
-            cache["rows"] = screen_truth(*args, **kwargs)
-        return cache["rows"]
-
+    # The truth screening is computed once and reloaded from disk by later runs.
+    cached_screen = caching_screen(tmp / "cache", screen=screen_truth)
     result = run_scenario(sc, catalog=catalog, screen=cached_screen)
     return sc, catalog, cached_screen, result, tmp
 
@@ -122,7 +117,8 @@ def test_sharing_never_worsens_knowledge_and_none_changes_nothing(run):
 
 
 def test_same_seed_same_result(run):
-    sc, catalog, cached_screen, result, _ = run
+    sc, catalog, cached_screen, result, tmp = run
+    assert len(list((tmp / "cache").glob("screen-*.npz"))) == 1
     again = run_scenario(sc, catalog=catalog, screen=cached_screen)
     assert again.metrics() == result.metrics()
 

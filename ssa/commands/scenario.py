@@ -16,6 +16,9 @@ def register(subparsers) -> None:
     run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml")
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    run.add_argument("--screening-cache", metavar="DIR",
+                     help="keep the truth screening here and reuse it for scenarios with the "
+                          "same catalog, window, threshold and protected satellites")
     run.set_defaults(func=_run)
     cmp_ = sub.add_parser("compare", help="put several run folders side by side")
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
@@ -30,14 +33,15 @@ def _help(parser) -> int:
 
 
 def _run(args) -> int:
-    from ssa.scenario.assess import run_scenario
+    from ssa.scenario.assess import caching_screen, run_scenario
     from ssa.scenario.config import load_scenario
     from ssa.scenario.report import write_outputs
 
     t0 = time.perf_counter()
     sc = load_scenario(args.file)
     out = Path(args.out) if args.out else Path("results") / sc.name
-    result = run_scenario(sc, quiet=args.quiet)
+    screen = caching_screen(args.screening_cache) if args.screening_cache else None
+    result = run_scenario(sc, quiet=args.quiet, screen=screen)
     summ = write_outputs(result, out)
     if not args.quiet:
         print(f"scenario {sc.name}: {result.counts['conjunctions']} conjunctions, "

@@ -191,6 +191,40 @@ def screen_truth(catalog, start: dt.datetime, days: float, threshold_km: float,
     return {k: np.asarray(rows[k]) for k in names}
 
 
+def caching_screen(cache_dir, screen=None):
+    """Return a ``screen_truth``-like callable that keeps results in ``cache_dir``.
+
+    The key covers the catalog's element sets (NORAD ids and epochs), the window,
+    the threshold and the primaries, so scenarios that differ only in sensors,
+    members' policies or events share one truth screening.
+    """
+    import hashlib
+    from pathlib import Path
+
+    cache_dir = Path(cache_dir)
+    inner = screen or screen_truth
+
+    def run(catalog, start, days, threshold_km, primary_ids, quiet=True):
+        h = hashlib.sha256()
+        for arr in (catalog.norad_id, catalog.epoch_jd, catalog.epoch_fr,
+                    np.sort(np.asarray(primary_ids, dtype=np.int64))):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
+        path = cache_dir / f"screen-{h.hexdigest()[:24]}.npz"
+        if path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        rows = inner(catalog, start, days, threshold_km, primary_ids, quiet=quiet)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **{k: (v.astype(str) if v.dtype == object else v)
+                         for k, v in rows.items()})
+        tmp.replace(path)
+        return rows
+
+    return run
+
+
 def _conj_arrays(rows: dict, catalog, jd0: float, fr0: float) -> dict:
     """Return conjunction arrays: catalog indices, TCA (s since start), TEME states, miss."""
     order = np.argsort(catalog.norad_id)
