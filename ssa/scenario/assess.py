@@ -325,17 +325,17 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) ->
     keep = (conj["i1"] >= 0) & (conj["i2"] >= 0)
     keep &= (prot[np.maximum(conj["i1"], 0)] >= 0) | (prot[np.maximum(conj["i2"], 0)] >= 0)
     keep &= np.all(np.isfinite(conj["r1"]), axis=1) & np.all(np.isfinite(conj["r2"]), axis=1)
+    if np.sum(~keep):
+        notes.append(f"{int(np.sum(~keep))} screening rows without a protected object or "
+                     "valid states were left out")
     if "FLAGS" in rows:
         # Docked vehicles and formations (LONG_DURATION) stay close on purpose: their
         # operators manage them, they are not collision-avoidance events.
         persistent = np.array(["LONG_DURATION" in str(f) for f in rows["FLAGS"]], dtype=bool)
+        if np.any(persistent & keep):
+            notes.append(f"{int(np.sum(persistent & keep))} LONG_DURATION rows (docked or "
+                         "formation flying) were left out")
         keep &= ~persistent
-        if np.any(persistent):
-            notes.append(f"{int(np.sum(persistent))} LONG_DURATION rows (docked or formation "
-                         "flying) were left out")
-    if np.sum(~keep):
-        notes.append(f"{int(np.sum(~keep))} screening rows without a protected object or "
-                     "valid states were left out")
     conj = {k: v[keep] for k, v in conj.items()}
     n_c = len(conj["tca_s"])
     owner1 = prot[conj["i1"]]
