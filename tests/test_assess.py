@@ -224,3 +224,20 @@ def test_assess_structured_array_same_as_dict(catalog, assessed):
     for n in ("PC", "MAX_PROB", "DILUTION", "HBR_M", "SIGMA2_T_M"):
         assert np.array_equal(arr[n], rows[n])
     assert list(arr["PC_METHOD"]) == ["FOSTER-1992"] * len(EVENTS)
+
+
+def test_screen_risk_options_fill_and_write(catalog, shared_file, tmp_path):
+    """The helpers 'ssa screen' calls: --hbr FILE --cdm 1 --cdm-xml."""
+    import argparse
+
+    from ssa.commands.pc import add_screen_risk_arguments, apply_screen_risk
+
+    parser = argparse.ArgumentParser()
+    add_screen_risk_arguments(parser)
+    args = parser.parse_args(["--hbr", str(shared_file("hbr-mass-cara-2024-11-01.csv")),
+                              "--cdm", "1", "--cdm-xml"])
+    rows = _rows(catalog)
+    summary = apply_screen_risk(args, rows, catalog, tmp_path)
+    assert summary["cdm_files"] == 2 and np.all(np.isfinite(rows["PC"]))
+    assert sorted(p.suffix for p in (tmp_path / "cdm").iterdir()) == [".cdm", ".xml"]
+    assert parser.parse_args(["--cdm"]).cdm == -1 and parser.parse_args([]).cdm is None

@@ -61,3 +61,42 @@ def run(args) -> int:
                   + (f" {result['pc_mc']:10.3e} [{result['pc_mc_ci95'][0]:9.3e}, "
                      f"{result['pc_mc_ci95'][1]:9.3e}]" if args.mc else ""))
     return 1 if failed else 0
+
+
+# --------------------------------------------------- risk options for 'ssa screen'
+
+def add_screen_risk_arguments(parser) -> None:
+    """Add the risk options of ``ssa screen``: --hbr FILE, --hbr-shape, --cdm [N], --cdm-xml."""
+    g = parser.add_argument_group("collision risk")
+    g.add_argument("--hbr", metavar="FILE", default=None,
+                   help="NASA CARA hard-body-radius CSV (e.g. $SSA_DATA/hbr-mass-cara-2024-11-01.csv); "
+                        "without it radii come from RCS size or object type")
+    g.add_argument("--hbr-shape", choices=["circle", "square", "square-equal-area"],
+                   default="circle", help="hard-body shape for Pc (default: circle)")
+    g.add_argument("--cdm", nargs="?", type=int, const=-1, default=None, metavar="N",
+                   help="write a CCSDS CDM (KVN) per conjunction into OUT/cdm/, or only the "
+                        "top N by Pc")
+    g.add_argument("--cdm-xml", action="store_true", help="with --cdm, also write the XML form")
+
+
+def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
+    """Fill the Pc columns of screening ``rows`` and write CDMs as asked; return a summary
+    dict for run.json (``{"covariance_model", "hbr_table", "hbr_shape", "cdm_files"}``)."""
+    from pathlib import Path
+
+    from ssa.risk import HardBodyRadius, TleCovarianceModel, assess, write_result_cdms
+
+    if getattr(args, "cdm", None) is not None and args.cdm < -1:
+        raise ValueError(f"--cdm N must be a positive number of conjunctions, got {args.cdm}")
+    hbr = HardBodyRadius.from_cara_csv(args.hbr) if getattr(args, "hbr", None) else HardBodyRadius()
+    model = TleCovarianceModel()
+    shape = getattr(args, "hbr_shape", "circle")
+    assess(rows, catalog, model=model, hbr=hbr, shape=shape)
+    summary = {"covariance_model": model.name, "hbr_table": getattr(args, "hbr", None),
+               "hbr_shape": shape, "cdm_files": 0}
+    if getattr(args, "cdm", None) is not None and out_dir is not None:
+        top = None if args.cdm == -1 else args.cdm
+        paths = write_result_cdms(rows, Path(out_dir) / "cdm", catalog, top=top,
+                                  xml=getattr(args, "cdm_xml", False), shape=shape)
+        summary["cdm_files"] = len(paths)
+    return summary
