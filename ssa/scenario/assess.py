@@ -108,6 +108,7 @@ class RunResult:
                     "false_alerts": int(np.sum(al & ~dang)),
                     "manoeuvres": int(np.sum(self.manoeuvre[r, p] & rel)),
                     "warning_h": self.warning_h[r, p][al & dang],
+                    "warning_all_h": self.warning_h[r, p][al],
                 })
             base = per_run[0 if run is None else run]
             w = base["warning_h"]
@@ -120,6 +121,8 @@ class RunResult:
                 "false_alerts": base["false_alerts"], "manoeuvres": base["manoeuvres"],
                 "coverage_24h": float(self.coverage_24h[p]),
                 "median_warning_h": float(np.median(w)) if len(w) else None,
+                "median_warning_all_alerts_h": (float(np.median(base["warning_all_h"]))
+                                                if len(base["warning_all_h"]) else None),
             }
             if run is None and n_runs > 1:
                 mc = {}
