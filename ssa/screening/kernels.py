@@ -1,0 +1,276 @@
+"""Numba kernels of the screening pipeline: pure functions on contiguous arrays.
+
+Stages (each testable alone):
+1. ``fill_coefficients``: quintic Hermite polynomials, one per span of three SGP4
+   knots (position and velocity at tau = 0, 1, 2), per object and axis.
+2. ``eval_position``: an object's interpolated position at a time.
+3. ``screen_chunk``: the broad and narrow phase over the sample intervals of one
+   time chunk. For each interval [t_k, t_k + T] every object's motion is enclosed
+   in an axis-aligned box (chord of the interpolant, padded by the chord
+   deviation, the interpolation error bound and half the threshold). Boxes go
+   into a hashed uniform grid (every cell a box touches); pairs sharing a cell
+   are tested once (in the cell holding the low corner of their intersection),
+   then by the closest approach of their chords minus the deviation bounds.
+
+Units: km, s. Times inside a chunk are seconds from the chunk start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Cell coordinates are packed as three 21-bit fields into one int64 key.
+_CELL_BITS = 21
+_CELL_OFFSET = 1 << (_CELL_BITS - 1)
+_CELL_MAX = (1 << _CELL_BITS) - 1
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def quintic_matrix() -> np.ndarray:
+    """Return the 6x6 matrix mapping [p0, p0', p1, p1', p2, p2'] (derivatives per unit
+    tau) to the coefficients c0..c5 of p(tau) = sum c_k tau^k on tau in [0, 2]."""
+    a = np.zeros((6, 6))
+    for row, tau in enumerate((0.0, 1.0, 2.0)):
+        for k in range(6):
+            a[2 * row, k] = tau**k
+            a[2 * row + 1, k] = k * tau ** (k - 1) if k else 0.0
+    return np.linalg.inv(a)
+
+
+@njit(cache=True)
+def fill_coefficients(r_km, v_kms, h_s, minv, coef, off):
+    """Write quintic coefficients for n objects with knots r_km, v_kms (n, 2m+1, 3)
+    spaced h_s (s) into coef[off[i] + s, axis, 0:6] for spans s = 0..m-1."""
+    n, nk, _ = r_km.shape
+    nspan = (nk - 1) // 2
+    b = np.empty(6)
+    for i in range(n):
+        for s in range(nspan):
+            row = off[i] + s
+            for ax in range(3):
+                for q in range(3):
+                    b[2 * q] = r_km[i, 2 * s + q, ax]
+                    b[2 * q + 1] = v_kms[i, 2 * s + q, ax] * h_s
+                for k in range(6):
+                    acc = 0.0
+                    for m in range(6):
+                        acc += minv[k, m] * b[m]
+                    coef[row, ax, k] = acc
+
+
+@njit(cache=True, inline="always")
+def _eval(coef, off, h_s, nspan, i, t_s, out):
+    span = 2.0 * h_s[i]
+    s = int(t_s // span)
+    if s < 0:
+        s = 0
+    elif s >= nspan[i]:
+        s = nspan[i] - 1
+    tau = t_s / h_s[i] - 2.0 * s
+    row = off[i] + s
+    for ax in range(3):
+        c = coef[row, ax]
+        out[ax] = c[0] + tau * (c[1] + tau * (c[2] + tau * (c[3] + tau * (c[4] + tau * c[5]))))
+
+
+@njit(cache=True)
+def eval_positions(coef, off, h_s, nspan, idx, t_s):
+    """Return interpolated positions (m, 3) km of objects idx[m] at chunk times t_s[m]."""
+    out = np.empty((idx.shape[0], 3))
+    for m in range(idx.shape[0]):
+        _eval(coef, off, h_s, nspan, idx[m], t_s[m], out[m])
+    return out
+
+
+@njit(cache=True, inline="always")
+def _cell(x, inv_cell):
+    c = int(np.floor(x * inv_cell)) + _CELL_OFFSET
+    if c < 0:
+        return 0
+    if c > _CELL_MAX:
+        return _CELL_MAX
+    return c
+
+
+@njit(cache=True, inline="always")
+def _key(cx, cy, cz):
+    return (cx << (2 * _CELL_BITS)) | (cy << _CELL_BITS) | cz
+
+
+@njit(cache=True)
+def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
+                  step_s, threshold_km, cell_km, k_first, k_last, table_bits,
+                  out_i, out_j, out_k, cap):
+    n = off.shape[0]
+    inv_cell = 1.0 / cell_km
+    size = 1 << table_bits
+    mask = size - 1
+    shift = np.uint64(64 - table_bits)
+    count = np.zeros(size, np.int32)
+    start = np.zeros(size, np.int32)
+    touched = np.empty(size, np.int32)
+    pa = np.empty((n, 3))
+    pb = np.empty((n, 3))
+    lo = np.empty((n, 3), np.int64)
+    hi = np.empty((n, 3), np.int64)
+    blo = np.empty((n, 3))
+    bhi = np.empty((n, 3))
+    act = np.zeros(n, np.bool_)
+    ecap = 8 * n + 16
+    e_key = np.empty(ecap, np.int64)
+    e_obj = np.empty(ecap, np.int32)
+    e_bkt = np.empty(ecap, np.int32)
+    s_key = np.empty(ecap, np.int64)
+    s_obj = np.empty(ecap, np.int32)
+    any_primary = False
+    for i in range(n):
+        if primary[i]:
+            any_primary = True
+            break
+    t0 = k_first * step_s
+    for i in range(n):
+        _eval(coef, off, h_s, nspan, i, t0, pa[i])
+    nout = 0
+    for k in range(k_first, k_last):
+        ta = k * step_s
+        tb = ta + step_s
+        n_entries = 0
+        for i in range(n):
+            act[i] = tb <= active_until_s[i]
+            if not act[i]:
+                continue
+            _eval(coef, off, h_s, nspan, i, tb, pb[i])
+            cells = 1
+            for ax in range(3):
+                a = pa[i, ax]
+                b = pb[i, ax]
+                lo_x = (a if a < b else b) - pad_km[i]
+                hi_x = (b if a < b else a) + pad_km[i]
+                blo[i, ax] = lo_x
+                bhi[i, ax] = hi_x
+                lo[i, ax] = _cell(lo_x, inv_cell)
+                hi[i, ax] = _cell(hi_x, inv_cell)
+                cells *= hi[i, ax] - lo[i, ax] + 1
+            n_entries += cells
+        if n_entries > ecap:
+            ecap = 2 * n_entries
+            e_key = np.empty(ecap, np.int64)
+            e_obj = np.empty(ecap, np.int32)
+            e_bkt = np.empty(ecap, np.int32)
+            s_key = np.empty(ecap, np.int64)
+            s_obj = np.empty(ecap, np.int32)
+        # Insert every (cell, object) entry; count per hash bucket.
+        ne = 0
+        nt = 0
+        for i in range(n):
+            if not act[i]:
+                continue
+            for cx in range(lo[i, 0], hi[i, 0] + 1):
+                for cy in range(lo[i, 1], hi[i, 1] + 1):
+                    for cz in range(lo[i, 2], hi[i, 2] + 1):
+                        key = _key(cx, cy, cz)
+                        bkt = np.int32((np.uint64(key) * _HASH_MULT) >> shift) & mask
+                        e_key[ne] = key
+                        e_obj[ne] = i
+                        e_bkt[ne] = bkt
+                        ne += 1
+                        if count[bkt] == 0:
+                            touched[nt] = bkt
+                            nt += 1
+                        count[bkt] += 1
+        acc = 0
+        for q in range(nt):
+            b = touched[q]
+            start[b] = acc
+            acc += count[b]
+        for e in range(ne):
+            b = e_bkt[e]
+            s_key[start[b]] = e_key[e]
+            s_obj[start[b]] = e_obj[e]
+            start[b] += 1
+        for q in range(nt):
+            b = touched[q]
+            c = count[b]
+            count[b] = 0
+            if c < 2:
+                continue
+            end = start[b]
+            begin = end - c
+            for e1 in range(begin, end):
+                key = s_key[e1]
+                i = s_obj[e1]
+                for e2 in range(e1 + 1, end):
+                    if s_key[e2] != key:
+                        continue
+                    j = s_obj[e2]
+                    if any_primary and not (primary[i] or primary[j]):
+                        continue
+                    # Boxes must overlap on every axis.
+                    if (blo[i, 0] > bhi[j, 0] or blo[j, 0] > bhi[i, 0]
+                            or blo[i, 1] > bhi[j, 1] or blo[j, 1] > bhi[i, 1]
+                            or blo[i, 2] > bhi[j, 2] or blo[j, 2] > bhi[i, 2]):
+                        continue
+                    # Test the pair only in the cell of the intersection's low corner.
+                    cx = _cell(max(blo[i, 0], blo[j, 0]), inv_cell)
+                    cy = _cell(max(blo[i, 1], blo[j, 1]), inv_cell)
+                    cz = _cell(max(blo[i, 2], blo[j, 2]), inv_cell)
+                    if _key(cx, cy, cz) != key:
+                        continue
+                    # Closest approach of the two chords over the interval.
+                    dax = pa[j, 0] - pa[i, 0]
+                    day = pa[j, 1] - pa[i, 1]
+                    daz = pa[j, 2] - pa[i, 2]
+                    ddx = pb[j, 0] - pb[i, 0] - dax
+                    ddy = pb[j, 1] - pb[i, 1] - day
+                    ddz = pb[j, 2] - pb[i, 2] - daz
+                    qq = ddx * ddx + ddy * ddy + ddz * ddz
+                    s = 0.0
+                    if qq > 0.0:
+                        s = -(dax * ddx + day * ddy + daz * ddz) / qq
+                        if s < 0.0:
+                            s = 0.0
+                        elif s > 1.0:
+                            s = 1.0
+                    mx = dax + s * ddx
+                    my = day + s * ddy
+                    mz = daz + s * ddz
+                    lim = threshold_km + tol_km[i] + tol_km[j]
+                    if mx * mx + my * my + mz * mz > lim * lim:
+                        continue
+                    if nout < cap:
+                        out_i[nout] = min(i, j)
+                        out_j[nout] = max(i, j)
+                        out_k[nout] = k
+                    nout += 1
+        for i in range(n):
+            if act[i]:
+                pa[i, 0] = pb[i, 0]
+                pa[i, 1] = pb[i, 1]
+                pa[i, 2] = pb[i, 2]
+    return nout
+
+
+@njit(cache=True, parallel=True)
+def screen_chunk(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
+                 step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap):
+    """Return (i, j, k, counts): flagged (pair, interval) triples per block.
+
+    Interval k covers [k * step_s, (k + 1) * step_s] (chunk seconds), k < n_steps.
+    Object i takes part while the interval end <= active_until_s[i]. pad_km is the
+    box padding (chord deviation + interpolation error + threshold / 2) and tol_km
+    the per-object slack of the chord test (chord deviation + interpolation error).
+    With any primary set, only pairs with at least one primary are reported.
+    counts[b] > cap means block b overflowed: call again with a larger cap.
+    """
+    out_i = np.empty((n_blocks, cap), np.int32)
+    out_j = np.empty((n_blocks, cap), np.int32)
+    out_k = np.empty((n_blocks, cap), np.int32)
+    counts = np.zeros(n_blocks, np.int64)
+    for b in prange(n_blocks):
+        k0 = (n_steps * b) // n_blocks
+        k1 = (n_steps * (b + 1)) // n_blocks
+        counts[b] = _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km,
+                                  primary, step_s, threshold_km, cell_km, k0, k1,
+                                  table_bits, out_i[b], out_j[b], out_k[b], cap)
+    return out_i, out_j, out_k, counts

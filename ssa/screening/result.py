@@ -1,0 +1,142 @@
+"""The screening result table (columns of docs/DESIGN.md) and its files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+SOCRATES_COLUMNS = ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
+                    "OBJECT_NAME_2", "DSE_2", "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED",
+                    "MAX_PROB", "DILUTION"]
+OWN_COLUMNS = ["OBJECT_TYPE_1", "OBJECT_TYPE_2", "OWNER_1", "OWNER_2", "TCA_JD", "TCA_FR",
+               "R_KM", "T_KM", "N_KM", "ALT_KM", "LAT_DEG", "LON_DEG",
+               "X1_KM", "Y1_KM", "Z1_KM", "VX1_KMS", "VY1_KMS", "VZ1_KMS",
+               "X2_KM", "Y2_KM", "Z2_KM", "VX2_KMS", "VY2_KMS", "VZ2_KMS", "FLAGS"]
+RISK_COLUMNS = ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "SIGMA1_R_M", "SIGMA1_T_M",
+                "SIGMA1_N_M", "SIGMA2_R_M", "SIGMA2_T_M", "SIGMA2_N_M"]
+COLUMNS = SOCRATES_COLUMNS + OWN_COLUMNS + RISK_COLUMNS
+# Columns empty until ssa.risk.assess fills them.
+EMPTY_UNTIL_RISK = ["MAX_PROB", "DILUTION"] + RISK_COLUMNS
+_TEXT = {"OBJECT_NAME_1", "OBJECT_NAME_2", "TCA", "OBJECT_TYPE_1", "OBJECT_TYPE_2",
+         "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD"}
+_INT = {"NORAD_CAT_ID_1", "NORAD_CAT_ID_2"}
+# Decimal places in the CSV (values in JSON keep full precision).
+_DECIMALS = {"DSE_1": 3, "DSE_2": 3, "TCA_RANGE": 6, "TCA_RELATIVE_SPEED": 6,
+             "TCA_JD": 1, "TCA_FR": 12}
+
+
+def format_tca(jd, fr) -> list[str]:
+    """Return UTC strings 'YYYY-MM-DD HH:MM:SS.sss' of two-part Julian dates."""
+    return [_civil(a, b) for a, b in zip(np.atleast_1d(np.asarray(jd, float)).tolist(),
+                                         np.atleast_1d(np.asarray(fr, float)).tolist(), strict=False)]
+
+
+def _civil(jd: float, fr: float) -> str:
+    total_ms = round(((jd - 2440587.5) + fr) * 86400000.0)  # ms since 1970-01-01
+    days, ms = divmod(total_ms, 86400000)
+    y, m, d = _days_to_date(days)
+    hh, rem = divmod(ms, 3600000)
+    mm, rem = divmod(rem, 60000)
+    ss, mmm = divmod(rem, 1000)
+    return f"{y:04d}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}.{mmm:03d}"
+
+
+def _days_to_date(days: int):
+    # Howard Hinnant's civil_from_days.
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return y + (m <= 2), m, d
+
+
+class ScreenResult:
+    """Conjunction table (dict of column arrays, CSV order) plus the run record.
+
+    ``rows[name]`` is a numpy array per column; ``set_column(name, values)`` adds or
+    overwrites one (the risk module fills MAX_PROB, DILUTION, PC, ...)."""
+
+    def __init__(self, rows: dict, run: dict):
+        self.rows = {name: rows[name] for name in COLUMNS if name in rows}
+        for name, values in rows.items():
+            if name not in self.rows:
+                self.rows[name] = values
+        self.run = run
+
+    def __len__(self) -> int:
+        return len(self.rows["NORAD_CAT_ID_1"])
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.rows)
+
+    def set_column(self, name: str, values) -> None:
+        """Add or overwrite column ``name`` (length must match the table)."""
+        values = np.asarray(values)
+        if values.shape[0] != len(self):
+            raise ValueError(f"column {name} has {values.shape[0]} values, "
+                             f"the table has {len(self)} rows")
+        self.rows[name] = values
+
+    def records(self) -> list[dict]:
+        """Return the table as a list of dicts (JSON-ready; empty values are None)."""
+        out = []
+        cols = self.columns
+        for q in range(len(self)):
+            rec = {}
+            for c in cols:
+                v = self.rows[c][q]
+                if isinstance(v, np.generic):
+                    v = v.item()
+                if isinstance(v, float) and not math.isfinite(v):
+                    v = None
+                if v == "":
+                    v = None
+                rec[c] = v
+            out.append(rec)
+        return out
+
+    def write(self, out_dir) -> dict:
+        """Write conjunctions.csv, conjunctions.json and run.json into out_dir; return
+        their paths."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {"csv": out_dir / "conjunctions.csv", "json": out_dir / "conjunctions.json",
+                 "run": out_dir / "run.json"}
+        cols = self.columns
+        with open(paths["csv"], "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            for q in range(len(self)):
+                w.writerow([_cell(c, self.rows[c][q]) for c in cols])
+        paths["json"].write_text(json.dumps(self.records(), indent=1) + "\n")
+        paths["run"].write_text(json.dumps(self.run, indent=1, default=_json_default) + "\n")
+        return paths
+
+
+def _cell(name, v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, float):
+        places = _DECIMALS.get(name, 6)
+        return f"{v:.{places}f}"
+    return v
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
