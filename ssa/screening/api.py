@@ -147,6 +147,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     prev_threads = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     flagged = []
+    n_skipped = 0
     try:
         with propagate.Sgp4Pool(catalog.satrecs, threads) as pool:
             plan = propagate.make_plan(pool, catalog, step_s, err_target_km, jd0, fr0,
@@ -169,6 +170,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                 table_bits = max(10, int(np.ceil(np.log2(8 * n))))
                 cap = max(1024, 4 * n)
                 t_sgp4 = t_kern = 0.0
+                n_skipped = 0
                 n_blocks = 2 * max(1, numba.get_num_threads())
                 h_s = plan.h_s
                 for c in progress(range(n_chunks), desc="screen", unit="chunk", quiet=quiet):
@@ -183,7 +185,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                         t_fail_s[q] = ch.fail_s[q]
                         code = int(ch.fail_code[q])
                         reason = (f"SGP4 error {code}: {SGP4_ERRORS.get(code, 'unknown')}"
-                                  if code else "SGP4 returned non-finite position/velocity")
+                                  if code else "SGP4 returned a non-finite or non-physical "
+                                  "state (|r| > 2e6 km or |v| > 12 km/s)")
                         dropped.append({"index": int(q), "t_s": float(ch.fail_s[q]),
                                         "reason": reason})
                     until = propagate.active_until_s(t_fail_s, h_s) - t0
@@ -191,13 +194,14 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                     n_steps = int(np.ceil(min(chunk_s, window_s - t0) / step_s))
                     a = time.perf_counter()
                     while True:
-                        oi, oj, ok, counts = kernels.screen_chunk(
+                        oi, oj, ok, counts, skipped = kernels.screen_chunk(
                             ch.coef, ch.off, h_s, ch.nspan, until, pad, tol, primary,
                             step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap)
                         if counts.max() <= cap:
                             break
                         cap = int(counts.max() * 1.3)
                     t_kern += time.perf_counter() - a
+                    n_skipped += int(skipped)
                     base = int(round(t0 / step_s))
                     for b in range(n_blocks):
                         m = int(counts[b])
@@ -242,7 +246,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                    "opsmode": getattr(catalog, "opsmode", "i")},
         "counts": {"objects": n, "screened": int(n - len(dropped)), "dropped": len(dropped),
                    "primaries": int(primary.sum()),
-                   "candidate_intervals": int(n_flagged), "candidate_windows": int(wi.size),
+                   "candidate_intervals": int(n_flagged),
+                   "skipped_object_intervals": n_skipped, "candidate_windows": int(wi.size),
                    "conjunctions": len(rows["NORAD_CAT_ID_1"]),
                    "long_duration": int(sum("LONG_DURATION" in f for f in rows["FLAGS"])),
                    "same_constellation": int(sum("SAME_CONSTELLATION" in f
@@ -327,7 +332,6 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         "R_KM": rtn[:, 0], "T_KM": rtn[:, 1], "N_KM": rtn[:, 2],
         "ALT_KM": alt, "LAT_DEG": lat, "LON_DEG": lon,
         "FLAGS": np.array(flags, dtype=object),
-        "TCA_S": tca,  # seconds from the window start (not in the CSV order; kept last)
     }
     for q, ax in enumerate("XYZ"):
         rows[f"{ax}1_KM"] = r1[:, q]

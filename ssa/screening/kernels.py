@@ -25,6 +25,8 @@ _CELL_BITS = 21
 _CELL_OFFSET = 1 << (_CELL_BITS - 1)
 _CELL_MAX = (1 << _CELL_BITS) - 1
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+# A box touching more cells than this means non-physical motion (SGP4 garbage).
+MAX_CELLS_PER_BOX = 4096
 
 
 def quintic_matrix() -> np.ndarray:
@@ -101,7 +103,7 @@ def _key(cx, cy, cz):
 @njit(cache=True)
 def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
                   step_s, threshold_km, cell_km, k_first, k_last, table_bits,
-                  out_i, out_j, out_k, cap):
+                  out_i, out_j, out_k, cap, skipped):
     n = off.shape[0]
     inv_cell = 1.0 / cell_km
     size = 1 << table_bits
@@ -142,7 +144,10 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
                 continue
             _eval(coef, off, h_s, nspan, i, tb, pb[i])
             cells = 1
+            finite = True
             for ax in range(3):
+                if not np.isfinite(pa[i, ax]) or not np.isfinite(pb[i, ax]):
+                    finite = False
                 a = pa[i, ax]
                 b = pb[i, ax]
                 lo_x = (a if a < b else b) - pad_km[i]
@@ -152,6 +157,11 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
                 lo[i, ax] = _cell(lo_x, inv_cell)
                 hi[i, ax] = _cell(hi_x, inv_cell)
                 cells *= hi[i, ax] - lo[i, ax] + 1
+            if not finite or cells > MAX_CELLS_PER_BOX:
+                # Not screenable (non-finite or absurd motion): counted, never silent.
+                act[i] = False
+                skipped[0] += 1
+                continue
             n_entries += cells
         if n_entries > ecap:
             ecap = 2 * n_entries
@@ -254,7 +264,7 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
 @njit(cache=True, parallel=True)
 def screen_chunk(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
                  step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap):
-    """Return (i, j, k, counts): flagged (pair, interval) triples per block.
+    """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
     Interval k covers [k * step_s, (k + 1) * step_s] (chunk seconds), k < n_steps.
     Object i takes part while the interval end <= active_until_s[i]. pad_km is the
@@ -262,15 +272,18 @@ def screen_chunk(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
     the per-object slack of the chord test (chord deviation + interpolation error).
     With any primary set, only pairs with at least one primary are reported.
     counts[b] > cap means block b overflowed: call again with a larger cap.
+    skipped counts object-intervals left out for non-finite or non-physical motion.
     """
     out_i = np.empty((n_blocks, cap), np.int32)
     out_j = np.empty((n_blocks, cap), np.int32)
     out_k = np.empty((n_blocks, cap), np.int32)
     counts = np.zeros(n_blocks, np.int64)
+    skipped = np.zeros((n_blocks, 1), np.int64)
     for b in prange(n_blocks):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
         counts[b] = _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km,
                                   primary, step_s, threshold_km, cell_km, k0, k1,
-                                  table_bits, out_i[b], out_j[b], out_k[b], cap)
-    return out_i, out_j, out_k, counts
+                                  table_bits, out_i[b], out_j[b], out_k[b], cap,
+                                  skipped[b])
+    return out_i, out_j, out_k, counts, skipped.sum()

@@ -40,6 +40,10 @@ ERR_FLOOR_KM = 0.002
 # 1 -+ 1/sqrt(3) are the maxima of the leading error term, the rest guard shape.
 _CHECK_TAU = np.array([1 - 1 / math.sqrt(3), 0.7, 1.3, 1 + 1 / math.sqrt(3)])
 MAX_CLASS = 7
+# SGP4 output beyond these is not an Earth orbit (an element set gone bad just
+# before SGP4 reports decay): treated like an SGP4 failure (code 0 in fail_code).
+MAX_POSITION_KM = 2.0e6
+MAX_SPEED_KMS = 12.0
 
 _MINV = kernels.quintic_matrix()
 
@@ -248,7 +252,9 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
         groups.append((idx, jd, fr))
         classes.append((idx, h, t))
     for (idx, h, t), (e, r, v) in zip(classes, pool.evaluate(groups), strict=False):
-        bad = (e != 0) | ~np.isfinite(r).all(axis=2) | ~np.isfinite(v).all(axis=2)
+        with np.errstate(invalid="ignore"):
+            bad = ((e != 0) | ~(np.abs(r) < MAX_POSITION_KM).all(axis=2)
+                   | ~(np.abs(v) < MAX_SPEED_KMS).all(axis=2))
         has_bad = bad.any(axis=1)
         if has_bad.any():
             first = np.argmax(bad, axis=1)
