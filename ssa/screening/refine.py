@@ -22,6 +22,8 @@ from ssa.screening.propagate import MU_KM3_S2
 SAMPLE_S = 10.0
 TCA_TOL_S = 1e-5  # Newton stops when the step is below this (s)
 MAX_NEWTON = 30
+# |dr . dv| below this everywhere in a window means d(t) is flat (identical orbits).
+FLAT_F_KM2_S = 1e-9
 
 
 def states(satrecs, sat_idx, jd0, fr0, t_s):
@@ -149,6 +151,27 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
                 found["miss_km"].append(ms)
                 found["run_lo_s"].append(float(t[f0 + s_lo]))
                 found["run_hi_s"].append(float(t[f0 + s_hi]))
+        # A window inside one encounter without any strict minimum (twins with
+        # identical element sets: d constant): report its smallest interior sample.
+        has_min = np.zeros(todo.size, bool)
+        if cand.size:
+            has_min[w[cand]] = True
+        for wi in np.flatnonzero(~has_min).tolist():
+            f0 = first[wi]
+            dd = d[f0:f0 + n_s[wi]]
+            tt = t[f0:f0 + n_s[wi]]
+            inner = (tt > 0) & (tt < window_s)
+            if not inner.any() or not (dd[inner] <= threshold_km).all() or dd.size < 3:
+                continue
+            if np.nanmax(np.abs(f[f0:f0 + n_s[wi]])) > FLAT_F_KM2_S:
+                continue
+            q = np.flatnonzero(inner)[np.argmin(dd[inner])]
+            found["i"].append(int(pair_i[todo[wi]]))
+            found["j"].append(int(pair_j[todo[wi]]))
+            found["tca_s"].append(float(tt[q]))
+            found["miss_km"].append(float(dd[q]))
+            found["run_lo_s"].append(float(tt[0]))
+            found["run_hi_s"].append(float(tt[-1]))
         # A window whose first (last) sample is a decreasing (increasing) d <= threshold
         # may hide a minimum just outside: extend it and look again.
         a = first
