@@ -68,3 +68,41 @@ def test_fresh_radar_track_beats_public_tle():
     sigma0 = kn.sensor_sigma0_m([30.0], [0.03], [False], [700.0])
     sig = kn.tracked_sigma_m(sigma0[0], kn.growth_m_per_day2([700.0]), np.array([2 / 24]))
     assert sig[0, 1] < 200.0 and sig[0, 0] < 30.0
+
+
+def test_estimate_matches_risk_pc_foster_at_tca():
+    """The assessment's Pc (own encounter-plane projection + ssa.risk.pc.pc_2d) equals
+    ssa.risk.pc.pc_foster for states at TCA (relative position normal to velocity)."""
+    from ssa.risk.covariance import rtn_basis
+    from ssa.risk.pc import pc_foster
+    from ssa.scenario.assess import PC_BOUND_FRACTION, _estimate
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    r1 = rng.normal(size=(n, 3))
+    r1 *= 7000.0 / np.linalg.norm(r1, axis=1, keepdims=True)
+    v1 = np.cross(r1, rng.normal(size=(n, 3)))
+    v1 *= 7.5 / np.linalg.norm(v1, axis=1, keepdims=True)
+    v2 = v1 + rng.normal(size=(n, 3)) * 7.0
+    d = rng.normal(size=(n, 3)) * 0.3
+    u = (v2 - v1) / np.linalg.norm(v2 - v1, axis=1, keepdims=True)
+    r2 = r1 + d - np.sum(d * u, axis=1, keepdims=True) * u     # at TCA: miss normal to dv
+    s1, s2 = rng.uniform(10, 2000, (n, 3)), rng.uniform(10, 2000, (n, 3))
+    hbr = np.full(n, 10.0)
+    zero = np.zeros((n, 3))
+    pc_threshold = 1e-4
+    miss, pc = _estimate(r1, v1, r2, v2, s1, s2, zero, zero, hbr, pc_threshold)
+
+    def cov(r, v, s):
+        b = rtn_basis(r, v)
+        return np.einsum("nki,nk,nkj->nij", b, (s * 1e-3) ** 2, b)
+
+    ref, _ = pc_foster(r1, v1, cov(r1, v1, s1), r2, v2, cov(r2, v2, s2), hbr)
+    assert np.allclose(miss, np.linalg.norm(r2 - r1, axis=1), rtol=1e-12)
+    evaluated = ref >= PC_BOUND_FRACTION * pc_threshold
+    assert np.sum(evaluated) > 100
+    PC_RTOL = 1e-6  # same quadrature, same inputs up to rounding
+    assert np.allclose(pc[evaluated], ref[evaluated], rtol=PC_RTOL)
+    # below the bound the estimate reports 0, and never hides an alert
+    assert np.all(ref[~evaluated] < pc_threshold)
+    assert np.array_equal(pc >= pc_threshold, ref >= pc_threshold)

@@ -56,8 +56,9 @@ from ssa.scenario.tracking import TrackingResult, object_diameter_m, track
 PUBLIC_MIN_LATENCY_DAYS = 0.25
 PUBLIC_MAX_LATENCY_DAYS = 30.0
 # Pc is only evaluated where its upper bound (peak density x disc area)
-# reaches this fraction of the threshold: a pure speed-up, never changes alerts.
-PC_BOUND_FRACTION = 1e-3
+# reaches this fraction of the threshold: a pure speed-up that never changes an
+# alert (reported estimated Pc below it is 0).
+PC_BOUND_FRACTION = 0.1
 SECONDS_PER_DAY = 86400.0
 
 
@@ -266,19 +267,31 @@ def _public_latency_days(catalog) -> np.ndarray:
 
 
 def _estimate(r1, v1, r2, v2, sig1_m, sig2_m, z1, z2, hbr_m, pc_threshold):
-    """Return (est_miss_km, est_pc) for sampled positions under the given RTN sigmas."""
+    """Return (est_miss_km, est_pc) for sampled positions under the given RTN sigmas.
+
+    est_pc is 0 where its upper bound is below PC_BOUND_FRACTION * pc_threshold.
+    """
     from ssa.risk.covariance import rtn_basis
-    from ssa.risk.pc import pc_2d, project_encounter
+    from ssa.risk.pc import pc_2d
 
     b1 = rtn_basis(r1, v1)
     b2 = rtn_basis(r2, v2)
-    e1 = np.einsum("nki,nk->ni", b1, sig1_m * z1) * 1e-3
-    e2 = np.einsum("nki,nk->ni", b2, sig2_m * z2) * 1e-3
-    cov1 = np.einsum("nki,nk,nkj->nij", b1, (sig1_m * 1e-3) ** 2, b1)
-    cov2 = np.einsum("nki,nk,nkj->nij", b2, (sig2_m * 1e-3) ** 2, b2)
-    r1e, r2e = r1 + e1, r2 + e2
-    miss_xz, cov_xz, _ = project_encounter(r1e, v1, cov1, r2e, v2, cov2)
-    miss = np.linalg.norm(miss_xz, axis=1)
+    dr = (r2 + np.einsum("nki,nk->ni", b2, sig2_m * z2) * 1e-3) - (
+        r1 + np.einsum("nki,nk->ni", b1, sig1_m * z1) * 1e-3)
+    cov = (np.einsum("nki,nk,nkj->nij", b1, (sig1_m * 1e-3) ** 2, b1)
+           + np.einsum("nki,nk,nkj->nij", b2, (sig2_m * 1e-3) ** 2, b2))
+    # Encounter plane (ssa.risk.pc convention): y along v2 - v1, x along the miss.
+    dv = v2 - v1
+    y = dv / np.linalg.norm(dv, axis=1, keepdims=True)
+    x = dr - np.sum(dr * y, axis=1, keepdims=True) * y
+    miss = np.linalg.norm(x, axis=1)
+    helper = np.where(np.abs(y[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
+    x = np.where(miss[:, None] > 1e-12, x, np.cross(y, helper))
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    z = np.cross(x, y)
+    plane = np.stack([x, z], axis=1)                                   # (n, 2, 3)
+    cov_xz = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
+    miss_xz = np.stack([miss, np.zeros_like(miss)], axis=1)
     pc = np.zeros(len(miss))
     # Upper bound: peak 2D Gaussian density x disc area, at the disc's nearest point.
     det = np.maximum(cov_xz[:, 0, 0] * cov_xz[:, 1, 1] - cov_xz[:, 0, 1] ** 2, 1e-30)
