@@ -23,15 +23,13 @@ import statistics
 import sys
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-J2000_JD = 2451545.0
-J2000_UTC = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
 WARMUP_OBJECTS = 200  # enough objects for every kernel path to compile
 WARMUP_DAYS = 0.05
+WARMUP_THRESHOLD_KM = 50.0  # wide, so the warm-up finds conjunctions and compiles refinement too
 
 
 def cpu_s() -> float:
@@ -39,11 +37,6 @@ def cpu_s() -> float:
     processes a run forks and joins), so multi-process runs are counted whole."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
-
-
-def jd_to_datetime(jd: float, fr: float) -> datetime:
-    """Return the aware UTC datetime of a two-part Julian date (microsecond resolution)."""
-    return J2000_UTC + timedelta(days=(jd - J2000_JD) + fr)
 
 
 def _rows_to_list(rows) -> list[dict]:
@@ -64,13 +57,14 @@ def job_screen(spec: dict) -> dict:
     t0 = time.perf_counter()
     catalog = Catalog.load(spec["catalog"])
     load_s = time.perf_counter() - t0
-    start = jd_to_datetime(spec["start_jd"], spec["start_fr"])
+    start = (spec["start_jd"], spec["start_fr"])  # exact two-part JD, as the baselines use
     kwargs = {"threshold_km": spec["threshold_km"], "quiet": True}
     if spec.get("threads"):
         kwargs["threads"] = spec["threads"]
     t0 = time.perf_counter()
     warm = catalog.subset(np.arange(min(WARMUP_OBJECTS, len(catalog))))
-    screen(warm, start=start, days=WARMUP_DAYS, **kwargs)
+    screen(warm, start=start, days=WARMUP_DAYS,
+           **{**kwargs, "threshold_km": max(WARMUP_THRESHOLD_KM, spec["threshold_km"])})
     warmup_s = time.perf_counter() - t0
     walls, cpus, result = [], [], None
     budget_s = spec.get("repeat_budget_s", math.inf)
@@ -174,9 +168,9 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
         from ssa.screening import propagate as prop
     except Exception as exc:
         return {"error": f"screening propagation layer unavailable: {type(exc).__name__}: {exc}"}
-    import ssa.screening as scr
-    step_s = float(getattr(scr, "STEP_S", getattr(prop, "STEP_S", 60.0)))
-    target_km = float(getattr(scr, "INTERP_TARGET_KM", getattr(prop, "TARGET_KM", 0.05)))
+    from ssa.screening import api
+    step_s = float(api.DEFAULT_STEP_S)  # the settings screen() uses
+    target_km = float(api.DEFAULT_ERR_TARGET_KM)
     threads = int(spec.get("threads") or 1)
     catalog = Catalog.load(spec["catalog"])
     window_s = float(t_s[-1])
@@ -196,7 +190,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
             clock.append((time.perf_counter(), cpu_s()))
         for k, ch in enumerate(chunks):  # positions at every time, chunk by chunk
             sel = (tt >= k * length) & ((tt < (k + 1) * length) | (k == len(chunks) - 1))
-            kernels.eval_positions(ch.coef, ch.off, plan.h_s, ch.nspan, idx[sel],
+            kernels.eval_positions(ch.coef, ch.off, ch.stride, plan.h_s, ch.nspan, idx[sel],
                                    tt[sel] - k * length)
         clock.append((time.perf_counter(), cpu_s()))
         return [(clock[q + 1][0] - clock[q][0], clock[q + 1][1] - clock[q][1])
