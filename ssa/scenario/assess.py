@@ -11,6 +11,12 @@ member inside the grouping under its sharing policy:
   Observation sharers also send and receive alerts.
 * ``none``: inside the grouping it is the same as alone.
 
+Tasking: survey sensors observe everything their geometry allows; a tracking
+sensor (``mode = tracking``) observes at most ``capacity_per_day`` objects per
+day of the run, chosen among the objects in its operator's conjunctions, the
+closest first as the public catalog shows them (a seeded estimate). Sharing
+does not change tasking: a pool sees the union of its members' observations.
+
 Decision rules (per participant, per conjunction of one of its satellites):
 assessments every ``cadence_h`` from ``lead_days`` before the window start;
 an assessment is *usable* up to ``decision_lead_h`` before TCA (CARA commits
@@ -60,6 +66,8 @@ PUBLIC_MAX_LATENCY_DAYS = 30.0
 # alert (reported estimated Pc below it is 0).
 PC_BOUND_FRACTION = 0.1
 SECONDS_PER_DAY = 86400.0
+# Random stream (with the seed) of the public-catalog estimate used to task sensors.
+TASKING_STREAM = 1_000_003
 
 
 @dataclass
@@ -409,29 +417,41 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) ->
         seen_24h = np.zeros((n_s, len(catalog)), dtype=bool)
     timings["tracking_coverage"] = time.perf_counter() - t
 
+    hbr = (HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr
+           else HardBodyRadius())
+    hbr_c = hbr.combined_m(catalog.norad_id[conj["i1"]], catalog.norad_id[conj["i2"]],
+                           catalog.object_type[conj["i1"]], catalog.object_type[conj["i2"]],
+                           catalog.rcs_size[conj["i1"]], catalog.rcs_size[conj["i2"]])
+
     # --- knowledge bases -----------------------------------------------------------
     t = time.perf_counter()
     sharers_obs = [m for m in range(n_mem) if members[m].sharing == "observations"]
     sharers_any = [m for m in range(n_mem) if members[m].sharing != "none"]
-    # A base: which members' sensors, whose conjunctions the tracking sensors serve,
-    # and whether leave events cut a member's data from it.
-    bases = [("alone", [m], [m], False) for m in range(n_mem)]
-    bases.append(("pooled", sharers_obs, sharers_obs, True))
-    bases.append(("all", list(range(n_mem)), list(range(n_mem)), False))
+    # A base: which members' observations, and whether leave events cut a member's
+    # data from it.
+    bases = [("alone", [m], False) for m in range(n_mem)]
+    bases.append(("pooled", sharers_obs, True))
+    bases.append(("all", list(range(n_mem)), False))
     pooled_b, all_b = n_mem, n_mem + 1
     n_b = len(bases)
 
-    involved = np.zeros((n_mem, len(objs)), dtype=bool)  # objects in a member's conjunctions
-    for m in range(n_mem):
-        sel = (owner1 == m) | (owner2 == m)
-        involved[m, u1[sel]] = True
-        involved[m, u2[sel]] = True
     perigee, apogee = sub.perigee_km, sub.apogee_km
     sigma0 = kn.sensor_sigma0_m(table.range_sigma_m, table.angle_sigma_deg, table.is_optical,
                                 perigee)
     growth = kn.growth_m_per_day2(perigee)
     latency = _public_latency_days(catalog)[objs]
     model = TleCovarianceModel()
+    # Tasking order: members task tracking sensors on their conjunctions closest first,
+    # as the public catalog shows them at the first assessment (seeded estimate).
+    age1 = (conj["tca_s"] - epochs[0]) / SECONDS_PER_DAY + latency[u1]
+    age2 = (conj["tca_s"] - epochs[0]) / SECONDS_PER_DAY + latency[u2]
+    pub1 = model.rtn_sigma_m(age1, perigee[u1], apogee[u1], sub.object_type[u1])
+    pub2 = model.rtn_sigma_m(age2, perigee[u2], apogee[u2], sub.object_type[u2])
+    z_task = np.random.default_rng([sc.seed, TASKING_STREAM]).standard_normal((n_c, 2, 3))
+    pub_miss, _ = _estimate(conj["r1"], conj["v1"], conj["r2"], conj["v2"], pub1, pub2,
+                            z_task[:, 0], z_task[:, 1], hbr_c, sc.pc_threshold)
+    conj_order = np.argsort(pub_miss, kind="stable")
+    capacity = table.capacity_per_day * (sc.history_days + sc.days)
     snap_index = {float(s): k for k, s in enumerate(trk.snapshot_s)}
     # pairs (conjunction, epoch) that are usable for decisions
     lim = conj["tca_s"] - sc.decision_lead_h * 3600.0
@@ -441,10 +461,27 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) ->
     side_tca = conj["tca_s"][pc_idx]
     sig = np.empty((n_b, n_pairs, 2, 3))
     src = np.empty((n_b, n_pairs, 2), dtype=np.int64)
-    for b, (_, mem_set, task_set, cut) in enumerate(bases):
-        in_base = np.isin(sensor_member, mem_set)
-        tasked = involved[task_set].any(axis=0) if task_set else np.zeros(len(objs), bool)
-        usable_obj = np.where(survey[:, None], True, tasked[None, :]) & in_base[:, None]
+    # Tasking does not change with sharing: each member tasks its own tracking sensors
+    # on its own conjunctions; a pool sees the union of its members' observations.
+    alone_usable = []
+    for m in range(n_mem):
+        own = sensor_member == m
+        usable_obj = np.zeros((n_s, len(objs)), dtype=bool)
+        usable_obj[survey & own] = True
+        served = (owner1 == m) | (owner2 == m)
+        ordered = conj_order[served[conj_order]]
+        seq = np.stack([u1[ordered], u2[ordered]], axis=1).ravel()
+        _, first = np.unique(seq, return_index=True)
+        priority = seq[np.sort(first)]          # objects, most urgent first
+        for s_idx in np.flatnonzero(~survey & own):
+            visible = priority[trk.detections[s_idx, priority] > 0]
+            cap = capacity[s_idx]
+            usable_obj[s_idx, visible if not np.isfinite(cap) else visible[:int(cap)]] = True
+        alone_usable.append(usable_obj)
+    for b, (_, mem_set, cut) in enumerate(bases):
+        usable_obj = np.zeros((n_s, len(objs)), dtype=bool)
+        for m in mem_set:
+            usable_obj |= alone_usable[m]
         for k in np.unique(pk_idx):
             rows_k = np.flatnonzero(pk_idx == k)
             o = side_obj[rows_k].ravel()
@@ -493,11 +530,6 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) ->
         choice[p] = np.where(active, cands[best, np.arange(n_pairs)], m)
 
     # --- truth: dangerous ----------------------------------------------------------------
-    hbr = (HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr
-           else HardBodyRadius())
-    hbr_c = hbr.combined_m(catalog.norad_id[conj["i1"]], catalog.norad_id[conj["i2"]],
-                           catalog.object_type[conj["i1"]], catalog.object_type[conj["i2"]],
-                           catalog.rcs_size[conj["i1"]], catalog.rcs_size[conj["i2"]])
     last_pair = np.full(n_c, -1, dtype=np.int64)
     for j in range(n_pairs):  # pairs are sorted by conjunction then epoch
         last_pair[pc_idx[j]] = j

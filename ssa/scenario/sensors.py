@@ -36,7 +36,8 @@ _BOUNDS = {
 class SensorTable:
     """Sensors as a structure of arrays (length ``n``), in file order.
 
-    ``fan_az_deg`` is NaN for sensors that see their whole field of regard;
+    ``capacity_per_day``: objects a tracking sensor can be tasked on per day
+    (NaN: unlimited, the survey sensors). ``fan_az_deg`` is NaN for sensors that see their whole field of regard;
     for a fence it is the azimuth of the fan half-plane (detections are plane
     crossings). ``az_min_deg``..``az_max_deg`` runs clockwise and may wrap
     through north (e.g. 259..19).
@@ -62,6 +63,7 @@ class SensorTable:
     ref_range_km: np.ndarray
     range_sigma_m: np.ndarray
     angle_sigma_deg: np.ndarray
+    capacity_per_day: np.ndarray
     source: np.ndarray
     path: str = ""
 
@@ -139,6 +141,15 @@ def load_sensors(path: str | Path) -> SensorTable:
                     problems.append(f"{path}:{line}: column {col}: {values[col]} outside "
                                     f"[{lo}, {hi}]")
                     ok = False
+            cap = (row.get("capacity_per_day") or "").strip()
+            try:
+                values["capacity_per_day"] = float(cap) if cap else np.nan
+                if cap and not values["capacity_per_day"] > 0:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"{path}:{line}: column capacity_per_day: {cap!r} is not a "
+                                "positive number (leave empty for unlimited)")
+                ok = False
             fan = (row["fan_az_deg"] or "").strip()
             try:
                 values["fan_az_deg"] = float(fan) if fan else np.nan
@@ -166,7 +177,7 @@ def load_sensors(path: str | Path) -> SensorTable:
         raise ValueError(f"{path}: no sensors")
     text = ("id", "name", "operator", "country", "type", "mode", "source")
     fields = {k: np.array([r[k] for r in rows], dtype=object) for k in text}
-    for col in (*_FLOAT_COLUMNS, "fan_az_deg"):
+    for col in (*_FLOAT_COLUMNS, "fan_az_deg", "capacity_per_day"):
         fields[col] = np.array([r[col] for r in rows], dtype=np.float64)
     return SensorTable(**fields, path=str(path))
 
