@@ -173,6 +173,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                 n_skipped = 0
                 n_blocks = 2 * max(1, numba.get_num_threads())
                 h_s = plan.h_s
+                perm = np.argsort(plan.klass, kind="stable")
                 for c in progress(range(n_chunks), desc="screen", unit="chunk", quiet=quiet):
                     t0 = c * chunk_s
                     a = time.perf_counter()
@@ -194,8 +195,10 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                     n_steps = int(np.ceil(min(chunk_s, window_s - t0) / step_s))
                     a = time.perf_counter()
                     while True:
+                        # Objects in class order: their coefficient rows are contiguous.
                         oi, oj, ok, counts, skipped = kernels.screen_chunk(
-                            ch.coef, ch.off, h_s, ch.nspan, until, pad, tol, primary,
+                            ch.coef, ch.off[perm], ch.stride[perm], h_s[perm],
+                            ch.nspan[perm], until[perm], pad[perm], tol[perm], primary[perm],
                             step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap)
                         if counts.max() <= cap:
                             break
@@ -205,8 +208,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                     base = int(round(t0 / step_s))
                     for b in range(n_blocks):
                         m = int(counts[b])
-                        flagged.append(np.stack([oi[b, :m].astype(np.int64),
-                                                 oj[b, :m].astype(np.int64),
+                        a_, b_ = perm[oi[b, :m]], perm[oj[b, :m]]
+                        flagged.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
                                                  ok[b, :m].astype(np.int64) + base]))
                 timings["sgp4_knots"] = t_sgp4
                 timings["broad_narrow_phase"] = t_kern

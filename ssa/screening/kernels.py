@@ -41,15 +41,16 @@ def quintic_matrix() -> np.ndarray:
 
 
 @njit(cache=True)
-def fill_coefficients(r_km, v_kms, h_s, minv, coef, off):
+def fill_coefficients(r_km, v_kms, h_s, minv, coef, off, stride):
     """Write quintic coefficients for n objects with knots r_km, v_kms (n, 2m+1, 3)
-    spaced h_s (s) into coef[off[i] + s, axis, 0:6] for spans s = 0..m-1."""
+    spaced h_s (s) into coef[off[i] + s * stride[i], axis, 0:6] for spans s < m.
+    (Span-major rows: at one time, objects of a class sit in consecutive rows.)"""
     n, nk, _ = r_km.shape
     nspan = (nk - 1) // 2
     b = np.empty(6)
     for i in range(n):
         for s in range(nspan):
-            row = off[i] + s
+            row = off[i] + s * stride[i]
             for ax in range(3):
                 for q in range(3):
                     b[2 * q] = r_km[i, 2 * s + q, ax]
@@ -62,26 +63,27 @@ def fill_coefficients(r_km, v_kms, h_s, minv, coef, off):
 
 
 @njit(cache=True, inline="always")
-def _eval(coef, off, h_s, nspan, i, t_s, out):
-    span = 2.0 * h_s[i]
-    s = int(t_s // span)
+def _eval(coef, off, stride, h_s, nspan, i, t_s, out, q):
+    h = h_s[i]
+    s = int(t_s / (2.0 * h))  # t_s >= 0 inside a chunk: truncation is floor
     if s < 0:
         s = 0
     elif s >= nspan[i]:
         s = nspan[i] - 1
-    tau = t_s / h_s[i] - 2.0 * s
-    row = off[i] + s
+    tau = t_s / h - 2.0 * s
+    row = off[i] + s * stride[i]
     for ax in range(3):
-        c = coef[row, ax]
-        out[ax] = c[0] + tau * (c[1] + tau * (c[2] + tau * (c[3] + tau * (c[4] + tau * c[5]))))
+        out[q, ax] = coef[row, ax, 0] + tau * (coef[row, ax, 1] + tau * (
+            coef[row, ax, 2] + tau * (coef[row, ax, 3] + tau * (
+                coef[row, ax, 4] + tau * coef[row, ax, 5]))))
 
 
 @njit(cache=True)
-def eval_positions(coef, off, h_s, nspan, idx, t_s):
+def eval_positions(coef, off, stride, h_s, nspan, idx, t_s):
     """Return interpolated positions (m, 3) km of objects idx[m] at chunk times t_s[m]."""
     out = np.empty((idx.shape[0], 3))
     for m in range(idx.shape[0]):
-        _eval(coef, off, h_s, nspan, idx[m], t_s[m], out[m])
+        _eval(coef, off, stride, h_s, nspan, idx[m], t_s[m], out, m)
     return out
 
 
@@ -101,7 +103,7 @@ def _key(cx, cy, cz):
 
 
 @njit(cache=True)
-def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
+def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km, primary,
                   step_s, threshold_km, cell_km, k_first, k_last, table_bits,
                   out_i, out_j, out_k, cap, skipped):
     n = off.shape[0]
@@ -132,7 +134,7 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
             break
     t0 = k_first * step_s
     for i in range(n):
-        _eval(coef, off, h_s, nspan, i, t0, pa[i])
+        _eval(coef, off, stride, h_s, nspan, i, t0, pa, i)
     nout = 0
     for k in range(k_first, k_last):
         ta = k * step_s
@@ -142,7 +144,7 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
             act[i] = tb <= active_until_s[i]
             if not act[i]:
                 continue
-            _eval(coef, off, h_s, nspan, i, tb, pb[i])
+            _eval(coef, off, stride, h_s, nspan, i, tb, pb, i)
             cells = 1
             finite = True
             for ax in range(3):
@@ -262,7 +264,7 @@ def _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary
 
 
 @njit(cache=True, parallel=True)
-def screen_chunk(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
+def screen_chunk(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km, primary,
                  step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
@@ -282,7 +284,7 @@ def screen_chunk(coef, off, h_s, nspan, active_until_s, pad_km, tol_km, primary,
     for b in prange(n_blocks):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
-        counts[b] = _screen_block(coef, off, h_s, nspan, active_until_s, pad_km, tol_km,
+        counts[b] = _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
                                   primary, step_s, threshold_km, cell_km, k0, k1,
                                   table_bits, out_i[b], out_j[b], out_k[b], cap,
                                   skipped[b])

@@ -40,6 +40,9 @@ ERR_FLOOR_KM = 0.002
 # 1 -+ 1/sqrt(3) are the maxima of the leading error term, the rest guard shape.
 _CHECK_TAU = np.array([1 - 1 / math.sqrt(3), 0.7, 1.3, 1 + 1 / math.sqrt(3)])
 MAX_CLASS = 7
+# The circular-orbit error estimate undershoots SGP4 (short-period terms) by up to
+# ~5x in LEO: start from a class this much more cautious, saving re-verification.
+PREDICT_SAFETY = 10.0
 # SGP4 output beyond these is not an Earth orbit (an element set gone bad just
 # before SGP4 reports decay): treated like an SGP4 failure (code 0 in fail_code).
 MAX_POSITION_KM = 2.0e6
@@ -65,11 +68,17 @@ class Plan:
 
 # --- SGP4 evaluation, in this process or in forked workers --------------------
 _SATRECS: list = []
+_ARRAYS: dict = {}  # SatrecArray per object group, built once per process
 
 
 def _sgp4_task(args):
     idx, jd, fr = args
-    arr = SatrecArray([_SATRECS[i] for i in idx])
+    key = (idx.size, hash(idx.tobytes()))
+    arr = _ARRAYS.get(key)
+    if arr is None:
+        if len(_ARRAYS) > 64:
+            _ARRAYS.clear()
+        arr = _ARRAYS[key] = SatrecArray([_SATRECS[i] for i in idx])
     e, r, v = arr.sgp4(jd, fr)
     return e, r, v
 
@@ -80,6 +89,7 @@ class Sgp4Pool:
     def __init__(self, satrecs, workers: int):
         global _SATRECS
         _SATRECS = list(satrecs)
+        _ARRAYS.clear()
         self.workers = max(1, int(workers))
         self._pool = None
         if self.workers > 1 and len(_SATRECS) > 1:
@@ -135,14 +145,14 @@ def perigee_radius_km(catalog) -> np.ndarray:
 
 def initial_class(catalog, step_s: float, target_km: float) -> np.ndarray:
     """Return the widest class whose predicted quintic error (circular-orbit leading
-    term at the perigee angular rate, times 3) is under target_km."""
+    term at the perigee angular rate, times PREDICT_SAFETY) is under target_km."""
     rp = np.maximum(perigee_radius_km(catalog), MIN_RADIUS_KM)
     e = np.clip(catalog.eccentricity, 0.0, 0.999)
     rate = np.sqrt(MU_KM3_S2 * (1.0 + e) / rp**3)
     klass = np.zeros(len(rp), np.int64)
     for m in range(1, MAX_CLASS + 1):
         h = step_s * 2.0**m
-        err = 3.0 * _QUINTIC_ERROR_COEF * rp * (rate * h) ** 6
+        err = PREDICT_SAFETY * _QUINTIC_ERROR_COEF * rp * (rate * h) ** 6
         klass[err <= target_km] = m
     return klass
 
@@ -171,14 +181,14 @@ def _verify(pool, catalog, idx, m, step_s, jd0, fr0, window_s):
     ok_k = (e[:, :nk] == 0).reshape(n, n_sp, 3).all(axis=2)
     coef = np.empty((n * n_sp, 3, 6))
     # Each span as its own 3-knot "object" to reuse fill_coefficients.
+    single = np.arange(n * n_sp, dtype=np.int64)
     kernels.fill_coefficients(np.ascontiguousarray(rk.reshape(n * n_sp, 3, 3)),
                               np.ascontiguousarray(vk.reshape(n * n_sp, 3, 3)), h, _MINV,
-                              coef, np.arange(n * n_sp, dtype=np.int64))
+                              coef, single, np.ones_like(single))
     n_c = _CHECK_TAU.size
     obj = np.repeat(np.arange(n * n_sp, dtype=np.int64), n_c)
     t_loc = np.tile(_CHECK_TAU * h, n * n_sp)
-    p = kernels.eval_positions(coef, np.arange(n * n_sp, dtype=np.int64),
-                               np.full(n * n_sp, h), np.ones(n * n_sp, np.int64), obj, t_loc)
+    p = kernels.eval_positions(coef, single, np.ones_like(single), np.full(n * n_sp, h), np.ones(n * n_sp, np.int64), obj, t_loc)
     truth = r[:, nk:].reshape(n * n_sp * n_c, 3)
     err = np.linalg.norm(p - truth, axis=1).reshape(n, n_sp, n_c)
     ok_c = (e[:, nk:] == 0).reshape(n, n_sp, n_c)
@@ -219,7 +229,8 @@ class Chunk:
     t0_s: float
     length_s: float
     coef: np.ndarray  # (total spans, 3, 6)
-    off: np.ndarray  # int64 first span row per object
+    off: np.ndarray  # int64 row of span 0 per object
+    stride: np.ndarray  # int64 rows between an object's consecutive spans
     nspan: np.ndarray  # int64 spans per object
     fail_s: np.ndarray  # first failing knot time (window seconds), inf if none
     fail_code: np.ndarray  # SGP4 error code at that knot (0 = non-finite output)
@@ -237,9 +248,16 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
     n = plan.klass.size
     h_all = plan.h_s
     nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
+    # Span-major per class: row = class base + span * class size + rank in class.
     off = np.zeros(n, np.int64)
-    off[1:] = np.cumsum(nspan)[:-1]
-    coef = np.empty((int(nspan.sum()), 3, 6))
+    stride = np.ones(n, np.int64)
+    base = 0
+    for m in np.unique(plan.klass):
+        idx = np.flatnonzero(plan.klass == m)
+        off[idx] = base + np.arange(idx.size)
+        stride[idx] = idx.size
+        base += idx.size * int(nspan[idx[0]])
+    coef = np.empty((base, 3, 6))
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
     groups = []
@@ -262,8 +280,8 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
             fail_s[idx[rows]] = t[first[rows]]
             fail_code[idx[rows]] = e[rows, first[rows]]
         kernels.fill_coefficients(np.ascontiguousarray(r), np.ascontiguousarray(v), h, _MINV,
-                                  coef, off[idx])
-    return Chunk(t0_s=t0_s, length_s=length_s, coef=coef, off=off, nspan=nspan,
+                                  coef, off[idx], stride[idx])
+    return Chunk(t0_s=t0_s, length_s=length_s, coef=coef, off=off, stride=stride, nspan=nspan,
                  fail_s=fail_s, fail_code=fail_code)
 
 
