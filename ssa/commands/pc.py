@@ -81,10 +81,13 @@ def add_screen_risk_arguments(parser) -> None:
 
 def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
     """Fill the Pc columns of screening ``rows`` and write CDMs as asked; return a summary
-    dict for run.json (``{"covariance_model", "hbr_table", "hbr_shape", "cdm_files"}``)."""
+    dict for run.json (``{"covariance_model", "hbr_table", "hbr_shape", "cdm_files", "wall_s"}``)."""
+    import time
     from pathlib import Path
 
     from ssa.risk import HardBodyRadius, TleCovarianceModel, assess, write_result_cdms
+
+    t0 = time.perf_counter()
 
     if getattr(args, "cdm", None) is not None and args.cdm < -1:
         raise ValueError(f"--cdm N must be a positive number of conjunctions, got {args.cdm}")
@@ -99,4 +102,5 @@ def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
         paths = write_result_cdms(rows, Path(out_dir) / "cdm", catalog, top=top,
                                   xml=getattr(args, "cdm_xml", False), shape=shape)
         summary["cdm_files"] = len(paths)
+    summary["wall_s"] = time.perf_counter() - t0
     return summary

@@ -25,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    from ssa.commands.pc import add_screen_risk_arguments  # --hbr, --hbr-shape, --cdm [N]
+
+    add_screen_risk_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -49,6 +52,9 @@ def run(args) -> int:
     result.run["load"] = {"read": catalog.load_report.read,
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
+    from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
+
+    result.run["risk"] = apply_screen_risk(args, result.rows, catalog, args.out)
     paths = result.write(args.out)
     if not args.quiet:
         c = result.run["counts"]

@@ -128,6 +128,8 @@ def _cell(name, v):
         v = v.item()
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return ""
+    if isinstance(v, float) and name in ("PC", "MAX_PROB"):
+        return f"{v:.6e}"  # probabilities span 1e-300..1: fixed decimals would print 0
     if isinstance(v, float):
         places = _DECIMALS.get(name, 6)
         return f"{v:.{places}f}"
