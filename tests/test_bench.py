@@ -104,7 +104,7 @@ def test_bench_quick_tiny_writes_valid_results(shared_file, tmp_path):
     out = tmp_path / "results"
     readme = tmp_path / "README.md"
     from benchmarks.report import README_END, README_START
-    readme.write_text(f"# x\n{README_START}\nold\n{README_END}\ntail\n")
+    readme.write_text(f"# x\n{README_START}\nSTALE-TABLE\n{README_END}\ntail\n")
     status = main(["bench", "--quick", "--limit", "120", "--quiet", "--out", str(out),
                    "--catalog", str(shared_file("catalog-2024-07-05.3le")),
                    "--readme", str(readme)])
@@ -126,4 +126,25 @@ def test_bench_quick_tiny_writes_valid_results(shared_file, tmp_path):
     assert (out / "results.md").read_text().startswith("Suite `quick-limit120`")
     assert (out / "scaling.png").stat().st_size > 0
     text = readme.read_text()
-    assert "old" not in text and "### Propagation throughput" in text and text.endswith("tail\n")
+    assert "STALE-TABLE" not in text and "### Propagation throughput" in text
+    assert text.endswith("tail\n")
+
+
+def test_screen_finds_head_on_conjunction_the_baselines_find(shared_file):
+    """A real head-on pair (14.7 km/s) the quick suite's recall table once flagged:
+    DELTA 1 DEB (10824) vs SL-8 DEB (43336), SGP4 minimum 2.78 km."""
+    from ssa.catalog import Catalog
+    from ssa.screening import screen
+
+    path = shared_file("catalog-2024-07-05.3le")
+    triples = [t for t in synthetic.read_3le(path) if t[1][2:7] in {"10824", "43336"}]
+    jd0, fr0 = 2460496.5, 0.41234069  # the suite's start: median epoch of the snapshot
+    base = baselines.screen_baselines(triples, jd0, fr0, days=0.1, threshold_km=SCREEN_TIGHT_KM)
+    assert len(base["conjunctions"]) == 1
+    ours = screen(Catalog.load(path).select(ids=[10824, 43336]), start=(jd0, fr0), days=0.1,
+                  threshold_km=SCREEN_TIGHT_KM)
+    assert len(ours.rows["NORAD_CAT_ID_1"]) == 1
+    b = base["conjunctions"][0]
+    tca_s = ((ours.rows["TCA_JD"][0] - jd0) + (ours.rows["TCA_FR"][0] - fr0)) * 86400.0
+    assert abs(tca_s - b["tca_s"]) < TCA_TOL_S
+    assert abs(ours.rows["TCA_RANGE"][0] - b["miss_km"]) < MISS_TOL_KM

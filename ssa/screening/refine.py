@@ -24,6 +24,8 @@ TCA_TOL_S = 1e-5  # Newton stops when the step is below this (s)
 MAX_NEWTON = 30
 # |dr . dv| below this everywhere in a window means d(t) is flat (identical orbits).
 FLAT_F_KM2_S = 1e-9
+# Slack on the straight-line bound of a bracket's distance (curvature over 5 s: metres).
+BRACKET_MARGIN_KM = 1.0
 
 
 def states(satrecs, sat_idx, jd0, fr0, t_s):
@@ -122,8 +124,12 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
         # Brackets: f < 0 at sample s, f >= 0 at s + 1, same window, d small enough.
         same = np.zeros(w.size, bool)
         same[:-1] = w[:-1] == w[1:]
+        # The sample nearer the TCA is within half a spacing of it, so its distance is
+        # at most miss + |v_rel| * spacing / 2: head-on LEO pairs (15 km/s) need ~80 km.
+        half_km = 0.5 * SAMPLE_S * np.linalg.norm(v2 - v1, axis=1)
+        near_km = threshold_km + np.maximum(half_km, np.roll(half_km, -1)) + BRACKET_MARGIN_KM
         cand = np.flatnonzero(same & (f < 0) & (np.roll(f, -1) >= 0)
-                              & (np.minimum(d, np.roll(d, -1)) <= threshold_km * 4 + 50))
+                              & (np.minimum(d, np.roll(d, -1)) <= near_km))
         if cand.size:
             tca = _newton(satrecs, pair_i[todo][w[cand]], pair_j[todo][w[cand]], t[cand],
                           t[cand + 1], jd0, fr0)
