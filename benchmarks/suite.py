@@ -63,8 +63,8 @@ FULL = Config(name="full")
 QUICK = Config(
     name="quick", prop_objects=500, prop_repeats=1, headline_days=(1.0,),
     size_fractions=(0.125, 0.25, 0.5, 1.0), size_days=0.1, spans_days=(0.1, 0.25, 1.0),
-    thresholds_km=(1.0, 5.0, 10.0, 25.0), threshold_days=0.1,
-    baseline_fractions=(0.03125, 0.0625), baseline_days=0.25, brute_step_stride=1,
+    thresholds_km=(1.0, 5.0, 25.0), threshold_days=0.1,
+    baseline_fractions=(0.0625,), baseline_days=0.25, brute_step_stride=1,
     synthetic_sizes=(50_000,), synthetic_days=0.1, max_repeats=3, repeat_budget_s=6.0)
 
 
