@@ -28,7 +28,8 @@ SATCAT = "satcat-2025-03.csv.gz"
 SHELL_PERIGEE_MIN_KM = 800.0
 SHELL_APOGEE_MAX_KM = 850.0
 SHELL_INCLINATION_MIN_DEG = 95.0
-WINDOW_PX = (1200, 900)
+WINDOW_PX = (1280, 1700)  # header, overview figures and the table's first rows
+SCALE = 0.6  # a small image for the README
 
 
 def write_shell(src: Path, dst: Path) -> int:
@@ -61,11 +62,19 @@ def screenshot(index_html: Path, png: Path, size_px=WINDOW_PX) -> None:
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
         driver.get(index_html.resolve().as_uri())
-        if not driver.save_screenshot(str(png)):
-            raise RuntimeError(f"chromium could not save {png}")
+        full = png.with_suffix(".full.png")
+        if not driver.save_screenshot(str(full)):
+            raise RuntimeError(f"chromium could not save {full}")
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+    from PIL import Image  # Pillow comes with matplotlib
+
+    with Image.open(full) as img:
+        small = img.convert("RGB").resize((round(img.width * SCALE), round(img.height * SCALE)),
+                                          Image.Resampling.LANCZOS)
+    small.save(png, optimize=True)
+    full.unlink()
 
 
 def main(argv=None) -> int:

@@ -124,7 +124,17 @@ def test_miss_vs_speed_without_and_with_pc():
     assert len(colour) == 1
     np.testing.assert_allclose(sorted(colour[0].get_array()), sorted(np.log10([1e-4, 3e-7])))
     assert len(fig.axes) == 2 and "Pc" in fig.axes[1].get_ylabel()  # colour bar
-    assert colour[0].get_clim()[0] == figures.PC_FLOOR_LOG10
+    np.testing.assert_allclose(colour[0].get_clim(), (np.log10(3e-7), -4.0))
+    # Pc spanning 1e-250..1e-4: the scale stops at the floor.
+    pc = np.array([1e-4, 1e-250, 1e-30, 1e-12])
+    ax = figures.miss_vs_speed(miss, speed, pc=pc).axes[0]
+    assert [c for c in ax.collections if c.get_array() is not None][0].get_clim() == (
+        figures.PC_FLOOR_LOG10, -4.0)
+    # Every Pc tiny: the top decades keep their spread instead of one flat colour.
+    pc = np.array([1e-45, 1e-250, 1e-47, 1e-60])
+    ax = figures.miss_vs_speed(miss, speed, pc=pc).axes[0]
+    np.testing.assert_allclose(
+        [c for c in ax.collections if c.get_array() is not None][0].get_clim(), (-55.0, -45.0))
 
 
 def test_type_pair_and_owner_counts():

@@ -41,6 +41,7 @@ PC_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 # Colour scale floor: Pc below 1e-10 is negligible for any operator and would
 # otherwise stretch the scale over hundreds of decades (TLE-based Pc can be 1e-250).
 PC_FLOOR_LOG10 = -10.0
+PC_SPAN_DECADES = 10.0
 SIGMA_LEVELS = (1, 2, 3)
 # Below this fraction of the plotted half-width the hard-body circle gets an inset.
 HBR_INSET_FRACTION = 0.02
@@ -136,12 +137,16 @@ def miss_vs_speed(miss_km, speed_kms, pc=None, category=None, threshold_km=None)
                        label="Pc 0 or not assessed", rasterized=True)
         order = np.argsort(pc_arr[pos], kind="stable")  # highest Pc drawn on top
         log_pc = np.log10(pc_arr[pos][order])
-        vmax = max(float(log_pc.max()), PC_FLOOR_LOG10 + 1.0)
+        vmax = float(log_pc.max())
+        # Down to the floor; when every Pc is below it, the top PC_SPAN_DECADES
+        # so their spread still shows.
+        lower = PC_FLOOR_LOG10 if vmax > PC_FLOOR_LOG10 + 1.0 else vmax - PC_SPAN_DECADES
+        vmin = min(max(float(log_pc.min()), lower), vmax - 1.0)
         sc = ax.scatter(speed[pos][order], miss[pos][order], s=12, c=log_pc, cmap=PC_CMAP,
-                        vmin=PC_FLOOR_LOG10, vmax=vmax, rasterized=True,
+                        vmin=vmin, vmax=vmax, rasterized=True,
                         label="coloured by Pc")
-        fig.colorbar(sc, ax=ax, label="log10 Pc", extend="min" if log_pc.min() < PC_FLOOR_LOG10
-                     else "neither")
+        fig.colorbar(sc, ax=ax, label="log10 Pc",
+                     extend="min" if log_pc.min() < vmin else "neither")
     elif category is not None and len(miss):
         cats = np.asarray(category, dtype=object)
         ranked = [c for c, _ in sorted(Counter(cats).items(), key=lambda kv: (-kv[1], kv[0]))]
