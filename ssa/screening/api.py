@@ -38,9 +38,11 @@ DEFAULT_ERR_TARGET_KM = 0.2  # widest knot spacing keeping the interpolant this 
 # knot spacing (SGP4 output jumps); they are dropped and listed with the reason.
 MAX_ERR_KM = 20.0
 LONG_DURATION_S = 3600.0  # an encounter staying within threshold this long is flagged
+# Name prefixes of constellations whose members fly in formation-like shells; a pair
+# sharing one is flagged SAME_CONSTELLATION (reports may filter, nothing is dropped).
 CONSTELLATIONS = ("STARLINK", "ONEWEB", "IRIDIUM", "GLOBALSTAR", "ORBCOMM", "QIANFAN",
-                  "YINHE", "KUIPER", "LEMUR", "FLOCK", "SPIRE", "O3B", "GPS", "GALILEO",
-                  "BEIDOU", "COSMOS 2", "SWARM", "HULIANWANG", "GUOWANG", "TIANQI")
+                  "KUIPER", "LEMUR", "FLOCK", "SPIRE", "O3B", "NAVSTAR", "GALILEO",
+                  "BEIDOU", "SWARM", "HULIANWANG", "GUOWANG", "TIANQI", "YAOGAN", "JILIN")
 
 
 def _constellation(name: str) -> str:

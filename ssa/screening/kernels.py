@@ -121,6 +121,7 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
     blo = np.empty((n, 3))
     bhi = np.empty((n, 3))
     act = np.zeros(n, np.bool_)
+    live = np.zeros(n, np.bool_)
     ecap = 8 * n + 16
     e_key = np.empty(ecap, np.int64)
     e_obj = np.empty(ecap, np.int32)
@@ -142,6 +143,7 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
         n_entries = 0
         for i in range(n):
             act[i] = tb <= active_until_s[i]
+            live[i] = act[i]
             if not act[i]:
                 continue
             _eval(coef, off, stride, h_s, nspan, i, tb, pb, i)
@@ -255,8 +257,10 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
                         out_j[nout] = max(i, j)
                         out_k[nout] = k
                     nout += 1
+        # Every evaluated object carries its position on, even when skipped, so a
+        # block's result never depends on where the block started (thread count).
         for i in range(n):
-            if act[i]:
+            if live[i]:
                 pa[i, 0] = pb[i, 0]
                 pa[i, 1] = pb[i, 1]
                 pa[i, 2] = pb[i, 2]
