@@ -166,12 +166,14 @@ def markdown(res: dict) -> str:
                                 _f(r["max_dmiss_m"], "{:.2f}")]]))
         out.append("")
 
-    out.append("### Tomorrow's catalogs (synthetic, seeded; see benchmarks/synthetic.py)")
+    out.append("### Tomorrow's catalogs (synthetic, seeded; see benchmarks/synthetic.py), "
+               "beside today's")
     out.append("")
     rows = []
     for t in res.get("tomorrow", []):
         rc = t.get("recipe")
-        comp = (f"{rc['real']} real + {rc['shell_objects']} shell + {rc['clones']} clones"
+        comp = ("today's real catalog" if t.get("today") else
+                f"{rc['real']} real + {rc['shell_objects']} shell + {rc['clones']} clones"
                 if rc else "")
         if t.get("ok"):
             rows.append([t["objects"], comp, f"{t['days']:g}", _f(t["wall_s"]), _f(t["cpu_s"]),
@@ -182,8 +184,8 @@ def markdown(res: dict) -> str:
     out.append(_table(["objects", "made of", "days", "wall s", "CPU s", "peak MB",
                        "conjunctions"], rows))
     if res.get("tomorrow_exponent") is not None:
-        out.append(f"\nExponent of wall time vs objects over real subsets and synthetic "
-                   f"catalogs: {_f(res['tomorrow_exponent'])}.")
+        out.append(f"\nExponent of wall time vs objects, today's catalog and the synthetic "
+                   f"ones: {_f(res['tomorrow_exponent'])}.")
     out.append("")
     return "\n".join(out)
 
@@ -205,7 +207,7 @@ def plots(res: dict, out_dir: Path) -> list[str]:
         pts = [(p[xkey], p["wall_s"]) for p in d.get("points", []) if p.get("wall_s")]
         if key == "size":
             syn = [(t["objects"], t["wall_s"]) for t in res.get("tomorrow", [])
-                   if t.get("wall_s") and t["days"] == d.get("days")]
+                   if t.get("wall_s") and t["days"] == d.get("days") and not t.get("today")]
             if syn:
                 ax.loglog(*zip(*syn, strict=True), "s", color="tab:red",
                           label="synthetic catalogs")
@@ -230,25 +232,28 @@ def plots(res: dict, out_dir: Path) -> list[str]:
     plt.close(fig)
     written.append("scaling.png")
 
-    pts = [(p["objects"], p.get("wall_s"), p.get("peak_rss_mb"), "real subset")
-           for p in sc.get("size", {}).get("points", [])]
-    pts += [(t["objects"], t.get("wall_s"), t.get("peak_rss_mb"), "synthetic")
-            for t in res.get("tomorrow", [])]
+    pts = [(t["objects"], t.get("wall_s"), t.get("peak_rss_mb"),
+            "today (real)" if t.get("today") else "synthetic") for t in res.get("tomorrow", [])]
     pts = [p for p in pts if p[1]]
     if pts:
+        days = res["tomorrow"][0]["days"]
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-        for kind, style in (("real subset", "o"), ("synthetic", "s")):
+        for kind, style in (("today (real)", "o"), ("synthetic", "s")):
             sel = [p for p in pts if p[3] == kind]
             if sel:
                 a1.loglog([p[0] for p in sel], [p[1] for p in sel], style, label=kind)
                 a2.loglog([p[0] for p in sel], [p[2] for p in sel], style, label=kind)
+        e = res.get("tomorrow_exponent")
+        if e is not None:
+            a1.set_title(f"wall time: exponent {e:.2f}")
         a1.set_ylabel("wall time (s)")
         a2.set_ylabel("peak memory of the run (MB)")
         for a in (a1, a2):
             a.set_xlabel("objects")
             a.grid(True, which="both", alpha=0.3)
             a.legend(fontsize=8)
-        fig.suptitle("today's catalog and tomorrow's (spans differ: see results.md)")
+        fig.suptitle(f"today's catalog and tomorrow's: all vs all, {days:g} d, "
+                     f"{res['config']['threshold_km']:g} km")
         fig.tight_layout()
         fig.savefig(out_dir / "tomorrow.png", dpi=90)
         plt.close(fig)
