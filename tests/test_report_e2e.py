@@ -254,3 +254,14 @@ def test_report_of_60000_conjunctions_is_fast(screened, tmp_path):
     assert f"All conjunctions ({LARGE_ROWS})" in page
     data = page.split('id="conjunction-data">', 1)[1].split("</script>", 1)[0]
     assert len(json.loads(data)["rows"]) == LARGE_ROWS
+
+
+def test_screen_with_report_flag_writes_the_report(screened, tmp_path):
+    subset = screened.parent / "shell-800-850.3le"
+    out = tmp_path / "screen"
+    assert main(["screen", str(subset), "--days", "0.5", "--out", str(out), "--quiet",
+                 "--report", "1"]) == 0
+    page = (out / "report" / INDEX_NAME).read_text()
+    n = _conjunction_count(out)
+    assert f"All conjunctions ({n})" in page
+    assert len(list((out / "report").glob("event_*.png"))) == (EVENT_FIGURES if n else 0)

@@ -25,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
+                   help="also write the HTML report (as 'ssa report') to OUT/report, with "
+                        "figures for the top N events (default 10)")
     from ssa.commands.pc import add_screen_risk_arguments  # --hbr, --hbr-shape, --cdm [N]
 
     add_screen_risk_arguments(p)
@@ -63,4 +66,10 @@ def run(args) -> int:
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
               f"{result.run['wall_s']:.1f} s; wrote {paths['csv']}, {paths['json']}, "
               f"{paths['run']}")
+    if args.report is not None:
+        from ssa.report import build_report
+
+        index = build_report(args.out, top=args.report)
+        if not args.quiet:
+            print(f"report: {index}", file=sys.stderr)
     return 0
