@@ -43,6 +43,10 @@ SECONDS_PER_DAY = 86400.0
 PAD_MARGIN_KM = 1.0  # covers the curvature of relative motion over half a step (< 0.01 km at 10 s)
 LINEAR_MARGIN_KM = 1.0  # straight-line miss vs true miss over half a step: < 0.01 km in LEO
 BRENT_XATOL_S = 1e-4  # TCA tolerance of the refinement
+# Bounded Brent stops up to ~2e-3 s from a bound when d(t) decreases towards it; such a
+# point is no minimum (the neighbouring step's interval, which overlaps by a full step,
+# holds the true one). Window ends count too: boundary values are not minima.
+EDGE_TOL_S = 0.05
 MERGE_S = 1.0  # minima of one pair closer than this are one conjunction
 MAX_OBJECT_STEPS = 4_000_000  # objects x steps propagated per chunk (~200 MB of r, v)
 METHODS = ("brute", "kdtree", "sweep")
@@ -158,9 +162,8 @@ def refine(satrecs, jd0, fr0, span_s, step_s, threshold_km, t_k, ii, jj):
                               bounds=(lo, hi), method="bounded",
                               options={"xatol": BRENT_XATOL_S})
         tca = float(res.x)
-        at_edge = (tca - lo < 10 * BRENT_XATOL_S and lo > 0.0) or \
-                  (hi - tca < 10 * BRENT_XATOL_S and hi < span_s)
-        if res.fun < threshold_km and not at_edge:  # edge: the neighbouring step owns it
+        at_edge = tca - lo < EDGE_TOL_S or hi - tca < EDGE_TOL_S
+        if res.fun < threshold_km and not at_edge:
             found.append((int(i), int(j), tca, float(res.fun)))
     found.sort()
     merged = []

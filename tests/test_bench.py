@@ -148,3 +148,25 @@ def test_screen_finds_head_on_conjunction_the_baselines_find(shared_file):
     tca_s = ((ours.rows["TCA_JD"][0] - jd0) + (ours.rows["TCA_FR"][0] - fr0)) * 86400.0
     assert abs(tca_s - b["tca_s"]) < TCA_TOL_S
     assert abs(ours.rows["TCA_RANGE"][0] - b["miss_km"]) < MISS_TOL_KM
+
+
+def test_baseline_refine_reports_only_true_minima_of_a_slow_encounter(shared_file):
+    """FENGYUN 1C DEB (31040) vs CZ-6A DEB (54298) pass at 0.33 km/s: d(t) falls across
+    several 10 s steps. Bounded Brent stops just short of a bound when d decreases
+    towards it; such points must not be reported, only the one true minimum."""
+    path = shared_file("catalog-2024-07-05.3le")
+    triples = [t for t in synthetic.read_3le(path) if t[1][2:7] in {"31040", "54298"}]
+    sats, _ = baselines.read_satrecs(triples)
+    jd0, fr0 = 2460496.5, 0.41234069
+    steps = np.array([77110.0, 77120.0, 77130.0])  # candidates around the minimum
+    found = baselines.refine(sats, jd0, fr0, 86400.0, 10.0, SCREEN_TIGHT_KM, steps,
+                             np.zeros(3, np.int64), np.ones(3, np.int64))
+    assert len(found) == 1
+    _, _, tca_s, miss_km = found[0]
+    # Independent check: the minimum of d sampled every 0.01 s around it.
+    t = np.arange(77120.0, 77135.0, 0.01)
+    e1, r1, _ = sats[0].sgp4_array(np.full(t.size, jd0), fr0 + t / 86400.0)
+    e2, r2, _ = sats[1].sgp4_array(np.full(t.size, jd0), fr0 + t / 86400.0)
+    d = np.linalg.norm(r2 - r1, axis=1)
+    assert abs(tca_s - t[np.argmin(d)]) < 0.01 + 1e-9
+    assert miss_km <= d.min() + 1e-9
