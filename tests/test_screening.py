@@ -199,3 +199,25 @@ def test_states_match_sgp4(shell):
     for q, i in enumerate([3, 1, 3]):
         _, rr, vv = shell.satrecs[i].sgp4(jd0, fr0 + t[q] / 86400.0)
         assert np.allclose(r[q], rr, atol=0, rtol=0) and np.allclose(v[q], vv, atol=0, rtol=0)
+
+
+def test_cli_writes_table_and_run(shared_file, tmp_path, capsys):
+    from ssa.cli import main
+
+    lines = shared_file(CATALOG).read_text().splitlines()
+    small = tmp_path / "small.3le"
+    small.write_text("\n".join(lines[:3 * 400]) + "\n")
+    out = tmp_path / "out"
+    assert main(["screen", str(small), "--days", "0.1", "--threshold-km", "20",
+                 "--out", str(out), "--threads", "1"]) == 0
+    assert "conjunctions <= 20.0 km" in capsys.readouterr().out
+    header = (out / "conjunctions.csv").read_text().splitlines()[0].split(",")
+    assert header == COLUMNS
+    import json
+
+    run = json.loads((out / "run.json").read_text())
+    assert run["inputs"]["catalogs"] == [str(small)] and run["inputs"]["threshold_km"] == 20.0
+    assert len(json.loads((out / "conjunctions.json").read_text())) == run["counts"][
+        "conjunctions"]
+    assert main(["screen", str(tmp_path / "missing.3le"), "--quiet"]) == 1
+    assert main(["screen", str(small), "--primaries", "NOSUCH", "--quiet"]) == 1
