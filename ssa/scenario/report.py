@@ -99,22 +99,30 @@ def participant_rows(result: RunResult, p: int) -> list[dict]:
 
 
 def turned_by_sharing(result: RunResult) -> list[dict]:
-    """Dangerous conjunctions a member missed alone and caught in the grouping (run 0)."""
+    """Dangerous conjunctions that sharing made more likely to be caught.
+
+    Rates are the fraction of Monte Carlo runs in which the member alerted,
+    alone and in the grouping; sorted by the gain.
+    """
     n_mem = len(result.scenario.members)
     out = []
     c = result.conj
     for m in range(n_mem):
         alone, group = m, n_mem + m
-        sel = (result.dangerous & result.relevant[alone] & ~result.alerted[0, alone]
-               & result.alerted[0, group])
+        rate_a = result.alerted[:, alone].mean(axis=0)
+        rate_g = result.alerted[:, group].mean(axis=0)
+        sel = result.dangerous & result.relevant[alone] & (rate_g > rate_a)
         for i in np.flatnonzero(sel):
+            w = result.warning_h[:, group, i]
             out.append({"member": result.scenario.members[m].name, "i": int(i),
                         "tca": c["tca_utc"][i], "miss_km": float(c["miss_km"][i]),
-                        "pc_ref": float(result.pc_ref[i]),
-                        "warning_h": float(result.warning_h[0, group, i]),
+                        "pc_ref": float(result.pc_ref[i]), "rate_alone": float(rate_a[i]),
+                        "rate_grouping": float(rate_g[i]),
+                        "warning_h": float(np.nanmedian(w)) if np.any(np.isfinite(w))
+                        else float("nan"),
                         "objects": f"{c['name1'][i]} ({c['norad1'][i]}) / "
                                    f"{c['name2'][i]} ({c['norad2'][i]})"})
-    out.sort(key=lambda r: (-r["pc_ref"], r["miss_km"]))
+    out.sort(key=lambda r: (-(r["rate_grouping"] - r["rate_alone"]), -r["pc_ref"]))
     return out
 
 
@@ -253,7 +261,8 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
                    for m in summ["participants"]]
     turned = turned_by_sharing(result)[:TOP_TURNED]
     turned_rows = [[t["member"], t["objects"], t["tca"], f"{t['miss_km'] * 1000:.0f}",
-                    _fmt(t["pc_ref"]), f"{t['warning_h']:.1f}"] for t in turned]
+                    _fmt(t["pc_ref"]), f"{t['rate_alone']:.2f}", f"{t['rate_grouping']:.2f}",
+                    _fmt(t["warning_h"])] for t in turned]
     img = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'
                   for k, v in pngs.items())
     rules = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
@@ -275,9 +284,11 @@ seed {sc.seed}, {sc.monte_carlo_runs} Monte Carlo runs. Catalog {html.escape(sc.
               "false alerts", "manoeuvres", "coverage 24h", "median warning (h)"], metric_rows)}
 <h2>Rules</h2><ul>{rules}</ul>
 <h2>Figures</h2>{img}
-<h2>Top conjunctions turned from missed (alone) to caught (in grouping)</h2>
-{_html_table(["member", "objects", "TCA", "true miss (m)", "reference Pc", "warning (h)"],
-             turned_rows) if turned_rows else "<p>None in this run.</p>"}
+<h2>Top dangerous conjunctions that sharing turned from missed to caught</h2>
+<p>Catch rate = fraction of the Monte Carlo runs in which the member alerted.</p>
+{_html_table(["member", "objects", "TCA", "true miss (m)", "reference Pc",
+              "catch rate alone", "catch rate in grouping", "median warning (h)"],
+             turned_rows) if turned_rows else "<p>None: sharing changed no catch.</p>"}
 <h2>Notes</h2><ul>{"".join(f"<li>{html.escape(n)}</li>" for n in result.notes) or "<li>none</li>"}</ul>
 </body></html>
 """
