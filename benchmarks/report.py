@@ -147,7 +147,13 @@ def markdown(res: dict) -> str:
         out.append(_table(["method", "wall s", "CPU s", "broad phase s",
                            "our speed-up (wall)", "our speed-up (CPU)"], rows))
         t = bl["timings_s"]
-        out.append(f"\nBaselines share: propagation {_f(t['propagation_s'])} s "
+        out.append("\nThe baselines run on one thread (sgp4, numba without prange, scipy), so "
+                   "their CPU time equals their wall time; the CPU speed-up divides it by our "
+                   "CPU time.")
+        if any(bl["broad_phase_extrapolated"].values()):
+            out.append(f"Brute force was timed on {bl['broad_phase_steps_timed']['brute']} of "
+                       f"{bl['steps']} steps and extrapolated linearly in steps.")
+        out.append(f"Baselines share: propagation {_f(t['propagation_s'])} s "
                    f"({bl['steps']} steps of {bl['step_s']:g} s), linear filter "
                    f"{_f(t['filter_s'])} s, refinement {_f(t['refinement_s'])} s; pair radius "
                    f"{_f(bl['radius_km'], '{:.1f}')} km; {bl['candidates']} candidate "
