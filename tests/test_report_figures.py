@@ -159,12 +159,16 @@ def test_type_pair_and_owner_counts():
 
 
 def test_altitude_band_counts():
-    alt = np.array([401.0, 449.9, 450.0, 820.0, np.nan])
+    alt = np.array([401.0, 449.9, 450.0, 820.0, np.nan, 20_180.0, 35_786.0, 35_790.0])
     ax = figures.altitude_band_counts(alt, band_km=50.0).axes[0]
-    bars = _bars(ax)
-    by_band = {round(b.get_y()): b.get_width() for b in bars}
-    assert by_band[400] == 2 and by_band[450] == 1 and by_band[800] == 1
-    assert sum(by_band.values()) == 4
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    got = dict(zip(labels, [b.get_width() for b in _bars(ax)], strict=True))
+    assert labels[0] == "400\u2013450" and labels[-1] == "35000\u201336600"  # low at bottom
+    assert got["400\u2013450"] == 2 and got["450\u2013500"] == 1 and got["800\u2013850"] == 1
+    assert got["500\u2013550"] == 0  # empty LEO bands stay visible
+    assert got["15000\u201330000"] == 1 and got["35000\u201336600"] == 2
+    assert "2000\u201315000" not in got  # empty high bands are left out
+    assert sum(got.values()) == 7
     assert "km" in ax.get_ylabel()
 
 
@@ -247,6 +251,8 @@ def test_gabbard_separates_types(real_states):
     labels = ax.get_legend_handles_labels()[1]
     assert any("debris" in t for t in labels) or "DEBRIS" not in kinds
     assert ax.get_xlabel() == "orbital period (min)" and ax.get_ylabel() == "altitude (km)"
+    assert ax.get_xscale() == ("log" if np.nanmax(apo) > figures.GABBARD_LOG_ABOVE_KM
+                               else "linear")
 
 
 def test_png_is_deterministic(tmp_path):

@@ -43,6 +43,11 @@ PC_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 PC_FLOOR_LOG10 = -10.0
 PC_SPAN_DECADES = 10.0
 SIGMA_LEVELS = (1, 2, 3)
+# Altitude bands: fine in LEO where conjunctions concentrate, wide above
+# (MEO, the GNSS shells near 20,000 km, the GEO belt near 35,786 km).
+LEO_TOP_KM = 2000.0
+GABBARD_LOG_ABOVE_KM = 5000.0  # apogee beyond which the Gabbard axes turn logarithmic
+HIGH_BANDS_KM = (2000.0, 15000.0, 30000.0, 35000.0, 36600.0, np.inf)
 # Below this fraction of the plotted half-width the hard-body circle gets an inset.
 HBR_INSET_FRACTION = 0.02
 FIGSIZE_IN = (6.4, 4.0)
@@ -223,22 +228,47 @@ def payload_owner_counts(type1, owner1, type2, owner2, top=12) -> Figure:
     return fig
 
 
-def altitude_band_counts(alt_km, band_km=50.0) -> Figure:
-    """Return a horizontal histogram of conjunctions per altitude band (km)."""
+def altitude_bands(alt_km, band_km=50.0):
+    """Return (labels, counts) of conjunctions per altitude band, lowest first.
+
+    Below LEO_TOP_KM the bands are ``band_km`` wide (from the lowest to the
+    highest occupied band, empty ones included); above it the sparse MEO/GEO
+    conjunctions fall in the wide HIGH_BANDS_KM bands, shown only when occupied.
+    """
     alt = np.asarray(alt_km, dtype=float)
     alt = alt[np.isfinite(alt)]
-    fig = _figure()
-    ax = fig.add_subplot()
-    if alt.size:
-        lo = np.floor(alt.min() / band_km) * band_km
-        hi = np.floor(alt.max() / band_km) * band_km + band_km
+    labels, counts = [], []
+    low = alt[alt < LEO_TOP_KM]
+    if low.size:
+        lo = np.floor(low.min() / band_km) * band_km
+        hi = min(np.floor(low.max() / band_km) * band_km + band_km, LEO_TOP_KM)
         edges = np.arange(lo, hi + band_km / 2, band_km)
-        counts, edges = np.histogram(alt, bins=edges)
-        ax.barh(edges[:-1], counts, height=band_km * 0.9, align="edge", color=OKABE_ITO["orange"])
+        n, _ = np.histogram(low, bins=edges)
+        labels += [f"{a:.0f}\u2013{b:.0f}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        counts += n.tolist()
+    for a, b in zip(HIGH_BANDS_KM[:-1], HIGH_BANDS_KM[1:], strict=True):
+        k = int(np.count_nonzero((alt >= a) & (alt < b)))
+        if k:
+            labels.append(f"\u2265{a:.0f}" if np.isinf(b) else f"{a:.0f}\u2013{b:.0f}")
+            counts.append(k)
+    return labels, counts
+
+
+def altitude_band_counts(alt_km, band_km=50.0) -> Figure:
+    """Return a horizontal bar chart of conjunctions per altitude band (km)."""
+    labels, counts = altitude_bands(alt_km, band_km)
+    fig = _figure(figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], 1.2 + 0.14 * len(labels))))
+    ax = fig.add_subplot()
+    if labels:
+        y = np.arange(len(labels))
+        ax.barh(y, counts, height=0.85, color=OKABE_ITO["orange"])
+        ax.set_yticks(y, labels=labels, fontsize="x-small" if len(labels) > 20 else "small")
+        ax.set_ylim(-0.6, len(labels) - 0.4)  # lowest altitude at the bottom
     else:
         _empty_note(ax)
     ax.set_xlabel("conjunctions")
-    ax.set_ylabel(f"altitude of object 1 at TCA (km, {band_km:g} km bands)")
+    ax.set_ylabel(f"altitude of object 1 at TCA (km; {band_km:g} km bands below "
+                  f"{LEO_TOP_KM:.0f} km)")
     ax.set_title("Conjunctions by altitude band")
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -380,7 +410,9 @@ def gabbard(period_min, apogee_km, perigee_km, object_type) -> Figure:
     types = np.array([type_label(t) for t in object_type], dtype=object)
     fig = _figure()
     ax = fig.add_subplot()
-    for kind, (colour, _marker) in TYPE_STYLE.items():
+    # Unknown objects first, so they never hide the payloads and debris.
+    for kind in ("UNKNOWN", "PAYLOAD", "ROCKET BODY", "DEBRIS"):
+        colour = TYPE_STYLE[kind][0]
         m = (types == kind) & np.isfinite(period)
         if not m.any():
             continue
@@ -390,6 +422,10 @@ def gabbard(period_min, apogee_km, perigee_km, object_type) -> Figure:
                    rasterized=True, label=f"{kind.lower()} perigee")
     if not np.isfinite(period).any():
         _empty_note(ax, "no objects")
+    elif np.nanmax(apo) > GABBARD_LOG_ABOVE_KM:
+        # LEO and GEO together: log axes keep the LEO cloud readable.
+        ax.set_xscale("log", nonpositive="mask")
+        ax.set_yscale("log", nonpositive="mask")
     ax.set_xlabel("orbital period (min)")
     ax.set_ylabel("altitude (km)")
     ax.set_title("Gabbard diagram of the objects involved")
