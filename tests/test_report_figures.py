@@ -239,15 +239,17 @@ def test_gabbard_separates_types(real_states):
     r = np.array([s[2] for s in real_states])
     v = np.array([s[3] for s in real_states])
     period, apo, peri = osculating_apsides(r, v)
-    types = np.array(["DEBRIS" if "DEB" in s[0] else "PAYLOAD" for s in real_states])
+    types = np.array(["DEBRIS" if "DEB" in s[0] else "PAYLOAD" for s in real_states], dtype=object)
     types[0] = "ROCKET BODY"
     ax = figures.gabbard(period, apo, peri, types).axes[0]
     cols = [c for c in ax.collections if isinstance(c, PathCollection)]
     kinds = {t for t in types}
     assert len(cols) == 2 * len(kinds)  # apogee and perigee per type
-    first = cols[0]  # payload apogees
-    np.testing.assert_allclose(sorted(first.get_offsets()[:, 1]),
+    payload_apogees = next(c for c in cols if c.get_label().startswith("payload apogee"))
+    np.testing.assert_allclose(sorted(payload_apogees.get_offsets()[:, 1]),
                                sorted(apo[types == "PAYLOAD"]))
+    rocket = next(c for c in cols if c.get_label().startswith("rocket body apogee"))
+    np.testing.assert_allclose(rocket.get_offsets()[:, 1], apo[:1])
     labels = ax.get_legend_handles_labels()[1]
     assert any("debris" in t for t in labels) or "DEBRIS" not in kinds
     assert ax.get_xlabel() == "orbital period (min)" and ax.get_ylabel() == "altitude (km)"
