@@ -49,6 +49,7 @@ def markdown(res: dict) -> str:
            f"{res['catalog']['objects']} objects. Suite wall time "
            f"{_f(res.get('suite_wall_s'), '{:.0f}')} s.", ""]
 
+    out += _headline(res)
     p = res.get("propagation", {})
     out.append("### Propagation throughput (one propagation = one object at one time)")
     out.append("")
@@ -194,6 +195,46 @@ def markdown(res: dict) -> str:
                    f"ones: {_f(res['tomorrow_exponent'])}.")
     out.append("")
     return "\n".join(out)
+
+
+def _headline(res: dict) -> list[str]:
+    """Bullet list of the headline numbers (from ``res["summary"]``)."""
+    sm = res.get("summary") or {}
+    items = []
+    walls = [f"{k.split('_')[1][:-1]} d: {_f(v, '{:.1f}')} s" for k, v in sm.items()
+             if k.startswith("screen_") and k.endswith("_wall_s")]
+    if walls:
+        items.append(f"full catalog all vs all, {res['config']['threshold_km']:g} km: "
+                     + ", ".join(walls) + " (wall)")
+    ratios = [f"{k.split('_')[1][:-1]} d: {_f(v)}" for k, v in sm.items()
+              if k.startswith("screen_") and k.endswith("_over_satrec_array_1min")]
+    if ratios:
+        items.append("screening time / time for `SatrecArray` alone to propagate the same "
+                     "objects at 1-min steps over the span: " + ", ".join(ratios))
+    if "propagation_ours_over_satrec_array" in sm:
+        items.append(f"propagation throughput, screening core / `SatrecArray`: "
+                     f"{_f(sm['propagation_ours_over_satrec_array'])}x; heyoka / `SatrecArray` "
+                     f"(LEO): {_f(sm.get('propagation_heyoka_over_satrec_array_leo'))}x")
+    for k, v in sm.items():
+        if k.startswith("speedup_wall_"):
+            n = k.split("_")[2]
+            items.append(f"speed-up over the baselines on {n} objects (wall): brute force "
+                         f"{_f(v.get('brute'), '{:.1f}')}x, cKDTree {_f(v.get('kdtree'), '{:.1f}')}x, "
+                         f"sort-and-sweep {_f(v.get('sweep'), '{:.1f}')}x")
+    ex = [f"{k} {_f(sm.get('exponent_' + k))}" for k in ("size", "span", "threshold")
+          if sm.get("exponent_" + k) is not None]
+    if ex:
+        items.append("scaling exponents: " + ", ".join(ex))
+    syn = sorted(int(k.split("_")[1]) for k in sm if k.startswith("synthetic_")
+                 and k.endswith("_wall_s"))
+    if syn:
+        n = syn[-1]
+        items.append(f"largest catalog ({n} objects, "
+                     f"{res['tomorrow'][-1]['days']:g} d): {_f(sm[f'synthetic_{n}_wall_s'], '{:.1f}')} s, "
+                     f"peak {_f(sm[f'synthetic_{n}_peak_rss_mb'], '{:.0f}')} MB")
+    if not items:
+        return []
+    return ["**Headline**", ""] + [f"- {x}" for x in items] + [""]
 
 
 def plots(res: dict, out_dir: Path) -> list[str]:
