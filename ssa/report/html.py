@@ -288,6 +288,8 @@ def render_page(page: Page) -> str:
 <button type="button" id="next-page">Next page</button>
 <span id="table-status" role="status" aria-live="polite">rows 1\u2013{shown} of {n_rows}</span>
 </div>
+<noscript><p>JavaScript is off: the first {shown} rows are shown, without sorting or
+filtering; every row is in conjunctions.csv.</p></noscript>
 <div class="tablewrap">
 <table id="conjunctions">
 <caption>Conjunctions, most serious first. Numbers in km, km/s and days; \u2013 means not available.</caption>
