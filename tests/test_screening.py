@@ -118,7 +118,8 @@ def _satrec_through(r_km, v_kms, jd, fr, satnum):
     return sat
 
 
-def test_seeded_collision_found_at_its_time(full):
+@pytest.mark.parametrize("turn_deg", [60.0, 175.0])  # crossing, and head-on at ~15 km/s
+def test_seeded_collision_found_at_its_time(full, turn_deg):
     rng = np.random.default_rng(7)
     leo = np.flatnonzero((full.perigee_km > 700) & (full.apogee_km < 900)
                          & (full.eccentricity < 0.01))
@@ -127,10 +128,10 @@ def test_seeded_collision_found_at_its_time(full):
     t_meet_s = 12345.678
     jd, fr = jd0, fr0 + t_meet_s / 86400.0
     _, r, v = cat.satrecs[0].sgp4(jd, fr)
-    # Second orbit through the same point: velocity turned 60 deg about r, 2 % faster.
+    # Second orbit through the same point: velocity turned about r, 2 % faster.
     r, v = np.array(r), np.array(v)
     u = r / np.linalg.norm(r)
-    ang = math.radians(60.0)
+    ang = math.radians(turn_deg)
     v2 = 1.02 * (v * math.cos(ang) + np.cross(u, v) * math.sin(ang)
                  + u * np.dot(u, v) * (1 - math.cos(ang)))
     seeded = _satrec_through(r, v2, jd, fr, 99999)
@@ -148,7 +149,8 @@ def test_seeded_collision_found_at_its_time(full):
     tca_s = ((rows["TCA_JD"][q] - jd0) + (rows["TCA_FR"][q] - fr0)) * 86400.0
     assert abs(tca_s - t_meet_s) < TCA_TOL_S
     assert rows["TCA_RANGE"][q] < SEED_MISS_KM
-    assert rows["TCA_RELATIVE_SPEED"][q] > 5.0
+    expected_kms = np.linalg.norm(v2 - v)
+    assert abs(rows["TCA_RELATIVE_SPEED"][q] - expected_kms) < 0.01
 
 
 def test_decayed_object_dropped_with_reason(full):
