@@ -199,8 +199,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                     while True:
                         # Objects in class order: their coefficient rows are contiguous.
                         oi, oj, ok, counts, skipped = kernels.screen_chunk(
-                            ch.coef, ch.off[perm], ch.stride[perm], h_s[perm],
-                            ch.nspan[perm], until[perm], pad[perm], tol[perm], primary[perm],
+                            ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan,
+                            ch.cls_h, until[perm], pad[perm], tol[perm], primary[perm],
                             step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap)
                         if counts.max() <= cap:
                             break

@@ -40,17 +40,22 @@ def quintic_matrix() -> np.ndarray:
     return np.linalg.inv(a)
 
 
+# Coefficient layout (flat float64): coefficient k of axis ax of span s of object i
+# sits at off[i] + (s * 18 + ax * 6 + k) * stride[i]. Objects of one knot class share
+# stride = class size and consecutive off, so at one time a class's coefficients are
+# contiguous runs over its objects (the screening kernel evaluates them vectorised).
+_NC = 18  # coefficients per span: 3 axes x 6
+
+
 @njit(cache=True)
 def fill_coefficients(r_km, v_kms, h_s, minv, coef, off, stride):
     """Write quintic coefficients for n objects with knots r_km, v_kms (n, 2m+1, 3)
-    spaced h_s (s) into coef[off[i] + s * stride[i], axis, 0:6] for spans s < m.
-    (Span-major rows: at one time, objects of a class sit in consecutive rows.)"""
+    spaced h_s (s) into the flat coef (layout above) for spans s < m."""
     n, nk, _ = r_km.shape
     nspan = (nk - 1) // 2
     b = np.empty(6)
     for i in range(n):
         for s in range(nspan):
-            row = off[i] + s * stride[i]
             for ax in range(3):
                 for q in range(3):
                     b[2 * q] = r_km[i, 2 * s + q, ax]
@@ -59,7 +64,7 @@ def fill_coefficients(r_km, v_kms, h_s, minv, coef, off, stride):
                     acc = 0.0
                     for m in range(6):
                         acc += minv[k, m] * b[m]
-                    coef[row, ax, k] = acc
+                    coef[off[i] + (s * _NC + ax * 6 + k) * stride[i]] = acc
 
 
 @njit(cache=True, inline="always")
@@ -71,11 +76,12 @@ def _eval(coef, off, stride, h_s, nspan, i, t_s, out, q):
     elif s >= nspan[i]:
         s = nspan[i] - 1
     tau = t_s / h - 2.0 * s
-    row = off[i] + s * stride[i]
+    st = stride[i]
     for ax in range(3):
-        out[q, ax] = coef[row, ax, 0] + tau * (coef[row, ax, 1] + tau * (
-            coef[row, ax, 2] + tau * (coef[row, ax, 3] + tau * (
-                coef[row, ax, 4] + tau * coef[row, ax, 5]))))
+        c = off[i] + (s * _NC + ax * 6) * st
+        out[q, ax] = coef[c] + tau * (coef[c + st] + tau * (
+            coef[c + 2 * st] + tau * (coef[c + 3 * st] + tau * (
+                coef[c + 4 * st] + tau * coef[c + 5 * st]))))
 
 
 @njit(cache=True)
@@ -85,6 +91,24 @@ def eval_positions(coef, off, stride, h_s, nspan, idx, t_s):
     for m in range(idx.shape[0]):
         _eval(coef, off, stride, h_s, nspan, idx[m], t_s[m], out, m)
     return out
+
+
+@njit(cache=True, inline="always")
+def _eval_class(coef, base, size, nspan, h, first, t_s, pos):
+    """Positions (km) at chunk time t_s of the class whose objects are kernel indices
+    first..first+size-1, coefficients from base: written to pos[:, first:first+size]."""
+    s = int(t_s / (2.0 * h))
+    if s < 0:
+        s = 0
+    elif s >= nspan:
+        s = nspan - 1
+    tau = t_s / h - 2.0 * s
+    for ax in range(3):
+        c = base + (s * _NC + ax * 6) * size
+        for r in range(size):
+            pos[ax, first + r] = coef[c + r] + tau * (coef[c + size + r] + tau * (
+                coef[c + 2 * size + r] + tau * (coef[c + 3 * size + r] + tau * (
+                    coef[c + 4 * size + r] + tau * coef[c + 5 * size + r]))))
 
 
 @njit(cache=True, inline="always")
@@ -103,10 +127,11 @@ def _key(cx, cy, cz):
 
 
 @njit(cache=True)
-def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km, primary,
-                  step_s, threshold_km, cell_km, k_first, k_last, table_bits,
-                  out_i, out_j, out_k, cap, skipped):
-    n = off.shape[0]
+def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
+                  pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
+                  table_bits, out_i, out_j, out_k, cap, skipped):
+    n = pad_km.shape[0]
+    n_cls = cls_first.shape[0]
     inv_cell = 1.0 / cell_km
     size = 1 << table_bits
     mask = size - 1
@@ -114,14 +139,13 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
     count = np.zeros(size, np.int32)
     start = np.zeros(size, np.int32)
     touched = np.empty(size, np.int32)
-    pa = np.empty((n, 3))
-    pb = np.empty((n, 3))
-    lo = np.empty((n, 3), np.int64)
-    hi = np.empty((n, 3), np.int64)
-    blo = np.empty((n, 3))
-    bhi = np.empty((n, 3))
+    pa = np.empty((3, n))
+    pb = np.empty((3, n))
+    lo = np.empty((3, n), np.int64)
+    hi = np.empty((3, n), np.int64)
+    blo = np.empty((3, n))
+    bhi = np.empty((3, n))
     act = np.zeros(n, np.bool_)
-    live = np.zeros(n, np.bool_)
     ecap = 8 * n + 16
     e_key = np.empty(ecap, np.int64)
     e_obj = np.empty(ecap, np.int32)
@@ -134,39 +158,43 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
             any_primary = True
             break
     t0 = k_first * step_s
-    for i in range(n):
-        _eval(coef, off, stride, h_s, nspan, i, t0, pa, i)
+    for c in range(n_cls):
+        _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c],
+                    t0, pa)
     nout = 0
     for k in range(k_first, k_last):
-        ta = k * step_s
-        tb = ta + step_s
+        tb = (k + 1) * step_s
+        # Every object is evaluated (and carried on) even when inactive, so a block's
+        # result never depends on where the block started (thread count).
+        for c in range(n_cls):
+            _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c],
+                        cls_first[c], tb, pb)
         n_entries = 0
         for i in range(n):
-            act[i] = tb <= active_until_s[i]
-            live[i] = act[i]
-            if not act[i]:
-                continue
-            _eval(coef, off, stride, h_s, nspan, i, tb, pb, i)
             cells = 1
             finite = True
             for ax in range(3):
-                if not np.isfinite(pa[i, ax]) or not np.isfinite(pb[i, ax]):
+                a = pa[ax, i]
+                b = pb[ax, i]
+                if not (np.isfinite(a) and np.isfinite(b)):
                     finite = False
-                a = pa[i, ax]
-                b = pb[i, ax]
+                    a = 0.0
+                    b = 0.0
                 lo_x = (a if a < b else b) - pad_km[i]
                 hi_x = (b if a < b else a) + pad_km[i]
-                blo[i, ax] = lo_x
-                bhi[i, ax] = hi_x
-                lo[i, ax] = _cell(lo_x, inv_cell)
-                hi[i, ax] = _cell(hi_x, inv_cell)
-                cells *= hi[i, ax] - lo[i, ax] + 1
-            if not finite or cells > MAX_CELLS_PER_BOX:
+                blo[ax, i] = lo_x
+                bhi[ax, i] = hi_x
+                lo[ax, i] = _cell(lo_x, inv_cell)
+                hi[ax, i] = _cell(hi_x, inv_cell)
+                cells *= hi[ax, i] - lo[ax, i] + 1
+            ok = tb <= active_until_s[i]
+            if ok and (not finite or cells > MAX_CELLS_PER_BOX):
                 # Not screenable (non-finite or absurd motion): counted, never silent.
-                act[i] = False
+                ok = False
                 skipped[0] += 1
-                continue
-            n_entries += cells
+            act[i] = ok
+            if ok:
+                n_entries += cells
         if n_entries > ecap:
             ecap = 2 * n_entries
             e_key = np.empty(ecap, np.int64)
@@ -180,9 +208,9 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
         for i in range(n):
             if not act[i]:
                 continue
-            for cx in range(lo[i, 0], hi[i, 0] + 1):
-                for cy in range(lo[i, 1], hi[i, 1] + 1):
-                    for cz in range(lo[i, 2], hi[i, 2] + 1):
+            for cx in range(lo[0, i], hi[0, i] + 1):
+                for cy in range(lo[1, i], hi[1, i] + 1):
+                    for cz in range(lo[2, i], hi[2, i] + 1):
                         key = _key(cx, cy, cz)
                         bkt = np.int32((np.uint64(key) * _HASH_MULT) >> shift) & mask
                         e_key[ne] = key
@@ -221,23 +249,23 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
                     if any_primary and not (primary[i] or primary[j]):
                         continue
                     # Boxes must overlap on every axis.
-                    if (blo[i, 0] > bhi[j, 0] or blo[j, 0] > bhi[i, 0]
-                            or blo[i, 1] > bhi[j, 1] or blo[j, 1] > bhi[i, 1]
-                            or blo[i, 2] > bhi[j, 2] or blo[j, 2] > bhi[i, 2]):
+                    if (blo[0, i] > bhi[0, j] or blo[0, j] > bhi[0, i]
+                            or blo[1, i] > bhi[1, j] or blo[1, j] > bhi[1, i]
+                            or blo[2, i] > bhi[2, j] or blo[2, j] > bhi[2, i]):
                         continue
                     # Test the pair only in the cell of the intersection's low corner.
-                    cx = _cell(max(blo[i, 0], blo[j, 0]), inv_cell)
-                    cy = _cell(max(blo[i, 1], blo[j, 1]), inv_cell)
-                    cz = _cell(max(blo[i, 2], blo[j, 2]), inv_cell)
+                    cx = _cell(max(blo[0, i], blo[0, j]), inv_cell)
+                    cy = _cell(max(blo[1, i], blo[1, j]), inv_cell)
+                    cz = _cell(max(blo[2, i], blo[2, j]), inv_cell)
                     if _key(cx, cy, cz) != key:
                         continue
                     # Closest approach of the two chords over the interval.
-                    dax = pa[j, 0] - pa[i, 0]
-                    day = pa[j, 1] - pa[i, 1]
-                    daz = pa[j, 2] - pa[i, 2]
-                    ddx = pb[j, 0] - pb[i, 0] - dax
-                    ddy = pb[j, 1] - pb[i, 1] - day
-                    ddz = pb[j, 2] - pb[i, 2] - daz
+                    dax = pa[0, j] - pa[0, i]
+                    day = pa[1, j] - pa[1, i]
+                    daz = pa[2, j] - pa[2, i]
+                    ddx = pb[0, j] - pb[0, i] - dax
+                    ddy = pb[1, j] - pb[1, i] - day
+                    ddz = pb[2, j] - pb[2, i] - daz
                     qq = ddx * ddx + ddy * ddy + ddz * ddz
                     s = 0.0
                     if qq > 0.0:
@@ -257,21 +285,19 @@ def _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
                         out_j[nout] = max(i, j)
                         out_k[nout] = k
                     nout += 1
-        # Every evaluated object carries its position on, even when skipped, so a
-        # block's result never depends on where the block started (thread count).
-        for i in range(n):
-            if live[i]:
-                pa[i, 0] = pb[i, 0]
-                pa[i, 1] = pb[i, 1]
-                pa[i, 2] = pb[i, 2]
+        pa, pb = pb, pa
     return nout
 
 
 @njit(cache=True, parallel=True)
-def screen_chunk(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km, primary,
-                 step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap):
+def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
+                 pad_km, tol_km, primary, step_s, threshold_km, cell_km, n_steps, n_blocks,
+                 table_bits, cap):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
+    Objects are indexed in class order: class c holds objects cls_first[c] ..
+    cls_first[c] + cls_size[c] - 1, knot spacing cls_h[c], cls_nspan[c] spans whose
+    coefficients start at cls_base[c] (layout above).
     Interval k covers [k * step_s, (k + 1) * step_s] (chunk seconds), k < n_steps.
     Object i takes part while the interval end <= active_until_s[i]. pad_km is the
     box padding (chord deviation + interpolation error + threshold / 2) and tol_km
@@ -288,8 +314,8 @@ def screen_chunk(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km, 
     for b in prange(n_blocks):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
-        counts[b] = _screen_block(coef, off, stride, h_s, nspan, active_until_s, pad_km, tol_km,
-                                  primary, step_s, threshold_km, cell_km, k0, k1,
-                                  table_bits, out_i[b], out_j[b], out_k[b], cap,
-                                  skipped[b])
+        counts[b] = _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h,
+                                  active_until_s, pad_km, tol_km, primary, step_s,
+                                  threshold_km, cell_km, k0, k1, table_bits, out_i[b],
+                                  out_j[b], out_k[b], cap, skipped[b])
     return out_i, out_j, out_k, counts, skipped.sum()

@@ -179,16 +179,17 @@ def _verify(pool, catalog, idx, m, step_s, jd0, fr0, window_s):
     rk = r[:, :nk].reshape(n, n_sp, 3, 3)
     vk = v[:, :nk].reshape(n, n_sp, 3, 3)
     ok_k = (e[:, :nk] == 0).reshape(n, n_sp, 3).all(axis=2)
-    coef = np.empty((n * n_sp, 3, 6))
+    coef = np.empty(n * n_sp * kernels._NC)
     # Each span as its own 3-knot "object" to reuse fill_coefficients.
     single = np.arange(n * n_sp, dtype=np.int64)
     kernels.fill_coefficients(np.ascontiguousarray(rk.reshape(n * n_sp, 3, 3)),
                               np.ascontiguousarray(vk.reshape(n * n_sp, 3, 3)), h, _MINV,
-                              coef, single, np.ones_like(single))
+                              coef, kernels._NC * single, np.ones_like(single))
     n_c = _CHECK_TAU.size
     obj = np.repeat(np.arange(n * n_sp, dtype=np.int64), n_c)
     t_loc = np.tile(_CHECK_TAU * h, n * n_sp)
-    p = kernels.eval_positions(coef, single, np.ones_like(single), np.full(n * n_sp, h), np.ones(n * n_sp, np.int64), obj, t_loc)
+    p = kernels.eval_positions(coef, kernels._NC * single, np.ones_like(single),
+                               np.full(n * n_sp, h), np.ones(n * n_sp, np.int64), obj, t_loc)
     truth = r[:, nk:].reshape(n * n_sp * n_c, 3)
     err = np.linalg.norm(p - truth, axis=1).reshape(n, n_sp, n_c)
     ok_c = (e[:, nk:] == 0).reshape(n, n_sp, n_c)
@@ -224,16 +225,26 @@ def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: f
 
 @dataclass
 class Chunk:
-    """Quintic coefficients of every object over [t0_s, t0_s + length_s]."""
+    """Quintic coefficients of every object over [t0_s, t0_s + length_s].
+
+    Layout: see ssa.screening.kernels (coefficient k of axis ax of span s of object i
+    at off[i] + (s * 18 + ax * 6 + k) * stride[i]). Classes (knot spacings) in
+    ascending order; class c holds objects cls_index[cls_first[c]:][:cls_size[c]]."""
 
     t0_s: float
     length_s: float
-    coef: np.ndarray  # (total spans, 3, 6)
-    off: np.ndarray  # int64 row of span 0 per object
-    stride: np.ndarray  # int64 rows between an object's consecutive spans
+    coef: np.ndarray  # flat float64
+    off: np.ndarray  # int64 index of coefficient 0 of span 0 per object
+    stride: np.ndarray  # int64 stride per object (its class size)
     nspan: np.ndarray  # int64 spans per object
     fail_s: np.ndarray  # first failing knot time (window seconds), inf if none
     fail_code: np.ndarray  # SGP4 error code at that knot (0 = non-finite output)
+    cls_index: np.ndarray  # int64 catalog indices in class order
+    cls_first: np.ndarray  # int64 position in cls_index of each class's first object
+    cls_size: np.ndarray  # int64 objects per class
+    cls_base: np.ndarray  # int64 coefficient base per class
+    cls_nspan: np.ndarray  # int64 spans per class
+    cls_h: np.ndarray  # float64 knot spacing per class (s)
 
 
 def chunk_length_s(plan: Plan, window_s: float, max_spans: int = 4) -> float:
@@ -248,16 +259,23 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
     n = plan.klass.size
     h_all = plan.h_s
     nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
-    # Span-major per class: row = class base + span * class size + rank in class.
     off = np.zeros(n, np.int64)
     stride = np.ones(n, np.int64)
+    classes = np.unique(plan.klass)
+    cls_index = np.argsort(plan.klass, kind="stable")
+    cls_size = np.array([np.count_nonzero(plan.klass == m) for m in classes], np.int64)
+    cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
+    cls_h = plan.step_s * 2.0**classes
+    cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
+    cls_base = np.zeros(classes.size, np.int64)
     base = 0
-    for m in np.unique(plan.klass):
+    for c, m in enumerate(classes):
         idx = np.flatnonzero(plan.klass == m)
+        cls_base[c] = base
         off[idx] = base + np.arange(idx.size)
         stride[idx] = idx.size
-        base += idx.size * int(nspan[idx[0]])
-    coef = np.empty((base, 3, 6))
+        base += idx.size * int(cls_nspan[c]) * kernels._NC
+    coef = np.empty(base)
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
     groups = []
@@ -282,7 +300,8 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
         kernels.fill_coefficients(np.ascontiguousarray(r), np.ascontiguousarray(v), h, _MINV,
                                   coef, off[idx], stride[idx])
     return Chunk(t0_s=t0_s, length_s=length_s, coef=coef, off=off, stride=stride, nspan=nspan,
-                 fail_s=fail_s, fail_code=fail_code)
+                 fail_s=fail_s, fail_code=fail_code, cls_index=cls_index, cls_first=cls_first,
+                 cls_size=cls_size, cls_base=cls_base, cls_nspan=cls_nspan, cls_h=cls_h)
 
 
 def active_until_s(fail_s: np.ndarray, h_s: np.ndarray) -> np.ndarray:
