@@ -693,14 +693,17 @@ def max_pc_dilution(r1_km, v1_kms, r2_km, v2_kms, hbr_m, shape="circle", cov_sha
     miss, c0, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
     n = len(miss)
     hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)).copy()
-    inv = np.linalg.inv(c0)
-    d0 = np.sqrt(np.einsum("ni,nij,nj->n", miss, inv, miss))
+    # Zero relative velocity (identical element sets) leaves no encounter plane: c0 is
+    # NaN there and so are max Pc and dilution (empty in the table), without warnings.
+    with np.errstate(invalid="ignore"):
+        inv = np.linalg.inv(c0)
+        d0 = np.sqrt(np.einsum("ni,nij,nj->n", miss, inv, miss))
+        l_min = np.linalg.eigvalsh(c0)[:, 0]
+        det = np.linalg.det(c0)
     # Small-HBR optimum s = d0 / sqrt(2) brackets the search in log s.
     s0 = np.maximum(d0 / math.sqrt(2.0), 1e-9)
 
     hbr_km = hbr * 1e-3
-    l_min = np.linalg.eigvalsh(c0)[:, 0]
-    det = np.linalg.det(c0)
     area_km2 = hbr_km ** 2 * (4.0 if shape == "square" else math.pi)
     # Small HBR (relative to the optimal sigma): Pc ~ A * density, whose maximum
     # over s is A / (pi e d0^2 sqrt(det C0)) at s = d0 / sqrt(2) (Alfano 2005),
