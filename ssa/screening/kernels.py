@@ -7,10 +7,12 @@ Stages (each testable alone):
 3. ``screen_chunk``: the broad and narrow phase over the sample intervals of one
    time chunk. For each interval [t_k, t_k + T] every object's motion is enclosed
    in an axis-aligned box (chord of the interpolant, padded by the chord
-   deviation, the interpolation error bound and half the threshold). Boxes go
-   into a hashed uniform grid (every cell a box touches); pairs sharing a cell
-   are tested once (in the cell holding the low corner of their intersection),
-   then by the closest approach of their chords minus the deviation bounds.
+   deviation, the interpolation error bound and half the threshold). Every
+   (cell, object) pair of a uniform grid that a box touches becomes one 64-bit
+   entry (22-bit cell hash, object), radix-sorted by hash; objects sharing a run
+   of equal hashes are tested once per pair (in the cell holding the low corner
+   of their boxes' intersection), then by the closest approach of their chords
+   minus the deviation bounds. A hash collision can only add work or duplicates.
 
 Units: km, s. Times inside a chunk are seconds from the chunk start.
 """
