@@ -224,7 +224,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     wi, wj, wlo, whi = _windows(tri, step_s)
     with progress(total=1, desc="refine", unit="stage", quiet=quiet) as bar:
         found = refine.refine(catalog.satrecs, wi, wj, wlo, whi, jd0, fr0, window_s,
-                              threshold_km)
+                              threshold_km, workers=threads)
         bar.update(1)
     # Drop minima after an object's failure (the window may run past it).
     ok = (found["tca_s"] < t_fail_s[found["i"]]) & (found["tca_s"] < t_fail_s[found["j"]])

@@ -8,12 +8,20 @@ is reported, with the encounter's duration.
 Inside a candidate window d is sampled every SAMPLE_S; a local minimum lies
 where f = (r2 - r1) . (v2 - v1) changes sign from - to +, and Newton's method on
 f (derivative |dv|^2 + dr . da, two-body da) with bisection safeguards finds it
-to TCA_TOL_S. SGP4 calls are batched per satellite (``Satrec.sgp4_array``).
+to TCA_TOL_S.
+
+Speed: SGP4 holds the GIL, so ``states`` evaluates each distinct (satellite, time)
+once, one call per satellite (pairs sharing an object and samples on the same
+grid repeat it), and ``refine`` splits the windows by pair over forked processes.
+Every window is refined on its own, so the result does not depend on the split.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+
 import numpy as np
+from numba import njit
 
 from ssa.screening.propagate import MU_KM3_S2
 
@@ -26,10 +34,75 @@ MAX_NEWTON = 30
 FLAT_F_KM2_S = 1e-9
 # Slack on the straight-line bound of a bracket's distance (curvature over 5 s: metres).
 BRACKET_MARGIN_KM = 1.0
+# Fewer samples than this are refined in-process: forking costs more than it saves.
+MIN_PARALLEL_SAMPLES = 20_000
+# Cost of a window in samples beyond its own (Newton and final SGP4 calls), for the split.
+WINDOW_COST_SAMPLES = 20
+
+
+@njit(cache=True)
+def _distinct_rows(order, key_sorted, sat_idx, t_s):
+    """Order rows by (satellite, time) and return the distinct ones.
+
+    order: rows sorted by key (satellite, SAMPLE_S bucket); each run of equal keys is
+    sorted by time here, in place. Returns uniq (first row of each distinct (satellite,
+    time), in order), inv (index into uniq of each row of order) and starts (index into
+    uniq where each satellite begins, then uniq.size)."""
+    m = order.size
+    a = 0
+    while a < m:
+        b = a + 1
+        while b < m and key_sorted[b] == key_sorted[a]:
+            b += 1
+        if b - a > 64:
+            run = order[a:b].copy()
+            order[a:b] = run[np.argsort(t_s[run], kind="mergesort")]
+        else:  # insertion sort: runs are short, usually of one repeated time
+            for p in range(a + 1, b):
+                x = order[p]
+                q = p - 1
+                while q >= a and t_s[order[q]] > t_s[x]:
+                    order[q + 1] = order[q]
+                    q -= 1
+                order[q + 1] = x
+        a = b
+    uniq = np.empty(m, np.int64)
+    inv = np.empty(m, np.int64)
+    starts = np.empty(m + 1, np.int64)
+    k = -1
+    n_sat = 0
+    for p in range(m):
+        o = order[p]
+        if p == 0 or sat_idx[o] != sat_idx[order[p - 1]]:
+            starts[n_sat] = k + 1
+            n_sat += 1
+            k += 1
+            uniq[k] = o
+        elif t_s[o] != t_s[order[p - 1]]:
+            k += 1
+            uniq[k] = o
+        inv[p] = k
+    starts[n_sat] = k + 1
+    return uniq[:k + 1], inv, starts[:n_sat + 1]
+
+
+@njit(cache=True)
+def _scatter(order, inv, e_u, r_u, v_u, err, r, v):
+    """Row order[p] of (err, r, v) = row inv[p] of (e_u, r_u, v_u)."""
+    for p in range(order.size):
+        o = order[p]
+        k = inv[p]
+        err[o] = e_u[k]
+        for c in range(3):
+            r[o, c] = r_u[k, c]
+            v[o, c] = v_u[k, c]
 
 
 def states(satrecs, sat_idx, jd0, fr0, t_s):
-    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m]."""
+    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m].
+
+    SGP4 runs once per distinct (satellite, time), in one call per satellite; its
+    output for a time does not depend on the other times of the call."""
     sat_idx = np.asarray(sat_idx, np.int64)
     t_s = np.asarray(t_s, np.float64)
     m = sat_idx.size
@@ -38,28 +111,42 @@ def states(satrecs, sat_idx, jd0, fr0, t_s):
     v = np.empty((m, 3))
     if m == 0:
         return err, r, v
-    order = np.argsort(sat_idx, kind="stable")
-    sorted_idx = sat_idx[order]
-    cuts = np.flatnonzero(np.diff(sorted_idx)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [m]])
-    fr_all = fr0 + t_s / 86400.0
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=False):
-        rows = order[a:b]
-        sat = satrecs[int(sorted_idx[a])]
-        e, rr, vv = sat.sgp4_array(np.full(b - a, jd0), fr_all[rows])
-        err[rows] = e
-        r[rows] = rr
-        v[rows] = vv
+    # Sort key: satellite, then time in SAMPLE_S buckets (exact order fixed per bucket).
+    t_ok = np.where(np.isfinite(t_s), t_s, 0.0)
+    t_min = float(t_ok.min())
+    n_sat = int(np.abs(sat_idx).max()) + 1
+    n_bucket = int((float(t_ok.max()) - t_min) // SAMPLE_S) + 1
+    n_bucket = max(1, min(n_bucket, (2**62) // n_sat))  # key must not overflow int64
+    key = sat_idx * n_bucket + np.minimum(((t_ok - t_min) // SAMPLE_S).astype(np.int64),
+                                          n_bucket - 1)
+    order = np.argsort(key)
+    uniq, inv, starts = _distinct_rows(order, key[order], sat_idx, t_s)
+    m_u = uniq.size
+    jd_u = np.full(m_u, jd0, np.float64)
+    fr_u = fr0 + t_s[uniq] / 86400.0
+    e_u = np.empty(m_u, np.uint8)
+    r_u = np.empty((m_u, 3))
+    v_u = np.empty((m_u, 3))
+    starts = starts.tolist()
+    for s, a, b in zip(sat_idx[uniq[starts[:-1]]].tolist(), starts[:-1], starts[1:],
+                       strict=True):
+        sat = satrecs[s]
+        if hasattr(sat, "_sgp4"):  # the C++ Satrec writes into the contiguous slices
+            sat._sgp4(jd_u[a:b], fr_u[a:b], e_u[a:b], r_u[a:b], v_u[a:b])
+        else:
+            e_u[a:b], r_u[a:b], v_u[a:b] = sat.sgp4_array(jd_u[a:b], fr_u[a:b])
+    _scatter(order, inv, e_u, r_u, v_u, err, r, v)
     bad = ~np.isfinite(r).all(axis=1) | ~np.isfinite(v).all(axis=1)
     err[bad & (err == 0)] = -1
     return err, r, v
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
-    e1, r1, v1 = states(satrecs, i, jd0, fr0, t)
-    e2, r2, v2 = states(satrecs, j, jd0, fr0, t)
-    return (e1 != 0) | (e2 != 0), r1, v1, r2, v2
+    """States of both objects of each pair at t, in one ``states`` call."""
+    m = len(i)
+    t = np.asarray(t, np.float64)
+    e, r, v = states(satrecs, np.concatenate([i, j]), jd0, fr0, np.concatenate([t, t]))
+    return (e[:m] != 0) | (e[m:] != 0), r[:m], v[:m], r[m:], v[m:]
 
 
 def _newton(satrecs, pi, pj, lo, hi, jd0, fr0):
@@ -93,18 +180,98 @@ def _newton(satrecs, pi, pj, lo, hi, jd0, fr0):
     return t
 
 
-def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, threshold_km):
+@njit(cache=True)
+def _encounter_runs(below, first, n_s, w, cand):
+    """Return the first and last sample (global indices) of the run of samples with
+    d <= threshold around each bracket cand (its encounter), within its window."""
+    run_lo = np.empty(cand.size, np.int64)
+    run_hi = np.empty(cand.size, np.int64)
+    for q in range(cand.size):
+        f0 = first[w[cand[q]]]
+        n = n_s[w[cand[q]]]
+        s_lo = cand[q] - f0
+        s_hi = s_lo + 1
+        while s_lo > 0 and below[f0 + s_lo - 1] and below[f0 + s_lo]:
+            s_lo -= 1
+        while s_hi < n - 1 and below[f0 + s_hi + 1] and below[f0 + s_hi]:
+            s_hi += 1
+        run_lo[q] = f0 + s_lo
+        run_hi[q] = f0 + s_hi
+    return run_lo, run_hi
+
+
+_FOUND = ("i", "j", "tca_s", "miss_km", "run_lo_s", "run_hi_s")
+_JOB = None  # refine's arguments, inherited by the forked workers
+
+
+def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, threshold_km,
+           workers: int = 1):
     """Return the conjunctions found in candidate windows.
 
     pair_i, pair_j: satellite indices; win_lo_s, win_hi_s: window bounds (s from the
-    window start (jd0, fr0)); window_s: screening span. Returns a dict of arrays:
-    i, j, tca_s, miss_km, duration_s, r1, v1, r2, v2 (TEME km, km/s).
+    window start (jd0, fr0)); window_s: screening span; workers: processes (forked).
+    Returns a dict of arrays: i, j, tca_s, miss_km, duration_s. The result does not
+    depend on workers: each pair's windows are refined in one process, each on its own.
     """
+    global _JOB
     pair_i = np.asarray(pair_i, np.int64)
     pair_j = np.asarray(pair_j, np.int64)
     lo_w = np.clip(np.asarray(win_lo_s, float), 0.0, window_s)
     hi_w = np.clip(np.asarray(win_hi_s, float), 0.0, window_s)
-    found = {k: [] for k in ("i", "j", "tca_s", "miss_km", "run_lo_s", "run_hi_s")}
+    # Windows of one pair adjacent, in their given order: _encounters sees the minima
+    # of a pair in the same order for any split.
+    order = np.lexsort((pair_j, pair_i))
+    pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
+    parts = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(workers)))
+    args = (jd0, fr0, window_s, threshold_km)
+    if len(parts) == 1:
+        found = _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, *args)
+    else:
+        _compile()  # once here, not in every worker
+        _JOB = (satrecs, pair_i, pair_j, lo_w, hi_w, args)
+        try:
+            with mp.get_context("fork").Pool(len(parts)) as pool:
+                results = pool.map(_refine_part, parts, chunksize=1)
+        finally:
+            _JOB = None
+        found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}
+    return _encounters(found)
+
+
+def _compile():
+    one = np.zeros(1, np.int64)
+    _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
+    _distinct_rows(one.copy(), one, one, np.zeros(1))
+    _scatter(one, one, np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)), one,
+             np.zeros((1, 3)), np.zeros((1, 3)))
+
+
+def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
+    """Return [(a, b)] slices of about equal sampling cost, cut only between pairs."""
+    n = pair_i.size
+    n_samples = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
+    if workers < 2 or n_samples.sum() < MIN_PARALLEL_SAMPLES:
+        return [(0, n)]
+    cost = np.cumsum(n_samples + WINDOW_COST_SAMPLES)
+    starts = np.flatnonzero(np.r_[True, (pair_i[1:] != pair_i[:-1])
+                                  | (pair_j[1:] != pair_j[:-1])])
+    # Cut at the pair start nearest to each k / workers of the total cost.
+    before = np.r_[0.0, cost][starts]
+    targets = cost[-1] * np.arange(1, workers) / workers
+    cuts = starts[np.clip(np.searchsorted(before, targets), 0, starts.size - 1)]
+    bounds = np.unique(np.r_[0, cuts, n])
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _refine_part(part):
+    satrecs, pair_i, pair_j, lo_w, hi_w, args = _JOB
+    a, b = part
+    return _refine_windows(satrecs, pair_i[a:b], pair_j[a:b], lo_w[a:b], hi_w[a:b], *args)
+
+
+def _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, threshold_km):
+    """Return the minima found in windows (clipped to the span), before merging."""
+    found = {k: [] for k in _FOUND}
     todo = np.arange(pair_i.size)
     lo_cur, hi_cur = lo_w, hi_w
     for _ in range(50):  # extensions when a minimum sits on a window edge
@@ -137,26 +304,14 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
                                          pair_j[todo][w[cand]], jd0, fr0, tca)
             miss = np.linalg.norm(a2 - a1, axis=1)
             keep = ~bad_m & (miss <= threshold_km) & (tca > 0) & (tca < window_s)
-            for c, tc, ms, kp in zip(cand.tolist(), tca.tolist(), miss.tolist(),
-                                     keep.tolist(), strict=False):
-                if not kp:
-                    continue
-                wi = w[c]
-                f0 = first[wi]
-                below = d[f0:f0 + n_s[wi]] <= threshold_km
-                # Run of samples <= threshold around this minimum: its encounter.
-                s_lo = c - f0
-                s_hi = s_lo + 1
-                while s_lo > 0 and below[s_lo - 1] and below[s_lo]:
-                    s_lo -= 1
-                while s_hi < below.size - 1 and below[s_hi + 1] and below[s_hi]:
-                    s_hi += 1
-                found["i"].append(int(pair_i[todo[wi]]))
-                found["j"].append(int(pair_j[todo[wi]]))
-                found["tca_s"].append(tc)
-                found["miss_km"].append(ms)
-                found["run_lo_s"].append(float(t[f0 + s_lo]))
-                found["run_hi_s"].append(float(t[f0 + s_hi]))
+            cand_k = cand[keep]
+            run_lo, run_hi = _encounter_runs(d <= threshold_km, first, n_s, w, cand_k)
+            found["i"].append(pair_i[todo[w[cand_k]]])
+            found["j"].append(pair_j[todo[w[cand_k]]])
+            found["tca_s"].append(tca[keep])
+            found["miss_km"].append(miss[keep])
+            found["run_lo_s"].append(t[run_lo])
+            found["run_hi_s"].append(t[run_hi])
         # A window inside one encounter without any strict minimum (twins with
         # identical element sets: d constant): report its smallest interior sample.
         has_min = np.zeros(todo.size, bool)
@@ -172,12 +327,12 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
             if np.nanmax(np.abs(f[f0:f0 + n_s[wi]])) > FLAT_F_KM2_S:
                 continue
             q = np.flatnonzero(inner)[np.argmin(dd[inner])]
-            found["i"].append(int(pair_i[todo[wi]]))
-            found["j"].append(int(pair_j[todo[wi]]))
-            found["tca_s"].append(float(tt[q]))
-            found["miss_km"].append(float(dd[q]))
-            found["run_lo_s"].append(float(tt[0]))
-            found["run_hi_s"].append(float(tt[-1]))
+            found["i"].append(pair_i[todo[wi:wi + 1]])
+            found["j"].append(pair_j[todo[wi:wi + 1]])
+            found["tca_s"].append(tt[q:q + 1])
+            found["miss_km"].append(dd[q:q + 1])
+            found["run_lo_s"].append(tt[:1])
+            found["run_hi_s"].append(tt[-1:])
         # A window whose first (last) sample is a decreasing (increasing) d <= threshold
         # may hide a minimum just outside: extend it and look again.
         a = first
@@ -196,7 +351,8 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
         lo_cur[ext] = new_lo
         hi_cur[ext] = new_hi
         todo = ext
-    return _encounters(found)
+    return {k: (np.concatenate(v) if v else np.zeros(0, np.int64 if k in ("i", "j") else float))
+            for k, v in found.items()}
 
 
 def _encounters(found):
