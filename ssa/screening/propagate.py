@@ -8,17 +8,23 @@ stays under the target; the measured maximum times a safety factor becomes the
 object's error bound used to pad the screening boxes.
 
 SGP4 runs in sgp4's compiled ``SatrecArray``. It holds the GIL
-(see benchmarks/screen_catalog.py), so with threads > 1 the objects of each class
-are split over worker processes (fork) and each evaluates its share.
+(see benchmarks/screen_catalog.py), so with threads > 1 the objects are split over
+worker processes (fork). Each worker does all per-object work of its share (SGP4,
+fits, error checks, failure scan) and writes a chunk's coefficients straight into
+a shared memfd the parent then maps: only small arrays go through the pipes.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 import multiprocessing as mp
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from sgp4.api import SatrecArray
 
 from ssa.screening import kernels
@@ -67,24 +73,69 @@ class Plan:
 
 
 # --- SGP4 evaluation, in this process or in forked workers --------------------
+# Workers run SGP4 *and* everything per object that follows (fits, error checks,
+# failure scan) and write coefficients straight into a shared buffer: pickling
+# the raw states back through pipes cost more than the SGP4 calls themselves.
 _SATRECS: list = []
 _ARRAYS: dict = {}  # SatrecArray per object group, built once per process
+# Work is cut into pieces of about total / (workers * this) SGP4 calls, handed
+# out biggest first, so no worker idles while another finishes a big class.
+PIECES_PER_WORKER = 4
+MIN_PIECE_CALLS = 20_000  # below this, per-task overhead (~0.1 ms) dominates
+# Shared output buffers are Linux memfds that workers open via /proc: anonymous,
+# so nothing can leak in /dev/shm (nor hit its size limit in containers), freed
+# when the last mapping goes. Without them everything runs in this process.
+_SHARED_OK = hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
+# Before Python 3.13 an mmap keeps a duplicate of its fd: one per live chunk.
+_NO_FD_COPY = {"trackfd": False} if sys.version_info >= (3, 13) else {}
 
 
-def _sgp4_task(args):
-    idx, jd, fr = args
+def _satrec_array(idx: np.ndarray) -> SatrecArray:
     key = (idx.size, hash(idx.tobytes()))
     arr = _ARRAYS.get(key)
     if arr is None:
         if len(_ARRAYS) > 64:
             _ARRAYS.clear()
         arr = _ARRAYS[key] = SatrecArray([_SATRECS[i] for i in idx])
-    e, r, v = arr.sgp4(jd, fr)
-    return e, r, v
+    return arr
+
+
+def _call(task):
+    fn, args = task
+    return fn(*args)
+
+
+@njit(cache=True)
+def first_bad_knot(err, r_km, v_kms, max_r_km, max_v_kms):
+    """Return per object the first knot with an SGP4 error code, a non-finite state or
+    |r|, |v| components beyond max_r_km, max_v_kms (-1 when none)."""
+    n, nt = err.shape
+    first = np.full(n, -1, np.int64)
+    for i in range(n):
+        for k in range(nt):
+            bad = err[i, k] != 0
+            for ax in range(3):
+                if not (abs(r_km[i, k, ax]) < max_r_km) or not (abs(v_kms[i, k, ax]) < max_v_kms):
+                    bad = True
+            if bad:
+                first[i] = k
+                break
+    return first
+
+
+def _warm_up():
+    """Compile or load the numba kernels once here, so forked workers inherit them."""
+    one = np.zeros((1, 3, 3))
+    coef = np.zeros(kernels._NC)
+    kernels.fill_coefficients(one, one, 1.0, _MINV, coef, np.zeros(1, np.int64),
+                              np.ones(1, np.int64))
+    first_bad_knot(np.zeros((1, 3), np.uint8), one, one, 1.0, 1.0)
+    max_fit_error_km(np.zeros((1, 7), np.uint8), np.zeros((1, 7, 3)), np.zeros((1, 7, 3)),
+                     1.0, _MINV, _CHECK_TAU, 1)
 
 
 class Sgp4Pool:
-    """Evaluate SGP4 for groups of objects at shared times, over ``workers`` processes."""
+    """Run SGP4 work for groups of objects over ``workers`` forked processes."""
 
     def __init__(self, satrecs, workers: int):
         global _SATRECS
@@ -92,8 +143,13 @@ class Sgp4Pool:
         _ARRAYS.clear()
         self.workers = max(1, int(workers))
         self._pool = None
-        if self.workers > 1 and len(_SATRECS) > 1:
+        if self.workers > 1 and len(_SATRECS) > 1 and _SHARED_OK:
+            _warm_up()
             self._pool = mp.get_context("fork").Pool(self.workers)
+
+    @property
+    def forked(self) -> bool:
+        return self._pool is not None
 
     def close(self):
         if self._pool is not None:
@@ -107,29 +163,39 @@ class Sgp4Pool:
     def __exit__(self, *exc):
         self.close()
 
-    def evaluate(self, groups):
-        """groups: list of (idx, jd, fr). Return list of (err, r_km, v_kms) per group."""
-        if self._pool is None:
-            return [_sgp4_task(g) for g in groups]
-        tasks = []
-        layout = []
-        for g, (idx, jd, fr) in enumerate(groups):
-            parts = np.array_split(idx, self.workers) if len(idx) > 1 else [idx]
-            for p in parts:
-                if len(p):
-                    tasks.append((p, jd, fr))
-                    layout.append(g)
-        results = self._pool.map(_sgp4_task, tasks, chunksize=1)
+    def pieces(self, sizes, n_times) -> list:
+        """Cut groups (sizes[g] objects, n_times[g] times each) into (g, lo, hi) pieces
+        of similar SGP4 work, biggest first."""
+        cost = [int(s) * int(t) for s, t in zip(sizes, n_times, strict=True)]
+        target = max(sum(cost) / (self.workers * PIECES_PER_WORKER), MIN_PIECE_CALLS)
         out = []
-        for g in range(len(groups)):
-            parts = [results[t] for t in range(len(tasks)) if layout[t] == g]
-            if not parts:
-                n_t = len(groups[g][1])
-                out.append((np.zeros((0, n_t), np.uint8), np.zeros((0, n_t, 3)),
-                            np.zeros((0, n_t, 3))))
-            else:
-                out.append(tuple(np.concatenate([p[q] for p in parts]) for q in range(3)))
-        return out
+        for g, (size, c) in enumerate(zip(sizes, cost, strict=True)):
+            parts = min(int(size), max(1, math.ceil(c / target)))
+            bounds = np.linspace(0, size, parts + 1).round().astype(np.int64)
+            out += [(c * (b - a) / size, g, int(a), int(b))
+                    for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+        out.sort(key=lambda p: -p[0])
+        return [p[1:] for p in out]
+
+    def run(self, fn, jobs: list) -> list:
+        """Return [fn(*args) for args in jobs], over the workers when forked."""
+        if self._pool is None:
+            return [fn(*args) for args in jobs]
+        return self._pool.map(_call, [(fn, args) for args in jobs], chunksize=1)
+
+
+def _attach(buf) -> np.ndarray:
+    """The float64 array behind buf: the array itself in this process, or (path, n) of
+    the parent's memfd in a worker (unmapped when the returned array is freed)."""
+    if isinstance(buf, np.ndarray):
+        return buf
+    path, n = buf
+    fd = os.open(path, os.O_RDWR)
+    try:
+        mm = mmap.mmap(fd, 8 * n)
+    finally:
+        os.close(fd)
+    return np.frombuffer(mm, np.float64, n)
 
 
 def times_to_jd(jd0: float, fr0: float, t_s: np.ndarray):
@@ -157,9 +223,10 @@ def initial_class(catalog, step_s: float, target_km: float) -> np.ndarray:
     return klass
 
 
-def _verify(pool, catalog, idx, m, step_s, jd0, fr0, window_s):
-    """Return the max interpolation error (km) of objects idx in class m, measured
-    against SGP4 over one orbit at the start and one at the end of the window."""
+def _verify_times(catalog, idx, m, step_s, window_s):
+    """Return the sampling of a verification group (objects idx in class m): the knot
+    spacing h (s), span starts and times (s) of knots then checks, over one orbit
+    (the group's longest) at the start and one at the end of the window."""
     h = step_s * 2.0**m
     span = 2.0 * h
     period_s = min(float(np.max(catalog.period_min[idx])) * 60.0, window_s)
@@ -169,33 +236,57 @@ def _verify(pool, catalog, idx, m, step_s, jd0, fr0, window_s):
                                        last_start + np.arange(n_span) * span]))
     knots = (starts[:, None] + np.array([0.0, h, 2 * h])[None, :]).ravel()
     checks = (starts[:, None] + _CHECK_TAU[None, :] * h).ravel()
-    t_all = np.concatenate([knots, checks])
-    jd, fr = times_to_jd(jd0, fr0, t_all)
-    e, r, v = pool.evaluate([(idx, jd, fr)])[0]
-    nk = knots.size
-    n = len(idx)
-    n_sp = starts.size
-    # Build one polynomial per span: knots reshaped to (n, n_sp, 3 knots, 3).
-    rk = r[:, :nk].reshape(n, n_sp, 3, 3)
-    vk = v[:, :nk].reshape(n, n_sp, 3, 3)
-    ok_k = (e[:, :nk] == 0).reshape(n, n_sp, 3).all(axis=2)
-    coef = np.empty(n * n_sp * kernels._NC)
-    # Each span as its own 3-knot "object" to reuse fill_coefficients.
-    single = np.arange(n * n_sp, dtype=np.int64)
-    kernels.fill_coefficients(np.ascontiguousarray(rk.reshape(n * n_sp, 3, 3)),
-                              np.ascontiguousarray(vk.reshape(n * n_sp, 3, 3)), h, _MINV,
-                              coef, kernels._NC * single, np.ones_like(single))
-    n_c = _CHECK_TAU.size
-    obj = np.repeat(np.arange(n * n_sp, dtype=np.int64), n_c)
-    t_loc = np.tile(_CHECK_TAU * h, n * n_sp)
-    p = kernels.eval_positions(coef, kernels._NC * single, np.ones_like(single),
-                               np.full(n * n_sp, h), np.ones(n * n_sp, np.int64), obj, t_loc)
-    truth = r[:, nk:].reshape(n * n_sp * n_c, 3)
-    err = np.linalg.norm(p - truth, axis=1).reshape(n, n_sp, n_c)
-    ok_c = (e[:, nk:] == 0).reshape(n, n_sp, n_c)
-    good = ok_c & ok_k[:, :, None] & np.isfinite(err)
-    err = np.where(good, err, 0.0)
-    return err.reshape(n, -1).max(axis=1)
+    return h, starts.size, np.concatenate([knots, checks])
+
+
+@njit(cache=True)
+def max_fit_error_km(err, r_km, v_kms, h_s, minv, t_check_s, n_sp):
+    """Return per object the max |interpolant - SGP4| (km) over n_sp spans and their
+    checks. Span s has knots at columns 3s..3s+2 of r_km, v_kms (n, 3 n_sp + n_sp n_c, 3),
+    its checks (t_check_s after the span start) at columns 3 n_sp + s n_c + j. Checks
+    with an SGP4 error code at the check or at a knot of its span, or a non-finite
+    error, count as 0. The interpolant is kernels' own (fill_coefficients, _eval)."""
+    n = err.shape[0]
+    n_c = t_check_s.size
+    nk = 3 * n_sp
+    out = np.zeros(n)
+    rk = np.empty((1, 3, 3))
+    vk = np.empty((1, 3, 3))
+    coef = np.empty(kernels._NC)
+    zero = np.zeros(1, np.int64)
+    one = np.ones(1, np.int64)
+    h_one = np.full(1, h_s)
+    p = np.empty((1, 3))
+    for i in range(n):
+        worst = 0.0
+        for s in range(n_sp):
+            if err[i, 3 * s] != 0 or err[i, 3 * s + 1] != 0 or err[i, 3 * s + 2] != 0:
+                continue
+            for q in range(3):
+                for ax in range(3):
+                    rk[0, q, ax] = r_km[i, 3 * s + q, ax]
+                    vk[0, q, ax] = v_kms[i, 3 * s + q, ax]
+            kernels.fill_coefficients(rk, vk, h_s, minv, coef, zero, one)
+            for j in range(n_c):
+                col = nk + s * n_c + j
+                if err[i, col] != 0:
+                    continue
+                kernels._eval(coef, zero, one, h_one, one, 0, t_check_s[j], p, 0)
+                d0 = p[0, 0] - r_km[i, col, 0]
+                d1 = p[0, 1] - r_km[i, col, 1]
+                d2 = p[0, 2] - r_km[i, col, 2]
+                e = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                if np.isfinite(e) and e > worst:
+                    worst = e
+        out[i] = worst
+    return out
+
+
+def _verify_piece(idx, jd, fr, h, n_sp):
+    """Return the max interpolation error (km) of objects idx against SGP4 at the
+    check times (sampling from _verify_times; runs in a worker)."""
+    e, r, v = _satrec_array(idx).sgp4(jd, fr)
+    return max_fit_error_km(e, r, v, h, _MINV, _CHECK_TAU * h, n_sp)
 
 
 def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: float,
@@ -209,14 +300,26 @@ def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: f
     # longer than its own members' orbits.
     period_bin = np.ceil(np.log2(np.maximum(catalog.period_min, 1.0) / 80.0) * 2.0)
     while pending.any():
+        # One pass: every (class, period bin) group of pending objects, all at once
+        # (a demoted object waits for the next pass).
+        groups = []
         for m in np.unique(klass[pending]):
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
-                err = _verify(pool, catalog, idx, int(m), step_s, jd0, fr0, window_s)
-                measured[idx] = err
-                too_big = (err > target_km) & (m > 0)
-                pending[idx[~too_big]] = False
-                klass[idx[too_big]] = m - 1
+                groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s,
+                                                           window_s)))
+        pieces = pool.pieces([g[1].size for g in groups], [g[4].size for g in groups])
+        jobs = []
+        for g, lo, hi in pieces:
+            m, idx, h, n_sp, t_all = groups[g]
+            jd, fr = times_to_jd(jd0, fr0, t_all)
+            jobs.append((idx[lo:hi], jd, fr, h, n_sp))
+        for (g, lo, hi), err in zip(pieces, pool.run(_verify_piece, jobs), strict=True):
+            m, idx = groups[g][:2]
+            measured[idx[lo:hi]] = err
+            too_big = (err > target_km) & (m > 0)
+            pending[idx[lo:hi][~too_big]] = False
+            klass[idx[lo:hi][too_big]] = m - 1
     rp = np.maximum(np.minimum(perigee_radius_km(catalog), 1e12), MIN_RADIUS_KM)
     accel = ACCEL_SAFETY * MU_KM3_S2 / rp**2
     return Plan(step_s=step_s, klass=klass, err_km=ERR_SAFETY * measured + ERR_FLOOR_KM,
@@ -253,6 +356,17 @@ def chunk_length_s(plan: Plan, window_s: float, max_spans: int = 4) -> float:
     return widest * max(1, min(max_spans, math.ceil(window_s / widest)))
 
 
+def _chunk_piece(buf, idx, jd, fr, h_s, off, stride):
+    """SGP4 at the knots (times jd, fr) of objects idx; their fits are written into the
+    coefficients buf (see _attach) at off, stride. Return (rows, first failing knot,
+    SGP4 code) of the objects with a failing knot (runs in a worker)."""
+    e, r, v = _satrec_array(idx).sgp4(jd, fr)
+    kernels.fill_coefficients(r, v, h_s, _MINV, _attach(buf), off, stride)
+    first = first_bad_knot(e, r, v, MAX_POSITION_KM, MAX_SPEED_KMS)
+    rows = np.flatnonzero(first >= 0)
+    return rows, first[rows], e[rows, first[rows]].astype(np.int64)
+
+
 def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
                 fr0: float) -> Chunk:
     """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
@@ -275,30 +389,38 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
         off[idx] = base + np.arange(idx.size)
         stride[idx] = idx.size
         base += idx.size * int(cls_nspan[c]) * kernels._NC
-    coef = np.empty(base)
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
     groups = []
-    classes = []
-    for m in np.unique(plan.klass):
+    for m in classes:
         idx = np.flatnonzero(plan.klass == m)
         h = plan.step_s * 2.0**m
         t = t0_s + np.arange(round(length_s / h) + 1) * h
-        jd, fr = times_to_jd(jd0, fr0, t)
-        groups.append((idx, jd, fr))
-        classes.append((idx, h, t))
-    for (idx, h, t), (e, r, v) in zip(classes, pool.evaluate(groups), strict=False):
-        with np.errstate(invalid="ignore"):
-            bad = ((e != 0) | ~(np.abs(r) < MAX_POSITION_KM).all(axis=2)
-                   | ~(np.abs(v) < MAX_SPEED_KMS).all(axis=2))
-        has_bad = bad.any(axis=1)
-        if has_bad.any():
-            first = np.argmax(bad, axis=1)
-            rows = np.flatnonzero(has_bad)
-            fail_s[idx[rows]] = t[first[rows]]
-            fail_code[idx[rows]] = e[rows, first[rows]]
-        kernels.fill_coefficients(np.ascontiguousarray(r), np.ascontiguousarray(v), h, _MINV,
-                                  coef, off[idx], stride[idx])
+        groups.append((idx, h, t))
+    pieces = pool.pieces([g[0].size for g in groups], [g[2].size for g in groups])
+    fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if pool.forked and base else -1
+    try:
+        if fd >= 0:
+            os.ftruncate(fd, 8 * base)
+            buf = (f"/proc/{os.getpid()}/fd/{fd}", base)
+        else:
+            buf = coef = np.empty(base)
+        jobs = []
+        for g, lo, hi in pieces:
+            idx, h, t = groups[g]
+            jd, fr = times_to_jd(jd0, fr0, t)
+            part = idx[lo:hi]
+            jobs.append((buf, part, jd, fr, h, off[part], stride[part]))
+        fails = pool.run(_chunk_piece, jobs)
+        if fd >= 0:
+            coef = np.frombuffer(mmap.mmap(fd, 8 * base, **_NO_FD_COPY), np.float64, base)
+    finally:
+        if fd >= 0:
+            os.close(fd)  # the mappings keep the memory until the arrays are freed
+    for (g, lo, hi), (rows, first, code) in zip(pieces, fails, strict=True):
+        idx, h, t = groups[g]
+        fail_s[idx[lo:hi][rows]] = t[first]
+        fail_code[idx[lo:hi][rows]] = code
     return Chunk(t0_s=t0_s, length_s=length_s, coef=coef, off=off, stride=stride, nspan=nspan,
                  fail_s=fail_s, fail_code=fail_code, cls_index=cls_index, cls_first=cls_first,
                  cls_size=cls_size, cls_base=cls_base, cls_nspan=cls_nspan, cls_h=cls_h)
