@@ -169,7 +169,6 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                 tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
                 pad = tol + threshold_km / 2.0
                 cell_km = 8.0 * step_s + 2.0 * float(np.median(pad))
-                table_bits = max(10, int(np.ceil(np.log2(8 * n))))
                 cap = max(1024, 4 * n)
                 t_sgp4 = t_kern = 0.0
                 n_skipped = 0
@@ -201,7 +200,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                         oi, oj, ok, counts, skipped = kernels.screen_chunk(
                             ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan,
                             ch.cls_h, until[perm], pad[perm], tol[perm], primary[perm],
-                            step_s, threshold_km, cell_km, n_steps, n_blocks, table_bits, cap)
+                            step_s, threshold_km, cell_km, n_steps, n_blocks, cap)
                         if counts.max() <= cap:
                             break
                         cap = int(counts.max() * 1.3)

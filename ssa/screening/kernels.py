@@ -137,7 +137,7 @@ def _hash(cx, cy, cz):
 @njit(cache=True)
 def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                   pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
-                  table_bits, out_i, out_j, out_k, cap, skipped):
+                  out_i, out_j, out_k, cap, skipped):
     n = pad_km.shape[0]
     n_cls = cls_first.shape[0]
     inv_cell = 1.0 / cell_km
@@ -308,7 +308,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
 @njit(cache=True, parallel=True)
 def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                  pad_km, tol_km, primary, step_s, threshold_km, cell_km, n_steps, n_blocks,
-                 table_bits, cap):
+                 cap):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
     Objects are indexed in class order: class c holds objects cls_first[c] ..
@@ -332,6 +332,6 @@ def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_u
         k1 = (n_steps * (b + 1)) // n_blocks
         counts[b] = _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h,
                                   active_until_s, pad_km, tol_km, primary, step_s,
-                                  threshold_km, cell_km, k0, k1, table_bits, out_i[b],
+                                  threshold_km, cell_km, k0, k1, out_i[b],
                                   out_j[b], out_k[b], cap, skipped[b])
     return out_i, out_j, out_k, counts, skipped.sum()
