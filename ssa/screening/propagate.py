@@ -130,8 +130,10 @@ def _warm_up():
     kernels.fill_coefficients(one, one, 1.0, _MINV, coef, np.zeros(1, np.int64),
                               np.ones(1, np.int64))
     first_bad_knot(np.zeros((1, 3), np.uint8), one, one, 1.0, 1.0)
-    max_fit_error_km(np.zeros((1, 7), np.uint8), np.zeros((1, 7, 3)), np.zeros((1, 7, 3)),
-                     1.0, _MINV, _CHECK_TAU, 1)
+    kernels.eval_positions(coef, np.zeros(1, np.int64), np.ones(1, np.int64), np.ones(1),
+                           np.ones(1, np.int64), np.zeros(1, np.int64), np.zeros(1))
+    max_fit_error_km(np.zeros((1, 3), np.uint8), np.zeros((1, 4), np.uint8),
+                     np.zeros((1, 4, 3)), np.zeros((4, 3)), 1)
 
 
 class Sgp4Pool:
@@ -225,7 +227,8 @@ def initial_class(catalog, step_s: float, target_km: float) -> np.ndarray:
 
 def _verify_times(catalog, idx, m, step_s, window_s):
     """Return the sampling of a verification group (objects idx in class m): the knot
-    spacing h (s), span starts and times (s) of knots then checks, over one orbit
+    spacing h (s), the number of spans and the times (s) of all knots then all
+    checks, over one orbit
     (the group's longest) at the start and one at the end of the window."""
     h = step_s * 2.0**m
     span = 2.0 * h
@@ -240,41 +243,29 @@ def _verify_times(catalog, idx, m, step_s, window_s):
 
 
 @njit(cache=True)
-def max_fit_error_km(err, r_km, v_kms, h_s, minv, t_check_s, n_sp):
-    """Return per object the max |interpolant - SGP4| (km) over n_sp spans and their
-    checks. Span s has knots at columns 3s..3s+2 of r_km, v_kms (n, 3 n_sp + n_sp n_c, 3),
-    its checks (t_check_s after the span start) at columns 3 n_sp + s n_c + j. Checks
-    with an SGP4 error code at the check or at a knot of its span, or a non-finite
-    error, count as 0. The interpolant is kernels' own (fill_coefficients, _eval)."""
-    n = err.shape[0]
-    n_c = t_check_s.size
-    nk = 3 * n_sp
+def max_fit_error_km(err_knot, err_check, r_check_km, p_km, n_sp):
+    """Return per object the max |p_km - r_check_km| (km) over its n_sp spans' checks.
+    err_knot (n, 3 n_sp): SGP4 codes at the knots (span s: 3s..3s+2); err_check (n, m),
+    r_check_km (n, m, 3), m = n_sp n_c: SGP4 at the checks (span s: s n_c + j); p_km
+    (n n_sp n_c, 3): the interpolant there. A check with an SGP4 error code at
+    itself or at a knot of its span, or a non-finite error, counts as 0."""
+    n, n_check = err_check.shape
+    n_c = n_check // n_sp
     out = np.zeros(n)
-    rk = np.empty((1, 3, 3))
-    vk = np.empty((1, 3, 3))
-    coef = np.empty(kernels._NC)
-    zero = np.zeros(1, np.int64)
-    one = np.ones(1, np.int64)
-    h_one = np.full(1, h_s)
-    p = np.empty((1, 3))
     for i in range(n):
         worst = 0.0
         for s in range(n_sp):
-            if err[i, 3 * s] != 0 or err[i, 3 * s + 1] != 0 or err[i, 3 * s + 2] != 0:
+            if err_knot[i, 3 * s] != 0 or err_knot[i, 3 * s + 1] != 0 or err_knot[i, 3 * s + 2] != 0:
                 continue
-            for q in range(3):
-                for ax in range(3):
-                    rk[0, q, ax] = r_km[i, 3 * s + q, ax]
-                    vk[0, q, ax] = v_kms[i, 3 * s + q, ax]
-            kernels.fill_coefficients(rk, vk, h_s, minv, coef, zero, one)
             for j in range(n_c):
-                col = nk + s * n_c + j
-                if err[i, col] != 0:
+                col = s * n_c + j
+                if err_check[i, col] != 0:
                     continue
-                kernels._eval(coef, zero, one, h_one, one, 0, t_check_s[j], p, 0)
-                d0 = p[0, 0] - r_km[i, col, 0]
-                d1 = p[0, 1] - r_km[i, col, 1]
-                d2 = p[0, 2] - r_km[i, col, 2]
+                q = i * n_check + col
+                # Same operation order as np.linalg.norm(axis=1): sqrt((x^2 + y^2) + z^2).
+                d0 = p_km[q, 0] - r_check_km[i, col, 0]
+                d1 = p_km[q, 1] - r_check_km[i, col, 1]
+                d2 = p_km[q, 2] - r_check_km[i, col, 2]
                 e = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
                 if np.isfinite(e) and e > worst:
                     worst = e
@@ -282,11 +273,23 @@ def max_fit_error_km(err, r_km, v_kms, h_s, minv, t_check_s, n_sp):
     return out
 
 
-def _verify_piece(idx, jd, fr, h, n_sp):
+def _verify_piece(idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     """Return the max interpolation error (km) of objects idx against SGP4 at the
-    check times (sampling from _verify_times; runs in a worker)."""
-    e, r, v = _satrec_array(idx).sgp4(jd, fr)
-    return max_fit_error_km(e, r, v, h, _MINV, _CHECK_TAU * h, n_sp)
+    checks (sampling from _verify_times; runs in a worker)."""
+    arr = _satrec_array(idx)
+    e_k, r_k, v_k = arr.sgp4(jd_knot, fr_knot)
+    e_c, r_c, _ = arr.sgp4(jd_check, fr_check)
+    # Each span as its own 3-knot "object" to reuse the kernels' own interpolant.
+    m = idx.size * n_sp
+    single = np.arange(m, dtype=np.int64)
+    ones = np.ones(m, np.int64)
+    coef = np.empty(m * kernels._NC)
+    kernels.fill_coefficients(r_k.reshape(m, 3, 3), v_k.reshape(m, 3, 3), h, _MINV, coef,
+                              kernels._NC * single, ones)
+    n_c = _CHECK_TAU.size
+    p = kernels.eval_positions(coef, kernels._NC * single, ones, np.full(m, h), ones,
+                               np.repeat(single, n_c), np.tile(_CHECK_TAU * h, m))
+    return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
 def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: float,
@@ -313,7 +316,8 @@ def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: f
         for g, lo, hi in pieces:
             m, idx, h, n_sp, t_all = groups[g]
             jd, fr = times_to_jd(jd0, fr0, t_all)
-            jobs.append((idx[lo:hi], jd, fr, h, n_sp))
+            nk = 3 * n_sp
+            jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
         for (g, lo, hi), err in zip(pieces, pool.run(_verify_piece, jobs), strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
