@@ -38,21 +38,46 @@ BRACKET_MARGIN_KM = 1.0
 MIN_PARALLEL_SAMPLES = 20_000
 # Cost of a window in samples beyond its own (Newton and final SGP4 calls), for the split.
 WINDOW_COST_SAMPLES = 20
+# Windows longer than this many samples join their objects' group in the split.
+LONG_WINDOW_SAMPLES = 100
 
 
 @njit(cache=True)
-def _distinct_rows(order, key_sorted, sat_idx, t_s):
-    """Order rows by (satellite, time) and return the distinct ones.
+def _sort_key(sat_idx, t_s):
+    """Key ordering rows by satellite, then by time in SAMPLE_S buckets."""
+    t_min = np.inf
+    t_max = -np.inf
+    n_sat = 1
+    for q in range(t_s.size):
+        if np.isfinite(t_s[q]):
+            t_min = min(t_min, t_s[q])
+            t_max = max(t_max, t_s[q])
+        n_sat = max(n_sat, abs(sat_idx[q]) + 1)
+    n_bucket = 1
+    if t_max >= t_min:
+        n_bucket = min(int((t_max - t_min) / SAMPLE_S) + 1, (2**62) // n_sat)  # no overflow
+    key = np.empty(t_s.size, np.int64)
+    for q in range(t_s.size):
+        b = 0
+        if np.isfinite(t_s[q]):
+            b = min(int((t_s[q] - t_min) / SAMPLE_S), n_bucket - 1)
+        key[q] = sat_idx[q] * n_bucket + b
+    return key
 
-    order: rows sorted by key (satellite, SAMPLE_S bucket); each run of equal keys is
-    sorted by time here, in place. Returns uniq (first row of each distinct (satellite,
-    time), in order), inv (index into uniq of each row of order) and starts (index into
-    uniq where each satellite begins, then uniq.size)."""
+
+@njit(cache=True)
+def _distinct_rows(order, key, sat_idx, t_s):
+    """Order rows by (satellite, time) and number the distinct ones.
+
+    order: rows sorted by key; each run of equal keys (one satellite, one bucket) is
+    sorted by time here, in place. Returns uniq (a row of each distinct (satellite,
+    time), in order), row (index into uniq of every row) and starts (index into uniq
+    where each satellite begins, then uniq.size)."""
     m = order.size
     a = 0
     while a < m:
         b = a + 1
-        while b < m and key_sorted[b] == key_sorted[a]:
+        while b < m and key[order[b]] == key[order[a]]:
             b += 1
         if b - a > 64:
             run = order[a:b].copy()
@@ -67,7 +92,7 @@ def _distinct_rows(order, key_sorted, sat_idx, t_s):
                 order[q + 1] = x
         a = b
     uniq = np.empty(m, np.int64)
-    inv = np.empty(m, np.int64)
+    row = np.empty(m, np.int64)
     starts = np.empty(m + 1, np.int64)
     k = -1
     n_sat = 0
@@ -81,46 +106,38 @@ def _distinct_rows(order, key_sorted, sat_idx, t_s):
         elif t_s[o] != t_s[order[p - 1]]:
             k += 1
             uniq[k] = o
-        inv[p] = k
+        row[o] = k
     starts[n_sat] = k + 1
-    return uniq[:k + 1], inv, starts[:n_sat + 1]
+    return uniq[:k + 1], row, starts[:n_sat + 1]
 
 
 @njit(cache=True)
-def _scatter(order, inv, e_u, r_u, v_u, err, r, v):
-    """Row order[p] of (err, r, v) = row inv[p] of (e_u, r_u, v_u)."""
-    for p in range(order.size):
-        o = order[p]
-        k = inv[p]
-        err[o] = e_u[k]
-        for c in range(3):
-            r[o, c] = r_u[k, c]
-            v[o, c] = v_u[k, c]
+def _error_codes(e, r, v):
+    """SGP4 error code, or -1 where it reported success but a state is not finite."""
+    err = np.empty(e.size, np.int64)
+    for q in range(e.size):
+        err[q] = e[q]
+        if e[q] == 0:
+            for c in range(3):
+                if not (np.isfinite(r[q, c]) and np.isfinite(v[q, c])):
+                    err[q] = -1
+    return err
 
 
-def states(satrecs, sat_idx, jd0, fr0, t_s):
-    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m].
+def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
+    """Return (err, r_km, v_kms) at each distinct (satellite, time) of the rows and row,
+    the index of every input row in them.
 
-    SGP4 runs once per distinct (satellite, time), in one call per satellite; its
-    output for a time does not depend on the other times of the call."""
+    One SGP4 call per satellite; its output for a time does not depend on the other
+    times of the call."""
     sat_idx = np.asarray(sat_idx, np.int64)
     t_s = np.asarray(t_s, np.float64)
-    m = sat_idx.size
-    err = np.zeros(m, np.int64)
-    r = np.empty((m, 3))
-    v = np.empty((m, 3))
-    if m == 0:
-        return err, r, v
-    # Sort key: satellite, then time in SAMPLE_S buckets (exact order fixed per bucket).
-    t_ok = np.where(np.isfinite(t_s), t_s, 0.0)
-    t_min = float(t_ok.min())
-    n_sat = int(np.abs(sat_idx).max()) + 1
-    n_bucket = int((float(t_ok.max()) - t_min) // SAMPLE_S) + 1
-    n_bucket = max(1, min(n_bucket, (2**62) // n_sat))  # key must not overflow int64
-    key = sat_idx * n_bucket + np.minimum(((t_ok - t_min) // SAMPLE_S).astype(np.int64),
-                                          n_bucket - 1)
+    if sat_idx.size == 0:
+        return (np.zeros(0, np.int64), np.empty((0, 3)), np.empty((0, 3)),
+                np.zeros(0, np.int64))
+    key = _sort_key(sat_idx, t_s)
     order = np.argsort(key)
-    uniq, inv, starts = _distinct_rows(order, key[order], sat_idx, t_s)
+    uniq, row, starts = _distinct_rows(order, key, sat_idx, t_s)
     m_u = uniq.size
     jd_u = np.full(m_u, jd0, np.float64)
     fr_u = fr0 + t_s[uniq] / 86400.0
@@ -135,10 +152,13 @@ def states(satrecs, sat_idx, jd0, fr0, t_s):
             sat._sgp4(jd_u[a:b], fr_u[a:b], e_u[a:b], r_u[a:b], v_u[a:b])
         else:
             e_u[a:b], r_u[a:b], v_u[a:b] = sat.sgp4_array(jd_u[a:b], fr_u[a:b])
-    _scatter(order, inv, e_u, r_u, v_u, err, r, v)
-    bad = ~np.isfinite(r).all(axis=1) | ~np.isfinite(v).all(axis=1)
-    err[bad & (err == 0)] = -1
-    return err, r, v
+    return _error_codes(e_u, r_u, v_u), r_u, v_u, row
+
+
+def states(satrecs, sat_idx, jd0, fr0, t_s):
+    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m]."""
+    err, r, v, row = _evaluate(satrecs, sat_idx, jd0, fr0, t_s)
+    return err[row], r[row], v[row]
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
@@ -147,6 +167,35 @@ def _rel(satrecs, i, j, jd0, fr0, t):
     t = np.asarray(t, np.float64)
     e, r, v = states(satrecs, np.concatenate([i, j]), jd0, fr0, np.concatenate([t, t]))
     return (e[:m] != 0) | (e[m:] != 0), r[:m], v[:m], r[m:], v[m:]
+
+
+@njit(cache=True)
+def _sampled_distance(err, r, v, row1, row2, half_s):
+    """Return d = |r2 - r1| (inf where SGP4 failed), f = (r2 - r1) . (v2 - v1) (NaN
+    there) and half_s |v2 - v1| of each sample (rows of objects 1 and 2 in err, r, v).
+
+    The sums are associated as numpy's norm and einsum do (bit-identical results)."""
+    m = row1.size
+    d = np.empty(m)
+    f = np.empty(m)
+    half = np.empty(m)
+    for q in range(m):
+        a = row1[q]
+        b = row2[q]
+        x = r[b, 0] - r[a, 0]
+        y = r[b, 1] - r[a, 1]
+        z = r[b, 2] - r[a, 2]
+        vx = v[b, 0] - v[a, 0]
+        vy = v[b, 1] - v[a, 1]
+        vz = v[b, 2] - v[a, 2]
+        half[q] = half_s * np.sqrt(vx * vx + vy * vy + vz * vz)
+        if err[a] != 0 or err[b] != 0:
+            d[q] = np.inf
+            f[q] = np.nan
+        else:
+            d[q] = np.sqrt(x * x + y * y + z * z)
+            f[q] = (x * vx + z * vz) + y * vy
+    return d, f, half
 
 
 def _newton(satrecs, pi, pj, lo, hi, jd0, fr0):
@@ -230,8 +279,9 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
         _compile()  # once here, not in every worker
         _JOB = (satrecs, pair_i, pair_j, lo_w, hi_w, args)
         try:
-            with mp.get_context("fork").Pool(len(parts)) as pool:
-                results = pool.map(_refine_part, parts, chunksize=1)
+            with mp.get_context("fork").Pool(len(parts) - 1) as pool:
+                others = pool.map_async(_refine_part, parts[1:], chunksize=1)
+                results = [_refine_part(parts[0]), *others.get()]  # this process works too
         finally:
             _JOB = None
         found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}
@@ -241,32 +291,79 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
 def _compile():
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
+    _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
-    _scatter(one, one, np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)), one,
-             np.zeros((1, 3)), np.zeros((1, 3)))
+    _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
+    _sampled_distance(one, np.zeros((1, 3)), np.zeros((1, 3)), one, one, 0.5)
 
 
 def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
-    """Return [(a, b)] slices of about equal sampling cost, cut only between pairs."""
+    """Return one sorted array of window indices per process, of about equal SGP4 cost.
+
+    Windows (sorted by pair) of one pair go to one process. Objects joined by long
+    windows (docked vehicles, co-located clusters: every pair of the group is close
+    all the time) share their samples, so such a group goes to one process, largest
+    first to the least loaded; the other pairs fill up the processes in order."""
     n = pair_i.size
-    n_samples = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
-    if workers < 2 or n_samples.sum() < MIN_PARALLEL_SAMPLES:
-        return [(0, n)]
-    cost = np.cumsum(n_samples + WINDOW_COST_SAMPLES)
-    starts = np.flatnonzero(np.r_[True, (pair_i[1:] != pair_i[:-1])
-                                  | (pair_j[1:] != pair_j[:-1])])
-    # Cut at the pair start nearest to each k / workers of the total cost.
-    before = np.r_[0.0, cost][starts]
-    targets = cost[-1] * np.arange(1, workers) / workers
-    cuts = starts[np.clip(np.searchsorted(before, targets), 0, starts.size - 1)]
-    bounds = np.unique(np.r_[0, cuts, n])
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    n_s = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
+    if workers < 2 or n_s.sum() < MIN_PARALLEL_SAMPLES:
+        return [np.arange(n)]
+    pair = np.cumsum(np.r_[True, (pair_i[1:] != pair_i[:-1]) | (pair_j[1:] != pair_j[:-1])]) - 1
+    cost = 2.0 * n_s + WINDOW_COST_SAMPLES
+    long_w = np.flatnonzero(n_s > LONG_WINDOW_SAMPLES)
+    root = {}  # union-find over the objects of long windows
+
+    def find(x):
+        while root.setdefault(x, x) != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    for a, b in zip(pair_i[long_w].tolist(), pair_j[long_w].tolist(), strict=True):
+        root[find(a)] = find(b)
+    # Group of each window: its pair's object group if the pair has a long window.
+    group = -np.ones(n, np.int64)
+    if long_w.size:
+        grouped = np.zeros(pair[-1] + 1, bool)
+        grouped[pair[long_w]] = True
+        in_group = grouped[pair]
+        group[in_group] = [find(x) for x in pair_i[in_group].tolist()]
+        # An object's samples are shared by its long windows: count its longest once.
+        cost[long_w] = WINDOW_COST_SAMPLES
+        longest = {}
+        for x, m in zip(np.r_[pair_i[long_w], pair_j[long_w]].tolist(),
+                        np.r_[n_s[long_w], n_s[long_w]].tolist(), strict=True):
+            longest[x] = max(longest.get(x, 0.0), m)
+    load = np.zeros(workers)
+    owner = np.zeros(n, np.int64)
+    if long_w.size:
+        groups, g_of = np.unique(group[in_group], return_inverse=True)
+        g_cost = np.bincount(g_of, weights=cost[in_group], minlength=groups.size)
+        for x, m in longest.items():
+            g_cost[np.searchsorted(groups, find(x))] += m
+        g_owner = np.zeros(groups.size, np.int64)
+        for g in np.argsort(-g_cost, kind="stable").tolist():
+            g_owner[g] = int(np.argmin(load))
+            load[g_owner[g]] += g_cost[g]
+        owner[in_group] = g_owner[g_of]
+    # The other pairs in order, cut between pairs where each process reaches the target.
+    free = np.flatnonzero(group < 0)
+    if free.size:
+        fill = np.maximum(load.sum() + cost[free].sum(), 1.0) / workers - load
+        edges = np.cumsum(np.maximum(fill, 0.0))
+        done = np.cumsum(cost[free]) - cost[free]  # cost before each window
+        k = np.minimum(np.searchsorted(edges, done, side="right"), workers - 1)
+        # A pair stays with the process of its first window.
+        first = np.r_[True, pair[free][1:] != pair[free][:-1]]
+        k = np.maximum.accumulate(np.where(first, k, 0))
+        owner[free] = k
+    parts = [np.flatnonzero(owner == q) for q in range(workers)]
+    return [q for q in parts if q.size]
 
 
 def _refine_part(part):
     satrecs, pair_i, pair_j, lo_w, hi_w, args = _JOB
-    a, b = part
-    return _refine_windows(satrecs, pair_i[a:b], pair_j[a:b], lo_w[a:b], hi_w[a:b], *args)
+    return _refine_windows(satrecs, pair_i[part], pair_j[part], lo_w[part], hi_w[part], *args)
 
 
 def _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, threshold_km):
@@ -282,18 +379,16 @@ def _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thr
         first = np.concatenate([[0], np.cumsum(n_s)[:-1]])
         pos = np.arange(w.size) - first[w]
         t = lo_cur[todo][w] + (hi_cur[todo] - lo_cur[todo])[w] * pos / (n_s[w] - 1)
-        bad, r1, v1, r2, v2 = _rel(satrecs, pair_i[todo][w], pair_j[todo][w], jd0, fr0, t)
-        dr = r2 - r1
-        d = np.linalg.norm(dr, axis=1)
-        f = np.einsum("ij,ij->i", dr, v2 - v1)
-        d[bad] = np.inf
-        f[bad] = np.nan
+        m = w.size
+        err, r, v, row = _evaluate(satrecs, np.concatenate([pair_i[todo][w], pair_j[todo][w]]),
+                                   jd0, fr0, np.concatenate([t, t]))
+        # d, f and the half-spacing travel |v_rel| * SAMPLE_S / 2 at each sample.
+        d, f, half_km = _sampled_distance(err, r, v, row[:m], row[m:], 0.5 * SAMPLE_S)
         # Brackets: f < 0 at sample s, f >= 0 at s + 1, same window, d small enough.
         same = np.zeros(w.size, bool)
         same[:-1] = w[:-1] == w[1:]
         # The sample nearer the TCA is within half a spacing of it, so its distance is
         # at most miss + |v_rel| * spacing / 2: head-on LEO pairs (15 km/s) need ~80 km.
-        half_km = 0.5 * SAMPLE_S * np.linalg.norm(v2 - v1, axis=1)
         near_km = threshold_km + np.maximum(half_km, np.roll(half_km, -1)) + BRACKET_MARGIN_KM
         cand = np.flatnonzero(same & (f < 0) & (np.roll(f, -1) >= 0)
                               & (np.minimum(d, np.roll(d, -1)) <= near_km))
