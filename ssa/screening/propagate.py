@@ -228,8 +228,8 @@ def initial_class(catalog, step_s: float, target_km: float) -> np.ndarray:
 def _verify_times(catalog, idx, m, step_s, window_s):
     """Return the sampling of a verification group (objects idx in class m): the knot
     spacing h (s), the number of spans and the times (s) of all knots then all
-    checks, over one orbit
-    (the group's longest) at the start and one at the end of the window."""
+    checks, over one orbit (the group's longest) at the start and one at the end of
+    the window."""
     h = step_s * 2.0**m
     span = 2.0 * h
     period_s = min(float(np.max(catalog.period_min[idx])) * 60.0, window_s)
@@ -340,7 +340,7 @@ class Chunk:
 
     t0_s: float
     length_s: float
-    coef: np.ndarray  # flat float64
+    coef: np.ndarray  # flat float64 (forked: a shared memfd mapping, freed with the array)
     off: np.ndarray  # int64 index of coefficient 0 of span 0 per object
     stride: np.ndarray  # int64 stride per object (its class size)
     nspan: np.ndarray  # int64 spans per object
