@@ -55,14 +55,15 @@ def _sort_key(sat_idx, t_s):
             t_min = min(t_min, t_s[q])
             t_max = max(t_max, t_s[q])
         n_sat = max(n_sat, abs(sat_idx[q]) + 1)
+    # Capped so the key fits in int64; any key is correct (it only saves SGP4 calls).
     n_bucket = 1
     if t_max >= t_min:
-        n_bucket = min(int((t_max - t_min) / SAMPLE_S) + 1, (2**62) // n_sat)  # no overflow
+        n_bucket = int(min((t_max - t_min) / SAMPLE_S + 1.0, float((2**62) // n_sat)))
     key = np.empty(t_s.size, np.int64)
     for q in range(t_s.size):
         b = 0
         if np.isfinite(t_s[q]):
-            b = min(int((t_s[q] - t_min) / SAMPLE_S), n_bucket - 1)
+            b = int(min((t_s[q] - t_min) / SAMPLE_S, n_bucket - 1.0))
         key[q] = sat_idx[q] * n_bucket + b
     return key
 
