@@ -89,25 +89,13 @@ class ScreenResult:
 
     def records(self) -> list[dict]:
         """Return the table as a list of dicts (JSON-ready; empty values are None)."""
-        out = []
         cols = self.columns
-        for q in range(len(self)):
-            rec = {}
-            for c in cols:
-                v = self.rows[c][q]
-                if isinstance(v, np.generic):
-                    v = v.item()
-                if isinstance(v, float) and not math.isfinite(v):
-                    v = None
-                if v == "":
-                    v = None
-                rec[c] = v
-            out.append(rec)
-        return out
+        values = [_json_column(self.rows[c]) for c in cols]
+        return [dict(zip(cols, vals, strict=True)) for vals in zip(*values, strict=True)]
 
     def write(self, out_dir) -> dict:
         """Write conjunctions.csv, conjunctions.json and run.json into out_dir; return
-        their paths."""
+        their paths. Formatting is column-wise: 190k rows x 70 columns in seconds."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {"csv": out_dir / "conjunctions.csv", "json": out_dir / "conjunctions.json",
@@ -116,11 +104,74 @@ class ScreenResult:
         with open(paths["csv"], "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(cols)
-            for q in range(len(self)):
-                w.writerow([_cell(c, self.rows[c][q]) for c in cols])
-        paths["json"].write_text(json.dumps(self.records(), indent=1) + "\n")
+            w.writerows(zip(*[_csv_column(c, self.rows[c]) for c in cols], strict=True))
+        # One record per line (json.dumps' text for it, built column-wise): a JSON
+        # array that is also easy to grep or stream.
+        keys = [json.dumps(c) + ": " for c in cols]
+        texts = [_json_texts(self.rows[c]) for c in cols]
+        with open(paths["json"], "w") as fh:
+            fh.write("[")
+            sep = "\n{"
+            for vals in zip(*texts, strict=True):
+                fh.write(sep)
+                fh.write(", ".join([k + v for k, v in zip(keys, vals, strict=True)]))
+                sep = "},\n{"
+            fh.write("}\n]\n" if len(self) else "\n]\n")
         paths["run"].write_text(json.dumps(self.run, indent=1, default=_json_default) + "\n")
         return paths
+
+
+def _csv_column(name, values) -> list:
+    """CSV cells of one column (rules of _cell, vectorised for numeric columns)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        if name in ("PC", "MAX_PROB"):
+            spec = ".6e"
+        else:
+            spec = f".{_DECIMALS.get(name, 6)}f"
+        return [format(v, spec) if math.isfinite(v) else "" for v in arr.tolist()]
+    if arr.dtype.kind in "iu":
+        return arr.tolist()
+    return [_cell(name, v) for v in arr.tolist()]
+
+
+def _json_texts(values) -> list[str]:
+    """JSON text of each value of one column (as json.dumps writes it)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":  # json.dumps writes finite floats as repr
+        return [repr(v) if math.isfinite(v) else "null" for v in arr.tolist()]
+    if arr.dtype.kind in "iu":
+        return [str(v) for v in arr.tolist()]
+    out = []
+    cache = {}
+    for v in _json_column(values):
+        if v is None:
+            out.append("null")
+        elif isinstance(v, str):
+            t = cache.get(v)
+            if t is None:
+                t = cache[v] = json.dumps(v)
+            out.append(t)
+        else:
+            out.append(json.dumps(v))
+    return out
+
+
+def _json_column(values) -> list:
+    """JSON values of one column: numpy scalars as Python, NaN/inf and '' as None."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in arr.tolist()]
+    if arr.dtype.kind in "iub":
+        return arr.tolist()
+    out = []
+    for v in arr.tolist():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if (isinstance(v, float) and not math.isfinite(v)) or v == "":
+            v = None
+        out.append(v)
+    return out
 
 
 def _cell(name, v):
