@@ -256,3 +256,18 @@ def test_tca_is_the_minimum_of_sgp4_positions(full):
         if speed > 0.05:
             assert abs(best.x - tca_s) < TCA_TOL_S, (cat.norad_id[i], cat.norad_id[j], speed)
     assert deep >= 1, "no deep-space object in the sample"
+
+
+def test_primaries_equal_all_vs_all_rows_with_a_primary(shell, shell_result):
+    """Primaries-vs-catalog returns exactly the all-vs-all rows that involve a primary."""
+    jd0, fr0 = shell.epoch_median()
+    rows = shell_result.rows
+    # Primaries: half of the objects seen in conjunctions plus some random others.
+    seen = np.union1d(rows["NORAD_CAT_ID_1"], rows["NORAD_CAT_ID_2"])
+    rng = np.random.default_rng(5)
+    pick = np.union1d(seen[::2], rng.choice(shell.norad_id, 20, replace=False))
+    res = screen(shell, start=(jd0, fr0), days=0.5, threads=2, primaries=pick.tolist())
+    mask = np.isin(rows["NORAD_CAT_ID_1"], pick) | np.isin(rows["NORAD_CAT_ID_2"], pick)
+    assert 0 < mask.sum() < len(mask)
+    for name in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD", "TCA_FR", "TCA_RANGE"):
+        assert np.array_equal(res.rows[name], rows[name][mask]), name
