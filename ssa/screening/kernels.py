@@ -135,6 +135,23 @@ def _hash(cx, cy, cz):
 
 
 @njit(cache=True)
+def _mark_cells(cel, act, primary, marks, value):
+    """Set (value 1) or clear (0) the bits of the cell hashes of active primaries."""
+    for i in range(cel.shape[0]):
+        if not (act[i] and primary[i]):
+            continue
+        for cx in range(cel[i, 0], cel[i, 3] + 1):
+            for cy in range(cel[i, 1], cel[i, 4] + 1):
+                for cz in range(cel[i, 2], cel[i, 5] + 1):
+                    h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
+                    bit = np.uint64(1) << (h & np.uint64(63))
+                    if value:
+                        marks[h >> np.uint64(6)] |= bit
+                    else:
+                        marks[h >> np.uint64(6)] = np.uint64(0)
+
+
+@njit(cache=True)
 def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                   pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
                   out_i, out_j, out_k, cap, skipped):
@@ -154,6 +171,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
     ecap = 8 * n + 16
     ent = np.empty(ecap, np.uint64)
     tmp = np.empty(ecap, np.uint64)
+    marks = np.zeros(1 << (2 * _RADIX_BITS - 6), np.uint64)  # one bit per cell hash
     any_primary = False
     for i in range(n):
         if primary[i]:
@@ -172,6 +190,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
             _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c],
                         cls_first[c], tb, pb)
         n_entries = 0
+        n_prim_entries = 0
         for i in range(n):
             cells = 1
             finite = True
@@ -202,6 +221,8 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
             act[i] = ok
             if ok:
                 n_entries += cells
+                if primary[i]:
+                    n_prim_entries += cells
         if n_entries > ecap:
             ecap = 2 * n_entries
             ent = np.empty(ecap, np.uint64)
@@ -213,18 +234,29 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
         # rejects or duplicates that _windows merges, never loses one.
         hist_a[:] = 0
         hist_b[:] = 0
+        # Few primaries: mark their cells' hashes in a bitmap first, and enter other
+        # objects only in marked cells (the pairs they could form all need a primary).
+        sparse = any_primary and 4 * n_prim_entries < n_entries
+        if sparse:
+            _mark_cells(cel, act, primary, marks, np.uint64(1))
         ne = 0
         for i in range(n):
             if not act[i]:
                 continue
+            only_marked = sparse and not primary[i]
             for cx in range(cel[i, 0], cel[i, 3] + 1):
                 for cy in range(cel[i, 1], cel[i, 4] + 1):
                     for cz in range(cel[i, 2], cel[i, 5] + 1):
                         h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
+                        if only_marked and not (marks[h >> np.uint64(6)]
+                                                >> (h & np.uint64(63))) & np.uint64(1):
+                            continue
                         tmp[ne] = (h << np.uint64(32)) | np.uint64(i)
                         hist_a[h & _RADIX_MASK] += 1
                         hist_b[h >> _RADIX_BITS] += 1
                         ne += 1
+        if sparse:
+            _mark_cells(cel, act, primary, marks, np.uint64(0))
         acc_a = 0
         acc_b = 0
         for q in range(_RADIX):
