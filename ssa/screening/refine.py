@@ -38,7 +38,7 @@ BRACKET_MARGIN_KM = 1.0
 # Position-only polish of each TCA (see _polish): parabola half-widths (s), the
 # smallest second difference of d^2 trusted over SGP4's rounding noise (~1e-7 km^2 at
 # 5 km), and how far above the threshold a Newton minimum still gets polished.
-POLISH_H_S = (0.5, 0.05, 0.005)
+POLISH_H_S = (0.5, 0.02)
 POLISH_MIN_CURVATURE_KM2 = 1e-5
 POLISH_MARGIN_KM = 0.01
 # Fewer samples than this are refined in-process: forking a large process and the
@@ -250,13 +250,15 @@ def _polish(satrecs, pi, pj, t, miss, jd0, fr0):
     t = t.copy()
     miss = miss.copy()
     m = t.size
-    pi3 = np.concatenate([pi, pi, pi])
-    pj3 = np.concatenate([pj, pj, pj])
+    pi2 = np.concatenate([pi, pi])
+    pj2 = np.concatenate([pj, pj])
     for h in POLISH_H_S:
-        bad, r1, _, r2, _ = _rel(satrecs, pi3, pj3, jd0, fr0, np.concatenate([t - h, t, t + h]))
+        # d at t is the current miss: only t - h and t + h are evaluated.
+        bad, r1, _, r2, _ = _rel(satrecs, pi2, pj2, jd0, fr0, np.concatenate([t - h, t + h]))
         dr = r2 - r1
-        d2 = np.einsum("ij,ij->i", dr, dr).reshape(3, m)
-        bad = bad.reshape(3, m).any(axis=0)
+        side = np.einsum("ij,ij->i", dr, dr).reshape(2, m)
+        d2 = np.stack([side[0], miss * miss, side[1]])
+        bad = bad.reshape(2, m).any(axis=0)
         curv = d2[0] - 2.0 * d2[1] + d2[2]
         ok = ~bad & (curv > POLISH_MIN_CURVATURE_KM2)
         shift = np.zeros(m)
