@@ -178,7 +178,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
                 n_skipped = 0
                 n_blocks = 2 * max(1, numba.get_num_threads())
                 h_s = plan.h_s
-                perm = np.argsort(plan.klass, kind="stable")
+                perm = plan.class_order  # the kernel's object order (Chunk.cls_index)
                 for c in progress(range(n_chunks), desc="screen", unit="chunk", quiet=quiet):
                     t0 = c * chunk_s
                     a = time.perf_counter()

@@ -135,8 +135,9 @@ def _hash(cx, cy, cz):
 
 
 @njit(cache=True)
-def _mark_cells(cel, act, primary, marks, value):
-    """Set (value 1) or clear (0) the bits of the cell hashes of active primaries."""
+def _mark_cells(cel, act, primary, marks, mark):
+    """Set (mark) or clear (not mark: whole words) the bits of the cell hashes of the
+    active primaries."""
     for i in range(cel.shape[0]):
         if not (act[i] and primary[i]):
             continue
@@ -145,7 +146,7 @@ def _mark_cells(cel, act, primary, marks, value):
                 for cz in range(cel[i, 2], cel[i, 5] + 1):
                     h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
                     bit = np.uint64(1) << (h & np.uint64(63))
-                    if value:
+                    if mark:
                         marks[h >> np.uint64(6)] |= bit
                     else:
                         marks[h >> np.uint64(6)] = np.uint64(0)
@@ -238,7 +239,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
         # objects only in marked cells (the pairs they could form all need a primary).
         sparse = any_primary and 4 * n_prim_entries < n_entries
         if sparse:
-            _mark_cells(cel, act, primary, marks, np.uint64(1))
+            _mark_cells(cel, act, primary, marks, True)
         ne = 0
         for i in range(n):
             if not act[i]:
@@ -256,7 +257,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
                         hist_b[h >> _RADIX_BITS] += 1
                         ne += 1
         if sparse:
-            _mark_cells(cel, act, primary, marks, np.uint64(0))
+            _mark_cells(cel, act, primary, marks, False)
         acc_a = 0
         acc_b = 0
         for q in range(_RADIX):
@@ -302,7 +303,7 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
                         continue
                     if i == j or (any_primary and not (primary[i] or primary[j])):
                         continue
-                # Test the pair only in the cell of the intersection's low corner.
+                    # Test the pair only in the cell of the intersection's low corner.
                     if _hash(_cell(max(ilx, box[j, 0]), inv_cell),
                              _cell(max(ily, box[j, 1]), inv_cell),
                              _cell(max(ilz, box[j, 2]), inv_cell)) != hkey:

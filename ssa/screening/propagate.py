@@ -71,6 +71,11 @@ class Plan:
     def h_s(self) -> np.ndarray:
         return self.step_s * (2.0 ** self.klass)
 
+    @property
+    def class_order(self) -> np.ndarray:
+        """Catalog indices sorted by class, stable: the screening kernel's object order."""
+        return np.argsort(self.klass, kind="stable")
+
 
 # --- SGP4 evaluation, in this process or in forked workers --------------------
 # Workers run SGP4 *and* everything per object that follows (fits, error checks,
@@ -379,28 +384,25 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
     nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
     off = np.zeros(n, np.int64)
     stride = np.ones(n, np.int64)
-    classes = np.unique(plan.klass)
-    cls_index = np.argsort(plan.klass, kind="stable")
-    cls_size = np.array([np.count_nonzero(plan.klass == m) for m in classes], np.int64)
+    classes, cls_size = np.unique(plan.klass, return_counts=True)
+    cls_size = cls_size.astype(np.int64)
+    cls_index = plan.class_order
     cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
     cls_h = plan.step_s * 2.0**classes
     cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
     cls_base = np.zeros(classes.size, np.int64)
     base = 0
-    for c, m in enumerate(classes):
-        idx = np.flatnonzero(plan.klass == m)
+    groups = []  # (objects, knot spacing, knot times) per class
+    for c in range(classes.size):
+        idx = cls_index[cls_first[c]:cls_first[c] + cls_size[c]]
         cls_base[c] = base
         off[idx] = base + np.arange(idx.size)
         stride[idx] = idx.size
         base += idx.size * int(cls_nspan[c]) * kernels._NC
+        h = float(cls_h[c])
+        groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
-    groups = []
-    for m in classes:
-        idx = np.flatnonzero(plan.klass == m)
-        h = plan.step_s * 2.0**m
-        t = t0_s + np.arange(round(length_s / h) + 1) * h
-        groups.append((idx, h, t))
     pieces = pool.pieces([g[0].size for g in groups], [g[2].size for g in groups])
     fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if pool.forked and base else -1
     try:
