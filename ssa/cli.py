@@ -16,8 +16,7 @@ import ssa
 import ssa.commands
 
 
-class UserError(Exception):
-    """A problem with the user's input; the message says how to fix it."""
+from ssa.errors import UserError  # noqa: F401  (re-exported: commands raise it)
 
 
 def build_parser() -> argparse.ArgumentParser:

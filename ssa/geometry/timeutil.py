@@ -1,0 +1,62 @@
+"""Two-part Julian dates (UTC, as ``sgp4.api.jday`` returns them) <-> datetimes and text.
+
+Datetimes are timezone-aware UTC; naive ones are refused (docs/DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+J2000 = dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)
+J2000_JD = 2451545.0
+_UNIX_JD = 2440587.5
+_MS_PER_DAY = 86_400_000
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    if when.tzinfo is None:
+        raise ValueError(f"naive datetime {when.isoformat()}: give a timezone-aware UTC "
+                         "datetime, e.g. datetime(..., tzinfo=timezone.utc)")
+    return when.astimezone(dt.timezone.utc)
+
+
+def datetime_to_jd(when: dt.datetime) -> tuple[float, float]:
+    """Return the two-part Julian date (jd, fr) of an aware datetime, as ``sgp4.api.jday``."""
+    from sgp4.api import jday
+
+    w = _aware(when)
+    return jday(w.year, w.month, w.day, w.hour, w.minute, w.second + w.microsecond * 1e-6)
+
+
+def jd_to_datetime(jd: float, fr: float = 0.0) -> dt.datetime:
+    """Return the aware UTC datetime of a two-part Julian date (microsecond resolution)."""
+    return J2000 + dt.timedelta(days=(float(jd) - J2000_JD) + float(fr))
+
+
+def format_utc(when: dt.datetime) -> str:
+    """Return ``YYYY-MM-DDThh:mm:ssZ`` rounded to the second."""
+    w = _aware(when) + dt.timedelta(microseconds=500_000)
+    return w.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_utc_ms(jd, fr) -> list[str]:
+    """Return ``YYYY-MM-DD HH:MM:SS.sss`` strings (SOCRATES' TCA format) of two-part JDs.
+
+    Exact integer arithmetic on milliseconds, so rounding never carries into a
+    wrong day (59.9996 s becomes the next minute correctly).
+    """
+    jds = np.atleast_1d(np.asarray(jd, float)).tolist()
+    frs = np.atleast_1d(np.asarray(fr, float)).tolist()
+    return [_civil_ms(a, b) for a, b in zip(jds, frs, strict=True)]
+
+
+def _civil_ms(jd: float, fr: float) -> str:
+    total_ms = round(((jd - _UNIX_JD) + fr) * _MS_PER_DAY)
+    days, ms = divmod(total_ms, _MS_PER_DAY)
+    d = dt.date(1970, 1, 1) + dt.timedelta(days=days)
+    hh, rem = divmod(ms, 3_600_000)
+    mm, rem = divmod(rem, 60_000)
+    ss, mmm = divmod(rem, 1000)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {hh:02d}:{mm:02d}:{ss:02d}.{mmm:03d}"
