@@ -14,8 +14,6 @@ import sys
 
 import ssa
 import ssa.commands
-
-
 from ssa.errors import UserError  # noqa: F401  (re-exported: commands raise it)
 
 

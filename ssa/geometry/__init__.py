@@ -11,8 +11,8 @@ from ssa.geometry.frames import (
     rtn_basis,
     rtn_components,
     rtn_to_inertial_cov,
-    teme_to_geodetic,
     teme_to_gcrf_rotation,
+    teme_to_geodetic,
     teme_to_itrf,
 )
 from ssa.geometry.timeutil import (
