@@ -1,4 +1,4 @@
-"""``ssa scenario run FILE`` and ``ssa scenario compare DIR...``: data-sharing scenarios."""
+"""``ssa scenario run FILE``, ``compare DIR...``, ``calibrate CDM...``: data-sharing scenarios."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def register(subparsers) -> None:
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
     cmp_.add_argument("--csv", help="also write the table to this CSV file")
     cmp_.set_defaults(func=_compare)
+    cal = sub.add_parser("calibrate", help="compare the orbit-knowledge model with real CDMs "
+                                           "(and refit it with --fit)")
+    cal.add_argument("cdms", nargs="+", metavar="CDM", help="CCSDS CDM files (KVN or XML)")
+    cal.add_argument("--json", action="store_true", help="print one JSON object per CDM object")
+    cal.add_argument("--fit", metavar="OUT",
+                     help="fit the model to these CDMs, with leave-one-CDM-out "
+                          "cross-validation, and write the fit to OUT (JSON)")
+    cal.add_argument("--model", metavar="FIT", help="fit file to predict with (default: the "
+                                                    "committed scenarios/knowledge-fit.json)")
+    cal.set_defaults(func=_calibrate)
     p.set_defaults(func=lambda args: _help(p))
 
 
@@ -67,4 +77,35 @@ def _compare(args) -> int:
             w = csv.writer(fh)
             w.writerow(headers)
             w.writerows(rows)
+    return 0
+
+
+def _calibrate(args) -> int:
+    import json
+
+    from ssa.scenario import od
+
+    model = od.load_model(args.model) if args.model else None
+    if args.fit:
+        report = od.fit_report(args.cdms)
+        Path(args.fit).write_text(json.dumps(report, indent=1) + "\n")
+        model = od.OdModel.from_json(report)
+        cv = report["leave_one_cdm_out"]
+        print(f"fit on {cv['cdms']} CDMs ({cv['objects']} objects) written to {args.fit}",
+              file=sys.stderr)
+        print("leave-one-CDM-out median factor model/CDM: " + ", ".join(
+            f"{a} {cv['median_factor'][a]:.2f}" for a in "RTN") + "; 90th percentile: " +
+            ", ".join(f"{a} {cv['p90_factor'][a]:.2f}" for a in "RTN"), file=sys.stderr)
+    rows = od.calibration_rows(args.cdms, model)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    print(f"{'file':58s} {'obj':>3s} {'tracks':>6s} {'lead_d':>6s} "
+          f"{'CDM R/T/N (m)':>24s} {'model R/T/N (m)':>24s}")
+    for r in rows:
+        c = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_cdm"])
+        m = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_model"])
+        print(f"{r['file'][:58]:58s} {r['object']:3d} {r['tracks_used']:6d} "
+              f"{r['lead_d']:6.2f} {c:>24s} {m:>24s}")
     return 0
