@@ -43,28 +43,49 @@ def _help(parser) -> int:
 
 
 def _run(args) -> int:
-    from ssa.scenario.assess import caching_screen, run_scenario
-    from ssa.scenario.config import load_scenario
+    from ssa.scenario.assess import run_variant, stage_truth
+    from ssa.scenario.config import expand_sweep, load_scenario
     from ssa.scenario.report import write_outputs
+    from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
     sc = load_scenario(args.file)
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
-    result = run_scenario(sc, quiet=args.quiet, screen=screen)
-    summ = write_outputs(result, out)
+    variants = expand_sweep(sc)
+    for k, var in enumerate(variants):
+        t1 = time.perf_counter()
+        truth = stage_truth(var, screen=screen, quiet=args.quiet)
+        t_truth = time.perf_counter() - t1
+        result = run_variant(var, truth, quiet=args.quiet)
+        result.timings_s = {"truth": t_truth, **result.timings_s,
+                            "total": time.perf_counter() - t1}
+        where = out if len(variants) == 1 else (
+            out / f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        summ = write_outputs(result, where)
+        if not args.quiet:
+            print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
+                  f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
+                  f"{time.perf_counter() - t1:.0f} s")
+            print(f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
+                  f"{'maint own/pool':>15s}")
+            for m in summ["participants"]:
+                if m["kind"] == "without":
+                    continue
+                mo = m["maintained_objects"]
+                print(f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
+                      f"{_value(m['risk_reduction']):>7s} "
+                      f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}")
+            print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
     if not args.quiet:
-        print(f"scenario {sc.name}: {result.counts['conjunctions']} conjunctions, "
-              f"{result.counts['dangerous']} dangerous, {time.perf_counter() - t0:.0f} s")
-        print(f"{'participant':24s} {'caught':>6s} {'missed':>6s} {'false':>6s} "
-              f"{'cover24h':>8s} {'warn_h':>7s}")
-        for m in summ["participants"]:
-            w = m["median_warning_h"]
-            print(f"{m['participant']:24s} {m['caught']:6d} {m['missed']:6d} "
-                  f"{m['false_alerts']:6d} {m['coverage_24h']:8.3f} "
-                  f"{'-' if w is None else f'{w:.1f}':>7s}")
-        print(f"wrote {out}/summary.json, {out}/conjunctions/*.csv, {out}/report.html")
+        print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _value(metric) -> str:
+    if not metric or metric.get("value") is None:
+        return "-"
+    return f"{metric['value']:.2f}"
 
 
 def _compare(args) -> int:
