@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from benchmarks.suite import run_suite
+    from ssa.benchmarks.suite import run_suite
     from ssa.cli import UserError
 
     if args.limit is not None and args.limit < 10:
