@@ -65,6 +65,22 @@ def shipped_satcat() -> Path:
     return _resource(SHIPPED_SATCAT)
 
 
+def shipped_as_3le(path: str | Path) -> Path:
+    """Write the shipped snapshot as a 3LE file (sgp4's own TLE exporter, which gives back
+    the OMM's digits) for tools that read 3LE only, such as the benchmark suite."""
+    from sgp4.exporter import export_tle
+
+    from ssa.catalog import Catalog
+
+    catalog = Catalog.load(shipped_catalog())
+    path = Path(path)
+    with path.open("w") as fh:
+        for name, sat in zip(catalog.name.tolist(), catalog.satrecs, strict=True):
+            line1, line2 = export_tle(sat)
+            fh.write(f"0 {name}\n{line1}\n{line2}\n")
+    return path
+
+
 def age_text(produced: datetime, now: datetime | None = None) -> str:
     """Return a readable age ('3.2 h', '41 days', '2.1 years') of a UTC time."""
     now = now or datetime.now(timezone.utc)
