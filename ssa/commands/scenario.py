@@ -13,7 +13,8 @@ def register(subparsers) -> None:
                                                "grouping and measure what sharing buys")
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run one scenario TOML file")
-    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml")
+    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml, or the name "
+                                  "of a shipped scenario, e.g. status-quo")
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     run.add_argument("--screening-cache", metavar="DIR",
@@ -49,7 +50,7 @@ def _run(args) -> int:
     from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = load_scenario(args.file)
+    sc = load_scenario(scenario_path(args.file))
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     variants = expand_sweep(sc)
@@ -82,10 +83,35 @@ def _run(args) -> int:
     return 0
 
 
+<<<<<<< HEAD
 def _value(metric) -> str:
     if not metric or metric.get("value") is None:
         return "-"
     return f"{metric['value']:.2f}"
+=======
+def shipped_scenarios() -> list[str]:
+    """Return the names of the scenarios that ship with the package."""
+    import importlib.resources
+
+    return sorted(p.name[:-5] for p in importlib.resources.files("ssa.scenarios").iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def scenario_path(spec: str) -> Path:
+    """Return the scenario file ``spec`` names: a path, else a shipped scenario's name."""
+    import importlib.resources
+
+    from ssa.errors import DataNotFoundError
+
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = importlib.resources.files("ssa.scenarios") / f"{spec}.toml"
+    if "/" not in spec and shipped.is_file():
+        return Path(str(shipped))
+    raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
+                            f"(shipped: {', '.join(shipped_scenarios())})")
+>>>>>>> eco
 
 
 def _compare(args) -> int:
