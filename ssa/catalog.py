@@ -18,6 +18,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 from sgp4.omm import initialize as omm_initialize
 
+from ssa.geometry.constants import EARTH_RADIUS_KM
 from ssa.io import detect_format, read_text
 from ssa.io.omm import (
     SGP4_MAX_SATNUM,
@@ -43,8 +44,6 @@ from ssa.io.tle import (
 __all__ = ["Catalog", "LoadReport", "Problem", "LoadError", "load_satcat",
            "EARTH_RADIUS_KM", "REGIMES"]
 
-# SGP4's WGS72 equatorial radius; perigee/apogee altitudes are above it.
-EARTH_RADIUS_KM = 6378.135
 OPSMODES = ("i", "a")
 REGIMES = ("LEO", "MEO", "GEO", "HEO")
 # Regime boundaries (a simple, stated classification, not an official one):
