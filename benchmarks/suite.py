@@ -425,6 +425,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     """
     from benchmarks import report
     from ssa.data import data_file
+    from ssa.outputs import write_text_atomic  # each file complete or absent
     log = log or (lambda msg: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -435,7 +436,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     def save(res, final=False):
         res["suite_wall_s"] = time.perf_counter() - t_start
         res["complete"] = final
-        (out_dir / "results.json").write_text(json.dumps(res, indent=1, default=float))
+        write_text_atomic(out_dir / "results.json", json.dumps(res, indent=1, default=float))
 
     with tempfile.TemporaryDirectory(prefix="ssa-bench-") as tmp:
         work = Path(tmp)
@@ -469,7 +470,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
         res["machine"]["load_avg_end"] = os.getloadavg()
         save(res, final=True)
     md = report.markdown(res)
-    (out_dir / "results.md").write_text(md)
+    write_text_atomic(out_dir / "results.md", md)
     res["plots"] = report.plots(res, out_dir)
     if readme:
         report.update_readme(Path(readme), md)

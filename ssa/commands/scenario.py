@@ -33,6 +33,7 @@ def _help(parser) -> int:
 
 
 def _run(args) -> int:
+    from ssa.outputs import atomic_folder
     from ssa.scenario.assess import caching_screen, run_scenario
     from ssa.scenario.config import load_scenario
     from ssa.scenario.report import write_outputs
@@ -42,7 +43,8 @@ def _run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     result = run_scenario(sc, quiet=args.quiet, screen=screen)
-    summ = write_outputs(result, out)
+    with atomic_folder(out) as tmp:  # complete or absent (ssa.outputs)
+        summ = write_outputs(result, tmp)
     if not args.quiet:
         print(f"scenario {sc.name}: {result.counts['conjunctions']} conjunctions, "
               f"{result.counts['dangerous']} dangerous, {time.perf_counter() - t0:.0f} s")

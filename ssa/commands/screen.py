@@ -56,9 +56,19 @@ def run(args) -> int:
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
     from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
+    from ssa.outputs import atomic_folder
 
-    result.run["risk"] = apply_screen_risk(args, result.rows, catalog, args.out)
-    paths = result.write(args.out)
+    # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
+    with atomic_folder(args.out) as tmp:
+        result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        result.write(tmp)
+        if args.report is not None:
+            from ssa.report import build_report
+
+            build_report(tmp, top=args.report)
+    out = Path(args.out)
+    paths = {"csv": out / "conjunctions.csv", "json": out / "conjunctions.json",
+             "run": out / "run.json"}
     if not args.quiet:
         c = result.run["counts"]
         print(f"{c['conjunctions']} conjunctions <= {args.threshold_km} km among "
@@ -66,10 +76,6 @@ def run(args) -> int:
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
               f"{result.run['wall_s']:.1f} s; wrote {paths['csv']}, {paths['json']}, "
               f"{paths['run']}")
-    if args.report is not None:
-        from ssa.report import build_report
-
-        index = build_report(args.out, top=args.report)
-        if not args.quiet:
-            print(f"report: {index}", file=sys.stderr)
+        if args.report is not None:
+            print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
