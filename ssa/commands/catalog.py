@@ -97,6 +97,10 @@ def run_info(args) -> int:
     if args.problems:
         for problem in catalog.load_report.problems:
             print(problem, file=sys.stderr)
+        if catalog.load_report.problems_not_kept:
+            print(f"... and {catalog.load_report.problems_not_kept} more skipped records, not "
+                  f"listed (only the first {len(catalog.load_report.problems)} are kept)",
+                  file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -44,6 +44,7 @@ def _help(parser) -> int:
 
 
 def _run(args) -> int:
+    from ssa.outputs import atomic_folder
     from ssa.scenario.assess import run_variant, stage_truth
     from ssa.scenario.config import expand_sweep, load_scenario
     from ssa.scenario.report import write_outputs
@@ -61,9 +62,12 @@ def _run(args) -> int:
         result = run_variant(var, truth, quiet=args.quiet)
         result.timings_s = {"truth": t_truth, **result.timings_s,
                             "total": time.perf_counter() - t1}
-        where = out if len(variants) == 1 else (
-            out / f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
-        summ = write_outputs(result, where)
+        sub = "." if len(variants) == 1 else (
+            f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        where = out / sub
+        # Each output folder complete or absent (ssa.outputs).
+        with atomic_folder(where) as tmp:
+            summ = write_outputs(result, tmp)
         if not args.quiet:
             print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
                   f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
@@ -83,12 +87,12 @@ def _run(args) -> int:
     return 0
 
 
-<<<<<<< HEAD
 def _value(metric) -> str:
     if not metric or metric.get("value") is None:
         return "-"
     return f"{metric['value']:.2f}"
-=======
+
+
 def shipped_scenarios() -> list[str]:
     """Return the names of the scenarios that ship with the package."""
     import importlib.resources
@@ -111,7 +115,6 @@ def scenario_path(spec: str) -> Path:
         return Path(str(shipped))
     raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
                             f"(shipped: {', '.join(shipped_scenarios())})")
->>>>>>> eco
 
 
 def _compare(args) -> int:

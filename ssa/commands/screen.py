@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -64,19 +65,24 @@ def run(args) -> int:
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
     from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
+    from ssa.outputs import atomic_folder
 
-    result.run["risk"] = apply_screen_risk(args, result.rows, catalog, args.out)
-    paths = result.write(args.out, formats)
+    # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
+        result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        written = result.write(tmp, formats)
+        if args.report is not None:
+            from ssa.report import build_report
+
+            build_report(tmp, top=args.report)
+    paths = {k: out / Path(v).relative_to(tmp) for k, v in written.items()}
     if not args.quiet:
         c = result.run["counts"]
         print(f"{c['conjunctions']} conjunctions <= {args.threshold_km} km among "
               f"{c['screened']} objects ({c['dropped']} dropped) from "
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
               f"{result.run['wall_s']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
-    if args.report is not None:
-        from ssa.report import build_report
-
-        index = build_report(args.out, top=args.report)
-        if not args.quiet:
-            print(f"report: {index}", file=sys.stderr)
+        if args.report is not None:
+            print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
