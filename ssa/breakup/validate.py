@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ssa.breakup.event import Body, cloud_catalog, draw_cloud
+from ssa.geometry import osculating_apsides
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2
 from ssa.geometry.timeutil import datetime_to_jd
 from ssa.population.ids import CatalogNumberAllocator
@@ -143,8 +144,6 @@ def _pct(x):
 def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
     """Return one seeded simulation of ``event``: counts, Gabbard spread, decay fractions,
     and the fragments' osculating (period, apogee, perigee) at GABBARD_DAYS."""
-    from ssa.report.geometry import osculating_apsides
-
     rng = np.random.default_rng(seed)
     bodies = event_bodies(event)
     cloud = draw_cloud(bodies, "collision", rng, lc_min_m,
