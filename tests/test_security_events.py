@@ -171,3 +171,24 @@ def test_manoeuvre_detection_zero_never_larger_no_later_pooling_no_later(setup):
             if a is not None:
                 assert p is not None and p <= a
     assert detected_somewhere
+
+
+def test_small_debris_exposure_alone_vs_grouping(setup):
+    from ssa.scenario.config import Event
+    from ssa.scenario.security import exposure_effect
+
+    sc, catalog = setup
+    e = Event("small_debris", start=dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc),
+              params={"sample": 1000, "exposure_days": 0.1})
+    out = exposure_effect(sc, catalog, e, protected_by(sc, catalog))
+    assert out["sample"] == 1000 and out["weight"] > 900     # ~1.1 million / 1000
+    parts = out["participants"]
+    for entry in parts.values():
+        a, g = entry["alone"], entry["grouping"]
+        assert g["sample_objects_seen"] >= a["sample_objects_seen"]
+        if entry["protected_leo"]:
+            assert g["unseen_conjunctions_per_sat_year"] <= a["unseen_conjunctions_per_sat_year"]
+            assert g["unseen_pc_per_sat_year"] <= a["unseen_pc_per_sat_year"]
+    # no sensors: sees none of the small objects
+    assert parts["Canada"]["alone"]["sample_objects_seen"] == 0
+    assert all(e["grouping"]["sample_objects_seen"] <= out["sample"] for e in parts.values())

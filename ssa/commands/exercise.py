@@ -30,8 +30,9 @@ def run(args) -> int:
     from ssa.scenario.security import run_security
 
     sc = load_scenario(args.scenario)
-    if not any(e.kind in ("breakup", "manoeuvre") for e in sc.events):
-        raise UserError(f"{args.scenario}: no [[events]] of kind 'breakup' or 'manoeuvre'")
+    if not any(e.kind in ("breakup", "manoeuvre", "small_debris") for e in sc.events):
+        raise UserError(f"{args.scenario}: no [[events]] of kind 'breakup', 'manoeuvre' or "
+                        "'small_debris'")
     result = run_security(sc, quiet=args.quiet)
     out = Path(args.out)
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
@@ -84,5 +85,21 @@ def render(result: dict) -> str:
             a, g = e["alone"], e["grouping"]
             lines.append(f"| {name} | {_h(a['detection_h'])} -> {_h(g['detection_h'])} | "
                          f"{_h(a['warning_h'])} -> {_h(g['warning_h'])} |")
+        lines.append("")
+    for x in result.get("small_debris", []):
+        lines += [f"Small debris (1-10 cm): {x['sample']} sample objects, each standing for "
+                  f"{x['weight']:.0f}; screened {x['exposure_days']:g} d within "
+                  f"{x['threshold_km']:g} km ({x['sample_conjunctions']} sample conjunctions); "
+                  "per protected LEO satellite and year, from objects the member cannot see:",
+                  "", "| member | protected LEO | conjunctions: alone -> grouping | "
+                  "collision probability: alone -> grouping | sample objects seen: alone -> "
+                  "grouping |", "|---|---|---|---|---|"]
+        for name, e in x["participants"].items():
+            a, g = e["alone"], e["grouping"]
+            lines.append(f"| {name} | {e['protected_leo']} | "
+                         f"{a['unseen_conjunctions_per_sat_year']:.3g} -> "
+                         f"{g['unseen_conjunctions_per_sat_year']:.3g} | "
+                         f"{a['unseen_pc_per_sat_year']:.2e} -> {g['unseen_pc_per_sat_year']:.2e}"
+                         f" | {a['sample_objects_seen']} -> {g['sample_objects_seen']} |")
         lines.append("")
     return "\n".join(lines)

@@ -44,7 +44,8 @@ _EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None
 # Keys of the security event kinds (ssa.scenario.security_events), with "not given" defaults.
 _EVENT.update({"parent": 0, "mode": "", "impactor": 0, "parent_mass_kg": 0.0,
                "impactor_mass_kg": 0.0, "impact_speed_km_s": 0.0, "min_size_m": 0.0,
-               "object": 0, "dv_rtn_ms": [], "towards": 0, "miss_km": 0.0, "transfer_h": 0.0})
+               "object": 0, "dv_rtn_ms": [], "towards": 0, "miss_km": 0.0, "transfer_h": 0.0,
+               "sample": 0, "exposure_days": 0.0})
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,7 @@ def _leave(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
 EVENT_KINDS = {"outage": _outage, "leave": _leave}
 from ssa.scenario.security_events import EVENT_PARSERS as _SECURITY  # noqa: E402
 
-EVENT_KINDS.update(_SECURITY)   # "breakup", "manoeuvre"
+EVENT_KINDS.update(_SECURITY)   # "breakup", "manoeuvre", "small_debris"
 
 
 def expand_sweep(sc: Scenario) -> list[Scenario]:

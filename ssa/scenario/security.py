@@ -326,10 +326,93 @@ def run_security(sc, catalog=None, quiet: bool = True) -> dict:
 
     catalog = load_catalog(sc) if catalog is None else catalog
     protected = protected_by(sc, catalog)
-    out = {"scenario": sc.name, "seed": sc.seed, "breakups": [], "manoeuvres": []}
+    out = {"scenario": sc.name, "seed": sc.seed, "breakups": [], "manoeuvres": [],
+           "small_debris": []}
     for e in sc.events:
         if e.kind == "breakup":
             out["breakups"].append(breakup_effect(sc, catalog, e, protected, quiet))
         elif e.kind == "manoeuvre":
             out["manoeuvres"].append(manoeuvre_effect(sc, catalog, e, quiet))
+        elif e.kind == "small_debris":
+            out["small_debris"].append(exposure_effect(sc, catalog, e, protected, quiet))
+    return out
+
+
+# ----------------------------------------------------------------------------- small debris
+
+EXPOSURE_THRESHOLD_KM = 2.0      # sample screening distance (rates scale as area)
+DAYS_PER_YEAR = 365.25
+
+
+def exposure_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
+    """Return per-member exposure to small debris it cannot see, alone and in the grouping.
+
+    A weighted sample of the 1-10 cm population (``ssa.population.generate``, LEO) is
+    screened against the members' protected LEO satellites over ``exposure_days``
+    (threshold EXPOSURE_THRESHOLD_KM); every sample conjunction stands for ``weight``
+    real ones. A participant sees a sample object when its usable sensors track it at
+    least INIT_TRACKS times in that span (size limit at range, as the tracking stage).
+    Per protected satellite and year: expected conjunctions (within the threshold) with
+    unseen objects, and the accumulated collision probability, each conjunction counted
+    as (HBR_sat + d/2)^2 / threshold^2 (flux through the hard-body disc: misses are
+    uniform over the screening disc). Relative statistical error: 1/sqrt(conjunctions in
+    the sample)."""
+    from ssa.geometry.timeutil import datetime_to_jd
+    from ssa.population.generate import concat_catalogs, generate_population
+    from ssa.risk.hbr import HardBodyRadius
+    from ssa.scenario.config import resolve_data_path
+    from ssa.scenario.tracking import track
+    from ssa.scenario.truth import screen_truth
+
+    p = event.params
+    jd, fr = datetime_to_jd(event.start)
+    pop = generate_population(catalog, p["sample"], (0.01, 0.1), seed=sc.seed,
+                              include_base=False, regimes=("LEO",), epoch=(jd, fr),
+                              block="wide", survive_days=p["exposure_days"])
+    sample = pop.catalog
+    weight = float(pop.weight[0])
+    span_s = p["exposure_days"] * SECONDS_PER_DAY
+    tr = track(sample.satrecs, pop.diameter_m, sc.sensors, jd, fr, 0.0, span_s,
+               sc.coverage_step_s, [span_s], outages=_outages(sc, event.start), quiet=quiet,
+               bin_s=span_s)
+    passes = budgeted_passes(tr.passes, sc.sensors.capacity_per_day, span_s)[:, :, 0]
+    leo = catalog.regime == "LEO"
+    prot_idx = np.flatnonzero((protected >= 0) & leo)
+    prot = catalog.subset(prot_idx)
+    hbr = HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr else \
+        HardBodyRadius()
+    sat_r = hbr.radius_m(prot.norad_id, prot.object_type, prot.rcs_size)
+    rows = screen_truth(concat_catalogs(prot, sample), event.start, p["exposure_days"],
+                        EXPOSURE_THRESHOLD_KM, prot.norad_id, quiet=quiet) if len(prot) else {}
+    pidx = {int(n): k for k, n in enumerate(prot.norad_id.tolist())}
+    sidx = {int(n): k for k, n in enumerate(sample.norad_id.tolist())}
+    conj = [(pidx[a], sidx[b]) if a in pidx else (pidx[b], sidx[a])
+            for a, b in zip(np.asarray(rows.get("NORAD_CAT_ID_1", []), np.int64).tolist(),
+                            np.asarray(rows.get("NORAD_CAT_ID_2", []), np.int64).tolist(),
+                            strict=True)
+            if (a in pidx and b in sidx) or (b in pidx and a in sidx)]
+    scale = weight * DAYS_PER_YEAR / p["exposure_days"]
+    owner = protected[prot_idx]
+    out = {"time_utc": event.start.isoformat(), "sample": int(len(sample)),
+           "weight": weight, "exposure_days": p["exposure_days"],
+           "threshold_km": EXPOSURE_THRESHOLD_KM, "sample_conjunctions": len(conj),
+           "participants": {}}
+    for m, member in enumerate(sc.members):
+        mine = [(s, o) for s, o in conj if owner[s] == m]
+        n_sats = int(np.count_nonzero(owner == m))
+        alone, group = sensor_sets(sc)[member.name]
+        entry = {"protected_leo": n_sats, "sample_conjunctions": len(mine)}
+        for label, sens in (("alone", alone), ("grouping", group)):
+            seen = (passes[sens].sum(axis=0) >= INIT_TRACKS) if sens.size else \
+                np.zeros(len(sample), bool)
+            unseen = [(s, o) for s, o in mine if not seen[o]]
+            pc = sum(((sat_r[s] + pop.diameter_m[o] / 2) / (EXPOSURE_THRESHOLD_KM * 1e3)) ** 2
+                     for s, o in unseen)
+            per_sat = scale / n_sats if n_sats else float("nan")
+            entry[label] = {
+                "sample_objects_seen": int(seen.sum()),
+                "unseen_conjunctions_per_sat_year": len(unseen) * per_sat,
+                "unseen_pc_per_sat_year": pc * per_sat,
+                "relative_error": 1 / np.sqrt(len(unseen)) if unseen else None}
+        out["participants"][member.name] = entry
     return out

@@ -19,6 +19,12 @@ dv_rtn_ms = [0.0, 0.5, 0.0]    # delta-v, m/s, in the object's RTN frame; or:
 towards = 41471                # target satellite: delta-v solved for a closest approach
 miss_km = 5.0                  #   of miss_km ...
 transfer_h = 24.0              #   transfer_h after the burn
+
+[[events]]
+kind = "small_debris"          # 1-10 cm objects nobody catalogues publicly
+at = 2024-07-05T12:00:00Z      # start of the exposure sample
+sample = 20000                 # weighted sample of the ~1.1 million objects
+exposure_days = 1.0            # screened span (rates are scaled to a year)
 ```
 The effects are computed by ``ssa.scenario.security`` (``ssa exercise``).
 """
@@ -95,4 +101,17 @@ def _manoeuvre(c, e: dict, key: str, ctx: dict):
     return Event("manoeuvre", start=at, params=params) if obj and at else None
 
 
-EVENT_PARSERS = {"breakup": _breakup, "manoeuvre": _manoeuvre}
+def _small_debris(c, e: dict, key: str, ctx: dict):
+    from ssa.scenario.config import Event
+
+    at = c.when(e["at"], f"{key}.at")
+    n = e["sample"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 100:
+        c.add(f"{key}.sample", f"expected an integer sample size >= 100, got {n!r}")
+        return None
+    days = _positive(c, e["exposure_days"], f"{key}.exposure_days", False) or 1.0
+    return Event("small_debris", start=at, params={"sample": n, "exposure_days": days}) \
+        if at else None
+
+
+EVENT_PARSERS = {"breakup": _breakup, "manoeuvre": _manoeuvre, "small_debris": _small_debris}
