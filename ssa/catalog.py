@@ -488,6 +488,27 @@ class Catalog:
             mask &= np.isin(self.regime, list(wanted))
         return self.subset(mask)
 
+    def to_pandas(self):
+        """Return a ``pandas.DataFrame`` with one row per object: every array attribute
+        (ids, names, types, owners, RCS sizes, mean elements in rad and rad/min, epochs as
+        two-part JD), plus ``epoch_utc`` (datetime64, UTC), ``perigee_km``, ``apogee_km``,
+        ``period_min`` and ``regime`` (needs pandas: pip install 'ssa[data]')."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from ssa.errors import UserError
+
+            raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
+                            "pip install 'ssa[data]' (or pip install pandas)") from None
+        columns = {name: getattr(self, name) for name in _ARRAYS}
+        # Days since the Unix epoch, kept as two parts until the last step (us resolution).
+        unix_days = (self.epoch_jd - 2440587.5) + self.epoch_fr
+        columns["epoch_utc"] = (np.round(unix_days * 86400e6).astype("int64")
+                                .astype("datetime64[us]"))
+        for name in ("perigee_km", "apogee_km", "period_min", "regime"):
+            columns[name] = getattr(self, name)
+        return pd.DataFrame(columns)
+
     def satrec_array(self) -> SatrecArray:
         """Return sgp4's vectorised ``SatrecArray`` over all objects, in catalog order."""
         return SatrecArray(self.satrecs)
