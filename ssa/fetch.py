@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 import ssa
+from ssa.errors import DataNotFoundError, UserError
 
 try:
     import tomllib
@@ -134,8 +135,8 @@ class Sources:
             encoding = encoding.lower() or "json"
             if not group or not all(c.isalnum() or c in "-_" for c in group) or (
                     encoding not in ("json", "csv")):
-                raise ValueError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
-                                 f"name like 'starlink', got {name!r}")
+                raise UserError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
+                                f"name like 'starlink', got {name!r}")
             suffix = "" if encoding == "json" else "-csv"
             return Source(
                 name=f"celestrak-{group.lower()}{suffix}", provider=self.providers["celestrak"],
@@ -143,21 +144,21 @@ class Sources:
                 format=f"omm-{encoding}", kind="gp", max_age_hours=8.0,
                 description=f"CelesTrak GP group {group}, OMM {encoding.upper()}")
         known = ", ".join(sorted(self.sources))
-        raise ValueError(f"unknown catalog source {name!r}; known sources: {known} "
-                         f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)")
+        raise UserError(f"unknown catalog source {name!r}; known sources: {known} "
+                        f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)")
 
 
 def load_sources(path: str | os.PathLike | None = None) -> Sources:
     """Return the sources defined in ``path`` (default ``catalogs/sources.toml``)."""
     path = Path(path) if path else SOURCES_FILE
     if not path.exists():
-        raise FileNotFoundError(f"catalog source list {path} not found "
-                                f"(it ships in the repository's catalogs/ folder)")
+        raise DataNotFoundError(f"catalog source list {path} not found "
+                               f"(it ships in the repository's catalogs/ folder)")
     with open(path, "rb") as fh:
         try:
             doc = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+            raise UserError(f"{path}: not valid TOML: {exc}") from None
     providers = {}
     for name, entry in doc.get("providers", {}).items():
         providers[name] = Provider(
@@ -169,13 +170,13 @@ def load_sources(path: str | os.PathLike | None = None) -> Sources:
     for name, entry in doc.get("sources", {}).items():
         where = f"{path}: [sources.{name}]"
         if entry.get("provider") not in providers:
-            raise ValueError(f"{where}: provider {entry.get('provider')!r} is not one of "
-                             f"{sorted(providers)}")
+            raise UserError(f"{where}: provider {entry.get('provider')!r} is not one of "
+                            f"{sorted(providers)}")
         if entry.get("format") not in EXTENSIONS:
-            raise ValueError(f"{where}: format {entry.get('format')!r} is not one of "
-                             f"{sorted(EXTENSIONS)}")
+            raise UserError(f"{where}: format {entry.get('format')!r} is not one of "
+                            f"{sorted(EXTENSIONS)}")
         if entry.get("kind", "gp") not in KINDS:
-            raise ValueError(f"{where}: kind {entry.get('kind')!r} is not one of {KINDS}")
+            raise UserError(f"{where}: kind {entry.get('kind')!r} is not one of {KINDS}")
         sources[name] = Source(
             name=name, provider=providers[entry["provider"]], path=entry["path"],
             format=entry["format"], kind=entry.get("kind", "gp"),

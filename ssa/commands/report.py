@@ -22,10 +22,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from ssa.errors import UserError
     from ssa.report import build_report
 
     if args.top < 0:
-        raise ValueError(f"--top must be 0 or more, got {args.top}")
+        raise UserError(f"--top must be 0 or more, got {args.top}")
     t0 = time.perf_counter()
     index = build_report(args.results_dir, out_dir=args.out, top=args.top)
     print(index)

@@ -32,13 +32,26 @@ def _help(parser) -> int:
     return 2
 
 
+def _user_input(read, what):
+    """Return read(what); the ValueError/FileNotFoundError that ssa.scenario raises for a
+    bad scenario file or run folder becomes a UserError (one line, no traceback)."""
+    from ssa.errors import SsaError, UserError
+
+    try:
+        return read(what)
+    except SsaError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _run(args) -> int:
     from ssa.scenario.assess import caching_screen, run_scenario
     from ssa.scenario.config import load_scenario
     from ssa.scenario.report import write_outputs
 
     t0 = time.perf_counter()
-    sc = load_scenario(args.file)
+    sc = _user_input(load_scenario, args.file)
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     result = run_scenario(sc, quiet=args.quiet, screen=screen)
@@ -60,7 +73,7 @@ def _run(args) -> int:
 def _compare(args) -> int:
     from ssa.scenario.compare import compare_rows, format_table
 
-    headers, rows = compare_rows(args.dirs)
+    headers, rows = _user_input(compare_rows, args.dirs)
     print(format_table(headers, rows))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.errors import DataNotFoundError, InputFileError
+
 CSV_NAME = "conjunctions.csv"
 RUN_NAME = "run.json"
 
@@ -99,14 +101,14 @@ def _to_time(values: list[str], path: Path, linenos: list[int],
 def load_results(folder) -> Results:
     """Return the conjunctions and run metadata of a ``ssa screen`` output folder.
 
-    Raises FileNotFoundError when ``conjunctions.csv`` is missing and
-    ValueError when required columns are absent; unreadable values become
+    Raises DataNotFoundError (a FileNotFoundError) when ``conjunctions.csv`` is
+    missing and InputFileError (a ValueError) when required columns are absent; unreadable values become
     NaN/-1/NaT and are listed in ``Results.problems``.
     """
     folder = Path(folder)
     csv_path = folder / CSV_NAME
     if not csv_path.is_file():
-        raise FileNotFoundError(f"{csv_path} not found: RESULTS_DIR must be a folder "
+        raise DataNotFoundError(f"{csv_path} not found: RESULTS_DIR must be a folder "
                                 f"written by 'ssa screen' (with {CSV_NAME} and {RUN_NAME})")
     problems: list[str] = []
     run: dict = {}
@@ -126,13 +128,13 @@ def load_results(folder) -> Results:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
-            raise ValueError(f"{csv_path}: empty file, expected a header line with "
-                             f"{', '.join(REQUIRED_COLUMNS)}, ...")
+            raise InputFileError(csv_path, None, "empty file, expected a header line with "
+                                 f"{', '.join(REQUIRED_COLUMNS)}, ...")
         header = [h.strip() for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise ValueError(f"{csv_path}:1: missing columns {', '.join(missing)}; expected the "
-                             "'ssa screen' layout of docs/DESIGN.md")
+            raise InputFileError(csv_path, 1, f"missing columns {', '.join(missing)}; expected "
+                                 "the 'ssa screen' layout of docs/DESIGN.md")
         raw: list[list[str]] = [[] for _ in header]
         width = len(header)
         linenos: list[int] = []
