@@ -6,6 +6,8 @@ import json
 import math
 import sys
 
+from ssa.errors import UserError
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -36,9 +38,9 @@ def run(args) -> int:
     from ssa.risk.assess import assess_cdm
 
     if args.mc < 0:
-        raise ValueError(f"--mc must be 0 or a number of samples, got {args.mc}")
+        raise UserError(f"--mc must be 0 or a number of samples, got {args.mc}")
     if args.hbr_m is not None and not (args.hbr_m >= 0 and math.isfinite(args.hbr_m)):
-        raise ValueError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
+        raise UserError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
     failed = 0
     if not args.json:
         print(f"{'file':<60} {'TCA (UTC)':<23} {'miss m':>9} {'HBR m':>6} {'Pc':>10} "
@@ -90,7 +92,7 @@ def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
     t0 = time.perf_counter()
 
     if getattr(args, "cdm", None) is not None and args.cdm < -1:
-        raise ValueError(f"--cdm N must be a positive number of conjunctions, got {args.cdm}")
+        raise UserError(f"--cdm N must be a positive number of conjunctions, got {args.cdm}")
     hbr = HardBodyRadius.from_cara_csv(args.hbr) if getattr(args, "hbr", None) else HardBodyRadius()
     model = TleCovarianceModel()
     shape = getattr(args, "hbr_shape", "circle")

@@ -16,6 +16,7 @@ import datetime as dt
 import numpy as np
 
 from ssa.cdm import Cdm, CdmSegment, cov_key, format_epoch
+from ssa.errors import UserError
 from ssa.geometry import (
     jd_to_datetime,
     osculating_apsides,
@@ -274,7 +275,7 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
         hbr_m = cdm.hbr_m
         source = "file"
     if hbr_m is None:
-        raise ValueError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
+        raise UserError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
                          "radius with --hbr-m")
     r1, v1, c1, r2, v2, c2 = inertial_states(cdm)
     pc, status = pcm.pc_foster(r1, v1, c1, r2, v2, c2, hbr_m, shape)
