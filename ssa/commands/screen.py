@@ -22,7 +22,14 @@ def register(subparsers) -> None:
                    help="screen only these against the catalog: NORAD ids, owner codes "
                         "(US, PRC, ...) or object types (PAYLOAD, ...)")
     p.add_argument("--out", default="results/screen", help="output folder (results/screen)")
-    p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="cores to use (all); with --cluster/--scheduler: numba threads per "
+                        "worker (local:N: cores // N; workers x threads <= cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the time slices and refinement on this Dask scheduler "
+                        "(default: $SSA_SCHEDULER)")
+    p.add_argument("--cluster", metavar="local[:N]",
+                   help="start a local Dask cluster of N worker processes (N: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
@@ -50,6 +57,7 @@ def run(args) -> int:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
+                    scheduler=args.scheduler, cluster=args.cluster,
                     inputs={"catalogs": [str(p) for p in args.catalogs],
                             "satcat": args.satcat})
     result.run["load"] = {"read": catalog.load_report.read,
