@@ -27,7 +27,14 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
-    p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="cores to use (all); with --cluster/--scheduler: numba threads per "
+                        "worker (local:N: cores // N; workers x threads <= cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the time slices and refinement on this Dask scheduler "
+                        "(default: $SSA_SCHEDULER)")
+    p.add_argument("--cluster", metavar="local[:N]",
+                   help="start a local Dask cluster of N worker processes (N: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
@@ -58,6 +65,7 @@ def run(args) -> int:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
+                    scheduler=args.scheduler, cluster=args.cluster,
                     inputs={"catalogs": [str(p) for p in choice.paths],
                             "satcat": str(choice.satcat) if choice.satcat else None,
                             "catalog_origin": describe(choice)})

@@ -101,7 +101,6 @@ def _to_time(values: list[str], path: Path, linenos: list[int],
 def find_table(folder) -> tuple[str, Path]:
     """Return (format, path) of the conjunction table in a ``ssa screen`` folder: CSV,
     else Parquet, else JSON (whichever ``--format`` wrote)."""
-    from ssa.errors import DataNotFoundError
     from ssa.screening.formats import TABLE_NAMES
 
     folder = Path(folder)
