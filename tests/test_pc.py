@@ -32,6 +32,8 @@ CARA_UNIT_TEST_RTOL = 1e-3
 EXACT_RTOL = 1e-8
 # Independent 2D quadrature (scipy dblquad) at its requested 1e-10.
 DBLQUAD_RTOL = 1e-7
+# A clipped 2x2 (minor sigma 1e-4 HBR) against the 1D mass: edge terms ~1e-8, quadrature 1e-10.
+CLIPPED_1D_RTOL = 1e-6
 # Closed-form (small-HBR) maximum Pc vs the numerical search: error ~ (HBR/sigma)^2.
 MAXPC_APPROX_RTOL = 1e-3
 
@@ -297,23 +299,19 @@ def test_2d_validity_flags_slow_long_encounters():
 
 def test_non_positive_definite_repaired_or_refused_never_silent():
     r1, v1, c1, r2, v2, _ = omitron_args()
-    bad = np.diag([1.0, 1.0, -1.0])  # an NPD input
+    bad = np.diag([1.0, 1.0, -1.0])  # an NPD input: flagged, repaired, not refused
     pc, status = pc_foster(r1, v1, bad, r2, v2, bad, OMITRON_HBR_M)
-    # Flagged as NPD input; its projection keeps a usable positive part, so a Pc in
-    # [0, 1] comes out and it is not refused.
-    assert status[0] & pcm.STATUS_NPD_INPUT
+    assert status[0] & pcm.STATUS_NPD_INPUT and status[0] & pcm.STATUS_CLIPPED_2D
     assert not status[0] & pcm.STATUS_REFUSED and 0.0 <= pc[0] <= 1.0
-    # The repaired Pc is the Pc of the projected covariance with its negative
-    # eigenvalue clipped to the floor (CARA's remediation), computed independently.
-    miss, cov2d, _ = pcm.project_encounter(r1, v1, bad, r2, v2, bad)
-    ev, vec = np.linalg.eigh(cov2d[0])
-    floor = (pcm.CLIP_FRACTION_OF_HBR * OMITRON_HBR_M * 1e-3) ** 2
-    repaired = vec @ np.diag(np.maximum(ev, floor)) @ vec.T
-    ref, ref_status = pc_2d(miss, [repaired], OMITRON_HBR_M)
-    assert ref_status[0] == 0 and pc[0] == pytest.approx(ref[0], rel=EXACT_RTOL)
-    # Projected 2x2 with a negative eigenvalue: clipped and flagged.
-    pc, status = pc_2d([[0.01, 0.0]], [[[1.0, 0.0], [0.0, -0.5]]], 10.0)
-    assert status[0] & pcm.STATUS_CLIPPED_2D and 0.0 <= pc[0] <= 1.0
+    # Projected 2x2 with a negative eigenvalue across the miss: CARA's repair clips it to
+    # (1e-4 HBR)^2, so the Gaussian collapses onto the miss axis and Pc is the 1D mass of
+    # N(0, s^2) over [m - R, m + R] (edge effects ~ (1e-4)^2): an independent value.
+    s_km, m_km, hbr_m = 0.2, 0.15, 30.0
+    pc, status = pc_2d([[m_km, 0.0]], [[[s_km ** 2, 0.0], [0.0, -0.5]]], hbr_m)
+    r_km = hbr_m * 1e-3
+    expected = special.ndtr((m_km + r_km) / s_km) - special.ndtr((m_km - r_km) / s_km)
+    assert status[0] == pcm.STATUS_CLIPPED_2D
+    assert pc[0] == pytest.approx(expected, rel=CLIPPED_1D_RTOL)
     # Nothing usable: NaN and refused.
     pc, status = pc_2d([[0.01, 0.0]], [[[-1.0, 0.0], [0.0, -0.5]]], 10.0)
     assert np.isnan(pc[0]) and status[0] & pcm.STATUS_REFUSED
