@@ -29,7 +29,7 @@ from sgp4.api import SGP4_ERRORS, jday
 import ssa
 from ssa.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
-from ssa.screening import kernels, propagate, refine
+from ssa.screening import crossings, kernels, propagate, refine
 from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
@@ -237,6 +237,9 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     stage = time.perf_counter()
     rows = _table(catalog, found, jd0, fr0, threshold_km)
     timings["table"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    crossings.add_start_stop(rows, catalog, jd0, fr0, threshold_km, window_s)  # START, STOP
+    timings["start_stop"] = time.perf_counter() - stage
     end_jd, end_fr = jd0, fr0 + window_s / 86400.0
     drop_rows = []
     for d in sorted(dropped, key=lambda x: (x["t_s"], int(catalog.norad_id[x["index"]]))):
