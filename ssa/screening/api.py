@@ -33,7 +33,7 @@ import ssa
 from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
-from ssa.screening import executor, kernels, propagate, refine
+from ssa.screening import crossings, executor, kernels, propagate, refine
 from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
@@ -203,6 +203,10 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     stage = time.perf_counter()
     rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
     timings["table"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    crossings.add_start_stop(rows, catalog, job.jd0, job.fr0, job.threshold_km,
+                             job.window_s)  # START, STOP
+    timings["start_stop"] = time.perf_counter() - stage
     run = _run_record(catalog, job, plan, rows, dropped, slices, tri.shape[1], n_windows,
                       timings, described, t_wall)
     if inputs:
