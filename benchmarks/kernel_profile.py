@@ -73,10 +73,11 @@ def prepare(cat, threads: int = 2) -> dict:
     """Return the kernel's arguments for the first chunk of cat, as screen() builds them."""
     from ssa.screening import propagate
     from ssa.screening.api import DEFAULT_ERR_TARGET_KM, MAX_ERR_KM
+    from ssa.screening.executor import LocalExecutor, SatrecContext
 
     jd0, fr0 = cat.epoch_median()
     window_s = 7 * 86400.0
-    with propagate.Sgp4Pool(cat.satrecs, threads) as pool:
+    with LocalExecutor(SatrecContext(cat.satrecs), threads) as pool:
         plan = propagate.make_plan(pool, cat, STEP_S, DEFAULT_ERR_TARGET_KM, jd0, fr0,
                                    window_s)
         chunk_s = propagate.chunk_length_s(plan, window_s)
