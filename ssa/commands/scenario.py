@@ -13,7 +13,8 @@ def register(subparsers) -> None:
                                                "grouping and measure what sharing buys")
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run one scenario TOML file")
-    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml")
+    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml, or the name "
+                                  "of a shipped scenario, e.g. status-quo")
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     run.add_argument("--screening-cache", metavar="DIR",
@@ -42,14 +43,28 @@ def _help(parser) -> int:
     return 2
 
 
+def _user_input(read, what):
+    """Return read(what); the ValueError/FileNotFoundError that ssa.scenario raises for a
+    bad scenario file or run folder becomes a UserError (one line, no traceback)."""
+    from ssa.errors import SsaError, UserError
+
+    try:
+        return read(what)
+    except SsaError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _run(args) -> int:
+    from ssa.outputs import atomic_folder
     from ssa.scenario.assess import run_variant, stage_truth
     from ssa.scenario.config import expand_sweep, load_scenario
     from ssa.scenario.report import write_outputs
     from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = load_scenario(args.file)
+    sc = _user_input(load_scenario, scenario_path(args.file))
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     variants = expand_sweep(sc)
@@ -60,9 +75,12 @@ def _run(args) -> int:
         result = run_variant(var, truth, quiet=args.quiet)
         result.timings_s = {"truth": t_truth, **result.timings_s,
                             "total": time.perf_counter() - t1}
-        where = out if len(variants) == 1 else (
-            out / f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
-        summ = write_outputs(result, where)
+        sub = "." if len(variants) == 1 else (
+            f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        where = out / sub
+        # Each output folder complete or absent (ssa.outputs).
+        with atomic_folder(where) as tmp:
+            summ = write_outputs(result, tmp)
         if not args.quiet:
             print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
                   f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
@@ -88,10 +106,34 @@ def _value(metric) -> str:
     return f"{metric['value']:.2f}"
 
 
+def shipped_scenarios() -> list[str]:
+    """Return the names of the scenarios that ship with the package."""
+    import importlib.resources
+
+    return sorted(p.name[:-5] for p in importlib.resources.files("ssa.scenarios").iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def scenario_path(spec: str) -> Path:
+    """Return the scenario file ``spec`` names: a path, else a shipped scenario's name."""
+    import importlib.resources
+
+    from ssa.errors import DataNotFoundError
+
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = importlib.resources.files("ssa.scenarios") / f"{spec}.toml"
+    if "/" not in spec and shipped.is_file():
+        return Path(str(shipped))
+    raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
+                            f"(shipped: {', '.join(shipped_scenarios())})")
+
+
 def _compare(args) -> int:
     from ssa.scenario.compare import compare_rows, format_table
 
-    headers, rows = compare_rows(args.dirs)
+    headers, rows = _user_input(compare_rows, args.dirs)
     print(format_table(headers, rows))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
