@@ -424,6 +424,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     suite still leaves what it measured.
     """
     from ssa.data import data_file
+    from ssa.outputs import write_text_atomic  # each file complete or absent
 
     from . import report
 
@@ -437,7 +438,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     def save(res, final=False):
         res["suite_wall_s"] = time.perf_counter() - t_start
         res["complete"] = final
-        (out_dir / "results.json").write_text(json.dumps(res, indent=1, default=float))
+        write_text_atomic(out_dir / "results.json", json.dumps(res, indent=1, default=float))
 
     with tempfile.TemporaryDirectory(prefix="ssa-bench-") as tmp:
         work = Path(tmp)
@@ -471,7 +472,7 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
         res["machine"]["load_avg_end"] = os.getloadavg()
         save(res, final=True)
     md = report.markdown(res)
-    (out_dir / "results.md").write_text(md)
+    write_text_atomic(out_dir / "results.md", md)
     res["plots"] = report.plots(res, out_dir)
     if readme:
         report.update_readme(Path(readme), md)

@@ -85,18 +85,23 @@ def run_info(args) -> int:
     from pathlib import Path
 
     from ssa.catalog import Catalog
+    from ssa.errors import DataNotFoundError
     from ssa.summary import summarize
 
     # Check every input first, so a mistyped --satcat fails before the long load.
     for name in [*args.files, *([args.satcat] if args.satcat else [])]:
         if not Path(name).is_file():
-            raise FileNotFoundError(f"{name}: no such file")
+            raise DataNotFoundError(f"{name}: no such file")
     catalog = Catalog.load(args.files, satcat=args.satcat, strict=args.strict)
     summary = summarize(catalog)
     summary["satcat"] = args.satcat
     if args.problems:
         for problem in catalog.load_report.problems:
             print(problem, file=sys.stderr)
+        if catalog.load_report.problems_not_kept:
+            print(f"... and {catalog.load_report.problems_not_kept} more skipped records, not "
+                  f"listed (only the first {len(catalog.load_report.problems)} are kept)",
+                  file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

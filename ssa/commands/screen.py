@@ -31,7 +31,14 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
-    p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="cores to use (all); with --cluster/--scheduler: numba threads per "
+                        "worker (local:N: cores // N; workers x threads <= cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the time slices and refinement on this Dask scheduler "
+                        "(default: $SSA_SCHEDULER)")
+    p.add_argument("--cluster", metavar="local[:N]",
+                   help="start a local Dask cluster of N worker processes (N: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
@@ -62,6 +69,7 @@ def run(args) -> int:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
+                    scheduler=args.scheduler, cluster=args.cluster,
                     inputs={"catalogs": [str(p) for p in choice.paths],
                             "satcat": str(choice.satcat) if choice.satcat else None,
                             "catalog_origin": describe(choice)})
@@ -69,30 +77,35 @@ def run(args) -> int:
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
     from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
+    from ssa.outputs import atomic_folder
 
-    result.run["risk"] = apply_screen_risk(args, result.rows, catalog, args.out)
-    if args.history:
-        from ssa.history import record_result
+    # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
+        result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        if args.history:
+            from ssa.history import record_result
 
-        changes = record_result(args.history, result)
-        result.run["history"] = {"folder": str(Path(args.history).resolve()),
-                                 "run": changes.run["run"],
-                                 **{s: len(changes.by_status(s)) for s in
-                                    ("new", "worse", "updated", "gone")}}
-        print_changes(changes)
-    paths = result.write(args.out, formats)
+            changes = record_result(args.history, result)
+            result.run["history"] = {"folder": str(Path(args.history).resolve()),
+                                     "run": changes.run["run"],
+                                     **{s: len(changes.by_status(s)) for s in
+                                        ("new", "worse", "updated", "gone")}}
+            print_changes(changes)
+        written = result.write(tmp, formats)
+        if args.report is not None:
+            from ssa.report import build_report
+
+            build_report(tmp, top=args.report)
+    paths = {k: out / Path(v).relative_to(tmp) for k, v in written.items()}
     if not args.quiet:
         c = result.run["counts"]
         print(f"{c['conjunctions']} conjunctions <= {args.threshold_km} km among "
               f"{c['screened']} objects ({c['dropped']} dropped) from "
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
               f"{result.run['wall_s']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
-    if args.report is not None:
-        from ssa.report import build_report
-
-        index = build_report(args.out, top=args.report)
-        if not args.quiet:
-            print(f"report: {index}", file=sys.stderr)
+        if args.report is not None:
+            print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
 
 

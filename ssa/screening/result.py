@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ssa.errors import UserError
+
+# TCA text of two-part Julian dates, SOCRATES' format (ssa.screening.api imports it here).
+from ssa.geometry.timeutil import format_utc_ms as format_tca  # noqa: F401
 from ssa.screening.formats import json_column, to_arrow, typed_column, write_result
 
 SOCRATES_COLUMNS = ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
@@ -19,36 +22,6 @@ RISK_COLUMNS = ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "SIGMA1_R_M", "SIGMA1
 COLUMNS = SOCRATES_COLUMNS + OWN_COLUMNS + RISK_COLUMNS
 # Columns empty until ssa.risk.assess fills them.
 EMPTY_UNTIL_RISK = ["MAX_PROB", "DILUTION"] + RISK_COLUMNS
-
-
-def format_tca(jd, fr) -> list[str]:
-    """Return UTC strings 'YYYY-MM-DD HH:MM:SS.sss' of two-part Julian dates."""
-    return [_civil(a, b) for a, b in zip(np.atleast_1d(np.asarray(jd, float)).tolist(),
-                                         np.atleast_1d(np.asarray(fr, float)).tolist(), strict=False)]
-
-
-def _civil(jd: float, fr: float) -> str:
-    total_ms = round(((jd - 2440587.5) + fr) * 86400000.0)  # ms since 1970-01-01
-    days, ms = divmod(total_ms, 86400000)
-    y, m, d = _days_to_date(days)
-    hh, rem = divmod(ms, 3600000)
-    mm, rem = divmod(rem, 60000)
-    ss, mmm = divmod(rem, 1000)
-    return f"{y:04d}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}.{mmm:03d}"
-
-
-def _days_to_date(days: int):
-    # Howard Hinnant's civil_from_days.
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    y = yoe + era * 400
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    return y + (m <= 2), m, d
 
 
 class ScreenResult:
