@@ -295,6 +295,32 @@ def _event(results: Results, i: int, rank: int, out_dir: Path, catalog, threshol
                         facts=facts, figures=refs, notes=notes)
 
 
+def _add_history_figures(results: Results, rows, events: list[EventSection], out_dir: Path):
+    """Append the event-history figure (miss and Pc against time to TCA, one point per
+    update: CARA's plot) to each top event that the run's history folder follows."""
+    from ssa import history
+
+    folder = (results.run.get("history") or {}).get("folder")
+    if not folder or not (Path(folder) / history.HISTORY_FILE).is_file():
+        return
+    doc = history.load_history(folder)
+    c = results.columns
+    for section, i in zip(events, rows, strict=False):
+        pair = (int(c["NORAD_CAT_ID_1"][i]), int(c["NORAD_CAT_ID_2"][i]))
+        tca_s = (float(c["TCA_JD"][i]) + float(c["TCA_FR"][i])) * history.SECONDS_PER_DAY
+        found = history.find_event(doc, pair, tca_s)
+        if found is None:
+            continue
+        eid, event = found
+        name = f"event_{section.rank:02d}_history.png"
+        history.plot_event(event, out_dir / name)
+        section.figures.append(FigureRef(
+            png=(out_dir / name).read_bytes(), filename=name,
+            alt=f"Event history of {eid}: miss distance and Pc at {len(event['points'])} "
+                f"updates against time to TCA.",
+            caption=f"Event history ({eid}): one point per catalogue update."))
+
+
 def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
     """Write the HTML report of a ``ssa screen`` folder and return the path of index.html.
 
@@ -318,6 +344,7 @@ def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
     overview = _overview(results, out, catalog)
     events = [_event(results, int(i), k + 1, out, catalog, threshold)
               for k, i in enumerate(order[:top])]
+    _add_history_figures(results, order[:top], events, out)
     has_pc = bool(np.any(results["PC"] > 0))
     page = Page(
         title=f"Close-approach report: {results.n} conjunctions",
