@@ -15,7 +15,9 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 import traceback
 
 import ssa
@@ -27,6 +29,30 @@ from ssa.errors import (
 )
 
 DEBUG_ENV = "SSA_DEBUG"
+
+
+class Stop(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived (a KeyboardInterrupt, so no ``except Exception`` in the
+    library swallows it; every ``finally`` and atomic output folder unwinds)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stop(signum, frame):
+    raise Stop(signum)
+
+
+def _install_stop_handlers() -> dict:
+    """Make SIGINT and SIGTERM raise Stop; return the previous handlers.
+
+    SIGINT is handled even when it was inherited *ignored* (a shell starts background
+    jobs of a script that way): a user who sends it means "stop". Only in the main
+    thread (signal handlers can only be set there)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,12 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     show = args.traceback or os.environ.get(DEBUG_ENV, "") not in ("", "0")
-    return run_command(args.func, args, args.command, show_traceback=show)
+    previous = _install_stop_handlers()
+    try:
+        return run_command(args.func, args, args.command, show_traceback=show)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
 
 def run_command(func, args, command: str, show_traceback: bool = False) -> int:
-    """Return ``func(args)``'s exit status; an SsaError becomes one message and status 1
-    (130 for Interrupted/Ctrl-C). Other exceptions are bugs: they propagate."""
+    """Return ``func(args)``'s exit status; an SsaError becomes one message and status 1;
+    SIGINT/SIGTERM (Stop, a KeyboardInterrupt) 128 + signal number. Other exceptions are
+    bugs: they propagate."""
     try:
         return int(func(args) or 0)
     except SsaError as exc:
@@ -65,6 +97,11 @@ def run_command(func, args, command: str, show_traceback: bool = False) -> int:
             traceback.print_exc()
         print(f"ssa {command}: error: {exc}", file=sys.stderr)
         return 130 if isinstance(exc, Interrupted) else 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if show_traceback:
+            traceback.print_exc()
+        signum = getattr(exc, "signum", signal.SIGINT)
+        stopped = Interrupted(f"interrupted by {signal.Signals(signum).name}: workers ended, "
+                              f"no partial output left (an earlier complete output is kept)")
+        print(f"ssa {command}: {stopped}", file=sys.stderr)
+        return 128 + int(signum)

@@ -18,13 +18,13 @@ def data_dir() -> Path | None:
 
 
 def data_file(name: str) -> Path:
-    """Return ``$SSA_DATA/name``; raise DataNotFoundError (a FileNotFoundError) with the
-    fix if it is missing."""
+    """Return ``$SSA_DATA/name``; raise DataNotFoundError (a FileNotFoundError) naming the
+    file and the setting if it is missing."""
     root = data_dir()
     if root is None:
         raise DataNotFoundError(
-            f"{ENV_VAR} is not set; point it at the shared catalogs, "
-            f"e.g. export {ENV_VAR}=../shared/catalogs")
+            f"{name} is needed and {ENV_VAR} is not set; point it at the folder that holds "
+            f"it, e.g. export {ENV_VAR}=../shared/catalogs")
     path = root / name
     if not path.exists():
         raise DataNotFoundError(f"{path} not found (check {ENV_VAR}={root})")

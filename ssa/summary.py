@@ -108,5 +108,5 @@ def summarize(catalog, top_owners: int = TOP_OWNERS,
         "epoch_median": format_utc(jd_to_datetime(med_jd, med_fr)),
         "epoch_max": format_utc(jd_to_datetime(catalog.epoch_jd[i_max], catalog.epoch_fr[i_max])),
         "old_element_sets": old,
-        "skipped_by_reason": group_problems(report.problems),
+        "skipped_by_reason": report.by_reason(),
     }

@@ -214,7 +214,7 @@ def test_cli_writes_table_and_run(shared_file, tmp_path, capsys):
     small.write_text("\n".join(lines[:3 * 400]) + "\n")
     out = tmp_path / "out"
     assert main(["screen", str(small), "--days", "0.1", "--threshold-km", "20",
-                 "--out", str(out), "--threads", "1"]) == 0
+                 "--out", str(out), "--threads", "1", "--format", "csv,json"]) == 0
     assert "conjunctions <= 20.0 km" in capsys.readouterr().out
     header = (out / "conjunctions.csv").read_text().splitlines()[0].split(",")
     assert header == COLUMNS
