@@ -13,7 +13,8 @@ def register(subparsers) -> None:
                                                "grouping and measure what sharing buys")
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run one scenario TOML file")
-    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml")
+    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml, or the name "
+                                  "of a shipped scenario, e.g. status-quo")
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     run.add_argument("--screening-cache", metavar="DIR",
@@ -43,28 +44,77 @@ def _help(parser) -> int:
 
 
 def _run(args) -> int:
-    from ssa.scenario.assess import caching_screen, run_scenario
-    from ssa.scenario.config import load_scenario
+    from ssa.outputs import atomic_folder
+    from ssa.scenario.assess import run_variant, stage_truth
+    from ssa.scenario.config import expand_sweep, load_scenario
     from ssa.scenario.report import write_outputs
+    from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = load_scenario(args.file)
+    sc = load_scenario(scenario_path(args.file))
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
-    result = run_scenario(sc, quiet=args.quiet, screen=screen)
-    summ = write_outputs(result, out)
+    variants = expand_sweep(sc)
+    for k, var in enumerate(variants):
+        t1 = time.perf_counter()
+        truth = stage_truth(var, screen=screen, quiet=args.quiet)
+        t_truth = time.perf_counter() - t1
+        result = run_variant(var, truth, quiet=args.quiet)
+        result.timings_s = {"truth": t_truth, **result.timings_s,
+                            "total": time.perf_counter() - t1}
+        sub = "." if len(variants) == 1 else (
+            f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        where = out / sub
+        # Each output folder complete or absent (ssa.outputs).
+        with atomic_folder(where) as tmp:
+            summ = write_outputs(result, tmp)
+        if not args.quiet:
+            print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
+                  f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
+                  f"{time.perf_counter() - t1:.0f} s")
+            print(f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
+                  f"{'maint own/pool':>15s}")
+            for m in summ["participants"]:
+                if m["kind"] == "without":
+                    continue
+                mo = m["maintained_objects"]
+                print(f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
+                      f"{_value(m['risk_reduction']):>7s} "
+                      f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}")
+            print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
     if not args.quiet:
-        print(f"scenario {sc.name}: {result.counts['conjunctions']} conjunctions, "
-              f"{result.counts['dangerous']} dangerous, {time.perf_counter() - t0:.0f} s")
-        print(f"{'participant':24s} {'caught':>6s} {'missed':>6s} {'false':>6s} "
-              f"{'cover24h':>8s} {'warn_h':>7s}")
-        for m in summ["participants"]:
-            w = m["median_warning_h"]
-            print(f"{m['participant']:24s} {m['caught']:6d} {m['missed']:6d} "
-                  f"{m['false_alerts']:6d} {m['coverage_24h']:8.3f} "
-                  f"{'-' if w is None else f'{w:.1f}':>7s}")
-        print(f"wrote {out}/summary.json, {out}/conjunctions/*.csv, {out}/report.html")
+        print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _value(metric) -> str:
+    if not metric or metric.get("value") is None:
+        return "-"
+    return f"{metric['value']:.2f}"
+
+
+def shipped_scenarios() -> list[str]:
+    """Return the names of the scenarios that ship with the package."""
+    import importlib.resources
+
+    return sorted(p.name[:-5] for p in importlib.resources.files("ssa.scenarios").iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def scenario_path(spec: str) -> Path:
+    """Return the scenario file ``spec`` names: a path, else a shipped scenario's name."""
+    import importlib.resources
+
+    from ssa.errors import DataNotFoundError
+
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = importlib.resources.files("ssa.scenarios") / f"{spec}.toml"
+    if "/" not in spec and shipped.is_file():
+        return Path(str(shipped))
+    raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
+                            f"(shipped: {', '.join(shipped_scenarios())})")
 
 
 def _compare(args) -> int:

@@ -82,7 +82,7 @@ def density_kg_m3(alt_km) -> np.ndarray:
     h = np.asarray(alt_km, dtype=float)
     idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], h, side="right") - 1, 0,
                   len(_ATMOSPHERE) - 1)
-    h0, rho0, scale = _ATMOSPHERE[idx].T
+    h0, rho0, scale = _ATMOSPHERE[idx, 0], _ATMOSPHERE[idx, 1], _ATMOSPHERE[idx, 2]
     rho = rho0 * np.exp(-(h - h0) / scale)
     return np.where(h > 2500.0, 0.0, rho)
 
