@@ -222,3 +222,15 @@ def test_parent_not_in_catalogue_or_time_too_far(catalog):
         breakup(catalog, 43013, jd + 45, fr, "explosion", parent_mass_kg=10.0)
     with pytest.raises(UserError, match="--parent-mass-kg"):
         breakup(catalog, 43013, jd, fr, "explosion", masses={})
+
+
+def test_validation_geometry_reproduces_the_published_collision_speed():
+    from ssa.breakup.validate import EVENTS, event_bodies
+
+    event = next(e for e in EVENTS if e.key == "iridium-cosmos")
+    cosmos, iridium = event_bodies(event)
+    assert np.linalg.norm(cosmos.r_km - iridium.r_km) < 1e-6
+    # 11.55 km/s where the planes cross at 72.5 deg N (published: 11.7 km/s)
+    assert np.linalg.norm(cosmos.v_kms - iridium.v_kms) == pytest.approx(11.7, abs=0.2)
+    assert np.degrees(np.arcsin(cosmos.r_km[2] / np.linalg.norm(cosmos.r_km))) == \
+        pytest.approx(72.5)

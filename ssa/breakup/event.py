@@ -17,8 +17,8 @@ Mass rule (the model itself has no mass budget; this is our stated choice):
   large-fragment closure), one in an explosion (the parent's remnant), none in a
   non-catastrophic collision (it stays with the target); their split is a flat
   Dirichlet draw and their A/m and delta-v come from the model at their size.
-So fragments written + fragments that could not orbit (SGP4 cannot hold them:
-sub-orbital or escaping) = the fragmenting mass, exactly; fragments below ``lc_min_m``
+So fragments written + fragments that cannot orbit (perigee below 100 km, escaping,
+or an element set SGP4 cannot hold) = the fragmenting mass, exactly; fragments below ``lc_min_m``
 are not drawn, so their (small) share of the mass sits in the large pieces.
 """
 
@@ -36,6 +36,7 @@ from ssa.breakup import model
 from ssa.breakup.fit import fit_states
 from ssa.catalog import Catalog
 from ssa.errors import DataNotFoundError, UserError
+from ssa.geometry.constants import EARTH_RADIUS_KM
 from ssa.geometry.timeutil import format_utc, jd_to_datetime
 from ssa.population.generate import bstar_from_am
 from ssa.population.ids import ALPHA5_FIRST, ALPHA5_MAX, CatalogNumberAllocator
@@ -50,6 +51,7 @@ CLOSEST_APPROACH_WINDOW_MIN = 120.0   # --impactor: search +-2 h around --time
 # A catalogued pair "collides" at its SGP4 closest approach; farther apart than this it
 # is not a conjunction at all (SGP4 miss distances of real CARA events: up to ~4 km).
 MAX_MISS_KM = 50.0
+MIN_PERIGEE_KM = 100.0
 _SEARCH_STEP_S = 5.0
 
 
@@ -196,7 +198,12 @@ def cloud_catalog(cloud: Cloud, bodies: list[Body], jd: float, fr: float,
     numbers = allocator.take(n, block)
     fit = fit_states(r, v, jd, fr, bstar=bstar_from_am(cloud.am_m2_kg), satnum=numbers,
                      opsmode=opsmode)
-    ok = fit.ok
+    # A fragment whose perigee is below 100 km re-enters within its first revolution:
+    # it "cannot orbit" like one SGP4 cannot hold (sgp4 itself only notices when it is
+    # below the surface at the requested time).
+    perigee_km = np.array([(s.a * (1.0 - s.ecco) - 1.0) * EARTH_RADIUS_KM if s is not None
+                           else -np.inf for s in fit.satrecs])
+    ok = fit.ok & (perigee_km >= MIN_PERIGEE_KM)
     names = [f"{bodies[int(b)].name} DEB".strip() for b in cloud.body[ok]]
     sats = [s for s, good in zip(fit.satrecs, ok, strict=True) if good]
     m = int(ok.sum())

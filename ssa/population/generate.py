@@ -66,6 +66,7 @@ RAAN_JITTER_DEG = 10.0
 MIN_PERIGEE_KM = 150.0                 # below this an object re-enters within days
 SURVIVE_DAYS = 30.0
 MAX_REDRAWS = 20
+_CHECK_CHUNK = 50_000
 
 _SGP4_EPOCH0_JD = 2433281.5
 _EARTH_RADIUS_KM = 6378.135            # SGP4's WGS72 radius (Catalog's unit of a)
@@ -178,12 +179,17 @@ def make_satrecs(epoch_jd: float, epoch_fr: float, el: dict, bstar, satnum,
 
 def _decays(satrecs: list, epoch_jd: float, epoch_fr: float, days: float) -> np.ndarray:
     """Return a mask of objects SGP4 cannot propagate to ``days`` after the epoch."""
-    if days <= 0 or not satrecs:
-        return np.zeros(len(satrecs), bool)
+    out = np.zeros(len(satrecs), bool)
+    if days <= 0:
+        return out
     jd = np.array([epoch_jd, epoch_jd])
     fr = np.array([epoch_fr + days / 2, epoch_fr + days])
-    err, _, _ = SatrecArray(satrecs).sgp4(jd, fr)
-    return (err != 0).any(axis=1)
+    # In chunks: SatrecArray copies every Satrec (1 kB each), so one array of a million
+    # would double the peak memory.
+    for start in range(0, len(satrecs), _CHECK_CHUNK):
+        err, _, _ = SatrecArray(satrecs[start:start + _CHECK_CHUNK]).sgp4(jd, fr)
+        out[start:start + _CHECK_CHUNK] = (err != 0).any(axis=1)
+    return out
 
 
 def _synthetic(rng, base, templates, sizes, bstar_of, epoch, survive_days, numbers):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.errors import UserError
 from ssa.geometry import osculating_apsides
 from ssa.report import figures
 from ssa.report.events import (
@@ -302,7 +303,7 @@ def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
     events (by Pc, else by miss distance) that get their own figures.
     """
     if not isinstance(top, int) or top < 0:
-        raise ValueError(f"top must be a non-negative integer number of events, got {top!r}")
+        raise UserError(f"top must be a non-negative integer number of events, got {top!r}")
     results = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "report"
     out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.errors import DataNotFoundError, InputFileError
+
 CSV_NAME = "conjunctions.csv"
 RUN_NAME = "run.json"
 
@@ -99,7 +101,6 @@ def _to_time(values: list[str], path: Path, linenos: list[int],
 def find_table(folder) -> tuple[str, Path]:
     """Return (format, path) of the conjunction table in a ``ssa screen`` folder: CSV,
     else Parquet, else JSON (whichever ``--format`` wrote)."""
-    from ssa.errors import DataNotFoundError
     from ssa.screening.formats import TABLE_NAMES
 
     folder = Path(folder)
@@ -201,8 +202,8 @@ def load_results(folder) -> Results:
     header, raw, linenos = reader(csv_path)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ValueError(f"{csv_path}:1: missing columns {', '.join(missing)}; expected the "
-                         "'ssa screen' layout of docs/DESIGN.md")
+        raise InputFileError(csv_path, 1, f"missing columns {', '.join(missing)}; expected the "
+                             "'ssa screen' layout of docs/DESIGN.md")
     by_name = dict(zip(header, raw, strict=True))
     n = len(raw[0]) if raw else 0
     columns: dict[str, np.ndarray] = {}

@@ -30,9 +30,10 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, jday
 
 import ssa
+from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
-from ssa.screening import executor, kernels, propagate, refine
+from ssa.screening import crossings, executor, kernels, propagate, refine
 from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
@@ -72,17 +73,17 @@ def resolve_start(start, catalog):
         try:
             start = dt.datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"start {start!r} is not an ISO date-time; expected e.g. "
+            raise UserError(f"start {start!r} is not an ISO date-time; expected e.g. "
                              "2024-07-05T00:00:00Z") from exc
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.timezone.utc)
     if isinstance(start, dt.datetime):
         if start.tzinfo is None:
-            raise ValueError("start is a naive datetime; pass one with tzinfo=timezone.utc")
+            raise UserError("start is a naive datetime; pass one with tzinfo=timezone.utc")
         s = start.astimezone(dt.timezone.utc)
         return jday(s.year, s.month, s.day, s.hour, s.minute,
                     s.second + s.microsecond * 1e-6)
-    raise ValueError(f"start must be None, an ISO string, an aware datetime or (jd, fr); "
+    raise UserError(f"start must be None, an ISO string, an aware datetime or (jd, fr); "
                      f"got {type(start).__name__}")
 
 
@@ -107,12 +108,12 @@ def resolve_primaries(primaries, catalog) -> np.ndarray:
         elif text in owners or text.upper() in owners:
             hit = (catalog.owner == text) | (catalog.owner == text.upper())
         else:
-            raise ValueError(f"primary {text!r} is neither a NORAD id in the catalog, an "
+            raise UserError(f"primary {text!r} is neither a NORAD id in the catalog, an "
                              f"object type nor an owner code present (owners: "
                              f"{', '.join(sorted(owners)[:12])}...)")
         mask |= hit
     if not mask.any():
-        raise ValueError(f"primaries {list(primaries)} match no object in the catalog")
+        raise UserError(f"primaries {list(primaries)} match no object in the catalog")
     return mask
 
 
@@ -202,6 +203,10 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     stage = time.perf_counter()
     rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
     timings["table"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    crossings.add_start_stop(rows, catalog, job.jd0, job.fr0, job.threshold_km,
+                             job.window_s)  # START, STOP
+    timings["start_stop"] = time.perf_counter() - stage
     run = _run_record(catalog, job, plan, rows, dropped, slices, tri.shape[1], n_windows,
                       timings, described, t_wall)
     if inputs:
@@ -213,9 +218,9 @@ def _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_tar
          scheduler, cluster) -> _Job:
     """Validate the arguments; return the run's inputs."""
     if not days > 0:
-        raise ValueError(f"days must be > 0, got {days}")
+        raise UserError(f"days must be > 0, got {days}")
     if not threshold_km > 0:
-        raise ValueError(f"threshold_km must be > 0, got {threshold_km}")
+        raise UserError(f"threshold_km must be > 0, got {threshold_km}")
     distributed = bool(scheduler or cluster or os.environ.get(executor.ENV_SCHEDULER))
     if distributed:
         n_local = executor.parse_cluster(cluster) if cluster else None
@@ -223,7 +228,7 @@ def _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_tar
                    else int(threads or 1))
     threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
     if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+        raise UserError(f"threads must be >= 1, got {threads}")
     jd0, fr0 = resolve_start(start, catalog)
     return _Job(jd0=jd0, fr0=fr0, days=float(days), window_s=float(days) * 86400.0,
                 threshold_km=float(threshold_km),

@@ -12,10 +12,10 @@ Every stage calls pure functions ``fn(ctx, *job)`` through one interface,
   The catalogue is scattered once to every worker (broadcast); a whole time slice
   is one task, refinement windows are split by pair into tasks.
 
-Faults: local processes are ``ssa.workers``' (one place for signals and worker
-death): a worker that dies raises ``ssa.errors.WorkerError`` naming the stage and
-the worker at once (no hang); any error or interrupt ends every child before it
-propagates. On Dask a worker that
+Faults live here, in one place: a local worker that dies raises
+``ssa.errors.WorkerError`` naming the stage and the worker (pid and exit code)
+as soon as the pool notices (no hang); any error or interrupt (KeyboardInterrupt,
+SystemExit) terminates every child before it propagates. On Dask a worker that
 dies costs a retry of its tasks (Dask's own rescheduling); an unreachable
 scheduler raises ``UserError`` naming the address within CONNECT_TIMEOUT_S.
 """
@@ -25,18 +25,20 @@ from __future__ import annotations
 import ctypes
 import math
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
 import pickle
 import threading
 import time
+import traceback
 import uuid
 
 import numpy as np
 import sgp4
 from sgp4.api import Satrec, SatrecArray
 
-from ssa import workers as workers_mod
 from ssa.errors import UserError, WorkerError
+from ssa.workers import describe_death, worker_init
 
 # Seconds to wait for a Dask scheduler before giving up with a message.
 CONNECT_TIMEOUT_S = 5.0
@@ -117,25 +119,42 @@ class SatrecContext:
 
 
 # --- local processes ------------------------------------------------------------
-# Forked children find their executor's context here: ProcessPoolExecutor forks
-# them at the first task, so they inherit the entry set just before (nothing is
-# pickled but jobs and results); the entry goes when the executor closes.
-_FORK_CONTEXTS: dict = {}
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a pool child (shown as its cause)."""
 
 
-def _run_forked(key, fn, args):
-    return fn(_FORK_CONTEXTS[key], *args)
+def _child_main(conn, ctx, parent_pid):
+    """A pool child: run (fn, args) messages as fn(ctx, *args) until None arrives."""
+    # Ignore SIGINT (the parent decides), die on SIGTERM and with the parent.
+    worker_init(parent_pid)
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        fn, args = msg
+        try:
+            out = (True, fn(ctx, *args))
+        except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+            out = (False, (exc, traceback.format_exc()))
+        try:
+            conn.send(out)
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result or exception
+            conn.send((False, (RuntimeError(f"{type(exc).__name__}: {exc}"),
+                               traceback.format_exc())))
 
 
 class LocalExecutor:
     """Run ``fn(ctx, *job)`` for each job over ``workers`` forked processes, or in this
     process when workers == 1 (or fork is unavailable).
 
-    The processes are ``ssa.workers.fork_pool``'s (they ignore SIGINT, die on SIGTERM
-    and with their parent); ``ssa.workers.gather`` turns a dead one into WorkerError
-    naming the stage and the worker, and stops the pool on any error or interrupt.
-    Children are forked on first use and live until close(). ``forked`` tells the
-    stages they may hand children shared-memory buffers (propagate.build_chunk)."""
+    Children are forked on first use, inherit ctx (only jobs and results are
+    pickled) and live until close(). ``forked`` tells the stages they may hand
+    children shared-memory buffers (propagate.build_chunk). A child that dies
+    raises WorkerError(stage, pid, exit code) at once; any error or interrupt
+    terminates every child before it propagates."""
 
     name = "local"
     slices_as_tasks = False
@@ -144,8 +163,7 @@ class LocalExecutor:
         self.ctx = ctx
         self.workers = max(1, int(workers))
         self._warm_up = warm_up
-        self._pool = None
-        self._key = f"{os.getpid()}-{id(self)}"
+        self._children: list = []  # (process, connection)
         can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
         self.forked = self.workers > 1 and len(ctx) > 1 and can_fork
 
@@ -153,42 +171,91 @@ class LocalExecutor:
         """Return a handle of obj for jobs (here: obj itself; children inherit it)."""
         return obj
 
+    def _start(self) -> None:
+        if self._children or not self.forked:
+            return
+        if self._warm_up is not None:
+            self._warm_up()  # compile or load numba code once, before the children fork
+        fork = mp.get_context("fork")
+        try:
+            for _ in range(self.workers):
+                mine, theirs = fork.Pipe()
+                proc = fork.Process(target=_child_main, args=(theirs, self.ctx, os.getpid()), daemon=True,
+                                    name="ssa-worker")
+                proc.start()
+                theirs.close()
+                self._children.append((proc, mine))
+        except BaseException:
+            self.close(abort=True)
+            raise
+
     def map(self, fn, jobs: list, stage: str) -> list:
         """Return [fn(ctx, *job) for job in jobs], over the children when forked."""
         if not self.forked or len(jobs) <= 1:
             return [fn(self.ctx, *job) for job in jobs]
-        if self._pool is None:
-            if self._warm_up is not None:
-                self._warm_up()  # compile or load numba code once, before the fork
-            _FORK_CONTEXTS[self._key] = self.ctx
-            self._pool = workers_mod.fork_pool(self.workers)
-        futures = []
+        self._start()
+        results = [None] * len(jobs)
+        todo = list(range(len(jobs)))[::-1]
+        idle = list(range(len(self._children)))[::-1]
+        busy = {}  # connection -> (child, job)
+        sentinels = {proc.sentinel: c for c, (proc, _) in enumerate(self._children)}
         try:
-            futures = [self._pool.submit(_run_forked, self._key, fn, job) for job in jobs]
+            while todo or busy:
+                while idle and todo:
+                    c, q = idle.pop(), todo.pop()
+                    conn = self._children[c][1]
+                    conn.send((fn, jobs[q]))
+                    busy[conn] = (c, q)
+                for ready in mp_connection.wait([*busy, *sentinels]):
+                    if ready in sentinels:
+                        self._died(sentinels[ready], stage)
+                    if ready not in busy:
+                        continue
+                    c, q = busy.pop(ready)
+                    try:
+                        ok, value = ready.recv()
+                    except (EOFError, OSError):
+                        self._died(c, stage)
+                    if not ok:
+                        exc, text = value
+                        raise exc from _RemoteTraceback(f"in worker process "
+                                                        f"{self._children[c][0].pid}:\n{text}")
+                    results[q] = value
+                    idle.append(c)
         except BaseException:
             self.close(abort=True)
             raise
-        try:
-            return workers_mod.gather(self._pool, futures, stage)
-        except BaseException:
-            self.close(abort=True)  # gather stopped the processes; forget the pool
-            raise
+        return results
+
+    def _died(self, c: int, stage: str):
+        proc = self._children[c][0]
+        proc.join(timeout=1.0)
+        raise WorkerError(f"stage '{stage}': {describe_death([proc])}; the run was stopped and "
+                          "the other workers ended (a worker killed by SIGKILL is often the "
+                          "system running out of memory: try fewer --threads)")
 
     def children(self) -> list[int]:
         """Return the pids of the live children (for tests and diagnostics)."""
-        procs = getattr(self._pool, "_processes", None) or {}
-        return [pid for pid, p in list(procs.items()) if p.exitcode is None]
+        return [proc.pid for proc, _ in self._children if proc.exitcode is None]
 
     def close(self, abort: bool = False) -> None:
-        """Stop the children: let them finish, or (abort) end them at once."""
-        pool, self._pool = self._pool, None
-        _FORK_CONTEXTS.pop(self._key, None)
-        if pool is None:
-            return
-        if abort:
-            workers_mod.stop(pool)
-        else:
-            pool.shutdown(wait=True)
+        """Stop the children: let them finish (None message), or (abort) terminate them."""
+        children, self._children = self._children, []
+        for proc, conn in children:
+            if not abort:
+                try:
+                    conn.send(None)
+                except OSError:
+                    pass
+            elif proc.exitcode is None:
+                proc.terminate()
+        for proc, conn in children:
+            proc.join(timeout=5.0)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join(timeout=1.0)
+            conn.close()
+            proc.close()
 
     def describe(self) -> dict:
         return {"name": "local", "workers": self.workers, "forked": self.forked}
