@@ -315,7 +315,9 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
         tri.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
                              ok[b, :m].astype(np.int64) + base]))
     rows = np.flatnonzero(np.isfinite(ch.fail_s))
-    return {"t0_s": float(t0_s), "tri": np.concatenate(tri, axis=1), "fail_rows": rows,
+    tri = np.concatenate(tri, axis=1)
+    return {"t0_s": float(t0_s), "tri": tri, "result_bytes": int(tri.nbytes + 24 * rows.size),
+            "fail_rows": rows,
             "fail_s": ch.fail_s[rows], "fail_code": ch.fail_code[rows],
             "skipped": int(skipped), "cap": cap, "sgp4_s": sgp4_s, "kernel_s": kernel_s}
 
@@ -452,6 +454,7 @@ def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows,
         "executor": described,
         "slices": [{"t0_s": r["t0_s"], "sgp4_s": round(r["sgp4_s"], 3),
                     "kernel_s": round(r["kernel_s"], 3), "worker": r["worker"],
+                    "result_bytes": r["result_bytes"],
                     "flagged": int(r["tri"].shape[1])} for r in slices],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "wall_s": round(time.perf_counter() - t_wall, 3),
