@@ -92,7 +92,7 @@ def job_screen(spec: dict) -> dict:
 
 
 def job_baselines(spec: dict) -> dict:
-    from benchmarks import baselines, synthetic
+    from . import baselines, synthetic
     warm_s = baselines.warm_up()
     triples = synthetic.read_3le(spec["catalog"])
     res = baselines.screen_baselines(
@@ -118,7 +118,7 @@ def job_propagation(spec: dict) -> dict:
     """Propagations per second: one propagation = one object's state at one time."""
     from sgp4.api import SatrecArray
 
-    from benchmarks import baselines, synthetic
+    from . import baselines, synthetic
     triples = synthetic.read_3le(spec["catalog"])
     sats, _ = baselines.read_satrecs(triples)
     n_times, repeats = spec["times"], spec.get("repeats", 3)

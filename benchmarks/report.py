@@ -278,7 +278,7 @@ def plots(res: dict, out_dir: Path) -> list[str]:
     fig.suptitle(f"ssa screen, {res.get('suite')} suite, "
                  f"{res.get('machine', {}).get('sched_affinity', '?')} cores")
     fig.tight_layout()
-    fig.savefig(out_dir / "scaling.png", dpi=90)
+    _save(fig, out_dir / "scaling.png")
     plt.close(fig)
     written.append("scaling.png")
 
@@ -306,7 +306,7 @@ def plots(res: dict, out_dir: Path) -> list[str]:
         fig.suptitle(f"today's catalog and tomorrow's: all vs all, {days:g} d, "
                      f"{res['config']['threshold_km']:g} km")
         fig.tight_layout()
-        fig.savefig(out_dir / "tomorrow.png", dpi=90)
+        _save(fig, out_dir / "tomorrow.png")
         plt.close(fig)
         written.append("tomorrow.png")
 
@@ -328,7 +328,7 @@ def plots(res: dict, out_dir: Path) -> list[str]:
         ax.legend(fontsize=8)
         ax.grid(True, axis="y", which="both", alpha=0.3)
         fig.tight_layout()
-        fig.savefig(out_dir / "baselines.png", dpi=90)
+        _save(fig, out_dir / "baselines.png")
         plt.close(fig)
         written.append("baselines.png")
     return written
@@ -342,4 +342,14 @@ def update_readme(path: Path, md: str) -> None:
                          f"{README_END!r} where the tables should go")
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    path.write_text(f"{head}{README_START}\n{md}\n{README_END}{tail}")
+    from ssa.outputs import write_text_atomic
+
+    write_text_atomic(path, f"{head}{README_START}\n{md}\n{README_END}{tail}")
+
+
+def _save(fig, path) -> None:
+    """Save a figure atomically (the results folder holds other committed files)."""
+    from ssa.outputs import atomic_file
+
+    with atomic_file(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90)

@@ -18,7 +18,8 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 from sgp4.omm import initialize as omm_initialize
 
-from ssa.io import detect_format, read_text
+from ssa.geometry.constants import EARTH_RADIUS_KM
+from ssa.io import detect_format, read_head, read_lines, read_text
 from ssa.io.omm import (
     SGP4_MAX_SATNUM,
     OmmRecord,
@@ -43,9 +44,10 @@ from ssa.io.tle import (
 __all__ = ["Catalog", "LoadReport", "Problem", "LoadError", "load_satcat",
            "EARTH_RADIUS_KM", "REGIMES"]
 
-# SGP4's WGS72 equatorial radius; perigee/apogee altitudes are above it.
-EARTH_RADIUS_KM = 6378.135
 OPSMODES = ("i", "a")
+# Skipped records kept in LoadReport.problems (each <= ~500 bytes): a bound on memory
+# for files of millions of bad lines; the rest are counted, not kept.
+MAX_KEPT_PROBLEMS = 10_000
 REGIMES = ("LEO", "MEO", "GEO", "HEO")
 # Regime boundaries (a simple, stated classification, not an official one):
 LEO_APOGEE_MAX_KM = 2000.0       # LEO: whole orbit below 2000 km altitude
@@ -71,13 +73,60 @@ class LoadReport:
     satcat_matched: int = 0
     satcat_missing: int = 0
     satcat_problems: list = field(default_factory=list)  # bad SATCAT rows (not counted above)
+    # Memory bound: only the first MAX_KEPT_PROBLEMS problems are kept in ``problems``;
+    # every skipped record is still counted, by kind and by reason (with its first place).
+    problems_not_kept: int = 0
+    kind_counts: dict = field(default_factory=dict)
+    reason_groups: dict = field(default_factory=dict)  # reason_key -> [count, "file:line"]
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count a skipped record; keep it while fewer than MAX_KEPT_PROBLEMS are kept."""
+        self.read += 1
+        self.skipped += 1
+        self.kind_counts[problem.kind] = self.kind_counts.get(problem.kind, 0) + 1
+        key = _reason_key(problem.reason)
+        group = self.reason_groups.get(key)
+        if group is None:
+            group = self.reason_groups[key] = [0, f"{problem.file}:{problem.line}"]
+        group[0] += 1
+        if len(self.problems) < MAX_KEPT_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.problems_not_kept += 1
 
     def by_kind(self) -> dict:
         """Return {problem kind: count} (kinds as in ``ssa.io.problems.KINDS``)."""
+        if self.kind_counts or not self.problems:
+            return dict(self.kind_counts)
         counts: dict = {}
         for p in self.problems:
             counts[p.kind] = counts.get(p.kind, 0) + 1
         return counts
+
+    def by_reason(self) -> list[dict]:
+        """Return [{'reason', 'count', 'first'}] over every skipped record, most frequent
+        first (reasons without their values, as ``ssa.summary.reason_key``)."""
+        if not self.reason_groups and self.problems:
+            from ssa.summary import group_problems
+
+            return group_problems(self.problems)
+        groups = [{"reason": k, "count": c, "first": f}
+                  for k, (c, f) in self.reason_groups.items()]
+        return sorted(groups, key=lambda g: (-g["count"], g["reason"]))
+
+
+_REASON_KEYS: dict = {}  # reason -> ssa.summary.reason_key(reason), bounded memo
+
+
+def _reason_key(reason: str) -> str:
+    key = _REASON_KEYS.get(reason)
+    if key is None:
+        from ssa.summary import reason_key  # (ssa.summary imports this module)
+
+        key = reason_key(reason)
+        if len(_REASON_KEYS) < 4096:
+            _REASON_KEYS[reason] = key
+    return key
 
 
 def _intl_des(field_text: str) -> str:
@@ -123,12 +172,23 @@ class _Builder:
         self.opsmode = opsmode
         self.strict = strict
         self.report = LoadReport()
-        self.rows: list = []   # (norad_id, name, intl_des, satrec, source)
+        # Newest element set per catalog number so far (the later record on ties), kept
+        # as records arrive: memory follows distinct objects, not records read.
+        self.best: dict = {}  # norad_id -> (order, (norad_id, name, intl_des, satrec, source))
+        self.valid = 0  # records that passed every check
+
+    def keep(self, row) -> None:
+        self.report.read += 1
+        self.valid += 1
+        old = self.best.get(row[0])
+        if old is not None:
+            sat, prev = row[3], old[1][3]
+            if (sat.jdsatepoch - prev.jdsatepoch) + (sat.jdsatepochF - prev.jdsatepochF) < 0.0:
+                return
+        self.best[row[0]] = (self.valid, row)
 
     def problem(self, problem: Problem) -> None:
-        self.report.read += 1
-        self.report.skipped += 1
-        self.report.problems.append(problem)
+        self.report.add_problem(problem)
         if self.strict:
             raise LoadError(f"{problem}\n(strict mode stops at the first bad record; "
                             f"without strict it is skipped and reported)", [problem])
@@ -146,9 +206,8 @@ class _Builder:
             self.problem(Problem(source, record.line, issue.reason,
                                  problem_text(record, issue), issue.kind))
             return
-        self.report.read += 1
-        self.rows.append((decode_catalog_number(record.line1[2:7]), record.name,
-                          _intl_des(record.line1[9:17]), sat, f"{source}:{record.line}"))
+        self.keep((decode_catalog_number(record.line1[2:7]), record.name,
+                   _intl_des(record.line1[9:17]), sat, f"{source}:{record.line}"))
 
     def add_omm(self, record: OmmRecord, source: str) -> None:
         kind, reason, fields = check_omm(record.fields)
@@ -170,9 +229,8 @@ class _Builder:
             text = ", ".join(f"{k}={v}" for k, v in record.fields.items())
             self.problem(Problem(source, record.line, reason, clip(text), kind))
             return
-        self.report.read += 1
-        self.rows.append((norad, fields.get("OBJECT_NAME", "").strip(),
-                          fields.get("OBJECT_ID", "").strip(), sat, f"{source}:{record.line}"))
+        self.keep((norad, fields.get("OBJECT_NAME", "").strip(),
+                   fields.get("OBJECT_ID", "").strip(), sat, f"{source}:{record.line}"))
 
     def feed(self, items, source: str, kind: str) -> None:
         add = self.add_tle if kind == "tle" else self.add_omm
@@ -182,32 +240,22 @@ class _Builder:
             else:
                 add(item, source)
 
-    def fail_empty(self, what: str) -> None:
-        """Raise the error for input without a single valid element set."""
+    def fail_empty(self, what: str, skipped: int | None = None) -> None:
+        """Raise the error for input without a single valid element set (skipped: how
+        many records of it were skipped; default all of this load's)."""
         mine = [p for p in self.report.problems if p.file == what] or self.report.problems
+        skipped = self.report.skipped if skipped is None else skipped
         first = f"; first problem: {mine[0]}" if mine else ""
-        raise LoadError(f"no valid element sets in {what} ({len(mine)} records skipped)"
+        raise LoadError(f"no valid element sets in {what} ({skipped} records skipped)"
                         f"{first}", mine)
 
     def finish(self, what: str) -> Catalog:
-        if not self.rows:
+        if not self.valid:
             self.fail_empty(what)
-        # Duplicates: keep the newest epoch per catalog number (the later record on ties).
-        best: dict = {}
-        for index, row in enumerate(self.rows):
-            sat = row[3]
-            key = row[0]
-            old = best.get(key)
-            if old is None:
-                best[key] = index
-                continue
-            prev = self.rows[old][3]
-            if (sat.jdsatepoch - prev.jdsatepoch) + (sat.jdsatepochF - prev.jdsatepochF) >= 0.0:
-                best[key] = index
-        keep = sorted(best.values())
-        self.report.duplicates_dropped = len(self.rows) - len(keep)
-        self.report.loaded = len(keep)
-        rows = [self.rows[i] for i in keep]
+        # Objects in the order their kept (newest) record was read.
+        rows = [row for _, row in sorted(self.best.values(), key=lambda x: x[0])]
+        self.report.duplicates_dropped = self.valid - len(rows)
+        self.report.loaded = len(rows)
         return Catalog._from_rows(rows, self.opsmode, self.report)
 
 
@@ -216,17 +264,19 @@ def _epoch_for_sgp4(text: str) -> str:
     return parse_epoch(text).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def _iter_file(text: str, fmt: str, source: str):
+def _iter_file(path, fmt: str, source: str):
+    """Return (records and problems of path, 'tle' or 'omm'): line formats stream, JSON
+    and XML are parsed whole (ssa.io.MAX_WHOLE_FILE_BYTES)."""
     if fmt == "tle":
-        return iter_tle(text.splitlines(), source), "tle"
+        return iter_tle(read_lines(path), source), "tle"
     if fmt == "omm-csv":
-        return iter_omm_csv(text.splitlines(), source), "omm"
+        return iter_omm_csv(read_lines(path), source), "omm"
     if fmt == "omm-json":
-        return iter_omm_json(text, source), "omm"
+        return iter_omm_json(read_text(path), source), "omm"
     if fmt == "omm-xml":
-        return iter_omm_xml(text, source), "omm"
+        return iter_omm_xml(read_text(path), source), "omm"
     if fmt == "omm-kvn":
-        return iter_omm_kvn(text.splitlines(), source), "omm"
+        return iter_omm_kvn(read_lines(path), source), "omm"
     if fmt == "satcat-csv":
         raise LoadError(f"{source} looks like a SATCAT, not element sets; "
                         f"pass it as satcat=... (CLI: --satcat {source})")
@@ -239,13 +289,20 @@ def load_satcat(path, strict: bool = False) -> tuple[dict, list]:
     source = str(path)
     entries: dict = {}
     problems: list = []
-    for item in iter_satcat(read_text(path).splitlines(), source):
+    not_kept = 0
+    for item in iter_satcat(read_lines(path), source):
         if isinstance(item, Problem):
             if strict:
                 raise LoadError(str(item), [item])
-            problems.append(item)
+            if len(problems) < MAX_KEPT_PROBLEMS:  # memory bound, as LoadReport
+                problems.append(item)
+            else:
+                not_kept += 1
         else:
             entries[item.norad_id] = item
+    if not_kept:
+        problems.append(Problem(source, 0, f"{not_kept} more bad SATCAT rows, not listed "
+                                           f"(only the first {MAX_KEPT_PROBLEMS} are kept)"))
     if not entries:
         first = f"; first problem: {problems[0]}" if problems else ""
         raise LoadError(f"no SATCAT entries in {source}{first}", problems)
@@ -319,13 +376,12 @@ class Catalog:
             raise ValueError("Catalog.load needs at least one file path")
         builder = _Builder(opsmode, strict)
         for path in paths:
-            text = read_text(path)
-            items, kind = _iter_file(text, detect_format(text), str(path))
-            before = len(builder.rows)
+            items, kind = _iter_file(path, detect_format(read_head(path)), str(path))
+            before, skipped = builder.valid, builder.report.skipped
             builder.feed(items, str(path), kind)
             builder.report.files.append(str(path))
-            if len(builder.rows) == before:  # each file must hold something usable
-                builder.fail_empty(str(path))
+            if builder.valid == before:  # each file must hold something usable
+                builder.fail_empty(str(path), builder.report.skipped - skipped)
         catalog = builder.finish(", ".join(str(p) for p in paths))
         if satcat is not None:
             catalog = catalog.with_satcat(satcat, strict=strict)
@@ -431,6 +487,27 @@ class Catalog:
                 raise ValueError(f"unknown regime(s) {sorted(unknown)}; expected some of {REGIMES}")
             mask &= np.isin(self.regime, list(wanted))
         return self.subset(mask)
+
+    def to_pandas(self):
+        """Return a ``pandas.DataFrame`` with one row per object: every array attribute
+        (ids, names, types, owners, RCS sizes, mean elements in rad and rad/min, epochs as
+        two-part JD), plus ``epoch_utc`` (datetime64, UTC), ``perigee_km``, ``apogee_km``,
+        ``period_min`` and ``regime`` (needs pandas: pip install 'ssa[data]')."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from ssa.errors import UserError
+
+            raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
+                            "pip install 'ssa[data]' (or pip install pandas)") from None
+        columns = {name: getattr(self, name) for name in _ARRAYS}
+        # Days since the Unix epoch, kept as two parts until the last step (us resolution).
+        unix_days = (self.epoch_jd - 2440587.5) + self.epoch_fr
+        columns["epoch_utc"] = (np.round(unix_days * 86400e6).astype("int64")
+                                .astype("datetime64[us]"))
+        for name in ("perigee_km", "apogee_km", "period_min", "regime"):
+            columns[name] = getattr(self, name)
+        return pd.DataFrame(columns)
 
     def satrec_array(self) -> SatrecArray:
         """Return sgp4's vectorised ``SatrecArray`` over all objects, in catalog order."""

@@ -7,7 +7,7 @@ import sys
 
 HELP_FETCH = """Download a public catalog into the cache (catalogs/cache/ or $SSA_CACHE) and
 print the file's path on stdout. Named sources are listed by --list and defined in
-catalogs/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON
+ssa/resources/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON
 ('celestrak:GROUP:csv' as OMM CSV).
 A cached copy younger than the source's max age is reused; --force downloads
 anyway, but never sooner than the provider allows (CelesTrak: 2 hours).
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
                        help="download even if the cached copy is recent "
                             "(the provider's minimum interval still applies)")
     fetch.add_argument("--list", action="store_true", help="list the named sources and the cache")
-    fetch.add_argument("--sources", metavar="TOML", help="sources file (default catalogs/sources.toml)")
+    fetch.add_argument("--sources", metavar="TOML", help="sources file (default: the one shipped in ssa/resources/)")
     fetch.set_defaults(func=run_fetch)
 
     info = actions.add_parser("info", help="summarise catalog files", description=HELP_INFO)
@@ -97,6 +97,10 @@ def run_info(args) -> int:
     if args.problems:
         for problem in catalog.load_report.problems:
             print(problem, file=sys.stderr)
+        if catalog.load_report.problems_not_kept:
+            print(f"... and {catalog.load_report.problems_not_kept} more skipped records, not "
+                  f"listed (only the first {len(catalog.load_report.problems)} are kept)",
+                  file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

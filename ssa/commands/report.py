@@ -22,12 +22,17 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from ssa.outputs import atomic_folder
     from ssa.report import build_report
 
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     t0 = time.perf_counter()
-    index = build_report(args.results_dir, out_dir=args.out, top=args.top)
+    out = Path(args.out) if args.out else Path(args.results_dir) / "report"
+    with atomic_folder(out) as tmp:  # complete or absent (ssa.outputs)
+        index = out / build_report(args.results_dir, out_dir=tmp, top=args.top).name
     print(index)
     print(f"report written in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

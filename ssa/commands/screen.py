@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ssa.cli import UserError
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "screen", help="screen a catalog for close approaches (SGP4, all-vs-all or primaries)",
         description="Screen catalog objects for close approaches within a threshold over a "
-                    "time window; writes conjunctions.csv, conjunctions.json and run.json.")
-    p.add_argument("catalogs", nargs="+", metavar="CATALOG", help="TLE/3LE/OMM file(s)")
+                    "time window; writes conjunctions.csv (or the --format choice) and "
+                    "run.json.")
+    p.add_argument("catalogs", nargs="*", metavar="CATALOG",
+                   help="TLE/3LE/OMM file(s) or named sources (celestrak:active, spacetrack-gp, "
+                        "... fetched through the cache); none: the newest full catalogue in "
+                        "the cache, else the snapshot shipped with ssa")
     p.add_argument("--satcat", help="SATCAT CSV for object types and owners")
     p.add_argument("--start", help="window start, ISO UTC (default: catalog median epoch)")
     p.add_argument("--days", type=float, default=7.0, help="window length in days (7)")
@@ -22,6 +24,9 @@ def register(subparsers) -> None:
                    help="screen only these against the catalog: NORAD ids, owner codes "
                         "(US, PRC, ...) or object types (PAYLOAD, ...)")
     p.add_argument("--out", default="results/screen", help="output folder (results/screen)")
+    p.add_argument("--format", default="csv", metavar="LIST",
+                   help="table formats, comma-separated: csv, json, parquet, socrates "
+                        "(default csv; run.json is always written)")
     p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
@@ -38,38 +43,46 @@ def run(args) -> int:
     from ssa.catalog import Catalog
     from ssa.progress import progress
     from ssa.screening import screen
+    from ssa.screening.formats import parse_formats
+    from ssa.snapshot import describe, resolve_catalog
 
-    for path in args.catalogs:
-        if not Path(path).exists():
-            raise UserError(f"catalog file {path} not found")
+    formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    choice = resolve_catalog(args.catalogs, args.satcat)
+    if choice.note:  # which catalogue and how old: always said, even with --quiet
+        print(choice.note, file=sys.stderr)
     with progress(total=1, desc="load", unit="file", quiet=args.quiet) as bar:
-        catalog = Catalog.load(args.catalogs, satcat=args.satcat, strict=args.strict)
+        catalog = Catalog.load(choice.paths, satcat=choice.satcat, strict=args.strict)
         bar.update(1)
     if not args.quiet:
         for pr in catalog.load_report.problems[:20]:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
-                    inputs={"catalogs": [str(p) for p in args.catalogs],
-                            "satcat": args.satcat})
+                    inputs={"catalogs": [str(p) for p in choice.paths],
+                            "satcat": str(choice.satcat) if choice.satcat else None,
+                            "catalog_origin": describe(choice)})
     result.run["load"] = {"read": catalog.load_report.read,
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
     from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
+    from ssa.outputs import atomic_folder
 
-    result.run["risk"] = apply_screen_risk(args, result.rows, catalog, args.out)
-    paths = result.write(args.out)
+    # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
+        result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        written = result.write(tmp, formats)
+        if args.report is not None:
+            from ssa.report import build_report
+
+            build_report(tmp, top=args.report)
+    paths = {k: out / Path(v).relative_to(tmp) for k, v in written.items()}
     if not args.quiet:
         c = result.run["counts"]
         print(f"{c['conjunctions']} conjunctions <= {args.threshold_km} km among "
               f"{c['screened']} objects ({c['dropped']} dropped) from "
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
-              f"{result.run['wall_s']:.1f} s; wrote {paths['csv']}, {paths['json']}, "
-              f"{paths['run']}")
-    if args.report is not None:
-        from ssa.report import build_report
-
-        index = build_report(args.out, top=args.report)
-        if not args.quiet:
-            print(f"report: {index}", file=sys.stderr)
+              f"{result.run['wall_s']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
+        if args.report is not None:
+            print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0

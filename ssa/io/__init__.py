@@ -3,22 +3,91 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
-from pathlib import Path
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from ssa.errors import InputFileError
 from ssa.io.problems import LoadError, Problem
 
-__all__ = ["LoadError", "Problem", "detect_format", "read_text"]
+__all__ = ["LoadError", "Problem", "detect_format", "read_text", "read_lines", "read_head",
+           "MAX_LINE_CHARS", "MAX_WHOLE_FILE_BYTES"]
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Memory bounds of reading (README "Reliability"). Line formats (TLE, CSV, KVN) stream
+# line by line; no catalog line is anywhere near this long, so a longer one means the
+# file is not a catalog (binary, or one giant line) and is refused, not buffered.
+MAX_LINE_CHARS = 1 << 20
+# JSON and XML are parsed whole: refused above this size (decompressed), about 20x a
+# full-catalog OMM JSON file (~26,000 objects).
+MAX_WHOLE_FILE_BYTES = 512 << 20
+HEAD_CHARS = 4096  # what detect_format looks at
+
+
+@contextmanager
+def _gzip_errors(path, where=lambda: None):
+    """Turn a damaged or truncated gzip stream into InputFileError (file, line, reason)."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputFileError(path, where(), f"damaged gzip data ({exc})") from None
+
+
+def _open_binary(path):
+    """Open path for reading bytes, gunzipping if it starts with the gzip magic."""
+    fh = open(path, "rb")
+    if fh.peek(2)[:2] == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    return fh
+
+
+def _open_text(path) -> io.TextIOWrapper:
+    # utf-8-sig drops a leading BOM; undecodable bytes become U+FFFD (reported later as
+    # non-ASCII instead of aborting the whole file); universal newlines (\n, \r\n, \r).
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", errors="replace",
+                            newline=None)
+
+
+def read_lines(path) -> Iterator[str]:
+    """Yield the lines of ``path`` one at a time (gzip transparent, BOM dropped, line ends
+    removed), holding at most one line (MAX_LINE_CHARS) in memory; a longer line raises
+    InputFileError naming the file and line."""
+    number = 0
+    with _open_text(path) as fh, _gzip_errors(path, lambda: number + 1):
+        while True:
+            line = fh.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise InputFileError(path, number, f"line longer than {MAX_LINE_CHARS:,} "
+                                     f"characters: not a catalog text file")
+            yield line.rstrip("\n")
+
+
+def read_head(path, chars: int = HEAD_CHARS) -> str:
+    """Return the first ``chars`` characters of ``path`` as read_lines decodes them,
+    after any leading whitespace (for detect_format)."""
+    with _open_text(path) as fh, _gzip_errors(path):
+        head = ""
+        while True:
+            block = fh.read(chars)
+            head = (head + block).lstrip()
+            if len(head) >= chars or not block:
+                return head[:chars]
 
 
 def read_text(path) -> str:
-    """Return the text of ``path``, gunzipped if it is gzip; undecodable bytes become U+FFFD
-    (reported later as non-ASCII instead of aborting the whole file)."""
-    data = Path(path).read_bytes()
-    if data[:2] == GZIP_MAGIC:
-        data = gzip.decompress(data)
+    """Return the whole text of ``path`` (gzip transparent, BOM dropped, undecodable bytes
+    as U+FFFD); for JSON and XML, which are parsed whole. Files over
+    MAX_WHOLE_FILE_BYTES (decompressed) raise InputFileError."""
+    with _open_binary(path) as fh, _gzip_errors(path):
+        data = fh.read(MAX_WHOLE_FILE_BYTES + 1)
+    if len(data) > MAX_WHOLE_FILE_BYTES:
+        raise InputFileError(path, None, f"larger than {MAX_WHOLE_FILE_BYTES >> 20} MiB: "
+                             f"too big to parse whole (only TLE, CSV and KVN files stream)")
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data.decode("utf-8", errors="replace")

@@ -164,6 +164,9 @@ def parse_epoch(text: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f")
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
 def check_omm(fields: dict) -> tuple[str, str | None, dict]:
     """Return (problem kind, why the record is unusable or None, fields normalised for
     ``sgp4.omm.initialize``)."""
@@ -195,9 +198,12 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
             return "value", f"{key} {out[key]!r} is not finite", out
     for key in ("EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH"):
         try:
-            out[key] = str(int(float(out[key])))
-        except ValueError:
+            number = int(float(out[key]))
+        except (ValueError, OverflowError):  # OverflowError: inf
             return "value", f"{key} {out[key]!r} is not an integer", out
+        if not INT32_MIN <= number <= INT32_MAX:  # sgp4 stores them as C ints
+            return "value", f"{key} {out[key]!r} is out of range", out
+        out[key] = str(number)
     if not 0.0 <= values["ECCENTRICITY"] < 1.0:
         return "value", f"ECCENTRICITY {out['ECCENTRICITY']} is outside [0, 1)", out
     if values["MEAN_MOTION"] <= 0.0:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.geometry import osculating_apsides
 from ssa.report import figures
 from ssa.report.events import (
     STATE_MATCH_KM,
@@ -23,7 +24,7 @@ from ssa.report.events import (
     load_catalog,
     rank_events,
 )
-from ssa.report.geometry import combined_covariance_km2, osculating_apsides
+from ssa.report.geometry import combined_covariance_km2
 from ssa.report.html import EventSection, FigureRef, Page, TableData, render_page
 from ssa.report.results import STATE_COLUMNS, Results, load_results
 

@@ -18,18 +18,20 @@ import datetime as dt
 import numpy as np
 
 from ssa.cdm import Cdm, CdmSegment, cov_key, format_epoch
+from ssa.geometry import (
+    jd_to_datetime,
+    osculating_apsides,
+    rtn_basis,
+    teme_to_gcrf_rotation,
+)
 from ssa.risk import pc as pcm
 from ssa.risk.covariance import (
     CovarianceModel,
     TleCovarianceModel,
-    rtn_basis,
     rtn_to_inertial,
     sigma_to_rtn_cov_km2,
 )
 from ssa.risk.hbr import HardBodyRadius
-
-EARTH_RADIUS_KM = 6378.135  # WGS72, as Catalog.perigee_km
-MU_KM3_S2 = 398600.8  # WGS72, for osculating perigee/apogee when no catalog is given
 
 SIGMA_COLUMNS = ["SIGMA1_R_M", "SIGMA1_T_M", "SIGMA1_N_M", "SIGMA2_R_M", "SIGMA2_T_M", "SIGMA2_N_M"]
 RISK_COLUMNS = ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID"] + SIGMA_COLUMNS
@@ -61,16 +63,6 @@ def _state(rows, k):
     return r, v
 
 
-def osculating_perigee_apogee_km(r_km, v_kms, mu=MU_KM3_S2):
-    """Return two-body (perigee, apogee) altitudes (km) from states (n,3)."""
-    r = np.linalg.norm(r_km, axis=1)
-    v2 = np.sum(v_kms * v_kms, axis=1)
-    a = 1.0 / (2.0 / r - v2 / mu)
-    h = np.linalg.norm(np.cross(r_km, v_kms), axis=1)
-    e = np.sqrt(np.clip(1.0 - h * h / (mu * a), 0.0, None))
-    return a * (1 - e) - EARTH_RADIUS_KM, a * (1 + e) - EARTH_RADIUS_KM
-
-
 def _catalog_lookup(catalog, ids, attr, fallback):
     if catalog is None or not hasattr(catalog, attr):
         return fallback
@@ -87,7 +79,7 @@ def object_info(rows, catalog, k):
     """Return dict of per-row object k data: id, type, rcs, perigee/apogee km, state, age."""
     ids = _col(rows, f"NORAD_CAT_ID_{k}").astype(np.int64)
     r, v = _state(rows, k)
-    hp, ha = osculating_perigee_apogee_km(r, v)
+    _, ha, hp = osculating_apsides(r, v)  # used when the catalog lacks the object
     types = (_col(rows, f"OBJECT_TYPE_{k}").astype(object) if f"OBJECT_TYPE_{k}" in _names(rows)
              else np.full(len(ids), "", dtype=object))
     return {
@@ -206,22 +198,8 @@ def assess_result(rows, catalog=None, *, hbr_table=None, hbr_m: float | None = N
 
 # ------------------------------------------------------------------------ CDMs
 
-def _teme_to_gcrf(jd, fr):
-    """Return (n, 3, 3) rotations TEME -> GCRF at UTC two-part JDs (skyfield)."""
-    from skyfield.api import load
-    from skyfield.sgp4lib import TEME
-
-    ts = load.timescale(builtin=True)
-    whole = np.asarray(jd, dtype=np.float64)
-    frac = np.asarray(fr, dtype=np.float64)
-    t = ts.utc(2000, 1, 1, 12, 0, 0.0 + ((whole - 2451545.0) + frac) * 86400.0)
-    rot = np.atleast_3d(TEME.rotation_at(t))  # GCRS -> TEME, shape (3, 3, n)
-    return np.transpose(rot, (2, 1, 0))  # transpose each matrix: TEME -> GCRS
-
-
-def _tca_datetime(jd, fr) -> dt.datetime:
-    base = dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)
-    return base + dt.timedelta(days=(float(jd) - 2451545.0) + float(fr))
+# CDM object types (508.0-B-1); other SATCAT types leave OBJECT_TYPE out.
+CDM_OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN", "OTHER")
 
 
 def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str = "SSA",
@@ -234,92 +212,110 @@ def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str
     DEFAULT) with velocity sigmas of n * position sigma (n = mean motion), an
     order-of-magnitude placeholder that Pc does not use.
     """
-    n = len(_col(rows, "NORAD_CAT_ID_1"))
-    pc = _col(rows, "PC").astype(np.float64)
+    order = _cdm_order(_col(rows, "PC").astype(np.float64), top)
+    if len(order) == 0:
+        return []
     cdm_method = pcm.get_pc_method(method).cdm_text
-    order = np.arange(n)
-    if top is not None:
-        order = np.argsort(np.where(np.isnan(pc), -1.0, -pc), kind="stable")[:top]
     creation = creation or dt.datetime.now(dt.timezone.utc)
     jd = _col(rows, "TCA_JD").astype(np.float64)
     fr = _col(rows, "TCA_FR").astype(np.float64)
-    names = _names(rows)
-    out = []
-    if len(order) == 0:
-        return out
-    rot = _teme_to_gcrf(jd[order], fr[order])
-    stamp = creation.astimezone(dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+    rot = teme_to_gcrf_rotation(jd[order], fr[order])
     intl = {}
     if catalog is not None and hasattr(catalog, "intl_des"):
         intl = {int(i): d for i, d in zip(catalog.norad_id, catalog.intl_des, strict=True)}
-    all_r1, all_v1 = _state(rows, 1)
-    all_r2, all_v2 = _state(rows, 2)
+    states = (_state(rows, 1), _state(rows, 2))
+    out = []
     for k, i in enumerate(order):
-        tca = _tca_datetime(jd[i], fr[i])
-        r1, v1, r2, v2 = all_r1[i], all_v1[i], all_r2[i], all_v2[i]
-        m = rtn_basis(r1, v1)[0]
-        rel_v_rtn = m @ (v2 - v1) * 1e3
-        rel_r_rtn = m @ (r2 - r1) * 1e3
+        tca = jd_to_datetime(jd[i], fr[i])
+        (r1, v1), (r2, v2) = ((r[i], v[i]) for r, v in states)
         ids = (int(rows["NORAD_CAT_ID_1"][i]), int(rows["NORAD_CAT_ID_2"][i]))
         cdm = Cdm()
-        cdm.header = {
-            "CCSDS_CDM_VERS": "1.0",
-            "CREATION_DATE": format_epoch(creation)[:23],
-            "ORIGINATOR": originator,
-            "MESSAGE_FOR": str(rows["OBJECT_NAME_1"][i]) or str(ids[0]),
-            "MESSAGE_ID": f"{ids[0]:09d}_conj_{ids[1]:09d}_{tca.strftime('%Y%m%d_%H%M%S')}_{stamp}",
-        }
-        cdm.relative = {
-            "TCA": format_epoch(tca),
-            "MISS_DISTANCE": float(np.linalg.norm(r2 - r1) * 1e3),
-            "RELATIVE_SPEED": float(np.linalg.norm(v2 - v1) * 1e3),
-        }
-        for j, axis in enumerate("RTN"):
-            cdm.relative[f"RELATIVE_POSITION_{axis}"] = float(rel_r_rtn[j])
-        for j, axis in enumerate("RTN"):
-            cdm.relative[f"RELATIVE_VELOCITY_{axis}"] = float(rel_v_rtn[j])
-        if np.isfinite(pc[i]):
-            cdm.relative["COLLISION_PROBABILITY"] = float(pc[i])
-            cdm.relative["COLLISION_PROBABILITY_METHOD"] = cdm_method
-        cdm.comments["relative"] = [
-            f"HBR = {float(rows['HBR_M'][i])!r} [m]",
-            f"HBR_SHAPE = {shape}",
-            f"PC_2D_VALID = {'YES' if bool(rows['PC_2D_VALID'][i]) else 'NO'}",
-            "States propagated with SGP4 (WGS72) from public element sets; TEME rotated to GCRF",
-        ]
+        cdm.header = _cdm_header(rows, i, ids, tca, creation, originator)
+        cdm.relative = _cdm_relative(r1, v1, r2, v2, tca, float(rows["PC"][i]), cdm_method)
+        cdm.comments["relative"] = _cdm_relative_comments(rows, i, shape)
         for obj, (r, v) in enumerate(((r1, v1), (r2, v2)), 1):
-            seg = CdmSegment()
-            nid = ids[obj - 1]
-            otype = str(rows[f"OBJECT_TYPE_{obj}"][i]) if f"OBJECT_TYPE_{obj}" in names else ""
-            seg.values = {
-                "OBJECT": f"OBJECT{obj}",
-                "OBJECT_DESIGNATOR": f"{nid:09d}",
-                "CATALOG_NAME": "SATCAT",
-                "OBJECT_NAME": str(rows[f"OBJECT_NAME_{obj}"][i]) or str(nid),
-                "INTERNATIONAL_DESIGNATOR": intl.get(nid) or "UNKNOWN",
-            }
-            if otype.upper() in ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN", "OTHER"):
-                seg.values["OBJECT_TYPE"] = otype.upper()
-            seg.values.update({"EPHEMERIS_NAME": "NONE", "COVARIANCE_METHOD": "DEFAULT",
-                               "MANEUVERABLE": "N/A", "REF_FRAME": "GCRF"})
-            seg.comments["metadata"] = [
-                f"ELEMENT_SET_AGE = {float(rows[f'DSE_{obj}'][i])!r} [d]",
-                "COVARIANCE_MODEL = TLE-AGE-REGIME (ssa.risk.covariance)",
-            ]
-            rg = rot[k] @ r
-            vg = rot[k] @ v
-            for key, val in zip(["X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT"],
-                                np.concatenate([rg, vg]), strict=True):
-                seg.values[key] = float(val)
-            sig = np.array([float(rows[f"SIGMA{obj}_{a}_M"][i]) for a in "RTN"])
-            mean_motion = np.linalg.norm(v) / np.linalg.norm(r)  # rad/s, circular approx
-            diag = np.concatenate([sig ** 2, (mean_motion * sig) ** 2])
-            for a in range(6):
-                for b in range(a + 1):
-                    seg.values[cov_key(a, b)] = float(diag[a]) if a == b else 0.0
-            cdm.objects.append(seg)
+            cdm.objects.append(_cdm_segment(rows, i, obj, ids[obj - 1], intl, r, v, rot[k]))
         out.append(cdm)
     return out
+
+
+def _cdm_order(pc, top: int | None) -> np.ndarray:
+    """Row indices to write: all in table order, or the top N by PC (NaN last, stable)."""
+    if top is None:
+        return np.arange(len(pc))
+    return np.argsort(np.where(np.isnan(pc), -1.0, -pc), kind="stable")[:top]
+
+
+def _cdm_header(rows, i, ids, tca, creation, originator) -> dict:
+    stamp = creation.astimezone(dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+    return {
+        "CCSDS_CDM_VERS": "1.0",
+        "CREATION_DATE": format_epoch(creation)[:23],
+        "ORIGINATOR": originator,
+        "MESSAGE_FOR": str(rows["OBJECT_NAME_1"][i]) or str(ids[0]),
+        "MESSAGE_ID": f"{ids[0]:09d}_conj_{ids[1]:09d}_{tca.strftime('%Y%m%d_%H%M%S')}_{stamp}",
+    }
+
+
+def _cdm_relative(r1, v1, r2, v2, tca, pc, cdm_method="FOSTER-1992") -> dict:
+    """Relative metadata/data: TCA, miss, speed, RTN relative state (m, m/s), Pc."""
+    basis = rtn_basis(r1, v1)[0]
+    rel_r_rtn = basis @ (r2 - r1) * 1e3
+    rel_v_rtn = basis @ (v2 - v1) * 1e3
+    relative = {
+        "TCA": format_epoch(tca),
+        "MISS_DISTANCE": float(np.linalg.norm(r2 - r1) * 1e3),
+        "RELATIVE_SPEED": float(np.linalg.norm(v2 - v1) * 1e3),
+    }
+    for j, axis in enumerate("RTN"):
+        relative[f"RELATIVE_POSITION_{axis}"] = float(rel_r_rtn[j])
+    for j, axis in enumerate("RTN"):
+        relative[f"RELATIVE_VELOCITY_{axis}"] = float(rel_v_rtn[j])
+    if np.isfinite(pc):
+        relative["COLLISION_PROBABILITY"] = pc
+        relative["COLLISION_PROBABILITY_METHOD"] = cdm_method
+    return relative
+
+
+def _cdm_relative_comments(rows, i, shape) -> list[str]:
+    return [
+        f"HBR = {float(rows['HBR_M'][i])!r} [m]",
+        f"HBR_SHAPE = {shape}",
+        f"PC_2D_VALID = {'YES' if bool(rows['PC_2D_VALID'][i]) else 'NO'}",
+        "States propagated with SGP4 (WGS72) from public element sets; TEME rotated to GCRF",
+    ]
+
+
+def _cdm_segment(rows, i, obj, nid, intl, r, v, teme_to_gcrf) -> CdmSegment:
+    """Object ``obj`` (1 or 2): metadata, GCRF state and the diagonal 6x6 RTN covariance."""
+    seg = CdmSegment()
+    name = f"OBJECT_TYPE_{obj}"
+    otype = str(rows[name][i]) if name in _names(rows) else ""
+    seg.values = {
+        "OBJECT": f"OBJECT{obj}",
+        "OBJECT_DESIGNATOR": f"{nid:09d}",
+        "CATALOG_NAME": "SATCAT",
+        "OBJECT_NAME": str(rows[f"OBJECT_NAME_{obj}"][i]) or str(nid),
+        "INTERNATIONAL_DESIGNATOR": intl.get(nid) or "UNKNOWN",
+    }
+    if otype.upper() in CDM_OBJECT_TYPES:
+        seg.values["OBJECT_TYPE"] = otype.upper()
+    seg.values.update({"EPHEMERIS_NAME": "NONE", "COVARIANCE_METHOD": "DEFAULT",
+                       "MANEUVERABLE": "N/A", "REF_FRAME": "GCRF"})
+    seg.comments["metadata"] = [
+        f"ELEMENT_SET_AGE = {float(rows[f'DSE_{obj}'][i])!r} [d]",
+        "COVARIANCE_MODEL = TLE-AGE-REGIME (ssa.risk.covariance)",
+    ]
+    state = np.concatenate([teme_to_gcrf @ r, teme_to_gcrf @ v])
+    for key, val in zip(["X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT"], state, strict=True):
+        seg.values[key] = float(val)
+    sig = np.array([float(rows[f"SIGMA{obj}_{a}_M"][i]) for a in "RTN"])
+    mean_motion = np.linalg.norm(v) / np.linalg.norm(r)  # rad/s, circular approx
+    diag = np.concatenate([sig ** 2, (mean_motion * sig) ** 2])
+    for a in range(6):
+        for b in range(a + 1):
+            seg.values[cov_key(a, b)] = float(diag[a]) if a == b else 0.0
+    return seg
 
 
 def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",

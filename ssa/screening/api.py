@@ -27,7 +27,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, jday
 
 import ssa
-from ssa.frames import rtn_components, teme_to_geodetic
+from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
 from ssa.screening import crossings, kernels, propagate, refine
 from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca

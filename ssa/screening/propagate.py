@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import mmap
-import multiprocessing as mp
 import os
 import sys
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from numba import njit
 from sgp4.api import SatrecArray
 
 from ssa.screening import kernels
+from ssa.workers import fork_pool, gather, stop
 
 MU_KM3_S2 = 398600.8  # WGS72, as SGP4 uses
 EARTH_RADIUS_KM = 6378.135  # WGS72
@@ -105,9 +105,8 @@ def _satrec_array(idx: np.ndarray) -> SatrecArray:
     return arr
 
 
-def _call(task):
-    fn, args = task
-    return fn(*args)
+# Stage names in WorkerError messages, by the worker function.
+_STAGES = {"_verify_piece": "SGP4 interpolation plan", "_chunk_piece": "SGP4 knots"}
 
 
 @njit(cache=True)
@@ -152,23 +151,26 @@ class Sgp4Pool:
         self._pool = None
         if self.workers > 1 and len(_SATRECS) > 1 and _SHARED_OK:
             _warm_up()
-            self._pool = mp.get_context("fork").Pool(self.workers)
+            self._pool = fork_pool(self.workers)
 
     @property
     def forked(self) -> bool:
         return self._pool is not None
 
-    def close(self):
+    def close(self, now: bool = False):
+        """Shut the workers down (now: kill them without waiting, as on an error)."""
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
+            if now:
+                stop(self._pool)
+            else:
+                self._pool.shutdown(wait=True)
             self._pool = None
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(now=exc_type is not None)
 
     def pieces(self, sizes, n_times) -> list:
         """Cut groups (sizes[g] objects, n_times[g] times each) into (g, lo, hi) pieces
@@ -188,7 +190,8 @@ class Sgp4Pool:
         """Return [fn(*args) for args in jobs], over the workers when forked."""
         if self._pool is None:
             return [fn(*args) for args in jobs]
-        return self._pool.map(_call, [(fn, args) for args in jobs], chunksize=1)
+        futures = [self._pool.submit(fn, *args) for args in jobs]
+        return gather(self._pool, futures, _STAGES.get(fn.__name__, fn.__name__))
 
 
 def _attach(buf) -> np.ndarray:

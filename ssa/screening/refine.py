@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from ssa.screening.propagate import MU_KM3_S2
+from ssa.workers import fork_pool, gather
 
 # Sampling step inside a window: two distance minima of one pair closer than this
 # would need relative accelerations far beyond orbital ones (see README).
@@ -325,9 +326,13 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
         _compile()  # once here, not in every worker
         _JOB = (satrecs, pair_i, pair_j, lo_w, hi_w, args)
         try:
-            with mp.get_context("fork").Pool(len(parts) - 1) as pool:
-                others = pool.map_async(_refine_part, parts[1:], chunksize=1)
-                results = [_refine_part(parts[0]), *others.get()]  # this process works too
+            pool = fork_pool(len(parts) - 1)
+            try:
+                others = [pool.submit(_refine_part, part) for part in parts[1:]]
+                mine = _refine_part(parts[0])  # this process works too
+                results = [mine, *gather(pool, others, "refine")]
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)  # gather stopped it on errors
         finally:
             _JOB = None
         found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}

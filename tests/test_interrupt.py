@@ -1,0 +1,202 @@
+"""Interrupted and failing runs: real signals to a real ``ssa screen`` on the shared
+catalogue, then the file system (output folder, temporary siblings, /dev/shm) and the
+process table (no worker left) are checked.
+
+Also worker death: a killed pool worker gives a WorkerError naming the stage and the
+worker, never a hang, and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sgp4.api import Satrec
+
+from ssa.errors import WorkerError
+from ssa.screening import propagate
+from ssa.workers import fork_pool, gather
+
+# Hang guards, not performance assertions: a stopped run exits in about a second
+# (README "Reliability"); these only turn a hang into a failure.
+EXIT_TIMEOUT_S = 60.0
+WORKERS_TIMEOUT_S = 120.0
+POLL_S = 0.05
+CATALOG = "catalog-2024-07-05.3le"
+
+
+def _children(pid: int) -> list[int]:
+    """Return the pids whose parent is pid (from /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # Field 4 (ppid) follows the ")" that closes the command name.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
+    cmd = [sys.executable, "-m", "ssa", "screen", str(Path(data_dir) / CATALOG),
+           "--days", "1", "--threads", "2", "--out", str(out), "--quiet"]
+    pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=pre)
+
+
+def _wait_for_workers(proc, n: int = 1) -> list[int]:
+    """Block until proc has n worker children (the run is in a pooled SGP4 stage)."""
+    deadline = time.monotonic() + WORKERS_TIMEOUT_S
+    while time.monotonic() < deadline:
+        kids = [k for k in _children(proc.pid) if _alive(k)]
+        if len(kids) >= n:
+            return kids
+        if proc.poll() is not None:
+            pytest.fail(f"ssa screen ended before starting workers: {proc.communicate()}")
+        time.sleep(POLL_S)
+    proc.kill()
+    pytest.fail("no worker process appeared")
+
+
+def _finish(proc, workers: list[int]) -> tuple[int, str]:
+    try:
+        _, err = proc.communicate(timeout=EXIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("ssa screen did not stop: hang")
+    # Workers are gone (not even zombies of an orphaned group).
+    deadline = time.monotonic() + 5.0
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    assert not [w for w in workers if _alive(w)], "worker processes outlived the run"
+    return proc.returncode, err
+
+
+def _previous_output(out: Path) -> dict:
+    """An earlier complete output the interrupted run must leave untouched."""
+    out.mkdir(parents=True)
+    record = {"marker": "earlier run", "complete": True}
+    (out / "run.json").write_text(json.dumps(record))
+    (out / "conjunctions.csv").write_text("NORAD_CAT_ID_1\n")
+    return record
+
+
+def _assert_untouched(out: Path, record: dict) -> None:
+    assert json.loads((out / "run.json").read_text()) == record
+    assert sorted(p.name for p in out.iterdir()) == ["conjunctions.csv", "run.json"]
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+    assert leftovers == [], f"temporary folders left behind: {leftovers}"
+
+
+def _shm() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["sigint-group", "sigint-inherited-ignored", "sigterm-parent"])
+def test_signal_stops_screen_and_keeps_previous_output(ssa_data, tmp_path, how):
+    out = tmp_path / "screen"
+    record = _previous_output(out)
+    shm_before = _shm()
+    proc = _start_screen(ssa_data, out, ignore_sigint=(how == "sigint-inherited-ignored"))
+    workers = _wait_for_workers(proc, 2)
+    if how == "sigterm-parent":
+        os.kill(proc.pid, signal.SIGTERM)
+        expected = signal.SIGTERM
+    else:  # what Ctrl-C in a terminal does: the whole process group gets SIGINT
+        os.killpg(proc.pid, signal.SIGINT)
+        expected = signal.SIGINT
+    rc, err = _finish(proc, workers)
+    assert rc == 128 + expected, err
+    assert f"interrupted by {expected.name}" in err
+    assert "Traceback" not in err
+    _assert_untouched(out, record)
+    assert _shm() - shm_before == set()
+
+
+@pytest.mark.slow
+def test_killed_parent_takes_its_workers_along(ssa_data, tmp_path):
+    """SIGKILL of the parent (no handler can run): workers die with it (PDEATHSIG) and
+    the output folder does not appear."""
+    out = tmp_path / "screen"
+    proc = _start_screen(ssa_data, out)
+    workers = _wait_for_workers(proc, 2)
+    os.kill(proc.pid, signal.SIGKILL)
+    rc, _ = _finish(proc, workers)
+    assert rc == -signal.SIGKILL
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_killed_worker_gives_worker_error(ssa_data, tmp_path):
+    out = tmp_path / "screen"
+    record = _previous_output(out)
+    proc = _start_screen(ssa_data, out)
+    workers = _wait_for_workers(proc, 2)
+    os.kill(workers[0], signal.SIGKILL)
+    rc, err = _finish(proc, workers)
+    assert rc == 1, err
+    assert "stage 'SGP4" in err
+    assert f"worker process {workers[0]} died (killed by SIGKILL)" in err
+    assert "Traceback" not in err
+    _assert_untouched(out, record)
+
+
+# --- the pools themselves (no CLI): a worker that dies mid-task -------------------
+
+def _die(_):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _square(x):
+    return x * x
+
+
+def test_gather_names_stage_and_dead_worker():
+    pool = fork_pool(2)
+    futures = [pool.submit(_square, 3), pool.submit(_die, 0), pool.submit(_square, 4)]
+    with pytest.raises(WorkerError) as info:
+        gather(pool, futures, "unit test stage")
+    msg = str(info.value)
+    assert "stage 'unit test stage'" in msg
+    assert "killed by SIGKILL" in msg
+    assert all(not _alive(k) for k in _children(os.getpid()))
+
+
+@pytest.fixture
+def few_satrecs(shared_file):
+    """The first four element sets of the shared catalogue."""
+    lines = shared_file(CATALOG).read_text().splitlines()[:12]
+    return [Satrec.twoline2rv(lines[k + 1], lines[k + 2]) for k in range(0, 12, 3)]
+
+
+def test_sgp4_pool_worker_death(few_satrecs):
+    with pytest.raises(WorkerError, match="killed by SIGKILL"):
+        with propagate.Sgp4Pool(few_satrecs, 2) as pool:
+            assert pool.forked
+            pool.run(_die, [(0,), (1,)])
+    assert all(not _alive(k) for k in _children(os.getpid()))
+
+
+def test_pool_still_works_after_normal_use(few_satrecs):
+    with propagate.Sgp4Pool(few_satrecs, 2) as pool:
+        assert pool.run(_square, [(2,), (3,), (4,)]) == [4, 9, 16]
