@@ -216,15 +216,24 @@ def format_epoch(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+# Values that feed geometry and Pc: NaN/inf there is refused (providers do write NaN in
+# orbit-determination fields such as OBS_USED or WEIGHTED_RMS, which stay tolerated).
+_MUST_BE_FINITE = (set(STATE_KEYS) | set(_COV_DIM)
+                   | {k for k in RELATIVE_KEYS if k in FLOAT_KEYS})
+
+
 def _convert(key: str, text: str, where: str) -> Any:
     text = text.translate(_UNICODE_MINUS).strip()
     if key in FLOAT_KEYS or key in INT_KEYS:
         try:
             if key in INT_KEYS and re.fullmatch(r"[-+]?\d+", text):
                 return int(text)
-            return float(text)
+            value = float(text)
         except ValueError:
             raise CdmError(f"{where}: {key}: bad number {text!r}") from None
+        if key in _MUST_BE_FINITE and not math.isfinite(value):
+            raise CdmError(f"{where}: {key}: {text!r} is not a finite number")
+        return value
     return text
 
 
@@ -254,6 +263,14 @@ def _check(cdm: Cdm, where_of: dict, src: str) -> Cdm:
         cdm.tca  # noqa: B018 - validates the epoch
     except ValueError as exc:
         raise CdmError(f"{where_of.get(('relative', 'TCA'), src)}: TCA: {exc}") from None
+    miss = cdm.relative.get("MISS_DISTANCE")
+    if isinstance(miss, float) and miss < 0.0:
+        raise CdmError(f"{where_of.get(('relative', 'MISS_DISTANCE'), src)}: MISS_DISTANCE: "
+                       f"{miss} is negative")
+    pc = cdm.relative.get("COLLISION_PROBABILITY")
+    if isinstance(pc, float) and not 0.0 <= pc <= 1.0:
+        raise CdmError(f"{where_of.get(('relative', 'COLLISION_PROBABILITY'), src)}: "
+                       f"COLLISION_PROBABILITY: {pc} is not a probability (0 to 1)")
     return cdm
 
 
@@ -339,6 +356,8 @@ def parse_xml(text: str | bytes, source: str = "<string>") -> Cdm:
         raise CdmError(f"{source}: refused unsafe XML ({type(exc).__name__})") from None
     except ET.ParseError as exc:
         raise CdmError(f"{source}: XML syntax error: {exc}") from None
+    except (LookupError, ValueError) as exc:  # e.g. encoding="UTFnan" in the declaration
+        raise CdmError(f"{source}: unreadable XML: {exc}") from None
     if _local(root.tag) != "cdm":
         cdms = [e for e in root.iter() if _local(e.tag) == "cdm"]
         if not cdms:

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 
@@ -481,7 +481,8 @@ def _login(session: requests.Session, provider: Provider) -> None:
     user, password = spacetrack_credentials(provider)
     url = provider.base() + provider.login_path
     response = _request(session, "post", url, data={"identity": user, "password": password})
-    body = response.text.strip()
+    # A reply may echo the form back (proxy or error pages): never quote the password.
+    body = _redact(response.text.strip(), password)
     if response.status_code != 200:
         raise FetchError(f"login at {url} failed: HTTP {response.status_code} "
                          f"{response.reason}: {body[:ERROR_BODY_CHARS]}")
@@ -489,6 +490,16 @@ def _login(session: requests.Session, provider: Provider) -> None:
     if "failed" in body.lower():
         raise FetchError(f"login at {url} refused user {user!r}: {body[:ERROR_BODY_CHARS]}; "
                          f"check {SPACETRACK_USER_ENV}/{SPACETRACK_PASSWORD_ENV} or ~/.netrc")
+
+
+def _redact(text: str, secret: str) -> str:
+    """Return text with the secret, as typed and URL-encoded, replaced by '***'."""
+    if not secret:
+        return text
+    for form in sorted({secret, quote_plus(secret), quote(secret, safe="")}, key=len,
+                       reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 def _logout(session: requests.Session, provider: Provider) -> None:

@@ -97,12 +97,15 @@ def test_interpolation_vs_scipy_hermite():
                 want = KroghInterpolator(xi, yi.reshape(6, 3))(tm)
                 np.testing.assert_allclose(got[m], want, rtol=0, atol=EVAL_TOL_KM)
         obj += r.shape[0]
-    pos = np.empty((3, n))
-    for tm in t:
-        kernels.eval_classes(*cls, tm, pos)
+    # Batches of times (tiles of objects x times), written from row q0 on.
+    pos = np.full((t.size + 2, 3, n), np.nan)
+    kernels.eval_classes(*cls, t[:5], 5, pos, 2)
+    kernels.eval_classes(*cls, t[5:], t.size - 5, pos, 7)
+    assert np.isnan(pos[:2]).all()
+    for q, tm in enumerate(t):
         want = kernels.eval_positions(coef, off, stride, h, nspan, np.arange(n),
                                       np.full(n, tm))
-        np.testing.assert_array_equal(pos.T, want)
+        np.testing.assert_array_equal(pos[q + 2].T, want)
 
 
 def _boxes(pa, pb, pad_km, until_s, primary, t_end_s, cell_km):

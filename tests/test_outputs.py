@@ -30,8 +30,13 @@ CSV_SIGNIFICANT = ("PC", "MAX_PROB")  # written with 7 significant digits
 
 
 @pytest.fixture(scope="module")
-def iss_result():
-    catalog = Catalog.load(shipped_catalog(), satcat=shipped_satcat())
+def shipped():
+    return Catalog.load(shipped_catalog(), satcat=shipped_satcat())
+
+
+@pytest.fixture(scope="module")
+def iss_result(shipped):
+    catalog = shipped
     result = screen(catalog, days=DAYS, primaries=[ISS], threads=1)
     assess(result.rows, catalog)  # fills the risk columns, so every type is exercised
     assert len(result) > 0  # the ISS has close approaches within 5 km in 0.2 d here
@@ -138,3 +143,18 @@ def test_unknown_format_and_missing_pyarrow_fail_before_any_work(monkeypatch, tm
     assert main(["screen", "--days", "0.01", "--format", "parquet", "--out", str(out),
                  "--quiet"]) == 1
     assert not out.exists()  # refused before loading or screening: nothing written
+
+
+def test_catalog_to_pandas_matches_the_omm_file(shipped):
+    pd = pytest.importorskip("pandas")
+    catalog = shipped
+    frame = catalog.to_pandas()
+    omm = pd.read_csv(shipped_catalog(), dtype={"OBJECT_ID": str}, keep_default_na=False)
+    assert len(frame) == len(omm) == len(catalog)
+    assert frame["norad_id"].tolist() == omm["NORAD_CAT_ID"].tolist()
+    assert frame["name"].tolist() == omm["OBJECT_NAME"].str.strip().tolist()
+    # Epochs to the microsecond, as the OMM writes them.
+    want = pd.to_datetime(omm["EPOCH"]).to_numpy().astype("datetime64[us]")
+    assert np.array_equal(frame["epoch_utc"].to_numpy(), want)
+    assert set(frame["regime"]) <= {"LEO", "MEO", "GEO", "HEO"}
+    assert frame["object_type"].tolist() == catalog.object_type.tolist()

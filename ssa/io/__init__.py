@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ssa.errors import InputFileError
 from ssa.io.problems import LoadError, Problem
@@ -22,6 +24,15 @@ MAX_LINE_CHARS = 1 << 20
 # full-catalog OMM JSON file (~26,000 objects).
 MAX_WHOLE_FILE_BYTES = 512 << 20
 HEAD_CHARS = 4096  # what detect_format looks at
+
+
+@contextmanager
+def _gzip_errors(path, where=lambda: None):
+    """Turn a damaged or truncated gzip stream into InputFileError (file, line, reason)."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputFileError(path, where(), f"damaged gzip data ({exc})") from None
 
 
 def _open_binary(path):
@@ -43,8 +54,8 @@ def read_lines(path) -> Iterator[str]:
     """Yield the lines of ``path`` one at a time (gzip transparent, BOM dropped, line ends
     removed), holding at most one line (MAX_LINE_CHARS) in memory; a longer line raises
     InputFileError naming the file and line."""
-    with _open_text(path) as fh:
-        number = 0
+    number = 0
+    with _open_text(path) as fh, _gzip_errors(path, lambda: number + 1):
         while True:
             line = fh.readline(MAX_LINE_CHARS + 1)
             if not line:
@@ -59,7 +70,7 @@ def read_lines(path) -> Iterator[str]:
 def read_head(path, chars: int = HEAD_CHARS) -> str:
     """Return the first ``chars`` characters of ``path`` as read_lines decodes them,
     after any leading whitespace (for detect_format)."""
-    with _open_text(path) as fh:
+    with _open_text(path) as fh, _gzip_errors(path):
         head = ""
         while True:
             block = fh.read(chars)
@@ -72,7 +83,7 @@ def read_text(path) -> str:
     """Return the whole text of ``path`` (gzip transparent, BOM dropped, undecodable bytes
     as U+FFFD); for JSON and XML, which are parsed whole. Files over
     MAX_WHOLE_FILE_BYTES (decompressed) raise InputFileError."""
-    with _open_binary(path) as fh:
+    with _open_binary(path) as fh, _gzip_errors(path):
         data = fh.read(MAX_WHOLE_FILE_BYTES + 1)
     if len(data) > MAX_WHOLE_FILE_BYTES:
         raise InputFileError(path, None, f"larger than {MAX_WHOLE_FILE_BYTES >> 20} MiB: "

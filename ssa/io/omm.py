@@ -164,6 +164,9 @@ def parse_epoch(text: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f")
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
 def check_omm(fields: dict) -> tuple[str, str | None, dict]:
     """Return (problem kind, why the record is unusable or None, fields normalised for
     ``sgp4.omm.initialize``)."""
@@ -173,11 +176,17 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
     for key, value in fields.items():
         if not str(value).isascii():
             return "non-ascii", f"non-ASCII character in {key} {value!r}", fields
+        if not str(value).isprintable():  # NUL, tab, ...: found by fuzzing
+            return "non-ascii", f"control character in {key} {value!r}", fields
     theory = fields.get("MEAN_ELEMENT_THEORY", "SGP4").upper()
     if theory not in ("SGP4", ""):
         return "value", f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported", fields
     out = dict(DEFAULTS)
     out.update((k, v) for k, v in fields.items() if v != "")
+    if len(out["CLASSIFICATION_TYPE"].strip()) != 1:  # sgp4 stores one character
+        return "value", (f"CLASSIFICATION_TYPE {out['CLASSIFICATION_TYPE']!r} is not one "
+                         f"character (U, C or S)"), out
+    out["CLASSIFICATION_TYPE"] = out["CLASSIFICATION_TYPE"].strip()
     norad = out["NORAD_CAT_ID"]
     if not norad.isdigit() or len(norad) > MAX_NORAD_DIGITS:
         return "value", f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
@@ -195,9 +204,12 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
             return "value", f"{key} {out[key]!r} is not finite", out
     for key in ("EPHEMERIS_TYPE", "ELEMENT_SET_NO", "REV_AT_EPOCH"):
         try:
-            out[key] = str(int(float(out[key])))
-        except ValueError:
+            number = int(float(out[key]))
+        except (ValueError, OverflowError):  # OverflowError: inf
             return "value", f"{key} {out[key]!r} is not an integer", out
+        if not INT32_MIN <= number <= INT32_MAX:  # sgp4 stores them as C ints
+            return "value", f"{key} {out[key]!r} is out of range", out
+        out[key] = str(number)
     if not 0.0 <= values["ECCENTRICITY"] < 1.0:
         return "value", f"ECCENTRICITY {out['ECCENTRICITY']} is outside [0, 1)", out
     if values["MEAN_MOTION"] <= 0.0:

@@ -226,6 +226,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}): TOML files are "
+                         f"UTF-8") from None
     c = _Checker(path)
     top = c.table(raw, "", _TOP)
     name = c.text(top["name"], "name")

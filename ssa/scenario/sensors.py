@@ -99,6 +99,16 @@ def load_sensors(path: str | Path) -> SensorTable:
     Raises ValueError listing all problems found (not just the first).
     """
     path = Path(path)
+    try:
+        return _load_sensors(path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}): sensor tables are "
+                         f"UTF-8 CSV") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV: {exc}") from None
+
+
+def _load_sensors(path: Path) -> SensorTable:
     problems: list[str] = []
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)

@@ -30,8 +30,11 @@ nothing from ``ssa``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # Cell coordinates are packed as three 21-bit fields into one int64 key.
 _CELL_BITS = 21
@@ -62,6 +65,9 @@ def quintic_matrix() -> np.ndarray:
 # stride = class size and consecutive off, so at one time a class's coefficients are
 # contiguous runs over its objects (the screening kernel evaluates them vectorised).
 _NC = 18  # coefficients per span: 3 axes x 6
+_EVAL_TILE = 256  # objects per tile of the batched evaluation: 37 kB of coefficients
+# Intervals whose end positions are evaluated together (one pass over the coefficients).
+EVAL_BATCH = 8
 
 
 @njit(cache=True)
@@ -111,21 +117,28 @@ def eval_positions(coef, off, stride, h_s, nspan, idx, t_s):
 
 
 @njit(cache=True, inline="always")
-def _eval_class(coef, base, size, nspan, h, first, t_s, pos):
-    """Positions (km) at chunk time t_s of the class whose objects are kernel indices
-    first..first+size-1, coefficients from base: written to pos[:, first:first+size]."""
-    s = int(t_s / (2.0 * h))
-    if s < 0:
-        s = 0
-    elif s >= nspan:
-        s = nspan - 1
-    tau = t_s / h - 2.0 * s
-    for ax in range(3):
-        c = base + (s * _NC + ax * 6) * size
-        for r in range(size):
-            pos[ax, first + r] = coef[c + r] + tau * (coef[c + size + r] + tau * (
-                coef[c + 2 * size + r] + tau * (coef[c + 3 * size + r] + tau * (
-                    coef[c + 4 * size + r] + tau * coef[c + 5 * size + r]))))
+def _eval_class(coef, base, size, nspan, h, first, t_s, m, pos, q0):
+    """Positions (km) at the chunk times t_s[:m] of the class whose objects are kernel
+    indices first..first+size-1, coefficients from base: written to
+    pos[q0 + q, :, first:first+size] for q < m."""
+    # Objects in tiles, all m times per tile: a tile's coefficients are read from
+    # memory once, not m times (benchmarks/kernel_profile.py: eval was memory-bound).
+    for r0 in range(0, size, _EVAL_TILE):
+        r1 = min(size, r0 + _EVAL_TILE)
+        for q in range(m):
+            s = int(t_s[q] / (2.0 * h))  # t_s >= 0 inside a chunk: truncation is floor
+            if s < 0:
+                s = 0
+            elif s >= nspan:
+                s = nspan - 1
+            tau = t_s[q] / h - 2.0 * s
+            for ax in range(3):
+                c = base + (s * _NC + ax * 6) * size
+                for r in range(r0, r1):
+                    pos[q0 + q, ax, first + r] = coef[c + r] + tau * (
+                        coef[c + size + r] + tau * (coef[c + 2 * size + r] + tau * (
+                            coef[c + 3 * size + r] + tau * (coef[c + 4 * size + r]
+                                                            + tau * coef[c + 5 * size + r]))))
 
 
 @njit(cache=True, inline="always")
@@ -148,12 +161,13 @@ def _hash(cx, cy, cz):
 # --- the stages of one time block (each inlined into _screen_block, each callable
 # and tested alone: tests/test_kernels.py) ------------------------------------------
 @njit(cache=True, inline="always")
-def eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, pos):
-    """Stage 1: write every object's interpolated position (km) at chunk time t_s (s)
-    into pos (3, n), objects in class order (see screen_chunk for the class arrays)."""
+def eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, pos, q0):
+    """Stage 1: write every object's interpolated position (km) at the chunk times
+    t_s[:m] (s) into pos[q0 + q] (3, n) for q < m, objects in class order (see
+    screen_chunk for the class arrays)."""
     for c in range(cls_first.shape[0]):
         _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c],
-                    t_s, pos)
+                    t_s, m, pos, q0)
 
 
 @njit(cache=True, inline="always")
@@ -348,9 +362,10 @@ def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, in
             ihz = box[i, 5]
             for e2 in range(e1 + 1, end):
                 j = np.int64(ent[e2] & _OBJ_MASK)
-                # Boxes must overlap on every axis.
-                if (ilx > box[j, 3] or box[j, 0] > ihx or ily > box[j, 4]
-                        or box[j, 1] > ihy or ilz > box[j, 5] or box[j, 2] > ihz):
+                # Boxes must overlap on every axis. One branch, not six: most pairs
+                # fail, unpredictably (benchmarks/kernel_profile.py).
+                if not ((ilx <= box[j, 3]) & (box[j, 0] <= ihx) & (ily <= box[j, 4])
+                        & (box[j, 1] <= ihy) & (ilz <= box[j, 5]) & (box[j, 2] <= ihz)):
                     continue
                 if i == j or (any_primary and not (primary[i] or primary[j])):
                     continue
@@ -370,7 +385,7 @@ def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, in
     return nout
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                   pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
                   out_i, out_j, out_k, cap, skipped):
@@ -380,8 +395,9 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
     inv_cell = 1.0 / cell_km
     hist_lo = np.zeros(_RADIX, np.int64)
     hist_hi = np.zeros(_RADIX, np.int64)
-    pa = np.empty((3, n))  # positions at the interval start and end (SoA: evaluation)
-    pb = np.empty((3, n))
+    # Positions at the start of a batch of intervals and at each interval end.
+    pos = np.empty((EVAL_BATCH + 1, 3, n))
+    t_s = np.empty(EVAL_BATCH)
     # Per object one cache line each for the pair tests: box lo xyz, hi xyz | chord
     # ends a xyz, b xyz | cell range lo xyz, hi xyz.
     box = np.empty((n, 8))
@@ -397,33 +413,38 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
         if primary[i]:
             any_primary = True
             break
-    eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, k_first * step_s, pa)
+    t_s[0] = k_first * step_s
+    eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, 1, pos, 0)
     nout = 0
-    for k in range(k_first, k_last):
-        tb = (k + 1) * step_s
+    for kb in range(k_first, k_last, EVAL_BATCH):
+        m = min(EVAL_BATCH, k_last - kb)
+        for q in range(m):
+            t_s[q] = (kb + q + 1) * step_s
         # Every object is evaluated (and carried on) even when inactive, so a block's
         # result never depends on where the block started (thread count).
-        eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, tb, pb)
-        n_entries, n_prim_entries, n_skip = make_boxes(pa, pb, pad_km, active_until_s,
-                                                       primary, tb, inv_cell, box, seg,
-                                                       cel, act)
-        skipped[0] += n_skip
-        if n_entries > ecap:
-            ecap = 2 * n_entries
-            ent = np.empty(ecap, np.uint64)
-            scratch = np.empty(ecap, np.uint64)
-        # Few primaries: enter other objects only in the primaries' cells (the pairs
-        # they could form all need a primary).
-        sparse = any_primary and 4 * n_prim_entries < n_entries
-        ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
-        radix_sort(ent, scratch, ne, hist_lo, hist_hi)
-        nout = flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km,
-                          inv_cell, k, out_i, out_j, out_k, cap, nout)
-        pa, pb = pb, pa
+        eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, pos, 1)
+        for q in range(m):
+            k = kb + q
+            tb = (k + 1) * step_s
+            n_entries, n_prim_entries, n_skip = make_boxes(pos[q], pos[q + 1], pad_km,
+                                                           active_until_s, primary, tb,
+                                                           inv_cell, box, seg, cel, act)
+            skipped[0] += n_skip
+            if n_entries > ecap:
+                ecap = 2 * n_entries
+                ent = np.empty(ecap, np.uint64)
+                scratch = np.empty(ecap, np.uint64)
+            # Few primaries: enter other objects only in the primaries' cells (the pairs
+            # they could form all need a primary).
+            sparse = any_primary and 4 * n_prim_entries < n_entries
+            ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+            radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+            nout = flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary,
+                              threshold_km, inv_cell, k, out_i, out_j, out_k, cap, nout)
+        pos[0] = pos[m]
     return nout
 
 
-@njit(cache=True, parallel=True)
 def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                  pad_km, tol_km, primary, step_s, threshold_km, cell_km, n_steps, n_blocks,
                  cap):
@@ -439,17 +460,30 @@ def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_u
     With any primary set, only pairs with at least one primary are reported.
     counts[b] > cap means block b overflowed: call again with a larger cap.
     skipped counts object-intervals left out for non-finite or non-physical motion.
+    Blocks run on numba.get_num_threads() threads (the kernel releases the GIL); the
+    result does not depend on that number.
     """
     out_i = np.empty((n_blocks, cap), np.int32)
     out_j = np.empty((n_blocks, cap), np.int32)
     out_k = np.empty((n_blocks, cap), np.int32)
     counts = np.zeros(n_blocks, np.int64)
     skipped = np.zeros((n_blocks, 1), np.int64)
-    for b in prange(n_blocks):
+
+    def block(b):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
         counts[b] = _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h,
                                   active_until_s, pad_km, tol_km, primary, step_s,
-                                  threshold_km, cell_km, k0, k1, out_i[b],
-                                  out_j[b], out_k[b], cap, skipped[b])
+                                  threshold_km, cell_km, k0, k1, out_i[b], out_j[b],
+                                  out_k[b], cap, skipped[b])
+
+    # Python threads over a nogil kernel, not prange: same speed, and a first run
+    # compiles in a fraction of the time (no parallel lowering; kernel_compile.json).
+    threads = min(numba.get_num_threads(), n_blocks)
+    if threads <= 1:
+        for b in range(n_blocks):
+            block(b)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(block, range(n_blocks)))
     return out_i, out_j, out_k, counts, skipped.sum()

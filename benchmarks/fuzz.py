@@ -1,0 +1,137 @@
+"""Long fuzz run of every reader (the CI run is tests/test_fuzz_readers.py).
+
+    SSA_DATA=../shared/catalogs .venv/bin/python benchmarks/fuzz.py --examples 100000 \
+        --minutes-per-reader 6 --out benchmarks/results/fuzz.json
+
+Hypothesis mutates real records (tests/fuzzing.py) in seeded batches of 1,000
+examples (batch k uses seed k, so any batch can be re-run); a failing example is
+recorded (its exception and a shortened input) and the run goes on. Each reader stops
+at ``--examples`` or after ``--minutes-per-reader`` of wall-clock time, whichever
+comes first; the summary says which. ``--big`` also times a 10-million-line garbage
+catalogue (memory bound of the streaming readers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+
+from tests.fuzzing import READERS, check, mutated  # noqa: E402
+
+BATCH = 1000
+
+
+def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dict:
+    """Return {'examples', 'outcomes', 'failures', 'capped_by'} for one reader."""
+    counts = {"examples": 0, "outcomes": {}, "failures": {}}
+    t0 = time.monotonic()
+    batch = 0
+    while counts["examples"] < examples and time.monotonic() - t0 < seconds:
+        n = min(BATCH, examples - counts["examples"])
+
+        @seed(batch)
+        @settings(max_examples=n, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(data=mutated(reader))
+        def run(data):
+            counts["examples"] += 1
+            try:
+                outcome = check(reader, data, folder)
+            except Exception as exc:  # a failure: recorded, the run goes on
+                key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+                entry = counts["failures"].setdefault(key, {
+                    "count": 0, "first_input": repr(data[:300]),
+                    "where": traceback.format_exc().splitlines()[-3][:200]})
+                entry["count"] += 1
+                outcome = "FAILED"
+            counts["outcomes"][outcome] = counts["outcomes"].get(outcome, 0) + 1
+
+        run()
+        batch += 1
+    counts["wall_s"] = round(time.monotonic() - t0, 1)
+    counts["batches"] = batch
+    counts["capped_by"] = "examples" if counts["examples"] >= examples else "wall-clock"
+    return counts
+
+
+def big_garbage(lines: int, folder: Path) -> dict:
+    """Time and measure a catalog load of a garbage file of ``lines`` lines."""
+    path = folder / "garbage.3le"
+    with open(path, "w") as fh:
+        for k in range(lines):
+            fh.write(f"garbage {k:08d} this is not an element set at all\n")
+        fh.write("0 VANGUARD 1\n1 00005U 58002B   24187.49270102  .00000872  00000-0  "
+                 "11018-2 0  9997\n2 00005  34.2494 350.7565 1842018 170.0536 194.2361 "
+                 "10.85456480365911\n")
+    size = path.stat().st_size
+    code = ("import time, resource; t = time.perf_counter()\n"
+            "from ssa.catalog import Catalog\n"
+            f"c = Catalog.load({str(path)!r}); r = c.load_report\n"
+            "print(r.read, r.loaded, r.skipped, time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    base = subprocess.run([sys.executable, "-c", "import resource, ssa.catalog; print("
+                           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    path.unlink()
+    return {"lines": lines + 3, "bytes": size, "read": int(out[0]), "loaded": int(out[1]),
+            "skipped": int(out[2]), "load_s": round(float(out[3]), 1),
+            "peak_rss_mb": round(int(out[4]) / 1024, 1),
+            "baseline_import_rss_mb": round(int(base[0]) / 1024, 1)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--examples", type=int, default=100_000, help="per reader (100000)")
+    p.add_argument("--minutes-per-reader", type=float, default=6.0,
+                   help="wall-clock cap per reader (6)")
+    p.add_argument("--readers", nargs="+", default=list(READERS), choices=READERS)
+    p.add_argument("--big", type=int, default=0, metavar="LINES",
+                   help="also load a garbage catalogue of this many lines (e.g. 10000000)")
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
+    args = p.parse_args(argv)
+    res = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_avg_start": os.getloadavg()},
+           "settings": {"examples_per_reader": args.examples,
+                        "minutes_per_reader": args.minutes_per_reader, "batch": BATCH},
+           "readers": {}}
+    with tempfile.TemporaryDirectory(prefix="ssa-fuzz-") as tmp:
+        for reader in args.readers:
+            r = fuzz_reader(reader, args.examples, 60.0 * args.minutes_per_reader,
+                            Path(tmp) / reader)
+            res["readers"][reader] = r
+            print(f"{reader:9s} {r['examples']:7d} examples in {r['wall_s']:6.0f} s "
+                  f"({r['capped_by']}), {sum(f['count'] for f in r['failures'].values())} "
+                  f"failures: {list(r['failures'])[:3]}", file=sys.stderr, flush=True)
+            _save(args.out, res)
+        if args.big:
+            res["big_garbage"] = big_garbage(args.big, Path(tmp))
+    res["machine"]["load_avg_end"] = os.getloadavg()
+    res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    _save(args.out, res)
+    return 0
+
+
+def _save(path: Path, res: dict) -> None:
+    from ssa.outputs import write_text_atomic
+
+    write_text_atomic(path, json.dumps(res, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

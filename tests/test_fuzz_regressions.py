@@ -1,0 +1,83 @@
+"""One regression test per failure the fuzzing found (tests/test_fuzz_readers.py,
+benchmarks/fuzz.py): each used to raise an unhandled exception or accept a bad value."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from ssa.catalog import Catalog, load_satcat
+from ssa.cdm import CdmError, parse_kvn, parse_xml, read_cdm, to_xml
+from ssa.errors import InputFileError
+from ssa.scenario.config import load_scenario
+from ssa.scenario.sensors import load_sensors
+from tests.fuzzing import seeds
+
+
+def test_truncated_gzip_catalog_names_file_and_line(ssa_data, tmp_path):
+    """Was: EOFError traceback from gzip (catalog, SATCAT)."""
+    data = gzip.compress(seeds()["tle"] * 50, mtime=0)
+    path = tmp_path / "cut.3le.gz"
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(InputFileError, match="damaged gzip data") as info:
+        Catalog.load(path)
+    assert info.value.path == str(path)
+    sat = tmp_path / "cut-satcat.csv.gz"
+    sat.write_bytes(gzip.compress(seeds()["satcat"] * 20, mtime=0)[:60])
+    with pytest.raises(InputFileError, match="damaged gzip data"):
+        load_satcat(sat)
+
+
+@pytest.mark.parametrize("value", ["1e308", "Infinity"])
+def test_omm_integer_fields_out_of_range_are_skipped(ssa_data, tmp_path, value):
+    """Was: OverflowError from sgp4 for EPHEMERIS_TYPE 1e308 / Infinity in OMM JSON."""
+    text = seeds()["omm-json"].decode().replace('"EPHEMERIS_TYPE": 0', f'"EPHEMERIS_TYPE": {value}', 1)
+    path = tmp_path / "x.json"
+    path.write_text(text)
+    catalog = Catalog.load(path)
+    r = catalog.load_report
+    assert (r.loaded, r.skipped) == (3, 1)
+    assert "EPHEMERIS_TYPE" in r.problems[0].reason and r.problems[0].line == 1
+
+
+def test_cdm_xml_with_unknown_encoding_is_refused(ssa_data, tmp_path):
+    """Was: LookupError for <?xml ... encoding="UTFnan"?>."""
+    xml = seeds()["cdm-xml"].decode()
+    path = tmp_path / "bad.xml"
+    path.write_text('<?xml version="1.0" encoding="UTFnan"?>\n' + xml)
+    with pytest.raises(CdmError, match=str(path)):
+        read_cdm(path)
+
+
+@pytest.mark.parametrize("key", ["X", "CR_R", "MISS_DISTANCE"])
+def test_cdm_nan_in_state_covariance_or_miss_is_refused(ssa_data, key):
+    """Was: NaN/inf positions and covariances accepted silently (then NaN Pc)."""
+    cdm = parse_kvn(seeds()["cdm-kvn"].decode(), "c.cdm")
+    target = cdm.relative if key == "MISS_DISTANCE" else cdm.objects[0].values
+    target[key] = "NaN"
+    with pytest.raises(CdmError, match=f"{key}: 'NaN' is not a finite number"):
+        parse_xml(to_xml(cdm), "c.xml")
+
+
+def test_cdm_negative_miss_and_pc_above_one_are_refused(ssa_data):
+    cdm = parse_kvn(seeds()["cdm-kvn"].decode(), "c.cdm")
+    cdm.relative["MISS_DISTANCE"] = -5.0
+    with pytest.raises(CdmError, match="MISS_DISTANCE: -5.0 is negative"):
+        parse_xml(to_xml(cdm), "c.xml")
+    cdm.relative["MISS_DISTANCE"] = 5.0
+    cdm.relative["COLLISION_PROBABILITY"] = 1.5
+    with pytest.raises(CdmError, match="not a probability"):
+        parse_xml(to_xml(cdm), "c.xml")
+
+
+def test_non_utf8_scenario_and_sensor_files_name_the_file(ssa_data, tmp_path):
+    """Was: UnicodeDecodeError without the file name (TOML and sensor CSV)."""
+    toml = tmp_path / "s.toml"
+    toml.write_bytes(b"\x80" + seeds()["scenario"])
+    with pytest.raises(ValueError, match=f"{toml}: not UTF-8 text"):
+        load_scenario(toml)
+    sensors = tmp_path / "sensors.csv"
+    sensors.write_bytes(seeds()["sensors"].replace(b"GRAVES", b"GRAV\xe9S"))
+    with pytest.raises(ValueError, match=f"{sensors}: not UTF-8 text"):
+        load_sensors(sensors)
