@@ -129,19 +129,17 @@ def test_sweep_expands_starts_and_seeds_into_runs(tmp_path):
     assert all(r.sweep_commit_days == (0.5, 1.0, 3.0) for r in runs)
 
 
-def test_event_kinds_are_a_registry(tmp_path):
+def test_event_kinds_are_a_registry(tmp_path, monkeypatch):
     from ssa.scenario import config
 
     def parse_breakup(c, e, key, ctx):
         return config.Event("breakup", start=c.when(e["at"], f"{key}.at"))
 
-    config.EVENT_KINDS["breakup"] = parse_breakup
-    try:
-        sc = load_scenario(write(tmp_path, GOOD + '\n[[events]]\nkind = "breakup"\n'
-                                                  'at = 2024-07-05T18:00:00Z\n'))
-        assert [e.kind for e in sc.events] == ["breakup"]
-    finally:
-        del config.EVENT_KINDS["breakup"]
+    # monkeypatch restores the real "breakup" kind (ssa.scenario.security_events) after
+    monkeypatch.setitem(config.EVENT_KINDS, "breakup", parse_breakup)
+    sc = load_scenario(write(tmp_path, GOOD + '\n[[events]]\nkind = "breakup"\n'
+                                              'at = 2024-07-05T18:00:00Z\n'))
+    assert [e.kind for e in sc.events] == ["breakup"]
 
 
 def test_invalid_toml_names_file(tmp_path):
