@@ -92,7 +92,7 @@ def job_screen(spec: dict) -> dict:
 
 
 def job_baselines(spec: dict) -> dict:
-    from benchmarks import baselines, synthetic
+    from . import baselines, synthetic
     warm_s = baselines.warm_up()
     triples = synthetic.read_3le(spec["catalog"])
     res = baselines.screen_baselines(
@@ -118,7 +118,7 @@ def job_propagation(spec: dict) -> dict:
     """Propagations per second: one propagation = one object's state at one time."""
     from sgp4.api import SatrecArray
 
-    from benchmarks import baselines, synthetic
+    from . import baselines, synthetic
     triples = synthetic.read_3le(spec["catalog"])
     sats, _ = baselines.read_satrecs(triples)
     n_times, repeats = spec["times"], spec.get("repeats", 3)
@@ -166,6 +166,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
         from ssa.catalog import Catalog
         from ssa.screening import kernels
         from ssa.screening import propagate as prop
+        from ssa.screening.executor import LocalExecutor, SatrecContext
     except Exception as exc:
         return {"error": f"screening propagation layer unavailable: {type(exc).__name__}: {exc}"}
     from ssa.screening import api
@@ -180,7 +181,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
 
     def run(catalog, idx, tt):
         clock = []
-        with prop.Sgp4Pool(catalog.satrecs, threads) as pool:
+        with LocalExecutor(SatrecContext(catalog.satrecs), threads) as pool:
             clock.append((time.perf_counter(), cpu_s()))
             plan = prop.make_plan(pool, catalog, step_s, target_km, jd0, fr0, window_s)
             clock.append((time.perf_counter(), cpu_s()))

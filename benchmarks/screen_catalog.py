@@ -87,7 +87,8 @@ def one(days: float, every: int, threads: int | None) -> dict:
 
 
 def _child(days, every, threads=None) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.screen_catalog", "--one", str(days), str(every)]
+    cmd = [sys.executable, "-m", f"{__package__ or 'benchmarks'}.screen_catalog", "--one", str(days),
+           str(every)]
     if threads:
         cmd.append(str(threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import synthetic
+from . import synthetic
 
 DEFAULT_CATALOG = "catalog-2024-07-05.3le"  # in SSA_DATA
 MATCH_TCA_S = 5.0  # a baseline conjunction matches ours when same pair and TCAs this close
@@ -85,7 +85,7 @@ def run_child(spec: dict, work: Path, timeout_s: float = CHILD_TIMEOUT_S, env=No
     tag = f"{spec['kind']}-{time.monotonic_ns()}"
     spec_path, out_path = work / f"{tag}.spec.json", work / f"{tag}.out.json"
     spec_path.write_text(json.dumps(spec))
-    cmd = [sys.executable, "-m", "benchmarks.child", str(spec_path), str(out_path)]
+    cmd = [sys.executable, "-m", f"{__package__}.child", str(spec_path), str(out_path)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env, cwd=str(Path(__file__).resolve().parent.parent))
@@ -423,9 +423,11 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
     recorded as such). results.json is rewritten after every stage, so an interrupted
     suite still leaves what it measured.
     """
-    from benchmarks import report
     from ssa.data import data_file
     from ssa.outputs import write_text_atomic  # each file complete or absent
+
+    from . import report
+
     log = log or (lambda msg: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

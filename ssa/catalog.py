@@ -4,7 +4,8 @@
 by content, gzip transparent), checks every record, keeps the newest element
 set per catalog number, and initialises one sgp4 ``Satrec`` per object with
 WGS72 and the chosen operation mode. Bad records are skipped and reported in
-``catalog.load_report``; ``strict=True`` turns the first into a ``ValueError``.
+``catalog.load_report`` with the damaged file line; ``strict=True`` turns the first
+into an ``ssa.errors.InputFileError`` (file, line, reason; also a ValueError).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 from sgp4.omm import initialize as omm_initialize
 
+from ssa.errors import DataNotFoundError, UserError
+from ssa.geometry.constants import EARTH_RADIUS_KM
 from ssa.io import detect_format, read_head, read_lines, read_text
 from ssa.io.omm import (
     SGP4_MAX_SATNUM,
@@ -29,7 +32,7 @@ from ssa.io.omm import (
     iter_omm_xml,
     parse_epoch,
 )
-from ssa.io.problems import LoadError, Problem, clip
+from ssa.io.problems import LoadError, Problem, RecordError, clip
 from ssa.io.satcat import OBJECT_TYPES, SatcatEntry, iter_satcat, type_from_name
 from ssa.io.tle import (
     TleIssue,
@@ -43,8 +46,6 @@ from ssa.io.tle import (
 __all__ = ["Catalog", "LoadReport", "Problem", "LoadError", "load_satcat",
            "EARTH_RADIUS_KM", "REGIMES"]
 
-# SGP4's WGS72 equatorial radius; perigee/apogee altitudes are above it.
-EARTH_RADIUS_KM = 6378.135
 OPSMODES = ("i", "a")
 # Skipped records kept in LoadReport.problems (each <= ~500 bytes): a bound on memory
 # for files of millions of bad lines; the rest are counted, not kept.
@@ -175,7 +176,7 @@ class _Builder:
 
     def __init__(self, opsmode: str, strict: bool):
         if opsmode not in OPSMODES:
-            raise ValueError(f"opsmode must be 'i' (improved) or 'a' (AFSPC), got {opsmode!r}")
+            raise UserError(f"opsmode must be 'i' (improved) or 'a' (AFSPC), got {opsmode!r}")
         self.opsmode = opsmode
         self.strict = strict
         self.report = LoadReport()
@@ -197,8 +198,8 @@ class _Builder:
     def problem(self, problem: Problem) -> None:
         self.report.add_problem(problem)
         if self.strict:
-            raise LoadError(f"{problem}\n(strict mode stops at the first bad record; "
-                            f"without strict it is skipped and reported)", [problem])
+            raise RecordError(problem, "\n(strict mode stops at the first bad record; "
+                              "without strict it is skipped and reported)")
 
     def add_tle(self, record: TleRecord, source: str) -> None:
         issue = check_tle(record)
@@ -210,7 +211,7 @@ class _Builder:
             if error:
                 issue = TleIssue("sgp4", error)
         if issue is not None:
-            self.problem(Problem(source, record.line, issue.reason,
+            self.problem(Problem(source, record.line_of(issue), issue.reason,
                                  problem_text(record, issue), issue.kind))
             return
         self.keep((decode_catalog_number(record.line1[2:7]), record.name,
@@ -266,6 +267,13 @@ class _Builder:
         return Catalog._from_rows(rows, self.opsmode, self.report)
 
 
+def _require_file(path) -> Path:
+    """Return path; a missing input file is a DataNotFoundError naming it."""
+    if not Path(path).is_file():
+        raise DataNotFoundError(f"{path}: no such file")
+    return Path(path)
+
+
 def _epoch_for_sgp4(text: str) -> str:
     """Return an OMM epoch in the one form ``sgp4.omm.initialize`` parses."""
     return parse_epoch(text).strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -297,10 +305,10 @@ def load_satcat(path, strict: bool = False) -> tuple[dict, list]:
     entries: dict = {}
     problems: list = []
     not_kept = 0
-    for item in iter_satcat(read_lines(path), source):
+    for item in iter_satcat(read_lines(_require_file(path)), source):
         if isinstance(item, Problem):
             if strict:
-                raise LoadError(str(item), [item])
+                raise RecordError(item)
             if len(problems) < MAX_KEPT_PROBLEMS:  # memory bound, as LoadReport
                 problems.append(item)
             else:
@@ -380,10 +388,11 @@ class Catalog:
             paths = [paths]
         paths = [Path(p) for p in paths]
         if not paths:
-            raise ValueError("Catalog.load needs at least one file path")
+            raise UserError("Catalog.load needs at least one file path")
         builder = _Builder(opsmode, strict)
         for path in paths:
-            items, kind = _iter_file(path, detect_format(read_head(path)), str(path))
+            items, kind = _iter_file(path, detect_format(read_head(_require_file(path))),
+                                     str(path))
             before, skipped = builder.valid, builder.report.skipped
             builder.feed(items, str(path), kind)
             builder.report.files.append(str(path))
@@ -482,7 +491,7 @@ class Catalog:
             wanted = {str(t).upper() for t in values(types)}
             unknown = wanted - set(OBJECT_TYPES)
             if unknown:
-                raise ValueError(f"unknown object type(s) {sorted(unknown)}; "
+                raise UserError(f"unknown object type(s) {sorted(unknown)}; "
                                  f"expected some of {OBJECT_TYPES}")
             mask &= np.isin(self.object_type, list(wanted))
         if owners is not None:
@@ -491,9 +500,30 @@ class Catalog:
             wanted = {str(r).upper() for r in values(regimes)}
             unknown = wanted - set(REGIMES)
             if unknown:
-                raise ValueError(f"unknown regime(s) {sorted(unknown)}; expected some of {REGIMES}")
+                raise UserError(f"unknown regime(s) {sorted(unknown)}; expected some of {REGIMES}")
             mask &= np.isin(self.regime, list(wanted))
         return self.subset(mask)
+
+    def to_pandas(self):
+        """Return a ``pandas.DataFrame`` with one row per object: every array attribute
+        (ids, names, types, owners, RCS sizes, mean elements in rad and rad/min, epochs as
+        two-part JD), plus ``epoch_utc`` (datetime64, UTC), ``perigee_km``, ``apogee_km``,
+        ``period_min`` and ``regime`` (needs pandas: pip install 'ssa[data]')."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from ssa.errors import UserError
+
+            raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
+                            "pip install 'ssa[data]' (or pip install pandas)") from None
+        columns = {name: getattr(self, name) for name in _ARRAYS}
+        # Days since the Unix epoch, kept as two parts until the last step (us resolution).
+        unix_days = (self.epoch_jd - 2440587.5) + self.epoch_fr
+        columns["epoch_utc"] = (np.round(unix_days * 86400e6).astype("int64")
+                                .astype("datetime64[us]"))
+        for name in ("perigee_km", "apogee_km", "period_min", "regime"):
+            columns[name] = getattr(self, name)
+        return pd.DataFrame(columns)
 
     def satrec_array(self) -> SatrecArray:
         """Return sgp4's vectorised ``SatrecArray`` over all objects, in catalog order."""

@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ssa.errors import UserError
+from ssa.geometry.frames import rtn_to_inertial_cov
+
 HEADER_KEYS = ["CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_FOR", "MESSAGE_ID"]
 HEADER_MANDATORY = ["CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID"]
 RELATIVE_STATE_KEYS = ["RELATIVE_POSITION_R", "RELATIVE_POSITION_T", "RELATIVE_POSITION_N",
@@ -97,14 +100,13 @@ FLOAT_KEYS = set(UNITS) | {"COLLISION_PROBABILITY", "WEIGHTED_RMS"}
 INT_KEYS = {"OBS_AVAILABLE", "OBS_USED", "TRACKS_AVAILABLE", "TRACKS_USED"}
 REF_FRAMES = ("EME2000", "GCRF", "ITRF")
 _SEGMENT_KEYS = METADATA_KEYS + OD_KEYS + ADDITIONAL_KEYS + STATE_KEYS + COV_KEYS
-_ALL_KEYS = set(HEADER_KEYS) | set(RELATIVE_KEYS) | set(_SEGMENT_KEYS)
 # Comments recognised as data (CARA puts the combined hard-body radius here).
 _HBR_COMMENT = re.compile(r"^HBR\s*=\s*([-+0-9.eE]+)\s*(?:\[\s*(\w+)\s*\])?", re.IGNORECASE)
 _UNICODE_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": "-",
                                 "\uff0d": "-"})
 
 
-class CdmError(ValueError):
+class CdmError(UserError):
     """A malformed CDM; the message names the file, line or element, and keyword."""
 
 
@@ -435,11 +437,6 @@ def _fmt(key: str, value: Any) -> str:
     return str(value)
 
 
-def _segment_blocks(seg: CdmSegment):
-    return [("metadata", METADATA_KEYS), ("od", OD_KEYS), ("additional", ADDITIONAL_KEYS),
-            ("state", STATE_KEYS), ("covariance", COV_KEYS)]
-
-
 def to_kvn(cdm: Cdm) -> str:
     """Return the CDM as KVN text."""
     out: list[str] = []
@@ -563,8 +560,6 @@ def inertial_states(cdm: Cdm, full: bool = False):
     Covariances are the RTN position blocks (m^2) rotated into that frame (km^2);
     with full=True the 6x6 position-velocity blocks (km, km/s units).
     """
-    from ssa.risk.covariance import rtn_to_inertial
-
     out = []
     for seg in cdm.objects:
         s = seg.state_km
@@ -572,10 +567,6 @@ def inertial_states(cdm: Cdm, full: bool = False):
         if seg.values["REF_FRAME"] == "ITRF":
             v = v + np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], r)
         cov = seg.covariance_rtn[:6, :6] * 1e-6 if full else seg.covariance_rtn[:3, :3] * 1e-6
-        out += [r, v, rtn_to_inertial(r, v, cov)]
+        out += [r, v, rtn_to_inertial_cov(r, v, cov)[0]]
     return tuple(out)
 
-
-def check_known(keys) -> list[str]:
-    """Return the keywords in keys that 508.0-B-1 does not define (for warnings)."""
-    return [k for k in keys if k not in _ALL_KEYS]

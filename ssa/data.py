@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ssa.errors import DataNotFoundError
+
 ENV_VAR = "SSA_DATA"
 
 
@@ -16,13 +18,14 @@ def data_dir() -> Path | None:
 
 
 def data_file(name: str) -> Path:
-    """Return ``$SSA_DATA/name``; raise FileNotFoundError with the fix if it is missing."""
+    """Return ``$SSA_DATA/name``; raise DataNotFoundError (a FileNotFoundError) naming the
+    file and the setting if it is missing."""
     root = data_dir()
     if root is None:
-        raise FileNotFoundError(
-            f"{ENV_VAR} is not set; point it at the shared catalogs, "
-            f"e.g. export {ENV_VAR}=../shared/catalogs")
+        raise DataNotFoundError(
+            f"{name} is needed and {ENV_VAR} is not set; point it at the folder that holds "
+            f"it, e.g. export {ENV_VAR}=../shared/catalogs")
     path = root / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found (check {ENV_VAR}={root})")
+        raise DataNotFoundError(f"{path} not found (check {ENV_VAR}={root})")
     return path

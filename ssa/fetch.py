@@ -1,6 +1,7 @@
 """Download public catalogs (CelesTrak, Space-Track) into a timestamped cache.
 
-Named sources live in ``catalogs/sources.toml``. Every download goes to a
+Named sources live in ``ssa/resources/sources.toml`` (package data, read with
+``importlib.resources`` so an installed wheel has them too). Every download goes to a
 temporary file, is checked (byte count against ``Content-Length``, then parsed
 with the catalog readers) and only then renamed into the cache, with a
 ``<file>.meta.json`` beside it that records when and from where it came. The
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import importlib.resources
 import io
 import json
 import netrc
@@ -27,6 +29,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import requests
 
 import ssa
+from ssa.errors import DataNotFoundError, OfflineError, UserError
 
 try:
     import tomllib
@@ -34,7 +37,8 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
 REPO_CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
-SOURCES_FILE = REPO_CATALOGS / "sources.toml"
+# Package data: found the same way in a checkout, an editable and a wheel install.
+SOURCES_RESOURCE = ("ssa.resources", "sources.toml")
 CACHE_ENV = "SSA_CACHE"
 SPACETRACK_USER_ENV = "SPACETRACK_USER"
 SPACETRACK_PASSWORD_ENV = "SPACETRACK_PASSWORD"
@@ -55,8 +59,12 @@ EXTENSIONS = {"omm-json": ".json", "omm-csv": ".csv", "satcat-csv": ".csv", "tle
 KINDS = ("gp", "satcat")
 
 
-class FetchError(Exception):
+class FetchError(UserError):
     """A download failed or was refused; the message names the URL and what to do."""
+
+
+class FetchOffline(FetchError, OfflineError):
+    """The provider could not be reached (DNS, refused connection, timeout)."""
 
 
 class ProviderRefused(FetchError):
@@ -98,6 +106,7 @@ class Source:
     max_age_hours: float = 8.0
     min_refresh_hours: float = 0.0  # 0: the provider's limit
     description: str = ""
+    full: bool = False  # the whole on-orbit catalogue (not a group such as 'active')
 
     @property
     def url(self) -> str:
@@ -134,7 +143,7 @@ class Sources:
             encoding = encoding.lower() or "json"
             if not group or not all(c.isalnum() or c in "-_" for c in group) or (
                     encoding not in ("json", "csv")):
-                raise ValueError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
+                raise UserError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
                                  f"name like 'starlink', got {name!r}")
             suffix = "" if encoding == "json" else "-csv"
             return Source(
@@ -143,21 +152,25 @@ class Sources:
                 format=f"omm-{encoding}", kind="gp", max_age_hours=8.0,
                 description=f"CelesTrak GP group {group}, OMM {encoding.upper()}")
         known = ", ".join(sorted(self.sources))
-        raise ValueError(f"unknown catalog source {name!r}; known sources: {known} "
+        raise UserError(f"unknown catalog source {name!r}; known sources: {known} "
                          f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)")
 
 
 def load_sources(path: str | os.PathLike | None = None) -> Sources:
-    """Return the sources defined in ``path`` (default ``catalogs/sources.toml``)."""
-    path = Path(path) if path else SOURCES_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"catalog source list {path} not found "
-                                f"(it ships in the repository's catalogs/ folder)")
-    with open(path, "rb") as fh:
-        try:
-            doc = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    """Return the sources defined in ``path`` (default: the package's ``sources.toml``)."""
+    if path:
+        path = Path(path)
+        if not path.exists():
+            raise DataNotFoundError(f"catalog source list {path} not found")
+        raw = path.read_bytes()
+    else:
+        resource = importlib.resources.files(SOURCES_RESOURCE[0]) / SOURCES_RESOURCE[1]
+        path = Path(str(resource))
+        raw = resource.read_bytes()
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
     providers = {}
     for name, entry in doc.get("providers", {}).items():
         providers[name] = Provider(
@@ -169,19 +182,19 @@ def load_sources(path: str | os.PathLike | None = None) -> Sources:
     for name, entry in doc.get("sources", {}).items():
         where = f"{path}: [sources.{name}]"
         if entry.get("provider") not in providers:
-            raise ValueError(f"{where}: provider {entry.get('provider')!r} is not one of "
+            raise UserError(f"{where}: provider {entry.get('provider')!r} is not one of "
                              f"{sorted(providers)}")
         if entry.get("format") not in EXTENSIONS:
-            raise ValueError(f"{where}: format {entry.get('format')!r} is not one of "
+            raise UserError(f"{where}: format {entry.get('format')!r} is not one of "
                              f"{sorted(EXTENSIONS)}")
         if entry.get("kind", "gp") not in KINDS:
-            raise ValueError(f"{where}: kind {entry.get('kind')!r} is not one of {KINDS}")
+            raise UserError(f"{where}: kind {entry.get('kind')!r} is not one of {KINDS}")
         sources[name] = Source(
             name=name, provider=providers[entry["provider"]], path=entry["path"],
             format=entry["format"], kind=entry.get("kind", "gp"),
             max_age_hours=float(entry.get("max_age_hours", 8.0)),
             min_refresh_hours=float(entry.get("min_refresh_hours", 0.0)),
-            description=entry.get("description", ""))
+            description=entry.get("description", ""), full=bool(entry.get("full", False)))
     default = doc.get("default", next(iter(sources), ""))
     return Sources(sources=sources, default=default, providers=providers, path=path)
 
@@ -503,7 +516,7 @@ def _request(session: requests.Session, method: str, url: str, **kwargs) -> requ
     try:
         return session.request(method, url, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), **kwargs)
     except requests.RequestException as exc:
-        raise FetchError(_network_message(url, exc)) from None
+        raise FetchOffline(_network_message(url, exc)) from None
 
 
 def _download_to_temp(session: requests.Session, source: Source, folder: Path,
@@ -517,7 +530,7 @@ def _download_to_temp(session: requests.Session, source: Source, folder: Path,
             try:
                 response = session.get(url, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
             except requests.RequestException as exc:
-                raise FetchError(_network_message(url, exc, target)) from None
+                raise FetchOffline(_network_message(url, exc, target)) from None
             with response:
                 if response.status_code != 200:
                     body = response.text.strip()[:ERROR_BODY_CHARS].replace("\n", " ")
@@ -573,7 +586,7 @@ def _network_message(url: str, exc: Exception, target: Path | None = None) -> st
     else:
         why = f"network error ({type(exc).__name__})"
     return (f"cannot download {url}: {why}. If you are offline, use a local catalog file "
-            f"instead (e.g. ssa catalog info $SSA_DATA/catalog-2024-07-05.3le)"
+            f"instead ('ssa screen' without a catalogue screens the shipped snapshot)"
             f"{_cached_hint(target)}")
 
 
@@ -597,7 +610,8 @@ def _cached_hint(target: Path | None) -> str:
     meta = read_meta(target)
     if meta is None:
         return "; no cached copy of this source exists yet"
-    return f"; the cached copy {target} from {meta['fetched_utc']} is still there"
+    return (f"; the cached copy {target} from {meta['fetched_utc']} is still there: "
+            f"pass that file instead")
 
 
 def _exception_chain(exc: BaseException):
@@ -678,6 +692,6 @@ def cache_status(sources: Sources, cache: str | os.PathLike | None = None,
     return rows
 
 
-__all__ = ["FetchError", "FetchResult", "ProviderRefused", "Provider", "Source", "Sources", "cache_dir",
+__all__ = ["FetchError", "FetchOffline", "FetchResult", "ProviderRefused", "Provider", "Source", "Sources", "cache_dir",
            "cache_status", "fetch", "load_sources", "meta_path", "read_meta",
            "spacetrack_credentials", "validate_file"]

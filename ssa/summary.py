@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
 from ssa.catalog import REGIMES
+from ssa.geometry.timeutil import format_utc, jd_to_datetime
 from ssa.io.satcat import OBJECT_TYPES
 
 # An element set this much older than the catalog's median (or newest) epoch
@@ -21,23 +21,11 @@ from ssa.io.satcat import OBJECT_TYPES
 # reaches back weeks.
 OLD_ELEMENT_SET_DAYS = 7.0
 TOP_OWNERS = 10
-J2000_JD = 2451545.0
-J2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
 NO_OWNER = "(none)"
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 # Numbers in a reason (checksums, values) but not the "line 1"/"line 2" of a TLE.
 _NUMBER = re.compile(r"(?<!line )(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")
-
-
-def jd_to_utc(jd: float, fr: float = 0.0) -> datetime:
-    """Return the aware UTC datetime of a two-part Julian date (microsecond resolution)."""
-    return J2000 + timedelta(days=(float(jd) - J2000_JD) + float(fr))
-
-
-def format_utc(value: datetime) -> str:
-    """Return ``YYYY-MM-DDThh:mm:ssZ`` (rounded to the second)."""
-    return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def reason_key(reason: str) -> str:
@@ -116,9 +104,9 @@ def summarize(catalog, top_owners: int = TOP_OWNERS,
         "owners_other": owners_other,
         "owners_distinct": len(owners),
         "by_regime": by_regime,
-        "epoch_min": format_utc(jd_to_utc(catalog.epoch_jd[i_min], catalog.epoch_fr[i_min])),
-        "epoch_median": format_utc(jd_to_utc(med_jd, med_fr)),
-        "epoch_max": format_utc(jd_to_utc(catalog.epoch_jd[i_max], catalog.epoch_fr[i_max])),
+        "epoch_min": format_utc(jd_to_datetime(catalog.epoch_jd[i_min], catalog.epoch_fr[i_min])),
+        "epoch_median": format_utc(jd_to_datetime(med_jd, med_fr)),
+        "epoch_max": format_utc(jd_to_datetime(catalog.epoch_jd[i_max], catalog.epoch_fr[i_max])),
         "old_element_sets": old,
         "skipped_by_reason": report.by_reason(),
     }

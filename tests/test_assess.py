@@ -16,7 +16,6 @@ from ssa.cdm import read_cdm, write_kvn, write_xml
 from ssa.cli import main
 from ssa.risk import (
     HardBodyRadius,
-    TleCovarianceModel,
     assess,
     cdms_from_result,
     write_result_cdms,
@@ -29,6 +28,19 @@ SNAPSHOT = "catalog-2023-09-04.3le"
 PC_RTOL = 1e-6          # our Pc vs an independent dblquad built in this test
 CDM_PC_RTOL = 1e-9      # the same Pc recomputed from the written CDM (frame rotation only)
 STATE_ATOL_KM = 1e-6    # 1 mm: GCRF -> TEME back-rotation, two skyfield time constructions
+# The covariance model's published table (ssa.risk.covariance docstring), written out
+# here for the regimes of the EVENTS objects: at-epoch sigma (m), growth (m/day),
+# drag growth (m/day^2), each (R, T, N); debris drag growth doubled.
+MODEL_TABLE = {
+    "LEO<800": ((100.0, 500.0, 150.0), (30.0, 800.0, 25.0), (3.0, 60.0, 0.0)),
+    "LEO<2000": ((100.0, 400.0, 150.0), (20.0, 500.0, 20.0), (0.0, 10.0, 0.0)),
+}
+REGIME_OF = {27424: "LEO<800", 31201: "LEO<800", 42397: "LEO<800", 28654: "LEO<2000"}
+REGIME_PERIGEE_KM = {"LEO<800": (500.0, 800.0), "LEO<2000": (800.0, 2000.0)}
+DEBRIS_DRAG_FACTOR = 2.0
+# Kepler semi-major axis from the TLE mean motion vs SGP4's un-Kozai'd one: a few km.
+PERIGEE_MARGIN_KM = 10.0
+SIGMA_RTOL = 1e-6       # ages from the printed TCA (1 ms) and the TLE epoch text
 
 
 def _tle_lines(path, ids):
@@ -132,19 +144,37 @@ def assessed(catalog, shared_file):
     return assess(rows, catalog, hbr=hbr), hbr
 
 
-def test_assess_fills_risk_columns(assessed, catalog):
+def _expected_sigma_m(tle_lines, norad_id, tca_text):
+    """RTN sigmas from the TLE text alone: epoch and mean motion parsed here, the
+    regime from the Kepler perigee, the model's formula with its literal table."""
+    i = next(k for k, line in enumerate(tle_lines)
+             if line.startswith("1 ") and int(line[2:7]) == norad_id)
+    name, l1, l2 = tle_lines[i - 1], tle_lines[i], tle_lines[i + 1]
+    epoch = (dt.datetime(2000 + int(l1[18:20]), 1, 1, tzinfo=dt.timezone.utc)
+             + dt.timedelta(days=float(l1[20:32]) - 1.0))
+    tca = dt.datetime.strptime(tca_text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    age_d = (tca - epoch).total_seconds() / 86400.0
+    n_rad_s = float(l2[52:63]) * 2 * math.pi / 86400.0
+    a_km = (398600.8 / n_rad_s**2) ** (1 / 3)  # WGS72 mu
+    perigee_km = a_km * (1 - float("0." + l2[26:33])) - 6378.135
+    regime = REGIME_OF[norad_id]
+    low, high = REGIME_PERIGEE_KM[regime]
+    assert low + PERIGEE_MARGIN_KM < perigee_km < high - PERIGEE_MARGIN_KM, (norad_id, perigee_km)
+    s0, rate, drag = (np.array(x) for x in MODEL_TABLE[regime])
+    if "DEB" in name:
+        drag = drag * DEBRIS_DRAG_FACTOR
+    return np.sqrt(s0**2 + (rate * age_d) ** 2 + (drag * age_d**2) ** 2)
+
+
+def test_assess_fills_risk_columns(assessed, shared_file):
     rows, hbr = assessed
-    model = TleCovarianceModel()
-    index = {int(n): i for i, n in enumerate(catalog.norad_id)}
+    tle = _tle_lines(shared_file(SNAPSHOT), set(REGIME_OF))
     for j in range(len(EVENTS)):
         row = {k: v[j] for k, v in rows.items()}
-        i1, i2 = index[row["NORAD_CAT_ID_1"]], index[row["NORAD_CAT_ID_2"]]
-        s1 = model.rtn_sigma_m(row["DSE_1"], catalog.perigee_km[i1], catalog.apogee_km[i1],
-                               catalog.object_type[i1])[0]
-        s2 = model.rtn_sigma_m(row["DSE_2"], catalog.perigee_km[i2], catalog.apogee_km[i2],
-                               catalog.object_type[i2])[0]
-        assert [row[f"SIGMA1_{a}_M"] for a in "RTN"] == pytest.approx(list(s1))
-        assert [row[f"SIGMA2_{a}_M"] for a in "RTN"] == pytest.approx(list(s2))
+        s1 = _expected_sigma_m(tle, int(row["NORAD_CAT_ID_1"]), row["TCA"])
+        s2 = _expected_sigma_m(tle, int(row["NORAD_CAT_ID_2"]), row["TCA"])
+        assert [row[f"SIGMA1_{a}_M"] for a in "RTN"] == pytest.approx(list(s1), rel=SIGMA_RTOL)
+        assert [row[f"SIGMA2_{a}_M"] for a in "RTN"] == pytest.approx(list(s2), rel=SIGMA_RTOL)
         assert row["HBR_M"] == pytest.approx(hbr.table[row["NORAD_CAT_ID_1"]]
                                              + hbr.table.get(row["NORAD_CAT_ID_2"], 1.1))
         assert row["PC_METHOD"] == "FOSTER-1992" and row["PC_2D_VALID"]

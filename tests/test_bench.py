@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sgp4.api import Satrec, jday
 
-from benchmarks import baselines, synthetic
+from ssa.benchmarks import baselines, synthetic
 from ssa.cli import main
 
 # CARA CDM NOAA 18 (28654) vs NOAA 16 DEB (42397), TCA 2023-08-30 14:43:01.958 UTC.
@@ -103,7 +103,7 @@ def test_baselines_find_cara_conjunction(shared_file):
 def test_bench_quick_tiny_writes_valid_results(shared_file, tmp_path):
     out = tmp_path / "results"
     readme = tmp_path / "README.md"
-    from benchmarks.report import README_END, README_START
+    from ssa.benchmarks.report import README_END, README_START
     readme.write_text(f"# x\n{README_START}\nSTALE-TABLE\n{README_END}\ntail\n")
     status = main(["bench", "--quick", "--limit", "120", "--quiet", "--out", str(out),
                    "--catalog", str(shared_file("catalog-2024-07-05.3le")),

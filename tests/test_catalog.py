@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -26,9 +25,6 @@ SNAPSHOTS = {
     "catalog-2024-11-01.omm.csv": (26834, 10782, "2024-10-31 10:36"),
 }
 SATCAT = "satcat-2025-03.csv.gz"
-# Issue 2: `ssa catalog info` on the full 2024-07-05 snapshot with the SATCAT under 5 s;
-# loading is its main part, so it gets 3 s of that on the shared 2-core machine.
-LOAD_BUDGET_S = 3.0
 # C++ sgp4 vs sgp4's pure-Python legacy code, same elements and mode (measured <= 3e-9 km).
 LEGACY_TOLERANCE_KM = 1e-8
 # Times (minutes from epoch) at which the operation modes are compared, and the gap
@@ -119,12 +115,13 @@ def satcat_dict(rows: dict) -> dict:
             for n, r in rows.items()}
 
 
-def test_full_snapshot_with_satcat_loads_fast(shared_file):
-    start = time.perf_counter()
+def test_full_snapshot_with_satcat_loads(shared_file):
+    """Everything loads and joins (the time budget is benchmarks/budgets.py's)."""
     catalog = Catalog.load(shared_file("catalog-2024-07-05.3le"), satcat=shared_file(SATCAT))
-    elapsed = time.perf_counter() - start
     assert len(catalog) == 26389
-    assert elapsed < LOAD_BUDGET_S, f"load took {elapsed:.2f} s"
+    assert catalog.type_source == "satcat"
+    assert catalog.load_report.satcat_matched + catalog.load_report.satcat_missing == 26389
+    assert catalog.load_report.satcat_matched == 25859  # measured; most others analyst objects
 
 
 def test_files_together_keep_the_newest_element_set(shared_file, tmp_path):

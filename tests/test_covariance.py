@@ -6,17 +6,23 @@ import csv
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from ssa.cdm import read_cdm
+from ssa.geometry import MU_KM3_S2, rtn_basis
+from ssa.risk import HardBodyRadius, assess
 from ssa.risk.covariance import (
+    REGIMES,
     CovarianceModel,
+    RegimeSigma,
     TleCovarianceModel,
-    inertial_to_rtn,
-    rtn_basis,
     rtn_to_inertial,
 )
 
 ROTATION_ATOL = 1e-9  # relative to matrix scale; pure rotations in float64
+# Foster's Pc vs the closed-form isotropic value (non-central chi-square), both
+# double precision; Foster integrates numerically to ~1e-10 relative.
+ISOTROPIC_PC_RTOL = 1e-7
 
 
 def test_sigmas_grow_with_age_and_in_track_dominates():
@@ -54,13 +60,58 @@ def test_order_of_magnitude_against_published_figures(ssa_data):
     assert tle[1] > median_t and tle[0] > median_r
 
 
-def test_model_is_pluggable():
+def _head_on_rows(miss_km: float) -> dict:
+    """One screening row: object 2 crosses object 1 at right angles, miss_km radially."""
+    r1 = np.array([7000.0, 0.0, 0.0])
+    v1 = np.array([0.0, np.sqrt(MU_KM3_S2 / 7000.0), 0.0])
+    r2 = r1 + [miss_km, 0.0, 0.0]
+    v2 = np.array([0.0, 0.0, np.sqrt(MU_KM3_S2 / np.linalg.norm(r2))])
+    rows = {"NORAD_CAT_ID_1": np.array([1]), "NORAD_CAT_ID_2": np.array([2]),
+            "DSE_1": np.array([1.0]), "DSE_2": np.array([2.0]),
+            "FLAGS": np.array([""], dtype=object)}
+    for k, (r, v) in ((1, (r1, v1)), (2, (r2, v2))):
+        for a, x, y in zip("XYZ", r, v, strict=True):
+            rows[f"{a}{k}_KM"] = np.array([x])
+            rows[f"V{a}{k}_KMS"] = np.array([y])
+    return rows
+
+
+def test_pluggable_model_drives_assess():
+    """A model passed to assess() sets the sigmas and, through them, the Pc."""
+    sigma_m, miss_km, hbr_m = 100.0, 0.2, 10.0
+
     class Fixed:
         def rtn_sigma_m(self, age_days, perigee_km, apogee_km, object_type):
-            return np.full((np.size(age_days), 3), 100.0)
+            return np.full((np.size(age_days), 3), sigma_m)
 
     assert isinstance(Fixed(), CovarianceModel)
     assert isinstance(TleCovarianceModel(), CovarianceModel)
+    rows = assess(_head_on_rows(miss_km), model=Fixed(),
+                  hbr=HardBodyRadius({1: hbr_m / 2, 2: hbr_m / 2}))
+    for k in (1, 2):
+        assert [rows[f"SIGMA{k}_{a}_M"][0] for a in "RTN"] == [sigma_m] * 3
+    # Independent: isotropic combined sigma s = sqrt(2) * 100 m in the encounter
+    # plane; |x|^2 / s^2 is non-central chi-square (2 dof, nc = miss^2 / s^2).
+    s2 = 2 * (sigma_m / 1e3) ** 2
+    expected = stats.ncx2.cdf((hbr_m / 1e3) ** 2 / s2, 2, miss_km**2 / s2)
+    assert rows["PC"][0] == pytest.approx(expected, rel=ISOTROPIC_PC_RTOL)
+    default = assess(_head_on_rows(miss_km), hbr=HardBodyRadius({1: hbr_m / 2, 2: hbr_m / 2}))
+    assert default["PC"][0] != pytest.approx(expected, rel=0.01)
+
+
+def test_regimes_replaced_by_name():
+    """regimes={'GEO': ...} changes GEO objects only, whatever the dict's order."""
+    geo = RegimeSigma((1.0, 2.0, 3.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    model = TleCovarianceModel(regimes={"GEO": geo})
+    default = TleCovarianceModel()
+    assert model.rtn_sigma_m(5.0, 35780, 35790)[0].tolist() == [1.0, 2.0, 3.0]
+    for hp, ha in [(400, 420), (700, 720), (1200, 1250), (20000, 20200), (300, 35000)]:
+        assert np.array_equal(model.rtn_sigma_m(5.0, hp, ha), default.rtn_sigma_m(5.0, hp, ha))
+    reordered = TleCovarianceModel(regimes=dict(reversed(list(REGIMES.items()))))
+    assert np.array_equal(reordered.rtn_sigma_m(3.0, 35780, 35790),
+                          default.rtn_sigma_m(3.0, 35780, 35790))
+    with pytest.raises(ValueError, match="unknown regime"):
+        TleCovarianceModel(regimes={"LEO": geo})
 
 
 def test_rtn_axes_and_round_trip():
@@ -74,9 +125,10 @@ def test_rtn_axes_and_round_trip():
     # Variance along the radial direction is sigma_R^2, along N is sigma_N^2.
     assert b[0] @ cov @ b[0] == pytest.approx(1.0)
     assert b[2] @ cov @ b[2] == pytest.approx(0.25)
-    assert np.allclose(inertial_to_rtn(r[0], v[0], cov), cov_rtn, atol=ROTATION_ATOL)
+    assert np.allclose(b @ cov @ b.T, cov_rtn, atol=ROTATION_ATOL)
     six = np.diag([1.0, 9.0, 0.25, 1e-6, 4e-6, 1e-6])
-    assert np.allclose(inertial_to_rtn(r, v, rtn_to_inertial(r, v, six[None]))[0], six,
+    b6 = np.block([[b, np.zeros((3, 3))], [np.zeros((3, 3)), b]])
+    assert np.allclose(b6 @ rtn_to_inertial(r, v, six[None])[0] @ b6.T, six,
                        atol=ROTATION_ATOL)
 
 

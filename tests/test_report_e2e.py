@@ -228,15 +228,13 @@ def test_missing_columns_are_a_clear_cli_error(tmp_path, capsys):
     assert "written by 'ssa screen'" in capsys.readouterr().err
 
 
-# The requirement: a 60,000-conjunction result is reported in under 30 s.
+# A full-catalog week (SOCRATES-like count); its run time is measured by
+# benchmarks/budgets.py (the 30 s budget), not asserted here.
 LARGE_ROWS = 60_000
-LARGE_REPORT_MAX_S = 30.0
 
 
 @pytest.mark.slow
-def test_report_of_60000_conjunctions_is_fast(screened, tmp_path):
-    import time
-
+def test_report_of_60000_conjunctions_is_complete(screened, tmp_path):
     big = tmp_path / "big"
     big.mkdir()
     lines = (screened / "conjunctions.csv").read_text().splitlines()
@@ -246,10 +244,7 @@ def test_report_of_60000_conjunctions_is_fast(screened, tmp_path):
     body = [rows[k % len(rows)] for k in range(LARGE_ROWS)]
     (big / "conjunctions.csv").write_text("\n".join([lines[0], *body]) + "\n")
     shutil.copy(screened / "run.json", big / "run.json")
-    t0 = time.perf_counter()
     index = build_report(big, tmp_path / "out", top=10)
-    elapsed_s = time.perf_counter() - t0
-    assert elapsed_s < LARGE_REPORT_MAX_S, f"report of {LARGE_ROWS} rows took {elapsed_s:.1f} s"
     page = index.read_text()
     assert f"All conjunctions ({LARGE_ROWS})" in page
     data = page.split('id="conjunction-data">', 1)[1].split("</script>", 1)[0]

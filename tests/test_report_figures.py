@@ -15,15 +15,10 @@ from matplotlib.collections import PathCollection
 from matplotlib.patches import Circle, Ellipse, Rectangle
 from sgp4.api import WGS72, Satrec, jday
 
+from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2, osculating_apsides
+from ssa.geometry import rtn_basis as _rtn_basis
 from ssa.report import figures
-from ssa.report.geometry import (
-    EARTH_RADIUS_KM,
-    MU_KM3_S2,
-    combined_covariance_km2,
-    encounter_basis,
-    osculating_apsides,
-    rtn_basis,
-)
+from ssa.report.geometry import combined_covariance_km2, encounter_basis
 from ssa.report.html import json_for_script
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -35,6 +30,11 @@ UNIT_TOL = 1e-12
 ELLIPSE_REL_TOL = 1e-6
 # Osculating vs SGP4 mean altitude differ by J2 short-period terms, ~10 km in LEO.
 OSC_VS_MEAN_KM = 25.0
+
+
+def rtn_basis(r_km, v_kms):
+    """(3, 3) rows R, T, N of one state."""
+    return _rtn_basis(r_km, v_kms)[0]
 
 
 def _bars(ax):
@@ -56,12 +56,12 @@ def real_states(shared_file):
 
 
 def test_geometry_frames_are_orthonormal_and_aligned(real_states):
-    (_, _, r1, v1), (_, _, _, v2) = real_states[0], real_states[1]
+    (_, _, r1, v1), (_, _, r2, v2) = real_states[0], real_states[1]
     rtn = rtn_basis(r1, v1)
     np.testing.assert_allclose(rtn @ rtn.T, np.eye(3), atol=UNIT_TOL)
     np.testing.assert_allclose(rtn[0], r1 / np.linalg.norm(r1), atol=UNIT_TOL)
     assert rtn[1] @ v1 > 0  # T is the along-track side of the velocity
-    enc = encounter_basis(r1, v1, v2)
+    enc = encounter_basis(r1, v1, r2, v2)
     np.testing.assert_allclose(enc @ enc.T, np.eye(3), atol=UNIT_TOL)
     np.testing.assert_allclose(np.linalg.det(enc), 1.0, atol=UNIT_TOL)
     np.testing.assert_allclose(enc[2], (v2 - v1) / np.linalg.norm(v2 - v1), atol=UNIT_TOL)
@@ -199,7 +199,7 @@ def test_encounter_plane_ellipses_and_hard_body(real_states):
     ellipses = [p for p in ax.patches if type(p) is Ellipse]  # Circle subclasses Ellipse
     circles = [p for p in ax.patches if isinstance(p, Circle)]
     assert len(ellipses) == 3 and len(circles) == 1
-    basis = encounter_basis(r1, v1, v2)
+    basis = encounter_basis(r1, v1, r2, v2)
     miss_m = basis[:2] @ (r2 - r1) * 1000
     # Independent: miss in the plane = full separation minus its part along v_rel.
     z = (v2 - v1) / np.linalg.norm(v2 - v1)

@@ -20,7 +20,10 @@ history_days = 2.0
 [catalog]
 file = "catalog-2024-07-05.3le"
 [assessment]
-lead_days = 1.0
+commit_days = 1.0
+[sweep]
+commit_days = [0.5, 3.0]
+seeds = [3, 4]
 [sensors]
 file = "{sensors}"
 [[members]]
@@ -75,8 +78,11 @@ def test_shipped_scenarios_load(path):
     ('owners = ["JPN"]', 'owners = ["FR"]', "members[1] (Japan).owners",
      "owner code 'FR' already protected by EU"),
     ('file = "catalog-2024-07-05.3le"', "", "catalog.file", "required key is missing"),
-    ("lead_days = 1.0", "lead_days = 1.8", "assessment.lead_days",
-     "less than half a day of tracking history"),
+    ("commit_days = 1.0", "commit_days = 8.0", "assessment.commit_days", "outside"),
+    ("commit_days = [0.5, 3.0]", "commit_days = [0.5, 9.0]", "sweep.commit_days[1]",
+     "outside"),
+    ("seeds = [3, 4]", 'seeds = "many"', "sweep.seeds", "expected a list"),
+    ("seeds = [3, 4]", "seeds = [3, 4]\nmoons = [1]", "sweep.moons", "unknown key"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path, old, new, key, problem):
     assert old in GOOD
@@ -110,6 +116,32 @@ kind = "earthquake"
     assert f"{path}: events[0].to: 2024-07-05T00:00:00+00:00 is not after" in text
     assert f"{path}: events[1].member: unknown member 'Mars'" in text
     assert f"{path}: events[2].kind: 'earthquake' is not one of outage, leave" in text
+
+
+def test_sweep_expands_starts_and_seeds_into_runs(tmp_path):
+    from ssa.scenario.config import expand_sweep
+
+    sc = load_scenario(write(tmp_path, GOOD.replace(
+        "seeds = [3, 4]", 'seeds = [3, 4]\nstart = ["2024-07-05T12:00:00Z", "2024-07-08T12:00:00Z"]')))
+    runs = expand_sweep(sc)
+    assert [(r.start.day, r.seed) for r in runs] == [(5, 3), (5, 4), (8, 3), (8, 4)]
+    # commit times are evaluated inside each run, headline included.
+    assert all(r.sweep_commit_days == (0.5, 1.0, 3.0) for r in runs)
+
+
+def test_event_kinds_are_a_registry(tmp_path):
+    from ssa.scenario import config
+
+    def parse_breakup(c, e, key, ctx):
+        return config.Event("breakup", start=c.when(e["at"], f"{key}.at"))
+
+    config.EVENT_KINDS["breakup"] = parse_breakup
+    try:
+        sc = load_scenario(write(tmp_path, GOOD + '\n[[events]]\nkind = "breakup"\n'
+                                                  'at = 2024-07-05T18:00:00Z\n'))
+        assert [e.kind for e in sc.events] == ["breakup"]
+    finally:
+        del config.EVENT_KINDS["breakup"]
 
 
 def test_invalid_toml_names_file(tmp_path):

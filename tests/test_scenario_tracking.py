@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from ssa.scenario.sensors import geodetic_to_ecef_km, load_sensors
-from ssa.scenario.tracking import SensorGeometry, detect_ecef, gmst_rad, teme_to_ecef
+from ssa.scenario.tracking import (
+    SensorGeometry,
+    detect_ecef,
+    teme_to_ecef,
+    teme_to_itrf_rotation,
+    track,
+)
 
 COLUMNS = ["id", "name", "operator", "country", "type", "mode", "lat_deg", "lon_deg", "alt_m",
            "min_el_deg", "max_el_deg", "az_min_deg", "az_max_deg", "fan_az_deg",
@@ -112,7 +118,7 @@ def test_fence_detects_plane_crossing_between_steps(tmp_path):
 
 
 def test_elevation_visibility_matches_skyfield(tmp_path, shared_file):
-    """Our GMST Earth-fixed geometry vs skyfield's topocentric altitude for a real object."""
+    """Our Earth-fixed geometry (shared TEME->ITRF) vs skyfield's topocentric altitude for a real object."""
     from sgp4.api import Satrec, jday
     from skyfield.api import EarthSatellite, load, wgs84
 
@@ -127,7 +133,7 @@ def test_elevation_visibility_matches_skyfield(tmp_path, shared_file):
     jd = np.full(len(t_s), jd0)
     fr = fr0 + t_s / 86400
     _, r, _ = sat.sgp4_array(jd, fr)
-    pos = teme_to_ecef(r[None], gmst_rad(jd, fr))[0]
+    pos = teme_to_ecef(r[None], teme_to_itrf_rotation(jd, fr))[0]
     geo = SensorGeometry.from_table(sensors)
     ours = np.zeros(len(t_s), dtype=bool)
     for j in range(1, len(t_s)):
@@ -162,3 +168,35 @@ def test_shipped_sensor_table_loads():
     t = load_sensors(Path(__file__).parent.parent / "scenarios" / "sensors.csv")
     assert len(t) >= 30 and set(t.type) == {"radar", "optical"}
     assert all(s for s in t.source)
+
+
+def test_passes_are_counted_once_per_visit(tmp_path, shared_file):
+    """A LEO object over one site: passes per day equal the separate visibility intervals."""
+    from sgp4.api import Satrec, SatrecArray, jday
+
+    lines = shared_file("catalog-2024-07-05.3le").read_text().splitlines()
+    i = next(k for k in range(0, len(lines), 3) if lines[k].startswith("0 ISS (ZARYA)"))
+    sat = Satrec.twoline2rv(lines[i + 1], lines[i + 2])
+    sensors = table(tmp_path, sensor_row(lat_deg=40.0, lon_deg=0.0, min_el_deg=10,
+                                         max_range_km=40000, ref_size_m=0.001))
+    jd0, fr0 = jday(2024, 7, 5, 12, 0, 0)
+    step = 30.0
+    res = track(SatrecArray([sat]), np.ones(1), sensors, jd0, fr0, 0.0, 2 * 86400.0, step,
+                [0.0], bin_s=86400.0)
+    # Independent count: visibility intervals from the per-step detections.
+    t_s = np.arange(0.0, 2 * 86400.0 + step / 2, step)
+    _, r, _ = sat.sgp4_array(np.full(len(t_s), jd0), fr0 + t_s / 86400)
+    pos = teme_to_ecef(r[None], teme_to_itrf_rotation(np.full(len(t_s), jd0),
+                                                      fr0 + t_s / 86400))[0]
+    seen = np.zeros(len(t_s), dtype=bool)
+    geo = SensorGeometry.from_table(sensors)
+    for j in range(1, len(t_s)):
+        last = np.full((1, 1), np.nan)
+        detect_ecef(t_s[j - 1:j + 1], pos[j - 1:j + 1, None, :], np.tile([1.0, 0, 0], (2, 1)),
+                    geo, np.ones(1), last, np.zeros((1, 1), dtype=np.int64))
+        seen[j] = np.isfinite(last[0, 0])
+    starts = np.flatnonzero(seen[1:] & ~seen[:-1]) + 1
+    day = (t_s[starts] // 86400).astype(int).clip(0, 1)
+    assert res.passes.shape == (1, 1, 2)
+    assert res.passes[0, 0].tolist() == np.bincount(day, minlength=2).tolist()
+    assert res.passes.sum() >= 4  # the ISS passes a mid-latitude site several times a day

@@ -7,7 +7,7 @@ import sys
 
 HELP_FETCH = """Download a public catalog into the cache (catalogs/cache/ or $SSA_CACHE) and
 print the file's path on stdout. Named sources are listed by --list and defined in
-catalogs/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON
+ssa/resources/sources.toml; 'celestrak:GROUP' fetches any CelesTrak GP group as OMM JSON
 ('celestrak:GROUP:csv' as OMM CSV).
 A cached copy younger than the source's max age is reused; --force downloads
 anyway, but never sooner than the provider allows (CelesTrak: 2 hours).
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
                        help="download even if the cached copy is recent "
                             "(the provider's minimum interval still applies)")
     fetch.add_argument("--list", action="store_true", help="list the named sources and the cache")
-    fetch.add_argument("--sources", metavar="TOML", help="sources file (default catalogs/sources.toml)")
+    fetch.add_argument("--sources", metavar="TOML", help="sources file (default: the one shipped in ssa/resources/)")
     fetch.set_defaults(func=run_fetch)
 
     info = actions.add_parser("info", help="summarise catalog files", description=HELP_INFO)
@@ -85,12 +85,13 @@ def run_info(args) -> int:
     from pathlib import Path
 
     from ssa.catalog import Catalog
+    from ssa.errors import DataNotFoundError
     from ssa.summary import summarize
 
     # Check every input first, so a mistyped --satcat fails before the long load.
     for name in [*args.files, *([args.satcat] if args.satcat else [])]:
         if not Path(name).is_file():
-            raise FileNotFoundError(f"{name}: no such file")
+            raise DataNotFoundError(f"{name}: no such file")
     catalog = Catalog.load(args.files, satcat=args.satcat, strict=args.strict)
     summary = summarize(catalog)
     summary["satcat"] = args.satcat

@@ -1,4 +1,4 @@
-"""``ssa scenario run FILE`` and ``ssa scenario compare DIR...``: data-sharing scenarios."""
+"""``ssa scenario run FILE``, ``compare DIR...``, ``calibrate CDM...``: data-sharing scenarios."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def register(subparsers) -> None:
                                                "grouping and measure what sharing buys")
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run one scenario TOML file")
-    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml")
+    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml, or the name "
+                                  "of a shipped scenario, e.g. status-quo")
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     run.add_argument("--screening-cache", metavar="DIR",
@@ -24,6 +25,16 @@ def register(subparsers) -> None:
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
     cmp_.add_argument("--csv", help="also write the table to this CSV file")
     cmp_.set_defaults(func=_compare)
+    cal = sub.add_parser("calibrate", help="compare the orbit-knowledge model with real CDMs "
+                                           "(and refit it with --fit)")
+    cal.add_argument("cdms", nargs="+", metavar="CDM", help="CCSDS CDM files (KVN or XML)")
+    cal.add_argument("--json", action="store_true", help="print one JSON object per CDM object")
+    cal.add_argument("--fit", metavar="OUT",
+                     help="fit the model to these CDMs, with leave-one-CDM-out "
+                          "cross-validation, and write the fit to OUT (JSON)")
+    cal.add_argument("--model", metavar="FIT", help="fit file to predict with (default: the "
+                                                    "committed scenarios/knowledge-fit.json)")
+    cal.set_defaults(func=_calibrate)
     p.set_defaults(func=lambda args: _help(p))
 
 
@@ -32,41 +43,132 @@ def _help(parser) -> int:
     return 2
 
 
+def _user_input(read, what):
+    """Return read(what); the ValueError/FileNotFoundError that ssa.scenario raises for a
+    bad scenario file or run folder becomes a UserError (one line, no traceback)."""
+    from ssa.errors import SsaError, UserError
+
+    try:
+        return read(what)
+    except SsaError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _run(args) -> int:
     from ssa.outputs import atomic_folder
-    from ssa.scenario.assess import caching_screen, run_scenario
-    from ssa.scenario.config import load_scenario
+    from ssa.scenario.assess import run_variant, stage_truth
+    from ssa.scenario.config import expand_sweep, load_scenario
     from ssa.scenario.report import write_outputs
+    from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = load_scenario(args.file)
+    sc = _user_input(load_scenario, scenario_path(args.file))
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
-    result = run_scenario(sc, quiet=args.quiet, screen=screen)
-    with atomic_folder(out) as tmp:  # complete or absent (ssa.outputs)
-        summ = write_outputs(result, tmp)
+    variants = expand_sweep(sc)
+    for k, var in enumerate(variants):
+        t1 = time.perf_counter()
+        truth = stage_truth(var, screen=screen, quiet=args.quiet)
+        t_truth = time.perf_counter() - t1
+        result = run_variant(var, truth, quiet=args.quiet)
+        result.timings_s = {"truth": t_truth, **result.timings_s,
+                            "total": time.perf_counter() - t1}
+        sub = "." if len(variants) == 1 else (
+            f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        where = out / sub
+        # Each output folder complete or absent (ssa.outputs).
+        with atomic_folder(where) as tmp:
+            summ = write_outputs(result, tmp)
+        if not args.quiet:
+            print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
+                  f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
+                  f"{time.perf_counter() - t1:.0f} s")
+            print(f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
+                  f"{'maint own/pool':>15s}")
+            for m in summ["participants"]:
+                if m["kind"] == "without":
+                    continue
+                mo = m["maintained_objects"]
+                print(f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
+                      f"{_value(m['risk_reduction']):>7s} "
+                      f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}")
+            print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
     if not args.quiet:
-        print(f"scenario {sc.name}: {result.counts['conjunctions']} conjunctions, "
-              f"{result.counts['dangerous']} dangerous, {time.perf_counter() - t0:.0f} s")
-        print(f"{'participant':24s} {'caught':>6s} {'missed':>6s} {'false':>6s} "
-              f"{'cover24h':>8s} {'warn_h':>7s}")
-        for m in summ["participants"]:
-            w = m["median_warning_h"]
-            print(f"{m['participant']:24s} {m['caught']:6d} {m['missed']:6d} "
-                  f"{m['false_alerts']:6d} {m['coverage_24h']:8.3f} "
-                  f"{'-' if w is None else f'{w:.1f}':>7s}")
-        print(f"wrote {out}/summary.json, {out}/conjunctions/*.csv, {out}/report.html")
+        print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _value(metric) -> str:
+    if not metric or metric.get("value") is None:
+        return "-"
+    return f"{metric['value']:.2f}"
+
+
+def shipped_scenarios() -> list[str]:
+    """Return the names of the scenarios that ship with the package."""
+    import importlib.resources
+
+    return sorted(p.name[:-5] for p in importlib.resources.files("ssa.scenarios").iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def scenario_path(spec: str) -> Path:
+    """Return the scenario file ``spec`` names: a path, else a shipped scenario's name."""
+    import importlib.resources
+
+    from ssa.errors import DataNotFoundError
+
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = importlib.resources.files("ssa.scenarios") / f"{spec}.toml"
+    if "/" not in spec and shipped.is_file():
+        return Path(str(shipped))
+    raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
+                            f"(shipped: {', '.join(shipped_scenarios())})")
 
 
 def _compare(args) -> int:
     from ssa.scenario.compare import compare_rows, format_table
 
-    headers, rows = compare_rows(args.dirs)
+    headers, rows = _user_input(compare_rows, args.dirs)
     print(format_table(headers, rows))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(headers)
             w.writerows(rows)
+    return 0
+
+
+def _calibrate(args) -> int:
+    import json
+
+    from ssa.scenario import od
+
+    model = od.load_model(args.model) if args.model else None
+    if args.fit:
+        report = od.fit_report(args.cdms)
+        Path(args.fit).write_text(json.dumps(report, indent=1) + "\n")
+        model = od.OdModel.from_json(report)
+        cv = report["leave_one_cdm_out"]
+        print(f"fit on {cv['cdms']} CDMs ({cv['objects']} objects) written to {args.fit}",
+              file=sys.stderr)
+        print("leave-one-CDM-out median factor model/CDM: " + ", ".join(
+            f"{a} {cv['median_factor'][a]:.2f}" for a in "RTN") + "; 90th percentile: " +
+            ", ".join(f"{a} {cv['p90_factor'][a]:.2f}" for a in "RTN"), file=sys.stderr)
+    rows = od.calibration_rows(args.cdms, model)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    print(f"{'file':58s} {'obj':>3s} {'tracks':>6s} {'lead_d':>6s} "
+          f"{'CDM R/T/N (m)':>24s} {'model R/T/N (m)':>24s}")
+    for r in rows:
+        c = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_cdm"])
+        m = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_model"])
+        print(f"{r['file'][:58]:58s} {r['object']:3d} {r['tracks_used']:6d} "
+              f"{r['lead_d']:6.2f} {c:>24s} {m:>24s}")
     return 0

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ssa.cli import UserError
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "screen", help="screen a catalog for close approaches (SGP4, all-vs-all or primaries)",
         description="Screen catalog objects for close approaches within a threshold over a "
-                    "time window; writes conjunctions.csv, conjunctions.json and run.json.")
-    p.add_argument("catalogs", nargs="+", metavar="CATALOG", help="TLE/3LE/OMM file(s)")
+                    "time window; writes conjunctions.csv (or the --format choice) and "
+                    "run.json.")
+    p.add_argument("catalogs", nargs="*", metavar="CATALOG",
+                   help="TLE/3LE/OMM file(s) or named sources (celestrak:active, spacetrack-gp, "
+                        "... fetched through the cache); none: the newest full catalogue in "
+                        "the cache, else the snapshot shipped with ssa")
     p.add_argument("--satcat", help="SATCAT CSV for object types and owners")
     p.add_argument("--start", help="window start, ISO UTC (default: catalog median epoch)")
     p.add_argument("--days", type=float, default=7.0, help="window length in days (7)")
@@ -22,7 +24,26 @@ def register(subparsers) -> None:
                    help="screen only these against the catalog: NORAD ids, owner codes "
                         "(US, PRC, ...) or object types (PAYLOAD, ...)")
     p.add_argument("--out", default="results/screen", help="output folder (results/screen)")
-    p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
+    p.add_argument("--history", metavar="DIR",
+                   help="follow events across runs: match this run's conjunctions with the "
+                        "events of earlier runs in DIR, print and write what is new, worse "
+                        "and gone (DIR/history.json, DIR/run-NNN-changes.csv)")
+    p.add_argument("--format", default="csv", metavar="LIST",
+                   help="table formats, comma-separated: csv, json, parquet, socrates "
+                        "(default csv; run.json is always written)")
+    p.add_argument("--socrates", action="store_true",
+                   help="SOCRATES' scope: --primaries PAYLOAD --days 7 --threshold-km 5 "
+                        "(explicit flags win)")
+    p.add_argument("--sort", choices=["maxProb", "minRange", "timeIn"], default="maxProb",
+                   help="row order of --format socrates (default maxProb)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="cores to use (all); with --cluster/--scheduler: numba threads per "
+                        "worker (local:N: cores // N; workers x threads <= cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the time slices and refinement on this Dask scheduler "
+                        "(default: $SSA_SCHEDULER)")
+    p.add_argument("--cluster", metavar="local[:N]",
+                   help="start a local Dask cluster of N worker processes (N: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
@@ -38,20 +59,29 @@ def run(args) -> int:
     from ssa.catalog import Catalog
     from ssa.progress import progress
     from ssa.screening import screen
+    from ssa.screening.formats import parse_formats
+    from ssa.snapshot import describe, resolve_catalog
 
-    for path in args.catalogs:
-        if not Path(path).exists():
-            raise UserError(f"catalog file {path} not found")
+    formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    if args.socrates:
+        from ssa.socrates import apply_scope
+
+        apply_scope(args)
+    choice = resolve_catalog(args.catalogs, args.satcat)
+    if choice.note:  # which catalogue and how old: always said, even with --quiet
+        print(choice.note, file=sys.stderr)
     with progress(total=1, desc="load", unit="file", quiet=args.quiet) as bar:
-        catalog = Catalog.load(args.catalogs, satcat=args.satcat, strict=args.strict)
+        catalog = Catalog.load(choice.paths, satcat=choice.satcat, strict=args.strict)
         bar.update(1)
     if not args.quiet:
         for pr in catalog.load_report.problems[:20]:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
-                    inputs={"catalogs": [str(p) for p in args.catalogs],
-                            "satcat": args.satcat})
+                    scheduler=args.scheduler, cluster=args.cluster,
+                    inputs={"catalogs": [str(p) for p in choice.paths],
+                            "satcat": str(choice.satcat) if choice.satcat else None,
+                            "catalog_origin": describe(choice)})
     result.run["load"] = {"read": catalog.load_report.read,
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
@@ -59,23 +89,48 @@ def run(args) -> int:
     from ssa.outputs import atomic_folder
 
     # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
-    with atomic_folder(args.out) as tmp:
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
         result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
-        result.write(tmp)
+        result.run["socrates_sort"] = args.sort  # row order of --format socrates
+        if args.history:
+            from ssa.history import record_result
+
+            changes = record_result(args.history, result)
+            result.run["history"] = {"folder": str(Path(args.history).resolve()),
+                                     "run": changes.run["run"],
+                                     **{s: len(changes.by_status(s)) for s in
+                                        ("new", "worse", "updated", "gone")}}
+            print_changes(changes)
+        written = result.write(tmp, formats)
         if args.report is not None:
             from ssa.report import build_report
 
             build_report(tmp, top=args.report)
-    out = Path(args.out)
-    paths = {"csv": out / "conjunctions.csv", "json": out / "conjunctions.json",
-             "run": out / "run.json"}
+    paths = {k: out / Path(v).relative_to(tmp) for k, v in written.items()}
     if not args.quiet:
         c = result.run["counts"]
         print(f"{c['conjunctions']} conjunctions <= {args.threshold_km} km among "
               f"{c['screened']} objects ({c['dropped']} dropped) from "
               f"{result.run['inputs']['start_utc']} for {args.days} d in "
-              f"{result.run['wall_s']:.1f} s; wrote {paths['csv']}, {paths['json']}, "
-              f"{paths['run']}")
+              f"{result.run['wall_s']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
         if args.report is not None:
             print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
+
+
+def print_changes(changes, limit: int = 10) -> None:
+    """Print a run's history summary and its worse / new / gone events (stderr)."""
+    print(changes.summary(), file=sys.stderr)
+    for status in ("worse", "new", "gone"):
+        items = changes.by_status(status)
+        for c in items[:limit]:
+            now, prev = c.point or {}, c.previous or {}
+            miss = (f"miss {prev['miss_km']:.3f} -> {now['miss_km']:.3f} km" if now and prev
+                    else f"miss {(now or prev)['miss_km']:.3f} km")
+            pc = now.get("pc") if now else prev.get("pc")
+            print(f"  {status:5s} {c.event_id}  {c.event['name1']} / {c.event['name2']}  "
+                  f"TCA {(now or prev)['tca_utc']}  {miss}"
+                  + (f"  Pc {pc:.2e}" if pc else ""), file=sys.stderr)
+        if len(items) > limit:
+            print(f"  ... {len(items) - limit} more {status}", file=sys.stderr)

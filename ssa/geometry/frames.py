@@ -45,15 +45,22 @@ def rtn_components(r1_km, v1_kms, dr_km) -> np.ndarray:
 
 
 def rtn_to_inertial_cov(r_km, v_kms, cov_rtn) -> np.ndarray:
-    """Return (n, 3, 3) inertial covariances of (n, 3, 3) RTN covariances (same units).
+    """Return (n, 3, 3) or (n, 6, 6) inertial covariances of RTN covariances (same units).
 
-    A (n, 3) or (3,) argument is read as RTN variances (the diagonal).
+    cov_rtn: (3, 3)/(n, 3, 3) position or (6, 6)/(n, 6, 6) position-velocity
+    covariances; the 6x6 form rotates both blocks by the same instantaneous RTN
+    axes (frame rotation rate neglected, as CDMs use it). A (3,) or (n, 3) array
+    (not square) is read as RTN variances (the diagonal).
     """
     b = rtn_basis(r_km, v_kms)
     c = np.asarray(cov_rtn, dtype=np.float64)
-    if c.shape[-2:] != (3, 3):
+    if c.shape[-2:] not in ((3, 3), (6, 6)):
         c = np.einsum("ni,ij->nij", np.broadcast_to(c, (len(b), 3)), np.eye(3))
-    return np.einsum("nki,nkl,nlj->nij", b, np.broadcast_to(c, (len(b), 3, 3)), b)
+    if c.shape[-1] == 6:
+        z = np.zeros_like(b)
+        b = np.block([[b, z], [z, b]])
+    d = b.shape[-1]
+    return np.einsum("nki,nkl,nlj->nij", b, np.broadcast_to(c, (len(b), d, d)), b)
 
 
 def encounter_frame(r1_km, v1_kms, r2_km, v2_kms) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.geometry import rtn_components
 from ssa.report.results import Results
 
 # Half-width and step of the range-vs-time curve. 300 s covers the whole
@@ -116,10 +117,5 @@ def approach(sat1, sat2, tca_jd: float, tca_fr: float, state1, state2) -> Approa
     # Object 1's own RTN frame at every step (co-moving), the frame the table's
     # R/T/N miss components are given in at TCA.
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows where SGP4 failed
-        radial = r1 / np.linalg.norm(r1, axis=1)[:, None]
-        normal = np.cross(r1, v1)
-        normal /= np.linalg.norm(normal, axis=1)[:, None]
-        along = np.cross(normal, radial)
-        rtn_km = np.stack([np.einsum("ij,ij->i", rel, b) for b in (radial, along, normal)],
-                          axis=1)
+        rtn_km = rtn_components(r1, v1, rel)
     return Approach(t_s=t_s, range_km=range_km, rtn_km=rtn_km, state_mismatch_km=mismatch)

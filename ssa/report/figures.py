@@ -310,13 +310,14 @@ def encounter_plane(r1_km, v1_kms, r2_km, v2_kms, cov_km2=None, hbr_m=None) -> F
     """Return the encounter-plane (B-plane) view of one conjunction, in metres.
 
     Object 1 sits at the origin; object 2 at the miss vector (r2 - r1) projected
-    on the plane perpendicular to the relative velocity (axes from
-    ``geometry.encounter_basis``). ``cov_km2`` (3, 3), the combined inertial
+    on the plane perpendicular to the relative velocity (the plane of
+    ``ssa.geometry.encounter_frame``, oriented by ``ssa.report.geometry.encounter_basis``:
+    object 1's radial direction up). ``cov_km2`` (3, 3), the combined inertial
     position covariance, adds its 1/2/3-sigma ellipses around object 1;
     ``hbr_m`` adds the hard-body circle around object 2. Either may be None.
     """
     r1, v1, r2, v2 = (np.asarray(x, dtype=float) for x in (r1_km, v1_kms, r2_km, v2_kms))
-    basis = encounter_basis(r1, v1, v2)
+    basis = encounter_basis(r1, v1, r2, v2)
     miss_m = (basis[:2] @ (r2 - r1)) * 1000.0
     fig = _figure(figsize=(5.6, 5.0))
     ax = fig.add_subplot()

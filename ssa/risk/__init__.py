@@ -5,11 +5,21 @@ methods live in ``ssa.risk.pc``, the covariance model in
 ``ssa.risk.covariance`` and hard-body radii in ``ssa.risk.hbr``.
 """
 
-from ssa.risk.assess import assess, assess_cdm, cdms_from_result, write_result_cdms
+from ssa.risk.assess import (
+    assess,
+    assess_cdm,
+    assess_result,
+    cdms_from_result,
+    write_result_cdms,
+)
 from ssa.risk.covariance import CovarianceModel, TleCovarianceModel, rtn_to_inertial
 from ssa.risk.hbr import HardBodyRadius
 from ssa.risk.pc import (
-    max_pc_dilution,
+    PC_METHODS,
+    PcResult,
+    compute_pc,
+    max_pc_scaled,
+    max_pc_socrates,
     pc_2d_valid,
     pc_chan,
     pc_foster,
@@ -22,8 +32,13 @@ __all__ = [
     "TleCovarianceModel",
     "assess",
     "assess_cdm",
+    "assess_result",
     "cdms_from_result",
-    "max_pc_dilution",
+    "PC_METHODS",
+    "PcResult",
+    "compute_pc",
+    "max_pc_scaled",
+    "max_pc_socrates",
     "pc_2d_valid",
     "pc_chan",
     "pc_foster",

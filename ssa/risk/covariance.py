@@ -36,6 +36,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+# rtn_basis is re-exported for callers that still import it from here (ssa.scenario).
+from ssa.geometry.frames import rtn_basis, rtn_to_inertial_cov  # noqa: F401
+
 
 @runtime_checkable
 class CovarianceModel(Protocol):
@@ -53,32 +56,34 @@ class RegimeSigma:
     drag_m_per_day2: tuple[float, float, float]
 
 
-# (upper perigee altitude km, apogee limit km or None, RegimeSigma); first match wins.
-REGIMES: list[tuple[str, RegimeSigma]] = [
-    ("LEO<500", RegimeSigma((150.0, 700.0, 200.0), (60.0, 1500.0, 40.0), (10.0, 300.0, 0.0))),
-    ("LEO<800", RegimeSigma((100.0, 500.0, 150.0), (30.0, 800.0, 25.0), (3.0, 60.0, 0.0))),
-    ("LEO<2000", RegimeSigma((100.0, 400.0, 150.0), (20.0, 500.0, 20.0), (0.0, 10.0, 0.0))),
-    ("MEO", RegimeSigma((300.0, 1500.0, 300.0), (50.0, 800.0, 50.0), (0.0, 0.0, 0.0))),
-    ("GEO", RegimeSigma((500.0, 2000.0, 800.0), (50.0, 700.0, 50.0), (0.0, 0.0, 0.0))),
-    ("HEO", RegimeSigma((500.0, 3000.0, 500.0), (100.0, 2000.0, 100.0), (10.0, 200.0, 0.0))),
-]
+# Per-regime sigmas, keyed by the names ``regime_names`` returns.
+REGIMES: dict[str, RegimeSigma] = {
+    "LEO<500": RegimeSigma((150.0, 700.0, 200.0), (60.0, 1500.0, 40.0), (10.0, 300.0, 0.0)),
+    "LEO<800": RegimeSigma((100.0, 500.0, 150.0), (30.0, 800.0, 25.0), (3.0, 60.0, 0.0)),
+    "LEO<2000": RegimeSigma((100.0, 400.0, 150.0), (20.0, 500.0, 20.0), (0.0, 10.0, 0.0)),
+    "MEO": RegimeSigma((300.0, 1500.0, 300.0), (50.0, 800.0, 50.0), (0.0, 0.0, 0.0)),
+    "GEO": RegimeSigma((500.0, 2000.0, 800.0), (50.0, 700.0, 50.0), (0.0, 0.0, 0.0)),
+    "HEO": RegimeSigma((500.0, 3000.0, 500.0), (100.0, 2000.0, 100.0), (10.0, 200.0, 0.0)),
+}
 # Higher area-to-mass debris decays less predictably: scale drag-driven growth.
 DEBRIS_DRAG_FACTOR = 2.0
 
 
-def regime_index(perigee_km, apogee_km) -> np.ndarray:
-    """Return (n,) index into REGIMES from perigee/apogee altitude (km)."""
+def regime_names(perigee_km, apogee_km) -> np.ndarray:
+    """Return (n,) REGIMES keys from perigee/apogee altitude (km).
+
+    LEO<500/LEO<800/LEO<2000: apogee below 2000 km, by perigee; GEO: perigee
+    above 30,000 km and apogee below 40,000 km; HEO: perigee below 2000 km with
+    apogee above, or apogee at or above 40,000 km; MEO: everything else.
+    """
     hp = np.asarray(perigee_km, dtype=np.float64)
     ha = np.asarray(apogee_km, dtype=np.float64)
-    idx = np.full(np.broadcast(hp, ha).shape, 3)  # MEO unless below
     geo = (hp > 30000.0) & (ha < 40000.0)
     heo = (hp < 2000.0) & (ha > 2000.0) | (ha >= 40000.0) & ~geo
-    idx = np.where(heo, 5, idx)
-    idx = np.where(geo, 4, idx)
-    idx = np.where((ha < 2000.0) & (hp < 2000.0), 2, idx)
-    idx = np.where((ha < 2000.0) & (hp < 800.0), 1, idx)
-    idx = np.where((ha < 2000.0) & (hp < 500.0), 0, idx)
-    return idx
+    low = ha < 2000.0
+    return np.select(
+        [low & (hp < 500.0), low & (hp < 800.0), low & (hp < 2000.0), geo, heo],
+        ["LEO<500", "LEO<800", "LEO<2000", "GEO", "HEO"], default="MEO")
 
 
 class TleCovarianceModel:
@@ -86,8 +91,14 @@ class TleCovarianceModel:
 
     name = "TLE-AGE-REGIME-v1"
 
-    def __init__(self, regimes=None, debris_drag_factor: float = DEBRIS_DRAG_FACTOR):
-        self.regimes = regimes or REGIMES
+    def __init__(self, regimes: dict | None = None,
+                 debris_drag_factor: float = DEBRIS_DRAG_FACTOR):
+        """regimes: {name: RegimeSigma} replacing those entries of ``REGIMES``."""
+        unknown = set(regimes or {}) - set(REGIMES)
+        if unknown:
+            raise ValueError(f"unknown regime name(s) {sorted(unknown)}; "
+                             f"expected some of {list(REGIMES)}")
+        self.regimes = {**REGIMES, **(regimes or {})}
         self.debris_drag_factor = debris_drag_factor
 
     def rtn_sigma_m(self, age_days, perigee_km, apogee_km, object_type=None) -> np.ndarray:
@@ -95,10 +106,11 @@ class TleCovarianceModel:
         age = np.abs(np.atleast_1d(np.asarray(age_days, dtype=np.float64)))
         hp = np.broadcast_to(np.asarray(perigee_km, dtype=np.float64), age.shape)
         ha = np.broadcast_to(np.asarray(apogee_km, dtype=np.float64), age.shape)
-        idx = regime_index(hp, ha)
-        s0 = np.array([r.s0_m for _, r in self.regimes])[idx]
-        rate = np.array([r.rate_m_per_day for _, r in self.regimes])[idx]
-        drag = np.array([r.drag_m_per_day2 for _, r in self.regimes])[idx]
+        keys, idx = np.unique(regime_names(hp, ha).ravel(), return_inverse=True)
+        idx = idx.reshape(age.shape)
+        s0 = np.array([self.regimes[k].s0_m for k in keys]).reshape(-1, 3)[idx]
+        rate = np.array([self.regimes[k].rate_m_per_day for k in keys]).reshape(-1, 3)[idx]
+        drag = np.array([self.regimes[k].drag_m_per_day2 for k in keys]).reshape(-1, 3)[idx]
         if object_type is not None:
             types = np.broadcast_to(np.asarray(object_type, dtype=object), age.shape)
             debris = np.array([str(t).upper().startswith("DEB") for t in types.ravel()])
@@ -110,46 +122,16 @@ class TleCovarianceModel:
         return sig
 
 
-def rtn_basis(r_km, v_kms) -> np.ndarray:
-    """Return (n, 3, 3) rows R, T, N (R = r/|r|, N = r x v/|r x v|, T = N x R)."""
-    r = np.atleast_2d(np.asarray(r_km, dtype=np.float64))
-    v = np.atleast_2d(np.asarray(v_kms, dtype=np.float64))
-    rh = r / np.linalg.norm(r, axis=-1, keepdims=True)
-    h = np.cross(r, v)
-    nh = h / np.linalg.norm(h, axis=-1, keepdims=True)
-    th = np.cross(nh, rh)
-    return np.stack([rh, th, nh], axis=-2)
-
-
 def rtn_to_inertial(r_km, v_kms, cov_rtn) -> np.ndarray:
     """Return cov_rtn rotated into the inertial frame of (r, v); same units as given.
 
     cov_rtn: (3,3) position or (6,6) state covariance in RTN, or stacks (n,3,3)/(n,6,6)
-    with r, v (n,3). The 6x6 form rotates position and velocity blocks by the
-    same instantaneous RTN axes (frame rotation rate neglected, as in CDM use).
+    with r, v (n,3); a single matrix gives a single matrix back. The rotation is
+    ``ssa.geometry.rtn_to_inertial_cov``.
     """
     c = np.asarray(cov_rtn, dtype=np.float64)
-    single = c.ndim == 2
-    c = np.atleast_3d(c) if not single else c[None]
-    m = rtn_basis(r_km, v_kms)
-    if c.shape[-1] == 6:
-        z = np.zeros_like(m)
-        m = np.block([[m, z], [z, m]])
-    out = np.einsum("nki,nkl,nlj->nij", m, c, m)
-    return out[0] if single else out
-
-
-def inertial_to_rtn(r_km, v_kms, cov_inertial) -> np.ndarray:
-    """Inverse of rtn_to_inertial."""
-    c = np.asarray(cov_inertial, dtype=np.float64)
-    single = c.ndim == 2
-    c = c[None] if single else c
-    m = rtn_basis(r_km, v_kms)
-    if c.shape[-1] == 6:
-        z = np.zeros_like(m)
-        m = np.block([[m, z], [z, m]])
-    out = np.einsum("nik,nkl,njl->nij", m, c, m)
-    return out[0] if single else out
+    out = rtn_to_inertial_cov(r_km, v_kms, c)
+    return out[0] if c.ndim == 2 else out
 
 
 def sigma_to_rtn_cov_km2(sigma_m) -> np.ndarray:

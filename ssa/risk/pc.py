@@ -1,38 +1,84 @@
 """Probability of collision (Pc) for short-term encounters, and its cross-checks.
 
-Methods
-- ``pc_foster``: 2D Pc after Foster & Estes (1992, NASA JSC-25898): the combined
+Every method returns one ``PcResult`` (value, status, interval when it has one)
+and is listed once in ``PC_METHODS``: the registry gives the CLI choices
+(``ssa pc --method``, ``ssa screen --pc-method``), the CDM
+``COLLISION_PROBABILITY_METHOD`` text and ``assess(method=...)``.
+
+Methods (registry name: function)
+- ``foster``: 2D Pc after Foster & Estes (1992, NASA JSC-25898): the combined
   position covariance is projected on the encounter plane (normal to the
   relative velocity) and the Gaussian is integrated over the hard-body region.
   The 2D integral is reduced to a 1D integral of normal-CDF differences
   (the inner integral is exact) and the outer one is done by adaptive
   Gauss-Kronrod (7/15) quadrature in log space, so results stay accurate from
   about 1e-300 up to 1 and for very elongated covariances.
-- ``pc_chan``: Chan's series (Chan 1997, "Collision probability analyses for
+- ``chan``: Chan's series (Chan 1997, "Collision probability analyses for
   Earth orbiting satellites"; Chan 2008, *Spacecraft Collision Probability*),
   the Poisson-weighted sum of regularised gamma functions. It is exact for an
   isotropic 2D covariance (non-central chi-square CDF) and an approximation
   (equal-area circle) otherwise: an independent cross-check.
-- ``pc_monte_carlo``: seeded Monte Carlo with a Clopper-Pearson interval,
+- ``monte-carlo``: seeded Monte Carlo with a Clopper-Pearson interval,
   sampling both objects' states at TCA and moving them on straight lines
   (``motion='linear'``) or two-body orbits (``motion='kepler'``, for slow
   encounters where the 2D assumption fails).
-- ``pc_2d_valid``: short-encounter validity flag.
-- ``max_pc_dilution``: Alfano (2005) maximum Pc and the dilution threshold as
-  CelesTrak SOCRATES reports them (MAX_PROB, DILUTION).
+- ``max-socrates``: CelesTrak SOCRATES' maximum probability (MAX_PROB) and
+  dilution threshold (DILUTION): no covariance is used, see ``max_pc_socrates``.
+- ``max-scaled``: Alfano's maximum Pc over a scale factor on a *given*
+  covariance (orientation kept), see ``max_pc_scaled``.
+- ``pc_2d_valid``: short-encounter validity flag (not a Pc method).
 
 Frames: every function takes positions (km), velocities (km/s) and 3x3 position
 covariances (km^2) of both objects in one common inertial frame (TEME, EME2000,
-...), stacked along a leading axis n. HBR is in metres.
+...), stacked along a leading axis n. HBR is in metres. The encounter frame and
+RTN come from ``ssa.geometry``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
 from scipy import special, stats
+
+from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
+
+
+@dataclass(frozen=True)
+class PcResult:
+    """The result of every Pc method, one entry per conjunction (arrays of length n).
+
+    value: probability (NaN where the method refused); status: bit set of
+    ``STATUS_*``; method: registry name; method_text: the ``PC_METHOD`` column
+    text (e.g. ``FOSTER-1992-SQUARE``); low/high: the confidence interval where
+    the method has one (Monte Carlo), else None; extra: method-specific arrays
+    (``dilution_km`` and ``aspect_ratio`` of max-socrates, ``hits`` of Monte Carlo).
+
+    Like scipy's result objects it unpacks as ``value, status = result``.
+    """
+
+    value: np.ndarray
+    status: np.ndarray
+    method: str
+    method_text: str
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.value, self.status))
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    @property
+    def cdm_method(self) -> str:
+        """CDM ``COLLISION_PROBABILITY_METHOD`` text of this result's method."""
+        return PC_METHODS[self.method].cdm_text
+
 
 SHAPES = ("circle", "square", "square-equal-area")
 # PC_METHOD values; the CDM keyword COLLISION_PROBABILITY_METHOD takes the
@@ -295,37 +341,14 @@ def _check_shape(shape):
     return SHAPES.index(shape)
 
 
-def encounter_frame(r1_km, v1_kms, r2_km, v2_kms):
-    """Return (n, 3, 3) rows x_hat, y_hat, z_hat of the encounter frame.
-
-    y is along the relative velocity v2 - v1; x along the part of the relative
-    position r2 - r1 normal to y (the miss direction at TCA); z = x cross y.
-    The encounter plane is spanned by x and z.
-    """
-    r = _as_n(r2_km, (3,), "r2_km") - _as_n(r1_km, (3,), "r1_km")
-    v = _as_n(v2_kms, (3,), "v2_kms") - _as_n(v1_kms, (3,), "v1_kms")
-    vn = np.linalg.norm(v, axis=1, keepdims=True)
-    y = np.divide(v, vn, out=np.full_like(v, np.nan), where=vn > 0)
-    x = r - np.sum(r * y, axis=1, keepdims=True) * y
-    xn = np.linalg.norm(x, axis=1, keepdims=True)
-    # Zero miss: any direction normal to y will do.
-    tiny = xn[:, 0] <= 1e-15 * np.maximum(np.linalg.norm(r, axis=1), 1.0)
-    if np.any(tiny):
-        helper = np.where(np.abs(y[tiny, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
-        x[tiny] = np.cross(y[tiny], helper)
-        xn[tiny] = np.linalg.norm(x[tiny], axis=1, keepdims=True)
-    x = x / xn
-    z = np.cross(x, y)
-    return np.stack([x, y, z], axis=1)
-
-
 def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
     """Return (miss_xz_km (n,2), cov_xz_km2 (n,2,2), npd_input (n,) bool).
 
     Miss vector (|r2 - r1|, 0) and combined covariance cov1 + cov2 expressed
     in the encounter plane (axes x, z of ``encounter_frame``).
     """
-    frame = encounter_frame(r1_km, v1_kms, r2_km, v2_kms)
+    frame = encounter_frame(_as_n(r1_km, (3,), "r1_km"), _as_n(v1_kms, (3,), "v1_kms"),
+                            _as_n(r2_km, (3,), "r2_km"), _as_n(v2_kms, (3,), "v2_kms"))
     r = _as_n(r2_km, (3,), "r2_km") - _as_n(r1_km, (3,), "r1_km")
     c1 = _as_n(cov1_km2, (3, 3), "cov1_km2")
     c2 = _as_n(cov2_km2, (3, 3), "cov2_km2")
@@ -371,18 +394,18 @@ def pc_2d(miss_xz_km, cov_xz_km2, hbr_m, shape="circle", rtol=QUAD_RTOL):
 
 
 def pc_foster(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="circle",
-              rtol=QUAD_RTOL):
-    """Return (pc (n,), status (n,) int): Foster & Estes (1992) 2D Pc.
+              rtol=QUAD_RTOL) -> PcResult:
+    """Return the Foster & Estes (1992) 2D Pc of n conjunctions as a PcResult.
 
     r*_km (n,3), v*_kms (n,3), cov*_km2 (n,3,3) position covariances, all in
     one inertial frame; hbr_m combined hard-body radius, scalar or (n,).
     status is a bit set: STATUS_NPD_INPUT, STATUS_CLIPPED_2D, STATUS_REFUSED
-    (then pc is NaN). Single conjunctions may be passed without the n axis.
+    (then the value is NaN). Single conjunctions may be passed without the n axis.
     """
     miss, cov2d, npd = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
     pc, status = pc_2d(miss, cov2d, hbr_m, shape, rtol)
     status = status | np.where(npd, STATUS_NPD_INPUT, 0)
-    return pc, status
+    return PcResult(pc, status, "foster", METHOD_NAMES[shape])
 
 
 # --------------------------------------------------------------------------- Chan
@@ -404,20 +427,22 @@ def _log_gammainc_lower(a, x):
     return a * math.log(x) - x - special.gammaln(a + 1.0) + math.log(total)
 
 
-def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
-    """Return pc (n,): Chan's series for a circular hard body.
+def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult:
+    """Return Chan's series Pc (circular hard body) of n conjunctions as a PcResult.
 
     Chan (2008), eq. for the equal-area circle: u = R^2 / (sx sz),
     v = (mx/sx)^2 + (mz/sz)^2 in principal axes; Pc = sum_m Poisson(m; v/2)
     P(m+1, u/2). Exact for isotropic covariance, approximate otherwise.
     """
-    miss, cov2d, _ = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
+    miss, cov2d, npd = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
     n = len(miss)
     hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, (n,))
     out = np.full(n, np.nan)
+    status = np.where(npd, STATUS_NPD_INPUT, 0).astype(np.int64)
     for i in range(n):
         ev, vec = np.linalg.eigh(cov2d[i])
         if not np.all(np.isfinite(ev)) or ev[0] <= 0:
+            status[i] |= STATUS_REFUSED  # Chan's series needs a positive-definite 2x2
             continue
         if hbr_km[i] <= 0:
             out[i] = 0.0
@@ -435,13 +460,10 @@ def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
                 continue
             logs.append(lw + _log_gammainc_lower(m + 1.0, 0.5 * u))
         out[i] = min(1.0, math.exp(special.logsumexp(logs))) if logs else 0.0
-    return out
+    return PcResult(out, status, "chan", "CHAN-1997")
 
 
 # ---------------------------------------------------------------------- Monte Carlo
-
-MU_EARTH_KM3_S2 = 398600.4418  # EGM-96 / WGS-84 GM
-
 
 @njit(cache=True)
 def _stumpff(z):
@@ -530,20 +552,8 @@ def _sample_states(rng, r, v, cov, n):
     return mean + (z * np.sqrt(ev)) @ vec.T
 
 
-def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=100_000,
-                   seed=0, motion="linear", window_s=None, confidence=0.95):
-    """Return (pc, ci_low, ci_high, hits) for one conjunction by seeded Monte Carlo.
-
-    cov1, cov2: 3x3 position covariances (km^2) or 6x6 state covariances
-    (km, km/s units) in the inertial frame of the states. motion='linear'
-    moves both objects on straight lines (the 2D model's own assumption, a
-    check of the integration); 'kepler' propagates two-body orbits over
-    +-window_s (default: 4x the 2D encounter duration, at least 60 s) and
-    counts samples whose closest approach is below HBR. The interval is the
-    Clopper-Pearson (exact binomial) one at ``confidence``.
-    """
-    r1, v1, r2, v2 = (np.asarray(a, dtype=np.float64).reshape(3) for a in (r1_km, v1_kms, r2_km, v2_kms))
-    rng = np.random.default_rng(seed)
+def _mc_one(rng, r1, v1, cov1, r2, v2, cov2, hbr_m, n_samples, motion, window_s):
+    """Return the number of hits of one conjunction (see pc_monte_carlo)."""
     s1 = _sample_states(rng, r1, v1, cov1, n_samples)
     s2 = _sample_states(rng, r2, v2, cov2, n_samples)
     hbr_km = float(hbr_m) * 1e-3
@@ -553,23 +563,54 @@ def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=10
         vv = np.sum(dv * dv, axis=1)
         t = -np.sum(dr * dv, axis=1) / vv
         closest = dr + t[:, None] * dv
-        hits = int(np.count_nonzero(np.sum(closest * closest, axis=1) < hbr_km ** 2))
-    elif motion == "kepler":
-        if window_s is None:
-            _, tau = encounter_duration_s(r1, v1, np.asarray(cov1)[:3, :3], r2, v2,
-                                          np.asarray(cov2)[:3, :3], hbr_m)
-            window_s = max(60.0, 4.0 * float(tau[0]))
-        n_steps = 200
-        h = np.zeros(n_samples, dtype=np.int64)
-        _mc_kepler_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), hbr_km,
-                          float(window_s), n_steps, MU_EARTH_KM3_S2, h)
-        hits = int(h.sum())
-    else:
+        return int(np.count_nonzero(np.sum(closest * closest, axis=1) < hbr_km ** 2))
+    if window_s is None:
+        _, tau = encounter_duration_s(r1, v1, np.asarray(cov1)[:3, :3], r2, v2,
+                                      np.asarray(cov2)[:3, :3], hbr_m)
+        window_s = max(60.0, 4.0 * float(tau[0]))
+    n_steps = 200
+    h = np.zeros(n_samples, dtype=np.int64)
+    _mc_kepler_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), hbr_km,
+                      float(window_s), n_steps, MU_KM3_S2, h)
+    return int(h.sum())
+
+
+def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=100_000,
+                   seed=0, motion="linear", window_s=None, confidence=0.95) -> PcResult:
+    """Return the seeded Monte Carlo Pc of n conjunctions as a PcResult with its interval.
+
+    cov1, cov2: 3x3 position covariances (km^2) or 6x6 state covariances
+    (km, km/s units) in the inertial frame of the states, (n, k, k) or (k, k).
+    motion='linear' moves both objects on straight lines (the 2D model's own
+    assumption, a check of the integration); 'kepler' propagates two-body orbits
+    over +-window_s (default: 4x the 2D encounter duration, at least 60 s) and
+    counts samples whose closest approach is below HBR. low/high are the
+    Clopper-Pearson (exact binomial) interval at ``confidence``; extra['hits'] the
+    counts. One generator seeded with ``seed`` draws the rows in order.
+    """
+    if motion not in ("linear", "kepler"):
         raise ValueError(f"motion must be 'linear' or 'kepler'; got {motion!r}")
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples > 0):
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    r1, v1, r2, v2 = (_as_n(a, (3,), name) for a, name in
+                      ((r1_km, "r1_km"), (v1_kms, "v1_kms"), (r2_km, "r2_km"), (v2_kms, "v2_kms")))
+    n = len(r1)
+    k1 = np.asarray(cov1, dtype=np.float64)
+    k2 = np.asarray(cov2, dtype=np.float64)
+    k1 = np.broadcast_to(k1, (n,) + k1.shape[-2:])
+    k2 = np.broadcast_to(k2, (n,) + k2.shape[-2:])
+    hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,))
+    rng = np.random.default_rng(seed)
+    hits = np.array([_mc_one(rng, r1[i], v1[i], k1[i], r2[i], v2[i], k2[i], hbr[i], n_samples,
+                             motion, window_s) for i in range(n)], dtype=np.int64)
     alpha = 1.0 - confidence
-    lo = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, n_samples - hits + 1))
-    hi = 1.0 if hits == n_samples else float(stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits))
-    return hits / n_samples, lo, hi, hits
+    with np.errstate(invalid="ignore"):
+        lo = np.where(hits == 0, 0.0, stats.beta.ppf(alpha / 2, hits, n_samples - hits + 1))
+        hi = np.where(hits == n_samples, 1.0,
+                      stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits))
+    return PcResult(hits / n_samples, np.zeros(n, np.int64), "monte-carlo",
+                    f"MONTE-CARLO-{motion.upper()}", low=np.asarray(lo, float),
+                    high=np.asarray(hi, float), extra={"hits": hits, "n_samples": n_samples})
 
 
 # ------------------------------------------------------------------ 2D validity
@@ -601,7 +642,7 @@ def encounter_duration_s(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m
     return speed, tau
 
 
-def orbital_period_s(r_km, v_kms, mu=MU_EARTH_KM3_S2):
+def orbital_period_s(r_km, v_kms, mu=MU_KM3_S2):
     """Return the two-body period (s) from position and velocity (inf if unbound)."""
     r = np.linalg.norm(_as_n(r_km, (3,), "r_km"), axis=1)
     v2 = np.sum(_as_n(v_kms, (3,), "v_kms") ** 2, axis=1)
@@ -622,13 +663,166 @@ def pc_2d_valid(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m):
     return (speed >= MIN_RELATIVE_SPEED_KMS) & (tau <= MAX_DURATION_FRACTION_OF_PERIOD * period)
 
 
-# -------------------------------------------------------------- maximum Pc (Alfano)
+# ---------------------------------------------------------------- maximum Pc
 
-SOCRATES_RTN_RATIO = np.array([1.0, 3.0, 1.0])  # radial / in-track / cross-track 100/300/100 m
-_GOLDEN_ITERATIONS = 40
-# Below this HBR / optimal-sigma ratio the closed-form maximum is used (relative
-# error about ratio^2, under 1e-3; checked against the search in tests/test_pc.py).
-MAXPC_ANALYTIC_RATIO = 0.03
+# SOCRATES: "The ratio of major-to-minor axes of the projected covariance ellipse
+# is set using radial, in-track and cross-track values of 100 m, 300 m, 100 m."
+SOCRATES_RTN_SIGMA_M = (100.0, 300.0, 100.0)
+# Closed form of the oriented maximum (max_pc_oriented) where eps = HBR * AR / miss
+# is at most this; its relative error there is below MAXPC_CLOSED_FORM_RTOL (the
+# next term is about 0.07 eps^4; tests/test_socrates_maxprob.py checks the bound
+# against a brute-force maximum over angle and scale).
+MAXPC_CLOSED_FORM_MAX_EPS = 0.15
+MAXPC_CLOSED_FORM_RTOL = 5e-5
+# Numerical maximum over the major-axis sigma u: golden-section search in log u to
+# this width (the maximum is flat: the value is then exact to ~1e-7 relative).
+_MAXPC_LOG_TOL = 3e-4
+
+
+@njit(cache=True)
+def _pc_along(d, ar, hbr, log_u, xgk, wgk, wg, rtol, max_iv):
+    u = math.exp(log_u)
+    p, _ = _pc2d_one(d, 0.0, u * u, 0.0, (u / ar) ** 2, hbr, 0, xgk, wgk, wg, rtol, max_iv)
+    return p
+
+
+@njit(cache=True)
+def _max_oriented_one(d, ar, hbr, a, b, xgk, wgk, wg, rtol, max_iv):
+    """Return (max Pc, major sigma) over u in [e^a, e^b] of the ellipse diag(u, u/ar)
+    along the miss (Pc is unimodal in u: checked against a scan in tests)."""
+    g = 0.5 * (math.sqrt(5.0) - 1.0)
+    x1 = b - g * (b - a)
+    x2 = a + g * (b - a)
+    f1 = _pc_along(d, ar, hbr, x1, xgk, wgk, wg, rtol, max_iv)
+    f2 = _pc_along(d, ar, hbr, x2, xgk, wgk, wg, rtol, max_iv)
+    while b - a > _MAXPC_LOG_TOL:
+        if f1 >= f2:
+            b, x2, f2 = x2, x1, f1
+            x1 = b - g * (b - a)
+            f1 = _pc_along(d, ar, hbr, x1, xgk, wgk, wg, rtol, max_iv)
+        else:
+            a, x1, f1 = x1, x2, f2
+            x2 = a + g * (b - a)
+            f2 = _pc_along(d, ar, hbr, x2, xgk, wgk, wg, rtol, max_iv)
+    if f1 >= f2:
+        return f1, math.exp(x1)
+    return f2, math.exp(x2)
+
+
+@njit(cache=True, parallel=True)
+def _max_oriented_kernel(d, ar, hbr, lo, hi, xgk, wgk, wg, rtol, max_iv, p_out, u_out):
+    for i in prange(d.shape[0]):
+        p_out[i], u_out[i] = _max_oriented_one(d[i], ar[i], hbr[i], lo[i], hi[i],
+                                               xgk, wgk, wg, rtol, max_iv)
+
+
+def _oriented_numeric(d, ar, hbr_km):
+    """Numerical maximum of max_pc_oriented (arrays in km), bracketed rigorously.
+
+    With p0 the Pc at u0 = d / sqrt(2), the maximiser u* has Pc(u*) >= p0, and
+    Pc(u) <= P(X > d - R) for X ~ N(0, u^2) gives u* >= (d - R) / isf(p0), while
+    Pc(u) <= pi R^2 max density = R^2 AR / (2 u^2) gives u* <= R sqrt(AR / (2 p0)).
+    (Below the lower bound the quadrature also meets underflowing integrands.)"""
+    n = d.size
+    u0 = d / math.sqrt(2.0)
+    p0, _ = pc_2d(np.stack([d, np.zeros(n)], axis=1),
+                  np.einsum("n,ij->nij", u0 * u0, np.diag([1.0, 0.0]))
+                  + np.einsum("n,ij->nij", (u0 / ar) ** 2, np.diag([0.0, 1.0])), hbr_km * 1e3)
+    p0 = np.clip(p0, 1e-300, 0.5)
+    lo = np.log(np.maximum((d - hbr_km) / special.ndtri(1.0 - p0), 1e-12 * d))
+    lo = np.minimum(lo, np.log(u0))
+    hi = np.maximum(np.log(hbr_km * np.sqrt(ar / (2.0 * p0))), np.log(u0))
+    p = np.empty(n)
+    u = np.empty(n)
+    _max_oriented_kernel(np.ascontiguousarray(d), np.ascontiguousarray(ar),
+                         np.ascontiguousarray(hbr_km), lo, hi, _XGK, _WGK, _WG, QUAD_RTOL,
+                         QUAD_MAX_INTERVALS, p, u)
+    return p, u
+
+
+def max_pc_oriented(miss_km, aspect_ratio, hbr_m, closed_form=True):
+    """Return (max_pc (n,), sigma_major_km (n,)): the maximum 2D Pc over every
+    covariance ellipse of the given aspect ratio (major/minor sigma >= 1), any size
+    and any orientation, for a circular hard body of radius hbr_m at miss_km.
+
+    The maximum puts the major axis along the miss (checked by brute force over
+    the angle in tests) and then depends on one sigma u (major axis). For
+    eps = HBR AR / miss small, the Pc is the area times the density plus the
+    disc's Laplacian term, pi R^2 (f + R^2/8 lap f), and its maximum over u is
+    AR R^2 / (e d^2) (1 - (AR^2 - 1) R^2 / (4 d^2)) at u = d / sqrt(2) (the
+    correction vanishes for a circle): used where eps <= MAXPC_CLOSED_FORM_MAX_EPS
+    (relative error < MAXPC_CLOSED_FORM_RTOL), else a numerical search over u of
+    the Foster integral. 1 (sigma 0) when the radius reaches the miss; 0 for a
+    zero radius (sigma d / sqrt(2)); NaN where an input is not finite.
+    closed_form=False forces the numerical search (for tests).
+    """
+    d = np.atleast_1d(np.asarray(miss_km, dtype=np.float64))
+    n = len(d)
+    ar = np.broadcast_to(np.asarray(aspect_ratio, dtype=np.float64), (n,)).copy()
+    hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)) * 1e-3
+    p = np.full(n, np.nan)
+    u = np.full(n, np.nan)
+    ok = np.isfinite(d) & np.isfinite(ar) & np.isfinite(hbr_km) & (ar >= 1.0) & (hbr_km >= 0)
+    inside = ok & (hbr_km >= d)
+    p[inside] = 1.0
+    u[inside] = 0.0
+    rest = ok & ~inside
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eps = hbr_km * ar / d
+        q = (hbr_km / d) ** 2
+        closed = ar * q / math.e * (1.0 - 0.25 * (ar * ar - 1.0) * q)
+    small = rest & (eps <= MAXPC_CLOSED_FORM_MAX_EPS) if closed_form else rest & (hbr_km == 0)
+    p[small] = closed[small]
+    u[small] = d[small] / math.sqrt(2.0)
+    todo = np.flatnonzero(rest & ~small)
+    if todo.size:
+        p[todo], u[todo] = _oriented_numeric(d[todo], ar[todo], hbr_km[todo])
+    return np.minimum(p, 1.0), u
+
+
+def socrates_covariances(r1_km, v1_kms, r2_km, v2_kms):
+    """Return (cov1, cov2) (n,3,3) km^2: diag(100, 300, 100 m)^2 in each object's RTN."""
+    d = np.diag((np.asarray(SOCRATES_RTN_SIGMA_M) * 1e-3) ** 2)
+    b1 = rtn_basis(r1_km, v1_kms)
+    b2 = rtn_basis(r2_km, v2_kms)
+    return (np.einsum("nki,kl,nlj->nij", b1, d, b1), np.einsum("nki,kl,nlj->nij", b2, d, b2))
+
+
+def socrates_aspect_ratio(r1_km, v1_kms, r2_km, v2_kms):
+    """Return (n,) major/minor sigma ratio of the SOCRATES shape projected on the encounter
+    plane: both objects' diag(100, 300, 100 m)^2 RTN covariances summed, then projected.
+    It lies in [1, 3]; NaN where the relative velocity is zero (no encounter plane)."""
+    c1, c2 = socrates_covariances(r1_km, v1_kms, r2_km, v2_kms)
+    _, c, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
+    tr = 0.5 * (c[:, 0, 0] + c[:, 1, 1])
+    dd = np.sqrt(0.25 * (c[:, 0, 0] - c[:, 1, 1]) ** 2 + c[:, 0, 1] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt((tr + dd) / (tr - dd))
+
+
+def max_pc_socrates(r1_km, v1_kms, r2_km, v2_kms, hbr_m) -> PcResult:
+    """Return SOCRATES' maximum probability (MAX_PROB) as a PcResult; extra holds
+    ``dilution_km`` (DILUTION) and ``aspect_ratio``.
+
+    SOCRATES (CelesTrak): "given fixed spherical object radii and relative distance
+    at TCA, the projected covariance ellipse is sized and oriented to produce the
+    maximum probability", its axis ratio from 100/300/100 m radial/in-track/
+    cross-track: here ``socrates_aspect_ratio`` (both objects' shapes summed), and
+    ``max_pc_oriented`` for the maximum over size and orientation with the miss
+    |r2 - r1|. 1 when HBR >= miss. DILUTION ("the standard deviation that produces
+    the maximum probability") is the major-axis sigma (km) at the maximum, along
+    the miss: d / sqrt(2) for a small radius, 0 when the probability is 1. No
+    covariance is used. Rows with zero relative velocity are NaN (STATUS_REFUSED)
+    unless the radius reaches the miss.
+    """
+    r1 = _as_n(r1_km, (3,), "r1_km")
+    r2 = _as_n(r2_km, (3,), "r2_km")
+    ar = socrates_aspect_ratio(r1, v1_kms, r2, v2_kms)
+    miss = np.linalg.norm(r2 - r1, axis=1)
+    p, u = max_pc_oriented(miss, ar, hbr_m)
+    status = np.where(np.isnan(p), STATUS_REFUSED, STATUS_OK).astype(np.int64)
+    return PcResult(p, status, "max-socrates", "MAX-PC-SOCRATES",
+                    extra={"dilution_km": u, "aspect_ratio": ar})
 
 
 def _golden_max(miss, c0, hbr, s0, shape):
@@ -657,44 +851,29 @@ def _golden_max(miss, c0, hbr, s0, shape):
     return np.maximum(f1, f2), np.exp(np.where(f1 >= f2, x1, x2))
 
 
-def rtn_basis(r_km, v_kms):
-    """Return (n, 3, 3) rows R, T, N unit vectors (R = r/|r|, N = r x v/|r x v|, T = N x R)."""
-    r = _as_n(r_km, (3,), "r_km")
-    v = _as_n(v_kms, (3,), "v_kms")
-    rh = r / np.linalg.norm(r, axis=1, keepdims=True)
-    h = np.cross(r, v)
-    nh = h / np.linalg.norm(h, axis=1, keepdims=True)
-    th = np.cross(nh, rh)
-    return np.stack([rh, th, nh], axis=1)
+_GOLDEN_ITERATIONS = 40
+# Below this HBR / optimal-sigma ratio the closed-form maximum of max_pc_scaled is used
+# (relative error about ratio^2, under 1e-3; checked against the search in tests).
+MAXPC_ANALYTIC_RATIO = 0.03
 
 
-def max_pc_dilution(r1_km, v1_kms, r2_km, v2_kms, hbr_m, shape="circle", cov_shape=None):
-    """Return (max_pc (n,), dilution_km (n,)): Alfano (2005) maximum Pc, as SOCRATES.
+def max_pc_scaled(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
+                  shape="circle") -> PcResult:
+    """Return Alfano's (2005) maximum 2D Pc over a scale factor k on the *given*
+    covariances (k^2 cov1 + k^2 cov2: size varies, orientation and shape kept) as a
+    PcResult; extra['scale'] is the maximising k (dimensionless).
 
-    Each object's position covariance is taken as diag(s, 3 s, s)^2 in its
-    own RTN frame (SOCRATES' 100/300/100 m aspect), combined and projected on
-    the encounter plane; s is varied to maximise the 2D Pc. DILUTION is the
-    maximising s in km: a true sigma above it lowers Pc (diluted region).
-    Alfano, "Relating position uncertainty to maximum conjunction
-    probability", J. Astronaut. Sci. 53(2), 2005. When the miss distance is
-    inside HBR, max Pc is 1 at s -> 0 (dilution 0).
-    cov_shape: optional pair (cov1, cov2) of inertial (n,3,3) covariances in
-    km^2 to scale instead of the SOCRATES shape (then DILUTION is the factor
-    on their square roots, dimensionless).
+    This answers "how large could Pc be if our covariance were mis-sized" for a real
+    covariance; it is not SOCRATES' MAX_PROB (which also turns the ellipse: see
+    max_pc_socrates). Alfano, "Relating position uncertainty to maximum conjunction
+    probability", J. Astronaut. Sci. 53(2), 2005. When the miss is inside HBR, the
+    maximum is 1 at k -> 0 (scale 0).
     """
-    if cov_shape is None:
-        b1 = rtn_basis(r1_km, v1_kms)
-        b2 = rtn_basis(r2_km, v2_kms)
-        d = np.diag(SOCRATES_RTN_RATIO ** 2)
-        c1 = np.einsum("nki,kl,nlj->nij", b1, d, b1)
-        c2 = np.einsum("nki,kl,nlj->nij", b2, d, b2)
-    else:
-        c1, c2 = cov_shape
-    miss, c0, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
+    miss, c0, _ = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
     n = len(miss)
     hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)).copy()
     # Zero relative velocity (identical element sets) leaves no encounter plane: c0 is
-    # NaN there and so are max Pc and dilution (empty in the table), without warnings.
+    # NaN there and so is the result, without warnings.
     with np.errstate(invalid="ignore"):
         inv = np.linalg.inv(c0)
         d0 = np.sqrt(np.einsum("ni,nij,nj->n", miss, inv, miss))
@@ -702,7 +881,6 @@ def max_pc_dilution(r1_km, v1_kms, r2_km, v2_kms, hbr_m, shape="circle", cov_sha
         det = np.linalg.det(c0)
     # Small-HBR optimum s = d0 / sqrt(2) brackets the search in log s.
     s0 = np.maximum(d0 / math.sqrt(2.0), 1e-9)
-
     hbr_km = hbr * 1e-3
     area_km2 = hbr_km ** 2 * (4.0 if shape == "square" else math.pi)
     # Small HBR (relative to the optimal sigma): Pc ~ A * density, whose maximum
@@ -712,11 +890,99 @@ def max_pc_dilution(r1_km, v1_kms, r2_km, v2_kms, hbr_m, shape="circle", cov_sha
         small = hbr_km / (s0 * np.sqrt(np.clip(l_min, 0.0, None))) < MAXPC_ANALYTIC_RATIO
         best = np.where(small, area_km2 / (math.pi * math.e * d0 ** 2 * np.sqrt(det)), np.nan)
     best = np.minimum(best, 1.0)
-    dilution = np.where(small, s0, np.nan)
+    scale = np.where(small, s0, np.nan)
     todo = np.nonzero(~small & np.isfinite(d0))[0]
     if len(todo):
-        best[todo], dilution[todo] = _golden_max(miss[todo], c0[todo], hbr[todo], s0[todo], shape)
+        best[todo], scale[todo] = _golden_max(miss[todo], c0[todo], hbr[todo], s0[todo], shape)
     inside = np.hypot(miss[:, 0], miss[:, 1]) * 1e3 <= hbr
     best = np.where(inside, 1.0, best)
-    dilution = np.where(inside, 0.0, dilution)
-    return best, dilution
+    scale = np.where(inside, 0.0, scale)
+    status = np.where(np.isnan(best), STATUS_REFUSED, STATUS_OK).astype(np.int64)
+    return PcResult(best, status, "max-scaled", "MAX-PC-SCALED-" + METHOD_NAMES[shape],
+                    extra={"scale": scale})
+
+
+# ------------------------------------------------------------------- registry
+
+@dataclass(frozen=True)
+class PcMethod:
+    """One registered Pc method.
+
+    name: the CLI choice and ``assess(method=...)``; cdm_text: the CDM
+    ``COLLISION_PROBABILITY_METHOD`` value (SANA names where SANA has one);
+    compute(r1, v1, cov1, r2, v2, cov2, hbr_m, **options) -> PcResult;
+    uses_covariance: False when cov1/cov2 are ignored (may be None); interval: the
+    result has low/high; summary: one line for --help.
+    """
+
+    name: str
+    cdm_text: str
+    compute: Callable[..., PcResult]
+    uses_covariance: bool
+    interval: bool
+    summary: str
+
+
+PC_METHODS: dict[str, PcMethod] = {}
+
+
+def register_pc_method(method: PcMethod) -> PcMethod:
+    """Add (or replace) a method in the registry; return it."""
+    PC_METHODS[method.name] = method
+    return method
+
+
+def get_pc_method(name: str) -> PcMethod:
+    """Return the registered method ``name`` (ValueError listing the choices otherwise)."""
+    try:
+        return PC_METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown Pc method {name!r}; choose one of "
+                         f"{', '.join(PC_METHODS)}") from None
+
+
+def compute_pc(method: str, r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
+               **options) -> PcResult:
+    """Return the PcResult of the registered method ``method`` (options as its function)."""
+    return get_pc_method(method).compute(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2,
+                                         hbr_m, **options)
+
+
+def _no_options(name, options, allowed=()):
+    extra = set(options) - set(allowed)
+    if extra:
+        raise ValueError(f"Pc method {name!r} takes no option {', '.join(sorted(extra))}")
+
+
+def _socrates_entry(r1, v1, c1, r2, v2, c2, hbr_m, shape="circle", **options):
+    _no_options("max-socrates", options)
+    if shape != "circle":
+        raise ValueError("max-socrates uses spherical objects (SOCRATES' definition): "
+                         f"hard-body shape must be 'circle', got {shape!r}")
+    return max_pc_socrates(r1, v1, r2, v2, hbr_m)
+
+
+def _chan_entry(r1, v1, c1, r2, v2, c2, hbr_m, shape="circle", **options):
+    _no_options("chan", options)
+    if shape != "circle":
+        raise ValueError(f"chan is defined for a circular hard body, got shape {shape!r}")
+    return pc_chan(r1, v1, c1, r2, v2, c2, hbr_m)
+
+
+def _mc_entry(r1, v1, c1, r2, v2, c2, hbr_m, shape="circle", **options):
+    if shape != "circle":
+        raise ValueError(f"monte-carlo samples a spherical hard body, got shape {shape!r}")
+    return pc_monte_carlo(r1, v1, c1, r2, v2, c2, hbr_m, **options)
+
+
+register_pc_method(PcMethod("foster", "FOSTER-1992", pc_foster, True, False,
+                            "Foster & Estes (1992) 2D Pc, adaptive quadrature (default)"))
+register_pc_method(PcMethod("chan", "CHAN-1997", _chan_entry, True, False,
+                            "Chan's series (exact for isotropic covariance)"))
+# SANA's registry has no Monte Carlo entry: this text is ours.
+register_pc_method(PcMethod("monte-carlo", "MONTE-CARLO", _mc_entry, True, True,
+                            "seeded Monte Carlo with a 95 % Clopper-Pearson interval"))
+register_pc_method(PcMethod("max-socrates", "ALFANO_MAX_PROBABILITY", _socrates_entry, False,
+                            False, "SOCRATES' maximum probability (no covariance used)"))
+register_pc_method(PcMethod("max-scaled", "ALFANO_MAX_PROBABILITY", max_pc_scaled, True, False,
+                            "maximum Pc over the size of the given covariance"))

@@ -1,636 +1,624 @@
-"""Run a scenario: truth screening, tracking, knowledge, per-participant alerts, metrics.
+"""Run a scenario as named stages: truth, tasking, knowledge, decisions, scoring, coverage.
 
-Participants: every member alone (own sensors + public catalog) and every
-member inside the grouping under its sharing policy:
+* truth (``truth.py``): conjunctions of the members' protected satellites, true
+  offsets and each event's risk; independent of the network under test.
+* tasking (``tasking.py``): whole-catalog passes and each sensor's daily track
+  budget spent by the scheduler -> track rates per sensor and object.
+* knowledge (``knowledge.py``, ``od.py``): per participant, object and
+  assessment, the covariance at TCA from its orbit determination, the public
+  catalog, owners' ephemerides and alerts received.
+* decisions (``decisions.py``): Pc at every assessment from estimates with
+  correlated errors; manoeuvre on Pc at the commit time.
+* scoring (``scoring.py``): risk reduction against manoeuvres per satellite-year.
+* coverage (``tasking.maintained``): maintained catalogue sizes by regime.
 
-* ``observations``: its sensors feed a shared catalogue; it knows every object
-  as well as the best tracking by any observation-sharing member's sensors.
-* ``alerts``: it keeps its own tracking, and exchanges conjunction messages:
-  for a conjunction of one of its satellites it receives the estimate (state
-  and covariance) of every other sharing member and uses the most precise.
-  Observation sharers also send and receive alerts.
+Participants: every member alone (own sensors, the public catalog, its own
+satellites' ephemerides), every member inside the grouping under its sharing
+policy, and with ``leave_one_out`` every sharing member inside the grouping
+without member X. Sharing policies:
+
+* ``observations``: partners' tracks (``observation_latency_h`` late) add to
+  its own orbit determination; it also receives alerts and ephemerides.
+* ``alerts``: it keeps its own tracking and receives each sharing partner's
+  solution for its events (``alert_latency_h`` late) and partners'
+  ephemerides of their satellites; it uses whichever is most precise.
 * ``none``: inside the grouping it is the same as alone.
 
-Tasking: survey sensors observe everything their geometry allows; a tracking
-sensor (``mode = tracking``) observes at most ``capacity_per_day`` objects per
-day of the run, chosen among the objects in its operator's conjunctions, the
-closest first as the public catalog shows them (a seeded estimate). Sharing
-does not change tasking: a pool sees the union of its members' observations.
-
-Decision rules (per participant, per conjunction of one of its satellites):
-assessments every ``cadence_h`` from ``lead_days`` before the window start;
-an assessment is *usable* up to ``decision_lead_h`` before TCA (CARA commits
-to a manoeuvre one day before TCA). At each usable assessment the
-participant draws the two objects' positions from its knowledge (truth plus
-a Gaussian error with its covariance), computes the Foster Pc with that
-covariance and the miss distance in the encounter plane, and alerts when
-Pc >= ``pc_threshold`` or miss <= ``alert_miss_km``.
-
-* alerted: the rule held at some usable assessment; warning time = TCA minus
-  the first alerting assessment.
-* manoeuvre: the rule held at the last usable assessment (the decision).
-* dangerous (truth): true miss <= ``dangerous_miss_km`` or the true-geometry
-  Pc >= ``pc_threshold`` with the best covariance any member's sensors could
-  give at the decision time (all sensors pooled).
-* caught = dangerous and alerted; missed = dangerous and not alerted;
-  false alert = not dangerous and alerted. So caught + missed = dangerous.
-* coverage_24h: fraction of catalog objects detected by the participant's
-  survey sensors (its own, or the pool's) in the 24 h before the window.
-
-Errors are drawn with common random numbers: one standard-normal draw per
-conjunction, assessment and object, scaled by whichever covariance a
-participant uses, so alone-vs-grouping differences are not sampling noise.
-Monte Carlo runs repeat the draws with seeds (seed, run).
+A run is a pure function of (scenario variant, truth): ``run_variant``; the
+[sweep] starts and seeds expand into such variants (``config.expand_sweep``),
+which a distributed executor may run as independent tasks.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ssa.scenario import decisions as dec
 from ssa.scenario import knowledge as kn
-from ssa.scenario.config import Scenario, resolve_data_path
-from ssa.scenario.tracking import TrackingResult, object_diameter_m, track
+from ssa.scenario import od, scoring
+from ssa.scenario import tasking as tk
+from ssa.scenario import truth as tr
+from ssa.scenario.config import Scenario
 
-# Public-catalog latency: the element set a participant has at an assessment
-# is as old as the object's element set was at the snapshot's median epoch
-# (how often it is updated), at least this many days (publication delay, I).
-PUBLIC_MIN_LATENCY_DAYS = 0.25
-PUBLIC_MAX_LATENCY_DAYS = 30.0
-# Pc is only evaluated where its upper bound (peak density x disc area)
-# reaches this fraction of the threshold: a pure speed-up that never changes an
-# alert (reported estimated Pc below it is 0).
-PC_BOUND_FRACTION = 0.1
+# Re-exported for callers of the former single-module API.
+load_catalog = tr.load_catalog
+caching_screen = tr.caching_screen
+screen_truth = tr.screen_truth
+
 SECONDS_PER_DAY = 86400.0
-# Random stream (with the seed) of the public-catalog estimate used to task sensors.
-TASKING_STREAM = 1_000_003
+KNOWLEDGE_STREAM = 3_000_017
+DENSITY_STREAM = 1_000_000
+DEFAULT_THRESHOLDS = tuple(10.0 ** np.arange(-8.0, -1.75, 0.25))
+SOURCE_NAMES = ("own OD", "pooled OD", "alert", "owner", "public")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Participant:
-    """One decision maker: a member alone or inside the grouping."""
+    """A decision maker: member ``member`` alone, in the grouping, or in it without ``excluded``."""
 
     key: str
     member: int
-    in_grouping: bool
+    kind: str                       # alone | grouping | without
+    partners: tuple[int, ...] = ()
+    excluded: int = -1
+
+
+@dataclass
+class ParticipantResult:
+    """Per-event decisions of one participant (arrays over its events)."""
+
+    events: np.ndarray                 # (E,) conjunction indices
+    pc_commit: np.ndarray              # (R, C, E) per run and commit time
+    pc_max: np.ndarray                 # (R, E) up to the headline commit
+    flips: np.ndarray                  # (R, E)
+    warning_h: np.ndarray              # (R, E)
+    sigma_commit_m: np.ndarray         # (E, 2, 3) run 0, both objects
+    source_commit: np.ndarray          # (E, 2) index into SOURCE_NAMES, run 0
+    secondary_side: np.ndarray         # (E,) 0/1: the object not protected by the member
 
 
 @dataclass
 class RunResult:
-    """Everything a run produced (arrays indexed by conjunction unless noted)."""
+    """Everything a run produced."""
 
     scenario: Scenario
+    truth: tr.Truth
     participants: list[Participant]
-    conj: dict
-    epochs_s: np.ndarray
-    dangerous: np.ndarray
-    pc_ref: np.ndarray
-    relevant: np.ndarray           # (P, C) conjunction involves the participant's satellites
-    alerted: np.ndarray            # (R, P, C) per Monte Carlo run
-    manoeuvre: np.ndarray          # (R, P, C)
-    warning_h: np.ndarray          # (R, P, C) NaN when not alerted
-    decision: dict                 # per participant: est miss/pc/sources at decision (run 0)
-    coverage_24h: np.ndarray       # (P,)
-    sensor_coverage: dict          # sensor id -> fraction of catalog seen in the 24 h
-    protected_counts: dict         # member -> number of protected satellites
+    results: dict                       # participant key -> ParticipantResult
+    risk: np.ndarray                    # (R, C) risk of every event per run
+    protected_counts: dict              # member -> protected satellites
+    maintained: dict                    # participant key -> {own, pooled, public}
+    tasking_summary: dict
+    tracks_by_inclination: dict         # member (and "pool") -> {band: tracks a day per object}
+    sensor_ids: list
     timings_s: dict
     counts: dict
     notes: list = field(default_factory=list)
 
-    def metrics(self, run: int | None = None) -> list[dict]:
-        """Return per-participant metrics for one run (None: run 0 plus MC statistics)."""
-        out = []
-        n_runs = self.alerted.shape[0]
-        for p, part in enumerate(self.participants):
-            rel = self.relevant[p]
-            dang = self.dangerous & rel
-            per_run = []
-            for r in range(n_runs):
-                al = self.alerted[r, p] & rel
-                caught = int(np.sum(al & dang))
-                per_run.append({
-                    "caught": caught, "missed": int(np.sum(dang)) - caught,
-                    "false_alerts": int(np.sum(al & ~dang)),
-                    "manoeuvres": int(np.sum(self.manoeuvre[r, p] & rel)),
-                    "warning_h": self.warning_h[r, p][al & dang],
-                    "warning_all_h": self.warning_h[r, p][al],
-                })
-            base = per_run[0 if run is None else run]
-            w = base["warning_h"]
-            row = {
-                "participant": part.key, "member": self.scenario.members[part.member].name,
-                "in_grouping": part.in_grouping,
-                "sharing": self.scenario.members[part.member].sharing,
-                "conjunctions": int(np.sum(rel)), "dangerous": int(np.sum(dang)),
-                "caught": base["caught"], "missed": base["missed"],
-                "false_alerts": base["false_alerts"], "manoeuvres": base["manoeuvres"],
-                "coverage_24h": float(self.coverage_24h[p]),
-                "median_warning_h": float(np.median(w)) if len(w) else None,
-                "median_warning_all_alerts_h": (float(np.median(base["warning_all_h"]))
-                                                if len(base["warning_all_h"]) else None),
-            }
-            if run is None and n_runs > 1:
-                mc = {}
-                for k in ("caught", "missed", "false_alerts", "manoeuvres"):
-                    v = np.array([x[k] for x in per_run], dtype=float)
-                    mc[k] = {"mean": float(v.mean()), "p05": float(np.percentile(v, 5)),
-                             "p95": float(np.percentile(v, 95))}
-                row["monte_carlo"] = {"runs": n_runs, **mc}
-            out.append(row)
-        return out
+    @property
+    def commit_days(self) -> tuple[float, ...]:
+        return self.scenario.sweep_commit_days
+
+    def sat_years(self, member: int) -> float:
+        name = self.scenario.members[member].name
+        return self.protected_counts[name] * self.scenario.days / scoring.DAYS_PER_YEAR
+
+    def metrics(self) -> list[dict]:
+        """Return per-participant metrics (headline commit time and threshold)."""
+        return participant_metrics(self)
 
 
-def _jday(when: dt.datetime) -> tuple[float, float]:
-    from sgp4.api import jday
+# ----------------------------------------------------------------------------- stages
 
-    jd, fr = jday(when.year, when.month, when.day, when.hour, when.minute,
-                  when.second + when.microsecond * 1e-6)
-    return jd, fr
-
-
-def _seconds(when: dt.datetime, start: dt.datetime) -> float:
-    return (when - start).total_seconds()
+def stage_truth(sc: Scenario, catalog=None, screen=None, quiet=True) -> tr.Truth:
+    """Truth stage: see ``truth.build_truth``."""
+    return tr.build_truth(sc, catalog=catalog, screen=screen, quiet=quiet)
 
 
-def load_catalog(sc: Scenario):
-    """Return the scenario's truth catalog (with SATCAT types/owners and RCS classes)."""
-    from ssa.catalog import Catalog, load_satcat
-
-    path = resolve_data_path(sc.catalog_file, sc.path)
-    satcat = resolve_data_path(sc.satcat, sc.path) if sc.satcat else None
-    catalog = Catalog.load(path, satcat=satcat)
-    if sc.rcs:
-        entries, _ = load_satcat(resolve_data_path(sc.rcs, sc.path))
-        sizes = catalog.rcs_size.copy()
-        for i, norad in enumerate(catalog.norad_id.tolist()):
-            e = entries.get(norad)
-            if e is not None and e.rcs_size and not sizes[i]:
-                sizes[i] = e.rcs_size
-        catalog.rcs_size = sizes
-    return catalog
+def member_sensors(sc: Scenario):
+    """Return (SensorTable of the members' sensors, (S,) member index of each)."""
+    used = [s for m in sc.members for s in m.sensors]
+    table = sc.sensors.subset(np.array([sc.sensors.index(s) for s in used], dtype=np.int64)
+                              if used else np.zeros(0, dtype=np.int64))
+    member = np.array([m for m, mem in enumerate(sc.members) for _ in mem.sensors],
+                      dtype=np.int64)
+    return table, member
 
 
-def protected_by(sc: Scenario, catalog) -> np.ndarray:
-    """Return (n,) index of the member protecting each object, -1 for none."""
-    out = np.full(len(catalog), -1, dtype=np.int64)
-    types_ok = np.isin(catalog.object_type, list(sc.protect_types))
-    if sc.exclude_names:
-        pattern = re.compile("|".join(re.escape(x) for x in sc.exclude_names), re.IGNORECASE)
-        excluded = np.array([bool(pattern.search(str(n))) for n in catalog.name], dtype=bool)
-    else:
-        excluded = np.zeros(len(catalog), dtype=bool)
-    for m, member in enumerate(sc.members):
-        out[np.isin(catalog.owner, list(member.owners)) & types_ok & ~excluded] = m
+def conjunction_partners(sc: Scenario, truth: tr.Truth) -> np.ndarray:
+    """Return (M, N) bool: partners of each member's satellites in the first screen."""
+    c = truth.conj
+    soon = c["tca_s"] <= sc.screen_ahead_days * SECONDS_PER_DAY
+    mask = np.zeros((len(sc.members), len(truth.catalog)), dtype=bool)
+    p1 = truth.protected_by[c["i1"]]
+    p2 = truth.protected_by[c["i2"]]
+    for m in range(len(sc.members)):
+        mask[m, c["i2"][soon & (p1 == m)]] = True
+        mask[m, c["i1"][soon & (p2 == m)]] = True
+    return mask
+
+
+def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True) -> tk.Tasking:
+    """Tasking stage: whole-catalog passes, budgets, scheduler."""
+    table, member = member_sensors(sc)
+    return tk.run_tasking(sc, truth.catalog, table, member, conjunction_partners(sc, truth),
+                          quiet=quiet)
+
+
+def participants_of(sc: Scenario) -> list[Participant]:
+    """Return alone, grouping and (with leave_one_out) grouping-without-X participants."""
+    mem = sc.members
+    n = len(mem)
+    out = [Participant(f"{m.name} alone", i, "alone") for i, m in enumerate(mem)]
+    out += [Participant(f"{m.name} grouping", i, "grouping",
+                        tuple(x for x in range(n) if x != i)) for i, m in enumerate(mem)]
+    if sc.leave_one_out:
+        for x in range(n):
+            if mem[x].sharing == "none":
+                continue
+            for i, m in enumerate(mem):
+                if i == x or m.sharing == "none":
+                    continue
+                out.append(Participant(f"{m.name} without {mem[x].name}", i, "without",
+                                       tuple(k for k in range(n) if k not in (i, x)), x))
     return out
 
 
-def screen_truth(catalog, start: dt.datetime, days: float, threshold_km: float,
-                 primary_ids, quiet: bool = True) -> dict:
-    """Return the truth conjunctions as a dict of column arrays (docs/DESIGN.md columns).
+class KnowledgeContext:
+    """Knowledge stage inputs shared by every participant of a run."""
 
-    The one place that calls the screening core: primaries vs the whole catalog.
+    def __init__(self, sc: Scenario, truth: tr.Truth, tasking: tk.Tasking, model: od.OdModel):
+        self.sc, self.truth, self.tasking, self.model = sc, truth, tasking, model
+        cat = truth.catalog
+        self.n_mem = len(sc.members)
+        self.sharing = [m.sharing for m in sc.members]
+        self.ballistic = od.ballistic_from_bstar(cat.bstar, cat.object_type)
+        self.perigee, self.apogee = cat.perigee_km, cat.apogee_km
+        self.interval = kn.reissue_interval_d(cat)
+        self.phase = kn.reissue_phase_d(cat.norad_id, self.interval)
+        sm = tasking.sensor_member
+        self.own_mask = [sm == m for m in range(self.n_mem)]
+        self.info_rate = [tasking.info_rate(mk) for mk in self.own_mask]
+        self.track_rate = [tasking.track_rate(mk) for mk in self.own_mask]
+        self.leave_s = np.full(self.n_mem, np.inf)
+        names = [m.name for m in sc.members]
+        self.outages = []
+        ids = list(tasking.sensor_ids)
+        for e in sc.events:
+            if e.kind == "leave":
+                k = names.index(e.member)
+                self.leave_s[k] = min(self.leave_s[k], (e.start - sc.start).total_seconds())
+            elif e.kind == "outage" and e.sensor in ids:
+                self.outages.append((ids.index(e.sensor), (e.start - sc.start).total_seconds(),
+                                     (e.end - sc.start).total_seconds()))
+
+    def member_info(self, x: int, obj, t_s) -> tuple[np.ndarray, np.ndarray]:
+        """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors."""
+        span = self.sc.fit_span_days
+        info = np.broadcast_to(self.info_rate[x][obj][:, None], t_s.shape) * span
+        count = np.broadcast_to(self.track_rate[x][obj][:, None], t_s.shape) * span
+        for s, a, b in self.outages:
+            if self.tasking.sensor_member[s] != x:
+                continue
+            lo = t_s - span * SECONDS_PER_DAY
+            lost = np.clip(np.minimum(t_s, b) - np.maximum(lo, a), 0, None) / (
+                span * SECONDS_PER_DAY)
+            rate_s = self.tasking.tracks_per_day[s, obj][:, None] * span
+            info = info - lost * rate_s * self.tasking.weight[s]
+            count = count - lost * rate_s
+        return np.maximum(info, 0.0), np.maximum(count, 0.0)
+
+
+def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s, cache):
+    """Return (meas var (E,K,3), dens var (E,K,3), stream (E,K), source (E,K)) for one side.
+
+    ``obj`` (E,) catalog indices of that side's objects; ``cache`` holds per-member
+    arrays of this event group. Stream: x (OD of member x), n + x (owner x), 2n (public).
     """
-    from ssa.screening import screen
+    sc, n = ctx.sc, ctx.n_mem
+    lead = (tca_s[:, None] - t_s) / SECONDS_PER_DAY
+    bal, hp, ha = ctx.ballistic[obj][:, None], ctx.perigee[obj][:, None], ctx.apogee[obj][:, None]
+    m = p.member
 
-    result = screen(catalog, start=start, days=days, threshold_km=threshold_km,
-                    primaries=np.asarray(primary_ids, dtype=np.int64), quiet=quiet)
-    rows = result.rows
-    names = rows.dtype.names if hasattr(rows, "dtype") else list(rows)
-    return {k: np.asarray(rows[k]) for k in names}
+    def info(x):
+        if ("info", x) not in cache:
+            cache[("info", x)] = ctx.member_info(x, obj, t_s)
+        return cache[("info", x)]
+
+    def active(x):
+        return t_s < ctx.leave_s[x]
+
+    in_group = p.kind != "alone" and ctx.sharing[m] != "none"
+    act_m = active(m) if in_group else np.zeros(t_s.shape, dtype=bool)
+    cands = []
+    # Own (and pooled) orbit determination.
+    i_own, c_own = info(m)
+    i_part = np.zeros(t_s.shape)
+    c_part = np.zeros(t_s.shape)
+    if in_group and ctx.sharing[m] == "observations":
+        for x in p.partners:
+            if ctx.sharing[x] == "observations":
+                ix, cx = info(x)
+                i_part = i_part + np.where(act_m & active(x), ix, 0.0)
+                c_part = c_part + np.where(act_m & active(x), cx, 0.0)
+    meas, dens = kn.od_variances(ctx.model, lead, i_own, i_part,
+                                 sc.observation_latency_h / 24.0, bal, hp, ha)
+    meas = np.where(((c_own + c_part) >= od.MIN_TRACKS_FOR_OD)[..., None], meas, np.inf)
+    cands.append((meas, dens, m, np.where(c_part > 0, 1, 0)))
+    # Alerts: partners' solutions (each partner's own tracking, plus its pool).
+    if in_group:
+        lead_a = lead + sc.alert_latency_h / 24.0
+        for x in p.partners:
+            if ctx.sharing[x] == "none" or (ctx.sharing[x] == ctx.sharing[m] == "observations"):
+                continue
+            ix, cx = info(x)
+            ok = act_m & active(x)
+            if ctx.sharing[x] == "observations":
+                for y in (*p.partners, m):
+                    if y != x and ctx.sharing[y] == "observations":
+                        iy, cy = info(y)
+                        ix = ix + np.where(active(y), iy, 0.0)
+                        cx = cx + np.where(active(y), cy, 0.0)
+            mx, dx = kn.od_variances(ctx.model, lead_a, ix, np.zeros_like(ix), 0.0, bal, hp, ha)
+            mx = np.where((ok & (cx >= od.MIN_TRACKS_FOR_OD))[..., None], mx, np.inf)
+            cands.append((mx, dx, x, 2))
+    # Owners' ephemerides (one candidate: an object has one protector).
+    prot = np.broadcast_to(ctx.truth.protected_by[obj][:, None], t_s.shape)
+    ok = prot == m
+    if in_group:
+        for x in p.partners:
+            if ctx.sharing[x] != "none":
+                ok = ok | ((prot == x) & act_m & active(x))
+    if np.any(ok):
+        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha)
+        cands.append((np.where(ok[..., None], om, np.inf), odn, n + prot, 3))
+    # Public catalog.
+    if "public" not in cache:
+        age = kn.element_age_d(t_s, ctx.interval[obj][:, None], ctx.phase[obj][:, None])
+        sig = kn.public_sigma_m(lead, age, hp, ha, ctx.truth.catalog.object_type[obj][:, None])
+        cache["public"] = sig ** 2
+    cands.append((cache["public"], np.zeros_like(cache["public"]), 2 * n, 4))
+    best = np.zeros(t_s.shape, dtype=np.int64)
+    best_total = np.sum(cands[0][0] + cands[0][1], axis=-1)
+    for k in range(1, len(cands)):
+        tot = np.sum(cands[k][0] + cands[k][1], axis=-1)
+        better = tot < best_total
+        best[better] = k
+        best_total = np.where(better, tot, best_total)
+    meas_out = np.zeros(t_s.shape + (3,))
+    dens_out = np.zeros(t_s.shape + (3,))
+    stream = np.zeros(t_s.shape, dtype=np.int64)
+    source = np.zeros(t_s.shape, dtype=np.int64)
+    for k, (mv, dv, st, src) in enumerate(cands):
+        sel = best == k
+        meas_out[sel] = np.broadcast_to(mv, t_s.shape + (3,))[sel]
+        dens_out[sel] = np.broadcast_to(dv, t_s.shape + (3,))[sel]
+        stream[sel] = np.broadcast_to(st, t_s.shape)[sel]
+        source[sel] = np.broadcast_to(src, t_s.shape)[sel]
+    return meas_out, dens_out, stream, source
 
 
-def caching_screen(cache_dir, screen=None):
-    """Return a ``screen_truth``-like callable that keeps results in ``cache_dir``.
+def _normals(cache, sc, run, group, side, stream, shape, rho):
+    """Return the AR(1) standard normals of one error stream for one side of the events."""
+    key = ("z", stream)
+    if key not in cache:
+        rng = np.random.default_rng([sc.seed, run, KNOWLEDGE_STREAM, group, side, stream])
+        cache[key] = dec.ar1_normals(rng, shape, rho, axis=1)
+    return cache[key]
 
-    The key covers the catalog's element sets (NORAD ids and epochs), the window,
-    the threshold and the primaries, so scenarios that differ only in sensors,
-    members' policies or events share one truth screening.
+
+def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cache_seed):
+    """Decisions stage for the participants of one member and one run.
+
+    ``events`` (E,) conjunction indices; r_true (C, 2, 3) true positions. Returns
+    {key: dict of per-event arrays for every commit time, plus sigma/source at commit}.
     """
-    import hashlib
-    from pathlib import Path
+    sc, truth = ctx.sc, ctx.truth
+    c = truth.conj
+    tca = c["tca_s"][events]
+    commits = sc.sweep_commit_days
+    t_s, valid = dec.assessment_times(tca, 0.0, sc.screen_ahead_days, sc.cadence_h,
+                                      min(commits))
+    rho = dec.successive_correlation(sc.cadence_h, sc.fit_span_days)
+    shape = t_s.shape + (3,)
+    caches = [{}, {}]
+    zcache = [{}, {}]
+    r = [r_true[events, 0], r_true[events, 1]]
+    v = [c["v1"][events], c["v2"][events]]
+    objs = [c["i1"][events], c["i2"][events]]
+    z_dens = [_normals(zcache[j], sc, run, group_cache_seed, j, DENSITY_STREAM, shape,
+                       dec.DENSITY_RHO) for j in (0, 1)]
+    from ssa.geometry import rtn_basis
 
-    cache_dir = Path(cache_dir)
-    inner = screen or screen_truth
-
-    def run(catalog, start, days, threshold_km, primary_ids, quiet=True):
-        h = hashlib.sha256()
-        for arr in (catalog.norad_id, catalog.epoch_jd, catalog.epoch_fr,
-                    np.sort(np.asarray(primary_ids, dtype=np.int64))):
-            h.update(np.ascontiguousarray(arr).tobytes())
-        h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
-        path = cache_dir / f"screen-{h.hexdigest()[:24]}.npz"
-        if path.exists():
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        rows = inner(catalog, start, days, threshold_km, primary_ids, quiet=quiet)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **{k: (v.astype(str) if v.dtype == object else v)
-                         for k, v in rows.items()})
-        tmp.replace(path)
-        return rows
-
-    return run
-
-
-def _conj_arrays(rows: dict, catalog, jd0: float, fr0: float) -> dict:
-    """Return conjunction arrays: catalog indices, TCA (s since start), TEME states, miss."""
-    order = np.argsort(catalog.norad_id)
-    sorted_ids = catalog.norad_id[order]
-
-    def index_of(ids):
-        ids = np.asarray(ids, dtype=np.int64)
-        pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
-        found = sorted_ids[pos] == ids
-        return np.where(found, order[pos], -1)
-
-    i1 = index_of(rows["NORAD_CAT_ID_1"])
-    i2 = index_of(rows["NORAD_CAT_ID_2"])
-    tca_s = ((np.asarray(rows["TCA_JD"], float) - jd0)
-             + (np.asarray(rows["TCA_FR"], float) - fr0)) * SECONDS_PER_DAY
-
-    def vec(prefix, n):
-        return np.stack([np.asarray(rows[f"{c}{n}_{u}"], float)
-                         for c, u in zip(prefix, ("KM",) * 3 if prefix[0] == "X" else
-                                         ("KMS",) * 3, strict=True)], axis=1)
-
-    return {
-        "i1": i1, "i2": i2, "tca_s": tca_s,
-        "tca_utc": np.asarray(rows["TCA"], dtype=object),
-        "miss_km": np.asarray(rows["TCA_RANGE"], float),
-        "speed_kms": np.asarray(rows["TCA_RELATIVE_SPEED"], float),
-        "r1": vec(("X", "Y", "Z"), 1), "v1": vec(("VX", "VY", "VZ"), 1),
-        "r2": vec(("X", "Y", "Z"), 2), "v2": vec(("VX", "VY", "VZ"), 2),
-    }
+    bases = [rtn_basis(r[j], v[j]) for j in (0, 1)]
+    out = {}
+    for p in parts:
+        err, cov, sig_c, src_c = [], [], [], []
+        for j in (0, 1):
+            meas, dens, stream, source = participant_variances(ctx, p, objs[j], tca, t_s,
+                                                               caches[j])
+            z = np.zeros(shape)
+            for st in np.unique(stream):
+                sel = stream == st
+                z[sel] = _normals(zcache[j], sc, run, group_cache_seed, j, int(st), shape,
+                                  rho)[sel]
+            e_rtn_m = np.sqrt(np.where(np.isfinite(meas), meas, 0.0)) * z + np.sqrt(dens) * z_dens[j]
+            var = meas + dens
+            err.append(np.einsum("eki,etk->eti", bases[j], e_rtn_m * 1e-3))
+            cov.append(np.einsum("eki,etk,ekj->etij", bases[j], var * 1e-6, bases[j]))
+            sig_c.append(np.sqrt(var))
+            src_c.append(source)
+        pc = dec.pc_series(r[0], v[0], r[1], v[1], c["hbr_m"][events], err[0], err[1], cov[0],
+                           cov[1], valid)
+        per_commit = [dec.decision_metrics(pc, t_s, valid, tca, cd, sc.pc_threshold)
+                      for cd in commits]
+        head = per_commit[commits.index(sc.commit_days)]
+        k = np.maximum(head["commit_k"], 0)
+        e = np.arange(len(events))
+        out[p.key] = {
+            "pc_commit": np.stack([x["pc_commit"] for x in per_commit]),
+            "pc_max": head["pc_max"], "flips": head["flips"], "warning_h": head["warning_h"],
+            "sigma_commit_m": np.stack([sig_c[0][e, k], sig_c[1][e, k]], axis=1),
+            "source_commit": np.stack([src_c[0][e, k], src_c[1][e, k]], axis=1),
+        }
+    return out
 
 
-def _public_latency_days(catalog) -> np.ndarray:
-    jd, fr = catalog.epoch_median()
-    age = catalog.age_days(jd, fr)
-    return np.clip(age, PUBLIC_MIN_LATENCY_DAYS, PUBLIC_MAX_LATENCY_DAYS)
+def run_variant(sc: Scenario, truth: tr.Truth, tasking: tk.Tasking | None = None,
+                quiet: bool = True, model: od.OdModel | None = None) -> RunResult:
+    """Run one scenario variant on a truth: tasking, knowledge, decisions, scoring, coverage.
 
-
-def _estimate(r1, v1, r2, v2, sig1_m, sig2_m, z1, z2, hbr_m, pc_threshold):
-    """Return (est_miss_km, est_pc) for sampled positions under the given RTN sigmas.
-
-    est_pc is 0 where its upper bound is below PC_BOUND_FRACTION * pc_threshold.
+    A pure function of its arguments (seeded), so sweep variants can run as independent
+    tasks; ``tasking`` may be shared by variants with the same sensors, start and seed.
     """
-    from ssa.risk.covariance import rtn_basis
-    from ssa.risk.pc import pc_2d
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    model = model or od.load_model()
+    if tasking is None:
+        tasking = stage_tasking(sc, truth, quiet=quiet)
+    timings["tasking"] = time.perf_counter() - t
+    ctx = KnowledgeContext(sc, truth, tasking, model)
+    parts = participants_of(sc)
+    c = truth.conj
+    p1 = truth.protected_by[c["i1"]]
+    p2 = truth.protected_by[c["i2"]]
+    n_runs = sc.monte_carlo_runs
+    t = time.perf_counter()
+    risks = np.zeros((n_runs, truth.n))
+    per_run = []
+    for run in range(n_runs):
+        offsets = tr.true_offsets_m(truth, sc.seed, run)
+        risks[run], r1, r2 = tr.risk(truth, offsets)
+        r_true = np.stack([r1, r2], axis=1)
+        res = {}
+        for m in range(len(sc.members)):
+            events = np.flatnonzero((p1 == m) | (p2 == m))
+            mparts = [p for p in parts if p.member == m]
+            if len(events) == 0:
+                continue
+            res.update(stage_decisions(ctx, mparts, events, run, r_true, m))
+        per_run.append(res)
+    timings["knowledge_decisions"] = time.perf_counter() - t
+    results = {}
+    for p in parts:
+        m = p.member
+        events = np.flatnonzero((p1 == m) | (p2 == m))
+        if len(events) == 0:
+            z = np.zeros((n_runs, len(sc.sweep_commit_days), 0))
+            results[p.key] = ParticipantResult(events, z, np.zeros((n_runs, 0)),
+                                               np.zeros((n_runs, 0)), np.zeros((n_runs, 0)),
+                                               np.zeros((0, 2, 3)), np.zeros((0, 2), int),
+                                               np.zeros(0, int))
+            continue
+        rr = [x[p.key] for x in per_run]
+        results[p.key] = ParticipantResult(
+            events=events, pc_commit=np.stack([x["pc_commit"] for x in rr]),
+            pc_max=np.stack([x["pc_max"] for x in rr]), flips=np.stack([x["flips"] for x in rr]),
+            warning_h=np.stack([x["warning_h"] for x in rr]),
+            sigma_commit_m=rr[0]["sigma_commit_m"], source_commit=rr[0]["source_commit"],
+            secondary_side=np.where(p1[events] == m, 1, 0))
+    # Coverage stage.
+    t = time.perf_counter()
+    maintained = stage_coverage(ctx, parts)
+    timings["coverage"] = time.perf_counter() - t
+    counts = {"catalog_objects": len(truth.catalog),
+              "protected": int(np.sum(truth.protected_by >= 0)), "conjunctions": truth.n,
+              "sensors": len(tasking.sensor_ids), "tasking_days": tasking.days,
+              "participants": len(parts)}
+    return RunResult(
+        scenario=sc, truth=truth, participants=parts, results=results, risk=risks,
+        protected_counts={mm.name: int(np.sum(truth.protected_by == i))
+                          for i, mm in enumerate(sc.members)},
+        maintained=maintained, tasking_summary=tasking_summary(tasking),
+        tracks_by_inclination=tracks_by_inclination(ctx),
+        sensor_ids=list(tasking.sensor_ids), timings_s=timings, counts=counts,
+        notes=list(truth.notes))
 
-    b1 = rtn_basis(r1, v1)
-    b2 = rtn_basis(r2, v2)
-    dr = (r2 + np.einsum("nki,nk->ni", b2, sig2_m * z2) * 1e-3) - (
-        r1 + np.einsum("nki,nk->ni", b1, sig1_m * z1) * 1e-3)
-    cov = (np.einsum("nki,nk,nkj->nij", b1, (sig1_m * 1e-3) ** 2, b1)
-           + np.einsum("nki,nk,nkj->nij", b2, (sig2_m * 1e-3) ** 2, b2))
-    # Encounter plane (ssa.risk.pc convention): y along v2 - v1, x along the miss.
-    dv = v2 - v1
-    y = dv / np.linalg.norm(dv, axis=1, keepdims=True)
-    x = dr - np.sum(dr * y, axis=1, keepdims=True) * y
-    miss = np.linalg.norm(x, axis=1)
-    helper = np.where(np.abs(y[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
-    x = np.where(miss[:, None] > 1e-12, x, np.cross(y, helper))
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    z = np.cross(x, y)
-    plane = np.stack([x, z], axis=1)                                   # (n, 2, 3)
-    cov_xz = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
-    miss_xz = np.stack([miss, np.zeros_like(miss)], axis=1)
-    pc = np.zeros(len(miss))
-    # Upper bound: peak 2D Gaussian density x disc area, at the disc's nearest point.
-    det = np.maximum(cov_xz[:, 0, 0] * cov_xz[:, 1, 1] - cov_xz[:, 0, 1] ** 2, 1e-30)
-    lam_max = 0.5 * (cov_xz[:, 0, 0] + cov_xz[:, 1, 1]) + np.sqrt(
-        0.25 * (cov_xz[:, 0, 0] - cov_xz[:, 1, 1]) ** 2 + cov_xz[:, 0, 1] ** 2)
-    hbr_km = hbr_m * 1e-3
-    near = np.maximum(miss - hbr_km, 0.0)
-    bound = hbr_km ** 2 / (2.0 * np.sqrt(det)) * np.exp(-0.5 * near ** 2 / lam_max)
-    need = bound >= PC_BOUND_FRACTION * pc_threshold
-    if np.any(need):
-        pc[need], _ = pc_2d(miss_xz[need], cov_xz[need], hbr_m[need])
-    return miss, np.nan_to_num(pc, nan=0.0)
+
+def tasking_summary(tasking: tk.Tasking) -> dict:
+    """Return per sensor: budget, tracks a day used, objects visible, objects tracked."""
+    out = {}
+    for s, sid in enumerate(tasking.sensor_ids.tolist()):
+        b = tasking.budget[s]
+        out[str(sid)] = {
+            "budget_per_day": None if not np.isfinite(b) else float(b),
+            "tracks_per_day": float(tasking.tracks_per_day[s].sum()),
+            "passes_per_day": float(tasking.passes_per_day[s].sum()),
+            "objects_visible": int(np.sum(tasking.passes_per_day[s] > 0)),
+            "objects_tracked": int(np.sum(tasking.tracks_per_day[s] > 0)),
+            "weight_per_track": float(tasking.weight[s])}
+    return out
+
+
+INCLINATION_BANDS_DEG = ((0, 30), (30, 60), (60, 90), (90, 180))
+
+
+def tracks_by_inclination(ctx: KnowledgeContext) -> dict:
+    """Return tracks a day per LEO object by inclination band, per member and for the pool."""
+    cat = ctx.truth.catalog
+    inc = np.degrees(cat.inclination_rad)
+    leo = cat.apogee_km < 2000.0
+    rates = {m.name: ctx.track_rate[i] for i, m in enumerate(ctx.sc.members)}
+    obs = [i for i in range(ctx.n_mem) if ctx.sharing[i] == "observations"]
+    if obs:
+        rates["pool"] = np.sum([ctx.track_rate[i] for i in obs], axis=0)
+    out = {}
+    for name, rate in rates.items():
+        out[name] = {}
+        for lo, hi in INCLINATION_BANDS_DEG:
+            sel = leo & (inc >= lo) & (inc < hi)
+            out[name][f"{lo}-{hi}"] = float(rate[sel].mean()) if np.any(sel) else None
+    return out
+
+
+def stage_coverage(ctx: KnowledgeContext, parts) -> dict:
+    """Coverage stage: maintained catalogue (own / pooled / public) by regime per participant."""
+    sc = ctx.sc
+    cat = ctx.truth.catalog
+    regimes = tk.regime_names(cat.perigee_km, cat.apogee_km)
+    public = tk.count_by_regime(np.ones(len(cat), dtype=bool), regimes)
+    own_cache = {}
+
+    def keep(info, count):
+        return tk.maintained(ctx.model, info, count, sc.fit_span_days, ctx.ballistic,
+                             ctx.perigee, ctx.apogee)
+
+    out = {}
+    for p in parts:
+        m = p.member
+        if m not in own_cache:
+            own_cache[m] = keep(ctx.info_rate[m], ctx.track_rate[m])
+        own = own_cache[m]
+        pooled = own
+        if p.kind != "alone" and ctx.sharing[m] == "observations":
+            info = ctx.info_rate[m].copy()
+            count = ctx.track_rate[m].copy()
+            for x in p.partners:
+                if ctx.sharing[x] == "observations" and np.isinf(ctx.leave_s[x]):
+                    info += ctx.info_rate[x]
+                    count += ctx.track_rate[x]
+            pooled = keep(info, count)
+        out[p.key] = {"own": tk.count_by_regime(own, regimes),
+                      "pooled": tk.count_by_regime(pooled, regimes), "public": public}
+    return out
 
 
 def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) -> RunResult:
-    """Run ``sc`` and return its RunResult (deterministic for the scenario's seed).
+    """Run ``sc`` (its first sweep variant) and return its RunResult (seeded, deterministic).
 
     ``catalog``: use this Catalog instead of loading the scenario's (e.g. a subset).
-    ``screen``: replacement for ``screen_truth`` with the same signature (e.g. one
-    that caches the truth screening across runs of the same catalog and window).
+    ``screen``: replacement for ``truth.screen_truth`` (e.g. ``caching_screen``).
     """
-    from ssa.risk.covariance import TleCovarianceModel
-    from ssa.risk.hbr import HardBodyRadius
-
-    timings: dict[str, float] = {}
-    notes: list[str] = []
-    t_all = time.perf_counter()
     t = time.perf_counter()
-    if catalog is None:
-        catalog = load_catalog(sc)
-    timings["load"] = time.perf_counter() - t
-    jd0, fr0 = _jday(sc.start)
-    prot = protected_by(sc, catalog)
-    members = sc.members
-    n_mem = len(members)
+    truth = stage_truth(sc, catalog=catalog, screen=screen, quiet=quiet)
+    t_truth = time.perf_counter() - t
+    result = run_variant(sc, truth, quiet=quiet)
+    result.timings_s = {"truth": t_truth, **result.timings_s,
+                        "total": time.perf_counter() - t}
+    return result
 
-    # --- truth screening ----------------------------------------------------------
-    t = time.perf_counter()
-    primary_ids = catalog.norad_id[prot >= 0]
-    if len(primary_ids) == 0:
-        raise ValueError(f"{sc.path}: no catalog object is protected by any member "
-                         f"(owners {[m.owners for m in members]}, types {sc.protect_types})")
-    rows = (screen or screen_truth)(catalog, sc.start, sc.days, sc.threshold_km, primary_ids,
-                                    quiet=quiet)
-    timings["screening"] = time.perf_counter() - t
-    conj = _conj_arrays(rows, catalog, jd0, fr0)
-    keep = (conj["i1"] >= 0) & (conj["i2"] >= 0)
-    keep &= (prot[np.maximum(conj["i1"], 0)] >= 0) | (prot[np.maximum(conj["i2"], 0)] >= 0)
-    keep &= np.all(np.isfinite(conj["r1"]), axis=1) & np.all(np.isfinite(conj["r2"]), axis=1)
-    if np.sum(~keep):
-        notes.append(f"{int(np.sum(~keep))} screening rows without a protected object or "
-                     "valid states were left out")
-    if "FLAGS" in rows:
-        # Docked vehicles and formations (LONG_DURATION) stay close on purpose: their
-        # operators manage them, they are not collision-avoidance events.
-        persistent = np.array(["LONG_DURATION" in str(f) for f in rows["FLAGS"]], dtype=bool)
-        if np.any(persistent & keep):
-            notes.append(f"{int(np.sum(persistent & keep))} LONG_DURATION rows (docked or "
-                         "formation flying) were left out")
-        keep &= ~persistent
-    conj = {k: v[keep] for k, v in conj.items()}
-    n_c = len(conj["tca_s"])
-    owner1 = prot[conj["i1"]]
-    owner2 = prot[conj["i2"]]
 
-    # --- assessment epochs and snapshots -----------------------------------------
-    window_s = sc.days * SECONDS_PER_DAY
-    cadence_s = sc.cadence_h * 3600.0
-    epochs = np.arange(-sc.lead_days * SECONDS_PER_DAY, window_s + 0.5, cadence_s)
-    leave_s = np.full(n_mem, np.inf)
-    for e in sc.events:
-        if e.kind == "leave":
-            m = [x.name for x in members].index(e.member)
-            leave_s[m] = min(leave_s[m], _seconds(e.start, sc.start))
-    snapshots = np.unique(np.concatenate([epochs, [0.0], leave_s[np.isfinite(leave_s)]]))
+# ----------------------------------------------------------------------------- scoring
 
-    # --- sensors used by members -------------------------------------------------
-    used = [s for m in members for s in m.sensors]
-    table = sc.sensors.subset(np.array([sc.sensors.index(s) for s in used], dtype=np.int64)
-                              if used else np.zeros(0, dtype=np.int64))
-    sensor_member = np.array([m for m, mem in enumerate(members) for _ in mem.sensors],
-                             dtype=np.int64)
-    n_s = len(table)
-    outages = []
-    for e in sc.events:
-        if e.kind == "outage" and e.sensor in set(table.id):
-            outages.append((table.index(e.sensor), _seconds(e.start, sc.start),
-                            _seconds(e.end, sc.start)))
+def _member_events(result: RunResult, p: Participant):
+    pr = result.results[p.key]
+    return pr, result.risk[:, pr.events]
 
-    # --- tracking -----------------------------------------------------------------
-    objs, inv = np.unique(np.concatenate([conj["i1"], conj["i2"]]), return_inverse=True)
-    u1, u2 = inv[:n_c], inv[n_c:]
-    diameter = object_diameter_m(catalog.rcs_size, catalog.object_type)
-    sub = catalog.subset(objs)
-    t = time.perf_counter()
-    if n_s and len(objs):
-        trk = track(sub.satrec_array(), diameter[objs], table, jd0, fr0,
-                    -sc.history_days * SECONDS_PER_DAY, window_s, sc.step_s, snapshots,
-                    outages=outages, quiet=quiet)
-    else:
-        trk = TrackingResult(snapshots, np.full((len(snapshots), n_s, len(objs)), np.nan,
-                                                np.float32),
-                             np.zeros((n_s, len(objs)), np.int64), sc.step_s, 0.0, 0.0)
-    timings["tracking_conjunctions"] = time.perf_counter() - t
-    t = time.perf_counter()
-    survey = table.mode == "survey"
-    if n_s and np.any(survey):
-        cov_trk = track(catalog.satrec_array(), diameter, table.subset(survey), jd0, fr0,
-                        -SECONDS_PER_DAY, 0.0, sc.coverage_step_s, [0.0],
-                        outages=[(int(np.flatnonzero(np.flatnonzero(survey) == s)[0]), a, b)
-                                 for s, a, b in outages if survey[s]], quiet=quiet)
-        seen_24h = np.zeros((n_s, len(catalog)), dtype=bool)
-        seen_24h[survey] = np.isfinite(cov_trk.last_seen_s[0])
-    else:
-        seen_24h = np.zeros((n_s, len(catalog)), dtype=bool)
-    timings["tracking_coverage"] = time.perf_counter() - t
 
-    hbr = (HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr
-           else HardBodyRadius())
-    hbr_c = hbr.combined_m(catalog.norad_id[conj["i1"]], catalog.norad_id[conj["i2"]],
-                           catalog.object_type[conj["i1"]], catalog.object_type[conj["i2"]],
-                           catalog.rcs_size[conj["i1"]], catalog.rcs_size[conj["i2"]])
-
-    # --- knowledge bases -----------------------------------------------------------
-    t = time.perf_counter()
-    sharers_obs = [m for m in range(n_mem) if members[m].sharing == "observations"]
-    sharers_any = [m for m in range(n_mem) if members[m].sharing != "none"]
-    # A base: which members' observations, and whether leave events cut a member's
-    # data from it.
-    bases = [("alone", [m], False) for m in range(n_mem)]
-    bases.append(("pooled", sharers_obs, True))
-    bases.append(("all", list(range(n_mem)), False))
-    pooled_b, all_b = n_mem, n_mem + 1
-    n_b = len(bases)
-
-    perigee, apogee = sub.perigee_km, sub.apogee_km
-    sigma0 = kn.sensor_sigma0_m(table.range_sigma_m, table.angle_sigma_deg, table.is_optical,
-                                perigee)
-    growth = kn.growth_m_per_day2(perigee)
-    latency = _public_latency_days(catalog)[objs]
-    model = TleCovarianceModel()
-    # Tasking order: members task tracking sensors on their conjunctions closest first,
-    # as the public catalog shows them at the first assessment (seeded estimate).
-    age1 = (conj["tca_s"] - epochs[0]) / SECONDS_PER_DAY + latency[u1]
-    age2 = (conj["tca_s"] - epochs[0]) / SECONDS_PER_DAY + latency[u2]
-    pub1 = model.rtn_sigma_m(age1, perigee[u1], apogee[u1], sub.object_type[u1])
-    pub2 = model.rtn_sigma_m(age2, perigee[u2], apogee[u2], sub.object_type[u2])
-    z_task = np.random.default_rng([sc.seed, TASKING_STREAM]).standard_normal((n_c, 2, 3))
-    pub_miss, _ = _estimate(conj["r1"], conj["v1"], conj["r2"], conj["v2"], pub1, pub2,
-                            z_task[:, 0], z_task[:, 1], hbr_c, sc.pc_threshold)
-    conj_order = np.argsort(pub_miss, kind="stable")
-    capacity = table.capacity_per_day * (sc.history_days + sc.days)
-    snap_index = {float(s): k for k, s in enumerate(trk.snapshot_s)}
-    # pairs (conjunction, epoch) that are usable for decisions
-    lim = conj["tca_s"] - sc.decision_lead_h * 3600.0
-    pc_idx, pk_idx = np.nonzero(epochs[None, :] <= lim[:, None])
-    n_pairs = len(pc_idx)
-    side_obj = np.stack([u1[pc_idx], u2[pc_idx]], axis=1)            # (pairs, 2)
-    side_tca = conj["tca_s"][pc_idx]
-    sig = np.empty((n_b, n_pairs, 2, 3))
-    src = np.empty((n_b, n_pairs, 2), dtype=np.int64)
-    # Tasking does not change with sharing: each member tasks its own tracking sensors
-    # on its own conjunctions; a pool sees the union of its members' observations.
-    alone_usable = []
-    for m in range(n_mem):
-        own = sensor_member == m
-        usable_obj = np.zeros((n_s, len(objs)), dtype=bool)
-        usable_obj[survey & own] = True
-        served = (owner1 == m) | (owner2 == m)
-        ordered = conj_order[served[conj_order]]
-        seq = np.stack([u1[ordered], u2[ordered]], axis=1).ravel()
-        _, first = np.unique(seq, return_index=True)
-        priority = seq[np.sort(first)]          # objects, most urgent first
-        for s_idx in np.flatnonzero(~survey & own):
-            visible = priority[trk.detections[s_idx, priority] > 0]
-            cap = capacity[s_idx]
-            usable_obj[s_idx, visible if not np.isfinite(cap) else visible[:int(cap)]] = True
-        alone_usable.append(usable_obj)
-    for b, (_, mem_set, cut) in enumerate(bases):
-        usable_obj = np.zeros((n_s, len(objs)), dtype=bool)
-        for m in mem_set:
-            usable_obj |= alone_usable[m]
-        for k in np.unique(pk_idx):
-            rows_k = np.flatnonzero(pk_idx == k)
-            o = side_obj[rows_k].ravel()
-            tca = np.repeat(side_tca[rows_k], 2)
-            # each sensor's data as known at this epoch (cut at its member's leave time)
-            last = np.empty((n_s, len(o)))
-            for s in range(n_s):
-                when = epochs[k]
-                if cut:
-                    when = min(when, leave_s[sensor_member[s]])
-                last[s] = trk.last_seen_s[snap_index[float(when)], s, o]
-            age = (tca - epochs[k]) / SECONDS_PER_DAY + latency[o]
-            public = model.rtn_sigma_m(age, perigee[o], apogee[o], sub.object_type[o])
-            best, source = kn.best_knowledge(public, last, usable_obj[:, o], sigma0[:, o],
-                                             growth[o], tca)
-            sig[b, rows_k] = best.reshape(len(rows_k), 2, 3)
-            src[b, rows_k] = source.reshape(len(rows_k), 2)
-    timings["knowledge"] = time.perf_counter() - t
-
-    # --- participants and the base each uses at each pair ---------------------------
-    participants = []
-    for m in range(n_mem):
-        participants.append(Participant(f"{members[m].name} alone", m, False))
-    for m in range(n_mem):
-        participants.append(Participant(f"{members[m].name} grouping", m, True))
-    n_p = len(participants)
-    var = np.sum(sig ** 2, axis=(2, 3))                                # (bases, pairs)
-    choice = np.empty((n_p, n_pairs), dtype=np.int64)
-    t_pair = epochs[pk_idx]
-    for p, part in enumerate(participants):
-        m = part.member
-        if not part.in_grouping or members[m].sharing == "none":
-            choice[p] = m
+def participant_metrics(result: RunResult) -> list[dict]:
+    """Scoring stage: per participant, the headline metrics with intervals."""
+    sc = result.scenario
+    commits = list(sc.sweep_commit_days)
+    ci = commits.index(sc.commit_days)
+    thresholds = sc.sweep_threshold_pc or DEFAULT_THRESHOLDS
+    rows = []
+    for p in result.participants:
+        pr, risk = _member_events(result, p)
+        n_runs = risk.shape[0]
+        sy = result.sat_years(p.member)
+        n_ev = len(pr.events)
+        boot = scoring.bootstrap_index(n_ev, sc.bootstrap, sc.seed + p.member)
+        row = {"participant": p.key, "member": sc.members[p.member].name, "kind": p.kind,
+               "in_grouping": p.kind != "alone", "sharing": sc.members[p.member].sharing,
+               "without": sc.members[p.excluded].name if p.excluded >= 0 else None,
+               "protected_satellites": result.protected_counts[sc.members[p.member].name],
+               "sat_years": sy, "events": n_ev,
+               "maintained_objects": result.maintained[p.key]}
+        if n_ev == 0 or sy <= 0:
+            row.update({"manoeuvres_per_sat_year": None, "risk_reduction": None,
+                        "manoeuvres_per_sat_year_at_90": None, "workload_per_sat_year": None,
+                        "sigma_at_commit_m": None, "warning_time_h": None,
+                        "decision_flips": None, "commit_sweep": [], "curve": []})
+            rows.append(row)
             continue
-        active = t_pair < leave_s[m]
-        own = pooled_b if members[m].sharing == "observations" else m
-        cands = [np.full(n_pairs, own)]
-        for x in sharers_any:
-            if x == m:
+        pcc = pr.pc_commit[:, ci]
+        man = pcc >= sc.pc_threshold
+        n_man = man.sum() / n_runs
+
+        def at90(idx, pcc_=pcc, risk_=risk, scale=n_runs * sy):
+            return scoring.manoeuvres_for_reduction(risk_[:, idx], pcc_[:, idx])[0] / scale
+
+        n90, reached = scoring.manoeuvres_for_reduction(risk, pcc)
+        row["manoeuvres_per_sat_year"] = {
+            "value": n_man / sy,
+            "interval": scoring.interval([(man[:, b].sum() / n_runs) / sy for b in boot]),
+            "poisson": scoring.poisson_interval(man.sum(), sy * n_runs)}
+        row["risk_reduction"] = {
+            "value": scoring.reduction_at(risk, man),
+            "interval": scoring.interval([scoring.reduction_at(risk[:, b], man[:, b])
+                                          for b in boot])}
+        row["manoeuvres_per_sat_year_at_90"] = {
+            "value": n90 / n_runs / sy, "reached_with_pc_above_floor": reached,
+            "interval": scoring.interval([at90(b) for b in boot])}
+        row["workload_per_sat_year"] = {
+            f"{lvl:g}": float((pr.pc_max >= lvl).sum() / n_runs / sy)
+            for lvl in dec.WORKLOAD_LEVELS}
+        sec = pr.sigma_commit_m[np.arange(n_ev), pr.secondary_side]
+        row["sigma_at_commit_m"] = {a: float(np.median(sec[:, k])) for k, a in enumerate("RTN")}
+        src = pr.source_commit[np.arange(n_ev), pr.secondary_side]
+        row["secondary_knowledge_at_commit"] = {
+            SOURCE_NAMES[k]: int(np.sum(src == k)) for k in range(len(SOURCE_NAMES))}
+        w = pr.warning_h[np.isfinite(pr.warning_h)]
+        row["warning_time_h"] = float(np.median(w)) if len(w) else None
+        row["decision_flips"] = {"per_sat_year": float(pr.flips.sum() / n_runs / sy),
+                                 "per_event_with_a_flip": float(
+                                     pr.flips[pr.flips > 0].mean()) if np.any(pr.flips) else 0.0}
+        row["commit_sweep"] = []
+        for k, cd in enumerate(commits):
+            pk = pr.pc_commit[:, k]
+            mk = pk >= sc.pc_threshold
+            row["commit_sweep"].append({
+                "commit_days": cd, "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
+                "risk_reduction": scoring.reduction_at(risk, mk),
+                "manoeuvres_per_sat_year_at_90": scoring.manoeuvres_for_reduction(
+                    risk, pk)[0] / n_runs / sy})
+        row["curve"] = scoring.curve(risk, pcc, thresholds, sy)
+        rows.append(row)
+    _marginal_values(result, rows)
+    return rows
+
+
+def _marginal_values(result: RunResult, rows: list[dict]) -> None:
+    """Add to each grouping row the loss when each other member leaves (leave-one-out)."""
+    by_key = {r["participant"]: r for r in rows}
+    for r in rows:
+        if r["kind"] != "grouping":
+            continue
+        loss = {}
+        for o in rows:
+            if o["kind"] != "without" or o["member"] != r["member"]:
                 continue
-            xb = pooled_b if members[x].sharing == "observations" else x
-            ok = active & (t_pair < leave_s[x])
-            cands.append(np.where(ok, xb, own))
-        cands = np.stack(cands)                                         # (cands, pairs)
-        best = np.argmin(var[cands, np.arange(n_pairs)[None, :]], axis=0)
-        choice[p] = np.where(active, cands[best, np.arange(n_pairs)], m)
-
-    # --- truth: dangerous ----------------------------------------------------------------
-    last_pair = np.full(n_c, -1, dtype=np.int64)
-    for j in range(n_pairs):  # pairs are sorted by conjunction then epoch
-        last_pair[pc_idx[j]] = j
-    has_pair = last_pair >= 0
-    if np.sum(~has_pair):
-        notes.append(f"{int(np.sum(~has_pair))} conjunctions have no assessment before "
-                     "the decision time and are not assessed")
-    pc_ref = np.zeros(n_c)
-    if np.any(has_pair):
-        lp = last_pair[has_pair]
-        zero = np.zeros((len(lp), 3))
-        _, pc_ref[has_pair] = _estimate(
-            conj["r1"][has_pair], conj["v1"][has_pair], conj["r2"][has_pair],
-            conj["v2"][has_pair], sig[all_b, lp, 0], sig[all_b, lp, 1], zero, zero,
-            hbr_c[has_pair], sc.pc_threshold)
-    dangerous = has_pair & ((conj["miss_km"] <= sc.dangerous_miss_km)
-                            | (pc_ref >= sc.pc_threshold))
-
-    # --- Monte Carlo over sampled errors ------------------------------------------------
-    t = time.perf_counter()
-    relevant = np.zeros((n_p, n_c), dtype=bool)
-    for p, part in enumerate(participants):
-        relevant[p] = ((owner1 == part.member) | (owner2 == part.member)) & has_pair
-    n_runs = sc.monte_carlo_runs
-    alerted = np.zeros((n_runs, n_p, n_c), dtype=bool)
-    manoeuvre = np.zeros((n_runs, n_p, n_c), dtype=bool)
-    warning = np.full((n_runs, n_p, n_c), np.nan)
-    decision = {}
-    pr1, pv1 = conj["r1"][pc_idx], conj["v1"][pc_idx]
-    pr2, pv2 = conj["r2"][pc_idx], conj["v2"][pc_idx]
-    phbr = hbr_c[pc_idx]
-    used_bases = np.unique(choice)
-    for r in range(n_runs):
-        rng = np.random.default_rng([sc.seed, r])
-        z = rng.standard_normal((n_pairs, 2, 3))
-        alert_b = np.zeros((n_b, n_pairs), dtype=bool)
-        miss_b = np.zeros((n_b, n_pairs))
-        pc_b = np.zeros((n_b, n_pairs))
-        for b in used_bases:
-            need = np.any(choice == b, axis=0)
-            if not np.any(need):
-                continue
-            miss, pc = _estimate(pr1[need], pv1[need], pr2[need], pv2[need], sig[b, need, 0],
-                                 sig[b, need, 1], z[need, 0], z[need, 1], phbr[need],
-                                 sc.pc_threshold)
-            miss_b[b, need], pc_b[b, need] = miss, pc
-            alert_b[b, need] = (pc >= sc.pc_threshold) | (miss <= sc.alert_miss_km)
-        for p in range(n_p):
-            a = alert_b[choice[p], np.arange(n_pairs)]
-            # first alerting pair per conjunction (pairs are in epoch order per conjunction)
-            first_t = np.full(n_c, np.inf)
-            np.minimum.at(first_t, pc_idx[a], t_pair[a])
-            al = np.isfinite(first_t)
-            alerted[r, p] = al & relevant[p]
-            warning[r, p] = np.where(alerted[r, p], (conj["tca_s"] - first_t) / 3600.0, np.nan)
-            dec = np.zeros(n_c, dtype=bool)
-            dec[has_pair] = a[last_pair[has_pair]]
-            manoeuvre[r, p] = dec & relevant[p]
-            if r == 0:
-                lp = np.where(has_pair, last_pair, 0)
-                cb = choice[p, lp]
-                decision[participants[p].key] = {
-                    "est_miss_km": np.where(has_pair, miss_b[cb, lp], np.nan),
-                    "est_pc": np.where(has_pair, pc_b[cb, lp], np.nan),
-                    "sigma1_m": sig[cb, lp, 0], "sigma2_m": sig[cb, lp, 1],
-                    "source1": src[cb, lp, 0], "source2": src[cb, lp, 1],
-                    "base": np.array([bases[b][0] if b >= n_mem else members[b].name
-                                      for b in cb], dtype=object),
-                }
-    timings["assessment"] = time.perf_counter() - t
-
-    # --- coverage -------------------------------------------------------------------------
-    coverage = np.zeros(n_p)
-    for p, part in enumerate(participants):
-        m = part.member
-        if part.in_grouping and members[m].sharing == "observations" and leave_s[m] > 0:
-            mem_set = [x for x in sharers_obs if leave_s[x] > 0]
-        else:
-            mem_set = [m]
-        sel = np.isin(sensor_member, mem_set)
-        coverage[p] = float(np.mean(seen_24h[sel].any(axis=0))) if np.any(sel) else 0.0
-    sensor_cov = {str(table.id[s]): float(np.mean(seen_24h[s])) for s in range(n_s)}
-    timings["total"] = time.perf_counter() - t_all
-    conj["norad1"] = catalog.norad_id[conj["i1"]]
-    conj["norad2"] = catalog.norad_id[conj["i2"]]
-    conj["name1"] = catalog.name[conj["i1"]]
-    conj["name2"] = catalog.name[conj["i2"]]
-    conj["type1"] = catalog.object_type[conj["i1"]]
-    conj["type2"] = catalog.object_type[conj["i2"]]
-    conj["owner1"] = catalog.owner[conj["i1"]]
-    conj["owner2"] = catalog.owner[conj["i2"]]
-    conj["hbr_m"] = hbr_c
-    conj["sensor_ids"] = np.array(table.id, dtype=object)
-    counts = {"catalog_objects": len(catalog), "protected": int(np.sum(prot >= 0)),
-              "conjunctions": n_c, "dangerous": int(np.sum(dangerous)),
-              "tracked_objects": len(objs), "sensors": n_s, "assessments": int(n_pairs),
-              "epochs": len(epochs)}
-    return RunResult(
-        scenario=sc, participants=participants, conj=conj, epochs_s=epochs,
-        dangerous=dangerous, pc_ref=pc_ref, relevant=relevant, alerted=alerted,
-        manoeuvre=manoeuvre, warning_h=warning, decision=decision, coverage_24h=coverage,
-        sensor_coverage=sensor_cov,
-        protected_counts={m.name: int(np.sum(prot == i)) for i, m in enumerate(members)},
-        timings_s=timings, counts=counts, notes=notes)
+            d_cat = (r["maintained_objects"]["pooled"]["total"]
+                     - o["maintained_objects"]["pooled"]["total"])
+            a = r.get("manoeuvres_per_sat_year_at_90")
+            b = o.get("manoeuvres_per_sat_year_at_90")
+            loss[o["without"]] = {
+                "maintained_objects_lost": d_cat,
+                "extra_manoeuvres_per_sat_year_at_90": (b["value"] - a["value"])
+                if a and b else None}
+        if loss:
+            r["without_member"] = loss
+    del by_key

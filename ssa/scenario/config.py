@@ -20,23 +20,32 @@ else:  # pragma: no cover
 from ssa.scenario.sensors import SensorTable, load_sensors
 
 SHARING_POLICIES = ("observations", "alerts", "none")
-EVENT_KINDS = ("outage", "leave")
 OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN")
 
 # Allowed keys per table, with defaults (None: required).
 _TOP = {"name": None, "description": "", "seed": 1, "window": None, "catalog": None,
         "screening": {}, "tracking": {}, "assessment": {}, "sensors": {}, "members": None,
-        "events": []}
-_WINDOW = {"start": None, "days": 3.0, "history_days": 3.0}
+        "events": [], "sweep": {}}
+_WINDOW = {"start": None, "days": 3.0, "history_days": 1.0}
 _CATALOG = {"file": None, "satcat": None, "rcs": None, "hbr": None}
 _SCREENING = {"threshold_km": 5.0}
 _TRACKING = {"step_s": 60.0, "coverage_step_s": 120.0}
-_ASSESSMENT = {"pc_threshold": 1e-4, "alert_miss_km": 0.2, "dangerous_miss_km": 0.1,
-               "cadence_h": 8.0, "lead_days": 2.0, "decision_lead_h": 24.0,
-               "protect_types": ["PAYLOAD"], "exclude_names": [], "monte_carlo_runs": 20}
+_ASSESSMENT = {"pc_threshold": 1e-4, "commit_days": 1.0, "screen_ahead_days": 7.0,
+               "cadence_h": 8.0, "fit_span_days": 3.5, "observation_latency_h": 1.0,
+               "alert_latency_h": 4.0, "miss_rule_km": 0.0,
+               "protect_types": ["PAYLOAD"], "exclude_names": [], "monte_carlo_runs": 4,
+               "bootstrap": 400, "leave_one_out": False}
+# Sweep dimensions (docs/DESIGN.md): commit_days and threshold_pc are evaluated inside
+# one run; start and seeds expand into independent runs (``expand_sweep``).
+_SWEEP = {"commit_days": [], "threshold_pc": [], "seeds": [], "start": []}
 _SENSORS = {"file": "sensors.csv"}
 _MEMBER = {"name": None, "owners": None, "sensors": [], "sharing": None}
 _EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None, "at": None}
+# Keys of the security event kinds (ssa.scenario.security_events), with "not given" defaults.
+_EVENT.update({"parent": 0, "mode": "", "impactor": 0, "parent_mass_kg": 0.0,
+               "impactor_mass_kg": 0.0, "impact_speed_km_s": 0.0, "min_size_m": 0.0,
+               "object": 0, "dv_rtn_ms": [], "towards": 0, "miss_km": 0.0, "transfer_h": 0.0,
+               "sample": 0, "exposure_days": 0.0})
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Event:
     member: str = ""
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    params: dict = field(default_factory=dict)   # breakup / manoeuvre settings
 
 
 @dataclass(frozen=True)
@@ -79,18 +89,26 @@ class Scenario:
     step_s: float
     coverage_step_s: float
     pc_threshold: float
-    alert_miss_km: float
-    dangerous_miss_km: float
     cadence_h: float
-    lead_days: float
-    decision_lead_h: float
+    commit_days: float
+    screen_ahead_days: float
+    fit_span_days: float
+    observation_latency_h: float
+    alert_latency_h: float
+    miss_rule_km: float
     protect_types: tuple[str, ...]
     exclude_names: tuple[str, ...]
     monte_carlo_runs: int
+    bootstrap: int
+    leave_one_out: bool
     sensors_file: Path
     sensors: SensorTable
     members: tuple[Member, ...]
     events: tuple[Event, ...] = field(default=())
+    sweep_commit_days: tuple[float, ...] = (0.5, 1.0, 1.5, 3.0)
+    sweep_threshold_pc: tuple[float, ...] = ()
+    sweep_seeds: tuple[int, ...] = ()
+    sweep_start: tuple[dt.datetime, ...] = ()
 
     def member(self, name: str) -> Member:
         for m in self.members:
@@ -106,11 +124,18 @@ class Scenario:
             "history_days": self.history_days, "catalog": self.catalog_file,
             "satcat": self.satcat, "rcs": self.rcs, "hbr": self.hbr, "threshold_km": self.threshold_km,
             "step_s": self.step_s, "coverage_step_s": self.coverage_step_s,
-            "pc_threshold": self.pc_threshold, "alert_miss_km": self.alert_miss_km,
-            "dangerous_miss_km": self.dangerous_miss_km, "cadence_h": self.cadence_h,
-            "lead_days": self.lead_days, "decision_lead_h": self.decision_lead_h,
+            "pc_threshold": self.pc_threshold, "commit_days": self.commit_days,
+            "screen_ahead_days": self.screen_ahead_days, "cadence_h": self.cadence_h,
+            "fit_span_days": self.fit_span_days,
+            "observation_latency_h": self.observation_latency_h,
+            "alert_latency_h": self.alert_latency_h, "miss_rule_km": self.miss_rule_km,
             "protect_types": list(self.protect_types), "exclude_names": list(self.exclude_names),
-            "monte_carlo_runs": self.monte_carlo_runs, "sensors_file": str(self.sensors_file),
+            "monte_carlo_runs": self.monte_carlo_runs, "bootstrap": self.bootstrap,
+            "leave_one_out": self.leave_one_out, "sensors_file": str(self.sensors_file),
+            "sweep": {"commit_days": list(self.sweep_commit_days),
+                      "threshold_pc": list(self.sweep_threshold_pc),
+                      "seeds": list(self.sweep_seeds),
+                      "start": [x.isoformat() for x in self.sweep_start]},
             "members": [{"name": m.name, "owners": list(m.owners), "sensors": list(m.sensors),
                          "sharing": m.sharing} for m in self.members],
             "events": [{"kind": e.kind, "sensor": e.sensor, "member": e.member,
@@ -212,8 +237,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
     win = c.table(top["window"] or {}, "window", _WINDOW)
     start = c.when(win["start"], "window.start")
-    days = c.number(win["days"], "window.days", 0.01, 30.0)
-    history = c.number(win["history_days"], "window.history_days", 0.5, 30.0)
+    days = c.number(win["days"], "window.days", 0.01, 60.0)
+    history = c.number(win["history_days"], "window.history_days", 0.25, 30.0)
 
     cat = c.table(top["catalog"] or {}, "catalog", _CATALOG)
     catalog_file = c.text(cat["file"], "catalog.file")
@@ -230,12 +255,14 @@ def load_scenario(path: str | Path) -> Scenario:
 
     ass = c.table(top["assessment"], "assessment", _ASSESSMENT)
     pc_thr = c.number(ass["pc_threshold"], "assessment.pc_threshold", 1e-12, 1.0)
-    alert_miss = c.number(ass["alert_miss_km"], "assessment.alert_miss_km", 0.0, 100.0)
-    danger_miss = c.number(ass["dangerous_miss_km"], "assessment.dangerous_miss_km", 0.0,
-                           100.0)
+    commit = c.number(ass["commit_days"], "assessment.commit_days", 0.0, 7.0)
+    ahead = c.number(ass["screen_ahead_days"], "assessment.screen_ahead_days", 0.5, 14.0)
     cadence = c.number(ass["cadence_h"], "assessment.cadence_h", 0.25, 72.0)
-    lead = c.number(ass["lead_days"], "assessment.lead_days", 0.0, 30.0)
-    decision = c.number(ass["decision_lead_h"], "assessment.decision_lead_h", 0.0, 240.0)
+    span = c.number(ass["fit_span_days"], "assessment.fit_span_days", 0.25, 30.0)
+    obs_lat = c.number(ass["observation_latency_h"], "assessment.observation_latency_h",
+                       0.0, 240.0)
+    alert_lat = c.number(ass["alert_latency_h"], "assessment.alert_latency_h", 0.0, 240.0)
+    miss_rule = c.number(ass["miss_rule_km"], "assessment.miss_rule_km", 0.0, 100.0)
     protect = c.strings(ass["protect_types"], "assessment.protect_types")
     for t in protect:
         if t not in OBJECT_TYPES:
@@ -243,13 +270,27 @@ def load_scenario(path: str | Path) -> Scenario:
     exclude = c.strings(ass["exclude_names"], "assessment.exclude_names")
     runs = c.number(ass["monte_carlo_runs"], "assessment.monte_carlo_runs", 1, 10000,
                     integer=True)
-    if lead is not None and history is not None and lead > history - 0.5:
-        c.add("assessment.lead_days", f"{lead} leaves less than half a day of tracking "
-                                      f"history before the first assessment; make it <= "
-                                      f"window.history_days - 0.5 = {history - 0.5}")
-    if danger_miss is not None and threshold is not None and danger_miss >= threshold:
-        c.add("assessment.dangerous_miss_km", f"{danger_miss} must be below the screening "
-                                              f"threshold {threshold} km (screening margin)")
+    boot = c.number(ass["bootstrap"], "assessment.bootstrap", 0, 100000, integer=True)
+    loo = ass["leave_one_out"]
+    if not isinstance(loo, bool):
+        c.add("assessment.leave_one_out", f"expected true or false, got {loo!r}")
+        loo = False
+
+    sw = c.table(top["sweep"], "sweep", _SWEEP)
+    sweep_commit = tuple(x for i, v in enumerate(_list(c, sw["commit_days"], "sweep.commit_days"))
+                         if (x := c.number(v, f"sweep.commit_days[{i}]", 0.0, 7.0)) is not None)
+    sweep_thr = tuple(x for i, v in enumerate(_list(c, sw["threshold_pc"], "sweep.threshold_pc"))
+                      if (x := c.number(v, f"sweep.threshold_pc[{i}]", 1e-12, 1.0)) is not None)
+    sweep_seeds = tuple(x for i, v in enumerate(_list(c, sw["seeds"], "sweep.seeds"))
+                        if (x := c.number(v, f"sweep.seeds[{i}]", 0, 2**63 - 1, integer=True))
+                        is not None)
+    sweep_start = tuple(x for i, v in enumerate(_list(c, sw["start"], "sweep.start"))
+                        if (x := c.when(v, f"sweep.start[{i}]")) is not None)
+    if commit is not None and ahead is not None:
+        for cd in (commit, *sweep_commit):
+            if cd >= ahead:
+                c.add("assessment.commit_days", f"commit time {cd} d is not after the first "
+                      f"assessment (screen_ahead_days = {ahead})")
 
     sen = c.table(top["sensors"], "sensors", _SENSORS)
     sensors_file = (path.parent / str(sen["file"])).resolve()
@@ -299,31 +340,18 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(raw_events, list):
         c.add("events", "expected a list of [[events]] tables")
         raw_events = []
-    names = {m.name for m in members}
+    ctx = {"sensors": set(sensors.id) if sensors is not None else None,
+           "sensors_file": sensors_file, "members": {m.name for m in members}}
     for i, e in enumerate(raw_events):
         key = f"events[{i}]"
         e = c.table(e, key, _EVENT)
-        kind = e["kind"]
-        if kind == "outage":
-            sid = c.text(e["sensor"], f"{key}.sensor")
-            t0 = c.when(e["from"], f"{key}.from")
-            t1 = c.when(e["to"], f"{key}.to")
-            if sid and sensors is not None and sid not in set(sensors.id):
-                c.add(f"{key}.sensor", f"unknown sensor {sid!r} (not in {sensors_file})")
-            if t0 and t1 and t1 <= t0:
-                c.add(f"{key}.to", f"{t1.isoformat()} is not after from={t0.isoformat()}")
-            if sid and t0 and t1:
-                events.append(Event("outage", sensor=sid, start=t0, end=t1))
-        elif kind == "leave":
-            mname = c.text(e["member"], f"{key}.member")
-            at = c.when(e["at"], f"{key}.at")
-            if mname and mname not in names:
-                c.add(f"{key}.member", f"unknown member {mname!r} (members: "
-                                       f"{', '.join(sorted(names))})")
-            if mname and at:
-                events.append(Event("leave", member=mname, start=at))
-        else:
-            c.add(f"{key}.kind", f"{kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        parser = EVENT_KINDS.get(e["kind"])
+        if parser is None:
+            c.add(f"{key}.kind", f"{e['kind']!r} is not one of {', '.join(EVENT_KINDS)}")
+            continue
+        event = parser(c, e, key, ctx)
+        if event is not None:
+            events.append(event)
 
     if c.problems:
         raise ValueError(f"{len(c.problems)} problem(s) in scenario:\n" + "\n".join(c.problems))
@@ -331,10 +359,62 @@ def load_scenario(path: str | Path) -> Scenario:
         path=path, name=name, description=description, seed=seed, start=start, days=days,
         history_days=history, catalog_file=catalog_file, satcat=satcat, rcs=rcs, hbr=hbr,
         threshold_km=threshold, step_s=step, coverage_step_s=cov_step, pc_threshold=pc_thr,
-        alert_miss_km=alert_miss, dangerous_miss_km=danger_miss, cadence_h=cadence,
-        lead_days=lead, decision_lead_h=decision, protect_types=protect,
-        exclude_names=exclude, monte_carlo_runs=runs, sensors_file=sensors_file,
-        sensors=sensors, members=tuple(members), events=tuple(events))
+        cadence_h=cadence, commit_days=commit, screen_ahead_days=ahead, fit_span_days=span,
+        observation_latency_h=obs_lat, alert_latency_h=alert_lat, miss_rule_km=miss_rule,
+        protect_types=protect, exclude_names=exclude, monte_carlo_runs=runs, bootstrap=boot,
+        leave_one_out=loo, sensors_file=sensors_file, sensors=sensors,
+        members=tuple(members), events=tuple(events),
+        sweep_commit_days=tuple(sorted(set(sweep_commit) | {commit})),
+        sweep_threshold_pc=sweep_thr, sweep_seeds=sweep_seeds, sweep_start=sweep_start)
+
+
+def _list(c: _Checker, value, key: str) -> list:
+    if not isinstance(value, list):
+        c.add(key, f"expected a list, got {value!r}")
+        return []
+    return value
+
+
+def _outage(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
+    sid = c.text(e["sensor"], f"{key}.sensor")
+    t0 = c.when(e["from"], f"{key}.from")
+    t1 = c.when(e["to"], f"{key}.to")
+    if sid and ctx["sensors"] is not None and sid not in ctx["sensors"]:
+        c.add(f"{key}.sensor", f"unknown sensor {sid!r} (not in {ctx['sensors_file']})")
+    if t0 and t1 and t1 <= t0:
+        c.add(f"{key}.to", f"{t1.isoformat()} is not after from={t0.isoformat()}")
+    return Event("outage", sensor=sid, start=t0, end=t1) if sid and t0 and t1 else None
+
+
+def _leave(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
+    mname = c.text(e["member"], f"{key}.member")
+    at = c.when(e["at"], f"{key}.at")
+    if mname and mname not in ctx["members"]:
+        c.add(f"{key}.member", f"unknown member {mname!r} (members: "
+                               f"{', '.join(sorted(ctx['members']))})")
+    return Event("leave", member=mname, start=at) if mname and at else None
+
+
+# Event kinds: name -> parser(checker, table, key, context) -> Event or None. A new
+# kind (e.g. breakup, manoeuvre) registers its parser here and its effect in the run.
+EVENT_KINDS = {"outage": _outage, "leave": _leave}
+from ssa.scenario.security_events import EVENT_PARSERS as _SECURITY  # noqa: E402
+
+EVENT_KINDS.update(_SECURITY)   # "breakup", "manoeuvre", "small_debris"
+
+
+def expand_sweep(sc: Scenario) -> list[Scenario]:
+    """Return the independent runs of a scenario: one per (start, seed) of its [sweep].
+
+    commit_days and threshold_pc are evaluated inside every run (they only change
+    decisions), so they do not multiply runs. Each returned Scenario is a complete
+    run description: ``ssa.scenario.assess.run_variant(variant, truth)`` runs it.
+    """
+    import dataclasses
+
+    starts = sc.sweep_start or (sc.start,)
+    seeds = sc.sweep_seeds or (sc.seed,)
+    return [dataclasses.replace(sc, start=s, seed=k) for s in starts for k in seeds]
 
 
 def resolve_data_path(name: str, scenario_path: Path) -> Path:

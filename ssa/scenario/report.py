@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 import ssa
+from ssa.scenario import assess, decisions, od, tasking, truth
 from ssa.scenario.assess import RunResult
 
-TOP_TURNED = 15
+COASTLINES = Path(__file__).resolve().parent / "data" / "coastlines.npz"
 
 
 def slug(text: str) -> str:
@@ -23,10 +24,26 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
+def _clean(x):
+    """Return ``x`` with numpy scalars and non-finite floats made JSON-safe."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
 def summary(result: RunResult) -> dict:
     """Return the summary.json content of a run."""
     sc = result.scenario
-    return {
+    fit = json.loads(od.DEFAULT_FIT_PATH.read_text()) if od.DEFAULT_FIT_PATH.exists() else {}
+    return _clean({
         "ssa_version": ssa.__version__,
         "scenario": sc.name,
         "description": sc.description,
@@ -35,108 +52,89 @@ def summary(result: RunResult) -> dict:
         "counts": result.counts,
         "protected_satellites": result.protected_counts,
         "participants": result.metrics(),
-        "sensor_coverage_24h": result.sensor_coverage,
+        "tasking": result.tasking_summary,
+        "tracks_per_day_per_leo_object_by_inclination": result.tracks_by_inclination,
+        "knowledge_model": {"params": od.load_model().to_json(),
+                            "leave_one_cdm_out": fit.get("leave_one_cdm_out")},
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
         "notes": result.notes,
         "rules": {
-            "alert": f"Pc >= {sc.pc_threshold:g} or estimated miss <= {sc.alert_miss_km} km at "
-                     f"an assessment up to {sc.decision_lead_h} h before TCA",
-            "dangerous": f"true miss <= {sc.dangerous_miss_km} km or true-geometry Pc >= "
-                         f"{sc.pc_threshold:g} with the best covariance of all sensors",
-            "manoeuvre": "alert at the last assessment before the decision time",
-            "coverage_24h": "fraction of catalog objects detected by the participant's survey "
-                            "sensors in the 24 h before the window",
+            "risk": "Foster Pc of the true miss vector (SGP4 + true offset drawn from the public "
+                    f"element set's error) under a fixed reference covariance, R/T/N "
+                    f"{truth.REFERENCE_SIGMA_RTN_M} m per object; the same in every scenario",
+            "manoeuvre": f"Pc >= {sc.pc_threshold:g} at the last assessment at or before TCA - "
+                         f"{sc.commit_days} d (assessments every {sc.cadence_h} h from "
+                         f"{sc.screen_ahead_days} d before TCA)",
+            "risk_reduction": "risk of the manoeuvred events / risk of all the member's events",
+            "manoeuvres_per_sat_year_at_90": "fewest manoeuvres (highest threshold) removing 90 % "
+                                             "of the risk, per protected satellite-year",
+            "workload": f"events whose Pc reached {decisions.WORKLOAD_LEVELS} up to the commit "
+                        "time, per protected satellite-year",
+            "warning_time_h": f"median TCA minus the first assessment with Pc >= "
+                              f"{decisions.WARNING_PC:g}",
+            "maintained_objects": f"objects with >= {od.MIN_TRACKS_FOR_OD} tracks per fit span "
+                                  f"and predicted in-track error <= "
+                                  f"{tasking.CORRELATION_GATE_M / 1000:g} km one day after",
+            "intervals": "5-95 % bootstrap over events (Monte Carlo runs pooled); "
+                         "'poisson': exact 90 % interval of the manoeuvre count",
         },
-    }
+    })
 
 
-def _fmt(x, digits=3):
-    if x is None:
-        return ""
-    if isinstance(x, (float, np.floating)):
-        return "" if not np.isfinite(x) else f"{x:.{digits}g}"
-    return str(x)
-
-
-def participant_rows(result: RunResult, p: int) -> list[dict]:
-    """Return one dict per conjunction assessed by participant ``p`` (run 0)."""
-    part = result.participants[p]
-    c = result.conj
-    dec = result.decision[part.key]
-    sensor_ids = c["sensor_ids"]
-    alert_rate = result.alerted[:, p].mean(axis=0)
-
-    def source(code):
-        return "public" if code < 0 else str(sensor_ids[code])
-
+def event_rows(result: RunResult, key: str) -> list[dict]:
+    """Return one dict per event of participant ``key`` (Monte Carlo run 0, headline commit)."""
+    c = result.truth.conj
+    pr = result.results[key]
+    sc = result.scenario
+    ci = list(sc.sweep_commit_days).index(sc.commit_days)
     rows = []
-    for i in np.flatnonzero(result.relevant[p]):
-        al = bool(result.alerted[0, p, i])
-        dang = bool(result.dangerous[i])
-        outcome = ("caught" if al and dang else "missed" if dang else
-                   "false_alert" if al else "quiet")
+    for n, i in enumerate(pr.events.tolist()):
+        sec = int(pr.secondary_side[n])
+        sig = pr.sigma_commit_m[n, sec]
         rows.append({
             "NORAD_CAT_ID_1": int(c["norad1"][i]), "OBJECT_NAME_1": c["name1"][i],
-            "OWNER_1": c["owner1"][i], "OBJECT_TYPE_1": c["type1"][i],
-            "NORAD_CAT_ID_2": int(c["norad2"][i]), "OBJECT_NAME_2": c["name2"][i],
-            "OWNER_2": c["owner2"][i], "OBJECT_TYPE_2": c["type2"][i],
-            "TCA": c["tca_utc"][i], "TRUE_MISS_KM": _fmt(c["miss_km"][i], 5),
-            "RELATIVE_SPEED_KMS": _fmt(c["speed_kms"][i], 4), "HBR_M": _fmt(c["hbr_m"][i]),
-            "PC_REFERENCE": _fmt(result.pc_ref[i]), "DANGEROUS": int(dang),
-            "ALERTED": int(al), "OUTCOME": outcome,
-            "WARNING_H": _fmt(result.warning_h[0, p, i], 4),
-            "MANOEUVRE": int(result.manoeuvre[0, p, i]),
-            "DECISION_EST_MISS_KM": _fmt(dec["est_miss_km"][i], 4),
-            "DECISION_EST_PC": _fmt(dec["est_pc"][i]),
-            "KNOWLEDGE_FROM": dec["base"][i],
-            "SOURCE_1": source(dec["source1"][i]), "SOURCE_2": source(dec["source2"][i]),
-            "SIGMA1_R_M": _fmt(dec["sigma1_m"][i][0]), "SIGMA1_T_M": _fmt(dec["sigma1_m"][i][1]),
-            "SIGMA1_N_M": _fmt(dec["sigma1_m"][i][2]), "SIGMA2_R_M": _fmt(dec["sigma2_m"][i][0]),
-            "SIGMA2_T_M": _fmt(dec["sigma2_m"][i][1]), "SIGMA2_N_M": _fmt(dec["sigma2_m"][i][2]),
-            "ALERT_RATE_MC": _fmt(alert_rate[i]),
+            "OWNER_1": c["owner1"][i], "NORAD_CAT_ID_2": int(c["norad2"][i]),
+            "OBJECT_NAME_2": c["name2"][i], "OWNER_2": c["owner2"][i],
+            "TCA": c["tca_utc"][i], "SGP4_MISS_KM": f"{c['miss_km'][i]:.4f}",
+            "HBR_M": f"{c['hbr_m'][i]:.2f}", "RISK": f"{result.risk[0, i]:.4g}",
+            "PC_AT_COMMIT": f"{pr.pc_commit[0, ci, n]:.4g}",
+            "MANOEUVRE": int(pr.pc_commit[0, ci, n] >= sc.pc_threshold),
+            "PC_MAX": f"{pr.pc_max[0, n]:.4g}", "DECISION_FLIPS": int(pr.flips[0, n]),
+            "WARNING_H": "" if not np.isfinite(pr.warning_h[0, n]) else
+                         f"{pr.warning_h[0, n]:.1f}",
+            "SECONDARY": sec + 1,
+            "SECONDARY_KNOWLEDGE": assess.SOURCE_NAMES[pr.source_commit[n, sec]],
+            "SECONDARY_SIGMA_R_M": f"{sig[0]:.1f}", "SECONDARY_SIGMA_T_M": f"{sig[1]:.1f}",
+            "SECONDARY_SIGMA_N_M": f"{sig[2]:.1f}",
         })
     return rows
 
 
-def turned_by_sharing(result: RunResult) -> list[dict]:
-    """Dangerous conjunctions that sharing made more likely to be caught.
-
-    Rates are the fraction of Monte Carlo runs in which the member alerted,
-    alone and in the grouping; sorted by the gain.
-    """
-    n_mem = len(result.scenario.members)
-    out = []
-    c = result.conj
-    for m in range(n_mem):
-        alone, group = m, n_mem + m
-        rate_a = result.alerted[:, alone].mean(axis=0)
-        rate_g = result.alerted[:, group].mean(axis=0)
-        sel = result.dangerous & result.relevant[alone] & (rate_g > rate_a)
-        for i in np.flatnonzero(sel):
-            w = result.warning_h[:, group, i]
-            out.append({"member": result.scenario.members[m].name, "i": int(i),
-                        "tca": c["tca_utc"][i], "miss_km": float(c["miss_km"][i]),
-                        "pc_ref": float(result.pc_ref[i]), "rate_alone": float(rate_a[i]),
-                        "rate_grouping": float(rate_g[i]),
-                        "warning_h": float(np.nanmedian(w)) if np.any(np.isfinite(w))
-                        else float("nan"),
-                        "objects": f"{c['name1'][i]} ({c['norad1'][i]}) / "
-                                   f"{c['name2'][i]} ({c['norad2'][i]})"})
-    out.sort(key=lambda r: (-(r["rate_grouping"] - r["rate_alone"]), -r["pc_ref"]))
-    return out
-
-
 def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def figures(result: RunResult, out_dir: Path) -> dict[str, str]:
-    """Write the PNG figures into out_dir; return {name: base64 PNG}."""
+def draw_coastlines(ax, **style) -> int:
+    """Draw the offline world coastlines on ``ax``; return the number of polylines drawn."""
+    if not COASTLINES.exists():
+        return 0
+    with np.load(COASTLINES) as data:
+        pts, lengths = data["points"], data["lengths"]
+    start = 0
+    for n in lengths.tolist():
+        seg = pts[start:start + n]
+        start += n
+        ax.plot(seg[:, 0], seg[:, 1], **({"color": "0.5", "lw": 0.6} | style))
+    return len(lengths)
+
+
+def figures(result: RunResult, rows: list[dict]) -> dict:
+    """Return {name: matplotlib figure} of the report."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,13 +142,12 @@ def figures(result: RunResult, out_dir: Path) -> dict[str, str]:
 
     sc = result.scenario
     members = [m.name for m in sc.members]
-    n_mem = len(members)
-    metrics = result.metrics()
-    figs = {}
+    by = {r["participant"]: r for r in rows}
     colors = plt.get_cmap("tab10")
+    figs = {}
 
-    # sensor map
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
+    draw_coastlines(ax)
     t = sc.sensors
     owner = {s: i for i, m in enumerate(sc.members) for s in m.sensors}
     outaged = {e.sensor for e in sc.events if e.kind == "outage"}
@@ -158,137 +155,185 @@ def figures(result: RunResult, out_dir: Path) -> dict[str, str]:
         for kind, marker in (("radar", "^"), ("optical", "o")):
             sel = [k for k in range(len(t)) if owner.get(t.id[k]) == i and t.type[k] == kind]
             if sel:
-                ax.scatter(t.lon_deg[sel], t.lat_deg[sel], marker=marker, s=60,
+                ax.scatter(t.lon_deg[sel], t.lat_deg[sel], marker=marker, s=60, zorder=3,
                            color=colors(i % 10), label=f"{m.name} {kind}", edgecolor="k")
     for k in range(len(t)):
         if t.id[k] in outaged:
-            ax.scatter(t.lon_deg[k], t.lat_deg[k], marker="x", s=160, color="red")
+            ax.scatter(t.lon_deg[k], t.lat_deg[k], marker="x", s=160, color="red", zorder=4)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-90, 90)
+    ax.set_aspect("equal")
     ax.set_xlabel("longitude (deg)")
     ax.set_ylabel("latitude (deg)")
-    ax.grid(alpha=0.3)
     ax.set_title("Sensors by member (triangle radar, circle optical, red x outage)")
     ax.legend(fontsize=7, ncol=3, loc="lower left")
     figs["sensor_map"] = fig
 
-    # coverage
-    fig, ax = plt.subplots(figsize=(10, 4))
-    x = np.arange(n_mem)
-    ax.bar(x - 0.2, [metrics[m]["coverage_24h"] for m in range(n_mem)], 0.4, label="alone")
-    ax.bar(x + 0.2, [metrics[n_mem + m]["coverage_24h"] for m in range(n_mem)], 0.4,
-           label="in grouping")
+    n = len(members)
+    cols = min(3, n)
+    rws = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rws, cols, figsize=(4.2 * cols, 3.3 * rws), squeeze=False)
+    for k, name in enumerate(members):
+        ax = axes[k // cols, k % cols]
+        for kind, style in (("alone", "--"), ("grouping", "-")):
+            r = by.get(f"{name} {kind}")
+            if not r or not r["curve"]:
+                continue
+            x = [p["manoeuvres_per_sat_year"] for p in r["curve"]]
+            y = [p["risk_reduction"] for p in r["curve"]]
+            ax.plot(x, y, style, marker=".", label=kind)
+        ax.axhline(0.9, color="k", lw=0.5)
+        ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("manoeuvres / sat-year", fontsize=8)
+        ax.set_ylabel("risk reduction", fontsize=8)
+        ax.legend(fontsize=7)
+    for k in range(n, rws * cols):
+        axes[k // cols, k % cols].axis("off")
+    fig.suptitle(f"Risk reduction against manoeuvres as the Pc threshold varies "
+                 f"(commit {sc.commit_days} d)")
+    fig.tight_layout()
+    figs["risk_vs_manoeuvres"] = fig
+
+    fig, ax = plt.subplots(figsize=(11, 4))
+    x = np.arange(n)
+    for off, kind, field in ((-0.2, "alone", "own"), (0.2, "grouping", "pooled")):
+        bottom = np.zeros(n)
+        for j, reg in enumerate(tasking.REGIMES):
+            v = np.array([by[f"{m} {kind}"]["maintained_objects"][field][reg] for m in members],
+                         dtype=float)
+            ax.bar(x + off, v, 0.38, bottom=bottom, color=colors(j),
+                   alpha=1.0 if kind == "grouping" else 0.55,
+                   label=f"{reg} ({kind})")
+            bottom += v
     ax.set_xticks(x, members, rotation=30)
-    ax.set_ylabel("catalog tracked in last 24 h")
-    ax.set_ylim(0, 1)
-    ax.legend()
-    ax.set_title("Catalogue coverage per member")
-    figs["coverage"] = fig
+    ax.set_ylabel("maintained objects")
+    ax.set_title("Maintained catalogue by regime: own sensors (left, pale) and with the pool "
+                 "(right)")
+    ax.legend(fontsize=7, ncol=4)
+    figs["maintained_catalogue"] = fig
 
-    # caught / missed / false
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4), sharey=False)
-    for ax, key in zip(axes, ("caught", "missed", "false_alerts"), strict=True):
-        a = [metrics[m][key] for m in range(n_mem)]
-        g = [metrics[n_mem + m][key] for m in range(n_mem)]
-        ax.bar(x - 0.2, a, 0.4, label="alone")
-        ax.bar(x + 0.2, g, 0.4, label="in grouping")
-        for off, idx in ((-0.2, range(n_mem)), (0.2, range(n_mem, 2 * n_mem))):
-            lo = [metrics[k].get("monte_carlo", {}).get(key, {}).get("p05") for k in idx]
-            hi = [metrics[k].get("monte_carlo", {}).get(key, {}).get("p95") for k in idx]
-            if all(v is not None for v in lo):
-                mid = [metrics[k][key] for k in idx]
-                ax.errorbar(x + off, mid, yerr=[np.maximum(np.subtract(mid, lo), 0),
-                                                np.maximum(np.subtract(hi, mid), 0)],
-                            fmt="none", ecolor="k", capsize=2)
-        ax.set_xticks(x, members, rotation=45, fontsize=8)
-        ax.set_title(key.replace("_", " "))
-    axes[0].legend()
-    fig.suptitle("Dangerous conjunctions caught / missed and false alerts "
-                 "(bars: seed run; whiskers: 5-95% over Monte Carlo runs)")
-    figs["outcomes"] = fig
-
-    # warning time
     fig, ax = plt.subplots(figsize=(8, 4))
-    alone = result.warning_h[0, :n_mem][np.isfinite(result.warning_h[0, :n_mem])
-                                         & result.dangerous[None, :]]
-    group = result.warning_h[0, n_mem:][np.isfinite(result.warning_h[0, n_mem:])
-                                         & result.dangerous[None, :]]
-    bins = np.linspace(0, max(24.0, float(np.max(np.concatenate([alone, group, [24.0]])))), 25)
-    ax.hist(alone, bins=bins, alpha=0.6, label=f"alone (n={len(alone)})")
-    ax.hist(group, bins=bins, alpha=0.6, label=f"in grouping (n={len(group)})")
-    ax.axvline(sc.decision_lead_h, color="k", ls="--", lw=1, label="decision time")
-    ax.set_xlabel("warning time before TCA (h), dangerous events caught")
+    for kind in ("alone", "grouping"):
+        vals = []
+        for m in members:
+            pr = result.results.get(f"{m} {kind}")
+            if pr is None or len(pr.events) == 0:
+                continue
+            vals.append(pr.sigma_commit_m[np.arange(len(pr.events)), pr.secondary_side, 1])
+        if vals:
+            v = np.concatenate(vals)
+            ax.hist(np.log10(np.maximum(v, 1.0)), bins=40, alpha=0.55,
+                    label=f"{kind} (median {np.median(v):.0f} m)")
+    ax.set_xlabel("log10 in-track sigma of the secondary at commit (m)")
     ax.set_ylabel("events")
     ax.legend()
-    figs["warning_time"] = fig
+    ax.set_title("Knowledge of the secondaries at the commit time")
+    figs["sigma_at_commit"] = fig
 
-    out = {}
-    for name, fig in figs.items():
-        data = _png(fig)
-        (out_dir / f"{name}.png").write_bytes(base64.b64decode(data))
-        out[name] = data
-    return out
+    fig, ax = plt.subplots(figsize=(9, 4))
+    bands = [f"{lo}-{hi}" for lo, hi in assess.INCLINATION_BANDS_DEG]
+    names = list(result.tracks_by_inclination)
+    w = 0.8 / max(len(names), 1)
+    for k, name in enumerate(names):
+        v = [result.tracks_by_inclination[name][b] or 0.0 for b in bands]
+        ax.bar(np.arange(len(bands)) + (k - len(names) / 2) * w, v, w, label=name,
+               color=colors(k % 10))
+    ax.set_xticks(np.arange(len(bands)), [f"{b} deg" for b in bands])
+    ax.set_ylabel("tracks a day per LEO object")
+    ax.set_title("Tracking by inclination band (the geography effect)")
+    ax.legend(fontsize=7, ncol=2)
+    figs["tracks_by_inclination"] = fig
+    return figs
 
 
 def _html_table(headers, rows) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v) if not isinstance(v, str) else v)}"
-                                    "</td>" for v in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
+                   for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _val(d, digits=2):
+    if not d:
+        return "-"
+    v, iv = d.get("value"), d.get("interval")
+    if v is None:
+        return "-"
+    s = f"{v:.{digits}f}"
+    return s + (f" [{iv[0]:.{digits}f}-{iv[1]:.{digits}f}]" if iv else "")
+
+
+def headline_rows(rows: list[dict]) -> list[list]:
+    """Return the per-participant headline table (also used by the HTML report)."""
+    out = []
+    for r in rows:
+        if r["kind"] == "without":
+            continue
+        mo = r["maintained_objects"]
+        out.append([r["participant"], r["sharing"], r["events"],
+                    _val(r["manoeuvres_per_sat_year_at_90"]), _val(r["risk_reduction"]),
+                    _val(r["manoeuvres_per_sat_year"]),
+                    "-" if not r["workload_per_sat_year"] else
+                    f"{r['workload_per_sat_year']['1e-05']:.1f} / "
+                    f"{r['workload_per_sat_year']['1e-07']:.1f}",
+                    "-" if not r["sigma_at_commit_m"] else
+                    "/".join(f"{r['sigma_at_commit_m'][a]:.0f}" for a in "RTN"),
+                    "-" if r["warning_time_h"] is None else f"{r['warning_time_h']:.0f}",
+                    f"{mo['own']['total']} / {mo['pooled']['total']} / {mo['public']['total']}"])
+    return out
+
+
+HEADLINE_HEADERS = ["participant", "sharing", "events", "manoeuvres/sat-yr at 90 % [5-95 %]",
+                    "risk reduction at threshold", "manoeuvres/sat-yr at threshold",
+                    "workload/sat-yr Pc>=1e-5 / 1e-7", "secondary sigma R/T/N (m)",
+                    "warning (h)", "maintained own / pooled / public"]
+
+
 def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
-    """Write summary.json, conjunctions/<participant>.csv, PNG figures and report.html."""
+    """Write summary.json, events/<participant>.csv, PNG figures and report.html."""
     out_dir = Path(out_dir)
-    (out_dir / "conjunctions").mkdir(parents=True, exist_ok=True)
+    (out_dir / "events").mkdir(parents=True, exist_ok=True)
     summ = summary(result)
-    (out_dir / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
-    for p, part in enumerate(result.participants):
-        rows = participant_rows(result, p)
-        path = out_dir / "conjunctions" / f"{slug(part.key)}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+    (out_dir / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
+    for p in result.participants:
+        rows = event_rows(result, p.key)
+        with open(out_dir / "events" / f"{slug(p.key)}.csv", "w", newline="",
+                  encoding="utf-8") as fh:
             if rows:
                 w = csv.DictWriter(fh, list(rows[0]))
                 w.writeheader()
                 w.writerows(rows)
             else:
-                fh.write("NORAD_CAT_ID_1,NORAD_CAT_ID_2,TCA,OUTCOME\n")
-    pngs = figures(result, out_dir)
+                fh.write("NORAD_CAT_ID_1,NORAD_CAT_ID_2,TCA,RISK,PC_AT_COMMIT\n")
+    figs = figures(result, summ["participants"])
+    imgs = {}
+    for name, fig in figs.items():
+        data = _png(fig)
+        (out_dir / f"{name}.png").write_bytes(base64.b64decode(data))
+        imgs[name] = data
     sc = result.scenario
-    metric_rows = [[m["participant"], m["sharing"], m["conjunctions"], m["dangerous"],
-                    m["caught"], m["missed"], m["false_alerts"], m["manoeuvres"],
-                    f"{m['coverage_24h']:.3f}", _fmt(m["median_warning_h"])]
-                   for m in summ["participants"]]
-    turned = turned_by_sharing(result)[:TOP_TURNED]
-    turned_rows = [[t["member"], t["objects"], t["tca"], f"{t['miss_km'] * 1000:.0f}",
-                    _fmt(t["pc_ref"]), f"{t['rate_alone']:.2f}", f"{t['rate_grouping']:.2f}",
-                    _fmt(t["warning_h"])] for t in turned]
     img = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'
-                  for k, v in pngs.items())
+                  for k, v in imgs.items())
     rules = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
                     for k, v in summ["rules"].items())
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Scenario {html.escape(sc.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}}
-table{{border-collapse:collapse;font-size:90%}}td,th{{border:1px solid #ccc;padding:2px 6px}}
+table{{border-collapse:collapse;font-size:85%}}td,th{{border:1px solid #ccc;padding:2px 6px}}
 img{{max-width:100%}}</style></head><body>
 <h1>Scenario: {html.escape(sc.name)}</h1>
 <p>{html.escape(sc.description)}</p>
-<p>Window {html.escape(sc.start.isoformat())} + {sc.days} d, tracking history {sc.history_days} d,
-seed {sc.seed}, {sc.monte_carlo_runs} Monte Carlo runs. Catalog {html.escape(sc.catalog_file)}:
+<p>Window {html.escape(sc.start.isoformat())} + {sc.days} d, seed {sc.seed},
+{sc.monte_carlo_runs} Monte Carlo runs. Catalog {html.escape(sc.catalog_file)}:
 {result.counts['catalog_objects']} objects, {result.counts['protected']} protected,
-{result.counts['conjunctions']} conjunctions within {sc.threshold_km} km,
-{result.counts['dangerous']} dangerous. Run time {result.timings_s.get('total', 0):.0f} s.</p>
+{result.counts['conjunctions']} conjunctions within {sc.threshold_km} km.
+Run time {result.timings_s.get('total', 0):.0f} s.</p>
 <h2>Per participant</h2>
-{_html_table(["participant", "sharing", "conjunctions", "dangerous", "caught", "missed",
-              "false alerts", "manoeuvres", "coverage 24h", "median warning (h)"], metric_rows)}
+{_html_table(HEADLINE_HEADERS, headline_rows(summ["participants"]))}
 <h2>Rules</h2><ul>{rules}</ul>
 <h2>Figures</h2>{img}
-<h2>Top dangerous conjunctions that sharing turned from missed to caught</h2>
-<p>Catch rate = fraction of the Monte Carlo runs in which the member alerted.</p>
-{_html_table(["member", "objects", "TCA", "true miss (m)", "reference Pc",
-              "catch rate alone", "catch rate in grouping", "median warning (h)"],
-             turned_rows) if turned_rows else "<p>None: sharing changed no catch.</p>"}
 <h2>Notes</h2><ul>{"".join(f"<li>{html.escape(n)}</li>" for n in result.notes) or "<li>none</li>"}</ul>
 </body></html>
 """

@@ -36,8 +36,8 @@ _BOUNDS = {
 class SensorTable:
     """Sensors as a structure of arrays (length ``n``), in file order.
 
-    ``capacity_per_day``: objects a tracking sensor can be tasked on per day
-    (NaN: unlimited, the survey sensors). ``fan_az_deg`` is NaN for sensors that see their whole field of regard;
+    ``capacity_per_day``: the sensor's daily track budget (tracks a day, one per
+    object pass; NaN: unlimited). The scheduler (``ssa.scenario.tasking``) spends it. ``fan_az_deg`` is NaN for sensors that see their whole field of regard;
     for a fence it is the azimuth of the fan half-plane (detections are plane
     crossings). ``az_min_deg``..``az_max_deg`` runs clockwise and may wrap
     through north (e.g. 259..19).

@@ -16,8 +16,8 @@ Model (one detection test per time step, per sensor, per object):
   limits are tested at the interpolated crossing point. A fence crossing lasts
   seconds, so sampling it as a field of regard at a 60 s step would miss it.
 
-Objects are propagated with SGP4 (TEME) and turned Earth-fixed with the IAU-82
-GMST rotation (TEME -> pseudo Earth-fixed; polar motion, ~10 m, is ignored).
+Objects are propagated with SGP4 (TEME) and turned Earth-fixed with
+``ssa.geometry.teme_to_itrf`` (skyfield; polar motion, ~10 m, is ignored).
 The Sun comes from skyfield with the JPL DE421 file bundled by skyfield-data
 (offline).
 """
@@ -40,6 +40,9 @@ DARK_SUN_EL_DEG = -12.0
 # optical reflected flux ~ d^2 / R^2 -> d ~ R.
 RADAR_SIZE_EXPONENT = 2.0
 OPTICAL_SIZE_EXPONENT = 1.0
+# Detections of one sensor closer than this belong to one pass (a track): a LEO
+# pass lasts under 15 min; the next pass comes about one orbit (90+ min) later.
+PASS_GAP_S = 1200.0
 # Time steps propagated per chunk: bounds memory to chunk * objects * 24 bytes.
 CHUNK_STEPS = 32
 
@@ -62,19 +65,24 @@ def object_diameter_m(rcs_size, object_type) -> np.ndarray:
     return out
 
 
-def gmst_rad(jd, fr) -> np.ndarray:
-    """Return Greenwich mean sidereal time (IAU-82, rad) at UT1 ~= UTC two-part JD."""
-    t_ut1 = ((np.asarray(jd) - 2451545.0) + np.asarray(fr)) / 36525.0
-    seconds = (67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * t_ut1
-               + 0.093104 * t_ut1 ** 2 - 6.2e-6 * t_ut1 ** 3)
-    return np.mod(seconds % 86400.0 / 240.0 * (math.pi / 180.0), 2.0 * math.pi)
+def teme_to_itrf_rotation(jd, fr) -> np.ndarray:
+    """Return (T, 3, 3) rotations M with r_itrf = M @ r_teme at UTC two-part JDs.
+
+    Built by ``ssa.geometry.teme_to_itrf`` (skyfield) on the three unit vectors, so the
+    whole catalog is rotated with one matrix per time step.
+    """
+    from ssa.geometry import teme_to_itrf
+
+    jd = np.atleast_1d(np.asarray(jd, dtype=float))
+    fr = np.atleast_1d(np.asarray(fr, dtype=float))
+    eye = np.tile(np.eye(3), (len(jd), 1))
+    cols, _ = teme_to_itrf(eye, None, np.repeat(jd, 3), np.repeat(fr, 3))
+    return np.transpose(cols.reshape(len(jd), 3, 3), (0, 2, 1))
 
 
-def teme_to_ecef(r_teme_km: np.ndarray, gmst: np.ndarray) -> np.ndarray:
-    """Rotate TEME positions (..., T, 3) to Earth-fixed with per-step GMST (T,)."""
-    c, s = np.cos(gmst), np.sin(gmst)
-    x, y, z = r_teme_km[..., 0], r_teme_km[..., 1], r_teme_km[..., 2]
-    return np.stack([c * x + s * y, -s * x + c * y, z], axis=-1)
+def teme_to_ecef(r_teme_km: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """Rotate TEME positions (N, T, 3) to Earth-fixed with per-step rotations (T, 3, 3)."""
+    return np.einsum("tij,ntj->nti", rotation, r_teme_km)
 
 
 _SKY = {}
@@ -108,10 +116,12 @@ def sun_unit_ecef(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def _detect(t_s, pos, ok, sun, site, enu, sin_min_el, sin_max_el, min_r, max_r,
             az_lo, az_hi, az_all, fan_n, is_fan, optical, dark, avail, size_m, ref_size,
-            ref_range, size_exp, last_seen, n_seen):
+            ref_range, size_exp, last_seen, n_seen, bin_idx, passes, pass_gap_s):
     """Update last_seen[s, i] (s) and n_seen[s, i] with steps 1..T-1 of ``pos`` (T, N, 3).
 
-    Step 0 is only the left end of the first fence-crossing interval.
+    Step 0 is only the left end of the first fence-crossing interval. A detection
+    more than ``pass_gap_s`` after the previous one (or the first) starts a pass,
+    counted in ``passes[s, i, bin_idx[j]]``.
     """
     n_t = pos.shape[0]
     n_obj = pos.shape[1]
@@ -171,6 +181,9 @@ def _detect(t_s, pos, ok, sun, site, enu, sin_min_el, sin_max_el, min_r, max_r,
                     along = ox * sun[j, 0] + oy * sun[j, 1] + oz * sun[j, 2]
                     if along < 0.0 and (ox * ox + oy * oy + oz * oz - along * along) < re2:
                         continue
+                prev = last_seen[s, i]
+                if not (t_s[j] - prev <= pass_gap_s):  # NaN (never seen) starts a pass too
+                    passes[s, i, bin_idx[j]] += 1
                 last_seen[s, i] = t_s[j]
                 n_seen[s, i] += 1
 
@@ -239,10 +252,12 @@ class TrackingResult:
     step_s: float
     t0_s: float
     t1_s: float
+    passes: np.ndarray | None = None   # (S, N, bins) passes started per bin (bin_s given)
+    bin_s: float | None = None
 
 
 def detect_ecef(t_s, pos_ecef_km, sun_unit, geo: SensorGeometry, diameter_m, last_seen,
-                n_seen, ok=None, available=None) -> None:
+                n_seen, ok=None, available=None, bin_idx=None, passes=None) -> None:
     """Update ``last_seen`` (S, N) and ``n_seen`` with detections at steps 1..T-1.
 
     pos_ecef_km (T, N, 3) Earth-fixed object positions; sun_unit (T, 3) Earth-fixed
@@ -257,24 +272,29 @@ def detect_ecef(t_s, pos_ecef_km, sun_unit, geo: SensorGeometry, diameter_m, las
     if available is None:
         available = np.ones((len(geo.site_km), n_t), dtype=bool)
     sun = np.ascontiguousarray(sun_unit, dtype=np.float64)
+    if passes is None:
+        passes = np.zeros((len(geo.site_km), pos.shape[1], 1), dtype=np.int32)
+        bin_idx = np.zeros(n_t, dtype=np.int64)
     _detect(np.ascontiguousarray(t_s, dtype=np.float64), pos, np.ascontiguousarray(ok), sun,
             geo.site_km, geo.enu, geo.sin_min_el, geo.sin_max_el, geo.min_range_km,
             geo.max_range_km, geo.az_lo_deg, geo.az_hi_deg, geo.az_all, geo.fan_normal,
             geo.is_fan, geo.optical, np.ascontiguousarray(geo.station_dark(sun)),
             np.ascontiguousarray(available), np.ascontiguousarray(diameter_m, dtype=np.float64),
-            geo.ref_size_m, geo.ref_range_km, geo.size_exp, last_seen, n_seen)
+            geo.ref_size_m, geo.ref_range_km, geo.size_exp, last_seen, n_seen,
+            np.ascontiguousarray(bin_idx, dtype=np.int64), passes, PASS_GAP_S)
 
 
 def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: float,
           t0_s: float, t1_s: float, step_s: float, snapshot_s, outages=(),
-          quiet: bool = True) -> TrackingResult:
+          quiet: bool = True, bin_s: float | None = None) -> TrackingResult:
     """Return when each sensor last detected each object, at each snapshot time.
 
     ``satrecs``: sgp4 ``SatrecArray`` or list of Satrec (n objects);
     ``diameter_m`` (n,); times are seconds since (epoch_jd, epoch_fr) UTC, the
     grid runs t0_s..t1_s by step_s. ``outages``: (sensor_index, from_s, to_s)
     during which that sensor sees nothing. Snapshots outside the grid get the
-    state at the nearest grid end.
+    state at the nearest grid end. ``bin_s``: also count passes (tracks) per
+    sensor, object and bin of that length from t0_s (``TrackingResult.passes``).
     """
     from sgp4.api import SatrecArray
 
@@ -294,6 +314,8 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
     last_seen = np.full((n_sens, n_obj), np.nan)
     n_seen = np.zeros((n_sens, n_obj), dtype=np.int64)
     out = np.full((len(snapshot_s), n_sens, n_obj), np.nan, dtype=np.float32)
+    n_bins = max(1, int(math.ceil((times[-1] - t0_s) / bin_s))) if bin_s else 1
+    passes = np.zeros((n_sens, n_obj, n_bins), dtype=np.int32)
     # Chunk boundaries: every CHUNK_STEPS steps and at every snapshot time.
     snap_idx = np.searchsorted(times, snapshot_s[order], side="right")  # steps <= snapshot
     bounds = sorted(set(range(0, len(times), CHUNK_STEPS)) | set(snap_idx.tolist())
@@ -312,7 +334,7 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
         jd = np.full(len(t_chunk), epoch_jd)
         fr = epoch_fr + t_chunk / 86400.0
         err, r_teme, _ = sat_array.sgp4(jd, fr)
-        pos = teme_to_ecef(r_teme, gmst_rad(jd, fr))  # (N, T, 3)
+        pos = teme_to_ecef(r_teme, teme_to_itrf_rotation(jd, fr))  # (N, T, 3)
         pos = np.ascontiguousarray(np.transpose(pos, (1, 0, 2)))
         ok = np.ascontiguousarray((err == 0).T & np.isfinite(pos[..., 0]))
         sun = sun_unit_ecef(jd, fr)
@@ -322,13 +344,17 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
         if prev_pos is None:  # first chunk: a dummy left end, no fence crossing before it
             prev_pos = np.full((1, n_obj, 3), np.nan)
             prev_ok = np.zeros((1, n_obj), dtype=bool)
+        bins = (np.clip(((t_chunk - t0_s) // bin_s).astype(np.int64), 0, n_bins - 1) if bin_s
+                else np.zeros(len(t_chunk), dtype=np.int64))
         detect_ecef(np.concatenate([[np.nan], t_chunk]), np.concatenate([prev_pos, pos]),
                     np.concatenate([sun[:1], sun]), geo, diameter_m, last_seen, n_seen,
                     ok=np.concatenate([prev_ok, ok]),
-                    available=np.concatenate([avail[:, :1], avail], axis=1))
+                    available=np.concatenate([avail[:, :1], avail], axis=1),
+                    bin_idx=np.concatenate([[0], bins]), passes=passes)
         prev_pos, prev_ok = pos[-1:], ok[-1:]
     while k_next < len(order):
         out[order[k_next]] = last_seen
         k_next += 1
     return TrackingResult(snapshot_s=snapshot_s, last_seen_s=out, detections=n_seen,
-                          step_s=float(step_s), t0_s=float(t0_s), t1_s=float(times[-1]))
+                          step_s=float(step_s), t0_s=float(t0_s), t1_s=float(times[-1]),
+                          passes=passes if bin_s else None, bin_s=bin_s)

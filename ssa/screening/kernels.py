@@ -1,26 +1,40 @@
 """Numba kernels of the screening pipeline: pure functions on contiguous arrays.
 
-Stages (each testable alone):
-1. ``fill_coefficients``: quintic Hermite polynomials, one per span of three SGP4
-   knots (position and velocity at tau = 0, 1, 2), per object and axis.
-2. ``eval_position``: an object's interpolated position at a time.
-3. ``screen_chunk``: the broad and narrow phase over the sample intervals of one
-   time chunk. For each interval [t_k, t_k + T] every object's motion is enclosed
-   in an axis-aligned box (chord of the interpolant, padded by the chord
-   deviation, the interpolation error bound and half the threshold). Every
-   (cell, object) pair of a uniform grid that a box touches becomes one 64-bit
-   entry (22-bit cell hash, object), radix-sorted by hash; objects sharing a run
-   of equal hashes are tested once per pair (in the cell holding the low corner
-   of their boxes' intersection), then by the closest approach of their chords
-   minus the deviation bounds. A hash collision can only add work or duplicates.
+Interpolation (used by ssa.screening.propagate and the kernel below):
+- ``fill_coefficients``: quintic Hermite polynomials, one per span of three SGP4
+  knots (position and velocity at tau = 0, 1, 2), per object and axis.
+- ``eval_positions``: interpolated positions of given objects at given times.
 
-Units: km, s. Times inside a chunk are seconds from the chunk start.
+Broad and narrow phase, ``screen_chunk``: the sample intervals of one time chunk,
+split into blocks of consecutive intervals run in parallel (``prange``), each block
+by ``_screen_block``, which runs five stages per interval [t_k, t_k + T]
+(inlined; each also callable alone and tested against a plain numpy version in
+tests/test_kernels.py):
+1. ``eval_classes``: every object's position at the interval end (the start is the
+   previous interval's end), one knot class at a time.
+2. ``make_boxes``: each object's motion enclosed in an axis-aligned box (chord of
+   the interpolant, padded by the chord deviation, the interpolation error bound and
+   half the threshold) and the range of uniform grid cells the box touches.
+3. ``cell_entries``: one 64-bit entry (22-bit cell hash << 32 | object) per
+   (cell, object) pair the boxes touch.
+4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes), so objects
+   sharing a cell hash form runs.
+5. ``flag_pairs``: pairs within a run whose boxes overlap are tested once (in the
+   cell holding the low corner of their boxes' intersection), then by the closest
+   approach of their chords (``chord_miss2_km2``) minus the deviation bounds.
+A hash collision can only add work or duplicates, never lose a pair.
+
+Units: km, s. Times inside a chunk are seconds from the chunk start. Kernels import
+nothing from ``ssa``.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # Cell coordinates are packed as three 21-bit fields into one int64 key.
 _CELL_BITS = 21
@@ -51,6 +65,9 @@ def quintic_matrix() -> np.ndarray:
 # stride = class size and consecutive off, so at one time a class's coefficients are
 # contiguous runs over its objects (the screening kernel evaluates them vectorised).
 _NC = 18  # coefficients per span: 3 axes x 6
+_EVAL_TILE = 256  # objects per tile of the batched evaluation: 37 kB of coefficients
+# Intervals whose end positions are evaluated together (one pass over the coefficients).
+EVAL_BATCH = 8
 
 
 @njit(cache=True)
@@ -100,21 +117,28 @@ def eval_positions(coef, off, stride, h_s, nspan, idx, t_s):
 
 
 @njit(cache=True, inline="always")
-def _eval_class(coef, base, size, nspan, h, first, t_s, pos):
-    """Positions (km) at chunk time t_s of the class whose objects are kernel indices
-    first..first+size-1, coefficients from base: written to pos[:, first:first+size]."""
-    s = int(t_s / (2.0 * h))
-    if s < 0:
-        s = 0
-    elif s >= nspan:
-        s = nspan - 1
-    tau = t_s / h - 2.0 * s
-    for ax in range(3):
-        c = base + (s * _NC + ax * 6) * size
-        for r in range(size):
-            pos[ax, first + r] = coef[c + r] + tau * (coef[c + size + r] + tau * (
-                coef[c + 2 * size + r] + tau * (coef[c + 3 * size + r] + tau * (
-                    coef[c + 4 * size + r] + tau * coef[c + 5 * size + r]))))
+def _eval_class(coef, base, size, nspan, h, first, t_s, m, pos, q0):
+    """Positions (km) at the chunk times t_s[:m] of the class whose objects are kernel
+    indices first..first+size-1, coefficients from base: written to
+    pos[q0 + q, :, first:first+size] for q < m."""
+    # Objects in tiles, all m times per tile: a tile's coefficients are read from
+    # memory once, not m times (benchmarks/kernel_profile.py: eval was memory-bound).
+    for r0 in range(0, size, _EVAL_TILE):
+        r1 = min(size, r0 + _EVAL_TILE)
+        for q in range(m):
+            s = int(t_s[q] / (2.0 * h))  # t_s >= 0 inside a chunk: truncation is floor
+            if s < 0:
+                s = 0
+            elif s >= nspan:
+                s = nspan - 1
+            tau = t_s[q] / h - 2.0 * s
+            for ax in range(3):
+                c = base + (s * _NC + ax * 6) * size
+                for r in range(r0, r1):
+                    pos[q0 + q, ax, first + r] = coef[c + r] + tau * (
+                        coef[c + size + r] + tau * (coef[c + 2 * size + r] + tau * (
+                            coef[c + 3 * size + r] + tau * (coef[c + 4 * size + r]
+                                                            + tau * coef[c + 5 * size + r]))))
 
 
 @njit(cache=True, inline="always")
@@ -132,6 +156,70 @@ def _hash(cx, cy, cz):
     """22-bit hash of a cell (Fibonacci hashing of the packed coordinates)."""
     key = (cx << (2 * _CELL_BITS)) | (cy << _CELL_BITS) | cz
     return (np.uint64(key) * _HASH_MULT) >> np.uint64(64 - 2 * _RADIX_BITS)
+
+
+# --- the stages of one time block (each inlined into _screen_block, each callable
+# and tested alone: tests/test_kernels.py) ------------------------------------------
+@njit(cache=True, inline="always")
+def eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, pos, q0):
+    """Stage 1: write every object's interpolated position (km) at the chunk times
+    t_s[:m] (s) into pos[q0 + q] (3, n) for q < m, objects in class order (see
+    screen_chunk for the class arrays)."""
+    for c in range(cls_first.shape[0]):
+        _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c],
+                    t_s, m, pos, q0)
+
+
+@njit(cache=True, inline="always")
+def make_boxes(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, seg, cel,
+               act):
+    """Stage 2: enclose each object's motion over one interval; return (cell entries of
+    the active objects, of the active primaries, object-intervals skipped).
+
+    pa, pb (3, n): positions (km) at the interval start and end (t_end_s, chunk s).
+    Writes per object i: box[i, :6] the chord's bounding box padded by pad_km[i]
+    (lo xyz, hi xyz; km), seg[i, :6] the chord ends (a xyz, b xyz; km), cel[i, :6]
+    the range of grid cells (side 1 / inv_cell km) the box touches (lo xyz, hi xyz,
+    inclusive), act[i] whether the object takes part: interval end <= active_until_s[i],
+    finite positions and at most MAX_CELLS_PER_BOX cells (else counted as skipped).
+    """
+    n = pad_km.shape[0]
+    n_entries = 0
+    n_prim_entries = 0
+    n_skipped = 0
+    for i in range(n):
+        cells = 1
+        finite = True
+        p = pad_km[i]
+        for ax in range(3):
+            a = pa[ax, i]
+            b = pb[ax, i]
+            if not (np.isfinite(a) and np.isfinite(b)):
+                finite = False
+                a = 0.0
+                b = 0.0
+            seg[i, ax] = a
+            seg[i, 3 + ax] = b
+            lo_x = min(a, b) - p
+            hi_x = max(a, b) + p
+            box[i, ax] = lo_x
+            box[i, 3 + ax] = hi_x
+            cl = _cell(lo_x, inv_cell)
+            ch = _cell(hi_x, inv_cell)
+            cel[i, ax] = cl
+            cel[i, 3 + ax] = ch
+            cells *= ch - cl + 1
+        ok = t_end_s <= active_until_s[i]
+        if ok and (not finite or cells > MAX_CELLS_PER_BOX):
+            # Not screenable (non-finite or absurd motion): counted, never silent.
+            ok = False
+            n_skipped += 1
+        act[i] = ok
+        if ok:
+            n_entries += cells
+            if primary[i]:
+                n_prim_entries += cells
+    return n_entries, n_prim_entries, n_skipped
 
 
 @njit(cache=True)
@@ -152,17 +240,164 @@ def _mark_cells(cel, act, primary, marks, mark):
                         marks[h >> np.uint64(6)] = np.uint64(0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
+    """Stage 3: write one entry (cell hash << 32 | object) per (cell, active object) the
+    object's box touches into out; return their number.
+
+    cel, act: from make_boxes. hist_lo, hist_hi (_RADIX,): set to the counts of the
+    hash's low and high _RADIX_BITS bits (the radix sort's histograms). sparse: enter
+    non-primaries only in cells (hashes) that an active primary touches, marked in the
+    bitmap marks (1 << (2 _RADIX_BITS - 6) words, all zero before and after).
+    """
+    hist_lo[:] = 0
+    hist_hi[:] = 0
+    if sparse:
+        _mark_cells(cel, act, primary, marks, True)
+    ne = 0
+    for i in range(cel.shape[0]):
+        if not act[i]:
+            continue
+        only_marked = sparse and not primary[i]
+        for cx in range(cel[i, 0], cel[i, 3] + 1):
+            for cy in range(cel[i, 1], cel[i, 4] + 1):
+                for cz in range(cel[i, 2], cel[i, 5] + 1):
+                    h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
+                    if only_marked and not (marks[h >> np.uint64(6)]
+                                            >> (h & np.uint64(63))) & np.uint64(1):
+                        continue
+                    out[ne] = (h << np.uint64(32)) | np.uint64(i)
+                    hist_lo[h & _RADIX_MASK] += 1
+                    hist_hi[h >> _RADIX_BITS] += 1
+                    ne += 1
+    if sparse:
+        _mark_cells(cel, act, primary, marks, False)
+    return ne
+
+
+@njit(cache=True, inline="always")
+def radix_sort(ent, scratch, ne, hist_lo, hist_hi):
+    """Stage 4: sort ent[:ne] in place by the cell hash (bits 32.. of each entry),
+    stable, given the histograms of the hash's low and high _RADIX_BITS bits (from
+    cell_entries; consumed). scratch: at least ne entries.
+
+    LSD radix sort, two 11-bit passes: the histograms stay in L1 (measured 1.3x faster
+    than one counting sort over a hash table sized to the entries).
+    """
+    acc_lo = 0
+    acc_hi = 0
+    for q in range(_RADIX):
+        x = hist_lo[q]
+        hist_lo[q] = acc_lo
+        acc_lo += x
+        x = hist_hi[q]
+        hist_hi[q] = acc_hi
+        acc_hi += x
+    for e in range(ne):
+        v = ent[e]
+        d = (v >> np.uint64(32)) & _RADIX_MASK
+        scratch[hist_lo[d]] = v
+        hist_lo[d] += 1
+    for e in range(ne):
+        v = scratch[e]
+        d = v >> np.uint64(32 + _RADIX_BITS)
+        ent[hist_hi[d]] = v
+        hist_hi[d] += 1
+
+
+@njit(cache=True, inline="always")
+def chord_miss2_km2(seg, i, j):
+    """Return the squared closest distance (km^2) between objects i and j moving
+    uniformly along their chords seg[i, :6], seg[j, :6] (a xyz -> b xyz, km) over
+    the same interval."""
+    dax = seg[j, 0] - seg[i, 0]
+    day = seg[j, 1] - seg[i, 1]
+    daz = seg[j, 2] - seg[i, 2]
+    ddx = seg[j, 3] - seg[i, 3] - dax
+    ddy = seg[j, 4] - seg[i, 4] - day
+    ddz = seg[j, 5] - seg[i, 5] - daz
+    qq = ddx * ddx + ddy * ddy + ddz * ddz
+    s = 0.0
+    if qq > 0.0:
+        s = -(dax * ddx + day * ddy + daz * ddz) / qq
+        if s < 0.0:
+            s = 0.0
+        elif s > 1.0:
+            s = 1.0
+    mx = dax + s * ddx
+    my = day + s * ddy
+    mz = daz + s * ddz
+    return mx * mx + my * my + mz * mz
+
+
+@njit(cache=True, inline="always")
+def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, inv_cell, k,
+               out_i, out_j, out_k, cap, nout):
+    """Stage 5: flag the pairs of objects sharing a cell hash in the sorted ent[:ne]
+    whose boxes overlap and whose chords come within threshold_km + tol_km[i] +
+    tol_km[j] (km); return nout plus their number.
+
+    Each flagged pair is written as (min, max, k) at out_*[nout...] while below cap
+    (the count goes on past it). A pair is tested only in the run of the cell holding
+    the low corner of the boxes' intersection, so once per interval (a hash collision
+    can only add duplicates). With any_primary, pairs need at least one primary.
+    """
+    run0 = 0
+    while run0 < ne:
+        hkey = ent[run0] >> np.uint64(32)
+        end = run0 + 1
+        while end < ne and (ent[end] >> np.uint64(32)) == hkey:
+            end += 1
+        first = run0
+        run0 = end
+        if end - first < 2:
+            continue
+        for e1 in range(first, end - 1):
+            i = np.int64(ent[e1] & _OBJ_MASK)
+            ilx = box[i, 0]
+            ily = box[i, 1]
+            ilz = box[i, 2]
+            ihx = box[i, 3]
+            ihy = box[i, 4]
+            ihz = box[i, 5]
+            for e2 in range(e1 + 1, end):
+                j = np.int64(ent[e2] & _OBJ_MASK)
+                # Boxes must overlap on every axis. One branch, not six: most pairs
+                # fail, unpredictably (benchmarks/kernel_profile.py).
+                if not ((ilx <= box[j, 3]) & (box[j, 0] <= ihx) & (ily <= box[j, 4])
+                        & (box[j, 1] <= ihy) & (ilz <= box[j, 5]) & (box[j, 2] <= ihz)):
+                    continue
+                if i == j or (any_primary and not (primary[i] or primary[j])):
+                    continue
+                # Test the pair only in the cell of the intersection's low corner.
+                if _hash(_cell(max(ilx, box[j, 0]), inv_cell),
+                         _cell(max(ily, box[j, 1]), inv_cell),
+                         _cell(max(ilz, box[j, 2]), inv_cell)) != hkey:
+                    continue
+                lim = threshold_km + tol_km[i] + tol_km[j]
+                if chord_miss2_km2(seg, i, j) > lim * lim:
+                    continue
+                if nout < cap:
+                    out_i[nout] = min(i, j)
+                    out_j[nout] = max(i, j)
+                    out_k[nout] = k
+                nout += 1
+    return nout
+
+
+@njit(cache=True, nogil=True)
 def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                   pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
                   out_i, out_j, out_k, cap, skipped):
+    """Return the number of flagged (pair, interval) triples of intervals k_first ..
+    k_last - 1 (written to out_* up to cap): the stages above, interval by interval."""
     n = pad_km.shape[0]
-    n_cls = cls_first.shape[0]
     inv_cell = 1.0 / cell_km
-    hist_a = np.zeros(_RADIX, np.int64)
-    hist_b = np.zeros(_RADIX, np.int64)
-    pa = np.empty((3, n))  # positions at the interval start and end (SoA: evaluation)
-    pb = np.empty((3, n))
+    hist_lo = np.zeros(_RADIX, np.int64)
+    hist_hi = np.zeros(_RADIX, np.int64)
+    # Positions at the start of a batch of intervals and at each interval end.
+    pos = np.empty((EVAL_BATCH + 1, 3, n))
+    t_s = np.empty(EVAL_BATCH)
     # Per object one cache line each for the pair tests: box lo xyz, hi xyz | chord
     # ends a xyz, b xyz | cell range lo xyz, hi xyz.
     box = np.empty((n, 8))
@@ -171,174 +406,45 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
     act = np.zeros(n, np.bool_)
     ecap = 8 * n + 16
     ent = np.empty(ecap, np.uint64)
-    tmp = np.empty(ecap, np.uint64)
+    scratch = np.empty(ecap, np.uint64)
     marks = np.zeros(1 << (2 * _RADIX_BITS - 6), np.uint64)  # one bit per cell hash
     any_primary = False
     for i in range(n):
         if primary[i]:
             any_primary = True
             break
-    t0 = k_first * step_s
-    for c in range(n_cls):
-        _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c],
-                    t0, pa)
+    t_s[0] = k_first * step_s
+    eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, 1, pos, 0)
     nout = 0
-    for k in range(k_first, k_last):
-        tb = (k + 1) * step_s
+    for kb in range(k_first, k_last, EVAL_BATCH):
+        m = min(EVAL_BATCH, k_last - kb)
+        for q in range(m):
+            t_s[q] = (kb + q + 1) * step_s
         # Every object is evaluated (and carried on) even when inactive, so a block's
         # result never depends on where the block started (thread count).
-        for c in range(n_cls):
-            _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c],
-                        cls_first[c], tb, pb)
-        n_entries = 0
-        n_prim_entries = 0
-        for i in range(n):
-            cells = 1
-            finite = True
-            p = pad_km[i]
-            for ax in range(3):
-                a = pa[ax, i]
-                b = pb[ax, i]
-                if not (np.isfinite(a) and np.isfinite(b)):
-                    finite = False
-                    a = 0.0
-                    b = 0.0
-                seg[i, ax] = a
-                seg[i, 3 + ax] = b
-                lo_x = min(a, b) - p
-                hi_x = max(a, b) + p
-                box[i, ax] = lo_x
-                box[i, 3 + ax] = hi_x
-                cl = _cell(lo_x, inv_cell)
-                ch = _cell(hi_x, inv_cell)
-                cel[i, ax] = cl
-                cel[i, 3 + ax] = ch
-                cells *= ch - cl + 1
-            ok = tb <= active_until_s[i]
-            if ok and (not finite or cells > MAX_CELLS_PER_BOX):
-                # Not screenable (non-finite or absurd motion): counted, never silent.
-                ok = False
-                skipped[0] += 1
-            act[i] = ok
-            if ok:
-                n_entries += cells
-                if primary[i]:
-                    n_prim_entries += cells
-        if n_entries > ecap:
-            ecap = 2 * n_entries
-            ent = np.empty(ecap, np.uint64)
-            tmp = np.empty(ecap, np.uint64)
-        # One entry per (cell, object): 22-bit cell hash << 32 | object, then an LSD
-        # radix sort by the hash (two 11-bit passes; histograms stay in L1: measured
-        # 1.3x faster than one counting sort over a hash table sized to the entries).
-        # Equal hashes make runs; a hash collision only adds pairs that the box test
-        # rejects or duplicates that _windows merges, never loses one.
-        hist_a[:] = 0
-        hist_b[:] = 0
-        # Few primaries: mark their cells' hashes in a bitmap first, and enter other
-        # objects only in marked cells (the pairs they could form all need a primary).
-        sparse = any_primary and 4 * n_prim_entries < n_entries
-        if sparse:
-            _mark_cells(cel, act, primary, marks, True)
-        ne = 0
-        for i in range(n):
-            if not act[i]:
-                continue
-            only_marked = sparse and not primary[i]
-            for cx in range(cel[i, 0], cel[i, 3] + 1):
-                for cy in range(cel[i, 1], cel[i, 4] + 1):
-                    for cz in range(cel[i, 2], cel[i, 5] + 1):
-                        h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
-                        if only_marked and not (marks[h >> np.uint64(6)]
-                                                >> (h & np.uint64(63))) & np.uint64(1):
-                            continue
-                        tmp[ne] = (h << np.uint64(32)) | np.uint64(i)
-                        hist_a[h & _RADIX_MASK] += 1
-                        hist_b[h >> _RADIX_BITS] += 1
-                        ne += 1
-        if sparse:
-            _mark_cells(cel, act, primary, marks, False)
-        acc_a = 0
-        acc_b = 0
-        for q in range(_RADIX):
-            x = hist_a[q]
-            hist_a[q] = acc_a
-            acc_a += x
-            x = hist_b[q]
-            hist_b[q] = acc_b
-            acc_b += x
-        for e in range(ne):
-            v = tmp[e]
-            d = (v >> np.uint64(32)) & _RADIX_MASK
-            ent[hist_a[d]] = v
-            hist_a[d] += 1
-        for e in range(ne):
-            v = ent[e]
-            d = v >> np.uint64(32 + _RADIX_BITS)
-            tmp[hist_b[d]] = v
-            hist_b[d] += 1
-        run0 = 0
-        while run0 < ne:
-            hkey = tmp[run0] >> np.uint64(32)
-            end = run0 + 1
-            while end < ne and (tmp[end] >> np.uint64(32)) == hkey:
-                end += 1
-            first = run0
-            run0 = end
-            if end - first < 2:
-                continue
-            for e1 in range(first, end - 1):
-                i = np.int64(tmp[e1] & _OBJ_MASK)
-                ilx = box[i, 0]
-                ily = box[i, 1]
-                ilz = box[i, 2]
-                ihx = box[i, 3]
-                ihy = box[i, 4]
-                ihz = box[i, 5]
-                for e2 in range(e1 + 1, end):
-                    j = np.int64(tmp[e2] & _OBJ_MASK)
-                    # Boxes must overlap on every axis.
-                    if (ilx > box[j, 3] or box[j, 0] > ihx or ily > box[j, 4]
-                            or box[j, 1] > ihy or ilz > box[j, 5] or box[j, 2] > ihz):
-                        continue
-                    if i == j or (any_primary and not (primary[i] or primary[j])):
-                        continue
-                    # Test the pair only in the cell of the intersection's low corner.
-                    if _hash(_cell(max(ilx, box[j, 0]), inv_cell),
-                             _cell(max(ily, box[j, 1]), inv_cell),
-                             _cell(max(ilz, box[j, 2]), inv_cell)) != hkey:
-                        continue
-                    # Closest approach of the two chords over the interval.
-                    dax = seg[j, 0] - seg[i, 0]
-                    day = seg[j, 1] - seg[i, 1]
-                    daz = seg[j, 2] - seg[i, 2]
-                    ddx = seg[j, 3] - seg[i, 3] - dax
-                    ddy = seg[j, 4] - seg[i, 4] - day
-                    ddz = seg[j, 5] - seg[i, 5] - daz
-                    qq = ddx * ddx + ddy * ddy + ddz * ddz
-                    s = 0.0
-                    if qq > 0.0:
-                        s = -(dax * ddx + day * ddy + daz * ddz) / qq
-                        if s < 0.0:
-                            s = 0.0
-                        elif s > 1.0:
-                            s = 1.0
-                    mx = dax + s * ddx
-                    my = day + s * ddy
-                    mz = daz + s * ddz
-                    lim = threshold_km + tol_km[i] + tol_km[j]
-                    if mx * mx + my * my + mz * mz > lim * lim:
-                        continue
-                    if nout < cap:
-                        out_i[nout] = min(i, j)
-                        out_j[nout] = max(i, j)
-                        out_k[nout] = k
-                    nout += 1
-        pa, pb = pb, pa
+        eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, pos, 1)
+        for q in range(m):
+            k = kb + q
+            tb = (k + 1) * step_s
+            n_entries, n_prim_entries, n_skip = make_boxes(pos[q], pos[q + 1], pad_km,
+                                                           active_until_s, primary, tb,
+                                                           inv_cell, box, seg, cel, act)
+            skipped[0] += n_skip
+            if n_entries > ecap:
+                ecap = 2 * n_entries
+                ent = np.empty(ecap, np.uint64)
+                scratch = np.empty(ecap, np.uint64)
+            # Few primaries: enter other objects only in the primaries' cells (the pairs
+            # they could form all need a primary).
+            sparse = any_primary and 4 * n_prim_entries < n_entries
+            ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+            radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+            nout = flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary,
+                              threshold_km, inv_cell, k, out_i, out_j, out_k, cap, nout)
+        pos[0] = pos[m]
     return nout
 
 
-@njit(cache=True, parallel=True)
 def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
                  pad_km, tol_km, primary, step_s, threshold_km, cell_km, n_steps, n_blocks,
                  cap):
@@ -354,17 +460,30 @@ def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_u
     With any primary set, only pairs with at least one primary are reported.
     counts[b] > cap means block b overflowed: call again with a larger cap.
     skipped counts object-intervals left out for non-finite or non-physical motion.
+    Blocks run on numba.get_num_threads() threads (the kernel releases the GIL); the
+    result does not depend on that number.
     """
     out_i = np.empty((n_blocks, cap), np.int32)
     out_j = np.empty((n_blocks, cap), np.int32)
     out_k = np.empty((n_blocks, cap), np.int32)
     counts = np.zeros(n_blocks, np.int64)
     skipped = np.zeros((n_blocks, 1), np.int64)
-    for b in prange(n_blocks):
+
+    def block(b):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
         counts[b] = _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h,
                                   active_until_s, pad_km, tol_km, primary, step_s,
-                                  threshold_km, cell_km, k0, k1, out_i[b],
-                                  out_j[b], out_k[b], cap, skipped[b])
+                                  threshold_km, cell_km, k0, k1, out_i[b], out_j[b],
+                                  out_k[b], cap, skipped[b])
+
+    # Python threads over a nogil kernel, not prange: same speed, and a first run
+    # compiles in a fraction of the time (no parallel lowering; kernel_compile.json).
+    threads = min(numba.get_num_threads(), n_blocks)
+    if threads <= 1:
+        for b in range(n_blocks):
+            block(b)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(block, range(n_blocks)))
     return out_i, out_j, out_k, counts, skipped.sum()

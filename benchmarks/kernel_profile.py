@@ -1,0 +1,424 @@
+"""Profile the screening kernel per stage and per orbit regime; compare two versions.
+
+    SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.kernel_profile
+    SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.kernel_profile \
+        --compare /path/to/old/kernels.py --repeats 7
+
+Both work on the first chunk (4 widest knot spans = 5.7 h = 1,024 intervals of
+20 s) of the 2024-07-05 snapshot, prepared exactly as ``ssa.screening.screen``
+does (plan, SGP4 knots, fits, pads, cell size).
+
+profile (default): the five kernel stages (ssa.screening.kernels) are called one
+by one from Python for every interval, on one thread, and timed (thread CPU time): on the full
+catalog and on each regime alone (LEO in mean-altitude shells, MEO, GEO, HEO),
+giving ns per object-interval per stage. On the full catalog a counting copy of
+the pair stage also attributes the work to regimes: cell entries per
+object-interval, pairs box-tested (same cell run), boxes overlapping, chords
+tested (after the low-corner rule) and pairs flagged, per regime pair. Results:
+benchmarks/results/kernel_profile.json and .md.
+
+--compare OLD: same-run before/after of the whole ``screen_chunk`` (all threads):
+OLD (a kernels.py file, e.g. ``git show main:ssa/screening/kernels.py > old.py``)
+and the current module alternate, --repeats times each, order swapped every
+round; prints and stores wall and CPU (process) times, their medians and the
+median of the per-round CPU ratios, and checks the flagged triples are equal.
+The machine may be shared: look at the spread, not only the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba import njit
+
+from ssa.screening.kernels import _cell, _hash, chord_miss2_km2
+
+RESULTS = Path(__file__).parent / "results"
+CATALOG = "catalog-2024-07-05.3le"
+STEP_S = 20.0
+THRESHOLD_KM = 5.0
+# Mean-altitude shells of LEO (km): the crowded Starlink shells sit in 500-600.
+LEO_SHELLS_KM = (0.0, 500.0, 600.0, 900.0, 2000.0)
+
+
+def _load():
+    from ssa.catalog import Catalog
+    from ssa.data import data_file
+
+    return Catalog.load(data_file(CATALOG))
+
+
+def _groups(cat) -> dict:
+    """Return {name: catalog indices} of the regimes, LEO split into shells."""
+    reg = np.asarray(cat.regime)
+    alt = (np.asarray(cat.perigee_km) + np.asarray(cat.apogee_km)) / 2.0
+    out = {}
+    for lo, hi in zip(LEO_SHELLS_KM[:-1], LEO_SHELLS_KM[1:], strict=True):
+        out[f"LEO {lo:.0f}-{hi:.0f} km"] = np.flatnonzero((reg == "LEO") & (alt >= lo)
+                                                          & (alt < hi))
+    for r in ("MEO", "GEO", "HEO"):
+        out[r] = np.flatnonzero(reg == r)
+    return out
+
+
+def prepare(cat, threads: int = 2) -> dict:
+    """Return the kernel's arguments for the first chunk of cat, as screen() builds them."""
+    from ssa.screening import propagate
+    from ssa.screening.api import DEFAULT_ERR_TARGET_KM, MAX_ERR_KM
+    from ssa.screening.executor import LocalExecutor, SatrecContext
+
+    jd0, fr0 = cat.epoch_median()
+    window_s = 7 * 86400.0
+    with LocalExecutor(SatrecContext(cat.satrecs), threads) as pool:
+        plan = propagate.make_plan(pool, cat, STEP_S, DEFAULT_ERR_TARGET_KM, jd0, fr0,
+                                   window_s)
+        chunk_s = propagate.chunk_length_s(plan, window_s)
+        ch = propagate.build_chunk(pool, plan, 0.0, chunk_s, jd0, fr0)
+    t_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
+    t_fail = np.minimum(t_fail, ch.fail_s)
+    dev = plan.accel_km_s2 * STEP_S**2 / 8.0
+    tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
+    pad = tol + THRESHOLD_KM / 2.0
+    perm = plan.class_order
+    until = np.minimum(propagate.active_until_s(t_fail, plan.h_s), window_s + STEP_S)
+    return {"cls": (ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan,
+                    ch.cls_h),
+            "until": until[perm], "pad": pad[perm], "tol": tol[perm],
+            "primary": np.zeros(len(cat), bool), "perm": perm,
+            "cell_km": 8.0 * STEP_S + 2.0 * float(np.median(pad)),
+            "n_steps": int(round(chunk_s / STEP_S))}
+
+
+@njit(cache=True)
+def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts):
+    """Add to counts[m, r_i, r_j] (r_i <= r_j regimes of the pair) per metric m: 0 same
+    cell run, 1 boxes overlap, 2 chord tested (low-corner rule), 3 flagged. Mirrors
+    kernels.flag_pairs without primaries."""
+    run0 = 0
+    while run0 < ne:
+        hkey = ent[run0] >> np.uint64(32)
+        end = run0 + 1
+        while end < ne and (ent[end] >> np.uint64(32)) == hkey:
+            end += 1
+        first = run0
+        run0 = end
+        for e1 in range(first, end - 1):
+            i = np.int64(ent[e1] & np.uint64(0xFFFFFFFF))
+            for e2 in range(e1 + 1, end):
+                j = np.int64(ent[e2] & np.uint64(0xFFFFFFFF))
+                a = min(reg[i], reg[j])
+                b = max(reg[i], reg[j])
+                counts[0, a, b] += 1
+                if (box[i, 0] > box[j, 3] or box[j, 0] > box[i, 3] or box[i, 1] > box[j, 4]
+                        or box[j, 1] > box[i, 4] or box[i, 2] > box[j, 5]
+                        or box[j, 2] > box[i, 5]) or i == j:
+                    continue
+                counts[1, a, b] += 1
+                if _hash(_cell(max(box[i, 0], box[j, 0]), inv_cell),
+                         _cell(max(box[i, 1], box[j, 1]), inv_cell),
+                         _cell(max(box[i, 2], box[j, 2]), inv_cell)) != hkey:
+                    continue
+                counts[2, a, b] += 1
+                lim = threshold_km + tol_km[i] + tol_km[j]
+                if chord_miss2_km2(seg, i, j) <= lim * lim:
+                    counts[3, a, b] += 1
+
+
+STAGES = ("eval", "boxes", "entries", "sort", "pairs")
+
+
+def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> dict:
+    """Time each stage over every interval of the chunk (one thread, called from
+    Python); with reg (regime per kernel object), also count the pair work."""
+    from ssa.screening import kernels as K
+
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    until, pad, tol, primary = args["until"], args["pad"], args["tol"], args["primary"]
+    n = pad.size
+    inv_cell = 1.0 / args["cell_km"]
+    batch = K.EVAL_BATCH
+    pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
+    box, seg = np.empty((n, 8)), np.empty((n, 8))
+    cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
+    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
+    marks = np.zeros(1 << (2 * K._RADIX_BITS - 6), np.uint64)
+    ecap = 8 * n + 16
+    ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+    out = np.empty((3, 1 << 20), np.int32)
+    t = dict.fromkeys(STAGES, 0.0)
+    counts = np.zeros((4, max(n_reg, 1), max(n_reg, 1)), np.int64)
+    entries = np.zeros(max(n_reg, 1), np.int64)
+    obj_int = np.zeros(max(n_reg, 1), np.int64)
+    flagged = 0
+    t_s[0] = 0.0
+    K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
+    for kb in range(0, args["n_steps"], batch):
+        m = min(batch, args["n_steps"] - kb)
+        t_s[:m] = (kb + 1 + np.arange(m)) * STEP_S
+        a = time.thread_time()
+        K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, m, pos, 1)
+        t["eval"] += time.thread_time() - a
+        for q in range(m):
+            k = kb + q
+            tb = (k + 1) * STEP_S
+            b = time.thread_time()
+            n_ent, _, _ = K.make_boxes(pos[q], pos[q + 1], pad, until, primary, tb, inv_cell,
+                                       box, seg, cel, act)
+            c = time.thread_time()
+            if n_ent > ecap:
+                ecap = 2 * n_ent
+                ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+            ne = K.cell_entries(cel, act, primary, False, marks, ent, hist_lo, hist_hi)
+            d = time.thread_time()
+            K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+            e = time.thread_time()
+            nf = K.flag_pairs(ent, ne, box, seg, tol, primary, False, THRESHOLD_KM, inv_cell,
+                              k, out[0], out[1], out[2], out.shape[1], 0)
+            f = time.thread_time()
+            for name, dt in zip(STAGES[1:], (c - b, d - c, e - d, f - e), strict=True):
+                t[name] += dt
+            flagged += nf
+            if reg is not None:
+                _count_pairs(ent, ne, box, seg, tol, THRESHOLD_KM, inv_cell, reg, counts)
+                cells = np.prod(cel[:, 3:6].astype(np.int64) - cel[:, :3] + 1, axis=1)
+                entries += np.bincount(reg[act], weights=cells[act],
+                                       minlength=n_reg).astype(np.int64)
+                obj_int += np.bincount(reg[act], minlength=n_reg)
+        pos[0] = pos[m]
+    oi = n * args["n_steps"]
+    res = {"objects": n, "intervals": args["n_steps"], "flagged": int(flagged),
+           "s": {k: round(v, 4) for k, v in t.items()},
+           "ns_per_object_interval": {k: round(v / oi * 1e9, 2) for k, v in t.items()}}
+    res["ns_per_object_interval"]["total"] = round(sum(t.values()) / oi * 1e9, 2)
+    if reg is not None:
+        res["counts"] = counts
+        res["entries"] = entries
+        res["object_intervals"] = obj_int
+    return res
+
+
+def profile(cat) -> dict:
+    from ssa.screening import kernels as K
+
+    groups = _groups(cat)
+    names = list(groups)
+    args = prepare(cat)
+    reg_cat = np.full(len(cat), -1, np.int64)
+    for q, name in enumerate(names):
+        reg_cat[groups[name]] = q
+    reg = reg_cat[args["perm"]]
+    assert (reg >= 0).all(), "every object falls in one group"
+    # Warm up the stages (compile or load from cache) on the real arrays.
+    small = dict(args, n_steps=1)
+    stage_profile(small, reg, len(names))
+    K.screen_chunk(*args["cls"], args["until"], args["pad"], args["tol"], args["primary"],
+                   STEP_S, THRESHOLD_KM, args["cell_km"], 1, 1, 1024)
+    full = stage_profile(args, reg, len(names))
+    counts, entries, obj_int = full.pop("counts"), full.pop("entries"), full.pop(
+        "object_intervals")
+    out = {"catalog": CATALOG, "objects": len(cat), "cell_km": round(args["cell_km"], 2),
+           "step_s": STEP_S, "threshold_km": THRESHOLD_KM, "full": full, "regimes": {}}
+    metrics = ("same_cell_pairs", "boxes_overlap", "chord_tested", "flagged")
+    for q, name in enumerate(names):
+        sub = cat.subset(groups[name])
+        alone = stage_profile(prepare(sub)) if len(sub) > 1 else None
+        oi = max(int(obj_int[q]), 1)
+        # Pair work involving the regime: pairs within it count once, across twice
+        # (once for each side), so the per-regime rows add up to more than the total.
+        inv = {m: int(counts[z, q, :].sum() + counts[z, :, q].sum() - counts[z, q, q])
+               for z, m in enumerate(metrics)}
+        out["regimes"][name] = {
+            "objects": int(groups[name].size),
+            "in_full_catalog": {"entries_per_object_interval": round(entries[q] / oi, 3),
+                                **{f"{m}_per_object_interval": round(v / oi, 4)
+                                   for m, v in inv.items()},
+                                "within_regime": {m: int(counts[z, q, q])
+                                                  for z, m in enumerate(metrics)}},
+            "alone": alone}
+    out["totals"] = {m: int(counts[z].sum()) for z, m in enumerate(metrics)}
+    out["totals"]["entries"] = int(entries.sum())
+    out["totals"]["object_intervals"] = int(obj_int.sum())
+    return out
+
+
+def _markdown(res: dict) -> str:
+    f = res["full"]
+    lines = [f"# Screening kernel profile ({res['catalog']}, first chunk: "
+             f"{f['intervals']} intervals of {res['step_s']:.0f} s, cell "
+             f"{res['cell_km']} km, one thread, stages called from Python, thread CPU time)", "",
+             "ns per object-interval per stage; 'alone' = the regime screened by itself.",
+             "", "| objects | " + " | ".join(STAGES) + " | total |",
+             "|---" * (len(STAGES) + 2) + "|"]
+    ns = f["ns_per_object_interval"]
+    lines.append(f"| full catalog ({f['objects']}) | "
+                 + " | ".join(f"{ns[s]:.1f}" for s in STAGES) + f" | {ns['total']:.1f} |")
+    for name, r in res["regimes"].items():
+        if r["alone"]:
+            a = r["alone"]["ns_per_object_interval"]
+            lines.append(f"| {name} alone ({r['objects']}) | "
+                         + " | ".join(f"{a[s]:.1f}" for s in STAGES)
+                         + f" | {a['total']:.1f} |")
+    lines += ["", "Pair work in the full catalog, per object-interval of the regime "
+              "(pairs across regimes count for both):", "",
+              "| regime | objects | cell entries | same-cell pairs | boxes overlap | "
+              "chords tested | flagged |", "|---|---|---|---|---|---|---|"]
+    for name, r in res["regimes"].items():
+        c = r["in_full_catalog"]
+        lines.append(f"| {name} | {r['objects']} | {c['entries_per_object_interval']:.2f} | "
+                     f"{c['same_cell_pairs_per_object_interval']:.3f} | "
+                     f"{c['boxes_overlap_per_object_interval']:.4f} | "
+                     f"{c['chord_tested_per_object_interval']:.4f} | "
+                     f"{c['flagged_per_object_interval']:.5f} |")
+    t = res["totals"]
+    lines += ["", f"Totals over the chunk: {t['object_intervals']} object-intervals, "
+              f"{t['entries']} cell entries, {t['same_cell_pairs']} same-cell pairs, "
+              f"{t['boxes_overlap']} overlapping boxes, {t['chord_tested']} chord tests, "
+              f"{t['flagged']} flagged.", ""]
+    return "\n".join(lines)
+
+
+def _module(path: str):
+    spec = importlib.util.spec_from_file_location("kernels_before", path)
+    mod = sys.modules["kernels_before"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0) -> dict:
+    """Alternate OLD's screen_chunk (None: the current one) with normal cells and the
+    current one with cells cell_factor times the normal size, on the same chunk;
+    return the times and their medians."""
+    from ssa.screening import kernels as new
+
+    old = _module(old_path) if old_path else new
+    args = prepare(cat)
+    n_blocks = 2 * max(1, numba.get_num_threads())
+    versions = {"before": (old.screen_chunk, args["cell_km"]),
+                "after": (new.screen_chunk, args["cell_km"] * cell_factor)}
+
+    def run(name):
+        fn, cell_km = versions[name]
+        a = time.perf_counter()
+        cpu = time.process_time()
+        oi, oj, ok, counts, skipped = fn(
+            *args["cls"], args["until"], args["pad"], args["tol"], args["primary"], STEP_S,
+            THRESHOLD_KM, cell_km, args["n_steps"], n_blocks, 8 * args["pad"].size)
+        dt = (time.perf_counter() - a, time.process_time() - cpu)
+        assert counts.max() <= oi.shape[1]
+        tri = np.concatenate([np.stack([oi[b, :m], oj[b, :m], ok[b, :m]])
+                              for b, m in enumerate(counts)], axis=1)
+        return dt, np.unique(tri, axis=1)
+
+    ref = run("before")[1]  # warm-up (compile or cache load) and reference
+    assert np.array_equal(run("after")[1], ref), "flagged triples differ"
+    wall = {"before": [], "after": []}
+    cpu = {"before": [], "after": []}
+    for r in range(repeats):
+        for name in (("before", "after") if r % 2 == 0 else ("after", "before")):
+            dt, tri = run(name)
+            assert np.array_equal(tri, ref), "flagged triples differ"
+            wall[name].append(round(dt[0], 3))
+            cpu[name].append(round(dt[1], 3))
+    med = {k: statistics.median(v) for k, v in wall.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    # Neighbouring runs share the machine's load best: the median of per-round ratios.
+    ratio = statistics.median(a / b for a, b in zip(cpu["after"], cpu["before"], strict=True))
+    return {"old": old_path, "cell_factor": cell_factor, "threads": numba.get_num_threads(),
+            "n_blocks": n_blocks,
+            "intervals": args["n_steps"], "objects": int(args["pad"].size),
+            "flagged_triples": int(ref.shape[1]), "wall_s": wall, "cpu_s": cpu,
+            "median_wall_s": med, "median_cpu_s": med_cpu,
+            "after_over_before_wall": round(med["after"] / med["before"], 3),
+            "after_over_before_cpu_per_round": round(ratio, 3)}
+
+
+_COMPILE = """
+import importlib.util, sys, time
+import numpy as np
+t = time.perf_counter()
+spec = importlib.util.spec_from_file_location("kernels_tried", sys.argv[1])
+k = sys.modules["kernels_tried"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(k)
+one = np.zeros((2, 3, 3))
+coef = np.zeros(2 * k._NC)
+off, stride = np.arange(2, dtype=np.int64), np.full(2, 2, np.int64)
+k.fill_coefficients(one, one, 20.0, k.quintic_matrix(), coef, off, stride)
+k.eval_positions(coef, off, stride, np.full(2, 20.0), np.ones(2, np.int64), off, np.zeros(2))
+i1 = np.ones(1, np.int64)
+k.screen_chunk(coef, np.zeros(1, np.int64), np.full(1, 2, np.int64), np.zeros(1, np.int64), i1,
+               np.full(1, 20.0), np.full(2, np.inf), np.ones(2), np.ones(2), np.zeros(2, bool),
+               20.0, 5.0, 170.0, 1, 1, 16)
+print(time.perf_counter() - t)
+"""
+
+
+def compile_times(paths: list[str]) -> dict:
+    """Seconds to import each kernels.py and run its kernels once, with an empty numba
+    cache (first run of a fresh install) and with the cache it left (every later run),
+    in fresh processes."""
+    import os
+    import subprocess
+    import tempfile
+
+    out = {}
+    for path in paths:
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            runs = [float(subprocess.run([sys.executable, "-c", _COMPILE, path], env=env,
+                                         check=True, capture_output=True,
+                                         text=True).stdout) for _ in range(2)]
+        out[path] = {"cold_s": round(runs[0], 2), "cached_s": round(runs[1], 2)}
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--compare", metavar="OLD_KERNELS_PY")
+    p.add_argument("--cell-factor", type=float, default=1.0,
+                   help="with --compare: the current kernel's cells this times the normal "
+                        "size (--compare - : against the current kernel itself)")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--compile", nargs="+", metavar="KERNELS_PY",
+                   help="first-run compile time of these kernels.py files (and with cache)")
+    p.add_argument("--label", default="", help="key of the comparison in the results file")
+    a = p.parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    if a.compile:
+        res = compile_times(a.compile)
+        print(json.dumps(res, indent=1))
+        path = RESULTS / "kernel_compile.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs")
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
+    cat = _load()
+    if a.compare:
+        res = compare(cat, None if a.compare == "-" else a.compare, a.repeats,
+                      a.cell_factor)
+        print(json.dumps(res, indent=1))
+        path = RESULTS / "kernel_compare.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs")
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
+    res = profile(cat)
+    res["date"] = time.strftime("%Y-%m-%d %H:%M")
+    res["machine"] = "2 cores, shared with other jobs"
+    (RESULTS / "kernel_profile.json").write_text(json.dumps(res, indent=1) + "\n")
+    md = _markdown(res)
+    (RESULTS / "kernel_profile.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""START and STOP of each conjunction: when the pair's SGP4 distance crosses the threshold.
+
+SOCRATES reports when a pair enters and leaves the threshold sphere ("time in").
+For each row, the encounter is the interval around TCA where d(t) = |r2 - r1| <=
+threshold; START and STOP are its ends, found on exact SGP4 (never the screening
+interpolant) to CROSSING_TOL_S, clipped to the window and flagged
+``START_CLIPPED`` / ``STOP_CLIPPED`` when the pair is still inside there.
+
+How, for both ends of every row at once (one SGP4 call per satellite per step,
+``refine.states``):
+1. March outward from TCA. From a point at distance d <= threshold, the next
+   trial is the farthest of (a) the step that provably stays inside: the relative
+   position moves at most v h + A h^2 / 2 with A the gravity-gradient bound of
+   relative acceleration (REL_ACCEL_PER_KM_S2 times the threshold) and v the relative
+   speed plus SGP4_VELOCITY_SLACK_KMS; (b) the straight-line (linear relative motion)
+   time to reach threshold + LINEAR_MARGIN_KM, capped where the straight line may be
+   off by that margin. Fast encounters bracket on the first trial; slow ones
+   (co-orbiting, docked) take long safe steps. An excursion above the threshold
+   shorter than the trial is not resolved only when it rises less than
+   2 LINEAR_MARGIN_KM above it.
+2. Newton's method on d(t) - threshold (d' = dr . dv / d) inside the bracket, with
+   bisection when a step leaves it, until the distance is within CROSSING_TOL_KM of
+   the threshold and the step below CROSSING_TOL_S, or the bracket is that narrow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2
+from ssa.screening import refine
+
+# Relative acceleration of two objects d km apart is at most the gravity gradient,
+# 2 mu / r^3 per km of separation along the radius; bound it at the Earth's surface
+# with a 1.5 margin (J2, drag differences are orders smaller).
+REL_ACCEL_PER_KM_S2 = 3.0 * MU_KM3_S2 / EARTH_RADIUS_KM**3
+# SGP4's velocities differ from the derivative of its positions by up to ~3 m/s
+# (deep space, see refine._polish): added to the relative speed of a safe step.
+SGP4_VELOCITY_SLACK_KMS = 0.005
+LINEAR_MARGIN_KM = 1e-3  # a trial aims this far outside the threshold
+CROSSING_TOL_KM = 1e-6   # |d - threshold| at a reported crossing (1 mm)
+CROSSING_TOL_S = 1e-4    # time resolution (the table prints 1 ms)
+MAX_MARCH_STEPS = 2000   # per row; a row still inside after that is left NaN
+MAX_NEWTON_STEPS = 60
+
+
+def _rel_state(satrecs, si, sj, jd0, fr0, t_s):
+    """Return (bad (n,), dr (n,3), dv (n,3)) of object j relative to i at window seconds t_s."""
+    m = len(si)
+    err, r, v = refine.states(satrecs, np.concatenate([si, sj]), jd0, fr0,
+                              np.concatenate([t_s, t_s]))
+    bad = (err[:m] != 0) | (err[m:] != 0)
+    return bad, r[m:] - r[:m], v[m:] - v[:m]
+
+
+def _dist(dr):
+    return np.sqrt(np.einsum("ij,ij->i", dr, dr))
+
+
+def threshold_crossings(satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s,
+                        dr_tca=None, dv_tca=None):
+    """Return (start_s, stop_s, start_clipped, stop_clipped) of each conjunction.
+
+    satrecs: the catalog's Satrec objects; si, sj: indices of both objects of each
+    row; tca_s: TCA in seconds from (jd0, fr0); window_s: window length (s).
+    dr_tca, dv_tca: optional (n,3) relative position/velocity at TCA (saves a call).
+    A crossing not reached inside the window is the window edge, flagged clipped;
+    a row still unresolved after MAX_MARCH_STEPS is NaN.
+    """
+    si = np.asarray(si, np.int64)
+    sj = np.asarray(sj, np.int64)
+    tca = np.asarray(tca_s, np.float64)
+    m = tca.size
+    out = np.full(2 * m, np.nan)
+    clipped = np.zeros(2 * m, bool)
+    if m == 0:
+        return out[:0], out[:0], clipped[:0], clipped[:0]
+    # Search k < m runs backwards (START) for row k, k >= m forwards (STOP) for row k - m.
+    pi = np.concatenate([si, si])
+    pj = np.concatenate([sj, sj])
+    sign = np.concatenate([-np.ones(m), np.ones(m)])
+    t_in = np.concatenate([tca, tca])
+    if dr_tca is None or dv_tca is None:
+        _, dr, dv = _rel_state(satrecs, si, sj, jd0, fr0, tca)
+    else:
+        dr, dv = np.asarray(dr_tca, float), np.asarray(dv_tca, float)
+    dr_in = np.concatenate([dr, dr])
+    dv_in = np.concatenate([dv, dv])
+    thr = float(threshold_km)
+    acc = REL_ACCEL_PER_KM_S2 * thr
+    h_lin_max = np.sqrt(2.0 * LINEAR_MARGIN_KM / acc)
+    # Bracket: a (inside, distance <= thr) and b (outside) per search.
+    a = np.full(2 * m, np.nan)
+    b = np.full(2 * m, np.nan)
+    active = np.arange(2 * m)
+    for _ in range(MAX_MARCH_STEPS):
+        if active.size == 0:
+            break
+        d = _dist(dr_in[active])
+        speed = _dist(dv_in[active])
+        room = np.maximum(thr - d, 0.0)
+        v_safe = speed + SGP4_VELOCITY_SLACK_KMS
+        h_safe = 2.0 * room / (v_safe + np.sqrt(v_safe * v_safe + 2.0 * acc * room))
+        # Straight line: |dr + s sign dv| = thr + margin, positive root.
+        bb = sign[active] * np.einsum("ij,ij->i", dr_in[active], dv_in[active])
+        c = d * d - (thr + LINEAR_MARGIN_KM) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_lin = (-bb + np.sqrt(bb * bb - speed * speed * c)) / (speed * speed)
+        s_lin = np.where(np.isfinite(s_lin), s_lin, np.inf)
+        h = np.maximum(h_safe, np.minimum(s_lin, h_lin_max))
+        t_try = np.clip(t_in[active] + sign[active] * h, 0.0, window_s)
+        bad, dr_t, dv_t = _rel_state(satrecs, pi[active], pj[active], jd0, fr0, t_try)
+        outside = bad | (_dist(dr_t) > thr)
+        hit = active[outside]
+        a[hit] = t_in[hit]
+        b[hit] = t_try[outside]
+        inside = active[~outside]
+        t_in[inside] = t_try[~outside]
+        dr_in[inside] = dr_t[~outside]
+        dv_in[inside] = dv_t[~outside]
+        edge = (t_try[~outside] <= 0.0) | (t_try[~outside] >= window_s)
+        out[inside[edge]] = t_try[~outside][edge]
+        clipped[inside[edge]] = True
+        active = inside[~edge]
+    _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out)
+    return out[:m], out[m:], clipped[:m], clipped[m:]
+
+
+def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
+    """Solve d(t) = thr in each bracket (a inside, b outside); write the roots into out.
+
+    dr_in/dv_in hold the relative state at a (t_in == a there)."""
+    todo = np.flatnonzero(np.isfinite(a) & np.isfinite(b))
+    if todo.size == 0:
+        return
+    a = a[todo].copy()
+    b = b[todo].copy()
+    d = _dist(dr_in[todo])
+    t = t_in[todo].copy()
+    rate = np.einsum("ij,ij->i", dr_in[todo], dv_in[todo]) / np.maximum(d, 1e-12)
+    g = d - thr
+    live = np.arange(todo.size)
+    for _ in range(MAX_NEWTON_STEPS):
+        if live.size == 0:
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tn = t[live] - g[live] / rate[live]
+        lo = np.minimum(a[live], b[live])
+        hi = np.maximum(a[live], b[live])
+        off = ~np.isfinite(tn) | (tn <= lo) | (tn >= hi)
+        tn[off] = 0.5 * (a[live][off] + b[live][off])
+        step = np.abs(tn - t[live])
+        bad, dr, dv = _rel_state(satrecs, pi[todo[live]], pj[todo[live]], jd0, fr0, tn)
+        dn = np.where(bad, np.inf, _dist(dr))
+        gn = dn - thr
+        t[live] = tn
+        g[live] = gn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate[live] = np.einsum("ij,ij->i", dr, dv) / np.maximum(dn, 1e-12)
+        inside = gn <= 0.0
+        a[live[inside]] = tn[inside]
+        b[live[~inside]] = tn[~inside]
+        done = ((np.abs(gn) <= CROSSING_TOL_KM) & (step <= CROSSING_TOL_S)) | (
+            np.abs(b[live] - a[live]) <= CROSSING_TOL_S)
+        live = live[~done]
+    # A root met by distance is the last point; a bracket met by width its inside end.
+    by_width = np.abs(g) > CROSSING_TOL_KM
+    out[todo] = np.where(by_width, a, t)
+
+
+def add_start_stop(rows: dict, catalog, jd0: float, fr0: float, threshold_km: float,
+                   window_s: float) -> None:
+    """Add the START and STOP columns (UTC text, ms) to a screening table in place and
+    append START_CLIPPED / STOP_CLIPPED to FLAGS where the pair is inside at a window
+    edge. rows: the table's dict of columns (NORAD ids, TCA_JD/TCA_FR, TEME states)."""
+    from ssa.screening.result import format_tca
+
+    ids = np.asarray(rows["NORAD_CAT_ID_1"], np.int64)
+    m = ids.size
+    if m == 0:
+        rows["START"] = np.zeros(0, dtype=object)
+        rows["STOP"] = np.zeros(0, dtype=object)
+        return
+    order = np.argsort(catalog.norad_id, kind="stable")
+    sorted_ids = np.asarray(catalog.norad_id)[order]
+    si = order[np.searchsorted(sorted_ids, ids)]
+    sj = order[np.searchsorted(sorted_ids, np.asarray(rows["NORAD_CAT_ID_2"], np.int64))]
+    tca_s = ((np.asarray(rows["TCA_JD"]) - jd0) + (np.asarray(rows["TCA_FR"]) - fr0)) * 86400.0
+    r1 = np.stack([rows[f"{a}1_KM"] for a in "XYZ"], axis=1)
+    r2 = np.stack([rows[f"{a}2_KM"] for a in "XYZ"], axis=1)
+    v1 = np.stack([rows[f"V{a}1_KMS"] for a in "XYZ"], axis=1)
+    v2 = np.stack([rows[f"V{a}2_KMS"] for a in "XYZ"], axis=1)
+    start, stop, c_start, c_stop = threshold_crossings(
+        catalog.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1)
+    rows["START"] = _utc(format_tca, jd0, fr0, start)
+    rows["STOP"] = _utc(format_tca, jd0, fr0, stop)
+    flags = []
+    for f, a, b in zip(rows["FLAGS"].tolist(), c_start.tolist(), c_stop.tolist(), strict=True):
+        parts = [p for p in str(f or "").split(";") if p]
+        if a:
+            parts.append("START_CLIPPED")
+        if b:
+            parts.append("STOP_CLIPPED")
+        flags.append(";".join(parts))
+    rows["FLAGS"] = np.array(flags, dtype=object)
+
+
+def _utc(format_tca, jd0, fr0, t_s):
+    ok = np.isfinite(t_s)
+    text = np.full(t_s.size, "", dtype=object)
+    if ok.any():
+        fr = fr0 + t_s[ok] / 86400.0
+        whole = np.floor(fr)
+        text[ok] = format_tca(jd0 + whole, fr - whole)
+    return text
