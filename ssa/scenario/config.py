@@ -432,4 +432,6 @@ def resolve_data_path(name: str, scenario_path: Path) -> Path:
     try:
         return data_file(name)
     except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None
+        from ssa.errors import DataNotFoundError
+
+        raise DataNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None
