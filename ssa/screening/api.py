@@ -240,6 +240,7 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     stage = time.perf_counter()
     crossings.add_start_stop(rows, catalog, jd0, fr0, threshold_km, window_s)  # START, STOP
     timings["start_stop"] = time.perf_counter() - stage
+    assert set(COLUMNS) <= set(rows)
     end_jd, end_fr = jd0, fr0 + window_s / 86400.0
     drop_rows = []
     for d in sorted(dropped, key=lambda x: (x["t_s"], int(catalog.norad_id[x["index"]]))):
@@ -350,7 +351,7 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         rows[f"V{ax}1_KMS"] = v1[:, q]
         rows[f"V{ax}2_KMS"] = v2[:, q]
     for c in EMPTY_UNTIL_RISK:
-        rows[c] = np.full(m, np.nan) if c != "PC_METHOD" else np.full(m, "", dtype=object)
+        rows[c] = (np.full(m, np.nan) if c not in ("PC_METHOD", "HBR_SOURCE")
+                   else np.full(m, "", dtype=object))
     rows["PC_2D_VALID"] = np.full(m, "", dtype=object)
-    assert set(COLUMNS) <= set(rows)
     return rows
