@@ -166,6 +166,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
         from ssa.catalog import Catalog
         from ssa.screening import kernels
         from ssa.screening import propagate as prop
+        from ssa.screening.executor import LocalExecutor, SatrecContext
     except Exception as exc:
         return {"error": f"screening propagation layer unavailable: {type(exc).__name__}: {exc}"}
     from ssa.screening import api
@@ -180,7 +181,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
 
     def run(catalog, idx, tt):
         clock = []
-        with prop.Sgp4Pool(catalog.satrecs, threads) as pool:
+        with LocalExecutor(SatrecContext(catalog.satrecs), threads) as pool:
             clock.append((time.perf_counter(), cpu_s()))
             plan = prop.make_plan(pool, catalog, step_s, target_km, jd0, fr0, window_s)
             clock.append((time.perf_counter(), cpu_s()))

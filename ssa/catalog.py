@@ -4,7 +4,8 @@
 by content, gzip transparent), checks every record, keeps the newest element
 set per catalog number, and initialises one sgp4 ``Satrec`` per object with
 WGS72 and the chosen operation mode. Bad records are skipped and reported in
-``catalog.load_report``; ``strict=True`` turns the first into a ``ValueError``.
+``catalog.load_report`` with the damaged file line; ``strict=True`` turns the first
+into an ``ssa.errors.InputFileError`` (file, line, reason; also a ValueError).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 from sgp4.omm import initialize as omm_initialize
 
+from ssa.errors import DataNotFoundError, UserError
 from ssa.geometry.constants import EARTH_RADIUS_KM
 from ssa.io import detect_format, read_head, read_lines, read_text
 from ssa.io.omm import (
@@ -30,7 +32,7 @@ from ssa.io.omm import (
     iter_omm_xml,
     parse_epoch,
 )
-from ssa.io.problems import LoadError, Problem, clip
+from ssa.io.problems import LoadError, Problem, RecordError, clip
 from ssa.io.satcat import OBJECT_TYPES, SatcatEntry, iter_satcat, type_from_name
 from ssa.io.tle import (
     TleIssue,
@@ -157,6 +159,12 @@ def _sgp4_error(sat: Satrec) -> str | None:
     if sat.error:
         return (f"sgp4 initialisation failed with error {sat.error} "
                 f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
+    # An element set SGP4 accepts but turns into NaN at its own epoch (odd fields found
+    # by fuzzing) would reach the screening as a silent hole: refuse it here. SGP4
+    # error codes at the epoch stay data (the screening drops such objects with a reason).
+    e, r, v = sat.sgp4(sat.jdsatepoch, sat.jdsatepochF)
+    if e == 0 and not all(math.isfinite(x) for x in (*r, *v)):
+        return "SGP4 gives a non-finite state at the element set's own epoch"
     if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):  # guarded earlier; belt and braces
         return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
                 f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
@@ -168,7 +176,7 @@ class _Builder:
 
     def __init__(self, opsmode: str, strict: bool):
         if opsmode not in OPSMODES:
-            raise ValueError(f"opsmode must be 'i' (improved) or 'a' (AFSPC), got {opsmode!r}")
+            raise UserError(f"opsmode must be 'i' (improved) or 'a' (AFSPC), got {opsmode!r}")
         self.opsmode = opsmode
         self.strict = strict
         self.report = LoadReport()
@@ -190,8 +198,8 @@ class _Builder:
     def problem(self, problem: Problem) -> None:
         self.report.add_problem(problem)
         if self.strict:
-            raise LoadError(f"{problem}\n(strict mode stops at the first bad record; "
-                            f"without strict it is skipped and reported)", [problem])
+            raise RecordError(problem, "\n(strict mode stops at the first bad record; "
+                              "without strict it is skipped and reported)")
 
     def add_tle(self, record: TleRecord, source: str) -> None:
         issue = check_tle(record)
@@ -203,7 +211,7 @@ class _Builder:
             if error:
                 issue = TleIssue("sgp4", error)
         if issue is not None:
-            self.problem(Problem(source, record.line, issue.reason,
+            self.problem(Problem(source, record.line_of(issue), issue.reason,
                                  problem_text(record, issue), issue.kind))
             return
         self.keep((decode_catalog_number(record.line1[2:7]), record.name,
@@ -219,7 +227,7 @@ class _Builder:
             init_fields = {**init_fields, "EPOCH": _epoch_for_sgp4(fields["EPOCH"])}
             try:
                 omm_initialize(sat, init_fields, WGS72)
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 kind, reason = "sgp4", f"sgp4 could not initialise the OMM: {exc}"
             else:
                 if self.opsmode != "i":
@@ -259,6 +267,13 @@ class _Builder:
         return Catalog._from_rows(rows, self.opsmode, self.report)
 
 
+def _require_file(path) -> Path:
+    """Return path; a missing input file is a DataNotFoundError naming it."""
+    if not Path(path).is_file():
+        raise DataNotFoundError(f"{path}: no such file")
+    return Path(path)
+
+
 def _epoch_for_sgp4(text: str) -> str:
     """Return an OMM epoch in the one form ``sgp4.omm.initialize`` parses."""
     return parse_epoch(text).strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -290,10 +305,10 @@ def load_satcat(path, strict: bool = False) -> tuple[dict, list]:
     entries: dict = {}
     problems: list = []
     not_kept = 0
-    for item in iter_satcat(read_lines(path), source):
+    for item in iter_satcat(read_lines(_require_file(path)), source):
         if isinstance(item, Problem):
             if strict:
-                raise LoadError(str(item), [item])
+                raise RecordError(item)
             if len(problems) < MAX_KEPT_PROBLEMS:  # memory bound, as LoadReport
                 problems.append(item)
             else:
@@ -373,10 +388,11 @@ class Catalog:
             paths = [paths]
         paths = [Path(p) for p in paths]
         if not paths:
-            raise ValueError("Catalog.load needs at least one file path")
+            raise UserError("Catalog.load needs at least one file path")
         builder = _Builder(opsmode, strict)
         for path in paths:
-            items, kind = _iter_file(path, detect_format(read_head(path)), str(path))
+            items, kind = _iter_file(path, detect_format(read_head(_require_file(path))),
+                                     str(path))
             before, skipped = builder.valid, builder.report.skipped
             builder.feed(items, str(path), kind)
             builder.report.files.append(str(path))
@@ -475,7 +491,7 @@ class Catalog:
             wanted = {str(t).upper() for t in values(types)}
             unknown = wanted - set(OBJECT_TYPES)
             if unknown:
-                raise ValueError(f"unknown object type(s) {sorted(unknown)}; "
+                raise UserError(f"unknown object type(s) {sorted(unknown)}; "
                                  f"expected some of {OBJECT_TYPES}")
             mask &= np.isin(self.object_type, list(wanted))
         if owners is not None:
@@ -484,7 +500,7 @@ class Catalog:
             wanted = {str(r).upper() for r in values(regimes)}
             unknown = wanted - set(REGIMES)
             if unknown:
-                raise ValueError(f"unknown regime(s) {sorted(unknown)}; expected some of {REGIMES}")
+                raise UserError(f"unknown regime(s) {sorted(unknown)}; expected some of {REGIMES}")
             mask &= np.isin(self.regime, list(wanted))
         return self.subset(mask)
 

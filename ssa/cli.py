@@ -3,20 +3,32 @@
 Each subcommand lives in ``ssa/commands/<name>.py`` and exposes
 ``register(subparsers)``; this module discovers them, so adding a command
 never touches this file.
+
+Errors: the project's own (``ssa.errors.SsaError``) print as one message
+without a traceback; anything else is a bug and keeps its traceback.
+``--traceback`` or ``SSA_DEBUG=1`` show the traceback of ours too.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import signal
 import sys
 import threading
+import traceback
 
 import ssa
 import ssa.commands
-from ssa.errors import Interrupted, SsaError, UserError  # noqa: F401  (UserError re-exported)
+from ssa.errors import (
+    Interrupted,
+    SsaError,
+    UserError,  # noqa: F401  (re-exported: commands raise it)
+)
+
+DEBUG_ENV = "SSA_DEBUG"
 
 
 class Stop(KeyboardInterrupt):
@@ -49,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open space situational awareness simulator.",
     )
     parser.add_argument("--version", action="version", version=f"ssa {ssa.__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help=f"show the traceback of errors too (or set {DEBUG_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(ssa.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"ssa.commands.{info.name}")
@@ -63,22 +77,31 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    show = args.traceback or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     previous = _install_stop_handlers()
     try:
-        return int(args.func(args) or 0)
-    except (UserError, FileNotFoundError, ValueError) as exc:
-        # Expected problems with inputs: one clear line, no traceback.
-        print(f"ssa {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except SsaError as exc:  # WorkerError, ...: also one line
-        print(f"ssa {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        stopped = Interrupted(f"interrupted by {signal.Signals(signum).name}: workers ended, "
-                              f"no partial output left (an earlier complete output is kept)")
-        print(f"ssa {args.command}: {stopped}", file=sys.stderr)
-        return 128 + int(signum)
+        return run_command(args.func, args, args.command, show_traceback=show)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
+def run_command(func, args, command: str, show_traceback: bool = False) -> int:
+    """Return ``func(args)``'s exit status; an SsaError becomes one message and status 1;
+    SIGINT/SIGTERM (Stop, a KeyboardInterrupt) 128 + signal number. Other exceptions are
+    bugs: they propagate."""
+    try:
+        return int(func(args) or 0)
+    except SsaError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        print(f"ssa {command}: error: {exc}", file=sys.stderr)
+        return 130 if isinstance(exc, Interrupted) else 1
+    except KeyboardInterrupt as exc:
+        if show_traceback:
+            traceback.print_exc()
+        signum = getattr(exc, "signum", signal.SIGINT)
+        stopped = Interrupted(f"interrupted by {signal.Signals(signum).name}: workers ended, "
+                              f"no partial output left (an earlier complete output is kept)")
+        print(f"ssa {command}: {stopped}", file=sys.stderr)
+        return 128 + int(signum)

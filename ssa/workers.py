@@ -60,7 +60,7 @@ def _processes(pool) -> list:
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _describe_death(procs) -> str:
+def describe_death(procs) -> str:
     dead = [p for p in procs if p.exitcode not in (None, 0)]
     # Workers ended by the pool itself after the death exit with -SIGTERM: name the others.
     first = [p for p in dead if p.exitcode != -signal.SIGTERM] or dead
@@ -85,7 +85,7 @@ def gather(pool, futures, stage: str) -> list:
         procs = procs or _processes(pool)
         stop(pool)
         raise WorkerError(
-            f"stage '{stage}': {_describe_death(procs)}; the run was stopped and the "
+            f"stage '{stage}': {describe_death(procs)}; the run was stopped and the "
             f"other workers ended (a worker killed by SIGKILL is often the system running "
             f"out of memory: try fewer --threads)") from exc
     except BaseException:

@@ -180,8 +180,9 @@ def damaged(snapshot, tmp_path):
     sets.append(list(snapshot[4]))                                     # duplicate of set 5
     path = tmp_path / "damaged.3le"
     path.write_text("".join(f"0 {n}\n{a}\n{b}\n" for n, a, b in sets))
-    # A record is reported at its first line (the name line): 1-based line numbers.
-    return path, {3 * 2 + 1, 3 * 6 + 1, 3 * 9 + 1}
+    # Each problem names its damaged line, 1-based: set k's name is at 3k + 1, its
+    # line 1 at 3k + 2 and its line 2 at 3k + 3.
+    return path, {3 * 2 + 2, 3 * 6 + 3, 3 * 9 + 3}
 
 
 def test_info_reports_skipped_records_grouped_by_reason(damaged, capsys):
@@ -200,7 +201,7 @@ def test_info_reports_skipped_records_grouped_by_reason(damaged, capsys):
     assert main(["catalog", "info", str(path), "--problems"]) == 0
     captured = capsys.readouterr()
     assert "records: read 31, loaded 27, skipped 3, duplicates dropped 1" in captured.out
-    assert f"line 1 checksum is #, computed #  ({path}:{3 * 2 + 1})" in captured.out
+    assert f"line 1 checksum is #, computed #  ({path}:{3 * 2 + 2})" in captured.out
     listed = [line for line in captured.err.splitlines() if line.startswith(str(path))]
     assert len(listed) == 3
 
@@ -210,7 +211,7 @@ def test_info_strict_stops_at_first_bad_record(damaged, capsys):
     assert main(["catalog", "info", str(path), "--strict"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ssa catalog: error:")
-    assert f"{path}:{3 * 2 + 1}: line 1 checksum is" in err
+    assert f"{path}:{3 * 2 + 2}: line 1 checksum is" in err
 
 
 def test_info_several_files_drop_duplicates(snapshot, shared_file, tmp_path, capsys):

@@ -20,7 +20,7 @@ import pytest
 from sgp4.api import Satrec
 
 from ssa.errors import WorkerError
-from ssa.screening import propagate
+from ssa.screening.executor import LocalExecutor, SatrecContext
 from ssa.workers import fork_pool, gather
 
 # Hang guards, not performance assertions: a stopped run exits in about a second
@@ -189,14 +189,22 @@ def few_satrecs(shared_file):
     return [Satrec.twoline2rv(lines[k + 1], lines[k + 2]) for k in range(0, 12, 3)]
 
 
-def test_sgp4_pool_worker_death(few_satrecs):
-    with pytest.raises(WorkerError, match="killed by SIGKILL"):
-        with propagate.Sgp4Pool(few_satrecs, 2) as pool:
-            assert pool.forked
-            pool.run(_die, [(0,), (1,)])
+def _die_ctx(ctx, _):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _square_ctx(ctx, x):
+    return x * x
+
+
+def test_executor_worker_death(few_satrecs):
+    with pytest.raises(WorkerError, match="stage 'SGP4 knots'.*killed by SIGKILL"):
+        with LocalExecutor(SatrecContext(few_satrecs), 2) as ex:
+            assert ex.forked
+            ex.map(_die_ctx, [(0,), (1,)], "SGP4 knots")
     assert all(not _alive(k) for k in _children(os.getpid()))
 
 
-def test_pool_still_works_after_normal_use(few_satrecs):
-    with propagate.Sgp4Pool(few_satrecs, 2) as pool:
-        assert pool.run(_square, [(2,), (3,), (4,)]) == [4, 9, 16]
+def test_executor_still_works_after_normal_use(few_satrecs):
+    with LocalExecutor(SatrecContext(few_satrecs), 2) as ex:
+        assert ex.map(_square_ctx, [(2,), (3,), (4,)], "unit test") == [4, 9, 16]

@@ -12,6 +12,7 @@ import pytest
 
 from ssa.catalog import Catalog
 from ssa.screening import propagate
+from ssa.screening.executor import LocalExecutor, SatrecContext
 
 CATALOG = "catalog-2024-07-05.3le"
 STEP_S = 20.0
@@ -31,7 +32,7 @@ def sample(shared_file):
 
 def _run(catalog, workers):
     jd0, fr0 = catalog.epoch_median()
-    with propagate.Sgp4Pool(catalog.satrecs, workers) as pool:
+    with LocalExecutor(SatrecContext(catalog.satrecs), workers) as pool:
         assert pool.forked == (workers > 1)
         plan = propagate.make_plan(pool, catalog, STEP_S, TARGET_KM, jd0, fr0, WINDOW_S)
         length = propagate.chunk_length_s(plan, WINDOW_S)
@@ -75,7 +76,7 @@ def test_forked_equals_in_process(sample):
 def test_worker_error_leaves_nothing_open(sample):
     jd0, fr0 = sample.epoch_median()
     fds = _open_fds()
-    with propagate.Sgp4Pool(sample.satrecs, 2) as pool:
+    with LocalExecutor(SatrecContext(sample.satrecs), 2) as pool:
         plan = propagate.make_plan(pool, sample, STEP_S, TARGET_KM, jd0, fr0, WINDOW_S)
         # One object more than the pool knows: the worker holding it raises.
         bad = propagate.Plan(step_s=plan.step_s, klass=np.append(plan.klass, plan.klass[0]),

@@ -12,6 +12,7 @@ import pytest
 
 from ssa.catalog import Catalog
 from ssa.screening import refine, screen
+from ssa.screening.executor import LocalExecutor, SatrecContext
 
 CATALOG = "catalog-2024-07-05.3le"
 THRESHOLD_KM = 5.0
@@ -48,10 +49,10 @@ def test_two_processes_give_the_one_process_result(case):
     order = np.lexsort((pj, pi))
     parts = refine._split_by_pair(pi[order], pj[order], lo[order], hi[order], 2)
     assert len(parts) == 2, "the job must take the two-process path"
-    one = refine.refine(shell.satrecs, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM,
-                        workers=1)
-    two = refine.refine(shell.satrecs, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM,
-                        workers=2)
+    one = refine.refine(shell.satrecs, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
+    with LocalExecutor(SatrecContext(shell.satrecs), 2) as ex:
+        assert ex.forked
+        two = refine.refine(ex, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
     assert set(one) == set(two)
     for k in one:
         assert np.array_equal(one[k], two[k]), k

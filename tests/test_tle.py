@@ -14,6 +14,7 @@ from sgp4.exporter import export_tle
 from sgp4.io import compute_checksum
 
 from ssa.catalog import Catalog
+from ssa.errors import InputFileError
 from ssa.io.problems import TLE_TEMPLATE_LINE2, Problem
 from ssa.io.tle import (
     TleRecord,
@@ -217,6 +218,14 @@ KIND = {"bad checksum": "checksum", "fields shifted": "layout", "letter in a num
         "truncated line": "layout", "very short line 2": "layout", "non-ASCII": "non-ascii", "non-ASCII in line": "non-ascii",
         "negative mean motion": "value", "numbers differ": "layout", "line 1 alone": "pairing",
         "line 2 alone": "pairing", "name alone": "pairing", "sgp4 refuses": "sgp4"}
+# The file line a problem points at: the damaged line of the record (it starts at
+# line 4, right after VANGUARD 1's three lines; line 1 at 4 and line 2 at 5 unless it
+# has a name, then 4, 5, 6); the record's first line when the record as a whole is
+# wrong (pairing, sgp4), the name line only when the name is the problem.
+DAMAGED_LINE = {"bad checksum": 4, "fields shifted": 5, "letter in a number": 5,
+                "truncated line": 5, "very short line 2": 5, "non-ASCII": 4,
+                "non-ASCII in line": 5, "negative mean motion": 5, "numbers differ": 5,
+                "line 1 alone": 4, "line 2 alone": 4, "name alone": 4, "sgp4 refuses": 4}
 
 
 @pytest.mark.parametrize("name, bad, fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
@@ -228,20 +237,33 @@ def test_each_malformed_record_is_skipped_with_its_reason(name, bad, fragment):
     (problem,) = report.problems
     assert isinstance(problem, Problem)
     assert problem.file == "bad.tle"
-    assert problem.line == 4  # the record starts right after VANGUARD 1's three lines
+    line = DAMAGED_LINE[name]
+    assert problem.line == line
     assert fragment in problem.reason
     assert "\n" not in problem.reason
     assert problem.kind == KIND[name]
     assert report.by_kind() == {KIND[name]: 1}
-    assert str(problem).startswith(f"bad.tle:4: {problem.reason}")
+    assert str(problem).startswith(f"bad.tle:{line}: {problem.reason}")
     # The same record alone is the only record: a file with nothing valid is an error.
     with pytest.raises(ValueError, match="no valid element sets"):
         Catalog.from_tle(bad, source="bad.tle")
     # strict turns the problem into an error naming the place, the reason and the text.
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(InputFileError) as info:
         _load_with(bad, strict=True)
+    assert (info.value.path, info.value.line, info.value.reason) == ("bad.tle", line,
+                                                                     problem.reason)
+    assert isinstance(info.value, ValueError)  # library callers catching ValueError still do
     message = str(info.value)
-    assert "bad.tle:4:" in message and fragment in message
+    assert f"bad.tle:{line}:" in message and fragment in message
+
+
+def test_checksum_error_on_line_2_of_a_3le_names_that_line():
+    """The issue's example: a 3LE whose line 2 checksum is wrong points at line 2's line."""
+    bad2 = GOOD[1][:68] + str((int(GOOD[1][68]) + 1) % 10)
+    catalog = _load_with(["0 DAMAGED", GOOD[0], bad2])
+    (problem,) = catalog.load_report.problems
+    assert (problem.line, problem.kind) == (6, "checksum")   # name 4, line 1 at 5, line 2 at 6
+    assert problem.reason.startswith("line 2 checksum")
 
 
 def test_layout_error_shows_the_column_template():
@@ -271,7 +293,7 @@ def test_duplicates_keep_the_newest_epoch_either_order():
 def test_parser_is_a_generator_over_lines():
     items = iter_tle(iter(["0 A", *GOOD, "junk name", "0 B"]), source="mem")
     first = next(items)
-    assert first == TleRecord("A", GOOD[0], GOOD[1], 1)
+    assert first == TleRecord("A", GOOD[0], GOOD[1], 1, 2, 3)
     rest = list(items)
     assert [type(x) for x in rest] == [Problem, Problem]
     assert [p.line for p in rest] == [4, 5]

@@ -85,12 +85,13 @@ def run_info(args) -> int:
     from pathlib import Path
 
     from ssa.catalog import Catalog
+    from ssa.errors import DataNotFoundError
     from ssa.summary import summarize
 
     # Check every input first, so a mistyped --satcat fails before the long load.
     for name in [*args.files, *([args.satcat] if args.satcat else [])]:
         if not Path(name).is_file():
-            raise FileNotFoundError(f"{name}: no such file")
+            raise DataNotFoundError(f"{name}: no such file")
     catalog = Catalog.load(args.files, satcat=args.satcat, strict=args.strict)
     summary = summarize(catalog)
     summary["satcat"] = args.satcat

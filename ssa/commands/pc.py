@@ -6,6 +6,8 @@ import json
 import math
 import sys
 
+from ssa.errors import UserError
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -28,7 +30,31 @@ def register(subparsers) -> None:
                    help="also run a seeded two-body Monte Carlo with N samples (for slow "
                         "encounters where the 2D model is not valid)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: 0)")
+    p.add_argument("--history", action="store_true",
+                   help="the CDMs are successive updates of one event: print its Pc and miss "
+                        "history in CREATION_DATE order")
+    p.add_argument("--plot", metavar="PNG",
+                   help="with --history, also write the event-history figure (miss and Pc "
+                        "against time to TCA)")
     p.set_defaults(func=run)
+
+
+def run_history(args) -> int:
+    """``ssa pc CDM... --history``: one line per CDM in creation order, optional figure."""
+    from ssa.history import cdm_series, plot_event
+
+    ev = cdm_series(args.cdms, args.hbr_m)
+    print(f"{ev['name1']} ({ev['id1']}) vs {ev['name2']} ({ev['id2']}): "
+          f"{len(ev['points'])} CDMs")
+    print(f"{'created (UTC)':<23} {'TCA (UTC)':<23} {'to TCA d':>8} {'miss m':>9} "
+          f"{'Pc':>10} {'CDM Pc':>10}  file")
+    for p in ev["points"]:
+        print(f"{p['creation_utc']:<23} {p['tca_utc']:<23} {p['time_to_tca_days']:8.2f} "
+              f"{p['miss_km'] * 1000:9.1f} {_fmt(p['pc'], '10.3e')} "
+              f"{_fmt(p['cdm_pc'], '10.3e')}  {p['file'].rsplit('/', 1)[-1]}")
+    if args.plot:
+        print(f"figure: {plot_event(ev, args.plot)}", file=sys.stderr)
+    return 0
 
 
 def _fmt(v, spec):
@@ -46,11 +72,13 @@ def run(args) -> int:
             print(f"{m.name:<14} {m.cdm_text:<24} {m.summary}")
         return 0
     if not args.cdms:
-        raise ValueError("give one or more CDM files (or --methods)")
+        raise UserError("give one or more CDM files (or --methods)")
+    if args.history:
+        return run_history(args)
     if args.mc < 0:
-        raise ValueError(f"--mc must be 0 or a number of samples, got {args.mc}")
+        raise UserError(f"--mc must be 0 or a number of samples, got {args.mc}")
     if args.hbr_m is not None and not (args.hbr_m >= 0 and math.isfinite(args.hbr_m)):
-        raise ValueError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
+        raise UserError(f"--hbr-m must be a non-negative number of metres, got {args.hbr_m}")
     from ssa.risk.pc import get_pc_method
 
     interval = get_pc_method(args.method).interval
@@ -114,10 +142,10 @@ def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
 
     cdm = getattr(args, "cdm", None)
     if cdm is not None and cdm < -1:
-        raise ValueError(f"--cdm N must be a positive number of conjunctions, got {cdm}")
+        raise UserError(f"--cdm N must be a positive number of conjunctions, got {cdm}")
     hbr_m = getattr(args, "hbr_m", None)
     if hbr_m is not None and not (hbr_m >= 0 and math.isfinite(hbr_m)):
-        raise ValueError(f"--hbr-m must be a non-negative number of metres, got {hbr_m}")
+        raise UserError(f"--hbr-m must be a non-negative number of metres, got {hbr_m}")
     summary = assess_result(
         rows, catalog, hbr_table=getattr(args, "hbr", None), hbr_m=hbr_m,
         shape=getattr(args, "hbr_shape", "circle"), method=getattr(args, "pc_method", "foster"),

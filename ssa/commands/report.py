@@ -24,11 +24,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
+    from ssa.errors import UserError
     from ssa.outputs import atomic_folder
     from ssa.report import build_report
 
     if args.top < 0:
-        raise ValueError(f"--top must be 0 or more, got {args.top}")
+        raise UserError(f"--top must be 0 or more, got {args.top}")
     t0 = time.perf_counter()
     out = Path(args.out) if args.out else Path(args.results_dir) / "report"
     with atomic_folder(out) as tmp:  # complete or absent (ssa.outputs)

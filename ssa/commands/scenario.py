@@ -43,6 +43,19 @@ def _help(parser) -> int:
     return 2
 
 
+def _user_input(read, what):
+    """Return read(what); the ValueError/FileNotFoundError that ssa.scenario raises for a
+    bad scenario file or run folder becomes a UserError (one line, no traceback)."""
+    from ssa.errors import SsaError, UserError
+
+    try:
+        return read(what)
+    except SsaError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _run(args) -> int:
     from ssa.outputs import atomic_folder
     from ssa.scenario.assess import run_variant, stage_truth
@@ -51,7 +64,7 @@ def _run(args) -> int:
     from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = load_scenario(scenario_path(args.file))
+    sc = _user_input(load_scenario, scenario_path(args.file))
     out = Path(args.out) if args.out else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     variants = expand_sweep(sc)
@@ -120,7 +133,7 @@ def scenario_path(spec: str) -> Path:
 def _compare(args) -> int:
     from ssa.scenario.compare import compare_rows, format_table
 
-    headers, rows = compare_rows(args.dirs)
+    headers, rows = _user_input(compare_rows, args.dirs)
     print(format_table(headers, rows))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:

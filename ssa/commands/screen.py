@@ -24,6 +24,10 @@ def register(subparsers) -> None:
                    help="screen only these against the catalog: NORAD ids, owner codes "
                         "(US, PRC, ...) or object types (PAYLOAD, ...)")
     p.add_argument("--out", default="results/screen", help="output folder (results/screen)")
+    p.add_argument("--history", metavar="DIR",
+                   help="follow events across runs: match this run's conjunctions with the "
+                        "events of earlier runs in DIR, print and write what is new, worse "
+                        "and gone (DIR/history.json, DIR/run-NNN-changes.csv)")
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
@@ -32,7 +36,14 @@ def register(subparsers) -> None:
                         "(explicit flags win)")
     p.add_argument("--sort", choices=["maxProb", "minRange", "timeIn"], default="maxProb",
                    help="row order of --format socrates (default maxProb)")
-    p.add_argument("--threads", type=int, default=None, help="cores to use (all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="cores to use (all); with --cluster/--scheduler: numba threads per "
+                        "worker (local:N: cores // N; workers x threads <= cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the time slices and refinement on this Dask scheduler "
+                        "(default: $SSA_SCHEDULER)")
+    p.add_argument("--cluster", metavar="local[:N]",
+                   help="start a local Dask cluster of N worker processes (N: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--report", nargs="?", const=10, type=int, metavar="N",
@@ -67,6 +78,7 @@ def run(args) -> int:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
     result = screen(catalog, start=args.start, days=args.days, threshold_km=args.threshold_km,
                     primaries=args.primaries, quiet=args.quiet, threads=args.threads,
+                    scheduler=args.scheduler, cluster=args.cluster,
                     inputs={"catalogs": [str(p) for p in choice.paths],
                             "satcat": str(choice.satcat) if choice.satcat else None,
                             "catalog_origin": describe(choice)})
@@ -81,6 +93,15 @@ def run(args) -> int:
     with atomic_folder(out) as tmp:
         result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
         result.run["socrates_sort"] = args.sort  # row order of --format socrates
+        if args.history:
+            from ssa.history import record_result
+
+            changes = record_result(args.history, result)
+            result.run["history"] = {"folder": str(Path(args.history).resolve()),
+                                     "run": changes.run["run"],
+                                     **{s: len(changes.by_status(s)) for s in
+                                        ("new", "worse", "updated", "gone")}}
+            print_changes(changes)
         written = result.write(tmp, formats)
         if args.report is not None:
             from ssa.report import build_report
@@ -96,3 +117,20 @@ def run(args) -> int:
         if args.report is not None:
             print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
+
+
+def print_changes(changes, limit: int = 10) -> None:
+    """Print a run's history summary and its worse / new / gone events (stderr)."""
+    print(changes.summary(), file=sys.stderr)
+    for status in ("worse", "new", "gone"):
+        items = changes.by_status(status)
+        for c in items[:limit]:
+            now, prev = c.point or {}, c.previous or {}
+            miss = (f"miss {prev['miss_km']:.3f} -> {now['miss_km']:.3f} km" if now and prev
+                    else f"miss {(now or prev)['miss_km']:.3f} km")
+            pc = now.get("pc") if now else prev.get("pc")
+            print(f"  {status:5s} {c.event_id}  {c.event['name1']} / {c.event['name2']}  "
+                  f"TCA {(now or prev)['tca_utc']}  {miss}"
+                  + (f"  Pc {pc:.2e}" if pc else ""), file=sys.stderr)
+        if len(items) > limit:
+            print(f"  ... {len(items) - limit} more {status}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ssa.errors import InputFileError, UserError
+
 # The TLE column layout, shown above an offending line as python-sgp4 does,
 # so the reader can see which column is out of place.
 TLE_TEMPLATE_LINE1 = "1 NNNNNC NNNNNAAA NNNNN.NNNNNNNN +.NNNNNNNN +NNNNN-N +NNNNN-N N NNNNN"
@@ -19,9 +21,9 @@ KINDS = ("pairing", "layout", "checksum", "non-ascii", "missing", "value", "sgp4
 
 @dataclass(frozen=True)
 class Problem:
-    """One skipped record: ``file``; ``line``, 1-based, where the record starts (for JSON
-    and XML the record number); ``reason``, one line; ``text``, the offending input; and
-    ``kind``, one of KINDS."""
+    """One skipped record: ``file``; ``line``, 1-based, the damaged line (the record's
+    first line when the record as a whole is wrong; for JSON and XML the record number);
+    ``reason``, one line; ``text``, the offending input; and ``kind``, one of KINDS."""
 
     file: str
     line: int
@@ -39,9 +41,20 @@ def clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "..."
 
 
-class LoadError(ValueError):
-    """A load failed: strict mode met a problem, or no record was valid."""
+class LoadError(UserError):
+    """A load failed: strict mode met a problem, or no record was valid (a ValueError
+    too, through UserError)."""
 
     def __init__(self, message: str, problems: list[Problem] | None = None):
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class RecordError(InputFileError, LoadError):
+    """Strict mode's first bad record: ``path``, ``line`` and ``reason`` of the Problem;
+    the message adds the offending text and ``note``."""
+
+    def __init__(self, problem: Problem, note: str = ""):
+        InputFileError.__init__(self, problem.file, problem.line, problem.reason)
+        self.problems = [problem]
+        self.args = (f"{problem}{note}",)

@@ -22,23 +22,33 @@ TLE_LINE_CHARS = 69  # 68 data columns + checksum
 
 
 class TleIssue(NamedTuple):
-    """Why a TLE record is unusable: ``kind`` (a Problem kind), one-line ``reason``, and
-    for layout errors which line (1 or 2) breaks the column template (else 0)."""
+    """Why a TLE record is unusable: ``kind`` (a Problem kind), one-line ``reason``, for
+    layout errors which line (1 or 2) breaks the column template (else 0), and
+    ``damaged``: the line holding the problem (1, 2; 0 for the name line)."""
 
     kind: str
     reason: str
     bad_line: int = 0
+    damaged: int = 1
 
 
 @dataclass(frozen=True)
 class TleRecord:
     """One element set as text: ``name`` ('' if none), ``line1``, ``line2``, and ``line``,
-    the 1-based line number where the set starts (its name line, if it has one)."""
+    the 1-based line number where the set starts (its name line, if it has one);
+    ``line1_at``/``line2_at``: the line numbers of lines 1 and 2 (0 if not known)."""
 
     name: str
     line1: str
     line2: str
     line: int
+    line1_at: int = 0
+    line2_at: int = 0
+
+    def line_of(self, issue: TleIssue) -> int:
+        """Return the file line number that holds ``issue`` (the name line for the name)."""
+        at = {0: self.line, 1: self.line1_at, 2: self.line2_at}[issue.damaged]
+        return at or self.line
 
 
 def decode_catalog_number(field: str) -> int:
@@ -86,7 +96,7 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
         if line1 is not None:
             if line.startswith("2 ") or _looks_like(line, "2"):  # right after line 1: line 2
                 yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line,
-                                name[1] if name else line1[1])
+                                name[1] if name else line1[1], line1[1], number)
                 name = line1 = None
                 continue
             yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]),
@@ -213,41 +223,51 @@ def _non_ascii(text: str, what: str) -> str | None:
     for column, char in enumerate(text, 1):
         if not char.isascii():
             return f"non-ASCII character {char!r} in {what} column {column}"
+        if not char.isprintable():  # a tab inside a field made SGP4 return NaN (fuzzing)
+            return f"control character {char!r} in {what} column {column}"
     return None
+
+
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
 
 
 def check_tle(record: TleRecord) -> TleIssue | None:
     """Return why ``record`` is unusable (ASCII, layout, checksum, numbers), or None if fine."""
     l1, l2 = record.line1, record.line2
-    if not (record.name.isascii() and l1.isascii() and l2.isascii()):
+    if not (record.name.isascii() and _printable_ascii(l1) and _printable_ascii(l2)):
         if not record.name.isascii():
-            return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}")
-        return TleIssue("non-ascii", _non_ascii(l1, "line 1") or _non_ascii(l2, "line 2"))
+            return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}",
+                            damaged=0)
+        which = 1 if not l1.isascii() else 2
+        return TleIssue("non-ascii", _non_ascii(l1 if which == 1 else l2, f"line {which}"),
+                        damaged=which)
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
         if not regex.fullmatch(line):
             error = _layout_error(line, which)
             if error:
                 return TleIssue("layout", f"{error}; see the column template above the line",
-                                which)
+                                which, which)
     for which, line in ((1, l1), (2, l2)):
         expected = checksum(line)
         if int(line[68]) != expected:
-            return TleIssue("checksum", f"line {which} checksum is {line[68]}, computed {expected}")
+            return TleIssue("checksum", f"line {which} checksum is {line[68]}, computed {expected}",
+                            damaged=which)
     if l1[2:7].strip().lstrip("0") != l2[2:7].strip().lstrip("0"):
         return TleIssue("layout", f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 "
-                        f"({l2[2:7]!r}) differ")
+                        f"({l2[2:7]!r}) differ", damaged=2)
     mean_motion = float(l2[52:63])
     if mean_motion <= 0.0:
         return TleIssue("value", f"mean motion {l2[52:63].strip()} rev/day is not positive "
-                        "(line 2 columns 53-63)")
+                        "(line 2 columns 53-63)", damaged=2)
     day = float(l1[20:32])
     if not 1.0 <= day < 367.0:
         return TleIssue("value", f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 "
-                        "(line 1 columns 21-32)")
+                        "(line 1 columns 21-32)", damaged=1)
     inclination = float(l2[8:16])
     if not 0.0 <= inclination <= 180.0:
         return TleIssue("value", f"inclination {l2[8:16].strip()} deg is outside 0 to 180 "
-                        "(line 2 columns 9-16)")
+                        "(line 2 columns 9-16)", damaged=2)
     return None
 
 

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.errors import DataNotFoundError, InputFileError
+
 CSV_NAME = "conjunctions.csv"
 RUN_NAME = "run.json"
 
 STRING_COLUMNS = ("OBJECT_NAME_1", "OBJECT_NAME_2", "OBJECT_TYPE_1", "OBJECT_TYPE_2",
-                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA")
+                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA",
+                  "START", "STOP", "HBR_SOURCE")
 INT_COLUMNS = ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2")
 STATE_COLUMNS = tuple(f"{c}{k}_{u}" for k in (1, 2)
                       for c, u in (("X", "KM"), ("Y", "KM"), ("Z", "KM"),
@@ -99,7 +102,6 @@ def _to_time(values: list[str], path: Path, linenos: list[int],
 def find_table(folder) -> tuple[str, Path]:
     """Return (format, path) of the conjunction table in a ``ssa screen`` folder: CSV,
     else Parquet, else JSON (whichever ``--format`` wrote)."""
-    from ssa.errors import DataNotFoundError
     from ssa.screening.formats import TABLE_NAMES
 
     folder = Path(folder)
@@ -201,8 +203,8 @@ def load_results(folder) -> Results:
     header, raw, linenos = reader(csv_path)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ValueError(f"{csv_path}:1: missing columns {', '.join(missing)}; expected the "
-                         "'ssa screen' layout of docs/DESIGN.md")
+        raise InputFileError(csv_path, 1, f"missing columns {', '.join(missing)}; expected the "
+                             "'ssa screen' layout of docs/DESIGN.md")
     by_name = dict(zip(header, raw, strict=True))
     n = len(raw[0]) if raw else 0
     columns: dict[str, np.ndarray] = {}

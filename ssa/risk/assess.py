@@ -18,6 +18,7 @@ import datetime as dt
 import numpy as np
 
 from ssa.cdm import Cdm, CdmSegment, cov_key, format_epoch
+from ssa.errors import UserError
 from ssa.geometry import (
     jd_to_datetime,
     osculating_apsides,
@@ -181,7 +182,7 @@ def assess_result(rows, catalog=None, *, hbr_table=None, hbr_m: float | None = N
 
     t0 = time.perf_counter()
     if cdm_top is not None and cdm_top < 1:
-        raise ValueError(f"--cdm N must be a positive number of conjunctions, got {cdm_top}")
+        raise UserError(f"--cdm N must be a positive number of conjunctions, got {cdm_top}")
     hbr, note = resolve_hbr(hbr_table, hbr_m)
     model = TleCovarianceModel()
     assess(rows, catalog, model=model, hbr=hbr, shape=shape, method=method, **method_options)
@@ -339,7 +340,7 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
         hbr_m = cdm.hbr_m
         source = "file"
     if hbr_m is None:
-        raise ValueError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
+        raise UserError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
                          "radius with --hbr-m")
     r1, v1, c1, r2, v2, c2 = inertial_states(cdm)
     valid = pcm.pc_2d_valid(r1, v1, c1, r2, v2, c2, hbr_m)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.errors import InputFileError
+
 RCS_HBR_M = {"SMALL": 0.5, "MEDIUM": 1.5, "LARGE": 4.0}
 TYPE_HBR_M = {"PAYLOAD": 3.0, "ROCKET BODY": 4.0, "DEBRIS": 1.1, "UNKNOWN": 1.1}
 DEFAULT_HBR_M = 1.1
@@ -58,8 +60,8 @@ class HardBodyRadius:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or "ObjectID" not in reader.fieldnames or "HBR" not in reader.fieldnames:
-                raise ValueError(f"{path}: expected CARA columns ObjectID,HBR,...; "
-                                 f"got {reader.fieldnames}")
+                raise InputFileError(path, 1, "expected CARA columns ObjectID,HBR,...; "
+                                     f"got {reader.fieldnames}")
             for line, row in enumerate(reader, 2):
                 text = (row.get("HBR") or "").strip()
                 if not text:

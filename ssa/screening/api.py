@@ -19,18 +19,28 @@ every refine.SAMPLE_S in each flagged window.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import resource
+import socket
 import time
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 from sgp4.api import SGP4_ERRORS, jday
 
 import ssa
+from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
-from ssa.screening import crossings, kernels, propagate, refine
-from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
+from ssa.screening import crossings, executor, kernels, propagate, refine
+from ssa.screening.result import (
+    COLUMNS,
+    EMPTY_UNTIL_RISK,
+    TEXT_RISK_COLUMNS,
+    ScreenResult,
+    format_tca,
+)
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
@@ -69,17 +79,17 @@ def resolve_start(start, catalog):
         try:
             start = dt.datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"start {start!r} is not an ISO date-time; expected e.g. "
+            raise UserError(f"start {start!r} is not an ISO date-time; expected e.g. "
                              "2024-07-05T00:00:00Z") from exc
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.timezone.utc)
     if isinstance(start, dt.datetime):
         if start.tzinfo is None:
-            raise ValueError("start is a naive datetime; pass one with tzinfo=timezone.utc")
+            raise UserError("start is a naive datetime; pass one with tzinfo=timezone.utc")
         s = start.astimezone(dt.timezone.utc)
         return jday(s.year, s.month, s.day, s.hour, s.minute,
                     s.second + s.microsecond * 1e-6)
-    raise ValueError(f"start must be None, an ISO string, an aware datetime or (jd, fr); "
+    raise UserError(f"start must be None, an ISO string, an aware datetime or (jd, fr); "
                      f"got {type(start).__name__}")
 
 
@@ -104,12 +114,12 @@ def resolve_primaries(primaries, catalog) -> np.ndarray:
         elif text in owners or text.upper() in owners:
             hit = (catalog.owner == text) | (catalog.owner == text.upper())
         else:
-            raise ValueError(f"primary {text!r} is neither a NORAD id in the catalog, an "
+            raise UserError(f"primary {text!r} is neither a NORAD id in the catalog, an "
                              f"object type nor an owner code present (owners: "
                              f"{', '.join(sorted(owners)[:12])}...)")
         mask |= hit
     if not mask.any():
-        raise ValueError(f"primaries {list(primaries)} match no object in the catalog")
+        raise UserError(f"primaries {list(primaries)} match no object in the catalog")
     return mask
 
 
@@ -119,167 +129,337 @@ def _peak_mb() -> float:
     return (me + kids) / 1024.0
 
 
+@dataclass
+class _Job:
+    """The validated inputs of one screening run."""
+
+    jd0: float
+    fr0: float
+    days: float
+    window_s: float
+    threshold_km: float
+    primary: np.ndarray  # bool per object
+    primaries: object
+    threads: int
+    step_s: float
+    err_target_km: float
+
+
+@dataclass
+class SliceSpec:
+    """What every time slice needs besides the satellites (shipped once per worker).
+
+    Arrays are over the catalogue; ``perm`` is the kernel's object order."""
+
+    plan: propagate.Plan
+    jd0: float
+    fr0: float
+    window_s: float
+    step_s: float
+    threshold_km: float
+    slice_s: float
+    cell_km: float
+    pad_km: np.ndarray
+    tol_km: np.ndarray
+    primary: np.ndarray
+    perm: np.ndarray
+    base_fail_s: np.ndarray  # 0 for objects dropped by the plan, else inf
+    cap: int
+
+
 def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
            primaries=None, quiet: bool = True, threads: int | None = None,
            step_s: float = DEFAULT_STEP_S, err_target_km: float = DEFAULT_ERR_TARGET_KM,
-           inputs: dict | None = None) -> ScreenResult:
+           inputs: dict | None = None, scheduler: str | None = None,
+           cluster: str | None = None, slice_spans: int | None = None) -> ScreenResult:
     """Return the conjunctions (SGP4 distance <= threshold_km) among catalog objects in
     [start, start + days]; see the module docstring for the guarantee.
 
     catalog: ssa.catalog.Catalog. start: None (median epoch), ISO string, aware
     datetime or (jd, fr). primaries: None (all-vs-all) or NORAD ids / owner codes /
     object types; then only pairs with at least one primary are reported.
-    threads: cores for SGP4 (processes) and the kernels (numba); None = all.
-    step_s, err_target_km: internal resolution (results do not depend on them).
+    threads: cores for SGP4 (processes) and the kernels (numba); None = all. With
+    Dask: numba threads per worker (workers x threads <= cores for a local cluster).
+    scheduler: 'tcp://HOST:PORT' of a Dask scheduler (default $SSA_SCHEDULER);
+    cluster: 'local[:N]' for a LocalCluster of N worker processes.
+    step_s, err_target_km, slice_spans (time slice = slice_spans widest knot spans):
+    internal resolution and work split (results do not depend on them).
     """
     t_wall = time.perf_counter()
     timings = {}
-    if not days > 0:
-        raise ValueError(f"days must be > 0, got {days}")
-    if not threshold_km > 0:
-        raise ValueError(f"threshold_km must be > 0, got {threshold_km}")
-    threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    jd0, fr0 = resolve_start(start, catalog)
-    window_s = float(days) * 86400.0
-    primary = resolve_primaries(primaries, catalog)
+    job = _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_target_km,
+               scheduler, cluster)
     n = len(catalog)
-    names = np.asarray(catalog.name, dtype=object)
-    dropped = []
-    t_fail_s = np.full(n, np.inf)
-    stage = time.perf_counter()
-
+    ctx = executor.SatrecContext(catalog.satrecs)
     prev_threads = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    flagged = []
-    n_skipped = 0
+    numba.set_num_threads(min(job.threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with propagate.Sgp4Pool(catalog.satrecs, threads) as pool:
-            plan = propagate.make_plan(pool, catalog, step_s, err_target_km, jd0, fr0,
-                                       window_s) if n else None
-            timings["plan"] = time.perf_counter() - stage
+        with executor.make_executor(ctx, job.threads, scheduler, cluster,
+                                    warm_up=_warm_up) as ex:
+            plan = _plan_step(ex, catalog, job, timings) if n else None
+            slices, t_fail_s, dropped, tri = [], np.full(n, np.inf), [], np.zeros((3, 0), np.int64)
             if n:
-                rough = plan.err_km > MAX_ERR_KM
-                for q in np.flatnonzero(rough):
-                    t_fail_s[q] = 0.0
-                    dropped.append({"index": int(q), "t_s": 0.0, "reason": (
-                        f"interpolation error {plan.measured_err_km[q]:.3g} km at the "
-                        f"finest knot spacing ({plan.h_s[q]:.0f} s): SGP4 output not smooth")})
-                stage = time.perf_counter()
-                chunk_s = propagate.chunk_length_s(plan, window_s)
-                n_chunks = int(np.ceil(window_s / chunk_s))
-                dev = plan.accel_km_s2 * step_s**2 / 8.0
-                tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
-                pad = tol + threshold_km / 2.0
-                cell_km = 8.0 * step_s + 2.0 * float(np.median(pad))
-                cap = max(1024, 4 * n)
-                t_sgp4 = t_kern = 0.0
-                n_skipped = 0
-                n_blocks = 2 * max(1, numba.get_num_threads())
-                h_s = plan.h_s
-                perm = plan.class_order  # the kernel's object order (Chunk.cls_index)
-                for c in progress(range(n_chunks), desc="screen", unit="chunk", quiet=quiet):
-                    t0 = c * chunk_s
-                    a = time.perf_counter()
-                    ch = propagate.build_chunk(pool, plan, t0, chunk_s, jd0, fr0)
-                    t_sgp4 += time.perf_counter() - a
-                    newly = np.isfinite(ch.fail_s) & ~np.isfinite(t_fail_s)
-                    for q in np.flatnonzero(newly):
-                        if ch.fail_s[q] >= window_s:
-                            continue
-                        t_fail_s[q] = ch.fail_s[q]
-                        code = int(ch.fail_code[q])
-                        reason = (f"SGP4 error {code}: {SGP4_ERRORS.get(code, 'unknown')}"
-                                  if code else "SGP4 returned a non-finite or non-physical "
-                                  "state (|r| > 2e6 km or |v| > 12 km/s)")
-                        dropped.append({"index": int(q), "t_s": float(ch.fail_s[q]),
-                                        "reason": reason})
-                    until = propagate.active_until_s(t_fail_s, h_s) - t0
-                    until = np.minimum(until, window_s - t0 + step_s)
-                    n_steps = int(np.ceil(min(chunk_s, window_s - t0) / step_s))
-                    a = time.perf_counter()
-                    while True:
-                        # Objects in class order: their coefficient rows are contiguous.
-                        oi, oj, ok, counts, skipped = kernels.screen_chunk(
-                            ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan,
-                            ch.cls_h, until[perm], pad[perm], tol[perm], primary[perm],
-                            step_s, threshold_km, cell_km, n_steps, n_blocks, cap)
-                        if counts.max() <= cap:
-                            break
-                        cap = int(counts.max() * 1.3)
-                    t_kern += time.perf_counter() - a
-                    n_skipped += int(skipped)
-                    base = int(round(t0 / step_s))
-                    for b in range(n_blocks):
-                        m = int(counts[b])
-                        a_, b_ = perm[oi[b, :m]], perm[oj[b, :m]]
-                        flagged.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
-                                                 ok[b, :m].astype(np.int64) + base]))
-                timings["sgp4_knots"] = t_sgp4
-                timings["broad_narrow_phase"] = t_kern
+                spec = _slice_spec(plan, job, ex, slice_spans)
+                slices = _slices_step(ex, spec, timings, quiet)
+                tri, t_fail_s, dropped = _combine_slices(slices, spec, plan, job)
+            found, n_windows = _refine_step(ex, tri, t_fail_s, job, timings, quiet)
+            described = ex.describe()
     finally:
         numba.set_num_threads(prev_threads)
-
     stage = time.perf_counter()
-    tri = np.concatenate(flagged, axis=1) if flagged else np.zeros((3, 0), np.int64)
-    n_flagged = tri.shape[1]
-    wi, wj, wlo, whi = _windows(tri, step_s)
+    rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
+    timings["table"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    crossings.add_start_stop(rows, catalog, job.jd0, job.fr0, job.threshold_km,
+                             job.window_s)  # START, STOP
+    timings["start_stop"] = time.perf_counter() - stage
+    run = _run_record(catalog, job, plan, rows, dropped, slices, tri.shape[1], n_windows,
+                      timings, described, t_wall)
+    if inputs:
+        run["inputs"].update(inputs)
+    return ScreenResult(rows, run)
+
+
+def _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_target_km,
+         scheduler, cluster) -> _Job:
+    """Validate the arguments; return the run's inputs."""
+    if not days > 0:
+        raise UserError(f"days must be > 0, got {days}")
+    if not threshold_km > 0:
+        raise UserError(f"threshold_km must be > 0, got {threshold_km}")
+    distributed = bool(scheduler or cluster or os.environ.get(executor.ENV_SCHEDULER))
+    if distributed:
+        n_local = executor.parse_cluster(cluster) if cluster else None
+        threads = (executor.threads_rule(n_local, threads) if n_local
+                   else int(threads or 1))
+    threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
+    if threads < 1:
+        raise UserError(f"threads must be >= 1, got {threads}")
+    jd0, fr0 = resolve_start(start, catalog)
+    return _Job(jd0=jd0, fr0=fr0, days=float(days), window_s=float(days) * 86400.0,
+                threshold_km=float(threshold_km),
+                primary=resolve_primaries(primaries, catalog), primaries=primaries,
+                threads=threads, step_s=float(step_s), err_target_km=float(err_target_km))
+
+
+def _warm_up():
+    propagate.warm_up()
+    refine.warm_up()
+
+
+def _plan_step(ex, catalog, job, timings) -> propagate.Plan:
+    """Knot spacing and interpolation error bound per object (verified against SGP4)."""
+    stage = time.perf_counter()
+    plan = propagate.make_plan(ex, catalog, job.step_s, job.err_target_km, job.jd0, job.fr0,
+                               job.window_s)
+    timings["plan"] = time.perf_counter() - stage
+    return plan
+
+
+def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
+    """Return what the slices share: box paddings, cell size, slice length."""
+    n = plan.klass.size
+    spans = slice_spans or (2 if ex.slices_as_tasks else 4)
+    dev = plan.accel_km_s2 * job.step_s**2 / 8.0
+    tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
+    pad = tol + job.threshold_km / 2.0
+    base_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
+    return SliceSpec(plan=plan, jd0=job.jd0, fr0=job.fr0, window_s=job.window_s,
+                     step_s=job.step_s, threshold_km=job.threshold_km,
+                     slice_s=propagate.chunk_length_s(plan, job.window_s, spans),
+                     cell_km=8.0 * job.step_s + 2.0 * float(np.median(pad)), pad_km=pad,
+                     tol_km=tol, primary=job.primary, perm=plan.class_order,
+                     base_fail_s=base_fail, cap=max(1024, 4 * n))
+
+
+def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | None = None):
+    """Return the flagged (i, j, interval) triples of the time slice starting at t0_s.
+
+    Pure function of (satellites, spec, t0_s): SGP4 knots and fits (over ex), then the
+    broad and narrow phase (numba, the calling thread's numba threads). known_fail_s:
+    failure times (window s) already known from earlier slices (they only save work:
+    combine_slices drops what a failure found later rules out). Returns a dict: tri
+    (3, m) int64 catalogue indices i < j and global interval numbers; the objects
+    whose SGP4 failed in this slice (fail_rows, fail_s, fail_code); skipped; cap;
+    sgp4_s and kernel_s."""
+    plan = spec.plan
+    a = time.perf_counter()
+    ch = propagate.build_chunk(ex, plan, t0_s, spec.slice_s, spec.jd0, spec.fr0)
+    sgp4_s = time.perf_counter() - a
+    # Failures past the window end do not count (the window's last knots may lie beyond).
+    fail_s = np.minimum(spec.base_fail_s, np.where(ch.fail_s < spec.window_s, ch.fail_s, np.inf))
+    if known_fail_s is not None:
+        fail_s = np.minimum(fail_s, known_fail_s)
+    until = propagate.active_until_s(fail_s, plan.h_s) - t0_s
+    until = np.minimum(until, spec.window_s - t0_s + spec.step_s)
+    n_steps = int(np.ceil(min(spec.slice_s, spec.window_s - t0_s) / spec.step_s))
+    perm = spec.perm
+    n_blocks = 2 * max(1, numba.get_num_threads())
+    cap = int(cap or spec.cap)
+    a = time.perf_counter()
+    while True:
+        # Objects in class order: their coefficient rows are contiguous.
+        oi, oj, ok, counts, skipped = kernels.screen_chunk(
+            ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan, ch.cls_h,
+            until[perm], spec.pad_km[perm], spec.tol_km[perm], spec.primary[perm],
+            spec.step_s, spec.threshold_km, spec.cell_km, n_steps, n_blocks, cap)
+        if counts.max() <= cap:
+            break
+        cap = int(counts.max() * 1.3)
+    kernel_s = time.perf_counter() - a
+    base = int(round(t0_s / spec.step_s))
+    tri = []
+    for b in range(n_blocks):
+        m = int(counts[b])
+        a_, b_ = perm[oi[b, :m]], perm[oj[b, :m]]
+        tri.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
+                             ok[b, :m].astype(np.int64) + base]))
+    rows = np.flatnonzero(np.isfinite(ch.fail_s))
+    tri = np.concatenate(tri, axis=1)
+    return {"t0_s": float(t0_s), "tri": tri, "result_bytes": int(tri.nbytes + 24 * rows.size),
+            "fail_rows": rows,
+            "fail_s": ch.fail_s[rows], "fail_code": ch.fail_code[rows],
+            "skipped": int(skipped), "cap": cap, "sgp4_s": sgp4_s, "kernel_s": kernel_s}
+
+
+def _slice_task(ctx, spec, t0_s, threads):
+    """One time slice as a Dask task: SGP4 in this worker, numba on ``threads``."""
+    a = time.perf_counter()
+    with ctx.kernel_lock:
+        prev = numba.get_num_threads()
+        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+        try:
+            out = run_slice(executor.LocalExecutor(ctx, 1), spec, t0_s)
+        finally:
+            numba.set_num_threads(prev)
+    out["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    out["task_s"] = time.perf_counter() - a
+    return out
+
+
+def _slices_step(ex, spec, timings, quiet) -> list:
+    """Run every time slice: here one after another (SGP4 pieces over ex's processes),
+    or as one task each on Dask. Returns the slice results in time order."""
+    stage = time.perf_counter()
+    starts = np.arange(int(np.ceil(spec.window_s / spec.slice_s))) * spec.slice_s
+    if ex.slices_as_tasks:
+        handle = ex.share(spec)
+        results = ex.map(_slice_task, [(handle, float(t0), ex.threads) for t0 in starts],
+                         "slices")
+    else:
+        results = []
+        known = spec.base_fail_s.copy()
+        cap = spec.cap
+        for t0 in progress(starts.tolist(), desc="screen", unit="slice", quiet=quiet):
+            res = run_slice(ex, spec, t0, known, cap)
+            inside = res["fail_s"] < spec.window_s
+            rows = res["fail_rows"][inside]
+            known[rows] = np.minimum(known[rows], res["fail_s"][inside])
+            cap = res["cap"]
+            res["worker"] = "client"
+            results.append(res)
+    timings["sgp4_knots"] = sum(r["sgp4_s"] for r in results)
+    timings["broad_narrow_phase"] = sum(r["kernel_s"] for r in results)
+    timings["slices_wall"] = time.perf_counter() - stage
+    return results
+
+
+def _combine_slices(slices, spec, plan, job):
+    """Return the flagged triples of all slices, each object's first failure time and
+    the dropped objects (plan or SGP4), independent of how the window was sliced."""
+    n = plan.klass.size
+    t_fail_s = spec.base_fail_s.copy()
+    dropped = [{"index": int(q), "t_s": 0.0, "reason": (
+        f"interpolation error {plan.measured_err_km[q]:.3g} km at the finest knot "
+        f"spacing ({plan.h_s[q]:.0f} s): SGP4 output not smooth")}
+        for q in np.flatnonzero(plan.err_km > MAX_ERR_KM)]
+    for res in slices:  # time order: the first failure of an object wins
+        for q, f, code in zip(res["fail_rows"].tolist(), res["fail_s"].tolist(),
+                              res["fail_code"].tolist(), strict=True):
+            if np.isfinite(t_fail_s[q]) or f >= job.window_s:
+                continue
+            t_fail_s[q] = f
+            reason = (f"SGP4 error {code}: {SGP4_ERRORS.get(code, 'unknown')}" if code else
+                      "SGP4 returned a non-finite or non-physical state (|r| > 2e6 km "
+                      "or |v| > 12 km/s)")
+            dropped.append({"index": q, "t_s": f, "reason": reason})
+    tri = (np.concatenate([r["tri"] for r in slices], axis=1) if slices
+           else np.zeros((3, 0), np.int64))
+    # A slice only knew the failures up to its own end: drop intervals after an
+    # object's failure found in an earlier slice (no-op when slices ran in order).
+    until = propagate.active_until_s(t_fail_s, plan.h_s)
+    end_s = (tri[2] + 1) * job.step_s
+    keep = (end_s <= until[tri[0]]) & (end_s <= until[tri[1]])
+    assert n == t_fail_s.size
+    return tri[:, keep], t_fail_s, dropped
+
+
+def _refine_step(ex, tri, t_fail_s, job, timings, quiet):
+    """Merge triples into windows and refine them on exact SGP4."""
+    stage = time.perf_counter()
+    wi, wj, wlo, whi = _windows(tri, job.step_s)
+    parts = ex.workers * 4 if ex.slices_as_tasks else ex.workers
     with progress(total=1, desc="refine", unit="stage", quiet=quiet) as bar:
-        found = refine.refine(catalog.satrecs, wi, wj, wlo, whi, jd0, fr0, window_s,
-                              threshold_km, workers=threads)
+        found = refine.refine(ex, wi, wj, wlo, whi, job.jd0, job.fr0, job.window_s,
+                              job.threshold_km, parts=parts)
         bar.update(1)
     # Drop minima after an object's failure (the window may run past it).
     ok = (found["tca_s"] < t_fail_s[found["i"]]) & (found["tca_s"] < t_fail_s[found["j"]])
     found = {k: v[ok] for k, v in found.items()}
     timings["refine"] = time.perf_counter() - stage
+    return found, int(wi.size)
 
-    stage = time.perf_counter()
-    rows = _table(catalog, found, jd0, fr0, threshold_km)
-    timings["table"] = time.perf_counter() - stage
-    stage = time.perf_counter()
-    crossings.add_start_stop(rows, catalog, jd0, fr0, threshold_km, window_s)  # START, STOP
-    timings["start_stop"] = time.perf_counter() - stage
-    assert set(COLUMNS) <= set(rows)
-    end_jd, end_fr = jd0, fr0 + window_s / 86400.0
+
+def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows, timings,
+                described, t_wall) -> dict:
+    """Return run.json's content: inputs, counts, dropped objects, settings, timings."""
+    n = len(catalog)
+    names = np.asarray(catalog.name, dtype=object)
+    jd0, fr0 = job.jd0, job.fr0
     drop_rows = []
     for d in sorted(dropped, key=lambda x: (x["t_s"], int(catalog.norad_id[x["index"]]))):
         q = d["index"]
         drop_rows.append({"norad_id": int(catalog.norad_id[q]), "name": str(names[q]),
                           "t_utc": format_tca(jd0, fr0 + d["t_s"] / 86400.0)[0],
                           "reason": d["reason"]})
-    run = {
+    primaries = job.primaries
+    ok_err = plan.err_km <= MAX_ERR_KM if n else None
+    return {
         "ssa_version": ssa.__version__,
         "inputs": {"catalogs": [], "satcat": None,
-                   "start_utc": format_tca(jd0, fr0)[0], "end_utc": format_tca(end_jd, end_fr)[0],
-                   "days": float(days), "threshold_km": float(threshold_km),
+                   "start_utc": format_tca(jd0, fr0)[0],
+                   "end_utc": format_tca(jd0, fr0 + job.window_s / 86400.0)[0],
+                   "days": job.days, "threshold_km": job.threshold_km,
                    "primaries": None if primaries is None else [str(p) for p in (
                        [primaries] if isinstance(primaries, (str, int)) else primaries)],
                    "opsmode": getattr(catalog, "opsmode", "i")},
         "counts": {"objects": n, "screened": int(n - len(dropped)), "dropped": len(dropped),
-                   "primaries": int(primary.sum()),
+                   "primaries": int(job.primary.sum()),
                    "candidate_intervals": int(n_flagged),
-                   "skipped_object_intervals": n_skipped, "candidate_windows": int(wi.size),
+                   "skipped_object_intervals": sum(r["skipped"] for r in slices),
+                   "candidate_windows": n_windows,
                    "conjunctions": len(rows["NORAD_CAT_ID_1"]),
                    "long_duration": int(sum("LONG_DURATION" in f for f in rows["FLAGS"])),
                    "same_constellation": int(sum("SAME_CONSTELLATION" in f
                                                  for f in rows["FLAGS"]))},
         "dropped": drop_rows,
-        "settings": {"step_s": step_s, "err_target_km": err_target_km, "threads": threads,
+        "settings": {"step_s": job.step_s, "err_target_km": job.err_target_km,
+                     "threads": job.threads,
                      "refine_sample_s": refine.SAMPLE_S, "tca_tol_s": refine.TCA_TOL_S,
                      "long_duration_s": LONG_DURATION_S,
                      "knot_spacing_s_counts": ({str(int(h)): int(c) for h, c in zip(
                          *np.unique(plan.h_s, return_counts=True), strict=False)} if n else {}),
-                     "max_interp_error_bound_km": (float(np.max(plan.err_km[
-                         plan.err_km <= MAX_ERR_KM])) if n and (plan.err_km <= MAX_ERR_KM).any()
-                         else None)},
+                     "max_interp_error_bound_km": (float(np.max(plan.err_km[ok_err]))
+                                                   if n and ok_err.any() else None)},
+        "executor": described,
+        "slices": [{"t0_s": r["t0_s"], "sgp4_s": round(r["sgp4_s"], 3),
+                    "kernel_s": round(r["kernel_s"], 3), "worker": r["worker"],
+                    "result_bytes": r["result_bytes"],
+                    "flagged": int(r["tri"].shape[1])} for r in slices],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "wall_s": round(time.perf_counter() - t_wall, 3),
         "peak_memory_mb": round(_peak_mb(), 1),
     }
-    if inputs:
-        run["inputs"].update(inputs)
-    return ScreenResult(rows, run)
 
 
 def _windows(tri, step_s):
@@ -351,7 +531,10 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         rows[f"V{ax}1_KMS"] = v1[:, q]
         rows[f"V{ax}2_KMS"] = v2[:, q]
     for c in EMPTY_UNTIL_RISK:
-        rows[c] = (np.full(m, np.nan) if c not in ("PC_METHOD", "HBR_SOURCE")
-                   else np.full(m, "", dtype=object))
+        rows[c] = np.full(m, np.nan) if c not in TEXT_RISK_COLUMNS else np.full(m, "", dtype=object)
     rows["PC_2D_VALID"] = np.full(m, "", dtype=object)
+    # Filled by the START/STOP step (ssa.screening.crossings) right after the table.
+    rows["START"] = np.full(m, "", dtype=object)
+    rows["STOP"] = np.full(m, "", dtype=object)
+    assert set(COLUMNS) <= set(rows)
     return rows

@@ -9,7 +9,7 @@ object's error bound used to pad the screening boxes.
 
 SGP4 runs in sgp4's compiled ``SatrecArray``. It holds the GIL
 (see benchmarks/screen_catalog.py), so with threads > 1 the objects are split over
-worker processes (fork). Each worker does all per-object work of its share (SGP4,
+forked processes (``ssa.screening.executor.LocalExecutor``). Each worker does all per-object work of its share (SGP4,
 fits, error checks, failure scan) and writes a chunk's coefficients straight into
 a shared memfd the parent then maps: only small arrays go through the pipes.
 """
@@ -24,10 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from sgp4.api import SatrecArray
 
-from ssa.screening import kernels
-from ssa.workers import fork_pool, gather, stop
+from ssa.screening import executor, kernels
 
 MU_KM3_S2 = 398600.8  # WGS72, as SGP4 uses
 EARTH_RADIUS_KM = 6378.135  # WGS72
@@ -77,36 +75,17 @@ class Plan:
         return np.argsort(self.klass, kind="stable")
 
 
-# --- SGP4 evaluation, in this process or in forked workers --------------------
-# Workers run SGP4 *and* everything per object that follows (fits, error checks,
+# --- SGP4 evaluation: the executor's tasks -------------------------------------
+# Tasks run SGP4 *and* everything per object that follows (fits, error checks,
 # failure scan) and write coefficients straight into a shared buffer: pickling
 # the raw states back through pipes cost more than the SGP4 calls themselves.
-_SATRECS: list = []
-_ARRAYS: dict = {}  # SatrecArray per object group, built once per process
-# Work is cut into pieces of about total / (workers * this) SGP4 calls, handed
-# out biggest first, so no worker idles while another finishes a big class.
-PIECES_PER_WORKER = 4
-MIN_PIECE_CALLS = 20_000  # below this, per-task overhead (~0.1 ms) dominates
-# Shared output buffers are Linux memfds that workers open via /proc: anonymous,
-# so nothing can leak in /dev/shm (nor hit its size limit in containers), freed
-# when the last mapping goes. Without them everything runs in this process.
+# Shared output buffers are Linux memfds that forked children open via /proc:
+# anonymous, so nothing can leak in /dev/shm (nor hit its size limit in
+# containers), freed when the last mapping goes. Without them (or without forked
+# children) the coefficients are written in this process.
 _SHARED_OK = hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
 # Before Python 3.13 an mmap keeps a duplicate of its fd: one per live chunk.
 _NO_FD_COPY = {"trackfd": False} if sys.version_info >= (3, 13) else {}
-
-
-def _satrec_array(idx: np.ndarray) -> SatrecArray:
-    key = (idx.size, hash(idx.tobytes()))
-    arr = _ARRAYS.get(key)
-    if arr is None:
-        if len(_ARRAYS) > 64:
-            _ARRAYS.clear()
-        arr = _ARRAYS[key] = SatrecArray([_SATRECS[i] for i in idx])
-    return arr
-
-
-# Stage names in WorkerError messages, by the worker function.
-_STAGES = {"_verify_piece": "SGP4 interpolation plan", "_chunk_piece": "SGP4 knots"}
 
 
 @njit(cache=True)
@@ -127,7 +106,7 @@ def first_bad_knot(err, r_km, v_kms, max_r_km, max_v_kms):
     return first
 
 
-def _warm_up():
+def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     one = np.zeros((1, 3, 3))
     coef = np.zeros(kernels._NC)
@@ -138,60 +117,6 @@ def _warm_up():
                            np.ones(1, np.int64), np.zeros(1, np.int64), np.zeros(1))
     max_fit_error_km(np.zeros((1, 3), np.uint8), np.zeros((1, 4), np.uint8),
                      np.zeros((1, 4, 3)), np.zeros((4, 3)), 1)
-
-
-class Sgp4Pool:
-    """Run SGP4 work for groups of objects over ``workers`` forked processes."""
-
-    def __init__(self, satrecs, workers: int):
-        global _SATRECS
-        _SATRECS = list(satrecs)
-        _ARRAYS.clear()
-        self.workers = max(1, int(workers))
-        self._pool = None
-        if self.workers > 1 and len(_SATRECS) > 1 and _SHARED_OK:
-            _warm_up()
-            self._pool = fork_pool(self.workers)
-
-    @property
-    def forked(self) -> bool:
-        return self._pool is not None
-
-    def close(self, now: bool = False):
-        """Shut the workers down (now: kill them without waiting, as on an error)."""
-        if self._pool is not None:
-            if now:
-                stop(self._pool)
-            else:
-                self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        self.close(now=exc_type is not None)
-
-    def pieces(self, sizes, n_times) -> list:
-        """Cut groups (sizes[g] objects, n_times[g] times each) into (g, lo, hi) pieces
-        of similar SGP4 work, biggest first."""
-        cost = [int(s) * int(t) for s, t in zip(sizes, n_times, strict=True)]
-        target = max(sum(cost) / (self.workers * PIECES_PER_WORKER), MIN_PIECE_CALLS)
-        out = []
-        for g, (size, c) in enumerate(zip(sizes, cost, strict=True)):
-            parts = min(int(size), max(1, math.ceil(c / target)))
-            bounds = np.linspace(0, size, parts + 1).round().astype(np.int64)
-            out += [(c * (b - a) / size, g, int(a), int(b))
-                    for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
-        out.sort(key=lambda p: -p[0])
-        return [p[1:] for p in out]
-
-    def run(self, fn, jobs: list) -> list:
-        """Return [fn(*args) for args in jobs], over the workers when forked."""
-        if self._pool is None:
-            return [fn(*args) for args in jobs]
-        futures = [self._pool.submit(fn, *args) for args in jobs]
-        return gather(self._pool, futures, _STAGES.get(fn.__name__, fn.__name__))
 
 
 def _attach(buf) -> np.ndarray:
@@ -281,10 +206,10 @@ def max_fit_error_km(err_knot, err_check, r_check_km, p_km, n_sp):
     return out
 
 
-def _verify_piece(idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
+def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     """Return the max interpolation error (km) of objects idx against SGP4 at the
     checks (sampling from _verify_times; runs in a worker)."""
-    arr = _satrec_array(idx)
+    arr = ctx.satrec_array(idx)
     e_k, r_k, v_k = arr.sgp4(jd_knot, fr_knot)
     e_c, r_c, _ = arr.sgp4(jd_check, fr_check)
     # Each span as its own 3-knot "object" to reuse the kernels' own interpolant.
@@ -300,7 +225,7 @@ def _verify_piece(idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
-def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: float,
+def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: float,
               window_s: float) -> Plan:
     """Return the per-object interpolation plan (classes verified against SGP4)."""
     n = len(catalog)
@@ -319,14 +244,15 @@ def make_plan(pool, catalog, step_s: float, target_km: float, jd0: float, fr0: f
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s,
                                                            window_s)))
-        pieces = pool.pieces([g[1].size for g in groups], [g[4].size for g in groups])
+        pieces = executor.pieces(ex.workers, [g[1].size for g in groups],
+                                 [g[4].size for g in groups])
         jobs = []
         for g, lo, hi in pieces:
             m, idx, h, n_sp, t_all = groups[g]
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(pieces, pool.run(_verify_piece, jobs), strict=True):
+        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)
@@ -368,18 +294,18 @@ def chunk_length_s(plan: Plan, window_s: float, max_spans: int = 4) -> float:
     return widest * max(1, min(max_spans, math.ceil(window_s / widest)))
 
 
-def _chunk_piece(buf, idx, jd, fr, h_s, off, stride):
+def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
     """SGP4 at the knots (times jd, fr) of objects idx; their fits are written into the
     coefficients buf (see _attach) at off, stride. Return (rows, first failing knot,
     SGP4 code) of the objects with a failing knot (runs in a worker)."""
-    e, r, v = _satrec_array(idx).sgp4(jd, fr)
+    e, r, v = ctx.satrec_array(idx).sgp4(jd, fr)
     kernels.fill_coefficients(r, v, h_s, _MINV, _attach(buf), off, stride)
     first = first_bad_knot(e, r, v, MAX_POSITION_KM, MAX_SPEED_KMS)
     rows = np.flatnonzero(first >= 0)
     return rows, first[rows], e[rows, first[rows]].astype(np.int64)
 
 
-def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
+def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
                 fr0: float) -> Chunk:
     """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
     n = plan.klass.size
@@ -406,8 +332,10 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
         groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
-    pieces = pool.pieces([g[0].size for g in groups], [g[2].size for g in groups])
-    fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if pool.forked and base else -1
+    pieces = executor.pieces(ex.workers, [g[0].size for g in groups],
+                             [g[2].size for g in groups])
+    shared = ex.forked and _SHARED_OK and base
+    fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if shared else -1
     try:
         if fd >= 0:
             os.ftruncate(fd, 8 * base)
@@ -420,7 +348,10 @@ def build_chunk(pool, plan: Plan, t0_s: float, length_s: float, jd0: float,
             jd, fr = times_to_jd(jd0, fr0, t)
             part = idx[lo:hi]
             jobs.append((buf, part, jd, fr, h, off[part], stride[part]))
-        fails = pool.run(_chunk_piece, jobs)
+        if ex.forked and fd < 0:  # no shared memory: the children's writes would be lost
+            fails = [_chunk_piece(ex.ctx, *job) for job in jobs]
+        else:
+            fails = ex.map(_chunk_piece, jobs, "SGP4 knots")
         if fd >= 0:
             coef = np.frombuffer(mmap.mmap(fd, 8 * base, **_NO_FD_COPY), np.float64, base)
     finally:

@@ -13,19 +13,17 @@ to TCA_TOL_S.
 Speed: each distinct (satellite, time) is evaluated once, in one SGP4 call per
 satellite (pairs sharing an object, e.g. docked vehicles, repeat samples); the
 sampled distances come from those states in a numba kernel; SGP4 holds the GIL,
-so ``refine`` splits the windows by pair over forked processes (``workers``).
-Every window is refined on its own, so the result does not depend on the split.
+so ``refine`` splits the windows by pair into parts that the executor runs
+(forked processes or Dask tasks, ``ssa.screening.executor``). Every window is
+refined on its own, so the result does not depend on the split.
 """
 
 from __future__ import annotations
-
-import multiprocessing as mp
 
 import numpy as np
 from numba import njit
 
 from ssa.screening.propagate import MU_KM3_S2
-from ssa.workers import fork_pool, gather
 
 # Sampling step inside a window: two distance minima of one pair closer than this
 # would need relative accelerations far beyond orbital ones (see README).
@@ -38,8 +36,11 @@ FLAT_F_KM2_S = 1e-9
 BRACKET_MARGIN_KM = 1.0
 # Position-only polish of each TCA (see _polish): parabola half-widths (s), the
 # smallest second difference of d^2 trusted over SGP4's rounding noise (~1e-7 km^2 at
-# 5 km), and how far above the threshold a Newton minimum still gets polished.
-POLISH_H_S = (0.5, 0.02)
+# 5 km), and how far above the threshold a Newton minimum still gets polished. The 8 s
+# pass is for slow pairs (co-located GEO objects, relative speed ~ 4 m/s): their d^2
+# curves by only 2 v^2 h^2 ~ 1e-5 km^2 over 0.5 s, not trusted, and Newton's TCA was
+# left 0.4 s off (tests/test_edges.py); each pass is kept only where d drops.
+POLISH_H_S = (8.0, 0.5, 0.02)
 POLISH_MIN_CURVATURE_KM2 = 1e-5
 POLISH_MARGIN_KM = 0.01
 # Fewer samples than this are refined in-process: forking a large process and the
@@ -297,19 +298,24 @@ def _encounter_runs(below, first, n_s, w, cand):
 
 
 _FOUND = ("i", "j", "tca_s", "miss_km", "run_lo_s", "run_hi_s")
-_JOB = None  # refine's arguments, inherited by the forked workers
 
 
-def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, threshold_km,
-           workers: int = 1):
+def refine(ex, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, threshold_km,
+           parts: int | None = None):
     """Return the conjunctions found in candidate windows.
 
-    pair_i, pair_j: satellite indices; win_lo_s, win_hi_s: window bounds (s from the
-    window start (jd0, fr0)); window_s: screening span; workers: processes (forked).
-    Returns a dict of arrays: i, j, tca_s, miss_km, duration_s. The result does not
-    depend on workers: each pair's windows are refined in one process, each on its own.
+    ex: an executor (ssa.screening.executor) over the catalogue's satrecs, or a list
+    of satrecs (refined in this process). pair_i, pair_j: satellite indices;
+    win_lo_s, win_hi_s: window bounds (s from the window start (jd0, fr0));
+    window_s: screening span; parts: how many tasks to split into (default: the
+    executor's workers). Returns a dict of arrays: i, j, tca_s, miss_km, duration_s.
+    The result does not depend on the split: each pair's windows are refined in one
+    task, each on its own.
     """
-    global _JOB
+    if isinstance(ex, (list, tuple)):
+        from ssa.screening.executor import LocalExecutor, SatrecContext
+
+        ex = LocalExecutor(SatrecContext(ex), 1)
     pair_i = np.asarray(pair_i, np.int64)
     pair_j = np.asarray(pair_j, np.int64)
     lo_w = np.clip(np.asarray(win_lo_s, float), 0.0, window_s)
@@ -318,28 +324,19 @@ def refine(satrecs, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, thre
     # of a pair in the same order for any split.
     order = np.lexsort((pair_j, pair_i))
     pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
-    parts = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(workers)))
+    split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
     args = (jd0, fr0, window_s, threshold_km)
-    if len(parts) == 1:
-        found = _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, *args)
+    if len(split) == 1:
+        found = _refine_windows(ex.ctx, pair_i, pair_j, lo_w, hi_w, *args)
     else:
-        _compile()  # once here, not in every worker
-        _JOB = (satrecs, pair_i, pair_j, lo_w, hi_w, args)
-        try:
-            pool = fork_pool(len(parts) - 1)
-            try:
-                others = [pool.submit(_refine_part, part) for part in parts[1:]]
-                mine = _refine_part(parts[0])  # this process works too
-                results = [mine, *gather(pool, others, "refine")]
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)  # gather stopped it on errors
-        finally:
-            _JOB = None
+        jobs = [(pair_i[q], pair_j[q], lo_w[q], hi_w[q], *args) for q in split]
+        results = ex.map(_refine_windows, jobs, "refine")
         found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}
     return _encounters(found)
 
 
-def _compile():
+def warm_up():
+    """Compile or load the numba kernels once here, so forked workers inherit them."""
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
     _sort_key(one, np.zeros(1))
@@ -357,7 +354,7 @@ def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
     first to the least loaded; the other pairs fill up the processes in order."""
     n = pair_i.size
     n_s = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
-    if workers < 2 or n_s.sum() < MIN_PARALLEL_SAMPLES or mp.current_process().daemon:
+    if workers < 2 or n_s.sum() < MIN_PARALLEL_SAMPLES:
         return [np.arange(n)]
     pair = np.cumsum(np.r_[True, (pair_i[1:] != pair_i[:-1]) | (pair_j[1:] != pair_j[:-1])]) - 1
     cost = 2.0 * n_s + WINDOW_COST_SAMPLES
@@ -412,13 +409,11 @@ def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
     return [q for q in parts if q.size]
 
 
-def _refine_part(part):
-    satrecs, pair_i, pair_j, lo_w, hi_w, args = _JOB
-    return _refine_windows(satrecs, pair_i[part], pair_j[part], lo_w[part], hi_w[part], *args)
+def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, threshold_km):
+    """Return the minima found in windows (clipped to the span), before merging.
 
-
-def _refine_windows(satrecs, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, threshold_km):
-    """Return the minima found in windows (clipped to the span), before merging."""
+    ctx: the satellites (executor.SatrecContext: ``.satrecs``)."""
+    satrecs = ctx.satrecs
     found = {k: [] for k in _FOUND}
     todo = np.arange(pair_i.size)
     lo_cur, hi_cur = lo_w, hi_w
