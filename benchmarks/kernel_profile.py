@@ -31,6 +31,7 @@ import argparse
 import importlib.util
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -286,7 +287,7 @@ def _markdown(res: dict) -> str:
 
 def _module(path: str):
     spec = importlib.util.spec_from_file_location("kernels_before", path)
-    mod = importlib.util.module_from_spec(spec)
+    mod = sys.modules["kernels_before"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
@@ -339,6 +340,45 @@ def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0) -
             "after_over_before_cpu_per_round": round(ratio, 3)}
 
 
+_COMPILE = """
+import importlib.util, sys, time
+import numpy as np
+t = time.perf_counter()
+spec = importlib.util.spec_from_file_location("kernels_tried", sys.argv[1])
+k = sys.modules["kernels_tried"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(k)
+one = np.zeros((2, 3, 3))
+coef = np.zeros(2 * k._NC)
+off, stride = np.arange(2, dtype=np.int64), np.full(2, 2, np.int64)
+k.fill_coefficients(one, one, 20.0, k.quintic_matrix(), coef, off, stride)
+k.eval_positions(coef, off, stride, np.full(2, 20.0), np.ones(2, np.int64), off, np.zeros(2))
+i1 = np.ones(1, np.int64)
+k.screen_chunk(coef, np.zeros(1, np.int64), np.full(1, 2, np.int64), np.zeros(1, np.int64), i1,
+               np.full(1, 20.0), np.full(2, np.inf), np.ones(2), np.ones(2), np.zeros(2, bool),
+               20.0, 5.0, 170.0, 1, 1, 16)
+print(time.perf_counter() - t)
+"""
+
+
+def compile_times(paths: list[str]) -> dict:
+    """Seconds to import each kernels.py and run its kernels once, with an empty numba
+    cache (first run of a fresh install) and with the cache it left (every later run),
+    in fresh processes."""
+    import os
+    import subprocess
+    import tempfile
+
+    out = {}
+    for path in paths:
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            runs = [float(subprocess.run([sys.executable, "-c", _COMPILE, path], env=env,
+                                         check=True, capture_output=True,
+                                         text=True).stdout) for _ in range(2)]
+        out[path] = {"cold_s": round(runs[0], 2), "cached_s": round(runs[1], 2)}
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--compare", metavar="OLD_KERNELS_PY")
@@ -346,10 +386,21 @@ def main(argv=None):
                    help="with --compare: the current kernel's cells this times the normal "
                         "size (--compare - : against the current kernel itself)")
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--compile", nargs="+", metavar="KERNELS_PY",
+                   help="first-run compile time of these kernels.py files (and with cache)")
     p.add_argument("--label", default="", help="key of the comparison in the results file")
     a = p.parse_args(argv)
-    cat = _load()
     RESULTS.mkdir(exist_ok=True)
+    if a.compile:
+        res = compile_times(a.compile)
+        print(json.dumps(res, indent=1))
+        path = RESULTS / "kernel_compile.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs")
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
+    cat = _load()
     if a.compare:
         res = compare(cat, None if a.compare == "-" else a.compare, a.repeats,
                       a.cell_factor)

@@ -110,9 +110,23 @@ def test_slices_do_not_change_the_table(shell, start, reference, tmp_path):
     assert _csv(many, tmp_path) == ref_csv
 
 
+def _stop_resource_tracker():
+    """A LocalCluster spawns its workers, which starts multiprocessing's resource
+    tracker: a child of this process for the rest of the session. Stop it (it restarts
+    on demand), so later tests that count this process's children see none."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
 def test_local_cluster_two_workers(shell, start, reference, tmp_path):
     ref, ref_csv = reference
-    res = _screen(shell, start, cluster="local:2", slice_spans=SLICE_SPANS)
+    try:
+        res = _screen(shell, start, cluster="local:2", slice_spans=SLICE_SPANS)
+    finally:
+        _stop_resource_tracker()
     ex = res.run["executor"]
     assert ex["name"] == "dask" and ex["workers"] == 2 and ex["threads_per_worker"] == 1
     assert ex["catalogue_bytes"] > 900 * len(shell)  # the raw SGP4 state, once per worker
@@ -248,9 +262,9 @@ def _suicide(ctx, q):
 
 def test_local_child_death_is_a_worker_error(shell):
     ex = executor.LocalExecutor(executor.SatrecContext(shell.satrecs), 2)
-    with pytest.raises(WorkerError, match=r"sgp4_knots: worker process \d+ died"):
+    with pytest.raises(WorkerError, match=r"stage 'SGP4 knots': worker process \d+ died"):
         with ex:
-            ex.map(_suicide, [(q,) for q in range(8)], "sgp4_knots")
+            ex.map(_suicide, [(q,) for q in range(8)], "SGP4 knots")
     assert ex.children() == []
 
 

@@ -31,6 +31,11 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
+    p.add_argument("--socrates", action="store_true",
+                   help="SOCRATES' scope: --primaries PAYLOAD --days 7 --threshold-km 5 "
+                        "(explicit flags win)")
+    p.add_argument("--sort", choices=["maxProb", "minRange", "timeIn"], default="maxProb",
+                   help="row order of --format socrates (default maxProb)")
     p.add_argument("--threads", type=int, default=None,
                    help="cores to use (all); with --cluster/--scheduler: numba threads per "
                         "worker (local:N: cores // N; workers x threads <= cores)")
@@ -58,6 +63,10 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    if args.socrates:
+        from ssa.socrates import apply_scope
+
+        apply_scope(args)
     choice = resolve_catalog(args.catalogs, args.satcat)
     if choice.note:  # which catalogue and how old: always said, even with --quiet
         print(choice.note, file=sys.stderr)
@@ -83,6 +92,7 @@ def run(args) -> int:
     out = Path(args.out)
     with atomic_folder(out) as tmp:
         result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        result.run["socrates_sort"] = args.sort  # row order of --format socrates
         if args.history:
             from ssa.history import record_result
 

@@ -34,7 +34,13 @@ from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
 from ssa.screening import crossings, executor, kernels, propagate, refine
-from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
+from ssa.screening.result import (
+    COLUMNS,
+    EMPTY_UNTIL_RISK,
+    TEXT_RISK_COLUMNS,
+    ScreenResult,
+    format_tca,
+)
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
@@ -309,7 +315,9 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
         tri.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
                              ok[b, :m].astype(np.int64) + base]))
     rows = np.flatnonzero(np.isfinite(ch.fail_s))
-    return {"t0_s": float(t0_s), "tri": np.concatenate(tri, axis=1), "fail_rows": rows,
+    tri = np.concatenate(tri, axis=1)
+    return {"t0_s": float(t0_s), "tri": tri, "result_bytes": int(tri.nbytes + 24 * rows.size),
+            "fail_rows": rows,
             "fail_s": ch.fail_s[rows], "fail_code": ch.fail_code[rows],
             "skipped": int(skipped), "cap": cap, "sgp4_s": sgp4_s, "kernel_s": kernel_s}
 
@@ -446,6 +454,7 @@ def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows,
         "executor": described,
         "slices": [{"t0_s": r["t0_s"], "sgp4_s": round(r["sgp4_s"], 3),
                     "kernel_s": round(r["kernel_s"], 3), "worker": r["worker"],
+                    "result_bytes": r["result_bytes"],
                     "flagged": int(r["tri"].shape[1])} for r in slices],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "wall_s": round(time.perf_counter() - t_wall, 3),
@@ -522,7 +531,10 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         rows[f"V{ax}1_KMS"] = v1[:, q]
         rows[f"V{ax}2_KMS"] = v2[:, q]
     for c in EMPTY_UNTIL_RISK:
-        rows[c] = np.full(m, np.nan) if c != "PC_METHOD" else np.full(m, "", dtype=object)
+        rows[c] = np.full(m, np.nan) if c not in TEXT_RISK_COLUMNS else np.full(m, "", dtype=object)
     rows["PC_2D_VALID"] = np.full(m, "", dtype=object)
+    # Filled by the START/STOP step (ssa.screening.crossings) right after the table.
+    rows["START"] = np.full(m, "", dtype=object)
+    rows["STOP"] = np.full(m, "", dtype=object)
     assert set(COLUMNS) <= set(rows)
     return rows

@@ -361,6 +361,8 @@ class DaskExecutor:
 
     def share(self, obj):
         """Return a future of obj present on every worker (shipped once each)."""
+        self.ship["shared_bytes"] = (self.ship.get("shared_bytes", 0)
+                                     + len(pickle.dumps(obj, protocol=5)))
         return self.client.scatter(obj, broadcast=True, hash=False)
 
     def map(self, fn, jobs: list, stage: str) -> list:

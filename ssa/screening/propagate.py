@@ -252,7 +252,7 @@ def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: flo
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "plan"), strict=True):
+        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)
@@ -351,7 +351,7 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
         if ex.forked and fd < 0:  # no shared memory: the children's writes would be lost
             fails = [_chunk_piece(ex.ctx, *job) for job in jobs]
         else:
-            fails = ex.map(_chunk_piece, jobs, "sgp4_knots")
+            fails = ex.map(_chunk_piece, jobs, "SGP4 knots")
         if fd >= 0:
             coef = np.frombuffer(mmap.mmap(fd, 8 * base, **_NO_FD_COPY), np.float64, base)
     finally:
