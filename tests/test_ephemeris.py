@@ -26,6 +26,10 @@ METADATA = [("COMMENT", False), ("OBJECT_NAME", True), ("OBJECT_ID", True),
             ("TIME_SYSTEM", True), ("START_TIME", True), ("USEABLE_START_TIME", False),
             ("USEABLE_STOP_TIME", False), ("STOP_TIME", True), ("INTERPOLATION", False),
             ("INTERPOLATION_DEGREE", False)]
+# OEM primary vs catalogue screening: cubic Hermite between 60-s ephemeris lines is
+# good to well under a metre in LEO; TCAs agree to a few ms on a km/s crossing.
+OEM_MISS_TOL_KM = 1e-3
+OEM_TCA_TOL_S = 0.01
 CCSDS_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 
 
@@ -108,3 +112,35 @@ def test_damaged_oem_names_file_and_line(oem_files, tmp_path):
     bad.write_text("\n".join(lines))
     with pytest.raises(InputFileError, match=rf"bad.oem:{k + 1}: expected an epoch and 6"):
         read_oem(bad)
+
+
+@pytest.mark.slow
+def test_oem_primary_gives_the_conjunctions_of_its_catalogue_object(tmp_path):
+    """An OEM written from a catalogue object, screened as a primary, finds the same
+    conjunctions as the catalogue screening of that object."""
+    import math
+
+    from ssa.oem import segment_for, write_oem
+    from ssa.screening import screen
+    from ssa.screening.oem_primary import screen_oem
+
+    primary, days, step_s, threshold_km = 38013, 0.1, 60.0, 5.0  # ASAP-S, many crossers
+    catalog = Catalog.load(shipped_catalog())
+    jd0, fr0 = catalog.epoch_median()
+    fr0 = math.floor(fr0 * 86400.0) / 86400.0
+    i = int(np.flatnonzero(catalog.norad_id == primary)[0])
+    seg = segment_for(catalog.satrecs[i], primary, "ASAP-S", "", jd0, fr0, days, step_s)
+    (back,) = read_oem(write_oem(tmp_path / "asap-s.oem", [seg]))
+    mine = screen_oem(back, catalog, threshold_km, exclude=(primary,))
+    ref = screen(catalog, start=(jd0, fr0), days=days, threshold_km=threshold_km,
+                 primaries=[primary])
+    rows = ref.rows
+    other = np.where(rows["NORAD_CAT_ID_1"] == primary, rows["NORAD_CAT_ID_2"],
+                     rows["NORAD_CAT_ID_1"])
+    want = sorted(zip(other.tolist(), (rows["TCA_JD"] + rows["TCA_FR"]).tolist(),
+                      rows["TCA_RANGE"].tolist(), strict=True), key=lambda x: x[1])
+    assert len(want) >= 5
+    assert [e.norad_id for e in mine] == [w[0] for w in want]
+    for e, (_, tca_days, miss_km) in zip(mine, want, strict=True):
+        assert abs((e.tca_jd + e.tca_fr) - tca_days) * 86400.0 < OEM_TCA_TOL_S
+        assert abs(e.miss_km - miss_km) < OEM_MISS_TOL_KM
