@@ -28,6 +28,10 @@ def register(subparsers) -> None:
                    help="follow events across runs: match this run's conjunctions with the "
                         "events of earlier runs in DIR, print and write what is new, worse "
                         "and gone (DIR/history.json, DIR/run-NNN-changes.csv)")
+    p.add_argument("--volume", metavar="R,T,N",
+                   help="screening volume: an ellipsoid with these semi-axes (km) in the "
+                        "primary's RTN frame, e.g. 0.5,25,25 (replaces --threshold-km by the "
+                        "largest semi-axis, then keeps the encounters that enter it)")
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
@@ -63,6 +67,12 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    volume = None
+    if args.volume:
+        from ssa.screening.volume import parse_volume
+
+        volume = parse_volume(args.volume)
+        args.threshold_km = max(volume)  # every entry into the ellipsoid is within it
     if args.socrates:
         from ssa.socrates import apply_scope
 
@@ -82,6 +92,10 @@ def run(args) -> int:
                     inputs={"catalogs": [str(p) for p in choice.paths],
                             "satcat": str(choice.satcat) if choice.satcat else None,
                             "catalog_origin": describe(choice)})
+    if volume is not None:
+        from ssa.screening.volume import apply_volume
+
+        apply_volume(result, volume)
     result.run["load"] = {"read": catalog.load_report.read,
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
