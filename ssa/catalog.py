@@ -159,6 +159,12 @@ def _sgp4_error(sat: Satrec) -> str | None:
     if sat.error:
         return (f"sgp4 initialisation failed with error {sat.error} "
                 f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
+    # An element set SGP4 accepts but turns into NaN at its own epoch (odd fields found
+    # by fuzzing) would reach the screening as a silent hole: refuse it here. SGP4
+    # error codes at the epoch stay data (the screening drops such objects with a reason).
+    e, r, v = sat.sgp4(sat.jdsatepoch, sat.jdsatepochF)
+    if e == 0 and not all(math.isfinite(x) for x in (*r, *v)):
+        return "SGP4 gives a non-finite state at the element set's own epoch"
     if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):  # guarded earlier; belt and braces
         return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
                 f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
@@ -221,7 +227,7 @@ class _Builder:
             init_fields = {**init_fields, "EPOCH": _epoch_for_sgp4(fields["EPOCH"])}
             try:
                 omm_initialize(sat, init_fields, WGS72)
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 kind, reason = "sgp4", f"sgp4 could not initialise the OMM: {exc}"
             else:
                 if self.opsmode != "i":

@@ -134,3 +134,24 @@ def test_scheduler_never_exceeds_budgets_and_serves_partners_first():
     assert np.all(tracks[0, :30][vis_partner] >= 1)
     # A budget large enough buys further passes of the same objects.
     assert used[3].max() > np.sum(passes[3] > 0, axis=0).min()
+
+
+def test_pc_bound_never_skips_a_pc_above_the_floor():
+    """pc_series only skips encounters whose exact Pc (ssa.risk.pc.pc_2d) is below PC_FLOOR."""
+    from ssa.geometry import encounter_frame
+    from ssa.risk.pc import pc_2d
+
+    n = 4000
+    rng = np.random.default_rng(8)
+    r1, v1, r2, v2, hbr = encounters(n, seed=3, max_miss_km=5.0, hbr_m=20.0)
+    sig = 10 ** rng.uniform(-2.5, 0.5, (n, 3))         # 3 m .. 3 km per axis, any shape
+    cov = rtn_to_inertial_cov(r1, v1, sig ** 2)[:, None]
+    zero = np.zeros((n, 1, 3))
+    pc = dec.pc_series(r1, v1, r2, v2, hbr, zero, zero, cov, cov, np.ones((n, 1), bool))[:, 0]
+    plane = encounter_frame(r1, v1, r2, v2)[:, [0, 2], :]
+    miss = np.einsum("nij,nj->ni", plane, r2 - r1)
+    exact, _ = pc_2d(miss, np.einsum("nij,njk,nlk->nil", plane, 2 * cov[:, 0], plane), hbr)
+    skipped = pc == 0
+    assert skipped.sum() > n / 4                        # the bound does skip work
+    assert np.all(exact[skipped] < dec.PC_FLOOR)
+    assert np.allclose(pc[~skipped], exact[~skipped], rtol=1e-9, atol=0)

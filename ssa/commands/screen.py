@@ -24,9 +24,18 @@ def register(subparsers) -> None:
                    help="screen only these against the catalog: NORAD ids, owner codes "
                         "(US, PRC, ...) or object types (PAYLOAD, ...)")
     p.add_argument("--out", default="results/screen", help="output folder (results/screen)")
+    p.add_argument("--history", metavar="DIR",
+                   help="follow events across runs: match this run's conjunctions with the "
+                        "events of earlier runs in DIR, print and write what is new, worse "
+                        "and gone (DIR/history.json, DIR/run-NNN-changes.csv)")
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
+    p.add_argument("--socrates", action="store_true",
+                   help="SOCRATES' scope: --primaries PAYLOAD --days 7 --threshold-km 5 "
+                        "(explicit flags win)")
+    p.add_argument("--sort", choices=["maxProb", "minRange", "timeIn"], default="maxProb",
+                   help="row order of --format socrates (default maxProb)")
     p.add_argument("--threads", type=int, default=None,
                    help="cores to use (all); with --cluster/--scheduler: numba threads per "
                         "worker (local:N: cores // N; workers x threads <= cores)")
@@ -54,6 +63,10 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    if args.socrates:
+        from ssa.socrates import apply_scope
+
+        apply_scope(args)
     choice = resolve_catalog(args.catalogs, args.satcat)
     if choice.note:  # which catalogue and how old: always said, even with --quiet
         print(choice.note, file=sys.stderr)
@@ -79,6 +92,16 @@ def run(args) -> int:
     out = Path(args.out)
     with atomic_folder(out) as tmp:
         result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        result.run["socrates_sort"] = args.sort  # row order of --format socrates
+        if args.history:
+            from ssa.history import record_result
+
+            changes = record_result(args.history, result)
+            result.run["history"] = {"folder": str(Path(args.history).resolve()),
+                                     "run": changes.run["run"],
+                                     **{s: len(changes.by_status(s)) for s in
+                                        ("new", "worse", "updated", "gone")}}
+            print_changes(changes)
         written = result.write(tmp, formats)
         if args.report is not None:
             from ssa.report import build_report
@@ -94,3 +117,20 @@ def run(args) -> int:
         if args.report is not None:
             print(f"report: {out / 'report' / 'index.html'}", file=sys.stderr)
     return 0
+
+
+def print_changes(changes, limit: int = 10) -> None:
+    """Print a run's history summary and its worse / new / gone events (stderr)."""
+    print(changes.summary(), file=sys.stderr)
+    for status in ("worse", "new", "gone"):
+        items = changes.by_status(status)
+        for c in items[:limit]:
+            now, prev = c.point or {}, c.previous or {}
+            miss = (f"miss {prev['miss_km']:.3f} -> {now['miss_km']:.3f} km" if now and prev
+                    else f"miss {(now or prev)['miss_km']:.3f} km")
+            pc = now.get("pc") if now else prev.get("pc")
+            print(f"  {status:5s} {c.event_id}  {c.event['name1']} / {c.event['name2']}  "
+                  f"TCA {(now or prev)['tca_utc']}  {miss}"
+                  + (f"  Pc {pc:.2e}" if pc else ""), file=sys.stderr)
+        if len(items) > limit:
+            print(f"  ... {len(items) - limit} more {status}", file=sys.stderr)

@@ -265,21 +265,29 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
             mx, dx = kn.od_variances(ctx.model, lead_a, ix, np.zeros_like(ix), 0.0, bal, hp, ha)
             mx = np.where((ok & (cx >= od.MIN_TRACKS_FOR_OD))[..., None], mx, np.inf)
             cands.append((mx, dx, x, 2))
-    # Owners' ephemerides.
-    prot = ctx.truth.protected_by[obj][:, None]
-    om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha)
-    owners = [m] + ([x for x in p.partners if ctx.sharing[x] != "none"] if in_group else [])
-    for x in owners:
-        ok = (prot == x) & (True if x == m else act_m & active(x))
-        cands.append((np.where(ok[..., None], om, np.inf), odn, n + x, 3))
+    # Owners' ephemerides (one candidate: an object has one protector).
+    prot = np.broadcast_to(ctx.truth.protected_by[obj][:, None], t_s.shape)
+    ok = prot == m
+    if in_group:
+        for x in p.partners:
+            if ctx.sharing[x] != "none":
+                ok = ok | ((prot == x) & act_m & active(x))
+    if np.any(ok):
+        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha)
+        cands.append((np.where(ok[..., None], om, np.inf), odn, n + prot, 3))
     # Public catalog.
     if "public" not in cache:
         age = kn.element_age_d(t_s, ctx.interval[obj][:, None], ctx.phase[obj][:, None])
         sig = kn.public_sigma_m(lead, age, hp, ha, ctx.truth.catalog.object_type[obj][:, None])
         cache["public"] = sig ** 2
     cands.append((cache["public"], np.zeros_like(cache["public"]), 2 * n, 4))
-    total = np.stack([np.sum(c[0] + c[1], axis=-1) for c in cands])       # (cands, E, K)
-    best = np.argmin(total, axis=0)
+    best = np.zeros(t_s.shape, dtype=np.int64)
+    best_total = np.sum(cands[0][0] + cands[0][1], axis=-1)
+    for k in range(1, len(cands)):
+        tot = np.sum(cands[k][0] + cands[k][1], axis=-1)
+        better = tot < best_total
+        best[better] = k
+        best_total = np.where(better, tot, best_total)
     meas_out = np.zeros(t_s.shape + (3,))
     dens_out = np.zeros(t_s.shape + (3,))
     stream = np.zeros(t_s.shape, dtype=np.int64)
@@ -288,7 +296,7 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
         sel = best == k
         meas_out[sel] = np.broadcast_to(mv, t_s.shape + (3,))[sel]
         dens_out[sel] = np.broadcast_to(dv, t_s.shape + (3,))[sel]
-        stream[sel] = st
+        stream[sel] = np.broadcast_to(st, t_s.shape)[sel]
         source[sel] = np.broadcast_to(src, t_s.shape)[sel]
     return meas_out, dens_out, stream, source
 

@@ -91,11 +91,16 @@ def pc_series(r1_km, v1_kms, r2_km, v2_kms, hbr_m, err1_km, err2_km, cov1_km2, c
     cov = cov1_km2[ie, ik] + cov2_km2[ie, ik]
     cov2d = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
     hbr_km = np.asarray(hbr_m, dtype=float)[ie] * 1e-3
-    det = np.maximum(cov2d[:, 0, 0] * cov2d[:, 1, 1] - cov2d[:, 0, 1] ** 2, 1e-30)
-    lam_max = 0.5 * (cov2d[:, 0, 0] + cov2d[:, 1, 1]) + np.sqrt(
-        0.25 * (cov2d[:, 0, 0] - cov2d[:, 1, 1]) ** 2 + cov2d[:, 0, 1] ** 2)
-    near = np.maximum(np.linalg.norm(miss, axis=1) - hbr_km, 0.0)
-    bound = hbr_km ** 2 / (2.0 * np.sqrt(det)) * np.exp(-0.5 * near ** 2 / lam_max)
+    # Upper bound: peak density x disc area, the density taken at the disc point of
+    # smallest Mahalanobis distance (miss distance minus the disc radius in the
+    # narrowest direction). Pc is evaluated only where the bound reaches PC_FLOOR.
+    a, b, cxz = cov2d[:, 0, 0], cov2d[:, 1, 1], cov2d[:, 0, 1]
+    det = np.maximum(a * b - cxz ** 2, 1e-30)
+    lam_min = np.maximum(0.5 * (a + b) - np.sqrt(0.25 * (a - b) ** 2 + cxz ** 2), 1e-30)
+    maha = np.sqrt(np.maximum((b * miss[:, 0] ** 2 - 2 * cxz * miss[:, 0] * miss[:, 1]
+                               + a * miss[:, 1] ** 2) / det, 0.0))
+    near = np.maximum(maha - hbr_km / np.sqrt(lam_min), 0.0)
+    bound = hbr_km ** 2 / (2.0 * np.sqrt(det)) * np.exp(-0.5 * near ** 2)
     out = np.zeros(len(ie))
     need = bound >= PC_FLOOR
     if np.any(need):

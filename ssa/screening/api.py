@@ -34,7 +34,13 @@ from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
 from ssa.screening import crossings, executor, kernels, propagate, refine
-from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
+from ssa.screening.result import (
+    COLUMNS,
+    EMPTY_UNTIL_RISK,
+    TEXT_RISK_COLUMNS,
+    ScreenResult,
+    format_tca,
+)
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
@@ -524,7 +530,10 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         rows[f"V{ax}1_KMS"] = v1[:, q]
         rows[f"V{ax}2_KMS"] = v2[:, q]
     for c in EMPTY_UNTIL_RISK:
-        rows[c] = np.full(m, np.nan) if c != "PC_METHOD" else np.full(m, "", dtype=object)
+        rows[c] = np.full(m, np.nan) if c not in TEXT_RISK_COLUMNS else np.full(m, "", dtype=object)
     rows["PC_2D_VALID"] = np.full(m, "", dtype=object)
+    # Filled by the START/STOP step (ssa.screening.crossings) right after the table.
+    rows["START"] = np.full(m, "", dtype=object)
+    rows["STOP"] = np.full(m, "", dtype=object)
     assert set(COLUMNS) <= set(rows)
     return rows
