@@ -192,3 +192,14 @@ def test_small_debris_exposure_alone_vs_grouping(setup):
     # no sensors: sees none of the small objects
     assert parts["Canada"]["alone"]["sample_objects_seen"] == 0
     assert all(e["grouping"]["sample_objects_seen"] <= out["sample"] for e in parts.values())
+
+
+def test_manoeuvre_on_a_decayed_object_is_a_clear_error(setup):
+    from ssa.scenario.config import Event
+
+    sc, catalog = setup
+    # SL-4 R/B 58930: perigee 108 km in the snapshot, gone within weeks (sgp4 error 6)
+    when = dt.datetime(2024, 9, 5, 12, tzinfo=dt.timezone.utc)
+    e = Event("manoeuvre", start=when, params={"object": 58930, "dv_rtn_ms": [0, 1, 0]})
+    with pytest.raises(ValueError, match="58930 cannot be propagated .*decayed"):
+        manoeuvre_effect(dataclasses.replace(sc, events=(e,)), catalog, e)
