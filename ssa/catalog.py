@@ -21,6 +21,7 @@ from sgp4.omm import initialize as omm_initialize
 
 from ssa.errors import DataNotFoundError, UserError
 from ssa.geometry.constants import EARTH_RADIUS_KM
+from ssa.geometry.timeutil import jd_to_datetime64
 from ssa.io import detect_format, read_head, read_lines, read_text
 from ssa.io.omm import (
     SGP4_MAX_SATNUM,
@@ -159,6 +160,12 @@ def _sgp4_error(sat: Satrec) -> str | None:
     if sat.error:
         return (f"sgp4 initialisation failed with error {sat.error} "
                 f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
+    # An element set SGP4 accepts but turns into NaN at its own epoch (odd fields found
+    # by fuzzing) would reach the screening as a silent hole: refuse it here. SGP4
+    # error codes at the epoch stay data (the screening drops such objects with a reason).
+    e, r, v = sat.sgp4(sat.jdsatepoch, sat.jdsatepochF)
+    if e == 0 and not all(math.isfinite(x) for x in (*r, *v)):
+        return "SGP4 gives a non-finite state at the element set's own epoch"
     if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):  # guarded earlier; belt and braces
         return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
                 f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
@@ -221,7 +228,7 @@ class _Builder:
             init_fields = {**init_fields, "EPOCH": _epoch_for_sgp4(fields["EPOCH"])}
             try:
                 omm_initialize(sat, init_fields, WGS72)
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 kind, reason = "sgp4", f"sgp4 could not initialise the OMM: {exc}"
             else:
                 if self.opsmode != "i":
@@ -511,10 +518,7 @@ class Catalog:
             raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
                             "pip install 'ssa[data]' (or pip install pandas)") from None
         columns = {name: getattr(self, name) for name in _ARRAYS}
-        # Days since the Unix epoch, kept as two parts until the last step (us resolution).
-        unix_days = (self.epoch_jd - 2440587.5) + self.epoch_fr
-        columns["epoch_utc"] = (np.round(unix_days * 86400e6).astype("int64")
-                                .astype("datetime64[us]"))
+        columns["epoch_utc"] = jd_to_datetime64(self.epoch_jd, self.epoch_fr)
         for name in ("perigee_km", "apogee_km", "period_min", "regime"):
             columns[name] = getattr(self, name)
         return pd.DataFrame(columns)

@@ -98,18 +98,26 @@ def _numbers(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _NUMBER_RE.finditer(text)]
 
 
+# Strategies built once (building them per example cost more than the readers' work).
+_EDIT_KINDS = st.sampled_from(["replace", "insert", "delete", "number", "number", "truncate",
+                               "dup-line", "drop-line", "swap-lines", "join-lines"])
+_NEW_NUMBER = st.sampled_from(EXTREME) | st.from_regex(r"-?[0-9]{1,25}(\.[0-9]{0,20})?",
+                                                        fullmatch=True)
+_NEW_CHARS = st.lists(st.sampled_from(SPECIAL_CHARS)
+                      | st.characters(max_codepoint=0x10FFFF, blacklist_categories=("Cs",)),
+                      min_size=1, max_size=4).map("".join)
+
+
 @st.composite
 def _text_edit(draw, text: str) -> str:
     """One edit of the text: replace/insert/delete characters, extreme numbers, lines."""
-    kind = draw(st.sampled_from(["replace", "insert", "delete", "number", "number", "truncate",
-                                 "dup-line", "drop-line", "swap-lines", "join-lines"]))
+    kind = draw(_EDIT_KINDS)
     n = len(text)
     if kind == "number":
         spans = _numbers(text)
         if spans:
-            a, b = draw(st.sampled_from(spans))
-            new = draw(st.sampled_from(EXTREME) | st.from_regex(r"-?[0-9]{1,25}(\.[0-9]{0,20})?",
-                                                                 fullmatch=True))
+            a, b = spans[draw(st.integers(0, len(spans) - 1))]
+            new = draw(_NEW_NUMBER)
             return text[:a] + new + text[b:]
         kind = "replace"
     if kind in ("dup-line", "drop-line", "swap-lines", "join-lines"):
@@ -132,9 +140,7 @@ def _text_edit(draw, text: str) -> str:
     pos = draw(st.integers(0, n))
     if kind == "truncate":
         return text[:pos]
-    chars = st.sampled_from(SPECIAL_CHARS) | st.characters(max_codepoint=0x10FFFF,
-                                                            blacklist_categories=("Cs",))
-    new = draw(st.lists(chars, min_size=1, max_size=4).map("".join))
+    new = draw(_NEW_CHARS)
     if kind == "insert":
         return text[:pos] + new + text[pos:]
     if kind == "delete":
@@ -172,6 +178,10 @@ ENCODINGS = ["utf-8"] * 6 + ["bom", "crlf", "cr", "mixed", "latin-1", "utf-16", 
                              "truncated-gzip"]
 
 
+_ENCODING = st.sampled_from(ENCODINGS)
+_SPECIAL_FILES = st.sampled_from([b"\n\n  \n", b"\x00" * 64, b"\xef\xbb\xbf", b"\x1f\x8b"])
+
+
 @st.composite
 def mutated(draw, reader: str) -> bytes:
     """A mutated seed file of ``reader`` (0-4 text edits, then an encoding)."""
@@ -182,10 +192,10 @@ def mutated(draw, reader: str) -> bytes:
     if special == 1:
         return draw(st.binary(max_size=200))
     if special == 2:
-        return draw(st.sampled_from([b"\n\n  \n", b"\x00" * 64, b"\xef\xbb\xbf", b"\x1f\x8b"]))
+        return draw(_SPECIAL_FILES)
     for _ in range(draw(st.integers(0, 4))):
         text = draw(_text_edit(text))
-    return _encode(text, draw(st.sampled_from(ENCODINGS)))
+    return _encode(text, draw(_ENCODING))
 
 
 # --- properties --------------------------------------------------------------------

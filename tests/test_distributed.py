@@ -110,9 +110,23 @@ def test_slices_do_not_change_the_table(shell, start, reference, tmp_path):
     assert _csv(many, tmp_path) == ref_csv
 
 
+def _stop_resource_tracker():
+    """A LocalCluster spawns its workers, which starts multiprocessing's resource
+    tracker: a child of this process for the rest of the session. Stop it (it restarts
+    on demand), so later tests that count this process's children see none."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
 def test_local_cluster_two_workers(shell, start, reference, tmp_path):
     ref, ref_csv = reference
-    res = _screen(shell, start, cluster="local:2", slice_spans=SLICE_SPANS)
+    try:
+        res = _screen(shell, start, cluster="local:2", slice_spans=SLICE_SPANS)
+    finally:
+        _stop_resource_tracker()
     ex = res.run["executor"]
     assert ex["name"] == "dask" and ex["workers"] == 2 and ex["threads_per_worker"] == 1
     assert ex["catalogue_bytes"] > 900 * len(shell)  # the raw SGP4 state, once per worker
@@ -239,6 +253,25 @@ def test_unreachable_scheduler(shell):
     assert time.monotonic() - t < executor.CONNECT_TIMEOUT_S + UNREACHABLE_SLACK_S
 
 
+def test_scheduler_from_environment(shell, monkeypatch):
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv(executor.ENV_SCHEDULER, address)
+    with pytest.raises(UserError, match=address.replace(".", r"\.")):
+        screen(shell, days=DAYS)
+
+
+def test_threads_rule():
+    assert executor.threads_rule(2, None, cores=8) == 4
+    assert executor.threads_rule(3, 2, cores=8) == 2
+    with pytest.raises(UserError, match="exceeds the 8 cores"):
+        executor.threads_rule(3, 3, cores=8)
+    with pytest.raises(UserError, match="more worker processes than the 2 cores"):
+        executor.threads_rule(3, None, cores=2)
+    assert executor.parse_cluster("local:3") == 3
+    with pytest.raises(UserError, match="local:N"):
+        executor.parse_cluster("local:0")
+
+
 def _suicide(ctx, q):
     if q == 3:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -248,9 +281,9 @@ def _suicide(ctx, q):
 
 def test_local_child_death_is_a_worker_error(shell):
     ex = executor.LocalExecutor(executor.SatrecContext(shell.satrecs), 2)
-    with pytest.raises(WorkerError, match=r"sgp4_knots: worker process \d+ died"):
+    with pytest.raises(WorkerError, match=r"stage 'SGP4 knots': worker process \d+ died"):
         with ex:
-            ex.map(_suicide, [(q,) for q in range(8)], "sgp4_knots")
+            ex.map(_suicide, [(q,) for q in range(8)], "SGP4 knots")
     assert ex.children() == []
 
 

@@ -184,7 +184,8 @@ def test_one_object_twins_and_window_before_epochs(full, tmp_path):
     res = screen(twin, days=0.2)
     assert len(res) == 1
     assert res.rows["TCA_RANGE"][0] == 0.0
-    assert res.rows["FLAGS"][0] == "LONG_DURATION"
+    # Inside the threshold for the whole window: START and STOP are the window's ends.
+    assert res.rows["FLAGS"][0] == "LONG_DURATION;START_CLIPPED;STOP_CLIPPED"
     # A window ten days before every epoch propagates backwards, same invariants.
     jd, fr = full.epoch_median()
     sub = full.subset(np.flatnonzero((full.perigee_km > 540) & (full.apogee_km < 560))[:300])

@@ -28,6 +28,11 @@ def register(subparsers) -> None:
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="start no new run after this many seconds (skipped runs are recorded)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--distributed", action="store_true",
+                   help="only the distributed section: single process vs a local Dask "
+                        "cluster of 1 and 2 workers (benchmarks/distributed.py)")
+    p.add_argument("--days", type=float, default=1.0,
+                   help="window of the distributed section (default 1)")
     p.set_defaults(func=run)
 
 
@@ -54,6 +59,13 @@ def run(args) -> int:
         raise UserError(f"--limit {args.limit}: need at least 10 objects")
     if args.catalog is not None and not args.catalog.exists():
         raise UserError(f"--catalog {args.catalog}: file not found")
+    if args.distributed:
+        from benchmarks.distributed import main as distributed_main
+
+        argv = ["--days", str(args.days), "--out", str(args.out / "distributed.json")]
+        if args.catalog is not None:
+            argv += ["--catalog", str(args.catalog)]
+        return distributed_main(argv)
     t0 = time.perf_counter()
 
     def log(msg: str) -> None:

@@ -30,7 +30,31 @@ def register(subparsers) -> None:
                    help="also run a seeded two-body Monte Carlo with N samples (for slow "
                         "encounters where the 2D model is not valid)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: 0)")
+    p.add_argument("--history", action="store_true",
+                   help="the CDMs are successive updates of one event: print its Pc and miss "
+                        "history in CREATION_DATE order")
+    p.add_argument("--plot", metavar="PNG",
+                   help="with --history, also write the event-history figure (miss and Pc "
+                        "against time to TCA)")
     p.set_defaults(func=run)
+
+
+def run_history(args) -> int:
+    """``ssa pc CDM... --history``: one line per CDM in creation order, optional figure."""
+    from ssa.history import cdm_series, plot_event
+
+    ev = cdm_series(args.cdms, args.hbr_m)
+    print(f"{ev['name1']} ({ev['id1']}) vs {ev['name2']} ({ev['id2']}): "
+          f"{len(ev['points'])} CDMs")
+    print(f"{'created (UTC)':<23} {'TCA (UTC)':<23} {'to TCA d':>8} {'miss m':>9} "
+          f"{'Pc':>10} {'CDM Pc':>10}  file")
+    for p in ev["points"]:
+        print(f"{p['creation_utc']:<23} {p['tca_utc']:<23} {p['time_to_tca_days']:8.2f} "
+              f"{p['miss_km'] * 1000:9.1f} {_fmt(p['pc'], '10.3e')} "
+              f"{_fmt(p['cdm_pc'], '10.3e')}  {p['file'].rsplit('/', 1)[-1]}")
+    if args.plot:
+        print(f"figure: {plot_event(ev, args.plot)}", file=sys.stderr)
+    return 0
 
 
 def _fmt(v, spec):
@@ -49,6 +73,8 @@ def run(args) -> int:
         return 0
     if not args.cdms:
         raise UserError("give one or more CDM files (or --methods)")
+    if args.history:
+        return run_history(args)
     if args.mc < 0:
         raise UserError(f"--mc must be 0 or a number of samples, got {args.mc}")
     if args.hbr_m is not None and not (args.hbr_m >= 0 and math.isfinite(args.hbr_m)):

@@ -176,13 +176,19 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
     for key, value in fields.items():
         if not str(value).isascii():
             return "non-ascii", f"non-ASCII character in {key} {value!r}", fields
+        if not str(value).isprintable():  # NUL, tab, ...: found by fuzzing
+            return "non-ascii", f"control character in {key} {value!r}", fields
     theory = fields.get("MEAN_ELEMENT_THEORY", "SGP4").upper()
     if theory not in ("SGP4", ""):
         return "value", f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported", fields
     out = dict(DEFAULTS)
     out.update((k, v) for k, v in fields.items() if v != "")
+    if len(out["CLASSIFICATION_TYPE"].strip()) != 1:  # sgp4 stores one character
+        return "value", (f"CLASSIFICATION_TYPE {out['CLASSIFICATION_TYPE']!r} is not one "
+                         f"character (U, C or S)"), out
+    out["CLASSIFICATION_TYPE"] = out["CLASSIFICATION_TYPE"].strip()
     norad = out["NORAD_CAT_ID"]
-    if not norad.isdigit() or len(norad) > MAX_NORAD_DIGITS:
+    if not (norad.isascii() and norad.isdigit()) or len(norad) > MAX_NORAD_DIGITS:
         return "value", f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
     try:
         parse_epoch(out["EPOCH"])

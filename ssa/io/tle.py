@@ -223,17 +223,23 @@ def _non_ascii(text: str, what: str) -> str | None:
     for column, char in enumerate(text, 1):
         if not char.isascii():
             return f"non-ASCII character {char!r} in {what} column {column}"
+        if not char.isprintable():  # a tab inside a field made SGP4 return NaN (fuzzing)
+            return f"control character {char!r} in {what} column {column}"
     return None
+
+
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
 
 
 def check_tle(record: TleRecord) -> TleIssue | None:
     """Return why ``record`` is unusable (ASCII, layout, checksum, numbers), or None if fine."""
     l1, l2 = record.line1, record.line2
-    if not (record.name.isascii() and l1.isascii() and l2.isascii()):
+    if not (record.name.isascii() and _printable_ascii(l1) and _printable_ascii(l2)):
         if not record.name.isascii():
             return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}",
                             damaged=0)
-        which = 1 if not l1.isascii() else 2
+        which = 1 if not _printable_ascii(l1) else 2
         return TleIssue("non-ascii", _non_ascii(l1 if which == 1 else l2, f"line {which}"),
                         damaged=which)
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):

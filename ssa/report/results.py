@@ -15,7 +15,8 @@ CSV_NAME = "conjunctions.csv"
 RUN_NAME = "run.json"
 
 STRING_COLUMNS = ("OBJECT_NAME_1", "OBJECT_NAME_2", "OBJECT_TYPE_1", "OBJECT_TYPE_2",
-                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA")
+                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA",
+                  "START", "STOP", "HBR_SOURCE")
 INT_COLUMNS = ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2")
 STATE_COLUMNS = tuple(f"{c}{k}_{u}" for k in (1, 2)
                       for c, u in (("X", "KM"), ("Y", "KM"), ("Z", "KM"),

@@ -258,7 +258,7 @@ def _cdm_header(rows, i, ids, tca, creation, originator) -> dict:
     }
 
 
-def _cdm_relative(r1, v1, r2, v2, tca, pc, method_text: str) -> dict:
+def _cdm_relative(r1, v1, r2, v2, tca, pc, cdm_method="FOSTER-1992") -> dict:
     """Relative metadata/data: TCA, miss, speed, RTN relative state (m, m/s), Pc."""
     basis = rtn_basis(r1, v1)[0]
     rel_r_rtn = basis @ (r2 - r1) * 1e3
@@ -274,7 +274,7 @@ def _cdm_relative(r1, v1, r2, v2, tca, pc, method_text: str) -> dict:
         relative[f"RELATIVE_VELOCITY_{axis}"] = float(rel_v_rtn[j])
     if np.isfinite(pc):
         relative["COLLISION_PROBABILITY"] = pc
-        relative["COLLISION_PROBABILITY_METHOD"] = method_text
+        relative["COLLISION_PROBABILITY_METHOD"] = cdm_method
     return relative
 
 

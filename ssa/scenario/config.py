@@ -41,6 +41,11 @@ _SWEEP = {"commit_days": [], "threshold_pc": [], "seeds": [], "start": []}
 _SENSORS = {"file": "sensors.csv"}
 _MEMBER = {"name": None, "owners": None, "sensors": [], "sharing": None}
 _EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None, "at": None}
+# Keys of the security event kinds (ssa.scenario.security_events), with "not given" defaults.
+_EVENT.update({"parent": 0, "mode": "", "impactor": 0, "parent_mass_kg": 0.0,
+               "impactor_mass_kg": 0.0, "impact_speed_km_s": 0.0, "min_size_m": 0.0,
+               "object": 0, "dv_rtn_ms": [], "towards": 0, "miss_km": 0.0, "transfer_h": 0.0,
+               "sample": 0, "exposure_days": 0.0})
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Event:
     member: str = ""
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    params: dict = field(default_factory=dict)   # breakup / manoeuvre settings
 
 
 @dataclass(frozen=True)
@@ -392,6 +398,9 @@ def _leave(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
 # Event kinds: name -> parser(checker, table, key, context) -> Event or None. A new
 # kind (e.g. breakup, manoeuvre) registers its parser here and its effect in the run.
 EVENT_KINDS = {"outage": _outage, "leave": _leave}
+from ssa.scenario.security_events import EVENT_PARSERS as _SECURITY  # noqa: E402
+
+EVENT_KINDS.update(_SECURITY)   # "breakup", "manoeuvre", "small_debris"
 
 
 def expand_sweep(sc: Scenario) -> list[Scenario]:
@@ -411,18 +420,17 @@ def expand_sweep(sc: Scenario) -> list[Scenario]:
 def resolve_data_path(name: str, scenario_path: Path) -> Path:
     """Return a data file named in a scenario: absolute, next to the scenario, or in SSA_DATA."""
     p = Path(name).expanduser()
+    from ssa.data import data_file
+    from ssa.errors import DataNotFoundError  # a FileNotFoundError the CLI reports in one line
+
     if p.is_absolute():
         if not p.exists():
-            raise FileNotFoundError(f"{scenario_path}: {p} not found")
+            raise DataNotFoundError(f"{scenario_path}: {p} not found")
         return p
     local = scenario_path.parent / p
     if local.exists():
         return local
-    from ssa.data import data_file
-
     try:
         return data_file(name)
     except FileNotFoundError as exc:
-        from ssa.errors import DataNotFoundError
-
         raise DataNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None

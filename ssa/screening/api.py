@@ -34,7 +34,13 @@ from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components, teme_to_geodetic
 from ssa.progress import progress
 from ssa.screening import crossings, executor, kernels, propagate, refine
-from ssa.screening.result import COLUMNS, EMPTY_UNTIL_RISK, ScreenResult, format_tca
+from ssa.screening.result import (
+    COLUMNS,
+    EMPTY_UNTIL_RISK,
+    TEXT_RISK_COLUMNS,
+    ScreenResult,
+    format_tca,
+)
 
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
@@ -191,7 +197,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
         with executor.make_executor(ctx, job.threads, scheduler, cluster,
                                     warm_up=_warm_up) as ex:
             plan = _plan_step(ex, catalog, job, timings) if n else None
-            slices, t_fail_s, dropped, tri = [], np.full(n, np.inf), [], np.zeros((3, 0), np.int64)
+            slices, dropped, tri = [], [], np.zeros((3, 0), np.int64)
+            t_fail_s = np.full(n, np.inf)
             if n:
                 spec = _slice_spec(plan, job, ex, slice_spans)
                 slices = _slices_step(ex, spec, timings, quiet)
@@ -309,7 +316,9 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
         tri.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
                              ok[b, :m].astype(np.int64) + base]))
     rows = np.flatnonzero(np.isfinite(ch.fail_s))
-    return {"t0_s": float(t0_s), "tri": np.concatenate(tri, axis=1), "fail_rows": rows,
+    tri = np.concatenate(tri, axis=1)
+    return {"t0_s": float(t0_s), "tri": tri, "result_bytes": int(tri.nbytes + 24 * rows.size),
+            "fail_rows": rows,
             "fail_s": ch.fail_s[rows], "fail_code": ch.fail_code[rows],
             "skipped": int(skipped), "cap": cap, "sgp4_s": sgp4_s, "kernel_s": kernel_s}
 
@@ -359,7 +368,6 @@ def _slices_step(ex, spec, timings, quiet) -> list:
 def _combine_slices(slices, spec, plan, job):
     """Return the flagged triples of all slices, each object's first failure time and
     the dropped objects (plan or SGP4), independent of how the window was sliced."""
-    n = plan.klass.size
     t_fail_s = spec.base_fail_s.copy()
     dropped = [{"index": int(q), "t_s": 0.0, "reason": (
         f"interpolation error {plan.measured_err_km[q]:.3g} km at the finest knot "
@@ -382,7 +390,6 @@ def _combine_slices(slices, spec, plan, job):
     until = propagate.active_until_s(t_fail_s, plan.h_s)
     end_s = (tri[2] + 1) * job.step_s
     keep = (end_s <= until[tri[0]]) & (end_s <= until[tri[1]])
-    assert n == t_fail_s.size
     return tri[:, keep], t_fail_s, dropped
 
 
@@ -446,6 +453,7 @@ def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows,
         "executor": described,
         "slices": [{"t0_s": r["t0_s"], "sgp4_s": round(r["sgp4_s"], 3),
                     "kernel_s": round(r["kernel_s"], 3), "worker": r["worker"],
+                    "result_bytes": r["result_bytes"],
                     "flagged": int(r["tri"].shape[1])} for r in slices],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "wall_s": round(time.perf_counter() - t_wall, 3),
@@ -522,7 +530,10 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         rows[f"V{ax}1_KMS"] = v1[:, q]
         rows[f"V{ax}2_KMS"] = v2[:, q]
     for c in EMPTY_UNTIL_RISK:
-        rows[c] = np.full(m, np.nan) if c != "PC_METHOD" else np.full(m, "", dtype=object)
+        rows[c] = np.full(m, np.nan) if c not in TEXT_RISK_COLUMNS else np.full(m, "", dtype=object)
     rows["PC_2D_VALID"] = np.full(m, "", dtype=object)
+    # Filled by the START/STOP step (ssa.screening.crossings) right after the table.
+    rows["START"] = np.full(m, "", dtype=object)
+    rows["STOP"] = np.full(m, "", dtype=object)
     assert set(COLUMNS) <= set(rows)
     return rows

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
 from ssa.screening import executor, kernels
 
-MU_KM3_S2 = 398600.8  # WGS72, as SGP4 uses
-EARTH_RADIUS_KM = 6378.135  # WGS72
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
 # means r < 1 Earth radius); used to bound the acceleration of decaying objects.
 MIN_RADIUS_KM = EARTH_RADIUS_KM - 100.0
@@ -252,7 +251,7 @@ def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: flo
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "plan"), strict=True):
+        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)
@@ -351,7 +350,7 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
         if ex.forked and fd < 0:  # no shared memory: the children's writes would be lost
             fails = [_chunk_piece(ex.ctx, *job) for job in jobs]
         else:
-            fails = ex.map(_chunk_piece, jobs, "sgp4_knots")
+            fails = ex.map(_chunk_piece, jobs, "SGP4 knots")
         if fd >= 0:
             coef = np.frombuffer(mmap.mmap(fd, 8 * base, **_NO_FD_COPY), np.float64, base)
     finally:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ssa.screening.propagate import MU_KM3_S2
+from ssa.geometry.constants import MU_KM3_S2
 
 # Sampling step inside a window: two distance minima of one pair closer than this
 # would need relative accelerations far beyond orbital ones (see README).
@@ -36,8 +36,11 @@ FLAT_F_KM2_S = 1e-9
 BRACKET_MARGIN_KM = 1.0
 # Position-only polish of each TCA (see _polish): parabola half-widths (s), the
 # smallest second difference of d^2 trusted over SGP4's rounding noise (~1e-7 km^2 at
-# 5 km), and how far above the threshold a Newton minimum still gets polished.
-POLISH_H_S = (0.5, 0.02)
+# 5 km), and how far above the threshold a Newton minimum still gets polished. The 8 s
+# pass is for slow pairs (co-located GEO objects, relative speed ~ 4 m/s): their d^2
+# curves by only 2 v^2 h^2 ~ 1e-5 km^2 over 0.5 s, not trusted, and Newton's TCA was
+# left 0.4 s off (tests/test_edges.py); each pass is kept only where d drops.
+POLISH_H_S = (8.0, 0.5, 0.02)
 POLISH_MIN_CURVATURE_KM2 = 1e-5
 POLISH_MARGIN_KM = 0.01
 # Fewer samples than this are refined in-process: forking a large process and the

@@ -13,13 +13,16 @@ from ssa.screening.formats import json_column, to_arrow, typed_column, write_res
 SOCRATES_COLUMNS = ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
                     "OBJECT_NAME_2", "DSE_2", "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED",
                     "MAX_PROB", "DILUTION"]
-OWN_COLUMNS = ["OBJECT_TYPE_1", "OBJECT_TYPE_2", "OWNER_1", "OWNER_2", "TCA_JD", "TCA_FR",
+# START/STOP (SOCRATES' "time in" and out of the threshold sphere) come first of ours.
+OWN_COLUMNS = ["START", "STOP", "OBJECT_TYPE_1", "OBJECT_TYPE_2", "OWNER_1", "OWNER_2", "TCA_JD", "TCA_FR",
                "R_KM", "T_KM", "N_KM", "ALT_KM", "LAT_DEG", "LON_DEG",
                "X1_KM", "Y1_KM", "Z1_KM", "VX1_KMS", "VY1_KMS", "VZ1_KMS",
                "X2_KM", "Y2_KM", "Z2_KM", "VX2_KMS", "VY2_KMS", "VZ2_KMS", "FLAGS"]
-RISK_COLUMNS = ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "SIGMA1_R_M", "SIGMA1_T_M",
+RISK_COLUMNS = ["HBR_M", "HBR_SOURCE", "PC", "PC_METHOD", "PC_2D_VALID", "SIGMA1_R_M", "SIGMA1_T_M",
                 "SIGMA1_N_M", "SIGMA2_R_M", "SIGMA2_T_M", "SIGMA2_N_M"]
 COLUMNS = SOCRATES_COLUMNS + OWN_COLUMNS + RISK_COLUMNS
+# Text among them (the rest are numbers).
+TEXT_RISK_COLUMNS = ("HBR_SOURCE", "PC_METHOD")
 # Columns empty until ssa.risk.assess fills them.
 EMPTY_UNTIL_RISK = ["MAX_PROB", "DILUTION"] + RISK_COLUMNS
 

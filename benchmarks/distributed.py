@@ -1,0 +1,121 @@
+"""Distributed section: single process vs a local Dask cluster of 1 and 2 workers.
+
+    SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.distributed [--days 1]
+    .venv/bin/ssa bench --distributed [--days 1]
+
+Every configuration screens the same catalogue and window with ``ssa screen`` in a
+fresh process (so its peak memory is its own), in this order, twice (A B C A B C:
+a machine shared with other work drifts; the median of the two is reported):
+
+- ``single``: this process and its forked SGP4 children (today's path);
+- ``dask-1``: ``--cluster local:1`` (one worker process, numba on all cores);
+- ``dask-2``: ``--cluster local:2`` (two worker processes, 1 numba thread each).
+
+Reported per run: wall time of the screening call (run.json wall_s: includes the
+LocalCluster start and the catalogue's scatter), the stage timings, bytes shipped
+(catalogue once per worker, the slice spec once per worker, per-task arguments
+and results) and the per-slice times. The conjunction tables must be identical
+(checked: the CSV's SHA-256). Writes benchmarks/results/distributed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CATALOG = "catalog-2024-07-05.3le"
+OUT = Path(__file__).parent / "results" / "distributed.json"
+CONFIGS = (("single", []), ("dask-1", ["--cluster", "local:1"]),
+           ("dask-2", ["--cluster", "local:2"]))
+RUN_TIMEOUT_S = 3600.0
+
+
+def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
+    out = work / "out"
+    cmd = [sys.executable, "-m", "ssa", "screen", str(catalog), "--days", str(days),
+           "--quiet", "--out", str(out), *extra]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"error": f"timeout after {RUN_TIMEOUT_S:.0f} s"}
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        return {"error": err.strip().splitlines()[-1] if err.strip() else "failed"}
+    run = json.loads((out / "run.json").read_text())
+    table = (out / "conjunctions.csv").read_bytes()
+    slices = run.get("slices", [])
+    res = {"process_s": round(elapsed, 2), "wall_s": run["wall_s"],
+           "timings_s": run["timings_s"], "peak_memory_mb": run["peak_memory_mb"],
+           "conjunctions": run["counts"]["conjunctions"], "executor": run.get("executor"),
+           "csv_sha256": hashlib.sha256(table).hexdigest(),
+           "slices": len(slices),
+           "slice_s": sorted(round(s["sgp4_s"] + s["kernel_s"], 3) for s in slices),
+           "slice_result_bytes": sorted(int(s.get("result_bytes", 0)) for s in slices),
+           "workers_used": sorted({s["worker"] for s in slices})}
+    return res
+
+
+def measure(catalog: Path, days: float, repeats: int = 2, log=print) -> dict:
+    """Run the configurations (interleaved, ``repeats`` rounds); return the results."""
+    runs = {name: [] for name, _ in CONFIGS}
+    with tempfile.TemporaryDirectory(prefix="ssa-dist-") as tmp:
+        for rnd in range(repeats):
+            for name, extra in CONFIGS:
+                work = Path(tmp) / f"{name}-{rnd}"
+                work.mkdir()
+                r = _one(catalog, days, extra, work)
+                log(f"{name} round {rnd + 1}: {r.get('wall_s', r.get('error'))} s")
+                runs[name].append(r)
+    summary = {}
+    for name, rs in runs.items():
+        ok = [r for r in rs if "error" not in r]
+        walls = sorted(r["wall_s"] for r in ok)
+        summary[name] = {"wall_s_median": walls[len(walls) // 2] if walls else None,
+                         "wall_s_all": walls}
+    single = summary["single"]["wall_s_median"]
+    for name in summary:
+        w = summary[name]["wall_s_median"]
+        summary[name]["vs_single"] = round(w / single, 3) if w and single else None
+    hashes = {r["csv_sha256"] for rs in runs.values() for r in rs if "error" not in r}
+    return {"catalog": str(catalog), "days": days, "repeats": repeats,
+            "cores": os.cpu_count(), "load_avg_start": None, "summary": summary,
+            "identical_tables": len(hashes) == 1, "runs": runs}
+
+
+def main(argv=None) -> int:
+    from ssa.data import data_file
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--days", type=float, default=1.0)
+    p.add_argument("--catalog", type=Path, default=None)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    catalog = args.catalog or data_file(CATALOG)
+    load0 = os.getloadavg()
+    res = measure(catalog, args.days, args.repeats,
+                  log=lambda m: print(m, file=sys.stderr, flush=True))
+    res["load_avg_start"] = load0
+    res["load_avg_end"] = os.getloadavg()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1))
+    for name, s in res["summary"].items():
+        print(f"{name:8s} wall {s['wall_s_median']} s (x{s['vs_single']} of single; "
+              f"all {s['wall_s_all']})")
+    print(f"identical tables: {res['identical_tables']}; wrote {args.out}")
+    return 0 if res["identical_tables"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

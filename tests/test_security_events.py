@@ -1,0 +1,205 @@
+"""Security events in scenario files: breakup and manoeuvre kinds (validation), what each
+member sees of a breakup (monotone, bounded, pooled >= alone, no sensors -> nothing)
+and when it detects a manoeuvre (zero delta-v never; larger no later; pooling never
+later). Real catalogue, real sensors table, short windows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ssa.scenario.config import load_scenario
+from ssa.scenario.security import breakup_effect, manoeuvre_effect, sensor_sets
+from ssa.scenario.truth import load_catalog, protected_by
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+START = "2024-07-05T12:00:00Z"
+
+TOML = f"""
+name = "security-test"
+seed = 7
+[window]
+start = {START}
+days = 0.25
+[catalog]
+file = "{{catalog}}"
+satcat = "{{satcat}}"
+[tracking]
+coverage_step_s = 120.0
+[assessment]
+protect_types = ["PAYLOAD"]
+exclude_names = ["STARLINK"]
+[sensors]
+file = "{SCENARIOS / 'sensors.csv'}"
+[[members]]
+name = "UK"
+owners = ["UK"]
+sensors = ["UK-FYLINGDALES", "UK-STARBROOK"]
+sharing = "observations"
+[[members]]
+name = "Fence"
+owners = ["AUS"]
+sensors = ["US-SPACEFENCE"]
+sharing = "observations"
+[[members]]
+name = "Norway"
+owners = ["NOR"]
+sensors = ["NO-GLOBUS2"]
+sharing = "observations"
+[[members]]
+name = "Canada"
+owners = ["CA"]
+sensors = []
+sharing = "observations"
+{{events}}
+"""
+
+BREAKUP = """
+[[events]]
+kind = "breakup"
+parent = 14147
+at = 2024-07-05T12:00:00Z
+mode = "collision"
+impactor_mass_kg = 20.0
+impact_speed_km_s = 7.0
+parent_mass_kg = 1750.0
+min_size_m = 0.3
+"""
+
+
+def _write(tmp_path, shared_file, events: str) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(TOML.format(catalog=shared_file("catalog-2024-07-05.3le"),
+                                satcat=shared_file("satcat-2025-03.csv.gz"), events=events))
+    return path
+
+
+@pytest.fixture(scope="module")
+def setup(shared_file, tmp_path_factory):
+    path = _write(tmp_path_factory.mktemp("sec"), shared_file, BREAKUP)
+    sc = load_scenario(path)
+    catalog = load_catalog(sc)
+    return sc, catalog
+
+
+@pytest.mark.parametrize("event, match", [
+    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "implode"', "mode"),
+    ('kind = "breakup"\nparent = -3\nat = 2024-07-05T12:00:00Z\nmode = "explosion"', "parent"),
+    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "collision"',
+     "impactor"),
+    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "explosion"\n'
+     'parent_mass_kg = -5.0', "parent_mass_kg"),
+    ('kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ndv_rtn_ms = [1, 2]',
+     "dv_rtn_ms"),
+    ('kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ntowards = 33055\n'
+     'dv_rtn_ms = [0, 1, 0]\nmiss_km = 5.0', "not both"),
+])
+def test_bad_security_events_are_listed(tmp_path, shared_file, event, match):
+    path = _write(tmp_path, shared_file, "[[events]]\n" + event + "\n")
+    with pytest.raises(ValueError, match=match):
+        load_scenario(path)
+
+
+def test_breakup_detection_is_bounded_monotone_and_pooled(setup):
+    sc, catalog = setup
+    event = next(e for e in sc.events if e.kind == "breakup")
+    out = breakup_effect(sc, catalog, event, protected_by(sc, catalog))
+    n = out["fragments"]
+    assert n > 50
+    parts = out["participants"]
+    for e in parts.values():
+        for side in ("alone", "grouping"):
+            det, mnt = e[side]["detected"], e[side]["maintained"]
+            assert all(0 <= m <= d <= n for m, d in zip(mnt, det, strict=True))
+            assert det == sorted(det)
+            assert 0 <= e[side]["known"] <= e[side]["close_approaches"]
+        assert all(g >= a for a, g in zip(e["alone"]["detected"], e["grouping"]["detected"],
+                                          strict=True))
+        assert e["grouping"]["known"] >= e["alone"]["known"]
+    # no sensors: nothing beyond the public catalogue
+    assert parts["Canada"]["alone"]["detected"] == [0] * len(out["snapshots_days"])
+    assert parts["public"]["grouping"]["detected"] == [0] * len(out["snapshots_days"])
+    assert parts["Canada"]["grouping"]["detected"][-1] > 0
+
+
+def test_objects_below_every_size_limit_are_never_detected(setup):
+    from ssa.scenario.tracking import track
+
+    sc, catalog = setup
+    jd, fr = catalog.epoch_median()
+    sub = catalog.subset(np.arange(300))
+    tiny = np.full(len(sub), 1e-4)       # 0.1 mm: below every sensor's limit at any range
+    res = track(sub.satrecs, tiny, sc.sensors, jd, fr, 0.0, 6 * 3600.0, 120.0, [6 * 3600.0])
+    assert res.detections.sum() == 0
+    big = track(sub.satrecs, np.full(len(sub), 2.0), sc.sensors, jd, fr, 0.0, 6 * 3600.0,
+                120.0, [6 * 3600.0])
+    assert big.detections.sum() > 0
+
+
+def _manoeuvre(sc, catalog, dv):
+    from ssa.scenario.config import Event
+
+    when = dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc)
+    # COSMOS 2558 (LEO): tracked by several sensors within hours
+    e = Event("manoeuvre", start=when, params={"object": 53323, "dv_rtn_ms": list(dv)})
+    return manoeuvre_effect(dataclasses.replace(sc, events=(e,)), catalog, e)
+
+
+def test_manoeuvre_detection_zero_never_larger_no_later_pooling_no_later(setup):
+    sc, catalog = setup
+    zero = _manoeuvre(sc, catalog, (0.0, 0.0, 0.0))
+    assert zero["public_detection_h"] is None
+    for e in zero["participants"].values():
+        assert e["alone"]["detection_h"] is None and e["grouping"]["detection_h"] is None
+    small = _manoeuvre(sc, catalog, (0.0, 0.3, 0.0))
+    large = _manoeuvre(sc, catalog, (0.0, 3.0, 0.0))
+    detected_somewhere = False
+    for name in sensor_sets(sc):
+        for side in ("alone", "grouping"):
+            s = small["participants"][name][side]["detection_h"]
+            g = large["participants"][name][side]["detection_h"]
+            if s is not None:
+                assert g is not None and g <= s
+            detected_somewhere |= g is not None
+        for run in (small, large):
+            a = run["participants"][name]["alone"]["detection_h"]
+            p = run["participants"][name]["grouping"]["detection_h"]
+            if a is not None:
+                assert p is not None and p <= a
+    assert detected_somewhere
+
+
+def test_small_debris_exposure_alone_vs_grouping(setup):
+    from ssa.scenario.config import Event
+    from ssa.scenario.security import exposure_effect
+
+    sc, catalog = setup
+    e = Event("small_debris", start=dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc),
+              params={"sample": 1000, "exposure_days": 0.1})
+    out = exposure_effect(sc, catalog, e, protected_by(sc, catalog))
+    assert out["sample"] == 1000 and out["weight"] > 900     # ~1.1 million / 1000
+    parts = out["participants"]
+    for entry in parts.values():
+        a, g = entry["alone"], entry["grouping"]
+        assert g["sample_objects_seen"] >= a["sample_objects_seen"]
+        if entry["protected_leo"]:
+            assert g["unseen_conjunctions_per_sat_year"] <= a["unseen_conjunctions_per_sat_year"]
+            assert g["unseen_pc_per_sat_year"] <= a["unseen_pc_per_sat_year"]
+    # no sensors: sees none of the small objects
+    assert parts["Canada"]["alone"]["sample_objects_seen"] == 0
+    assert all(e["grouping"]["sample_objects_seen"] <= out["sample"] for e in parts.values())
+
+
+def test_manoeuvre_on_a_decayed_object_is_a_clear_error(setup):
+    from ssa.scenario.config import Event
+
+    sc, catalog = setup
+    # SL-4 R/B 58930: perigee 108 km in the snapshot, gone within weeks (sgp4 error 6)
+    when = dt.datetime(2024, 9, 5, 12, tzinfo=dt.timezone.utc)
+    e = Event("manoeuvre", start=when, params={"object": 58930, "dv_rtn_ms": [0, 1, 0]})
+    with pytest.raises(ValueError, match="58930 cannot be propagated .*decayed"):
+        manoeuvre_effect(dataclasses.replace(sc, events=(e,)), catalog, e)
