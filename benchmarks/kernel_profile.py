@@ -1,28 +1,36 @@
-"""Profile the screening kernel per stage and per orbit regime; compare two versions.
+"""Profile the screening kernel per stage and per orbit regime; compare versions.
 
     SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.kernel_profile
+    git show main:ssa/screening/kernels.py > /tmp/old_kernels.py
     SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.kernel_profile \
-        --compare /path/to/old/kernels.py --repeats 7
+        --compare /tmp/old_kernels.py --repeats 5 --label "what changed"
+    .venv/bin/python -m benchmarks.kernel_profile --compile /tmp/old_kernels.py \
+        ssa/screening/kernels.py
 
-Both work on the first chunk (4 widest knot spans = 5.7 h = 1,024 intervals of
-20 s) of the 2024-07-05 snapshot, prepared exactly as ``ssa.screening.screen``
+Profile and compare work on the first chunk (4 widest knot spans = 5.7 h = 1,024
+intervals of 20 s) of the 2024-07-05 snapshot, prepared as ``ssa.screening.screen``
 does (plan, SGP4 knots, fits, pads, cell size).
 
-profile (default): the five kernel stages (ssa.screening.kernels) are called one
-by one from Python for every interval, on one thread, and timed (thread CPU time): on the full
-catalog and on each regime alone (LEO in mean-altitude shells, MEO, GEO, HEO),
-giving ns per object-interval per stage. On the full catalog a counting copy of
-the pair stage also attributes the work to regimes: cell entries per
-object-interval, pairs box-tested (same cell run), boxes overlapping, chords
-tested (after the low-corner rule) and pairs flagged, per regime pair. Results:
-benchmarks/results/kernel_profile.json and .md.
+profile (default): the five kernel stages (ssa.screening.kernels) are called one by
+one from Python for every interval (evaluation per batch of intervals, as the
+kernel does), on one thread, timed in thread CPU time: on the full catalog and on
+each regime alone (LEO in mean-altitude shells, MEO, GEO, HEO), giving ns per
+object-interval per stage. On the full catalog a counting copy of the pair stage
+attributes the work to regimes: cell entries per object-interval, pairs in one
+cell run, boxes overlapping, chords tested (after the low-corner rule) and pairs
+flagged. Results: benchmarks/results/kernel_profile.json and .md.
 
 --compare OLD: same-run before/after of the whole ``screen_chunk`` (all threads):
-OLD (a kernels.py file, e.g. ``git show main:ssa/screening/kernels.py > old.py``)
-and the current module alternate, --repeats times each, order swapped every
-round; prints and stores wall and CPU (process) times, their medians and the
-median of the per-round CPU ratios, and checks the flagged triples are equal.
+OLD (a kernels.py file; ``-`` = the current one) and the current module (or
+--new FILE; with --cell-factor F its cells F times the normal size) alternate,
+--repeats times each, order swapped every round. Stores wall and CPU (process)
+times, their medians and the median of the per-round CPU ratios in
+benchmarks/results/kernel_compare.json, and checks the flagged triples are equal.
 The machine may be shared: look at the spread, not only the medians.
+
+--compile FILES: seconds to import each kernels.py and run it once with an empty
+numba cache (a fresh install's first run) and again with that cache, in fresh
+processes: benchmarks/results/kernel_compile.json.
 """
 
 from __future__ import annotations
@@ -285,20 +293,22 @@ def _markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def _module(path: str):
-    spec = importlib.util.spec_from_file_location("kernels_before", path)
-    mod = sys.modules["kernels_before"] = importlib.util.module_from_spec(spec)
+def _module(path: str, name: str = "kernels_before"):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = sys.modules[name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0) -> dict:
-    """Alternate OLD's screen_chunk (None: the current one) with normal cells and the
-    current one with cells cell_factor times the normal size, on the same chunk;
-    return the times and their medians."""
-    from ssa.screening import kernels as new
+def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0,
+            new_path: str | None = None) -> dict:
+    """Alternate OLD's screen_chunk (None: the current one) with normal cells and NEW's
+    (None: the current one) with cells cell_factor times the normal size, on the same
+    chunk; return the times and their medians."""
+    from ssa.screening import kernels as current
 
-    old = _module(old_path) if old_path else new
+    old = _module(old_path) if old_path else current
+    new = _module(new_path, "kernels_after") if new_path else current
     args = prepare(cat)
     n_blocks = 2 * max(1, numba.get_num_threads())
     versions = {"before": (old.screen_chunk, args["cell_km"]),
@@ -331,7 +341,8 @@ def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0) -
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     # Neighbouring runs share the machine's load best: the median of per-round ratios.
     ratio = statistics.median(a / b for a, b in zip(cpu["after"], cpu["before"], strict=True))
-    return {"old": old_path, "cell_factor": cell_factor, "threads": numba.get_num_threads(),
+    return {"old": old_path, "new": new_path or "ssa/screening/kernels.py",
+            "cell_factor": cell_factor, "threads": numba.get_num_threads(),
             "n_blocks": n_blocks,
             "intervals": args["n_steps"], "objects": int(args["pad"].size),
             "flagged_triples": int(ref.shape[1]), "wall_s": wall, "cpu_s": cpu,
@@ -356,7 +367,7 @@ i1 = np.ones(1, np.int64)
 k.screen_chunk(coef, np.zeros(1, np.int64), np.full(1, 2, np.int64), np.zeros(1, np.int64), i1,
                np.full(1, 20.0), np.full(2, np.inf), np.ones(2), np.ones(2), np.zeros(2, bool),
                20.0, 5.0, 170.0, 1, 1, 16)
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, time.process_time())
 """
 
 
@@ -372,10 +383,13 @@ def compile_times(paths: list[str]) -> dict:
     for path in paths:
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            runs = [float(subprocess.run([sys.executable, "-c", _COMPILE, path], env=env,
-                                         check=True, capture_output=True,
-                                         text=True).stdout) for _ in range(2)]
-        out[path] = {"cold_s": round(runs[0], 2), "cached_s": round(runs[1], 2)}
+            runs = [[float(x) for x in subprocess.run(
+                [sys.executable, "-c", _COMPILE, path], env=env, check=True,
+                capture_output=True, text=True).stdout.split()] for _ in range(2)]
+        # CPU time too: compilation is single-threaded, so on a shared machine CPU
+        # seconds are what a quiet machine's wall clock would show.
+        out[path] = {"cold_s": round(runs[0][0], 2), "cached_s": round(runs[1][0], 2),
+                     "cold_cpu_s": round(runs[0][1], 2), "cached_cpu_s": round(runs[1][1], 2)}
     return out
 
 
@@ -385,6 +399,8 @@ def main(argv=None):
     p.add_argument("--cell-factor", type=float, default=1.0,
                    help="with --compare: the current kernel's cells this times the normal "
                         "size (--compare - : against the current kernel itself)")
+    p.add_argument("--new", metavar="NEW_KERNELS_PY",
+                   help="with --compare: this file instead of the current kernels")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--compile", nargs="+", metavar="KERNELS_PY",
                    help="first-run compile time of these kernels.py files (and with cache)")
@@ -403,7 +419,7 @@ def main(argv=None):
     cat = _load()
     if a.compare:
         res = compare(cat, None if a.compare == "-" else a.compare, a.repeats,
-                      a.cell_factor)
+                      a.cell_factor, a.new)
         print(json.dumps(res, indent=1))
         path = RESULTS / "kernel_compare.json"
         old = json.loads(path.read_text()) if path.exists() else {}

@@ -56,15 +56,16 @@ def main(argv=None) -> dict:
     c1, c2 = pcm.socrates_covariances(r1, v1, r2, v2)
     pcm.max_pc_scaled(r1[:10], v1[:10], c1[:10], r2[:10], v2[:10], c2[:10], hbr[:10])
     new_s = _best(lambda: pcm.max_pc_socrates(r1, v1, r2, v2, hbr))
-    old_s = _best(lambda: pcm.max_pc_scaled(r1, v1, *pcm.socrates_covariances(r1, v1, r2, v2)[:1],
-                                            r2, v2, pcm.socrates_covariances(r1, v1, r2, v2)[1],
-                                            hbr))
+    def old():  # the previous MAX_PROB: SOCRATES shape sized, its orientation kept
+        s1, s2 = pcm.socrates_covariances(r1, v1, r2, v2)
+        return pcm.max_pc_scaled(r1, v1, s1, r2, v2, s2, hbr)
+
+    old_s = _best(old)
     res = pcm.max_pc_socrates(r1, v1, r2, v2, hbr)
     d = np.linalg.norm(r2 - r1, axis=1)
     numeric = int(np.sum(hbr * 1e-3 * res.extra["aspect_ratio"] / d
                          > pcm.MAXPC_CLOSED_FORM_MAX_EPS))
     # START/STOP again on the same table (its first run is inside screen's timings).
-    jd0, fr0 = cat.epoch_median() if hasattr(cat, "epoch_median") else (None, None)
     start_stop_in_screen = result.run["timings_s"].get("start_stop")
     copy = {k: v for k, v in rows.items() if k not in ("START", "STOP")}
     copy["FLAGS"] = np.array([f.replace(";START_CLIPPED", "").replace("START_CLIPPED", "")

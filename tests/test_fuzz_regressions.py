@@ -81,3 +81,47 @@ def test_non_utf8_scenario_and_sensor_files_name_the_file(ssa_data, tmp_path):
     sensors.write_bytes(seeds()["sensors"].replace(b"GRAVES", b"GRAV\xe9S"))
     with pytest.raises(ValueError, match=f"{sensors}: not UTF-8 text"):
         load_sensors(sensors)
+
+
+def test_tab_inside_a_tle_field_is_reported(ssa_data, tmp_path):
+    """Was: loaded, then SGP4 returned NaN at the epoch (a tab in the nddot field)."""
+    lines = seeds()["tle"].decode().splitlines()
+    lines[4] = lines[4][:44] + "\t" + lines[4][45:]
+    path = tmp_path / "tab.3le"
+    path.write_text("\n".join(lines) + "\n")
+    catalog = Catalog.load(path)
+    r = catalog.load_report
+    # (the seed's 4th record is an older element set of object 5: a duplicate)
+    assert (r.loaded, r.skipped, r.duplicates_dropped) == (2, 1, 1)
+    assert 11 not in catalog.norad_id
+    assert r.problems[0].reason == "control character '\\t' in line 1 column 45"
+    assert r.problems[0].line == 5  # the damaged line itself (line 1 of the second record)
+
+
+def test_nul_in_omm_kvn_classification_is_reported(ssa_data, tmp_path):
+    """Was: TypeError from sgp4 ('bad argument type') for CLASSIFICATION_TYPE = \\x00U."""
+    text = seeds()["omm-kvn"].decode().replace("CLASSIFICATION_TYPE = U",
+                                                "CLASSIFICATION_TYPE =\x00U", 1)
+    path = tmp_path / "nul.kvn"
+    path.write_text(text)
+    r = Catalog.load(path).load_report
+    assert (r.loaded, r.skipped) == (3, 1)
+    assert r.problems[0].reason.startswith("control character in CLASSIFICATION_TYPE")
+    text = seeds()["omm-kvn"].decode().replace("CLASSIFICATION_TYPE = U",
+                                                "CLASSIFICATION_TYPE = UU", 1)
+    path.write_text(text)
+    r = Catalog.load(path).load_report
+    assert (r.loaded, r.skipped) == (3, 1) and "not one character" in r.problems[0].reason
+
+
+def test_satcat_superscript_digit_in_catalog_number_is_reported(ssa_data, tmp_path):
+    """Was: ValueError from int('²') ('²'.isdigit() is True) in the SATCAT reader."""
+    lines = seeds()["satcat"].decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("NORAD_CAT_ID")] = "²"
+    path = tmp_path / "satcat.csv"
+    path.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    entries, problems = load_satcat(path)
+    assert len(entries) == len(lines) - 2
+    assert len(problems) == 1 and problems[0].line == 2 and "NORAD_CAT_ID" in problems[0].reason

@@ -174,3 +174,19 @@ def test_socrates_preset_sets_scope_but_explicit_flags_win():
     args = argparse.Namespace(primaries=["25544"], days=3.0, threshold_km=10.0)
     apply_scope(args)
     assert args.primaries == ["25544"] and args.days == 3.0 and args.threshold_km == 10.0
+
+
+def test_fixed_radius_overrides_the_table_says_so_and_is_the_row_source(run, shared_file):
+    from ssa.risk.assess import resolve_hbr
+
+    _, result, _ = run
+    assert set(result.rows["HBR_SOURCE"]) == {"fixed"}
+    assert np.all(result.rows["HBR_M"] == SOCRATES_RADIUS_M)
+    table = shared_file("hbr-mass-cara-2024-11-01.csv")
+    hbr, note = resolve_hbr(table, 11.0)
+    assert hbr.fixed_combined_m == 11.0 and "overrides --hbr" in note
+    hbr, note = resolve_hbr(table, None)
+    assert note is None and len(hbr.table) > 1000
+    radius, source = hbr.combined_with_source([25994, 1], [26132, 2], ["PAYLOAD", "DEBRIS"],
+                                              ["PAYLOAD", "ROCKET BODY"])
+    assert source[0] == "cara+cara" and source[1].endswith("+type")

@@ -24,6 +24,7 @@ MAX_LINE_CHARS = 1 << 20
 # full-catalog OMM JSON file (~26,000 objects).
 MAX_WHOLE_FILE_BYTES = 512 << 20
 HEAD_CHARS = 4096  # what detect_format looks at
+READ_BLOCK_CHARS = 1 << 20
 
 
 @contextmanager
@@ -52,19 +53,32 @@ def _open_text(path) -> io.TextIOWrapper:
 
 def read_lines(path) -> Iterator[str]:
     """Yield the lines of ``path`` one at a time (gzip transparent, BOM dropped, line ends
-    removed), holding at most one line (MAX_LINE_CHARS) in memory; a longer line raises
-    InputFileError naming the file and line."""
+    removed), holding at most READ_BLOCK_CHARS plus one line (MAX_LINE_CHARS) in memory;
+    a longer line raises InputFileError naming the file and line."""
     number = 0
     with _open_text(path) as fh, _gzip_errors(path, lambda: number + 1):
+        rest = ""
         while True:
-            line = fh.readline(MAX_LINE_CHARS + 1)
-            if not line:
-                return
+            block = fh.read(READ_BLOCK_CHARS)  # blocks split in C: ~10x faster than readline
+            if not block:
+                break
+            lines = (rest + block).split("\n")  # universal newlines: every end is \n
+            rest = lines.pop()
+            for line in lines:
+                number += 1
+                if len(line) > MAX_LINE_CHARS:
+                    raise _too_long(path, number)
+                yield line
+            if len(rest) > MAX_LINE_CHARS:
+                raise _too_long(path, number + 1)
+        if rest:
             number += 1
-            if len(line) > MAX_LINE_CHARS:
-                raise InputFileError(path, number, f"line longer than {MAX_LINE_CHARS:,} "
-                                     f"characters: not a catalog text file")
-            yield line.rstrip("\n")
+            yield rest
+
+
+def _too_long(path, number: int) -> InputFileError:
+    return InputFileError(path, number, f"line longer than {MAX_LINE_CHARS:,} characters: "
+                          f"not a catalog text file")
 
 
 def read_head(path, chars: int = HEAD_CHARS) -> str:

@@ -420,16 +420,17 @@ def expand_sweep(sc: Scenario) -> list[Scenario]:
 def resolve_data_path(name: str, scenario_path: Path) -> Path:
     """Return a data file named in a scenario: absolute, next to the scenario, or in SSA_DATA."""
     p = Path(name).expanduser()
+    from ssa.data import data_file
+    from ssa.errors import DataNotFoundError  # a FileNotFoundError the CLI reports in one line
+
     if p.is_absolute():
         if not p.exists():
-            raise FileNotFoundError(f"{scenario_path}: {p} not found")
+            raise DataNotFoundError(f"{scenario_path}: {p} not found")
         return p
     local = scenario_path.parent / p
     if local.exists():
         return local
-    from ssa.data import data_file
-
     try:
         return data_file(name)
     except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None
+        raise DataNotFoundError(f"{scenario_path}: catalog file {name!r}: {exc}") from None

@@ -197,7 +197,8 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
         with executor.make_executor(ctx, job.threads, scheduler, cluster,
                                     warm_up=_warm_up) as ex:
             plan = _plan_step(ex, catalog, job, timings) if n else None
-            slices, t_fail_s, dropped, tri = [], np.full(n, np.inf), [], np.zeros((3, 0), np.int64)
+            slices, dropped, tri = [], [], np.zeros((3, 0), np.int64)
+            t_fail_s = np.full(n, np.inf)
             if n:
                 spec = _slice_spec(plan, job, ex, slice_spans)
                 slices = _slices_step(ex, spec, timings, quiet)
@@ -367,7 +368,6 @@ def _slices_step(ex, spec, timings, quiet) -> list:
 def _combine_slices(slices, spec, plan, job):
     """Return the flagged triples of all slices, each object's first failure time and
     the dropped objects (plan or SGP4), independent of how the window was sliced."""
-    n = plan.klass.size
     t_fail_s = spec.base_fail_s.copy()
     dropped = [{"index": int(q), "t_s": 0.0, "reason": (
         f"interpolation error {plan.measured_err_km[q]:.3g} km at the finest knot "
@@ -390,7 +390,6 @@ def _combine_slices(slices, spec, plan, job):
     until = propagate.active_until_s(t_fail_s, plan.h_s)
     end_s = (tri[2] + 1) * job.step_s
     keep = (end_s <= until[tri[0]]) & (end_s <= until[tri[1]])
-    assert n == t_fail_s.size
     return tri[:, keep], t_fail_s, dropped
 
 

@@ -18,9 +18,10 @@ How, for both ends of every row at once (one SGP4 call per satellite per step,
    (co-orbiting, docked) take long safe steps. An excursion above the threshold
    shorter than the trial is not resolved only when it rises less than
    2 LINEAR_MARGIN_KM above it.
-2. Newton's method on d(t) - threshold (d' = dr . dv / d) inside the bracket, with
-   bisection when a step leaves it, until the distance is within CROSSING_TOL_KM of
-   the threshold and the step below CROSSING_TOL_S, or the bracket is that narrow.
+2. Newton's method on d(t) - threshold (d' = dr . dv / d) from the outside end of the
+   bracket, with bisection when a step leaves it, until the distance is within
+   CROSSING_TOL_KM of the threshold and (at the local rate d') the time within
+   CROSSING_TOL_S of the root, or the bracket is that narrow.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ def threshold_crossings(satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s
         hit = active[outside]
         a[hit] = t_in[hit]
         b[hit] = t_try[outside]
+        # Newton starts from b: just outside, at the straight-line crossing + margin.
+        dr_in[hit] = dr_t[outside]
+        dv_in[hit] = dv_t[outside]
+        t_in[hit] = np.where(bad[outside], np.nan, t_try[outside])
         inside = active[~outside]
         t_in[inside] = t_try[~outside]
         dr_in[inside] = dr_t[~outside]
@@ -129,16 +134,20 @@ def threshold_crossings(satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s
 def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
     """Solve d(t) = thr in each bracket (a inside, b outside); write the roots into out.
 
-    dr_in/dv_in hold the relative state at a (t_in == a there)."""
+    dr_in/dv_in hold the relative state at t_in == b (NaN where SGP4 failed at b)."""
     todo = np.flatnonzero(np.isfinite(a) & np.isfinite(b))
     if todo.size == 0:
         return
     a = a[todo].copy()
     b = b[todo].copy()
-    d = _dist(dr_in[todo])
     t = t_in[todo].copy()
-    rate = np.einsum("ij,ij->i", dr_in[todo], dv_in[todo]) / np.maximum(d, 1e-12)
-    g = d - thr
+    failed = ~np.isfinite(t)
+    t[failed] = a[failed]  # start at the inside end (its rate is unknown: bisect first)
+    d = _dist(dr_in[todo])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.einsum("ij,ij->i", dr_in[todo], dv_in[todo]) / np.maximum(d, 1e-12)
+    rate[failed] = np.nan
+    g = np.where(failed, -1.0, d - thr)
     live = np.arange(todo.size)
     for _ in range(MAX_NEWTON_STEPS):
         if live.size == 0:
@@ -160,8 +169,11 @@ def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
         inside = gn <= 0.0
         a[live[inside]] = tn[inside]
         b[live[~inside]] = tn[~inside]
-        done = ((np.abs(gn) <= CROSSING_TOL_KM) & (step <= CROSSING_TOL_S)) | (
-            np.abs(b[live] - a[live]) <= CROSSING_TOL_S)
+        # Met: within CROSSING_TOL_KM of the threshold and, at the local rate, within
+        # CROSSING_TOL_S of the root (or the last step was that small); or a narrow bracket.
+        near = np.abs(gn) <= CROSSING_TOL_KM
+        sharp = (np.abs(gn) <= np.abs(rate[live]) * CROSSING_TOL_S) | (step <= CROSSING_TOL_S)
+        done = (near & sharp) | (np.abs(b[live] - a[live]) <= CROSSING_TOL_S)
         live = live[~done]
     # A root met by distance is the last point; a bracket met by width its inside end.
     by_width = np.abs(g) > CROSSING_TOL_KM

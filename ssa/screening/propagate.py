@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
 from ssa.screening import executor, kernels
 
-MU_KM3_S2 = 398600.8  # WGS72, as SGP4 uses
-EARTH_RADIUS_KM = 6378.135  # WGS72
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
 # means r < 1 Earth radius); used to bound the acceleration of decaying objects.
 MIN_RADIUS_KM = EARTH_RADIUS_KM - 100.0

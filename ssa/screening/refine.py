@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ssa.screening.propagate import MU_KM3_S2
+from ssa.geometry.constants import MU_KM3_S2
 
 # Sampling step inside a window: two distance minima of one pair closer than this
 # would need relative accelerations far beyond orbital ones (see README).
