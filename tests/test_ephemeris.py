@@ -9,10 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from ssa.catalog import Catalog
 from ssa.errors import InputFileError
 from ssa.oem import read_oem
-from ssa.snapshot import shipped_catalog
 
 ISS, GEO_SAT = 25544, 41866  # a LEO station and GOES-16 (deep space, SDP4)
 POSITION_TOL_KM = 1e-6  # 1 mm
@@ -45,8 +43,8 @@ def oem_files(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def satrecs():
-    cat = Catalog.load(shipped_catalog()).select(ids=[ISS, GEO_SAT])
+def satrecs(shipped):
+    cat = shipped.select(ids=[ISS, GEO_SAT])
     return dict(zip(cat.norad_id.tolist(), cat.satrecs, strict=True))
 
 
@@ -115,7 +113,7 @@ def test_damaged_oem_names_file_and_line(oem_files, tmp_path):
 
 
 @pytest.mark.slow
-def test_oem_primary_gives_the_conjunctions_of_its_catalogue_object(tmp_path):
+def test_oem_primary_gives_the_conjunctions_of_its_catalogue_object(tmp_path, shipped):
     """An OEM written from a catalogue object, screened as a primary, finds the same
     conjunctions as the catalogue screening of that object."""
     import math
@@ -125,7 +123,7 @@ def test_oem_primary_gives_the_conjunctions_of_its_catalogue_object(tmp_path):
     from ssa.screening.oem_primary import screen_oem
 
     primary, days, step_s, threshold_km = 38013, 0.1, 60.0, 5.0  # ASAP-S, many crossers
-    catalog = Catalog.load(shipped_catalog())
+    catalog = shipped
     jd0, fr0 = catalog.epoch_median()
     fr0 = math.floor(fr0 * 86400.0) / 86400.0
     i = int(np.flatnonzero(catalog.norad_id == primary)[0])

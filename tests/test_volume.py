@@ -6,12 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ssa.catalog import Catalog
 from ssa.errors import UserError
 from ssa.geometry.frames import rtn_components
 from ssa.screening import screen
 from ssa.screening.volume import apply_volume, ellipsoid_entry, parse_volume
-from ssa.snapshot import shipped_catalog, shipped_satcat
 
 PRIMARY = 38013  # ASAP-S: many fast crossings with Starlinks on the shipped snapshot
 AXES_KM = (1.0, 5.0, 5.0)
@@ -20,8 +18,8 @@ EDGE = 1e-3  # rows this close to the ellipsoid's surface are not judged
 
 
 @pytest.fixture(scope="module")
-def screened():
-    catalog = Catalog.load(shipped_catalog(), satcat=shipped_satcat())
+def screened(shipped):
+    catalog = shipped
     result = screen(catalog, days=0.1, threshold_km=max(AXES_KM), primaries=[PRIMARY])
     sats = dict(zip(catalog.norad_id.tolist(), catalog.satrecs, strict=True))
     return result, sats
