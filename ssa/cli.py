@@ -40,7 +40,17 @@ class Stop(KeyboardInterrupt):
         self.signum = signum
 
 
+_HANDLER_PID = [0]  # the process that installed _raise_stop
+
+
 def _raise_stop(signum, frame):
+    if os.getpid() != _HANDLER_PID[0]:
+        # A forked worker that has not yet run ssa.workers.worker_init inherited this
+        # handler: behave as worker_init will (ignore SIGINT, die on SIGTERM), never
+        # raise into the child's start-up code (a traceback on Ctrl-C).
+        if signum == signal.SIGTERM:
+            os._exit(128 + signum)
+        return
     raise Stop(signum)
 
 
@@ -52,6 +62,7 @@ def _install_stop_handlers() -> dict:
     thread (signal handlers can only be set there)."""
     if threading.current_thread() is not threading.main_thread():
         return {}
+    _HANDLER_PID[0] = os.getpid()
     return {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
 
 
