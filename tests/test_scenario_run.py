@@ -26,7 +26,7 @@ name = "{name}"
 seed = 7
 [window]
 start = 2024-07-05T12:00:00Z
-days = 2.0
+days = 1.0
 history_days = 1.0
 [catalog]
 file = "{catalog}"
