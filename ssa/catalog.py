@@ -21,6 +21,7 @@ from sgp4.omm import initialize as omm_initialize
 
 from ssa.errors import DataNotFoundError, UserError
 from ssa.geometry.constants import EARTH_RADIUS_KM
+from ssa.geometry.timeutil import jd_to_datetime64
 from ssa.io import detect_format, read_head, read_lines, read_text
 from ssa.io.omm import (
     SGP4_MAX_SATNUM,
@@ -517,10 +518,7 @@ class Catalog:
             raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
                             "pip install 'ssa[data]' (or pip install pandas)") from None
         columns = {name: getattr(self, name) for name in _ARRAYS}
-        # Days since the Unix epoch, kept as two parts until the last step (us resolution).
-        unix_days = (self.epoch_jd - 2440587.5) + self.epoch_fr
-        columns["epoch_utc"] = (np.round(unix_days * 86400e6).astype("int64")
-                                .astype("datetime64[us]"))
+        columns["epoch_utc"] = jd_to_datetime64(self.epoch_jd, self.epoch_fr)
         for name in ("perigee_km", "apogee_km", "period_min", "regime"):
             columns[name] = getattr(self, name)
         return pd.DataFrame(columns)

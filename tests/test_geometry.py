@@ -19,6 +19,7 @@ from ssa.geometry import (
     format_utc,
     format_utc_ms,
     jd_to_datetime,
+    jd_to_datetime64,
     osculating_apsides,
     rtn_basis,
     rtn_components,
@@ -211,6 +212,18 @@ def test_julian_dates_round_trip_against_datetime_arithmetic(when):
     assert abs((jd - 2451545.0) + fr - days) < JD_ATOL_DAYS
     back = jd_to_datetime(jd, fr)
     assert abs((back - u).total_seconds()) <= 1e-6 and back.tzinfo is not None
+
+
+def test_datetime64_of_julian_dates_against_datetime_arithmetic():
+    utc = dt.timezone.utc
+    whens = [dt.datetime(2024, 7, 5, 9, 53, 46, 236_000, tzinfo=utc),
+             dt.datetime(2000, 1, 1, 12, tzinfo=utc), dt.datetime(1999, 12, 31, tzinfo=utc),
+             dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=utc)]
+    jd, fr = np.array([datetime_to_jd(w) for w in whens]).T
+    got = jd_to_datetime64(jd, fr)
+    assert got.dtype == np.dtype("datetime64[us]")
+    for g, w in zip(got.tolist(), whens, strict=True):  # .tolist(): naive UTC datetimes
+        assert abs((g.replace(tzinfo=utc) - w).total_seconds()) <= 1e-6
 
 
 def test_naive_datetimes_are_refused_with_the_fix():

@@ -35,6 +35,16 @@ def jd_to_datetime(jd: float, fr: float = 0.0) -> dt.datetime:
     return J2000 + dt.timedelta(days=(float(jd) - J2000_JD) + float(fr))
 
 
+def jd_to_datetime64(jd, fr) -> np.ndarray:
+    """Return numpy ``datetime64[us]`` (UTC) of two-part Julian dates (arrays of one shape).
+
+    The parts are combined relative to the Unix epoch before scaling, so the
+    microseconds keep their resolution.
+    """
+    unix_days = (np.asarray(jd, np.float64) - _UNIX_JD) + np.asarray(fr, np.float64)
+    return np.round(unix_days * 86400e6).astype("int64").astype("datetime64[us]")
+
+
 def format_utc(when: dt.datetime) -> str:
     """Return ``YYYY-MM-DDThh:mm:ssZ`` rounded to the second."""
     w = _aware(when) + dt.timedelta(microseconds=500_000)
