@@ -186,6 +186,11 @@ class OdModel:
 def load_model(path: str | Path | None = None) -> OdModel:
     """Return the committed fit (``scenarios/knowledge-fit.json``), or defaults without one."""
     path = Path(path) if path else DEFAULT_FIT_PATH
+    if not path.exists() and path == DEFAULT_FIT_PATH:
+        # Installed from a wheel: the scenarios folder ships as package data.
+        import importlib.resources
+
+        path = Path(str(importlib.resources.files("ssa.scenarios") / DEFAULT_FIT_PATH.name))
     if not path.exists():
         return OdModel()
     return OdModel.from_json(json.loads(path.read_text()))
