@@ -95,7 +95,7 @@ def test_tab_inside_a_tle_field_is_reported(ssa_data, tmp_path):
     assert (r.loaded, r.skipped, r.duplicates_dropped) == (2, 1, 1)
     assert 11 not in catalog.norad_id
     assert r.problems[0].reason == "control character '\\t' in line 1 column 45"
-    assert r.problems[0].line == 4
+    assert r.problems[0].line == 5  # the damaged line (line 1 of the set named on line 4)
 
 
 def test_nul_in_omm_kvn_classification_is_reported(ssa_data, tmp_path):

@@ -239,7 +239,7 @@ def check_tle(record: TleRecord) -> TleIssue | None:
         if not record.name.isascii():
             return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}",
                             damaged=0)
-        which = 1 if not l1.isascii() else 2
+        which = 1 if not _printable_ascii(l1) else 2
         return TleIssue("non-ascii", _non_ascii(l1 if which == 1 else l2, f"line {which}"),
                         damaged=which)
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
