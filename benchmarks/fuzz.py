@@ -103,7 +103,13 @@ def main(argv=None) -> int:
     p.add_argument("--big", type=int, default=0, metavar="LINES",
                    help="also load a garbage catalogue of this many lines (e.g. 10000000)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
+    p.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                   help="only merge these partial runs (e.g. two processes, one per core) "
+                        "into --out and write the markdown summary beside it")
     args = p.parse_args(argv)
+    if args.merge:
+        merge(args.merge, args.out)
+        return 0
     res = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                        "load_avg_start": os.getloadavg()},
@@ -125,6 +131,38 @@ def main(argv=None) -> int:
     res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     _save(args.out, res)
     return 0
+
+
+def merge(parts: list[Path], out: Path) -> None:
+    """Merge partial runs into out (JSON) and out with .md (a table)."""
+    runs = [json.loads(p.read_text()) for p in parts]
+    res = {"runs": [{k: r[k] for k in ("started_utc", "machine", "settings", "peak_rss_mb")
+                     if k in r} for r in runs], "readers": {}}
+    for r in runs:
+        res["readers"].update(r["readers"])
+        if "big_garbage" in r:
+            res["big_garbage"] = r["big_garbage"]
+    _save(out, res)
+    lines = ["| reader | examples | capped by | wall s | loaded | refused | failures |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for name, r in res["readers"].items():
+        o = r["outcomes"]
+        lines.append(f"| {name} | {r['examples']:,} | {r['capped_by']} | {r['wall_s']:.0f} | "
+                     f"{o.get('loaded', 0):,} | {o.get('refused', 0):,} | "
+                     f"{sum(f['count'] for f in r['failures'].values())} |")
+    for name, r in res["readers"].items():
+        for key, f in r["failures"].items():
+            lines.append(f"\n- {name}: {f['count']} x `{key}` (first input "
+                         f"`{f['first_input'][:120]}`)")
+    big = res.get("big_garbage")
+    if big:
+        lines.append(f"\nGarbage catalogue: {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
+                     f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
+                     f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
+                     f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone.")
+    from ssa.outputs import write_text_atomic
+
+    write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
 
 
 def _save(path: Path, res: dict) -> None:

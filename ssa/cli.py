@@ -97,6 +97,18 @@ def run_command(func, args, command: str, show_traceback: bool = False) -> int:
             traceback.print_exc()
         print(f"ssa {command}: error: {exc}", file=sys.stderr)
         return 130 if isinstance(exc, Interrupted) else 1
+    except OSError as exc:
+        from ssa.outputs import NO_SPACE_ERRNOS
+
+        if exc.errno not in NO_SPACE_ERRNOS:
+            raise
+        if show_traceback:
+            traceback.print_exc()
+        # Out of disk outside an output folder (e.g. a numba or download cache).
+        print(f"ssa {command}: error: could not write {exc.filename or 'a file'}: "
+              f"{exc.strerror} (disk full or file-size limit); previous output folders are "
+              f"unchanged", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         if show_traceback:
             traceback.print_exc()

@@ -25,7 +25,7 @@ __all__ = ["atomic_folder", "atomic_file", "write_text_atomic", "RUN_JSON"]
 
 RUN_JSON = "run.json"
 # Errors that mean "no room to write": the message says so and that the old output stays.
-_NO_SPACE = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 _RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths atomically (renameat2, Linux >= 3.15)
 _AT_FDCWD = -100
 
@@ -87,7 +87,7 @@ def atomic_folder(target):
         _swap_in(tmp, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if exc.errno in _NO_SPACE:
+        if exc.errno in NO_SPACE_ERRNOS:
             raise _no_space(exc, target) from exc
         raise
     except BaseException:
@@ -109,7 +109,7 @@ def atomic_file(path, mode: str = "w", **kwargs):
         os.replace(tmp, path)
     except OSError as exc:
         _unlink(tmp)
-        if exc.errno in _NO_SPACE:
+        if exc.errno in NO_SPACE_ERRNOS:
             raise _no_space(exc, path) from exc
         raise
     except BaseException:

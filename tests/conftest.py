@@ -34,3 +34,13 @@ def ssa_data() -> Path:
 def shared_file(ssa_data):
     """Factory: ``shared_file('catalog-2024-07-05.3le')`` -> Path (skips/fails if absent)."""
     return lambda name: _require(ssa_data / name)
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The catalogue that ships with ssa, with its SATCAT companion, loaded once per
+    session (no SSA_DATA needed). Tests must not modify it."""
+    from ssa.catalog import Catalog
+    from ssa.snapshot import shipped_catalog, shipped_satcat
+
+    return Catalog.load(shipped_catalog(), satcat=shipped_satcat())

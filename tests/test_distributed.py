@@ -253,6 +253,25 @@ def test_unreachable_scheduler(shell):
     assert time.monotonic() - t < executor.CONNECT_TIMEOUT_S + UNREACHABLE_SLACK_S
 
 
+def test_scheduler_from_environment(shell, monkeypatch):
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv(executor.ENV_SCHEDULER, address)
+    with pytest.raises(UserError, match=address.replace(".", r"\.")):
+        screen(shell, days=DAYS)
+
+
+def test_threads_rule():
+    assert executor.threads_rule(2, None, cores=8) == 4
+    assert executor.threads_rule(3, 2, cores=8) == 2
+    with pytest.raises(UserError, match="exceeds the 8 cores"):
+        executor.threads_rule(3, 3, cores=8)
+    with pytest.raises(UserError, match="more worker processes than the 2 cores"):
+        executor.threads_rule(3, None, cores=2)
+    assert executor.parse_cluster("local:3") == 3
+    with pytest.raises(UserError, match="local:N"):
+        executor.parse_cluster("local:0")
+
+
 def _suicide(ctx, q):
     if q == 3:
         os.kill(os.getpid(), signal.SIGKILL)

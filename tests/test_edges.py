@@ -98,7 +98,8 @@ def test_identical_twins_only(full):
     cat = _with_twins(iss, 0, 3)
     res = _agree(cat, full.epoch_median(), 0.1, 5.0, min_found=6)
     assert len(res) == 6 and np.all(res.rows["TCA_RANGE"] == 0.0)
-    assert set(res.rows["FLAGS"]) == {"LONG_DURATION"}
+    # Inside the threshold all window: both crossings are the window edges, flagged.
+    assert set(res.rows["FLAGS"]) == {"LONG_DURATION;START_CLIPPED;STOP_CLIPPED"}
 
 
 def test_threshold_500_km(full):

@@ -95,7 +95,7 @@ def test_tab_inside_a_tle_field_is_reported(ssa_data, tmp_path):
     assert (r.loaded, r.skipped, r.duplicates_dropped) == (2, 1, 1)
     assert 11 not in catalog.norad_id
     assert r.problems[0].reason == "control character '\\t' in line 1 column 45"
-    assert r.problems[0].line == 5  # the damaged line (line 1 of the set named on line 4)
+    assert r.problems[0].line == 5  # the damaged line itself (line 1 of the second record)
 
 
 def test_nul_in_omm_kvn_classification_is_reported(ssa_data, tmp_path):
@@ -112,3 +112,16 @@ def test_nul_in_omm_kvn_classification_is_reported(ssa_data, tmp_path):
     path.write_text(text)
     r = Catalog.load(path).load_report
     assert (r.loaded, r.skipped) == (3, 1) and "not one character" in r.problems[0].reason
+
+
+def test_satcat_superscript_digit_in_catalog_number_is_reported(ssa_data, tmp_path):
+    """Was: ValueError from int('²') ('²'.isdigit() is True) in the SATCAT reader."""
+    lines = seeds()["satcat"].decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("NORAD_CAT_ID")] = "²"
+    path = tmp_path / "satcat.csv"
+    path.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    entries, problems = load_satcat(path)
+    assert len(entries) == len(lines) - 2
+    assert len(problems) == 1 and problems[0].line == 2 and "NORAD_CAT_ID" in problems[0].reason

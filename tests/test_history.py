@@ -27,7 +27,6 @@ from ssa.population.ids import CatalogNumberAllocator
 from ssa.risk import assess
 from ssa.risk.assess import cdms_from_result
 from ssa.screening import screen
-from ssa.snapshot import shipped_catalog, shipped_satcat
 
 # DELTA 1 DEB (RCS SMALL, 0.5 m): crossed fast by several objects within 0.05 d on the
 # shipped snapshot, one of them at Pc ~1e-7, so a 10x rise stays far above the Pc floor
@@ -52,9 +51,9 @@ def _with(catalog: Catalog, drop: int, add_sat: Satrec, add_id: int, add_from: i
 
 
 @pytest.fixture(scope="module")
-def three_runs(tmp_path_factory):
+def three_runs(tmp_path_factory, shipped):
     folder = tmp_path_factory.mktemp("history")
-    base = Catalog.load(shipped_catalog(), satcat=shipped_satcat())
+    base = shipped
     start = base.epoch_median()
     runs = []
 

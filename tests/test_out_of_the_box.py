@@ -29,11 +29,6 @@ PARSE_RTOL = 1e-12
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return Catalog.load(shipped_catalog(), satcat=shipped_satcat())
-
-
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

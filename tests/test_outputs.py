@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from ssa.catalog import Catalog
 from ssa.errors import UserError
 from ssa.report.results import load_results
 from ssa.risk import assess
@@ -20,18 +19,13 @@ from ssa.screening.formats import (
     WRITERS,
     parse_formats,
 )
-from ssa.snapshot import shipped_catalog, shipped_satcat
+from ssa.snapshot import shipped_catalog
 
 ISS = 25544
 DAYS = 0.2
 # CSV rounding: half a unit of the last decimal written (6 decimals unless listed).
 CSV_DECIMALS = {"DSE_1": 3, "DSE_2": 3, "TCA_JD": 1, "TCA_FR": 12}
 CSV_SIGNIFICANT = ("PC", "MAX_PROB")  # written with 7 significant digits
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return Catalog.load(shipped_catalog(), satcat=shipped_satcat())
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,14 @@ def register(subparsers) -> None:
                    help="follow events across runs: match this run's conjunctions with the "
                         "events of earlier runs in DIR, print and write what is new, worse "
                         "and gone (DIR/history.json, DIR/run-NNN-changes.csv)")
+    p.add_argument("--oem", metavar="FILE",
+                   help="screen an operator's ephemeris (CCSDS OEM, KVN, TEME or GCRF) against "
+                        "the catalogue instead (its own object, by OBJECT_ID, left out); "
+                        "writes OUT/oem-conjunctions.csv")
+    p.add_argument("--volume", metavar="R,T,N",
+                   help="screening volume: an ellipsoid with these semi-axes (km) in the "
+                        "primary's RTN frame, e.g. 0.5,25,25 (replaces --threshold-km by the "
+                        "largest semi-axis, then keeps the encounters that enter it)")
     p.add_argument("--format", default="csv", metavar="LIST",
                    help="table formats, comma-separated: csv, json, parquet, socrates "
                         "(default csv; run.json is always written)")
@@ -63,6 +71,12 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    volume = None
+    if args.volume:
+        from ssa.screening.volume import parse_volume
+
+        volume = parse_volume(args.volume)
+        args.threshold_km = max(volume)  # every entry into the ellipsoid is within it
     if args.socrates:
         from ssa.socrates import apply_scope
 
@@ -73,6 +87,8 @@ def run(args) -> int:
     with progress(total=1, desc="load", unit="file", quiet=args.quiet) as bar:
         catalog = Catalog.load(choice.paths, satcat=choice.satcat, strict=args.strict)
         bar.update(1)
+    if args.oem:
+        return run_oem(args, catalog)
     if not args.quiet:
         for pr in catalog.load_report.problems[:20]:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
@@ -82,6 +98,10 @@ def run(args) -> int:
                     inputs={"catalogs": [str(p) for p in choice.paths],
                             "satcat": str(choice.satcat) if choice.satcat else None,
                             "catalog_origin": describe(choice)})
+    if volume is not None:
+        from ssa.screening.volume import apply_volume
+
+        apply_volume(result, volume)
     result.run["load"] = {"read": catalog.load_report.read,
                           "loaded": catalog.load_report.loaded,
                           "skipped": catalog.load_report.skipped}
@@ -134,3 +154,35 @@ def print_changes(changes, limit: int = 10) -> None:
                   + (f"  Pc {pc:.2e}" if pc else ""), file=sys.stderr)
         if len(items) > limit:
             print(f"  ... {len(items) - limit} more {status}", file=sys.stderr)
+
+
+def run_oem(args, catalog) -> int:
+    """``ssa screen --oem FILE``: the OEM's trajectory against the catalogue."""
+    import csv
+
+    from ssa.geometry.timeutil import format_utc_ms
+    from ssa.oem import read_oem
+    from ssa.outputs import atomic_folder
+    from ssa.screening.oem_primary import screen_oem
+
+    found = []
+    for seg in read_oem(args.oem):
+        # The OEM's own object (OBJECT_ID = its designator or catalogue number) is not a
+        # secondary: it would meet itself all along.
+        oid = seg.meta.get("OBJECT_ID", "").strip()
+        own = catalog.norad_id[(catalog.intl_des == oid) | (catalog.norad_id.astype(str) == oid)]
+        found += [(seg.meta.get("OBJECT_NAME", ""), e)
+                  for e in screen_oem(seg, catalog, args.threshold_km, exclude=tuple(own))]
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
+        with open(tmp / "oem-conjunctions.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["OEM_OBJECT", "NORAD_CAT_ID", "OBJECT_NAME", "TCA", "TCA_RANGE",
+                        "TCA_RELATIVE_SPEED"])
+            for name, e in found:
+                w.writerow([name, e.norad_id, e.name, format_utc_ms(e.tca_jd, e.tca_fr)[0],
+                            f"{e.miss_km:.6f}", f"{e.speed_kms:.6f}"])
+    if not args.quiet:
+        print(f"{len(found)} conjunctions <= {args.threshold_km} km of {args.oem} with the "
+              f"catalogue; wrote {out / 'oem-conjunctions.csv'}")
+    return 0

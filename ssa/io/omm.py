@@ -188,7 +188,7 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
                          f"character (U, C or S)"), out
     out["CLASSIFICATION_TYPE"] = out["CLASSIFICATION_TYPE"].strip()
     norad = out["NORAD_CAT_ID"]
-    if not norad.isdigit() or len(norad) > MAX_NORAD_DIGITS:
+    if not (norad.isascii() and norad.isdigit()) or len(norad) > MAX_NORAD_DIGITS:
         return "value", f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
     try:
         parse_epoch(out["EPOCH"])

@@ -52,6 +52,9 @@ SECONDS_PER_DAY = 86400.0
 KNOWLEDGE_STREAM = 3_000_017
 DENSITY_STREAM = 1_000_000
 DEFAULT_THRESHOLDS = tuple(10.0 ** np.arange(-8.0, -1.75, 0.25))
+# Below this summed risk per run a participant's window holds no risky event: risk
+# reduction and the 90 % point are not defined (reported as null).
+MIN_TOTAL_RISK = 1e-6
 SOURCE_NAMES = ("own OD", "pooled OD", "alert", "owner", "public")
 
 
@@ -547,6 +550,8 @@ def participant_metrics(result: RunResult) -> list[dict]:
                "protected_satellites": result.protected_counts[sc.members[p.member].name],
                "sat_years": sy, "events": n_ev,
                "maintained_objects": result.maintained[p.key]}
+        no_risk = n_ev == 0 or risk.sum() / max(n_runs, 1) < MIN_TOTAL_RISK
+        row["total_risk_per_run"] = float(risk.sum() / max(n_runs, 1)) if n_ev else 0.0
         if n_ev == 0 or sy <= 0:
             row.update({"manoeuvres_per_sat_year": None, "risk_reduction": None,
                         "manoeuvres_per_sat_year_at_90": None, "workload_per_sat_year": None,
@@ -566,13 +571,17 @@ def participant_metrics(result: RunResult) -> list[dict]:
             "value": n_man / sy,
             "interval": scoring.interval([(man[:, b].sum() / n_runs) / sy for b in boot]),
             "poisson": scoring.poisson_interval(man.sum(), sy * n_runs)}
-        row["risk_reduction"] = {
-            "value": scoring.reduction_at(risk, man),
-            "interval": scoring.interval([scoring.reduction_at(risk[:, b], man[:, b])
-                                          for b in boot])}
-        row["manoeuvres_per_sat_year_at_90"] = {
-            "value": n90 / n_runs / sy, "reached_with_pc_above_floor": reached,
-            "interval": scoring.interval([at90(b) for b in boot])}
+        if no_risk:
+            row["risk_reduction"] = None
+            row["manoeuvres_per_sat_year_at_90"] = None
+        else:
+            row["risk_reduction"] = {
+                "value": scoring.reduction_at(risk, man),
+                "interval": scoring.interval([scoring.reduction_at(risk[:, b], man[:, b])
+                                              for b in boot])}
+            row["manoeuvres_per_sat_year_at_90"] = {
+                "value": n90 / n_runs / sy, "reached_with_pc_above_floor": reached,
+                "interval": scoring.interval([at90(b) for b in boot])}
         row["workload_per_sat_year"] = {
             f"{lvl:g}": float((pr.pc_max >= lvl).sum() / n_runs / sy)
             for lvl in dec.WORKLOAD_LEVELS}
@@ -592,9 +601,9 @@ def participant_metrics(result: RunResult) -> list[dict]:
             mk = pk >= sc.pc_threshold
             row["commit_sweep"].append({
                 "commit_days": cd, "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
-                "risk_reduction": scoring.reduction_at(risk, mk),
-                "manoeuvres_per_sat_year_at_90": scoring.manoeuvres_for_reduction(
-                    risk, pk)[0] / n_runs / sy})
+                "risk_reduction": None if no_risk else scoring.reduction_at(risk, mk),
+                "manoeuvres_per_sat_year_at_90": None if no_risk else
+                scoring.manoeuvres_for_reduction(risk, pk)[0] / n_runs / sy})
         row["curve"] = scoring.curve(risk, pcc, thresholds, sy)
         rows.append(row)
     _marginal_values(result, rows)

@@ -179,16 +179,21 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             r = by.get(f"{name} {kind}")
             if not r or not r["curve"]:
                 continue
-            x = [p["manoeuvres_per_sat_year"] for p in r["curve"]]
-            y = [p["risk_reduction"] for p in r["curve"]]
-            ax.plot(x, y, style, marker=".", label=kind)
+            pts = [(p["manoeuvres_per_sat_year"], p["risk_reduction"]) for p in r["curve"]
+                   if p["risk_reduction"] is not None]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), style, marker=".", label=kind)
         ax.axhline(0.9, color="k", lw=0.5)
         ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_xlim(left=0)
         ax.set_ylim(0, 1.02)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("manoeuvres / sat-year", fontsize=8)
         ax.set_ylabel("risk reduction", fontsize=8)
-        ax.legend(fontsize=7)
+        if ax.get_lines()[1:]:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no risky event", ha="center", transform=ax.transAxes)
     for k in range(n, rws * cols):
         axes[k // cols, k % cols].axis("off")
     fig.suptitle(f"Risk reduction against manoeuvres as the Pc threshold varies "

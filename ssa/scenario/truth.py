@@ -255,10 +255,13 @@ def rtn_to_inertial_km(r_km, v_kms, rtn_m) -> np.ndarray:
 def risk(truth: Truth, offsets_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (risk (C,), true r1 (C, 3), true r2 (C, 3)): Pc of the true miss vector.
 
-    The covariance is REFERENCE_SIGMA_RTN_M for each object, the same in every scenario.
+    The covariance is REFERENCE_SIGMA_RTN_M for each object, the same in every
+    scenario; the miss is the linear-motion miss in the encounter plane (the
+    offsets move the objects off their SGP4 TCA), as for the participants' Pc
+    (``decisions.pc_series``, which also sets risks below its floor to 0).
     """
     from ssa.geometry import rtn_to_inertial_cov
-    from ssa.risk.pc import pc_foster
+    from ssa.scenario.decisions import pc_series
 
     c = truth.conj
     r1 = c["r1"] + rtn_to_inertial_km(c["r1"], c["v1"], offsets_m[:, 0])
@@ -266,7 +269,9 @@ def risk(truth: Truth, offsets_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     if truth.n == 0:
         return np.zeros(0), r1, r2
     var = (np.asarray(REFERENCE_SIGMA_RTN_M) * 1e-3) ** 2
-    cov1 = rtn_to_inertial_cov(r1, c["v1"], np.broadcast_to(var, (truth.n, 3)))
-    cov2 = rtn_to_inertial_cov(r2, c["v2"], np.broadcast_to(var, (truth.n, 3)))
-    pc, _ = pc_foster(r1, c["v1"], cov1, r2, c["v2"], cov2, c["hbr_m"])
-    return np.nan_to_num(pc, nan=0.0), r1, r2
+    cov1 = rtn_to_inertial_cov(r1, c["v1"], np.broadcast_to(var, (truth.n, 3)))[:, None]
+    cov2 = rtn_to_inertial_cov(r2, c["v2"], np.broadcast_to(var, (truth.n, 3)))[:, None]
+    zero = np.zeros((truth.n, 1, 3))
+    pc = pc_series(r1, c["v1"], r2, c["v2"], c["hbr_m"], zero, zero, cov1, cov2,
+                   np.ones((truth.n, 1), dtype=bool))[:, 0]
+    return pc, r1, r2

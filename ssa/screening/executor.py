@@ -23,6 +23,7 @@ scheduler raises ``UserError`` naming the address within CONNECT_TIMEOUT_S.
 from __future__ import annotations
 
 import ctypes
+import logging
 import math
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
@@ -304,6 +305,9 @@ def threads_rule(workers: int, threads: int | None, cores: int | None = None) ->
 
     threads None: cores // workers (at least 1). Asking for more raises UserError."""
     cores = cores or os.cpu_count() or 1
+    if workers > cores:
+        raise UserError(f"--cluster local:{workers}: more worker processes than the {cores} "
+                        f"cores of this machine; use local:{cores} or fewer")
     if threads is None:
         return max(1, cores // workers)
     if workers * threads > cores:
@@ -342,7 +346,8 @@ class DaskExecutor:
         if address is None:
             self._cluster = LocalCluster(n_workers=int(local_workers or 1),
                                          threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1")
+                                         dashboard_address=None, host="127.0.0.1",
+                                         silence_logs=logging.ERROR)
             address = self._cluster.scheduler_address
         try:
             self.client = Client(address, timeout=f"{connect_timeout_s}s")
