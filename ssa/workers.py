@@ -12,23 +12,18 @@ Why Ctrl-C used to be ignored or hang ``ssa screen`` (see README "Reliability"):
    ``Pool.close(); join()`` (or in ``terminate()``, on a queue lock a dead worker
    held). A killed worker (out of memory, ``kill -9``) hung the run the same way.
 
-Now workers ignore SIGINT (the parent alone decides), die at once on SIGTERM, and die
-with their parent (``PR_SET_PDEATHSIG``); tasks run on a fork-context
-``ProcessPoolExecutor``, which detects a dead worker and fails every pending task
-instead of waiting; ``gather`` turns that into a WorkerError naming the stage and the
-worker, and ``stop`` ends every worker at once on any error or interrupt.
+Now workers (``ssa.screening.executor.LocalExecutor``'s forked children) run
+``worker_init``: they ignore SIGINT (the parent alone decides), die at once on SIGTERM,
+and die with their parent (``PR_SET_PDEATHSIG``). The executor watches each child's
+sentinel, so a dead worker fails the run at once with a WorkerError naming the stage and
+``describe_death``'s account of how it died, and every other child is ended.
 """
 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing as mp
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-
-from ssa.errors import WorkerError
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -47,19 +42,6 @@ def worker_init(parent_pid: int | None = None) -> None:
         os._exit(1)  # the parent died before prctl took effect
 
 
-def fork_pool(workers: int) -> ProcessPoolExecutor:
-    """Return a fork-context process pool whose workers run worker_init first (they
-    inherit this process's memory at their first task, as the screening relies on)."""
-    return ProcessPoolExecutor(max(1, int(workers)), mp_context=mp.get_context("fork"),
-                               initializer=worker_init, initargs=(os.getpid(),))
-
-
-def _processes(pool) -> list:
-    # ProcessPoolExecutor keeps its workers in ._processes (pid -> Process); there is
-    # no public accessor, and naming the dead worker is worth the private read.
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
 def describe_death(procs) -> str:
     dead = [p for p in procs if p.exitcode not in (None, 0)]
     # Workers ended by the pool itself after the death exit with -SIGTERM: name the others.
@@ -72,33 +54,3 @@ def describe_death(procs) -> str:
     else:
         how = f"exit status {p.exitcode}"
     return f"worker process {p.pid} died ({how})"
-
-
-def gather(pool, futures, stage: str) -> list:
-    """Return the futures' results in order. A worker that dies makes this raise
-    WorkerError (stage, worker, how it died) at once; any error or interrupt while
-    waiting stops the whole pool first."""
-    procs = _processes(pool)
-    try:
-        return [f.result() for f in futures]
-    except BrokenProcessPool as exc:
-        procs = procs or _processes(pool)
-        stop(pool)
-        raise WorkerError(
-            f"stage '{stage}': {describe_death(procs)}; the run was stopped and the "
-            f"other workers ended (a worker killed by SIGKILL is often the system running "
-            f"out of memory: try fewer --threads)") from exc
-    except BaseException:
-        stop(pool)
-        raise
-
-
-def stop(pool) -> None:
-    """End every worker of the pool now (SIGKILL), cancel what is queued, and reap them."""
-    for p in _processes(pool):
-        if p.exitcode is None:
-            try:
-                p.kill()
-            except (OSError, ValueError):
-                pass
-    pool.shutdown(wait=True, cancel_futures=True)

@@ -21,7 +21,6 @@ from sgp4.api import Satrec
 
 from ssa.errors import WorkerError
 from ssa.screening.executor import LocalExecutor, SatrecContext
-from ssa.workers import fork_pool, gather
 
 # Hang guards, not performance assertions: a stopped run exits in about a second
 # (README "Reliability"); these only turn a hang into a failure.
@@ -167,25 +166,6 @@ def test_killed_worker_gives_worker_error(ssa_data, tmp_path):
 
 
 # --- the pools themselves (no CLI): a worker that dies mid-task -------------------
-
-def _die(_):
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _square(x):
-    return x * x
-
-
-def test_gather_names_stage_and_dead_worker():
-    pool = fork_pool(2)
-    futures = [pool.submit(_square, 3), pool.submit(_die, 0), pool.submit(_square, 4)]
-    with pytest.raises(WorkerError) as info:
-        gather(pool, futures, "unit test stage")
-    msg = str(info.value)
-    assert "stage 'unit test stage'" in msg
-    assert "killed by SIGKILL" in msg
-    assert all(not _alive(k) for k in _children(os.getpid()))
-
 
 @pytest.fixture
 def few_satrecs(shared_file):
