@@ -102,14 +102,9 @@ def teme_to_gcrf_rotation(jd, fr) -> np.ndarray:
     from skyfield.api import load
     from skyfield.sgp4lib import TEME
 
-    ts = load.timescale(builtin=True)
-    whole = np.atleast_1d(np.asarray(jd, dtype=np.float64))
-    frac = np.atleast_1d(np.asarray(fr, dtype=np.float64))
-    # Whole UTC days in the day field and seconds of that day apart: a plain count of
-    # seconds from 2000 would step over the 5 leap seconds since and land 5 s early.
-    days = (whole - 2451544.5) + frac
-    day = np.floor(days)
-    t = ts.utc(2000, 1, 1 + day.astype(int), 0, 0, (days - day) * 86400.0)
+    from ssa.geometry.timeutil import skyfield_time
+
+    t = skyfield_time(load.timescale(builtin=True), jd, fr)
     rot = np.atleast_3d(TEME.rotation_at(t))  # GCRS -> TEME, (3, 3, n)
     return np.transpose(rot, (2, 1, 0))
 

@@ -70,3 +70,15 @@ def _civil_ms(jd: float, fr: float) -> str:
     mm, rem = divmod(rem, 60_000)
     ss, mmm = divmod(rem, 1000)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {hh:02d}:{mm:02d}:{ss:02d}.{mmm:03d}"
+
+
+def skyfield_time(ts, jd, fr):
+    """Return skyfield Time(s) of UTC two-part JDs on timescale ``ts``.
+
+    Whole UTC days go in the day field and the seconds of that day apart: a plain count
+    of seconds from 2000 would step over the leap seconds since and land them early.
+    """
+    days = (np.atleast_1d(np.asarray(jd, np.float64)) - 2451544.5) + np.atleast_1d(
+        np.asarray(fr, np.float64))
+    day = np.floor(days)
+    return ts.utc(2000, 1, 1 + day.astype(int), 0, 0, (days - day) * 86400.0)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ssa.geometry.timeutil import skyfield_time
 from ssa.scenario.sensors import SensorTable, enu_basis, geodetic_to_ecef_km
 
 EARTH_RADIUS_KM = 6378.137
@@ -106,9 +107,7 @@ def sun_unit_ecef(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
         _SKY["ts"] = load.timescale(builtin=True)
         _SKY["eph"] = load("de421.bsp")
     ts, eph = _SKY["ts"], _SKY["eph"]
-    jd = np.atleast_1d(np.asarray(jd, dtype=float))
-    fr = np.atleast_1d(np.asarray(fr, dtype=float))
-    t = ts.utc(2000, 1, 1, 12, 0, ((jd - 2451545.0) + fr) * 86400.0)
+    t = skyfield_time(ts, jd, fr)  # (ssa.geometry: leap seconds counted right)
     xyz = (eph["sun"] - eph["earth"]).at(t).frame_xyz(itrs).km.T
     return xyz / np.linalg.norm(xyz, axis=1)[:, None]
 
