@@ -62,7 +62,7 @@ def max_relative_speed_kms(satrecs) -> float:
     """Return twice the largest perigee speed (km/s): a bound on any pair's relative speed."""
     n_rad_s = np.array([s.no_kozai for s in satrecs]) / 60.0
     ecc = np.array([s.ecco for s in satrecs])
-    a_km = np.cbrt(MU_EARTH_KM3_S2 / n_rad_s ** 2)
+    a_km = np.cbrt(MU_EARTH_KM3_S2 / n_rad_s**2)
     v_perigee = np.sqrt(MU_EARTH_KM3_S2 * (1.0 + ecc) / (a_km * (1.0 - ecc)))
     v_perigee = v_perigee[np.isfinite(v_perigee)]
     return 2.0 * float(v_perigee.max()) if v_perigee.size else 0.0
@@ -158,9 +158,12 @@ def refine(satrecs, jd0, fr0, span_s, step_s, threshold_km, t_k, ii, jj):
     found = []
     for t, i, j in zip(t_k, ii, jj, strict=True):
         lo, hi = max(0.0, t - step_s), min(span_s, t + step_s)
-        res = minimize_scalar(lambda x, a=satrecs[i], b=satrecs[j]: _sgp4_distance(a, b, jd0, fr0, x),
-                              bounds=(lo, hi), method="bounded",
-                              options={"xatol": BRENT_XATOL_S})
+        res = minimize_scalar(
+            lambda x, a=satrecs[i], b=satrecs[j]: _sgp4_distance(a, b, jd0, fr0, x),
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": BRENT_XATOL_S},
+        )
         tca = float(res.x)
         at_edge = tca - lo < EDGE_TOL_S or hi - tca < EDGE_TOL_S
         if res.fun < threshold_km and not at_edge:
@@ -176,8 +179,9 @@ def refine(satrecs, jd0, fr0, span_s, step_s, threshold_km, t_k, ii, jj):
     return merged
 
 
-def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods=METHODS,
-                     brute_step_stride=1):
+def screen_baselines(
+    triples, jd0, fr0, days, threshold_km, step_s=10.0, methods=METHODS, brute_step_stride=1
+):
     """Run the baseline screeners on one catalog; return a dict of timings, counts, conjunctions.
 
     ``brute_step_stride`` > 1 times the brute-force broad phase on every k-th
@@ -202,7 +206,7 @@ def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods
     n_candidates = 0
     mismatched_steps = 0
     for c, start in enumerate(range(0, len(times_s), chunk)):
-        tc = times_s[start:start + chunk]
+        tc = times_s[start : start + chunk]
         t1 = time.perf_counter()
         err, r, v = arr.sgp4(np.full(tc.size, jd0), fr0 + tc / SECONDS_PER_DAY)
         r = np.ascontiguousarray(r.transpose(1, 0, 2))  # (step, object, xyz)
@@ -235,8 +239,11 @@ def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods
             dr = rk[pj] - rk[pi]
             dv = v[k][pj] - v[k][pi]
             vv = np.einsum("ij,ij->i", dv, dv)
-            tau = np.clip(-np.einsum("ij,ij->i", dr, dv) / np.where(vv > 0, vv, 1.0),
-                          -step_s / 2.0, step_s / 2.0)
+            tau = np.clip(
+                -np.einsum("ij,ij->i", dr, dv) / np.where(vv > 0, vv, 1.0),
+                -step_s / 2.0,
+                step_s / 2.0,
+            )
             miss_lin = np.linalg.norm(dr + dv * tau[:, None], axis=1)
             keep = miss_lin < threshold_km + LINEAR_MARGIN_KM
             kept_t.append(np.full(int(keep.sum()), tc[k]))
@@ -244,8 +251,17 @@ def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods
             kept_j.append(pj[keep])
             timings["filter_s"] += time.perf_counter() - t1
     t1 = time.perf_counter()
-    conj = refine(satrecs, jd0, fr0, span_s, step_s, threshold_km,
-                  np.concatenate(kept_t), np.concatenate(kept_i), np.concatenate(kept_j))
+    conj = refine(
+        satrecs,
+        jd0,
+        fr0,
+        span_s,
+        step_s,
+        threshold_km,
+        np.concatenate(kept_t),
+        np.concatenate(kept_i),
+        np.concatenate(kept_j),
+    )
     timings["refinement_s"] = time.perf_counter() - t1
     shared = timings["propagation_s"] + timings["filter_s"] + timings["refinement_s"]
     totals = {}
@@ -257,10 +273,16 @@ def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods
         broad_total[m] = broad[m] * factor
         totals[m] = shared + broad_total[m]
     return {
-        "objects": n, "days": days, "threshold_km": threshold_km, "step_s": step_s,
-        "steps": int(times_s.size), "radius_km": radius_km, "v_rel_max_kms": v_rel,
+        "objects": n,
+        "days": days,
+        "threshold_km": threshold_km,
+        "step_s": step_s,
+        "steps": int(times_s.size),
+        "radius_km": radius_km,
+        "v_rel_max_kms": v_rel,
         "timings_s": timings,
-        "broad_phase_s": broad_total, "broad_phase_measured_s": broad,
+        "broad_phase_s": broad_total,
+        "broad_phase_measured_s": broad,
         "broad_phase_steps_timed": steps_timed,
         "broad_phase_extrapolated": extrapolated,
         "total_s": totals,
@@ -269,8 +291,12 @@ def screen_baselines(triples, jd0, fr0, days, threshold_km, step_s=10.0, methods
         "candidate_sets_identical": mismatched_steps == 0,
         "mismatched_steps": mismatched_steps,
         "conjunctions": [
-            {"norad_id_1": int(min(ids[i], ids[j])), "norad_id_2": int(max(ids[i], ids[j])),
-             "tca_s": t, "miss_km": d}
+            {
+                "norad_id_1": int(min(ids[i], ids[j])),
+                "norad_id_2": int(max(ids[i], ids[j])),
+                "tca_s": t,
+                "miss_km": d,
+            }
             for i, j, t, d in conj
         ],
     }

@@ -44,13 +44,21 @@ def catalog_load(data: Path) -> dict:
     from ssa.catalog import Catalog
 
     lines = (data / CATALOG).read_text().splitlines()
-    pairs = [(a, b) for a, b in zip(lines, lines[1:], strict=False)
-             if a.startswith("1 ") and b.startswith("2 ")]
+    pairs = [
+        (a, b)
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.startswith("1 ") and b.startswith("2 ")
+    ]
     base_s, _ = _timed(lambda: [Satrec.twoline2rv(a, b, WGS72) for a, b in pairs])
     wall_s, cat = _timed(lambda: Catalog.load(data / CATALOG, satcat=data / SATCAT))
-    return {"budget": "catalog load + SATCAT", "wall_s": wall_s, "budget_s": LOAD_BUDGET_S,
-            "baseline": "Satrec.twoline2rv over the same lines", "baseline_s": base_s,
-            "objects": len(cat)}
+    return {
+        "budget": "catalog load + SATCAT",
+        "wall_s": wall_s,
+        "budget_s": LOAD_BUDGET_S,
+        "baseline": "Satrec.twoline2rv over the same lines",
+        "baseline_s": base_s,
+        "objects": len(cat),
+    }
 
 
 def report_large(data: Path) -> dict:
@@ -80,9 +88,14 @@ def report_large(data: Path) -> dict:
         wall_s, _ = _timed(lambda: build_report(work / "big", work / "out", top=10))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"budget": f"report of {REPORT_ROWS} rows", "wall_s": wall_s,
-            "budget_s": REPORT_BUDGET_S, "baseline": "csv.DictReader of the same file",
-            "baseline_s": base_s, "rows": REPORT_ROWS}
+    return {
+        "budget": f"report of {REPORT_ROWS} rows",
+        "wall_s": wall_s,
+        "budget_s": REPORT_BUDGET_S,
+        "baseline": "csv.DictReader of the same file",
+        "baseline_s": base_s,
+        "rows": REPORT_ROWS,
+    }
 
 
 def main() -> int:
@@ -97,8 +110,10 @@ def main() -> int:
     for r in results["runs"]:
         ok = r["wall_s"] <= r["budget_s"]
         over += not ok
-        print(f"{r['budget']}: {r['wall_s']:.2f} s (budget {r['budget_s']:g} s, "
-              f"{'within' if ok else 'OVER'}); baseline {r['baseline']}: {r['baseline_s']:.2f} s")
+        print(
+            f"{r['budget']}: {r['wall_s']:.2f} s (budget {r['budget_s']:g} s, "
+            f"{'within' if ok else 'OVER'}); baseline {r['baseline']}: {r['baseline_s']:.2f} s"
+        )
     print(f"load average at start {results['load_average'][0]:.1f}; wrote {OUT}")
     return 1 if over else 0
 

@@ -42,17 +42,27 @@ def cpu_s() -> float:
 def _rows_to_list(rows) -> list[dict]:
     """Conjunction identity of screening rows: ids, TCA (jd, fr) and miss (km)."""
     n = len(rows["NORAD_CAT_ID_1"])
-    cols = [np.asarray(rows[c]) for c in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD",
-                                           "TCA_FR", "TCA_RANGE")]
-    return [{"norad_id_1": int(cols[0][k]), "norad_id_2": int(cols[1][k]),
-             "tca_jd": float(cols[2][k]), "tca_fr": float(cols[3][k]),
-             "miss_km": float(cols[4][k])} for k in range(n)]
+    cols = [
+        np.asarray(rows[c])
+        for c in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD", "TCA_FR", "TCA_RANGE")
+    ]
+    return [
+        {
+            "norad_id_1": int(cols[0][k]),
+            "norad_id_2": int(cols[1][k]),
+            "tca_jd": float(cols[2][k]),
+            "tca_fr": float(cols[3][k]),
+            "miss_km": float(cols[4][k]),
+        }
+        for k in range(n)
+    ]
 
 
 def job_screen(spec: dict) -> dict:
     t0 = time.perf_counter()
     from ssa.catalog import Catalog
     from ssa.screening import screen
+
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     catalog = Catalog.load(spec["catalog"])
@@ -63,8 +73,12 @@ def job_screen(spec: dict) -> dict:
         kwargs["threads"] = spec["threads"]
     t0 = time.perf_counter()
     warm = catalog.subset(np.arange(min(WARMUP_OBJECTS, len(catalog))))
-    screen(warm, start=start, days=WARMUP_DAYS,
-           **{**kwargs, "threshold_km": max(WARMUP_THRESHOLD_KM, spec["threshold_km"])})
+    screen(
+        warm,
+        start=start,
+        days=WARMUP_DAYS,
+        **{**kwargs, "threshold_km": max(WARMUP_THRESHOLD_KM, spec["threshold_km"])},
+    )
     warmup_s = time.perf_counter() - t0
     walls, cpus, result = [], [], None
     budget_s = spec.get("repeat_budget_s", math.inf)
@@ -78,11 +92,17 @@ def job_screen(spec: dict) -> dict:
         cpus.append(cpu_s() - c0)
     run = dict(result.run)
     out = {
-        "objects": len(catalog), "import_s": import_s, "load_s": load_s,
-        "warmup_s": warmup_s, "wall_runs_s": walls, "cpu_runs_s": cpus,
-        "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
+        "objects": len(catalog),
+        "import_s": import_s,
+        "load_s": load_s,
+        "warmup_s": warmup_s,
+        "wall_runs_s": walls,
+        "cpu_runs_s": cpus,
+        "wall_s": statistics.median(walls),
+        "cpu_s": statistics.median(cpus),
         "conjunction_count": len(result.rows["NORAD_CAT_ID_1"]),
-        "timings_s": run.get("timings_s", {}), "counts": run.get("counts", {}),
+        "timings_s": run.get("timings_s", {}),
+        "counts": run.get("counts", {}),
         "run_peak_memory_mb": run.get("peak_memory_mb"),
         "start_utc": run.get("inputs", {}).get("start_utc"),
     }
@@ -93,11 +113,18 @@ def job_screen(spec: dict) -> dict:
 
 def job_baselines(spec: dict) -> dict:
     from . import baselines, synthetic
+
     warm_s = baselines.warm_up()
     triples = synthetic.read_3le(spec["catalog"])
     res = baselines.screen_baselines(
-        triples, spec["start_jd"], spec["start_fr"], spec["days"], spec["threshold_km"],
-        step_s=spec.get("step_s", 10.0), brute_step_stride=spec.get("brute_step_stride", 1))
+        triples,
+        spec["start_jd"],
+        spec["start_fr"],
+        spec["days"],
+        spec["threshold_km"],
+        step_s=spec.get("step_s", 10.0),
+        brute_step_stride=spec.get("brute_step_stride", 1),
+    )
     res["warmup_s"] = warm_s
     return res
 
@@ -110,8 +137,13 @@ def _median_rate(fn, props: int, repeats: int) -> dict:
         walls.append(time.perf_counter() - w0)
         cpus.append(cpu_s() - c0)
     wall, cpu = statistics.median(walls), statistics.median(cpus)
-    return {"propagations": props, "wall_s": wall, "cpu_s": cpu,
-            "props_per_s": props / wall, "props_per_cpu_s": props / cpu if cpu > 0 else None}
+    return {
+        "propagations": props,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "props_per_s": props / wall,
+        "props_per_cpu_s": props / cpu if cpu > 0 else None,
+    }
 
 
 def job_propagation(spec: dict) -> dict:
@@ -119,6 +151,7 @@ def job_propagation(spec: dict) -> dict:
     from sgp4.api import SatrecArray
 
     from . import baselines, synthetic
+
     triples = synthetic.read_3le(spec["catalog"])
     sats, _ = baselines.read_satrecs(triples)
     n_times, repeats = spec["times"], spec.get("repeats", 3)
@@ -135,6 +168,7 @@ def job_propagation(spec: dict) -> dict:
     leo = [s for s in sats if 2.0 * np.pi / s.no_kozai < 225.0]
     try:
         import heyoka as hy
+
         t0 = time.perf_counter()
         prop = hy.model.sgp4_propagator(leo)
         build_s = time.perf_counter() - t0
@@ -150,8 +184,9 @@ def job_propagation(spec: dict) -> dict:
         r_hy = np.moveaxis(prop(tm)[:, 0:3, :], 2, 0)  # (object, time, xyz)
         ok = (err == 0) & np.isfinite(r_hy).all(axis=2)
         res["max_diff_vs_sgp4_km"] = float(np.abs(r_hy - r_ref)[ok].max()) if ok.any() else None
-        out["satrec_array_leo"] = _median_rate(lambda: arr_leo.sgp4(jd, fr),
-                                               len(leo) * n_times, repeats)
+        out["satrec_array_leo"] = _median_rate(
+            lambda: arr_leo.sgp4(jd, fr), len(leo) * n_times, repeats
+        )
     except Exception as exc:  # not installed or failed: recorded, never fatal
         out["heyoka"] = {"error": f"{type(exc).__name__}: {exc}"}
 
@@ -170,6 +205,7 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
     except Exception as exc:
         return {"error": f"screening propagation layer unavailable: {type(exc).__name__}: {exc}"}
     from ssa.screening import api
+
     step_s = float(api.DEFAULT_STEP_S)  # the settings screen() uses
     target_km = float(api.DEFAULT_ERR_TARGET_KM)
     threads = int(spec.get("threads") or 1)
@@ -186,33 +222,46 @@ def _ours_propagation(spec, sats, jd0, fr0, t_s, repeats) -> dict:
             plan = prop.make_plan(pool, catalog, step_s, target_km, jd0, fr0, window_s)
             clock.append((time.perf_counter(), cpu_s()))
             length = prop.chunk_length_s(plan, window_s)
-            chunks = [prop.build_chunk(pool, plan, c0, length, jd0, fr0)
-                      for c0 in np.arange(0.0, window_s, length)]
+            chunks = [
+                prop.build_chunk(pool, plan, c0, length, jd0, fr0)
+                for c0 in np.arange(0.0, window_s, length)
+            ]
             clock.append((time.perf_counter(), cpu_s()))
         for k, ch in enumerate(chunks):  # positions at every time, chunk by chunk
             sel = (tt >= k * length) & ((tt < (k + 1) * length) | (k == len(chunks) - 1))
-            kernels.eval_positions(ch.coef, ch.off, ch.stride, plan.h_s, ch.nspan, idx[sel],
-                                   tt[sel] - k * length)
+            kernels.eval_positions(
+                ch.coef, ch.off, ch.stride, plan.h_s, ch.nspan, idx[sel], tt[sel] - k * length
+            )
         clock.append((time.perf_counter(), cpu_s()))
-        return [(clock[q + 1][0] - clock[q][0], clock[q + 1][1] - clock[q][1])
-                for q in range(3)]
+        return [(clock[q + 1][0] - clock[q][0], clock[q + 1][1] - clock[q][1]) for q in range(3)]
 
     small = catalog.subset(np.arange(min(n, 50)))  # warm-up: numba kernels from the cache
     run(small, np.repeat(np.arange(len(small), dtype=np.int64), m), np.tile(t_s, len(small)))
     parts = [run(catalog, idx, tt) for _ in range(repeats)]
     (plan_s, plan_cpu), (knots_s, knots_cpu), (eval_s, eval_cpu) = (
         (statistics.median(p[q][0] for p in parts), statistics.median(p[q][1] for p in parts))
-        for q in range(3))
+        for q in range(3)
+    )
     wall, cpu = knots_s + eval_s, knots_cpu + eval_cpu
-    return {"what": f"knots + quintic Hermite, {threads} process(es)", "objects": n,
-            "propagations": n * m, "wall_s": wall, "cpu_s": cpu,
-            "props_per_s": n * m / wall, "props_per_cpu_s": n * m / cpu if cpu > 0 else None,
-            "props_per_s_incl_plan": n * m / (wall + plan_s),
-            "plan_s": plan_s, "plan_cpu_s": plan_cpu, "knots_and_fit_s": knots_s,
-            "interpolation_s": eval_s, "step_s": step_s, "target_km": target_km,
-            "threads": threads,
-            "note": "rate excludes the one-off plan (per-object knot spacing, verified "
-                    "against SGP4), reported as plan_s"}
+    return {
+        "what": f"knots + quintic Hermite, {threads} process(es)",
+        "objects": n,
+        "propagations": n * m,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "props_per_s": n * m / wall,
+        "props_per_cpu_s": n * m / cpu if cpu > 0 else None,
+        "props_per_s_incl_plan": n * m / (wall + plan_s),
+        "plan_s": plan_s,
+        "plan_cpu_s": plan_cpu,
+        "knots_and_fit_s": knots_s,
+        "interpolation_s": eval_s,
+        "step_s": step_s,
+        "target_km": target_km,
+        "threads": threads,
+        "note": "rate excludes the one-off plan (per-object knot spacing, verified "
+        "against SGP4), reported as plan_s",
+    }
 
 
 JOBS = {"screen": job_screen, "baselines": job_baselines, "propagation": job_propagation}
@@ -225,8 +274,11 @@ def main(argv=None) -> int:
     try:
         result = {"ok": True, **JOBS[spec["kind"]](spec)}
     except Exception as exc:  # the parent records the failure and carries on
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}",
-                  "traceback": traceback.format_exc()}
+        result = {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     out_path.write_text(json.dumps(result))
     return 0 if result["ok"] else 1
 

@@ -32,15 +32,29 @@ from pathlib import Path
 
 CATALOG = "catalog-2024-07-05.3le"
 OUT = Path(__file__).parent / "results" / "distributed.json"
-CONFIGS = (("single", []), ("dask-1", ["--cluster", "local:1"]),
-           ("dask-2", ["--cluster", "local:2"]))
+CONFIGS = (
+    ("single", []),
+    ("dask-1", ["--cluster", "local:1"]),
+    ("dask-2", ["--cluster", "local:2"]),
+)
 RUN_TIMEOUT_S = 3600.0
 
 
 def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
     out = work / "out"
-    cmd = [sys.executable, "-m", "ssa", "screen", str(catalog), "--days", str(days),
-           "--quiet", "--out", str(out), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ssa",
+        "screen",
+        str(catalog),
+        "--days",
+        str(days),
+        "--quiet",
+        "--out",
+        str(out),
+        *extra,
+    ]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -55,14 +69,19 @@ def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
     run = json.loads((out / "run.json").read_text())
     table = (out / "conjunctions.csv").read_bytes()
     slices = run.get("slices", [])
-    res = {"process_s": round(elapsed, 2), "wall_s": run["wall_s"],
-           "timings_s": run["timings_s"], "peak_memory_mb": run["peak_memory_mb"],
-           "conjunctions": run["counts"]["conjunctions"], "executor": run.get("executor"),
-           "csv_sha256": hashlib.sha256(table).hexdigest(),
-           "slices": len(slices),
-           "slice_s": sorted(round(s["sgp4_s"] + s["kernel_s"], 3) for s in slices),
-           "slice_result_bytes": sorted(int(s.get("result_bytes", 0)) for s in slices),
-           "workers_used": sorted({s["worker"] for s in slices})}
+    res = {
+        "process_s": round(elapsed, 2),
+        "wall_s": run["wall_s"],
+        "timings_s": run["timings_s"],
+        "peak_memory_mb": run["peak_memory_mb"],
+        "conjunctions": run["counts"]["conjunctions"],
+        "executor": run.get("executor"),
+        "csv_sha256": hashlib.sha256(table).hexdigest(),
+        "slices": len(slices),
+        "slice_s": sorted(round(s["sgp4_s"] + s["kernel_s"], 3) for s in slices),
+        "slice_result_bytes": sorted(int(s.get("result_bytes", 0)) for s in slices),
+        "workers_used": sorted({s["worker"] for s in slices}),
+    }
     return res
 
 
@@ -81,16 +100,25 @@ def measure(catalog: Path, days: float, repeats: int = 2, log=print) -> dict:
     for name, rs in runs.items():
         ok = [r for r in rs if "error" not in r]
         walls = sorted(r["wall_s"] for r in ok)
-        summary[name] = {"wall_s_median": walls[len(walls) // 2] if walls else None,
-                         "wall_s_all": walls}
+        summary[name] = {
+            "wall_s_median": walls[len(walls) // 2] if walls else None,
+            "wall_s_all": walls,
+        }
     single = summary["single"]["wall_s_median"]
     for name in summary:
         w = summary[name]["wall_s_median"]
         summary[name]["vs_single"] = round(w / single, 3) if w and single else None
     hashes = {r["csv_sha256"] for rs in runs.values() for r in rs if "error" not in r}
-    return {"catalog": str(catalog), "days": days, "repeats": repeats,
-            "cores": os.cpu_count(), "load_avg_start": None, "summary": summary,
-            "identical_tables": len(hashes) == 1, "runs": runs}
+    return {
+        "catalog": str(catalog),
+        "days": days,
+        "repeats": repeats,
+        "cores": os.cpu_count(),
+        "load_avg_start": None,
+        "summary": summary,
+        "identical_tables": len(hashes) == 1,
+        "runs": runs,
+    }
 
 
 def main(argv=None) -> int:
@@ -104,15 +132,18 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     catalog = args.catalog or data_file(CATALOG)
     load0 = os.getloadavg()
-    res = measure(catalog, args.days, args.repeats,
-                  log=lambda m: print(m, file=sys.stderr, flush=True))
+    res = measure(
+        catalog, args.days, args.repeats, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
     res["load_avg_start"] = load0
     res["load_avg_end"] = os.getloadavg()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1))
     for name, s in res["summary"].items():
-        print(f"{name:8s} wall {s['wall_s_median']} s (x{s['vs_single']} of single; "
-              f"all {s['wall_s_all']})")
+        print(
+            f"{name:8s} wall {s['wall_s_median']} s (x{s['vs_single']} of single; "
+            f"all {s['wall_s_all']})"
+        )
     print(f"identical tables: {res['identical_tables']}; wrote {args.out}")
     return 0 if res["identical_tables"] else 1
 

@@ -43,8 +43,9 @@ def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dic
         n = min(BATCH, examples - counts["examples"])
 
         @seed(batch)
-        @settings(max_examples=n, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(data=mutated(reader))
         def run(data):
             counts["examples"] += 1
@@ -52,9 +53,14 @@ def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dic
                 outcome = check(reader, data, folder)
             except Exception as exc:  # a failure: recorded, the run goes on
                 key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-                entry = counts["failures"].setdefault(key, {
-                    "count": 0, "first_input": repr(data[:300]),
-                    "where": traceback.format_exc().splitlines()[-3][:200]})
+                entry = counts["failures"].setdefault(
+                    key,
+                    {
+                        "count": 0,
+                        "first_input": repr(data[:300]),
+                        "where": traceback.format_exc().splitlines()[-3][:200],
+                    },
+                )
                 entry["count"] += 1
                 outcome = "FAILED"
             counts["outcomes"][outcome] = counts["outcomes"].get(outcome, 0) + 1
@@ -73,57 +79,100 @@ def big_garbage(lines: int, folder: Path) -> dict:
     with open(path, "w") as fh:
         for k in range(lines):
             fh.write(f"garbage {k:08d} this is not an element set at all\n")
-        fh.write("0 VANGUARD 1\n1 00005U 58002B   24187.49270102  .00000872  00000-0  "
-                 "11018-2 0  9997\n2 00005  34.2494 350.7565 1842018 170.0536 194.2361 "
-                 "10.85456480365911\n")
+        fh.write(
+            "0 VANGUARD 1\n1 00005U 58002B   24187.49270102  .00000872  00000-0  "
+            "11018-2 0  9997\n2 00005  34.2494 350.7565 1842018 170.0536 194.2361 "
+            "10.85456480365911\n"
+        )
     size = path.stat().st_size
-    code = ("import time, resource; t = time.perf_counter()\n"
-            "from ssa.catalog import Catalog\n"
-            f"c = Catalog.load({str(path)!r}); r = c.load_report\n"
-            "print(r.read, r.loaded, r.skipped, time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
-    base = subprocess.run([sys.executable, "-c", "import resource, ssa.catalog; print("
-                           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
-                          capture_output=True, text=True, check=True).stdout.split()
+    code = (
+        "import time, resource; t = time.perf_counter()\n"
+        "from ssa.catalog import Catalog\n"
+        f"c = Catalog.load({str(path)!r}); r = c.load_report\n"
+        "print(r.read, r.loaded, r.skipped, time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    base = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, ssa.catalog; print("
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     path.unlink()
-    return {"lines": lines + 3, "bytes": size, "read": int(out[0]), "loaded": int(out[1]),
-            "skipped": int(out[2]), "load_s": round(float(out[3]), 1),
-            "peak_rss_mb": round(int(out[4]) / 1024, 1),
-            "baseline_import_rss_mb": round(int(base[0]) / 1024, 1)}
+    return {
+        "lines": lines + 3,
+        "bytes": size,
+        "read": int(out[0]),
+        "loaded": int(out[1]),
+        "skipped": int(out[2]),
+        "load_s": round(float(out[3]), 1),
+        "peak_rss_mb": round(int(out[4]) / 1024, 1),
+        "baseline_import_rss_mb": round(int(base[0]) / 1024, 1),
+    }
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--examples", type=int, default=100_000, help="per reader (100000)")
-    p.add_argument("--minutes-per-reader", type=float, default=6.0,
-                   help="wall-clock cap per reader (6)")
+    p.add_argument(
+        "--minutes-per-reader", type=float, default=6.0, help="wall-clock cap per reader (6)"
+    )
     p.add_argument("--readers", nargs="+", default=list(READERS), choices=READERS)
-    p.add_argument("--big", type=int, default=0, metavar="LINES",
-                   help="also load a garbage catalogue of this many lines (e.g. 10000000)")
+    p.add_argument(
+        "--big",
+        type=int,
+        default=0,
+        metavar="LINES",
+        help="also load a garbage catalogue of this many lines (e.g. 10000000)",
+    )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
-    p.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
-                   help="only merge these partial runs (e.g. two processes, one per core) "
-                        "into --out and write the markdown summary beside it")
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="only merge these partial runs (e.g. two processes, one per core) "
+        "into --out and write the markdown summary beside it",
+    )
     args = p.parse_args(argv)
     if args.merge:
         merge(args.merge, args.out)
         return 0
-    res = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                       "load_avg_start": os.getloadavg()},
-           "settings": {"examples_per_reader": args.examples,
-                        "minutes_per_reader": args.minutes_per_reader, "batch": BATCH},
-           "readers": {}}
+    res = {
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_avg_start": os.getloadavg(),
+        },
+        "settings": {
+            "examples_per_reader": args.examples,
+            "minutes_per_reader": args.minutes_per_reader,
+            "batch": BATCH,
+        },
+        "readers": {},
+    }
     with tempfile.TemporaryDirectory(prefix="ssa-fuzz-") as tmp:
         for reader in args.readers:
-            r = fuzz_reader(reader, args.examples, 60.0 * args.minutes_per_reader,
-                            Path(tmp) / reader)
+            r = fuzz_reader(
+                reader, args.examples, 60.0 * args.minutes_per_reader, Path(tmp) / reader
+            )
             res["readers"][reader] = r
-            print(f"{reader:9s} {r['examples']:7d} examples in {r['wall_s']:6.0f} s "
-                  f"({r['capped_by']}), {sum(f['count'] for f in r['failures'].values())} "
-                  f"failures: {list(r['failures'])[:3]}", file=sys.stderr, flush=True)
+            print(
+                f"{reader:9s} {r['examples']:7d} examples in {r['wall_s']:6.0f} s "
+                f"({r['capped_by']}), {sum(f['count'] for f in r['failures'].values())} "
+                f"failures: {list(r['failures'])[:3]}",
+                file=sys.stderr,
+                flush=True,
+            )
             _save(args.out, res)
         if args.big:
             res["big_garbage"] = big_garbage(args.big, Path(tmp))
@@ -136,30 +185,42 @@ def main(argv=None) -> int:
 def merge(parts: list[Path], out: Path) -> None:
     """Merge partial runs into out (JSON) and out with .md (a table)."""
     runs = [json.loads(p.read_text()) for p in parts]
-    res = {"runs": [{k: r[k] for k in ("started_utc", "machine", "settings", "peak_rss_mb")
-                     if k in r} for r in runs], "readers": {}}
+    res = {
+        "runs": [
+            {k: r[k] for k in ("started_utc", "machine", "settings", "peak_rss_mb") if k in r}
+            for r in runs
+        ],
+        "readers": {},
+    }
     for r in runs:
         res["readers"].update(r["readers"])
         if "big_garbage" in r:
             res["big_garbage"] = r["big_garbage"]
     _save(out, res)
-    lines = ["| reader | examples | capped by | wall s | loaded | refused | failures |",
-             "|---|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| reader | examples | capped by | wall s | loaded | refused | failures |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
     for name, r in res["readers"].items():
         o = r["outcomes"]
-        lines.append(f"| {name} | {r['examples']:,} | {r['capped_by']} | {r['wall_s']:.0f} | "
-                     f"{o.get('loaded', 0):,} | {o.get('refused', 0):,} | "
-                     f"{sum(f['count'] for f in r['failures'].values())} |")
+        lines.append(
+            f"| {name} | {r['examples']:,} | {r['capped_by']} | {r['wall_s']:.0f} | "
+            f"{o.get('loaded', 0):,} | {o.get('refused', 0):,} | "
+            f"{sum(f['count'] for f in r['failures'].values())} |"
+        )
     for name, r in res["readers"].items():
         for key, f in r["failures"].items():
-            lines.append(f"\n- {name}: {f['count']} x `{key}` (first input "
-                         f"`{f['first_input'][:120]}`)")
+            lines.append(
+                f"\n- {name}: {f['count']} x `{key}` (first input `{f['first_input'][:120]}`)"
+            )
     big = res.get("big_garbage")
     if big:
-        lines.append(f"\nGarbage catalogue: {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
-                     f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
-                     f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
-                     f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone.")
+        lines.append(
+            f"\nGarbage catalogue: {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
+            f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
+            f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
+            f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone."
+        )
     from ssa.outputs import write_text_atomic
 
     write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")

@@ -70,8 +70,7 @@ def _groups(cat) -> dict:
     alt = (np.asarray(cat.perigee_km) + np.asarray(cat.apogee_km)) / 2.0
     out = {}
     for lo, hi in zip(LEO_SHELLS_KM[:-1], LEO_SHELLS_KM[1:], strict=True):
-        out[f"LEO {lo:.0f}-{hi:.0f} km"] = np.flatnonzero((reg == "LEO") & (alt >= lo)
-                                                          & (alt < hi))
+        out[f"LEO {lo:.0f}-{hi:.0f} km"] = np.flatnonzero((reg == "LEO") & (alt >= lo) & (alt < hi))
     for r in ("MEO", "GEO", "HEO"):
         out[r] = np.flatnonzero(reg == r)
     return out
@@ -86,8 +85,7 @@ def prepare(cat, threads: int = 2) -> dict:
     jd0, fr0 = cat.epoch_median()
     window_s = 7 * 86400.0
     with LocalExecutor(SatrecContext(cat.satrecs), threads) as pool:
-        plan = propagate.make_plan(pool, cat, STEP_S, DEFAULT_ERR_TARGET_KM, jd0, fr0,
-                                   window_s)
+        plan = propagate.make_plan(pool, cat, STEP_S, DEFAULT_ERR_TARGET_KM, jd0, fr0, window_s)
         chunk_s = propagate.chunk_length_s(plan, window_s)
         ch = propagate.build_chunk(pool, plan, 0.0, chunk_s, jd0, fr0)
     t_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
@@ -97,12 +95,16 @@ def prepare(cat, threads: int = 2) -> dict:
     pad = tol + THRESHOLD_KM / 2.0
     perm = plan.class_order
     until = np.minimum(propagate.active_until_s(t_fail, plan.h_s), window_s + STEP_S)
-    return {"cls": (ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan,
-                    ch.cls_h),
-            "until": until[perm], "pad": pad[perm], "tol": tol[perm],
-            "primary": np.zeros(len(cat), bool), "perm": perm,
-            "cell_km": 8.0 * STEP_S + 2.0 * float(np.median(pad)),
-            "n_steps": int(round(chunk_s / STEP_S))}
+    return {
+        "cls": (ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan, ch.cls_h),
+        "until": until[perm],
+        "pad": pad[perm],
+        "tol": tol[perm],
+        "primary": np.zeros(len(cat), bool),
+        "perm": perm,
+        "cell_km": 8.0 * STEP_S + 2.0 * float(np.median(pad)),
+        "n_steps": int(round(chunk_s / STEP_S)),
+    }
 
 
 @njit(cache=True)
@@ -125,14 +127,24 @@ def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts)
                 a = min(reg[i], reg[j])
                 b = max(reg[i], reg[j])
                 counts[0, a, b] += 1
-                if (box[i, 0] > box[j, 3] or box[j, 0] > box[i, 3] or box[i, 1] > box[j, 4]
-                        or box[j, 1] > box[i, 4] or box[i, 2] > box[j, 5]
-                        or box[j, 2] > box[i, 5]) or i == j:
+                if (
+                    box[i, 0] > box[j, 3]
+                    or box[j, 0] > box[i, 3]
+                    or box[i, 1] > box[j, 4]
+                    or box[j, 1] > box[i, 4]
+                    or box[i, 2] > box[j, 5]
+                    or box[j, 2] > box[i, 5]
+                ) or i == j:
                     continue
                 counts[1, a, b] += 1
-                if _hash(_cell(max(box[i, 0], box[j, 0]), inv_cell),
-                         _cell(max(box[i, 1], box[j, 1]), inv_cell),
-                         _cell(max(box[i, 2], box[j, 2]), inv_cell)) != hkey:
+                if (
+                    _hash(
+                        _cell(max(box[i, 0], box[j, 0]), inv_cell),
+                        _cell(max(box[i, 1], box[j, 1]), inv_cell),
+                        _cell(max(box[i, 2], box[j, 2]), inv_cell),
+                    )
+                    != hkey
+                ):
                     continue
                 counts[2, a, b] += 1
                 lim = threshold_km + tol_km[i] + tol_km[j]
@@ -178,8 +190,9 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             k = kb + q
             tb = (k + 1) * STEP_S
             b = time.thread_time()
-            n_ent, _, _ = K.make_boxes(pos[q], pos[q + 1], pad, until, primary, tb, inv_cell,
-                                       box, seg, cel, act)
+            n_ent, _, _ = K.make_boxes(
+                pos[q], pos[q + 1], pad, until, primary, tb, inv_cell, box, seg, cel, act
+            )
             c = time.thread_time()
             if n_ent > ecap:
                 ecap = 2 * n_ent
@@ -188,8 +201,23 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             d = time.thread_time()
             K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
             e = time.thread_time()
-            nf = K.flag_pairs(ent, ne, box, seg, tol, primary, False, THRESHOLD_KM, inv_cell,
-                              k, out[0], out[1], out[2], out.shape[1], 0)
+            nf = K.flag_pairs(
+                ent,
+                ne,
+                box,
+                seg,
+                tol,
+                primary,
+                False,
+                THRESHOLD_KM,
+                inv_cell,
+                k,
+                out[0],
+                out[1],
+                out[2],
+                out.shape[1],
+                0,
+            )
             f = time.thread_time()
             for name, dt in zip(STAGES[1:], (c - b, d - c, e - d, f - e), strict=True):
                 t[name] += dt
@@ -197,14 +225,19 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             if reg is not None:
                 _count_pairs(ent, ne, box, seg, tol, THRESHOLD_KM, inv_cell, reg, counts)
                 cells = np.prod(cel[:, 3:6].astype(np.int64) - cel[:, :3] + 1, axis=1)
-                entries += np.bincount(reg[act], weights=cells[act],
-                                       minlength=n_reg).astype(np.int64)
+                entries += np.bincount(reg[act], weights=cells[act], minlength=n_reg).astype(
+                    np.int64
+                )
                 obj_int += np.bincount(reg[act], minlength=n_reg)
         pos[0] = pos[m]
     oi = n * args["n_steps"]
-    res = {"objects": n, "intervals": args["n_steps"], "flagged": int(flagged),
-           "s": {k: round(v, 4) for k, v in t.items()},
-           "ns_per_object_interval": {k: round(v / oi * 1e9, 2) for k, v in t.items()}}
+    res = {
+        "objects": n,
+        "intervals": args["n_steps"],
+        "flagged": int(flagged),
+        "s": {k: round(v, 4) for k, v in t.items()},
+        "ns_per_object_interval": {k: round(v / oi * 1e9, 2) for k, v in t.items()},
+    }
     res["ns_per_object_interval"]["total"] = round(sum(t.values()) / oi * 1e9, 2)
     if reg is not None:
         res["counts"] = counts
@@ -227,13 +260,30 @@ def profile(cat) -> dict:
     # Warm up the stages (compile or load from cache) on the real arrays.
     small = dict(args, n_steps=1)
     stage_profile(small, reg, len(names))
-    K.screen_chunk(*args["cls"], args["until"], args["pad"], args["tol"], args["primary"],
-                   STEP_S, THRESHOLD_KM, args["cell_km"], 1, 1, 1024)
+    K.screen_chunk(
+        *args["cls"],
+        args["until"],
+        args["pad"],
+        args["tol"],
+        args["primary"],
+        STEP_S,
+        THRESHOLD_KM,
+        args["cell_km"],
+        1,
+        1,
+        1024,
+    )
     full = stage_profile(args, reg, len(names))
-    counts, entries, obj_int = full.pop("counts"), full.pop("entries"), full.pop(
-        "object_intervals")
-    out = {"catalog": CATALOG, "objects": len(cat), "cell_km": round(args["cell_km"], 2),
-           "step_s": STEP_S, "threshold_km": THRESHOLD_KM, "full": full, "regimes": {}}
+    counts, entries, obj_int = full.pop("counts"), full.pop("entries"), full.pop("object_intervals")
+    out = {
+        "catalog": CATALOG,
+        "objects": len(cat),
+        "cell_km": round(args["cell_km"], 2),
+        "step_s": STEP_S,
+        "threshold_km": THRESHOLD_KM,
+        "full": full,
+        "regimes": {},
+    }
     metrics = ("same_cell_pairs", "boxes_overlap", "chord_tested", "flagged")
     for q, name in enumerate(names):
         sub = cat.subset(groups[name])
@@ -241,16 +291,19 @@ def profile(cat) -> dict:
         oi = max(int(obj_int[q]), 1)
         # Pair work involving the regime: pairs within it count once, across twice
         # (once for each side), so the per-regime rows add up to more than the total.
-        inv = {m: int(counts[z, q, :].sum() + counts[z, :, q].sum() - counts[z, q, q])
-               for z, m in enumerate(metrics)}
+        inv = {
+            m: int(counts[z, q, :].sum() + counts[z, :, q].sum() - counts[z, q, q])
+            for z, m in enumerate(metrics)
+        }
         out["regimes"][name] = {
             "objects": int(groups[name].size),
-            "in_full_catalog": {"entries_per_object_interval": round(entries[q] / oi, 3),
-                                **{f"{m}_per_object_interval": round(v / oi, 4)
-                                   for m, v in inv.items()},
-                                "within_regime": {m: int(counts[z, q, q])
-                                                  for z, m in enumerate(metrics)}},
-            "alone": alone}
+            "in_full_catalog": {
+                "entries_per_object_interval": round(entries[q] / oi, 3),
+                **{f"{m}_per_object_interval": round(v / oi, 4) for m, v in inv.items()},
+                "within_regime": {m: int(counts[z, q, q]) for z, m in enumerate(metrics)},
+            },
+            "alone": alone,
+        }
     out["totals"] = {m: int(counts[z].sum()) for z, m in enumerate(metrics)}
     out["totals"]["entries"] = int(entries.sum())
     out["totals"]["object_intervals"] = int(obj_int.sum())
@@ -259,37 +312,57 @@ def profile(cat) -> dict:
 
 def _markdown(res: dict) -> str:
     f = res["full"]
-    lines = [f"# Screening kernel profile ({res['catalog']}, first chunk: "
-             f"{f['intervals']} intervals of {res['step_s']:.0f} s, cell "
-             f"{res['cell_km']} km, one thread, stages called from Python, thread CPU time)", "",
-             "ns per object-interval per stage; 'alone' = the regime screened by itself.",
-             "", "| objects | " + " | ".join(STAGES) + " | total |",
-             "|---" * (len(STAGES) + 2) + "|"]
+    lines = [
+        f"# Screening kernel profile ({res['catalog']}, first chunk: "
+        f"{f['intervals']} intervals of {res['step_s']:.0f} s, cell "
+        f"{res['cell_km']} km, one thread, stages called from Python, thread CPU time)",
+        "",
+        "ns per object-interval per stage; 'alone' = the regime screened by itself.",
+        "",
+        "| objects | " + " | ".join(STAGES) + " | total |",
+        "|---" * (len(STAGES) + 2) + "|",
+    ]
     ns = f["ns_per_object_interval"]
-    lines.append(f"| full catalog ({f['objects']}) | "
-                 + " | ".join(f"{ns[s]:.1f}" for s in STAGES) + f" | {ns['total']:.1f} |")
+    lines.append(
+        f"| full catalog ({f['objects']}) | "
+        + " | ".join(f"{ns[s]:.1f}" for s in STAGES)
+        + f" | {ns['total']:.1f} |"
+    )
     for name, r in res["regimes"].items():
         if r["alone"]:
             a = r["alone"]["ns_per_object_interval"]
-            lines.append(f"| {name} alone ({r['objects']}) | "
-                         + " | ".join(f"{a[s]:.1f}" for s in STAGES)
-                         + f" | {a['total']:.1f} |")
-    lines += ["", "Pair work in the full catalog, per object-interval of the regime "
-              "(pairs across regimes count for both):", "",
-              "| regime | objects | cell entries | same-cell pairs | boxes overlap | "
-              "chords tested | flagged |", "|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {name} alone ({r['objects']}) | "
+                + " | ".join(f"{a[s]:.1f}" for s in STAGES)
+                + f" | {a['total']:.1f} |"
+            )
+    lines += [
+        "",
+        "Pair work in the full catalog, per object-interval of the regime "
+        "(pairs across regimes count for both):",
+        "",
+        "| regime | objects | cell entries | same-cell pairs | boxes overlap | "
+        "chords tested | flagged |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in res["regimes"].items():
         c = r["in_full_catalog"]
-        lines.append(f"| {name} | {r['objects']} | {c['entries_per_object_interval']:.2f} | "
-                     f"{c['same_cell_pairs_per_object_interval']:.3f} | "
-                     f"{c['boxes_overlap_per_object_interval']:.4f} | "
-                     f"{c['chord_tested_per_object_interval']:.4f} | "
-                     f"{c['flagged_per_object_interval']:.5f} |")
+        lines.append(
+            f"| {name} | {r['objects']} | {c['entries_per_object_interval']:.2f} | "
+            f"{c['same_cell_pairs_per_object_interval']:.3f} | "
+            f"{c['boxes_overlap_per_object_interval']:.4f} | "
+            f"{c['chord_tested_per_object_interval']:.4f} | "
+            f"{c['flagged_per_object_interval']:.5f} |"
+        )
     t = res["totals"]
-    lines += ["", f"Totals over the chunk: {t['object_intervals']} object-intervals, "
-              f"{t['entries']} cell entries, {t['same_cell_pairs']} same-cell pairs, "
-              f"{t['boxes_overlap']} overlapping boxes, {t['chord_tested']} chord tests, "
-              f"{t['flagged']} flagged.", ""]
+    lines += [
+        "",
+        f"Totals over the chunk: {t['object_intervals']} object-intervals, "
+        f"{t['entries']} cell entries, {t['same_cell_pairs']} same-cell pairs, "
+        f"{t['boxes_overlap']} overlapping boxes, {t['chord_tested']} chord tests, "
+        f"{t['flagged']} flagged.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -300,8 +373,9 @@ def _module(path: str, name: str = "kernels_before"):
     return mod
 
 
-def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0,
-            new_path: str | None = None) -> dict:
+def compare(
+    cat, old_path: str | None, repeats: int, cell_factor: float = 1.0, new_path: str | None = None
+) -> dict:
     """Alternate OLD's screen_chunk (None: the current one) with normal cells and NEW's
     (None: the current one) with cells cell_factor times the normal size, on the same
     chunk; return the times and their medians."""
@@ -311,20 +385,33 @@ def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0,
     new = _module(new_path, "kernels_after") if new_path else current
     args = prepare(cat)
     n_blocks = 2 * max(1, numba.get_num_threads())
-    versions = {"before": (old.screen_chunk, args["cell_km"]),
-                "after": (new.screen_chunk, args["cell_km"] * cell_factor)}
+    versions = {
+        "before": (old.screen_chunk, args["cell_km"]),
+        "after": (new.screen_chunk, args["cell_km"] * cell_factor),
+    }
 
     def run(name):
         fn, cell_km = versions[name]
         a = time.perf_counter()
         cpu = time.process_time()
         oi, oj, ok, counts, skipped = fn(
-            *args["cls"], args["until"], args["pad"], args["tol"], args["primary"], STEP_S,
-            THRESHOLD_KM, cell_km, args["n_steps"], n_blocks, 8 * args["pad"].size)
+            *args["cls"],
+            args["until"],
+            args["pad"],
+            args["tol"],
+            args["primary"],
+            STEP_S,
+            THRESHOLD_KM,
+            cell_km,
+            args["n_steps"],
+            n_blocks,
+            8 * args["pad"].size,
+        )
         dt = (time.perf_counter() - a, time.process_time() - cpu)
         assert counts.max() <= oi.shape[1]
-        tri = np.concatenate([np.stack([oi[b, :m], oj[b, :m], ok[b, :m]])
-                              for b, m in enumerate(counts)], axis=1)
+        tri = np.concatenate(
+            [np.stack([oi[b, :m], oj[b, :m], ok[b, :m]]) for b, m in enumerate(counts)], axis=1
+        )
         return dt, np.unique(tri, axis=1)
 
     ref = run("before")[1]  # warm-up (compile or cache load) and reference
@@ -332,7 +419,7 @@ def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0,
     wall = {"before": [], "after": []}
     cpu = {"before": [], "after": []}
     for r in range(repeats):
-        for name in (("before", "after") if r % 2 == 0 else ("after", "before")):
+        for name in ("before", "after") if r % 2 == 0 else ("after", "before"):
             dt, tri = run(name)
             assert np.array_equal(tri, ref), "flagged triples differ"
             wall[name].append(round(dt[0], 3))
@@ -341,14 +428,22 @@ def compare(cat, old_path: str | None, repeats: int, cell_factor: float = 1.0,
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     # Neighbouring runs share the machine's load best: the median of per-round ratios.
     ratio = statistics.median(a / b for a, b in zip(cpu["after"], cpu["before"], strict=True))
-    return {"old": old_path, "new": new_path or "ssa/screening/kernels.py",
-            "cell_factor": cell_factor, "threads": numba.get_num_threads(),
-            "n_blocks": n_blocks,
-            "intervals": args["n_steps"], "objects": int(args["pad"].size),
-            "flagged_triples": int(ref.shape[1]), "wall_s": wall, "cpu_s": cpu,
-            "median_wall_s": med, "median_cpu_s": med_cpu,
-            "after_over_before_wall": round(med["after"] / med["before"], 3),
-            "after_over_before_cpu_per_round": round(ratio, 3)}
+    return {
+        "old": old_path,
+        "new": new_path or "ssa/screening/kernels.py",
+        "cell_factor": cell_factor,
+        "threads": numba.get_num_threads(),
+        "n_blocks": n_blocks,
+        "intervals": args["n_steps"],
+        "objects": int(args["pad"].size),
+        "flagged_triples": int(ref.shape[1]),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "median_wall_s": med,
+        "median_cpu_s": med_cpu,
+        "after_over_before_wall": round(med["after"] / med["before"], 3),
+        "after_over_before_cpu_per_round": round(ratio, 3),
+    }
 
 
 _COMPILE = """
@@ -383,27 +478,52 @@ def compile_times(paths: list[str]) -> dict:
     for path in paths:
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            runs = [[float(x) for x in subprocess.run(
-                [sys.executable, "-c", _COMPILE, path], env=env, check=True,
-                capture_output=True, text=True).stdout.split()] for _ in range(2)]
+            runs = [
+                [
+                    float(x)
+                    for x in subprocess.run(
+                        [sys.executable, "-c", _COMPILE, path],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout.split()
+                ]
+                for _ in range(2)
+            ]
         # CPU time too: compilation is single-threaded, so on a shared machine CPU
         # seconds are what a quiet machine's wall clock would show.
-        out[path] = {"cold_s": round(runs[0][0], 2), "cached_s": round(runs[1][0], 2),
-                     "cold_cpu_s": round(runs[0][1], 2), "cached_cpu_s": round(runs[1][1], 2)}
+        out[path] = {
+            "cold_s": round(runs[0][0], 2),
+            "cached_s": round(runs[1][0], 2),
+            "cold_cpu_s": round(runs[0][1], 2),
+            "cached_cpu_s": round(runs[1][1], 2),
+        }
     return out
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--compare", metavar="OLD_KERNELS_PY")
-    p.add_argument("--cell-factor", type=float, default=1.0,
-                   help="with --compare: the current kernel's cells this times the normal "
-                        "size (--compare - : against the current kernel itself)")
-    p.add_argument("--new", metavar="NEW_KERNELS_PY",
-                   help="with --compare: this file instead of the current kernels")
+    p.add_argument(
+        "--cell-factor",
+        type=float,
+        default=1.0,
+        help="with --compare: the current kernel's cells this times the normal "
+        "size (--compare - : against the current kernel itself)",
+    )
+    p.add_argument(
+        "--new",
+        metavar="NEW_KERNELS_PY",
+        help="with --compare: this file instead of the current kernels",
+    )
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--compile", nargs="+", metavar="KERNELS_PY",
-                   help="first-run compile time of these kernels.py files (and with cache)")
+    p.add_argument(
+        "--compile",
+        nargs="+",
+        metavar="KERNELS_PY",
+        help="first-run compile time of these kernels.py files (and with cache)",
+    )
     p.add_argument("--label", default="", help="key of the comparison in the results file")
     a = p.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -413,18 +533,19 @@ def main(argv=None):
         path = RESULTS / "kernel_compile.json"
         old = json.loads(path.read_text()) if path.exists() else {}
         old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs")
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs"
+        )
         path.write_text(json.dumps(old, indent=1) + "\n")
         return
     cat = _load()
     if a.compare:
-        res = compare(cat, None if a.compare == "-" else a.compare, a.repeats,
-                      a.cell_factor, a.new)
+        res = compare(cat, None if a.compare == "-" else a.compare, a.repeats, a.cell_factor, a.new)
         print(json.dumps(res, indent=1))
         path = RESULTS / "kernel_compare.json"
         old = json.loads(path.read_text()) if path.exists() else {}
         old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs")
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs"
+        )
         path.write_text(json.dumps(old, indent=1) + "\n")
         return
     res = profile(cat)

@@ -49,8 +49,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     mode = "payloads" if args.primaries else "all"
     out = RESULTS / f"million-{args.objects}-{mode}-{args.hours:g}h.json"
-    rec = {"objects_requested": args.objects, "hours": args.hours,
-           "primaries": args.primaries, "threshold_km": args.threshold_km}
+    rec = {
+        "objects_requested": args.objects,
+        "hours": args.hours,
+        "primaries": args.primaries,
+        "threshold_km": args.threshold_km,
+    }
 
     def save():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +62,9 @@ def main(argv=None) -> int:
         out.write_text(json.dumps(rec, indent=1, default=str))
 
     t = time.perf_counter()
-    base = Catalog.load(data_file("catalog-2024-07-05.3le"),
-                        satcat=data_file("satcat-2025-03.csv.gz"))
+    base = Catalog.load(
+        data_file("catalog-2024-07-05.3le"), satcat=data_file("satcat-2025-03.csv.gz")
+    )
     n_new = max(0, args.objects - len(base))
     pop = generate_population(base, n_new, seed=SEED, block="wide")
     cat = pop.catalog
@@ -69,8 +74,14 @@ def main(argv=None) -> int:
     save()
     print(f"{len(cat)} objects in {rec['generate_s']} s", file=sys.stderr, flush=True)
     t = time.perf_counter()
-    res = screen(cat, days=args.hours / 24.0, threshold_km=args.threshold_km,
-                 primaries=args.primaries, threads=args.threads, quiet=False)
+    res = screen(
+        cat,
+        days=args.hours / 24.0,
+        threshold_km=args.threshold_km,
+        primaries=args.primaries,
+        threads=args.threads,
+        quiet=False,
+    )
     rec["screen_s"] = round(time.perf_counter() - t, 1)
     rec["run"] = {k: res.run[k] for k in ("counts", "timings_s", "wall_s", "settings")}
     rec["stage"] = "screened"

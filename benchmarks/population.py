@@ -26,17 +26,20 @@ def _one(n: int) -> dict:
 
     root = Path(os.environ["SSA_DATA"])
     t0 = time.perf_counter()
-    base = Catalog.load(root / "catalog-2024-11-01.omm.csv",
-                        satcat=root / "satcat-2025-03.csv.gz")
+    base = Catalog.load(root / "catalog-2024-11-01.omm.csv", satcat=root / "satcat-2025-03.csv.gz")
     t1 = time.perf_counter()
     objects = len(base)
     if n:
         pop = generate_population(base, n, seed=1)
         objects = len(pop.catalog)
     t2 = time.perf_counter()
-    return {"n_synthetic": n, "objects": objects, "load_s": round(t1 - t0, 2),
-            "generate_s": round(t2 - t1, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    return {
+        "n_synthetic": n,
+        "objects": objects,
+        "load_s": round(t1 - t0, 2),
+        "generate_s": round(t2 - t1, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -46,13 +49,21 @@ def main(argv: list[str]) -> int:
     sizes = [int(x) for x in argv] or list(DEFAULT_SIZES)
     runs = []
     for n in sizes:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.population", "--child", str(n)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.population", "--child", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(out.stdout))
         print(runs[-1], flush=True)
     load = os.getloadavg()
-    result = {"runs": runs, "cpu_count": os.cpu_count(), "loadavg": load,
-              "note": "n_synthetic 0 is the baseline: the real catalogue load alone"}
+    result = {
+        "runs": runs,
+        "cpu_count": os.cpu_count(),
+        "loadavg": load,
+        "note": "n_synthetic 0 is the baseline: the real catalogue load alone",
+    }
     path = Path(__file__).parent / "results" / "population.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
     return 0

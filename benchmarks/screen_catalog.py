@@ -48,11 +48,13 @@ def baseline() -> dict:
     arr = cat.satrec_array()
     t = time.perf_counter()
     for a in range(0, fr.size, 120):  # in slices: the full output would be 1.8 GB
-        arr.sgp4(jd[a:a + 120], fr[a:a + 120])
+        arr.sgp4(jd[a : a + 120], fr[a : a + 120])
     base = time.perf_counter() - t
     half = len(cat) // 2
-    parts = [cat.subset(np.arange(half)).satrec_array(),
-             cat.subset(np.arange(half, len(cat))).satrec_array()]
+    parts = [
+        cat.subset(np.arange(half)).satrec_array(),
+        cat.subset(np.arange(half, len(cat))).satrec_array(),
+    ]
     sl = slice(0, 120)
     t = time.perf_counter()
     for p in parts:
@@ -66,9 +68,13 @@ def baseline() -> dict:
         th.join()
     threaded = time.perf_counter() - t
     calls = len(cat) * fr.size
-    return {"objects": len(cat), "steps": int(fr.size), "wall_s": round(base, 3),
-            "ns_per_call": round(base / calls * 1e9, 1),
-            "gil": {"two_threads_s": round(threaded, 3), "serial_s": round(serial, 3)}}
+    return {
+        "objects": len(cat),
+        "steps": int(fr.size),
+        "wall_s": round(base, 3),
+        "ns_per_call": round(base / calls * 1e9, 1),
+        "gil": {"two_threads_s": round(threaded, 3), "serial_s": round(serial, 3)},
+    }
 
 
 def one(days: float, every: int, threads: int | None) -> dict:
@@ -80,15 +86,29 @@ def one(days: float, every: int, threads: int | None) -> dict:
     res = screen(cat, days=days, threads=threads)
     wall = time.perf_counter() - t
     r = res.rows
-    digest = [[int(a), int(b), float(jd), float(fr), float(m)] for a, b, jd, fr, m in zip(
-        r["NORAD_CAT_ID_1"], r["NORAD_CAT_ID_2"], r["TCA_JD"], r["TCA_FR"], r["TCA_RANGE"],
-        strict=True)]
+    digest = [
+        [int(a), int(b), float(jd), float(fr), float(m)]
+        for a, b, jd, fr, m in zip(
+            r["NORAD_CAT_ID_1"],
+            r["NORAD_CAT_ID_2"],
+            r["TCA_JD"],
+            r["TCA_FR"],
+            r["TCA_RANGE"],
+            strict=True,
+        )
+    ]
     return {"run": res.run, "wall_s": wall, "rows": digest}
 
 
 def _child(days, every, threads=None) -> dict:
-    cmd = [sys.executable, "-m", f"{__package__ or 'benchmarks'}.screen_catalog", "--one", str(days),
-           str(every)]
+    cmd = [
+        sys.executable,
+        "-m",
+        f"{__package__ or 'benchmarks'}.screen_catalog",
+        "--one",
+        str(days),
+        str(every),
+    ]
     if threads:
         cmd.append(str(threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -98,8 +118,9 @@ def _child(days, every, threads=None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1-day runs only")
-    ap.add_argument("--check-threads", action="store_true",
-                    help="also screen 1 day with 1 thread and compare")
+    ap.add_argument(
+        "--check-threads", action="store_true", help="also screen 1 day with 1 thread and compare"
+    )
     ap.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
@@ -118,12 +139,20 @@ def main(argv=None) -> int:
         r = _child(days, every)
         digests[(days, every)] = r["rows"]
         run = r["run"]
-        result["runs"].append({
-            "days": days, "objects": run["counts"]["objects"], "fraction": f"1/{every}",
-            "wall_s": round(r["wall_s"], 2), "timings_s": run["timings_s"],
-            "peak_memory_mb": run["peak_memory_mb"], "conjunctions": run["counts"]["conjunctions"],
-            "dropped": run["counts"]["dropped"], "candidate_windows":
-            run["counts"]["candidate_windows"], "settings": run["settings"]})
+        result["runs"].append(
+            {
+                "days": days,
+                "objects": run["counts"]["objects"],
+                "fraction": f"1/{every}",
+                "wall_s": round(r["wall_s"], 2),
+                "timings_s": run["timings_s"],
+                "peak_memory_mb": run["peak_memory_mb"],
+                "conjunctions": run["counts"]["conjunctions"],
+                "dropped": run["counts"]["dropped"],
+                "candidate_windows": run["counts"]["candidate_windows"],
+                "settings": run["settings"],
+            }
+        )
     if args.check_threads:
         r1 = _child(1.0, 1, threads=1)
         result["threads_1_vs_2_identical_1d"] = r1["rows"] == digests[(1.0, 1)]
@@ -132,16 +161,21 @@ def main(argv=None) -> int:
     for run in result["runs"]:
         run["ratio_to_baseline"] = round(run["wall_s"] / base, 2)
     import os
+
     result["machine"] = {"cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(f"baseline: SatrecArray {base:.2f} s for {result['baseline_satrecarray_1d_60s']['objects']}"
-          f" objects x 1 d at 60 s")
+    print(
+        f"baseline: SatrecArray {base:.2f} s for {result['baseline_satrecarray_1d_60s']['objects']}"
+        f" objects x 1 d at 60 s"
+    )
     print(f"{'objects':>8} {'days':>5} {'wall s':>8} {'x base':>7} {'peak MB':>8} {'conj':>8}")
     for run in result["runs"]:
-        print(f"{run['objects']:>8} {run['days']:>5g} {run['wall_s']:>8.2f} "
-              f"{run['ratio_to_baseline']:>7.2f} {run['peak_memory_mb']:>8.0f} "
-              f"{run['conjunctions']:>8}")
+        print(
+            f"{run['objects']:>8} {run['days']:>5g} {run['wall_s']:>8.2f} "
+            f"{run['ratio_to_baseline']:>7.2f} {run['peak_memory_mb']:>8.0f} "
+            f"{run['conjunctions']:>8}"
+        )
     if "threads_1_vs_2_identical_1d" in result:
         print(f"1 vs 2 threads identical (1 d): {result['threads_1_vs_2_identical_1d']}")
     return 0

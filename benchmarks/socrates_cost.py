@@ -49,13 +49,15 @@ def main(argv=None) -> dict:
     rows = result.rows
     n = len(result)
     o1, o2 = object_info(rows, cat, 1), object_info(rows, cat, 2)
-    hbr = HardBodyRadius().combined_m(o1["id"], o2["id"], o1["type"], o2["type"], o1["rcs"],
-                                      o2["rcs"])
+    hbr = HardBodyRadius().combined_m(
+        o1["id"], o2["id"], o1["type"], o2["type"], o1["rcs"], o2["rcs"]
+    )
     r1, v1, r2, v2 = o1["r"], o1["v"], o2["r"], o2["v"]
     pcm.max_pc_socrates(r1[:10], v1[:10], r2[:10], v2[:10], hbr[:10])  # compile/load cache
     c1, c2 = pcm.socrates_covariances(r1, v1, r2, v2)
     pcm.max_pc_scaled(r1[:10], v1[:10], c1[:10], r2[:10], v2[:10], c2[:10], hbr[:10])
     new_s = _best(lambda: pcm.max_pc_socrates(r1, v1, r2, v2, hbr))
+
     def old():  # the previous MAX_PROB: SOCRATES shape sized, its orientation kept
         s1, s2 = pcm.socrates_covariances(r1, v1, r2, v2)
         return pcm.max_pc_scaled(r1, v1, s1, r2, v2, s2, hbr)
@@ -63,18 +65,28 @@ def main(argv=None) -> dict:
     old_s = _best(old)
     res = pcm.max_pc_socrates(r1, v1, r2, v2, hbr)
     d = np.linalg.norm(r2 - r1, axis=1)
-    numeric = int(np.sum(hbr * 1e-3 * res.extra["aspect_ratio"] / d
-                         > pcm.MAXPC_CLOSED_FORM_MAX_EPS))
+    numeric = int(
+        np.sum(hbr * 1e-3 * res.extra["aspect_ratio"] / d > pcm.MAXPC_CLOSED_FORM_MAX_EPS)
+    )
     # START/STOP again on the same table (its first run is inside screen's timings).
     start_stop_in_screen = result.run["timings_s"].get("start_stop")
     copy = {k: v for k, v in rows.items() if k not in ("START", "STOP")}
-    copy["FLAGS"] = np.array([f.replace(";START_CLIPPED", "").replace("START_CLIPPED", "")
-                              .replace(";STOP_CLIPPED", "").replace("STOP_CLIPPED", "")
-                              for f in rows["FLAGS"]], dtype=object)
+    copy["FLAGS"] = np.array(
+        [
+            f.replace(";START_CLIPPED", "")
+            .replace("START_CLIPPED", "")
+            .replace(";STOP_CLIPPED", "")
+            .replace("STOP_CLIPPED", "")
+            for f in rows["FLAGS"]
+        ],
+        dtype=object,
+    )
     from ssa.screening.api import resolve_start
+
     jd0, fr0 = resolve_start(None, cat)
-    ss_s = _best(lambda: add_start_stop(dict(copy), cat, jd0, fr0, 5.0, args.days * 86400.0),
-                 repeat=2)
+    ss_s = _best(
+        lambda: add_start_stop(dict(copy), cat, jd0, fr0, 5.0, args.days * 86400.0), repeat=2
+    )
     # Foster Pc, 10,000 random conjunctions (was a 2 s assertion in tests/test_pc.py).
     rng = np.random.default_rng(11)
     k = 10_000
@@ -84,13 +96,18 @@ def main(argv=None) -> dict:
     pcm.pc_foster(r1[:5], v1[:5], cov[:5], r2[:5], v2[:5], cov[:5], 10.0)
     foster_s = _best(lambda: pcm.pc_foster(r1[idx], v1[idx], cov, r2[idx], v2[idx], cov, 10.0))
     out = {
-        "days": args.days, "rows": n, "screen_wall_s": round(screen_s, 2),
+        "days": args.days,
+        "rows": n,
+        "screen_wall_s": round(screen_s, 2),
         "screen_timings_s": result.run["timings_s"],
-        "max_prob_new_s": round(new_s, 3), "max_prob_old_orientation_kept_s": round(old_s, 3),
+        "max_prob_new_s": round(new_s, 3),
+        "max_prob_old_orientation_kept_s": round(old_s, 3),
         "max_prob_numeric_rows": numeric,
-        "start_stop_in_screen_s": start_stop_in_screen, "start_stop_rerun_s": round(ss_s, 3),
+        "start_stop_in_screen_s": start_stop_in_screen,
+        "start_stop_rerun_s": round(ss_s, 3),
         "foster_10k_s": round(foster_s, 3),
-        "load_average": os.getloadavg(), "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")

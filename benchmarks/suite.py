@@ -61,24 +61,45 @@ class Config:
 
 FULL = Config(name="full")
 QUICK = Config(
-    name="quick", prop_objects=500, prop_repeats=1, headline_days=(1.0,),
-    size_fractions=(0.125, 0.25, 0.5, 1.0), size_days=0.1, spans_days=(0.1, 0.25, 1.0),
-    thresholds_km=(1.0, 5.0, 25.0), threshold_days=0.1,
-    baseline_fractions=(0.0625,), baseline_days=0.25, brute_step_stride=1,
-    synthetic_sizes=(50_000,), synthetic_days=0.1, max_repeats=3, repeat_budget_s=6.0)
+    name="quick",
+    prop_objects=500,
+    prop_repeats=1,
+    headline_days=(1.0,),
+    size_fractions=(0.125, 0.25, 0.5, 1.0),
+    size_days=0.1,
+    spans_days=(0.1, 0.25, 1.0),
+    thresholds_km=(1.0, 5.0, 25.0),
+    threshold_days=0.1,
+    baseline_fractions=(0.0625,),
+    baseline_days=0.25,
+    brute_step_stride=1,
+    synthetic_sizes=(50_000,),
+    synthetic_days=0.1,
+    max_repeats=3,
+    repeat_budget_s=6.0,
+)
 
 
 def _limited(cfg: Config, limit: int) -> Config:
     """Shrink a config for a tiny input (tests): synthetic sizes become 2x and 4x the limit."""
-    return replace(cfg, name=f"{cfg.name}-limit{limit}", prop_times=min(cfg.prop_times, 361),
-                   headline_days=(min(cfg.headline_days),), spans_days=cfg.spans_days[:2],
-                   thresholds_km=(1.0, 5.0), size_fractions=(0.5, 1.0),
-                   baseline_fractions=(0.5,), synthetic_sizes=(2 * limit,),
-                   synthetic_days=min(cfg.synthetic_days, 0.1), max_repeats=1,
-                   prop_repeats=1)
+    return replace(
+        cfg,
+        name=f"{cfg.name}-limit{limit}",
+        prop_times=min(cfg.prop_times, 361),
+        headline_days=(min(cfg.headline_days),),
+        spans_days=cfg.spans_days[:2],
+        thresholds_km=(1.0, 5.0),
+        size_fractions=(0.5, 1.0),
+        baseline_fractions=(0.5,),
+        synthetic_sizes=(2 * limit,),
+        synthetic_days=min(cfg.synthetic_days, 0.1),
+        max_repeats=1,
+        prop_repeats=1,
+    )
 
 
 # --- child processes -----------------------------------------------------------------------
+
 
 def run_child(spec: dict, work: Path, timeout_s: float = CHILD_TIMEOUT_S, env=None) -> dict:
     """Run one job in a fresh Python; return its result plus wall, CPU and peak memory."""
@@ -87,8 +108,13 @@ def run_child(spec: dict, work: Path, timeout_s: float = CHILD_TIMEOUT_S, env=No
     spec_path.write_text(json.dumps(spec))
     cmd = [sys.executable, "-m", f"{__package__}.child", str(spec_path), str(out_path)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env, cwd=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
     deadline = t0 + timeout_s
     timed_out = False
     while True:
@@ -111,18 +137,22 @@ def run_child(spec: dict, work: Path, timeout_s: float = CHILD_TIMEOUT_S, env=No
         why = "timeout" if timed_out else f"exit status {proc.returncode}"
         result = {"ok": False, "error": f"child produced no result ({why}): {stderr[-800:]}"}
     result["process"] = {
-        "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024.0,  # Linux: kilobytes
-        "exit_status": proc.returncode, "timed_out": timed_out,
+        "exit_status": proc.returncode,
+        "timed_out": timed_out,
     }
     return result
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def epoch_median(triples) -> tuple[float, float]:
     """Median element-set epoch (jd, fr) of 3LE triples, as Catalog.epoch_median computes it."""
     from sgp4.api import Satrec
+
     sats = [Satrec.twoline2rv(a, b) for _, a, b in triples]
     jd = np.array([s.jdsatepoch for s in sats])
     fr = np.array([s.jdsatepochF for s in sats])
@@ -134,8 +164,11 @@ def epoch_median(triples) -> tuple[float, float]:
 
 def fit_exponent(xs, ys) -> float | None:
     """Least-squares slope of log(y) against log(x): the scaling exponent."""
-    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True)
-           if x and y and x > 0 and y > 0]
+    pts = [
+        (math.log(x), math.log(y))
+        for x, y in zip(xs, ys, strict=True)
+        if x and y and x > 0 and y > 0
+    ]
     if len(pts) < 2:
         return None
     a = np.array(pts)
@@ -144,8 +177,12 @@ def fit_exponent(xs, ys) -> float | None:
 
 def machine_info() -> dict:
     """CPU, cores, memory, OS and package versions of this run."""
-    info = {"python": platform.python_version(), "platform": platform.platform(),
-            "cpu_count": os.cpu_count(), "utc": datetime.now(timezone.utc).isoformat()}
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "utc": datetime.now(timezone.utc).isoformat(),
+    }
     try:
         info["sched_affinity"] = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -157,7 +194,7 @@ def machine_info() -> dict:
                 break
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
-                info["mem_total_gb"] = round(int(line.split()[1]) / 1024 ** 2, 1)
+                info["mem_total_gb"] = round(int(line.split()[1]) / 1024**2, 1)
         info["load_avg_start"] = os.getloadavg()
     except OSError:
         pass
@@ -170,9 +207,15 @@ def machine_info() -> dict:
     info["versions"] = versions
     try:
         repo = Path(__file__).resolve().parent.parent
-        info["git_commit"] = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
-            text=True, timeout=10).stdout.strip() or None
+        info["git_commit"] = (
+            subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         info["git_commit"] = None
     return info
@@ -188,14 +231,17 @@ def recall(ours: list[dict], base: list[dict], jd0, fr0, threshold_km, span_s) -
     Unmatched events within ``BORDERLINE_KM`` of the threshold, or within ``EDGE_S`` of
     the window's ends (where one side may report a boundary minimum), are counted apart.
     """
+
     def special(tca_s, miss_km):
-        return (abs(miss_km - threshold_km) < BORDERLINE_KM
-                or tca_s < EDGE_S or tca_s > span_s - EDGE_S)
+        return (
+            abs(miss_km - threshold_km) < BORDERLINE_KM or tca_s < EDGE_S or tca_s > span_s - EDGE_S
+        )
 
     by_pair: dict = {}
     for c in ours:
         by_pair.setdefault((c["norad_id_1"], c["norad_id_2"]), []).append(
-            [_tca_s(c, jd0, fr0), c["miss_km"], False])
+            [_tca_s(c, jd0, fr0), c["miss_km"], False]
+        )
     matched, only_base, only_base_special = 0, 0, 0
     d_tca, d_miss = [], []
     missing_examples = []
@@ -216,9 +262,13 @@ def recall(ours: list[dict], base: list[dict], jd0, fr0, threshold_km, span_s) -
     unmatched = [c for cs in by_pair.values() for c in cs if not c[2]]
     only_ours_special = sum(special(c[0], c[1]) for c in unmatched)
     return {
-        "ours": len(ours), "baseline": len(base), "matched": matched,
-        "only_baseline": only_base, "only_baseline_borderline": int(only_base_special),
-        "only_ours": len(unmatched), "only_ours_borderline": int(only_ours_special),
+        "ours": len(ours),
+        "baseline": len(base),
+        "matched": matched,
+        "only_baseline": only_base,
+        "only_baseline_borderline": int(only_base_special),
+        "only_ours": len(unmatched),
+        "only_ours_borderline": int(only_ours_special),
         "recall_of_baseline": matched / len(base) if base else None,
         "max_dtca_s": max(d_tca) if d_tca else None,
         "max_dmiss_m": 1000.0 * max(d_miss) if d_miss else None,
@@ -227,6 +277,7 @@ def recall(ours: list[dict], base: list[dict], jd0, fr0, threshold_km, span_s) -
 
 
 # --- the suite -------------------------------------------------------------------------------
+
 
 class Suite:
     """State of one suite run: config, work folder, start epoch, results and a logger."""
@@ -257,18 +308,41 @@ class Suite:
         """Run a job unless the suite's time budget is spent (then it is recorded as skipped)."""
         left = self.remaining_s()
         if left < 5.0:
-            return {"ok": False, "skipped": True, "error": "skipped: suite time budget spent",
-                    "process": {"wall_s": 0.0, "cpu_s": 0.0, "peak_rss_mb": 0.0,
-                                "exit_status": None, "timed_out": False}}
-        return run_child(spec, self.work, timeout_s=min(CHILD_TIMEOUT_S, left),
-                         env=env or self.env)
+            return {
+                "ok": False,
+                "skipped": True,
+                "error": "skipped: suite time budget spent",
+                "process": {
+                    "wall_s": 0.0,
+                    "cpu_s": 0.0,
+                    "peak_rss_mb": 0.0,
+                    "exit_status": None,
+                    "timed_out": False,
+                },
+            }
+        return run_child(spec, self.work, timeout_s=min(CHILD_TIMEOUT_S, left), env=env or self.env)
 
-    def screen(self, catalog: Path, days: float, threshold_km: float, label: str,
-               keep_rows=False, repeats=None, env=None) -> dict:
-        spec = {"kind": "screen", "catalog": str(catalog), "days": days,
-                "threshold_km": threshold_km, "start_jd": self.jd0, "start_fr": self.fr0,
-                "repeats": repeats or self.cfg.max_repeats,
-                "repeat_budget_s": self.cfg.repeat_budget_s, "keep_rows": keep_rows}
+    def screen(
+        self,
+        catalog: Path,
+        days: float,
+        threshold_km: float,
+        label: str,
+        keep_rows=False,
+        repeats=None,
+        env=None,
+    ) -> dict:
+        spec = {
+            "kind": "screen",
+            "catalog": str(catalog),
+            "days": days,
+            "threshold_km": threshold_km,
+            "start_jd": self.jd0,
+            "start_fr": self.fr0,
+            "repeats": repeats or self.cfg.max_repeats,
+            "repeat_budget_s": self.cfg.repeat_budget_s,
+            "keep_rows": keep_rows,
+        }
         t0 = time.perf_counter()
         res = self.child(spec, env=env)
         self.log(f"  {label}: {_short(res)} ({time.perf_counter() - t0:.1f} s)")
@@ -291,9 +365,11 @@ def _short(res: dict) -> str:
     if not res.get("ok"):
         return "FAILED " + res.get("error", "")[:300]
     if "wall_s" in res and "conjunction_count" in res:
-        return (f"{res['objects']} objects, wall {res['wall_s']:.2f} s, "
-                f"{res['conjunction_count']} conjunctions, "
-                f"peak {res['process']['peak_rss_mb']:.0f} MB")
+        return (
+            f"{res['objects']} objects, wall {res['wall_s']:.2f} s, "
+            f"{res['conjunction_count']} conjunctions, "
+            f"peak {res['process']['peak_rss_mb']:.0f} MB"
+        )
     return f"ok, process wall {res['process']['wall_s']:.1f} s"
 
 
@@ -302,16 +378,25 @@ def measure_compile(s: Suite) -> dict:
     s.log("numba compile time (empty cache)")
     tiny = s.subset(min(s.n, 300))
     rec = s.screen(tiny, 0.05, s.cfg.threshold_km, "compile", repeats=1)
-    return {"ok": rec.get("ok", False), "compile_and_first_run_s": rec.get("warmup_s"),
-            "error": rec.get("error")}
+    return {
+        "ok": rec.get("ok", False),
+        "compile_and_first_run_s": rec.get("warmup_s"),
+        "error": rec.get("error"),
+    }
 
 
 def measure_propagation(s: Suite) -> dict:
     s.log("propagation throughput")
     n = min(s.n, s.cfg.prop_objects)
     path = s.catalog if n >= s.n else s.subset(n)
-    spec = {"kind": "propagation", "catalog": str(path), "times": s.cfg.prop_times,
-            "repeats": s.cfg.prop_repeats, "start_jd": s.jd0, "start_fr": s.fr0}
+    spec = {
+        "kind": "propagation",
+        "catalog": str(path),
+        "times": s.cfg.prop_times,
+        "repeats": s.cfg.prop_repeats,
+        "start_jd": s.jd0,
+        "start_fr": s.fr0,
+    }
     res = s.child(spec)
     s.log(f"  {_short(res)}")
     return res
@@ -319,8 +404,9 @@ def measure_propagation(s: Suite) -> dict:
 
 def measure_headline(s: Suite) -> list[dict]:
     s.log("screening: full catalog, all vs all")
-    return [s.get(s.catalog, s.n, d, s.cfg.threshold_km, f"full {d:g} d") for d in
-            s.cfg.headline_days]
+    return [
+        s.get(s.catalog, s.n, d, s.cfg.threshold_km, f"full {d:g} d") for d in s.cfg.headline_days
+    ]
 
 
 def measure_scaling(s: Suite) -> dict:
@@ -331,23 +417,40 @@ def measure_scaling(s: Suite) -> dict:
     for f in cfg.size_fractions:
         n = max(2, int(round(f * s.n)))
         path = s.catalog if n >= s.n else s.subset(n)
-        size.append({"fraction": f, "objects": n,
-                     **_pick(get(path, n, cfg.size_days, cfg.threshold_km, f"size {f:g}"))})
+        size.append(
+            {
+                "fraction": f,
+                "objects": n,
+                **_pick(get(path, n, cfg.size_days, cfg.threshold_km, f"size {f:g}")),
+            }
+        )
     s.log("scaling in span")
-    span = [{"days": d, **_pick(get(s.catalog, s.n, d, cfg.threshold_km, f"span {d:g} d"))}
-            for d in cfg.spans_days]
+    span = [
+        {"days": d, **_pick(get(s.catalog, s.n, d, cfg.threshold_km, f"span {d:g} d"))}
+        for d in cfg.spans_days
+    ]
     s.log("scaling in threshold")
-    thr = [{"threshold_km": t, **_pick(get(s.catalog, s.n, cfg.threshold_days, t, f"thr {t:g}"))}
-           for t in cfg.thresholds_km]
+    thr = [
+        {"threshold_km": t, **_pick(get(s.catalog, s.n, cfg.threshold_days, t, f"thr {t:g}"))}
+        for t in cfg.thresholds_km
+    ]
     return {
-        "size": {"days": cfg.size_days, "points": size,
-                 "exponent": fit_exponent([p["objects"] for p in size],
-                                          [p.get("wall_s") for p in size])},
-        "span": {"points": span, "exponent": fit_exponent([p["days"] for p in span],
-                                                          [p.get("wall_s") for p in span])},
-        "threshold": {"days": cfg.threshold_days, "points": thr,
-                      "exponent": fit_exponent([p["threshold_km"] for p in thr],
-                                               [p.get("wall_s") for p in thr])},
+        "size": {
+            "days": cfg.size_days,
+            "points": size,
+            "exponent": fit_exponent([p["objects"] for p in size], [p.get("wall_s") for p in size]),
+        },
+        "span": {
+            "points": span,
+            "exponent": fit_exponent([p["days"] for p in span], [p.get("wall_s") for p in span]),
+        },
+        "threshold": {
+            "days": cfg.threshold_days,
+            "points": thr,
+            "exponent": fit_exponent(
+                [p["threshold_km"] for p in thr], [p.get("wall_s") for p in thr]
+            ),
+        },
     }
 
 
@@ -355,11 +458,17 @@ def _pick(rec: dict) -> dict:
     """The numbers of a screening run that tables and plots need."""
     if not rec.get("ok"):
         return {"ok": False, "error": rec.get("error")}
-    return {"ok": True, "wall_s": rec["wall_s"], "cpu_s": rec["cpu_s"],
-            "wall_runs_s": rec["wall_runs_s"],
-            "peak_rss_mb": rec["process"]["peak_rss_mb"],
-            "conjunctions": rec["conjunction_count"], "timings_s": rec.get("timings_s", {}),
-            "warmup_s": rec.get("warmup_s"), "load_s": rec.get("load_s")}
+    return {
+        "ok": True,
+        "wall_s": rec["wall_s"],
+        "cpu_s": rec["cpu_s"],
+        "wall_runs_s": rec["wall_runs_s"],
+        "peak_rss_mb": rec["process"]["peak_rss_mb"],
+        "conjunctions": rec["conjunction_count"],
+        "timings_s": rec.get("timings_s", {}),
+        "warmup_s": rec.get("warmup_s"),
+        "load_s": rec.get("load_s"),
+    }
 
 
 def measure_baselines(s: Suite) -> list[dict]:
@@ -369,24 +478,41 @@ def measure_baselines(s: Suite) -> list[dict]:
         n = max(2, int(round(f * s.n)))
         path = s.catalog if n >= s.n else s.subset(n)
         s.log(f"baselines on {n} objects, {cfg.baseline_days:g} d")
-        ours = s.screen(path, cfg.baseline_days, cfg.threshold_km, f"ours on {n}",
-                        keep_rows=True)
-        spec = {"kind": "baselines", "catalog": str(path), "days": cfg.baseline_days,
-                "threshold_km": cfg.threshold_km, "start_jd": s.jd0, "start_fr": s.fr0,
-                "step_s": cfg.baseline_step_s, "brute_step_stride": cfg.brute_step_stride}
+        ours = s.screen(path, cfg.baseline_days, cfg.threshold_km, f"ours on {n}", keep_rows=True)
+        spec = {
+            "kind": "baselines",
+            "catalog": str(path),
+            "days": cfg.baseline_days,
+            "threshold_km": cfg.threshold_km,
+            "start_jd": s.jd0,
+            "start_fr": s.fr0,
+            "step_s": cfg.baseline_step_s,
+            "brute_step_stride": cfg.brute_step_stride,
+        }
         base = s.child(spec)
         s.log(f"  baselines: {_short(base)}")
-        entry = {"objects": n, "fraction": f, "days": cfg.baseline_days,
-                 "ours": _pick(ours), "baselines": {k: v for k, v in base.items()
-                                                     if k != "conjunctions"}}
+        entry = {
+            "objects": n,
+            "fraction": f,
+            "days": cfg.baseline_days,
+            "ours": _pick(ours),
+            "baselines": {k: v for k, v in base.items() if k != "conjunctions"},
+        }
         if ours.get("ok") and base.get("ok"):
-            rc = recall(ours["conjunctions"], base["conjunctions"], s.jd0, s.fr0,
-                        cfg.threshold_km, cfg.baseline_days * 86400.0)
+            rc = recall(
+                ours["conjunctions"],
+                base["conjunctions"],
+                s.jd0,
+                s.fr0,
+                cfg.threshold_km,
+                cfg.baseline_days * 86400.0,
+            )
             # The three methods share candidates (checked) and so conjunctions.
             entry["recall"] = {m: rc for m in base["total_s"]}
             entry["speedup_wall"] = {m: t / ours["wall_s"] for m, t in base["total_s"].items()}
-            entry["speedup_cpu"] = {m: t / ours["cpu_s"] for m, t in base["total_s"].items()
-                                    if ours["cpu_s"] > 0}
+            entry["speedup_cpu"] = {
+                m: t / ours["cpu_s"] for m, t in base["total_s"].items() if ours["cpu_s"] > 0
+            }
         out.append(entry)
     return out
 
@@ -395,15 +521,36 @@ def measure_tomorrow(s: Suite) -> list[dict]:
     cfg = s.cfg
     s.log(f"today's catalog at the synthetic span ({cfg.synthetic_days:g} d)")
     today = s.get(s.catalog, s.n, cfg.synthetic_days, cfg.threshold_km, "today")
-    out = [{"objects": s.n, "days": cfg.synthetic_days, "recipe": {
-        "base": str(s.catalog), "seed": None, "objects": s.n, "real": s.n, "shell_objects": 0,
-        "clones": 0, "shells": []}, "today": True, **_pick(today)}]
+    out = [
+        {
+            "objects": s.n,
+            "days": cfg.synthetic_days,
+            "recipe": {
+                "base": str(s.catalog),
+                "seed": None,
+                "objects": s.n,
+                "real": s.n,
+                "shell_objects": 0,
+                "clones": 0,
+                "shells": [],
+            },
+            "today": True,
+            **_pick(today),
+        }
+    ]
     for n in cfg.synthetic_sizes:
         path = s.work / f"synthetic-{n}.3le"
         s.log(f"synthetic catalog of {n} objects")
         if s.remaining_s() < 5.0:
-            out.append({"objects": n, "days": cfg.synthetic_days, "ok": False,
-                        "recipe": None, "error": "skipped: suite time budget spent"})
+            out.append(
+                {
+                    "objects": n,
+                    "days": cfg.synthetic_days,
+                    "ok": False,
+                    "recipe": None,
+                    "error": "skipped: suite time budget spent",
+                }
+            )
             continue
         recipe = synthetic.synthetic_3le(s.catalog, n, SEED, path)
         rec = s.screen(path, cfg.synthetic_days, cfg.threshold_km, f"synthetic {n}", repeats=1)
@@ -412,8 +559,15 @@ def measure_tomorrow(s: Suite) -> list[dict]:
     return out
 
 
-def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = None,
-              log=None, readme=None, budget_s: float | None = None) -> dict:
+def run_suite(
+    out_dir,
+    quick: bool = False,
+    catalog=None,
+    limit: int | None = None,
+    log=None,
+    readme=None,
+    budget_s: float | None = None,
+) -> dict:
     """Run the suite; write results.json, results.md and plots into ``out_dir``; return results.
 
     ``catalog``: 3LE file (default ``$SSA_DATA/catalog-2024-07-05.3le``); ``limit``: use a
@@ -449,23 +603,34 @@ def run_suite(out_dir, quick: bool = False, catalog=None, limit: int | None = No
         res = s.results
         res["suite"] = cfg.name
         res["config"] = asdict(cfg)
-        res["catalog"] = {"path": str(catalog), "objects": s.n,
-                          "start_jd": s.jd0, "start_fr": s.fr0}
+        res["catalog"] = {
+            "path": str(catalog),
+            "objects": s.n,
+            "start_jd": s.jd0,
+            "start_fr": s.fr0,
+        }
         res["machine"] = machine_info()
         res["compile"] = measure_compile(s)
         res["propagation"] = measure_propagation(s)
         save(res)
         headline = measure_headline(s)
-        res["headline"] = [{"days": r["spec"]["days"], "objects": r.get("objects"), **_pick(r),
-                            "counts": r.get("counts"),
-                            "run_peak_memory_mb": r.get("run_peak_memory_mb")}
-                           for r in headline]
+        res["headline"] = [
+            {
+                "days": r["spec"]["days"],
+                "objects": r.get("objects"),
+                **_pick(r),
+                "counts": r.get("counts"),
+                "run_peak_memory_mb": r.get("run_peak_memory_mb"),
+            }
+            for r in headline
+        ]
         save(res)
         res["baselines"] = measure_baselines(s)
         save(res)
         res["tomorrow"] = measure_tomorrow(s)
-        res["tomorrow_exponent"] = fit_exponent([p["objects"] for p in res["tomorrow"]],
-                                                [p.get("wall_s") for p in res["tomorrow"]])
+        res["tomorrow_exponent"] = fit_exponent(
+            [p["objects"] for p in res["tomorrow"]], [p.get("wall_s") for p in res["tomorrow"]]
+        )
         save(res)
         res["scaling"] = measure_scaling(s)
         res["summary"] = summarise(res)
@@ -490,8 +655,9 @@ def summarise(res: dict) -> dict:
             if sa:
                 # Seconds SatrecArray needs just to propagate the same objects at 1-min steps.
                 steps = int(round(h["days"] * 1440)) + 1
-                out[f"screen_{h['days']:g}d_over_satrec_array_1min"] = \
-                    h["wall_s"] / (h["objects"] * steps / sa)
+                out[f"screen_{h['days']:g}d_over_satrec_array_1min"] = h["wall_s"] / (
+                    h["objects"] * steps / sa
+                )
     ours = prop.get("ours", {}) if prop.get("ok") else {}
     if sa and ours.get("props_per_s"):
         out["propagation_ours_over_satrec_array"] = ours["props_per_s"] / sa

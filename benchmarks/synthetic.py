@@ -130,8 +130,10 @@ def _synthetic_numbers(count: int):
     """Yield ``count`` unused catalog numbers from ``ALPHA5_RANGES``."""
     capacity = sum(hi - lo + 1 for lo, hi in ALPHA5_RANGES)
     if count > capacity:
-        raise ValueError(f"{count} synthetic objects asked, at most {capacity} numbers "
-                         "exist in the Alpha-5 range; ask for a smaller catalog")
+        raise ValueError(
+            f"{count} synthetic objects asked, at most {capacity} numbers "
+            "exist in the Alpha-5 range; ask for a smaller catalog"
+        )
     made = 0
     for lo, hi in ALPHA5_RANGES:
         for num in range(lo, hi + 1):
@@ -151,7 +153,7 @@ def _exp_field(value: float) -> str:
     if value == 0.0:
         return " 00000-0"
     exponent = math.floor(math.log10(abs(value))) + 1
-    digits = round(abs(value) / 10.0 ** exponent * 1e5)
+    digits = round(abs(value) / 10.0**exponent * 1e5)
     if digits >= 100000:
         digits, exponent = 10000, exponent + 1
     sign = "-" if value < 0 else " "
@@ -167,15 +169,23 @@ def clone_lines(l1: str, l2: str, satnum: str, d_raan_deg: float, d_ma_deg: floa
     return _with_checksum(n1), _with_checksum(n2)
 
 
-def shell_lines(satnum: str, epoch_yyddd: str, inc_deg: float, raan_deg: float,
-                ma_deg: float, altitude_km: float):
+def shell_lines(
+    satnum: str,
+    epoch_yyddd: str,
+    inc_deg: float,
+    raan_deg: float,
+    ma_deg: float,
+    altitude_km: float,
+):
     """Return (line1, line2) of a circular shell satellite at ``altitude_km``."""
     a_km = R_EARTH_KM + altitude_km
-    n_rev_day = math.sqrt(MU_EARTH_KM3_S2 / a_km ** 3) * 86400.0 / (2.0 * math.pi)
+    n_rev_day = math.sqrt(MU_EARTH_KM3_S2 / a_km**3) * 86400.0 / (2.0 * math.pi)
     ecc7 = round(SHELL_ECCENTRICITY * 1e7)
-    l1 = (f"1 {satnum}U          {epoch_yyddd}  .00000000  00000-0 {_exp_field(SHELL_BSTAR)} 0  999")
-    l2 = (f"2 {satnum} {inc_deg:8.4f} {raan_deg % 360.0:8.4f} {ecc7:07d} {0.0:8.4f} "
-          f"{ma_deg % 360.0:8.4f} {n_rev_day:11.8f}    1")
+    l1 = f"1 {satnum}U          {epoch_yyddd}  .00000000  00000-0 {_exp_field(SHELL_BSTAR)} 0  999"
+    l2 = (
+        f"2 {satnum} {inc_deg:8.4f} {raan_deg % 360.0:8.4f} {ecc7:07d} {0.0:8.4f} "
+        f"{ma_deg % 360.0:8.4f} {n_rev_day:11.8f}    1"
+    )
     return _with_checksum(l1), _with_checksum(l2)
 
 
@@ -198,8 +208,10 @@ def synthetic_3le(base_path, n_total: int, seed: int, out_path) -> dict:
     real = read_3le(base_path)
     n_new = n_total - len(real)
     if n_new < 0:
-        raise ValueError(f"n_total={n_total} is smaller than the base catalog "
-                         f"({len(real)} objects); use subset_3le for smaller catalogs")
+        raise ValueError(
+            f"n_total={n_total} is smaller than the base catalog "
+            f"({len(real)} objects); use subset_3le for smaller catalogs"
+        )
     rng = np.random.default_rng(seed)
     numbers = (alpha5(k) for k in _synthetic_numbers(n_new))
     epoch = _median_epoch_field(real)
@@ -217,15 +229,23 @@ def synthetic_3le(base_path, n_total: int, seed: int, out_path) -> dict:
                 if made >= n_shell_target:
                     break
                 # Walker delta: slot spacing plus the per-plane phase offset F.
-                ma = (360.0 * s / shell.per_plane
-                      + 360.0 * shell.phasing * p / (shell.planes * shell.per_plane))
-                l1, l2 = shell_lines(next(numbers), epoch, shell.inclination_deg, raan, ma,
-                                     shell.altitude_km)
+                ma = 360.0 * s / shell.per_plane + 360.0 * shell.phasing * p / (
+                    shell.planes * shell.per_plane
+                )
+                l1, l2 = shell_lines(
+                    next(numbers), epoch, shell.inclination_deg, raan, ma, shell.altitude_km
+                )
                 out.append((f"SYN {shell.name} P{p:02d} S{s:03d}", l1, l2))
                 made += 1
                 count += 1
-        shells_used.append({"name": shell.name, "altitude_km": shell.altitude_km,
-                            "inclination_deg": shell.inclination_deg, "objects": count})
+        shells_used.append(
+            {
+                "name": shell.name,
+                "altitude_km": shell.altitude_km,
+                "inclination_deg": shell.inclination_deg,
+                "objects": count,
+            }
+        )
     n_clones = n_new - made
     sources = rng.integers(0, len(real), size=n_clones)
     d_raan = rng.uniform(0.0, 360.0, size=n_clones)
@@ -235,5 +255,12 @@ def synthetic_3le(base_path, n_total: int, seed: int, out_path) -> dict:
         c1, c2 = clone_lines(l1, l2, next(numbers), float(dr), float(dm))
         out.append((f"{name} SYN", c1, c2))
     write_3le(out_path, out)
-    return {"base": str(base_path), "seed": seed, "objects": len(out), "real": len(real),
-            "shell_objects": made, "clones": n_clones, "shells": shells_used}
+    return {
+        "base": str(base_path),
+        "seed": seed,
+        "objects": len(out),
+        "real": len(real),
+        "shell_objects": made,
+        "clones": n_clones,
+        "shells": shells_used,
+    }

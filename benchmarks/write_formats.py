@@ -19,8 +19,12 @@ from pathlib import Path
 
 CATALOG = "catalog-2024-07-05.3le"
 SATCAT = "satcat-2025-03.csv.gz"
-CASES = {"old default: csv+json": ("csv", "json"), "new default: csv": ("csv",),
-         "parquet": ("parquet",), "csv+json+parquet": ("csv", "json", "parquet")}
+CASES = {
+    "old default: csv+json": ("csv", "json"),
+    "new default: csv": ("csv",),
+    "parquet": ("parquet",),
+    "csv+json+parquet": ("csv", "json", "parquet"),
+}
 
 
 def main(argv=None) -> dict:
@@ -48,11 +52,17 @@ def main(argv=None) -> dict:
             wall = time.perf_counter() - t0
             sizes = {k: Path(p).stat().st_size for k, p in paths.items()}
         writes[label] = {"wall_s": round(wall, 2), "bytes": sizes}
-        print(f"{label:24s} {wall:6.2f} s  "
-              f"{sum(sizes.values()) / 1e6:7.1f} MB  {sizes}", flush=True)
-    doc = {"days": args.days, "conjunctions": len(result), "screen_s": round(screen_s, 1),
-           "risk_s": round(risk_s, 1), "writes": writes,
-           "note": "one process, same result written once per case; machine shared"}
+        print(
+            f"{label:24s} {wall:6.2f} s  {sum(sizes.values()) / 1e6:7.1f} MB  {sizes}", flush=True
+        )
+    doc = {
+        "days": args.days,
+        "conjunctions": len(result),
+        "screen_s": round(screen_s, 1),
+        "risk_s": round(risk_s, 1),
+        "writes": writes,
+        "note": "one process, same result written once per case; machine shared",
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "write_formats.json").write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{len(result)} conjunctions, screening {screen_s:.1f} s, Pc {risk_s:.1f} s")

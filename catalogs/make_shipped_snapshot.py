@@ -28,8 +28,10 @@ COLUMNS = ["NORAD_CAT_ID", "OBJECT_NAME", "OBJECT_TYPE", "OWNER", "RCS_SIZE"]
 
 
 def _gzip(data: bytes, path: Path) -> None:
-    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                compresslevel=9, mtime=0) as fh:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as fh,
+    ):
         fh.write(data)
 
 
@@ -46,8 +48,15 @@ def main(shared: Path) -> None:
     for norad in sorted(set(ids)):
         entry = satcat.get(norad)
         if entry is not None:
-            writer.writerow([norad, entry["OBJECT_NAME"], entry["OBJECT_TYPE"], entry["OWNER"],
-                             rcs.get(norad, "")])
+            writer.writerow(
+                [
+                    norad,
+                    entry["OBJECT_NAME"],
+                    entry["OBJECT_TYPE"],
+                    entry["OWNER"],
+                    rcs.get(norad, ""),
+                ]
+            )
     OUT.mkdir(parents=True, exist_ok=True)
     _gzip(catalog, OUT / (CATALOG + ".gz"))
     _gzip(text.getvalue().encode(), OUT / "satcat-2024-11-01.csv.gz")

@@ -39,17 +39,24 @@ def main(out: Path) -> Path:
     paths = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, rcs in enumerate(["SMALL", "SMALL", "LARGE"]):
-            cat = Catalog(satrecs=base.satrecs + [base.satrecs[src]],
-                          norad_id=[*base.norad_id, new_id], name=[*base.name, "DEB COPY"],
-                          intl_des=[*base.intl_des, ""], object_type=[*base.object_type, "DEBRIS"],
-                          owner=[*base.owner, base.owner[src]], rcs_size=[*base.rcs_size, rcs],
-                          source=[*base.source, "copy"], type_source="satcat")
+            cat = Catalog(
+                satrecs=base.satrecs + [base.satrecs[src]],
+                norad_id=[*base.norad_id, new_id],
+                name=[*base.name, "DEB COPY"],
+                intl_des=[*base.intl_des, ""],
+                object_type=[*base.object_type, "DEBRIS"],
+                owner=[*base.owner, base.owner[src]],
+                rcs_size=[*base.rcs_size, rcs],
+                source=[*base.source, "copy"],
+                type_source="satcat",
+            )
             result = screen(cat, start=start, days=DAYS, primaries=[PRIMARY])
             assess(result.rows, cat)
             k = np.flatnonzero(result.rows["NORAD_CAT_ID_2"] == new_id)
             one = {name: values[k] for name, values in result.rows.items()}
             tca = dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc) + dt.timedelta(
-                days=float(one["TCA_JD"][0] + one["TCA_FR"][0] - 2451545.0))
+                days=float(one["TCA_JD"][0] + one["TCA_FR"][0] - 2451545.0)
+            )
             (cdm,) = cdms_from_result(one, cat, creation=tca - dt.timedelta(days=3 - n))
             paths.append(write_kvn(cdm, Path(tmp) / f"update-{n}.cdm"))
         return plot_event(cdm_series(paths), out)

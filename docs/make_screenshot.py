@@ -38,10 +38,12 @@ def write_shell(src: Path, dst: Path) -> int:
     out = []
     for i in range(0, len(lines) - 2, 3):
         sat = Satrec.twoline2rv(lines[i + 1], lines[i + 2], WGS72)
-        if (sat.altp * sat.radiusearthkm > SHELL_PERIGEE_MIN_KM
-                and sat.alta * sat.radiusearthkm < SHELL_APOGEE_MAX_KM
-                and np.degrees(sat.inclo) > SHELL_INCLINATION_MIN_DEG):
-            out += lines[i:i + 3]
+        if (
+            sat.altp * sat.radiusearthkm > SHELL_PERIGEE_MIN_KM
+            and sat.alta * sat.radiusearthkm < SHELL_APOGEE_MAX_KM
+            and np.degrees(sat.inclo) > SHELL_INCLINATION_MIN_DEG
+        ):
+            out += lines[i : i + 3]
     dst.write_text("\n".join(out) + "\n")
     return len(out) // 3
 
@@ -54,10 +56,19 @@ def screenshot(index_html: Path, png: Path, size_px=WINDOW_PX) -> None:
     profile = tempfile.mkdtemp(prefix="ssa-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                f"--window-size={size_px[0]},{size_px[1]}", f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--window-size={size_px[0]},{size_px[1]}",
+        f"--user-data-dir={profile}",
+    ):
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
@@ -71,8 +82,9 @@ def screenshot(index_html: Path, png: Path, size_px=WINDOW_PX) -> None:
     from PIL import Image  # Pillow comes with matplotlib
 
     with Image.open(full) as img:
-        small = img.convert("RGB").resize((round(img.width * SCALE), round(img.height * SCALE)),
-                                          Image.Resampling.LANCZOS)
+        small = img.convert("RGB").resize(
+            (round(img.width * SCALE), round(img.height * SCALE)), Image.Resampling.LANCZOS
+        )
     small.save(png, optimize=True)
     full.unlink()
 
@@ -85,12 +97,21 @@ def main(argv=None) -> int:
     shell = work / "shell-800-850.3le"
     n = write_shell(data_file(CATALOG), shell)
     print(f"{n} objects in the shell", file=sys.stderr)
-    status = ssa_main(["screen", str(shell), "--satcat", str(data_file(SATCAT)),
-                       "--days", "1", "--out", str(work / "screen")])
+    status = ssa_main(
+        [
+            "screen",
+            str(shell),
+            "--satcat",
+            str(data_file(SATCAT)),
+            "--days",
+            "1",
+            "--out",
+            str(work / "screen"),
+        ]
+    )
     if status:
         return status
-    status = ssa_main(["report", str(work / "screen"), "--out", str(work / "report"),
-                       "--top", "5"])
+    status = ssa_main(["report", str(work / "screen"), "--out", str(work / "report"), "--top", "5"])
     if status:
         return status
     screenshot(work / "report" / "index.html", Path(args.out))

@@ -21,26 +21,34 @@ def main(path: str) -> None:
     data = json.loads(open(path).read())
     rows = {p["participant"]: p for p in data["participants"]}
     members = [m["name"] for m in data["settings"]["members"]]
-    print("| member (satellites, events) | manoeuvres/sat-yr for 90 % risk reduction, alone "
-          "| in grouping | manoeuvres/sat-yr at Pc 1e-4, alone -> grouping | workload Pc>=1e-5 "
-          "/sat-yr | secondary in-track sigma at commit (m) | maintained objects own -> pooled |")
+    print(
+        "| member (satellites, events) | manoeuvres/sat-yr for 90 % risk reduction, alone "
+        "| in grouping | manoeuvres/sat-yr at Pc 1e-4, alone -> grouping | workload Pc>=1e-5 "
+        "/sat-yr | secondary in-track sigma at commit (m) | maintained objects own -> pooled |"
+    )
     print("|---|---|---|---|---|---|---|")
     for m in members:
         a, g = rows[f"{m} alone"], rows[f"{m} grouping"]
         if not a["events"]:
-            print(f"| {m} ({a['protected_satellites']}, 0) | no events | no events | - | - | - | "
-                  f"{a['maintained_objects']['own']['total']} -> "
-                  f"{g['maintained_objects']['pooled']['total']} |")
+            print(
+                f"| {m} ({a['protected_satellites']}, 0) | no events | no events | - | - | - | "
+                f"{a['maintained_objects']['own']['total']} -> "
+                f"{g['maintained_objects']['pooled']['total']} |"
+            )
             continue
         wl = f"{a['workload_per_sat_year']['1e-05']:.1f} -> {g['workload_per_sat_year']['1e-05']:.1f}"
         sig = f"{a['sigma_at_commit_m']['T']:.0f} -> {g['sigma_at_commit_m']['T']:.0f}"
-        man = (f"{a['manoeuvres_per_sat_year']['value']:.2f} -> "
-               f"{g['manoeuvres_per_sat_year']['value']:.2f}")
-        print(f"| {m} ({a['protected_satellites']}, {a['events']}) | "
-              f"{cell(a['manoeuvres_per_sat_year_at_90'])} | "
-              f"{cell(g['manoeuvres_per_sat_year_at_90'])} | {man} | {wl} | {sig} | "
-              f"{a['maintained_objects']['own']['total']} -> "
-              f"{g['maintained_objects']['pooled']['total']} |")
+        man = (
+            f"{a['manoeuvres_per_sat_year']['value']:.2f} -> "
+            f"{g['manoeuvres_per_sat_year']['value']:.2f}"
+        )
+        print(
+            f"| {m} ({a['protected_satellites']}, {a['events']}) | "
+            f"{cell(a['manoeuvres_per_sat_year_at_90'])} | "
+            f"{cell(g['manoeuvres_per_sat_year_at_90'])} | {man} | {wl} | {sig} | "
+            f"{a['maintained_objects']['own']['total']} -> "
+            f"{g['maintained_objects']['pooled']['total']} |"
+        )
 
 
 if __name__ == "__main__":

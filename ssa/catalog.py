@@ -44,8 +44,15 @@ from ssa.io.tle import (
     problem_text,
 )
 
-__all__ = ["Catalog", "LoadReport", "Problem", "LoadError", "load_satcat",
-           "EARTH_RADIUS_KM", "REGIMES"]
+__all__ = [
+    "Catalog",
+    "LoadReport",
+    "Problem",
+    "LoadError",
+    "load_satcat",
+    "EARTH_RADIUS_KM",
+    "REGIMES",
+]
 
 OPSMODES = ("i", "a")
 # Skipped records kept in LoadReport.problems (each <= ~500 bytes): a bound on memory
@@ -53,11 +60,11 @@ OPSMODES = ("i", "a")
 MAX_KEPT_PROBLEMS = 10_000
 REGIMES = ("LEO", "MEO", "GEO", "HEO")
 # Regime boundaries (a simple, stated classification, not an official one):
-LEO_APOGEE_MAX_KM = 2000.0       # LEO: whole orbit below 2000 km altitude
-GEO_PERIOD_MIN_MIN = 1300.0      # GEO: period within [1300, 1800] min ...
+LEO_APOGEE_MAX_KM = 2000.0  # LEO: whole orbit below 2000 km altitude
+GEO_PERIOD_MIN_MIN = 1300.0  # GEO: period within [1300, 1800] min ...
 GEO_PERIOD_MAX_MIN = 1800.0
-GEO_ECCENTRICITY_MAX = 0.1       # ... and nearly circular
-HEO_ECCENTRICITY_MIN = 0.25      # HEO: highly eccentric (GTO, Molniya, ...)
+GEO_ECCENTRICITY_MAX = 0.1  # ... and nearly circular
+HEO_ECCENTRICITY_MIN = 0.25  # HEO: highly eccentric (GTO, Molniya, ...)
 # Julian date of the sgp4init epoch origin, 1949 December 31 0h UT.
 _SGP4_EPOCH0_JD = 2433281.5
 _MIN_PER_DAY = 1440.0
@@ -113,8 +120,7 @@ class LoadReport:
             from ssa.summary import group_problems
 
             return group_problems(self.problems)
-        groups = [{"reason": k, "count": c, "first": f}
-                  for k, (c, f) in self.reason_groups.items()]
+        groups = [{"reason": k, "count": c, "first": f} for k, (c, f) in self.reason_groups.items()]
         return sorted(groups, key=lambda g: (-g["count"], g["reason"]))
 
 
@@ -151,15 +157,30 @@ def _set_opsmode(sat: Satrec, opsmode: str) -> None:
     < 0, inclination < 0.2 rad), by up to 17 km within 3 days for a handful of
     low-inclination deep-space objects of the 2024-07-05 snapshot (tests/test_catalog.py)."""
     epoch = (sat.jdsatepoch - _SGP4_EPOCH0_JD) + sat.jdsatepochF
-    sat.sgp4init(WGS72, opsmode, sat.satnum, epoch, sat.bstar, sat.ndot, sat.nddot,
-                 sat.ecco, sat.argpo, sat.inclo, sat.mo, sat.no_kozai, sat.nodeo)
+    sat.sgp4init(
+        WGS72,
+        opsmode,
+        sat.satnum,
+        epoch,
+        sat.bstar,
+        sat.ndot,
+        sat.nddot,
+        sat.ecco,
+        sat.argpo,
+        sat.inclo,
+        sat.mo,
+        sat.no_kozai,
+        sat.nodeo,
+    )
 
 
 def _sgp4_error(sat: Satrec) -> str | None:
     """Return why sgp4 could not initialise ``sat`` (its error code and meaning), or None."""
     if sat.error:
-        return (f"sgp4 initialisation failed with error {sat.error} "
-                f"({SGP4_ERRORS.get(sat.error, 'unknown error')})")
+        return (
+            f"sgp4 initialisation failed with error {sat.error} "
+            f"({SGP4_ERRORS.get(sat.error, 'unknown error')})"
+        )
     # An element set SGP4 accepts but turns into NaN at its own epoch (odd fields found
     # by fuzzing) would reach the screening as a silent hole: refuse it here. SGP4
     # error codes at the epoch stay data (the screening drops such objects with a reason).
@@ -167,8 +188,10 @@ def _sgp4_error(sat: Satrec) -> str | None:
     if e == 0 and not all(math.isfinite(x) for x in (*r, *v)):
         return "SGP4 gives a non-finite state at the element set's own epoch"
     if not (sat.no_kozai > 0.0 and 0.0 <= sat.ecco < 1.0):  # guarded earlier; belt and braces
-        return (f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
-                f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0")
+        return (
+            f"impossible elements: eccentricity {sat.ecco:g} must be in [0, 1) and "
+            f"mean motion {sat.no_kozai * _MIN_PER_DAY / (2 * math.pi):g} rev/day > 0"
+        )
     return None
 
 
@@ -199,8 +222,11 @@ class _Builder:
     def problem(self, problem: Problem) -> None:
         self.report.add_problem(problem)
         if self.strict:
-            raise RecordError(problem, "\n(strict mode stops at the first bad record; "
-                              "without strict it is skipped and reported)")
+            raise RecordError(
+                problem,
+                "\n(strict mode stops at the first bad record; "
+                "without strict it is skipped and reported)",
+            )
 
     def add_tle(self, record: TleRecord, source: str) -> None:
         issue = check_tle(record)
@@ -212,11 +238,25 @@ class _Builder:
             if error:
                 issue = TleIssue("sgp4", error)
         if issue is not None:
-            self.problem(Problem(source, record.line_of(issue), issue.reason,
-                                 problem_text(record, issue), issue.kind))
+            self.problem(
+                Problem(
+                    source,
+                    record.line_of(issue),
+                    issue.reason,
+                    problem_text(record, issue),
+                    issue.kind,
+                )
+            )
             return
-        self.keep((decode_catalog_number(record.line1[2:7]), record.name,
-                   _intl_des(record.line1[9:17]), sat, f"{source}:{record.line}"))
+        self.keep(
+            (
+                decode_catalog_number(record.line1[2:7]),
+                record.name,
+                _intl_des(record.line1[9:17]),
+                sat,
+                f"{source}:{record.line}",
+            )
+        )
 
     def add_omm(self, record: OmmRecord, source: str) -> None:
         kind, reason, fields = check_omm(record.fields)
@@ -238,8 +278,15 @@ class _Builder:
             text = ", ".join(f"{k}={v}" for k, v in record.fields.items())
             self.problem(Problem(source, record.line, reason, clip(text), kind))
             return
-        self.keep((norad, fields.get("OBJECT_NAME", "").strip(),
-                   fields.get("OBJECT_ID", "").strip(), sat, f"{source}:{record.line}"))
+        self.keep(
+            (
+                norad,
+                fields.get("OBJECT_NAME", "").strip(),
+                fields.get("OBJECT_ID", "").strip(),
+                sat,
+                f"{source}:{record.line}",
+            )
+        )
 
     def feed(self, items, source: str, kind: str) -> None:
         add = self.add_tle if kind == "tle" else self.add_omm
@@ -255,8 +302,7 @@ class _Builder:
         mine = [p for p in self.report.problems if p.file == what] or self.report.problems
         skipped = self.report.skipped if skipped is None else skipped
         first = f"; first problem: {mine[0]}" if mine else ""
-        raise LoadError(f"no valid element sets in {what} ({skipped} records skipped)"
-                        f"{first}", mine)
+        raise LoadError(f"no valid element sets in {what} ({skipped} records skipped){first}", mine)
 
     def finish(self, what: str) -> Catalog:
         if not self.valid:
@@ -294,10 +340,14 @@ def _iter_file(path, fmt: str, source: str):
     if fmt == "omm-kvn":
         return iter_omm_kvn(read_lines(path), source), "omm"
     if fmt == "satcat-csv":
-        raise LoadError(f"{source} looks like a SATCAT, not element sets; "
-                        f"pass it as satcat=... (CLI: --satcat {source})")
-    raise LoadError(f"{source}: CSV without OMM columns (MEAN_MOTION, EPOCH, ...); "
-                    f"expected TLE/3LE or CCSDS OMM (CSV, JSON, XML, KVN)")
+        raise LoadError(
+            f"{source} looks like a SATCAT, not element sets; "
+            f"pass it as satcat=... (CLI: --satcat {source})"
+        )
+    raise LoadError(
+        f"{source}: CSV without OMM columns (MEAN_MOTION, EPOCH, ...); "
+        f"expected TLE/3LE or CCSDS OMM (CSV, JSON, XML, KVN)"
+    )
 
 
 def load_satcat(path, strict: bool = False) -> tuple[dict, list]:
@@ -317,24 +367,59 @@ def load_satcat(path, strict: bool = False) -> tuple[dict, list]:
         else:
             entries[item.norad_id] = item
     if not_kept:
-        problems.append(Problem(source, 0, f"{not_kept} more bad SATCAT rows, not listed "
-                                           f"(only the first {MAX_KEPT_PROBLEMS} are kept)"))
+        problems.append(
+            Problem(
+                source,
+                0,
+                f"{not_kept} more bad SATCAT rows, not listed "
+                f"(only the first {MAX_KEPT_PROBLEMS} are kept)",
+            )
+        )
     if not entries:
         first = f"; first problem: {problems[0]}" if problems else ""
         raise LoadError(f"no SATCAT entries in {source}{first}", problems)
     return entries, problems
 
 
-_ARRAYS = ("norad_id", "name", "intl_des", "epoch_jd", "epoch_fr", "object_type", "owner",
-           "rcs_size", "mean_motion_rad_min", "eccentricity", "inclination_rad", "raan_rad",
-           "argp_rad", "mean_anomaly_rad", "bstar", "source", "semi_major_axis_km")
+_ARRAYS = (
+    "norad_id",
+    "name",
+    "intl_des",
+    "epoch_jd",
+    "epoch_fr",
+    "object_type",
+    "owner",
+    "rcs_size",
+    "mean_motion_rad_min",
+    "eccentricity",
+    "inclination_rad",
+    "raan_rad",
+    "argp_rad",
+    "mean_anomaly_rad",
+    "bstar",
+    "source",
+    "semi_major_axis_km",
+)
 
 
 class Catalog:
     """Structure of arrays, one entry per object (see docs/DESIGN.md for every attribute)."""
 
-    def __init__(self, *, satrecs, norad_id, name, intl_des, object_type, owner, rcs_size,
-                 source, opsmode="i", type_source="name", load_report=None):
+    def __init__(
+        self,
+        *,
+        satrecs,
+        norad_id,
+        name,
+        intl_des,
+        object_type,
+        owner,
+        rcs_size,
+        source,
+        opsmode="i",
+        type_source="name",
+        load_report=None,
+    ):
         n = len(satrecs)
         self.satrecs = list(satrecs)
         self.norad_id = np.asarray(norad_id, dtype=np.int64)
@@ -344,11 +429,11 @@ class Catalog:
         self.owner = np.asarray(owner, dtype=object)
         self.rcs_size = np.asarray(rcs_size, dtype=object)
         self.source = np.asarray(source, dtype=object)
-        for attr in ("norad_id", "name", "intl_des", "object_type", "owner", "rcs_size",
-                     "source"):
+        for attr in ("norad_id", "name", "intl_des", "object_type", "owner", "rcs_size", "source"):
             if len(getattr(self, attr)) != n:
-                raise ValueError(f"{attr} has {len(getattr(self, attr))} entries, "
-                                 f"expected {n} (one per satrec)")
+                raise ValueError(
+                    f"{attr} has {len(getattr(self, attr))} entries, expected {n} (one per satrec)"
+                )
         get = np.fromiter
         s = self.satrecs
         self.epoch_jd = get((x.jdsatepoch for x in s), np.float64, n)
@@ -364,18 +449,25 @@ class Catalog:
         self.semi_major_axis_km = get((x.a for x in s), np.float64, n) * EARTH_RADIUS_KM
         self.opsmode = opsmode
         self.type_source = type_source
-        self.load_report = load_report if load_report is not None else LoadReport(
-            read=n, loaded=n)
+        self.load_report = load_report if load_report is not None else LoadReport(read=n, loaded=n)
 
     # --- constructors -------------------------------------------------------
     @classmethod
     def _from_rows(cls, rows, opsmode, report) -> Catalog:
         names = [r[1] for r in rows]
-        return cls(satrecs=[r[3] for r in rows], norad_id=[r[0] for r in rows], name=names,
-                   intl_des=[r[2] for r in rows],
-                   object_type=[type_from_name(x) for x in names], owner=[""] * len(rows),
-                   rcs_size=[""] * len(rows), source=[r[4] for r in rows], opsmode=opsmode,
-                   type_source="name", load_report=report)
+        return cls(
+            satrecs=[r[3] for r in rows],
+            norad_id=[r[0] for r in rows],
+            name=names,
+            intl_des=[r[2] for r in rows],
+            object_type=[type_from_name(x) for x in names],
+            owner=[""] * len(rows),
+            rcs_size=[""] * len(rows),
+            source=[r[4] for r in rows],
+            opsmode=opsmode,
+            type_source="name",
+            load_report=report,
+        )
 
     @classmethod
     def load(cls, paths, satcat=None, strict: bool = False, opsmode: str = "i") -> Catalog:
@@ -392,8 +484,7 @@ class Catalog:
             raise UserError("Catalog.load needs at least one file path")
         builder = _Builder(opsmode, strict)
         for path in paths:
-            items, kind = _iter_file(path, detect_format(read_head(_require_file(path))),
-                                     str(path))
+            items, kind = _iter_file(path, detect_format(read_head(_require_file(path))), str(path))
             before, skipped = builder.valid, builder.report.skipped
             builder.feed(items, str(path), kind)
             builder.report.files.append(str(path))
@@ -405,8 +496,9 @@ class Catalog:
         return catalog
 
     @classmethod
-    def from_tle(cls, lines: Iterable[str], source: str = "<lines>", strict: bool = False,
-                 opsmode: str = "i") -> Catalog:
+    def from_tle(
+        cls, lines: Iterable[str], source: str = "<lines>", strict: bool = False, opsmode: str = "i"
+    ) -> Catalog:
         """Return the catalog of TLE/3LE text lines (names from 3LE name lines); a single
         string is split into lines."""
         if isinstance(lines, str):
@@ -416,15 +508,18 @@ class Catalog:
         return builder.finish(source)
 
     @classmethod
-    def from_omm(cls, records: Iterable, source: str = "<omm>", strict: bool = False,
-                 opsmode: str = "i") -> Catalog:
+    def from_omm(
+        cls, records: Iterable, source: str = "<omm>", strict: bool = False, opsmode: str = "i"
+    ) -> Catalog:
         """Return the catalog of OMM records: dicts keyed by OMM keywords (values str or
         numbers) or ``OmmRecord``s."""
         builder = _Builder(opsmode, strict)
-        items = (r if isinstance(r, (OmmRecord, Problem)) else
-                 OmmRecord({str(k).upper(): ("" if v is None else str(v)) for k, v in r.items()},
-                           i)
-                 for i, r in enumerate(records, 1))
+        items = (
+            r
+            if isinstance(r, (OmmRecord, Problem))
+            else OmmRecord({str(k).upper(): ("" if v is None else str(v)) for k, v in r.items()}, i)
+            for i, r in enumerate(records, 1)
+        )
         builder.feed(items, source, "omm")
         return builder.finish(source)
 
@@ -457,8 +552,10 @@ class Catalog:
         return len(self.satrecs)
 
     def __repr__(self) -> str:
-        return (f"<Catalog {len(self)} objects, opsmode={self.opsmode!r}, "
-                f"types from {self.type_source}>")
+        return (
+            f"<Catalog {len(self)} objects, opsmode={self.opsmode!r}, "
+            f"types from {self.type_source}>"
+        )
 
     def subset(self, index_or_mask) -> Catalog:
         """Return a new Catalog of the selected entries (boolean mask or integer indices)."""
@@ -475,8 +572,12 @@ class Catalog:
         out.opsmode = self.opsmode
         out.type_source = self.type_source
         rep = self.load_report
-        out.load_report = replace(rep, problems=list(rep.problems), files=list(rep.files),
-                                  satcat_problems=list(rep.satcat_problems))
+        out.load_report = replace(
+            rep,
+            problems=list(rep.problems),
+            files=list(rep.files),
+            satcat_problems=list(rep.satcat_problems),
+        )
         return out
 
     def select(self, ids=None, types=None, owners=None, regimes=None) -> Catalog:
@@ -492,8 +593,9 @@ class Catalog:
             wanted = {str(t).upper() for t in values(types)}
             unknown = wanted - set(OBJECT_TYPES)
             if unknown:
-                raise UserError(f"unknown object type(s) {sorted(unknown)}; "
-                                 f"expected some of {OBJECT_TYPES}")
+                raise UserError(
+                    f"unknown object type(s) {sorted(unknown)}; expected some of {OBJECT_TYPES}"
+                )
             mask &= np.isin(self.object_type, list(wanted))
         if owners is not None:
             mask &= np.isin(self.owner, [str(o) for o in values(owners)])
@@ -515,8 +617,10 @@ class Catalog:
         except ImportError:
             from ssa.errors import UserError
 
-            raise UserError("Catalog.to_pandas needs pandas, which is not installed: "
-                            "pip install 'ssa[data]' (or pip install pandas)") from None
+            raise UserError(
+                "Catalog.to_pandas needs pandas, which is not installed: "
+                "pip install 'ssa[data]' (or pip install pandas)"
+            ) from None
         columns = {name: getattr(self, name) for name in _ARRAYS}
         columns["epoch_utc"] = jd_to_datetime64(self.epoch_jd, self.epoch_fr)
         for name in ("perigee_km", "apogee_km", "period_min", "regime"):
@@ -550,8 +654,11 @@ class Catalog:
         period = self.period_min
         e = self.eccentricity
         out[e >= HEO_ECCENTRICITY_MIN] = "HEO"
-        out[(period >= GEO_PERIOD_MIN_MIN) & (period <= GEO_PERIOD_MAX_MIN)
-            & (e < GEO_ECCENTRICITY_MAX)] = "GEO"
+        out[
+            (period >= GEO_PERIOD_MIN_MIN)
+            & (period <= GEO_PERIOD_MAX_MIN)
+            & (e < GEO_ECCENTRICITY_MAX)
+        ] = "GEO"
         out[self.apogee_km < LEO_APOGEE_MAX_KM] = "LEO"
         return out
 

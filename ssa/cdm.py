@@ -32,28 +32,88 @@ from ssa.geometry.frames import rtn_to_inertial_cov
 
 HEADER_KEYS = ["CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_FOR", "MESSAGE_ID"]
 HEADER_MANDATORY = ["CCSDS_CDM_VERS", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID"]
-RELATIVE_STATE_KEYS = ["RELATIVE_POSITION_R", "RELATIVE_POSITION_T", "RELATIVE_POSITION_N",
-                       "RELATIVE_VELOCITY_R", "RELATIVE_VELOCITY_T", "RELATIVE_VELOCITY_N"]
-RELATIVE_KEYS = (["TCA", "MISS_DISTANCE", "RELATIVE_SPEED"] + RELATIVE_STATE_KEYS
-                 + ["START_SCREEN_PERIOD", "STOP_SCREEN_PERIOD", "SCREEN_VOLUME_FRAME",
-                    "SCREEN_VOLUME_SHAPE", "SCREEN_VOLUME_X", "SCREEN_VOLUME_Y", "SCREEN_VOLUME_Z",
-                    "SCREEN_ENTRY_TIME", "SCREEN_EXIT_TIME", "COLLISION_PROBABILITY",
-                    "COLLISION_PROBABILITY_METHOD"])
+RELATIVE_STATE_KEYS = [
+    "RELATIVE_POSITION_R",
+    "RELATIVE_POSITION_T",
+    "RELATIVE_POSITION_N",
+    "RELATIVE_VELOCITY_R",
+    "RELATIVE_VELOCITY_T",
+    "RELATIVE_VELOCITY_N",
+]
+RELATIVE_KEYS = (
+    ["TCA", "MISS_DISTANCE", "RELATIVE_SPEED"]
+    + RELATIVE_STATE_KEYS
+    + [
+        "START_SCREEN_PERIOD",
+        "STOP_SCREEN_PERIOD",
+        "SCREEN_VOLUME_FRAME",
+        "SCREEN_VOLUME_SHAPE",
+        "SCREEN_VOLUME_X",
+        "SCREEN_VOLUME_Y",
+        "SCREEN_VOLUME_Z",
+        "SCREEN_ENTRY_TIME",
+        "SCREEN_EXIT_TIME",
+        "COLLISION_PROBABILITY",
+        "COLLISION_PROBABILITY_METHOD",
+    ]
+)
 RELATIVE_MANDATORY = ["TCA", "MISS_DISTANCE"]
-METADATA_KEYS = ["OBJECT", "OBJECT_DESIGNATOR", "CATALOG_NAME", "OBJECT_NAME",
-                 "INTERNATIONAL_DESIGNATOR", "OBJECT_TYPE", "OPERATOR_CONTACT_POSITION",
-                 "OPERATOR_ORGANIZATION", "OPERATOR_PHONE", "OPERATOR_EMAIL", "EPHEMERIS_NAME",
-                 "COVARIANCE_METHOD", "MANEUVERABLE", "ORBIT_CENTER", "REF_FRAME", "GRAVITY_MODEL",
-                 "ATMOSPHERIC_MODEL", "N_BODY_PERTURBATIONS", "SOLAR_RAD_PRESSURE", "EARTH_TIDES",
-                 "INTRACK_THRUST"]
-METADATA_MANDATORY = ["OBJECT", "OBJECT_DESIGNATOR", "CATALOG_NAME", "OBJECT_NAME",
-                      "INTERNATIONAL_DESIGNATOR", "EPHEMERIS_NAME", "COVARIANCE_METHOD",
-                      "MANEUVERABLE", "REF_FRAME"]
-OD_KEYS = ["TIME_LASTOB_START", "TIME_LASTOB_END", "RECOMMENDED_OD_SPAN", "ACTUAL_OD_SPAN",
-           "OBS_AVAILABLE", "OBS_USED", "TRACKS_AVAILABLE", "TRACKS_USED", "RESIDUALS_ACCEPTED",
-           "WEIGHTED_RMS"]
-ADDITIONAL_KEYS = ["AREA_PC", "AREA_DRG", "AREA_SRP", "MASS", "CD_AREA_OVER_MASS",
-                   "CR_AREA_OVER_MASS", "THRUST_ACCELERATION", "SEDR"]
+METADATA_KEYS = [
+    "OBJECT",
+    "OBJECT_DESIGNATOR",
+    "CATALOG_NAME",
+    "OBJECT_NAME",
+    "INTERNATIONAL_DESIGNATOR",
+    "OBJECT_TYPE",
+    "OPERATOR_CONTACT_POSITION",
+    "OPERATOR_ORGANIZATION",
+    "OPERATOR_PHONE",
+    "OPERATOR_EMAIL",
+    "EPHEMERIS_NAME",
+    "COVARIANCE_METHOD",
+    "MANEUVERABLE",
+    "ORBIT_CENTER",
+    "REF_FRAME",
+    "GRAVITY_MODEL",
+    "ATMOSPHERIC_MODEL",
+    "N_BODY_PERTURBATIONS",
+    "SOLAR_RAD_PRESSURE",
+    "EARTH_TIDES",
+    "INTRACK_THRUST",
+]
+METADATA_MANDATORY = [
+    "OBJECT",
+    "OBJECT_DESIGNATOR",
+    "CATALOG_NAME",
+    "OBJECT_NAME",
+    "INTERNATIONAL_DESIGNATOR",
+    "EPHEMERIS_NAME",
+    "COVARIANCE_METHOD",
+    "MANEUVERABLE",
+    "REF_FRAME",
+]
+OD_KEYS = [
+    "TIME_LASTOB_START",
+    "TIME_LASTOB_END",
+    "RECOMMENDED_OD_SPAN",
+    "ACTUAL_OD_SPAN",
+    "OBS_AVAILABLE",
+    "OBS_USED",
+    "TRACKS_AVAILABLE",
+    "TRACKS_USED",
+    "RESIDUALS_ACCEPTED",
+    "WEIGHTED_RMS",
+]
+ADDITIONAL_KEYS = [
+    "AREA_PC",
+    "AREA_DRG",
+    "AREA_SRP",
+    "MASS",
+    "CD_AREA_OVER_MASS",
+    "CR_AREA_OVER_MASS",
+    "THRUST_ACCELERATION",
+    "SEDR",
+]
 STATE_KEYS = ["X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT"]
 
 # Covariance rows/columns in the standard's order: 6 state terms, drag, SRP, thrust.
@@ -68,15 +128,24 @@ def cov_key(i: int, j: int) -> str:
 COV_KEYS = [cov_key(i, j) for i in range(9) for j in range(i + 1)]
 COV_MANDATORY = COV_KEYS[:21]
 # Size of the covariance a key belongs to: 6, 8 (drag, SRP rows) or 9 (thrust row).
-_COV_DIM = {cov_key(i, j): (6 if i < 6 else 8 if i < 8 else 9) for i in range(9) for j in range(i + 1)}
+_COV_DIM = {
+    cov_key(i, j): (6 if i < 6 else 8 if i < 8 else 9) for i in range(9) for j in range(i + 1)
+}
 
 
 def _cov_unit(i: int, j: int) -> str:
     """Unit of covariance term (i, j) as the standard writes it."""
     table = {
-        (0, 0): "m**2", (1, 0): "m**2/s", (1, 1): "m**2/s**2",
-        (2, 0): "m**3/kg", (2, 1): "m**3/(kg*s)", (2, 2): "m**4/kg**2",
-        (3, 0): "m**2/s**2", (3, 1): "m**2/s**3", (3, 2): "m**3/(kg*s**2)", (3, 3): "m**2/s**4",
+        (0, 0): "m**2",
+        (1, 0): "m**2/s",
+        (1, 1): "m**2/s**2",
+        (2, 0): "m**3/kg",
+        (2, 1): "m**3/(kg*s)",
+        (2, 2): "m**4/kg**2",
+        (3, 0): "m**2/s**2",
+        (3, 1): "m**2/s**3",
+        (3, 2): "m**3/(kg*s**2)",
+        (3, 3): "m**2/s**4",
     }
     kind = [0, 0, 0, 1, 1, 1, 2, 2, 3]
     a, b = kind[i], kind[j]
@@ -84,15 +153,34 @@ def _cov_unit(i: int, j: int) -> str:
 
 
 UNITS: dict[str, str] = {
-    "MISS_DISTANCE": "m", "RELATIVE_SPEED": "m/s",
-    "RELATIVE_POSITION_R": "m", "RELATIVE_POSITION_T": "m", "RELATIVE_POSITION_N": "m",
-    "RELATIVE_VELOCITY_R": "m/s", "RELATIVE_VELOCITY_T": "m/s", "RELATIVE_VELOCITY_N": "m/s",
-    "SCREEN_VOLUME_X": "m", "SCREEN_VOLUME_Y": "m", "SCREEN_VOLUME_Z": "m",
-    "RECOMMENDED_OD_SPAN": "d", "ACTUAL_OD_SPAN": "d", "RESIDUALS_ACCEPTED": "%",
-    "AREA_PC": "m**2", "AREA_DRG": "m**2", "AREA_SRP": "m**2", "MASS": "kg",
-    "CD_AREA_OVER_MASS": "m**2/kg", "CR_AREA_OVER_MASS": "m**2/kg",
-    "THRUST_ACCELERATION": "m/s**2", "SEDR": "W/kg",
-    "X": "km", "Y": "km", "Z": "km", "X_DOT": "km/s", "Y_DOT": "km/s", "Z_DOT": "km/s",
+    "MISS_DISTANCE": "m",
+    "RELATIVE_SPEED": "m/s",
+    "RELATIVE_POSITION_R": "m",
+    "RELATIVE_POSITION_T": "m",
+    "RELATIVE_POSITION_N": "m",
+    "RELATIVE_VELOCITY_R": "m/s",
+    "RELATIVE_VELOCITY_T": "m/s",
+    "RELATIVE_VELOCITY_N": "m/s",
+    "SCREEN_VOLUME_X": "m",
+    "SCREEN_VOLUME_Y": "m",
+    "SCREEN_VOLUME_Z": "m",
+    "RECOMMENDED_OD_SPAN": "d",
+    "ACTUAL_OD_SPAN": "d",
+    "RESIDUALS_ACCEPTED": "%",
+    "AREA_PC": "m**2",
+    "AREA_DRG": "m**2",
+    "AREA_SRP": "m**2",
+    "MASS": "kg",
+    "CD_AREA_OVER_MASS": "m**2/kg",
+    "CR_AREA_OVER_MASS": "m**2/kg",
+    "THRUST_ACCELERATION": "m/s**2",
+    "SEDR": "W/kg",
+    "X": "km",
+    "Y": "km",
+    "Z": "km",
+    "X_DOT": "km/s",
+    "Y_DOT": "km/s",
+    "Z_DOT": "km/s",
 }
 UNITS.update({cov_key(i, j): _cov_unit(i, j) for i in range(9) for j in range(i + 1)})
 
@@ -102,8 +190,9 @@ REF_FRAMES = ("EME2000", "GCRF", "ITRF")
 _SEGMENT_KEYS = METADATA_KEYS + OD_KEYS + ADDITIONAL_KEYS + STATE_KEYS + COV_KEYS
 # Comments recognised as data (CARA puts the combined hard-body radius here).
 _HBR_COMMENT = re.compile(r"^HBR\s*=\s*([-+0-9.eE]+)\s*(?:\[\s*(\w+)\s*\])?", re.IGNORECASE)
-_UNICODE_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": "-",
-                                "\uff0d": "-"})
+_UNICODE_MINUS = str.maketrans(
+    {"\u2212": "-", "\u2013": "-", "\u2012": "-", "\ufe63": "-", "\uff0d": "-"}
+)
 
 
 class CdmError(UserError):
@@ -190,6 +279,7 @@ class Cdm:
 
 # ---------------------------------------------------------------------- parsing
 
+
 def parse_epoch(text: str) -> dt.datetime:
     """Parse a CCSDS epoch (YYYY-MM-DDThh:mm:ss[.d...] or YYYY-DDDThh:mm:ss) as UTC."""
     t = text.strip().rstrip("Z")
@@ -204,22 +294,25 @@ def parse_epoch(text: str) -> dt.datetime:
     y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
     frac = m.group(7) or "0"
     micro = round(float("0." + frac) * 1e6)
-    return dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=micro)
+    return dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.timezone.utc) + dt.timedelta(
+        microseconds=micro
+    )
 
 
 def format_epoch(t: dt.datetime) -> str:
     """Format a UTC datetime as CCSDS YYYY-MM-DDThh:mm:ss.ffffff (naive datetimes refused)."""
     if t.tzinfo is None:
-        raise ValueError("naive datetime: pass a timezone-aware UTC datetime "
-                         "(e.g. datetime(..., tzinfo=timezone.utc))")
+        raise ValueError(
+            "naive datetime: pass a timezone-aware UTC datetime "
+            "(e.g. datetime(..., tzinfo=timezone.utc))"
+        )
     t = t.astimezone(dt.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 # Values that feed geometry and Pc: NaN/inf there is refused (providers do write NaN in
 # orbit-determination fields such as OBS_USED or WEIGHTED_RMS, which stay tolerated).
-_MUST_BE_FINITE = (set(STATE_KEYS) | set(_COV_DIM)
-                   | {k for k in RELATIVE_KEYS if k in FLOAT_KEYS})
+_MUST_BE_FINITE = set(STATE_KEYS) | set(_COV_DIM) | {k for k in RELATIVE_KEYS if k in FLOAT_KEYS}
 
 
 def _convert(key: str, text: str, where: str) -> Any:
@@ -239,25 +332,34 @@ def _convert(key: str, text: str, where: str) -> Any:
 
 def _check(cdm: Cdm, where_of: dict, src: str) -> Cdm:
     """Check mandatory keywords and frames; where_of maps (block, key) -> location."""
+
     def need(keys, values, block, location):
         for k in keys:
             if k not in values:
                 raise CdmError(f"{src}: missing mandatory keyword {k} in {block} ({location})")
 
     need(HEADER_MANDATORY, cdm.header, "header", where_of.get(("header", None), "start"))
-    need(RELATIVE_MANDATORY, cdm.relative, "relative metadata",
-         where_of.get(("relative", None), "before OBJECT1"))
+    need(
+        RELATIVE_MANDATORY,
+        cdm.relative,
+        "relative metadata",
+        where_of.get(("relative", None), "before OBJECT1"),
+    )
     if len(cdm.objects) != 2:
-        raise CdmError(f"{src}: expected 2 object segments (OBJECT = OBJECT1/OBJECT2), "
-                       f"found {len(cdm.objects)}")
+        raise CdmError(
+            f"{src}: expected 2 object segments (OBJECT = OBJECT1/OBJECT2), "
+            f"found {len(cdm.objects)}"
+        )
     for n, seg in enumerate(cdm.objects, 1):
         block = f"OBJECT{n} segment"
         loc = where_of.get((f"object{n}", None), "")
         need(METADATA_MANDATORY + STATE_KEYS + COV_MANDATORY, seg.values, block, loc)
         frame = str(seg.values["REF_FRAME"]).upper()
         if frame not in REF_FRAMES:
-            raise CdmError(f"{where_of.get((f'object{n}', 'REF_FRAME'), src)}: REF_FRAME: "
-                           f"{seg.values['REF_FRAME']!r} is not one of {', '.join(REF_FRAMES)}")
+            raise CdmError(
+                f"{where_of.get((f'object{n}', 'REF_FRAME'), src)}: REF_FRAME: "
+                f"{seg.values['REF_FRAME']!r} is not one of {', '.join(REF_FRAMES)}"
+            )
         seg.values["REF_FRAME"] = frame
     try:
         cdm.tca  # noqa: B018 - validates the epoch
@@ -265,12 +367,15 @@ def _check(cdm: Cdm, where_of: dict, src: str) -> Cdm:
         raise CdmError(f"{where_of.get(('relative', 'TCA'), src)}: TCA: {exc}") from None
     miss = cdm.relative.get("MISS_DISTANCE")
     if isinstance(miss, float) and miss < 0.0:
-        raise CdmError(f"{where_of.get(('relative', 'MISS_DISTANCE'), src)}: MISS_DISTANCE: "
-                       f"{miss} is negative")
+        raise CdmError(
+            f"{where_of.get(('relative', 'MISS_DISTANCE'), src)}: MISS_DISTANCE: {miss} is negative"
+        )
     pc = cdm.relative.get("COLLISION_PROBABILITY")
     if isinstance(pc, float) and not 0.0 <= pc <= 1.0:
-        raise CdmError(f"{where_of.get(('relative', 'COLLISION_PROBABILITY'), src)}: "
-                       f"COLLISION_PROBABILITY: {pc} is not a probability (0 to 1)")
+        raise CdmError(
+            f"{where_of.get(('relative', 'COLLISION_PROBABILITY'), src)}: "
+            f"COLLISION_PROBABILITY: {pc} is not a probability (0 to 1)"
+        )
     return cdm
 
 
@@ -297,8 +402,11 @@ def parse_kvn(text: str, source: str = "<string>") -> Cdm:
                 target = cdm.comments["relative" if block == "relative" else "header"]
             else:
                 target = cdm.comments["header" if "MESSAGE_ID" not in cdm.header else "relative"]
-        elif next_key in data_keys or next_key in (None, "OBJECT") or any(
-                k in seg.values for k in data_keys):
+        elif (
+            next_key in data_keys
+            or next_key in (None, "OBJECT")
+            or any(k in seg.values for k in data_keys)
+        ):
             target = seg.comments["data"]
         else:
             target = seg.comments["metadata"]
@@ -330,7 +438,9 @@ def parse_kvn(text: str, source: str = "<string>") -> Cdm:
             first_line.setdefault(block, lineno)
         elif seg is None and key not in HEADER_KEYS and key in _SEGMENT_KEYS:
             raise CdmError(f"{loc}: {key}: object keyword before 'OBJECT = OBJECT1'")
-        target = seg.values if seg is not None else (cdm.header if block == "header" else cdm.relative)
+        target = (
+            seg.values if seg is not None else (cdm.header if block == "header" else cdm.relative)
+        )
         if key in target:
             raise CdmError(f"{loc}: {key}: keyword repeated in the same block")
         target[key] = _convert(key, value, loc)
@@ -391,8 +501,13 @@ def parse_xml(text: str | bytes, source: str = "<string>") -> Cdm:
             for sub in part:
                 stag = _local(sub.tag)
                 if stag == "relativeMetadataData":
-                    fill(sub, cdm.relative, cdm.comments["relative"],
-                         "body/relativeMetadataData", "relative")
+                    fill(
+                        sub,
+                        cdm.relative,
+                        cdm.comments["relative"],
+                        "body/relativeMetadataData",
+                        "relative",
+                    )
                 elif stag == "segment":
                     seg = CdmSegment()
                     cdm.objects.append(seg)
@@ -400,8 +515,13 @@ def parse_xml(text: str | bytes, source: str = "<string>") -> Cdm:
                     for piece in sub:
                         ptag = _local(piece.tag)
                         if ptag in ("metadata", "data"):
-                            fill(piece, seg.values, seg.comments[ptag],
-                                 f"body/segment[{n}]/{ptag}", f"object{n}")
+                            fill(
+                                piece,
+                                seg.values,
+                                seg.comments[ptag],
+                                f"body/segment[{n}]/{ptag}",
+                                f"object{n}",
+                            )
                     where[(f"object{n}", None)] = f"element body/segment[{n}]"
     return _check(cdm, where, source)
 
@@ -423,6 +543,7 @@ def read_cdm(path: str | Path) -> Cdm:
 
 
 # ---------------------------------------------------------------------- writing
+
 
 def _fmt(key: str, value: Any) -> str:
     if isinstance(value, bool):
@@ -478,10 +599,15 @@ def to_kvn(cdm: Cdm) -> str:
 
 def to_xml(cdm: Cdm) -> str:
     """Return the CDM as NDM/XML text (units as attributes)."""
-    root = ET.Element("cdm", {
-        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-        "xsi:noNamespaceSchemaLocation": "http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd",
-        "id": "CCSDS_CDM_VERS", "version": str(cdm.header.get("CCSDS_CDM_VERS", "1.0"))})
+    root = ET.Element(
+        "cdm",
+        {
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:noNamespaceSchemaLocation": "http://sanaregistry.org/r/ndmxml/ndmxml-1.0-master.xsd",
+            "id": "CCSDS_CDM_VERS",
+            "version": str(cdm.header.get("CCSDS_CDM_VERS", "1.0")),
+        },
+    )
 
     def add(parent, key, value):
         e = ET.SubElement(parent, key)
@@ -521,8 +647,12 @@ def to_xml(cdm: Cdm) -> str:
                 add(meta, k, seg.values[k])
         data = ET.SubElement(s, "data")
         add_comments(data, seg.comments.get("data", []))
-        for group, keys in (("odParameters", OD_KEYS), ("additionalParameters", ADDITIONAL_KEYS),
-                            ("stateVector", STATE_KEYS), ("covarianceMatrix", COV_KEYS)):
+        for group, keys in (
+            ("odParameters", OD_KEYS),
+            ("additionalParameters", ADDITIONAL_KEYS),
+            ("stateVector", STATE_KEYS),
+            ("covarianceMatrix", COV_KEYS),
+        ):
             present = [k for k in keys if k in seg.values]
             if present:
                 g = ET.SubElement(data, group)
@@ -569,4 +699,3 @@ def inertial_states(cdm: Cdm, full: bool = False):
         cov = seg.covariance_rtn[:6, :6] * 1e-6 if full else seg.covariance_rtn[:3, :3] * 1e-6
         out += [r, v, rtn_to_inertial_cov(r, v, cov)[0]]
     return tuple(out)
-

@@ -72,8 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open space situational awareness simulator.",
     )
     parser.add_argument("--version", action="version", version=f"ssa {ssa.__version__}")
-    parser.add_argument("--traceback", action="store_true",
-                        help=f"show the traceback of errors too (or set {DEBUG_ENV}=1)")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help=f"show the traceback of errors too (or set {DEBUG_ENV}=1)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(ssa.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"ssa.commands.{info.name}")
@@ -116,15 +119,20 @@ def run_command(func, args, command: str, show_traceback: bool = False) -> int:
         if show_traceback:
             traceback.print_exc()
         # Out of disk outside an output folder (e.g. a numba or download cache).
-        print(f"ssa {command}: error: could not write {exc.filename or 'a file'}: "
-              f"{exc.strerror} (disk full or file-size limit); previous output folders are "
-              f"unchanged", file=sys.stderr)
+        print(
+            f"ssa {command}: error: could not write {exc.filename or 'a file'}: "
+            f"{exc.strerror} (disk full or file-size limit); previous output folders are "
+            f"unchanged",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt as exc:
         if show_traceback:
             traceback.print_exc()
         signum = getattr(exc, "signum", signal.SIGINT)
-        stopped = Interrupted(f"interrupted by {signal.Signals(signum).name}: workers ended, "
-                              f"no partial output left (an earlier complete output is kept)")
+        stopped = Interrupted(
+            f"interrupted by {signal.Signals(signum).name}: workers ended, "
+            f"no partial output left (an earlier complete output is kept)"
+        )
         print(f"ssa {command}: {stopped}", file=sys.stderr)
         return 128 + int(signum)

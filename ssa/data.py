@@ -24,7 +24,8 @@ def data_file(name: str) -> Path:
     if root is None:
         raise DataNotFoundError(
             f"{name} is needed and {ENV_VAR} is not set; point it at the folder that holds "
-            f"it, e.g. export {ENV_VAR}=../shared/catalogs")
+            f"it, e.g. export {ENV_VAR}=../shared/catalogs"
+        )
     path = root / name
     if not path.exists():
         raise DataNotFoundError(f"{path} not found (check {ENV_VAR}={root})")

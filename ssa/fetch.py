@@ -141,19 +141,30 @@ class Sources:
         if name.lower().startswith("celestrak:") and "celestrak" in self.providers:
             group, _, encoding = name.split(":", 1)[1].strip().partition(":")
             encoding = encoding.lower() or "json"
-            if not group or not all(c.isalnum() or c in "-_" for c in group) or (
-                    encoding not in ("json", "csv")):
-                raise UserError(f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
-                                 f"name like 'starlink', got {name!r}")
+            if (
+                not group
+                or not all(c.isalnum() or c in "-_" for c in group)
+                or (encoding not in ("json", "csv"))
+            ):
+                raise UserError(
+                    f"expected celestrak:GROUP or celestrak:GROUP:csv with a group "
+                    f"name like 'starlink', got {name!r}"
+                )
             suffix = "" if encoding == "json" else "-csv"
             return Source(
-                name=f"celestrak-{group.lower()}{suffix}", provider=self.providers["celestrak"],
+                name=f"celestrak-{group.lower()}{suffix}",
+                provider=self.providers["celestrak"],
                 path=f"/NORAD/elements/gp.php?GROUP={group}&FORMAT={encoding}",
-                format=f"omm-{encoding}", kind="gp", max_age_hours=8.0,
-                description=f"CelesTrak GP group {group}, OMM {encoding.upper()}")
+                format=f"omm-{encoding}",
+                kind="gp",
+                max_age_hours=8.0,
+                description=f"CelesTrak GP group {group}, OMM {encoding.upper()}",
+            )
         known = ", ".join(sorted(self.sources))
-        raise UserError(f"unknown catalog source {name!r}; known sources: {known} "
-                         f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)")
+        raise UserError(
+            f"unknown catalog source {name!r}; known sources: {known} "
+            f"(or celestrak:GROUP[:csv] for any CelesTrak GP group)"
+        )
 
 
 def load_sources(path: str | os.PathLike | None = None) -> Sources:
@@ -174,27 +185,38 @@ def load_sources(path: str | os.PathLike | None = None) -> Sources:
     providers = {}
     for name, entry in doc.get("providers", {}).items():
         providers[name] = Provider(
-            name=name, base_url=entry["base_url"], env=entry.get("env", ""),
+            name=name,
+            base_url=entry["base_url"],
+            env=entry.get("env", ""),
             min_refresh_hours=float(entry.get("min_refresh_hours", 2.0)),
-            login_path=entry.get("login_path", ""), logout_path=entry.get("logout_path", ""),
-            netrc_hosts=tuple(entry.get("netrc_hosts", ())))
+            login_path=entry.get("login_path", ""),
+            logout_path=entry.get("logout_path", ""),
+            netrc_hosts=tuple(entry.get("netrc_hosts", ())),
+        )
     sources = {}
     for name, entry in doc.get("sources", {}).items():
         where = f"{path}: [sources.{name}]"
         if entry.get("provider") not in providers:
-            raise UserError(f"{where}: provider {entry.get('provider')!r} is not one of "
-                             f"{sorted(providers)}")
+            raise UserError(
+                f"{where}: provider {entry.get('provider')!r} is not one of {sorted(providers)}"
+            )
         if entry.get("format") not in EXTENSIONS:
-            raise UserError(f"{where}: format {entry.get('format')!r} is not one of "
-                             f"{sorted(EXTENSIONS)}")
+            raise UserError(
+                f"{where}: format {entry.get('format')!r} is not one of {sorted(EXTENSIONS)}"
+            )
         if entry.get("kind", "gp") not in KINDS:
             raise UserError(f"{where}: kind {entry.get('kind')!r} is not one of {KINDS}")
         sources[name] = Source(
-            name=name, provider=providers[entry["provider"]], path=entry["path"],
-            format=entry["format"], kind=entry.get("kind", "gp"),
+            name=name,
+            provider=providers[entry["provider"]],
+            path=entry["path"],
+            format=entry["format"],
+            kind=entry.get("kind", "gp"),
             max_age_hours=float(entry.get("max_age_hours", 8.0)),
             min_refresh_hours=float(entry.get("min_refresh_hours", 0.0)),
-            description=entry.get("description", ""), full=bool(entry.get("full", False)))
+            description=entry.get("description", ""),
+            full=bool(entry.get("full", False)),
+        )
     default = doc.get("default", next(iter(sources), ""))
     return Sources(sources=sources, default=default, providers=providers, path=path)
 
@@ -242,9 +264,15 @@ class FetchResult:
     age_s: float = 0.0
 
 
-def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None = None,
-          cache: str | os.PathLike | None = None, now: datetime | None = None,
-          session: requests.Session | None = None) -> FetchResult:
+def fetch(
+    source: Source,
+    *,
+    force: bool = False,
+    out: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
+    now: datetime | None = None,
+    session: requests.Session | None = None,
+) -> FetchResult:
     """Return the cached or freshly downloaded copy of ``source``.
 
     A cached copy younger than ``source.max_age_hours`` is reused; ``force``
@@ -255,7 +283,9 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
     """
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware UTC datetime, e.g. datetime.now(timezone.utc)")
+        raise ValueError(
+            "now must be a timezone-aware UTC datetime, e.g. datetime.now(timezone.utc)"
+        )
     folder = Path(cache) if cache else cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.filename
@@ -277,9 +307,15 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
             logged_in = True
         tmp_path, response_info = _download_to_temp(session, source, folder, target)
     except ProviderRefused as exc:
-        _write_json_atomic(_refusal_path(target), {
-            "refused_utc": _format_utc(now), "status": exc.status, "text": exc.text,
-            "url": source.url})
+        _write_json_atomic(
+            _refusal_path(target),
+            {
+                "refused_utc": _format_utc(now),
+                "status": exc.status,
+                "text": exc.text,
+                "url": source.url,
+            },
+        )
         raise
     finally:
         if logged_in and source.provider.logout_path:
@@ -293,24 +329,33 @@ def fetch(source: Source, *, force: bool = False, out: str | os.PathLike | None 
         tmp_path.unlink(missing_ok=True)  # never leave a partial or unchecked file behind
         raise
     new_meta = {
-        "source": source.name, "provider": source.provider.name, "url": source.url,
-        "format": source.format, "kind": source.kind, "fetched_utc": _format_utc(now),
-        "min_refresh_hours": source.refresh_limit_hours, "ssa_version": ssa.__version__,
-        **response_info, **checked,
+        "source": source.name,
+        "provider": source.provider.name,
+        "url": source.url,
+        "format": source.format,
+        "kind": source.kind,
+        "fetched_utc": _format_utc(now),
+        "min_refresh_hours": source.refresh_limit_hours,
+        "ssa_version": ssa.__version__,
+        **response_info,
+        **checked,
     }
     os.replace(tmp_path, target)
     _write_json_atomic(meta_path(target), new_meta)
     _refusal_path(target).unlink(missing_ok=True)
-    message = (f"{source.name}: downloaded {new_meta['records']:,} records "
-               f"({new_meta['bytes']:,} bytes) from {source.url}")
+    message = (
+        f"{source.name}: downloaded {new_meta['records']:,} records "
+        f"({new_meta['bytes']:,} bytes) from {source.url}"
+    )
     if new_meta.get("skipped"):
         message += f"; {new_meta['skipped']} records did not parse (see {meta_path(target).name})"
     path = _copy_out(target, out) if out else target
     return FetchResult(source, path, new_meta, True, message, 0.0)
 
 
-def _cached_copy(source: Source, target: Path, now: datetime,
-                 force: bool) -> tuple[dict, float, str] | None:
+def _cached_copy(
+    source: Source, target: Path, now: datetime, force: bool
+) -> tuple[dict, float, str] | None:
     """Return (meta, age_s, message) when the cached copy must be used instead of a download.
 
     Raises FetchError for a copy without metadata that is younger than the
@@ -327,22 +372,31 @@ def _cached_copy(source: Source, target: Path, now: datetime,
                     f"{source.name}: {target} has no metadata ({meta_path(target).name}) but was "
                     f"written {_format_age(age_s)} ago; {source.provider.name} allows one "
                     f"download every {source.refresh_limit_hours:g} h. Use that file, or try "
-                    f"again after {_format_utc(mtime + timedelta(seconds=limit_s))}")
+                    f"again after {_format_utc(mtime + timedelta(seconds=limit_s))}"
+                )
         return None
     age_s = max((now - meta["fetched"]).total_seconds(), 0.0)  # clock skew: treat as new
     fetched = _format_utc(meta["fetched"])
     if age_s < limit_s:
         next_at = _format_utc(meta["fetched"] + timedelta(seconds=limit_s))
-        message = (f"{source.name}: using the cached copy from {fetched} ({_format_age(age_s)} "
-                   f"old); {source.provider.name} allows one download every "
-                   f"{source.refresh_limit_hours:g} h, next one at {next_at}")
+        message = (
+            f"{source.name}: using the cached copy from {fetched} ({_format_age(age_s)} "
+            f"old); {source.provider.name} allows one download every "
+            f"{source.refresh_limit_hours:g} h, next one at {next_at}"
+        )
         if force:
             message = "--force does not override the provider's limit: " + message
         return meta, age_s, message
     if not force and age_s < source.max_age_hours * SECONDS_PER_HOUR:
-        return meta, age_s, (f"{source.name}: cached copy from {fetched} ({_format_age(age_s)} "
-                             f"old) is younger than {source.max_age_hours:g} h; "
-                             f"use --force to download again")
+        return (
+            meta,
+            age_s,
+            (
+                f"{source.name}: cached copy from {fetched} ({_format_age(age_s)} "
+                f"old) is younger than {source.max_age_hours:g} h; "
+                f"use --force to download again"
+            ),
+        )
     return None
 
 
@@ -357,7 +411,8 @@ def _check_refusal(source: Source, target: Path, now: datetime) -> None:
         raise FetchError(
             f"{source.name}: {source.provider.name} refused the last request at "
             f"{refusal['refused_utc']} (HTTP {refusal['status']}: {refusal['text'][:120]!r}); "
-            f"not asking again before {next_at}, even with --force{_cached_hint(target)}")
+            f"not asking again before {next_at}, even with --force{_cached_hint(target)}"
+        )
 
 
 def validate_file(path: str | os.PathLike, fmt: str, label: str = "") -> dict:
@@ -385,16 +440,21 @@ def validate_file(path: str | os.PathLike, fmt: str, label: str = "") -> dict:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FetchError(f"{label}: the reply is not complete JSON ({exc}); "
-                             f"it starts with {head[:120]!r}") from None
+            raise FetchError(
+                f"{label}: the reply is not complete JSON ({exc}); it starts with {head[:120]!r}"
+            ) from None
         if not isinstance(doc, list):
-            raise FetchError(f"{label}: expected a JSON list of OMM records, got "
-                             f"{type(doc).__name__}: {head[:120]!r}")
+            raise FetchError(
+                f"{label}: expected a JSON list of OMM records, got "
+                f"{type(doc).__name__}: {head[:120]!r}"
+            )
     elif not text.endswith("\n"):
         # Providers end every CSV/TLE reply with a newline; without it the
         # transfer stopped inside a record.
-        raise FetchError(f"{label}: the reply does not end with a newline: it was cut short "
-                         f"(last characters {text[-60:]!r})")
+        raise FetchError(
+            f"{label}: the reply does not end with a newline: it was cut short "
+            f"(last characters {text[-60:]!r})"
+        )
     if fmt == "satcat-csv":
         _check_satcat_rows(text, label)
         return _validate_satcat(path, label)
@@ -425,8 +485,11 @@ def _validate_satcat(path: Path, label: str) -> dict:
         entries, problems = load_satcat(path)
     except ValueError as exc:
         raise FetchError(f"{label}: the reply does not parse as a SATCAT: {exc}") from None
-    return {"records": len(entries), "skipped": len(problems),
-            "problems": [str(p) for p in problems[:20]]}
+    return {
+        "records": len(entries),
+        "skipped": len(problems),
+        "problems": [str(p) for p in problems[:20]],
+    }
 
 
 def _check_satcat_rows(text: str, label: str) -> None:
@@ -436,16 +499,20 @@ def _check_satcat_rows(text: str, label: str) -> None:
     header = next(reader, [])
     missing = [c for c in SATCAT_REQUIRED if c not in header]
     if missing:
-        raise FetchError(f"{label}: not a SATCAT CSV: columns {missing} missing "
-                         f"(header starts {','.join(header[:6])!r})")
+        raise FetchError(
+            f"{label}: not a SATCAT CSV: columns {missing} missing "
+            f"(header starts {','.join(header[:6])!r})"
+        )
     key = header.index("NORAD_CAT_ID")
     records = 0
     for lineno, row in enumerate(reader, start=2):
         if not row:
             continue
         if len(row) != len(header) or not row[key].strip().isdigit():
-            raise FetchError(f"{label}: line {lineno}: expected {len(header)} columns with a "
-                             f"numeric NORAD_CAT_ID, got {len(row)}: {','.join(row)[:120]!r}")
+            raise FetchError(
+                f"{label}: line {lineno}: expected {len(header)} columns with a "
+                f"numeric NORAD_CAT_ID, got {len(row)}: {','.join(row)[:120]!r}"
+            )
         records += 1
     if records == 0:
         raise FetchError(f"{label}: the SATCAT has a header but no rows")
@@ -458,8 +525,9 @@ def spacetrack_credentials(provider: Provider) -> tuple[str, str]:
     if user and password:
         return user, password
     if user or password:
-        raise FetchError(f"set both {SPACETRACK_USER_ENV} and {SPACETRACK_PASSWORD_ENV} "
-                         f"(only one is set)")
+        raise FetchError(
+            f"set both {SPACETRACK_USER_ENV} and {SPACETRACK_PASSWORD_ENV} (only one is set)"
+        )
     try:
         rc = netrc.netrc()
     except FileNotFoundError:
@@ -471,9 +539,11 @@ def spacetrack_credentials(provider: Provider) -> tuple[str, str]:
         if auth and auth[0] and auth[2]:
             return auth[0], auth[2]
     hosts = " or ".join(provider.netrc_hosts) or urlsplit(provider.base_url).hostname
-    raise FetchError(f"{provider.name} needs an account: set {SPACETRACK_USER_ENV} and "
-                     f"{SPACETRACK_PASSWORD_ENV}, or add 'machine {hosts.split(' or ')[0]} login "
-                     f"USER password PASS' to ~/.netrc (looked for {hosts})")
+    raise FetchError(
+        f"{provider.name} needs an account: set {SPACETRACK_USER_ENV} and "
+        f"{SPACETRACK_PASSWORD_ENV}, or add 'machine {hosts.split(' or ')[0]} login "
+        f"USER password PASS' to ~/.netrc (looked for {hosts})"
+    )
 
 
 def _login(session: requests.Session, provider: Provider) -> None:
@@ -484,20 +554,23 @@ def _login(session: requests.Session, provider: Provider) -> None:
     # A reply may echo the form back (proxy or error pages): never quote the password.
     body = _redact(response.text.strip(), password)
     if response.status_code != 200:
-        raise FetchError(f"login at {url} failed: HTTP {response.status_code} "
-                         f"{response.reason}: {body[:ERROR_BODY_CHARS]}")
+        raise FetchError(
+            f"login at {url} failed: HTTP {response.status_code} "
+            f"{response.reason}: {body[:ERROR_BODY_CHARS]}"
+        )
     # Space-Track answers a bad password with HTTP 200 and {"Login":"Failed"}.
     if "failed" in body.lower():
-        raise FetchError(f"login at {url} refused user {user!r}: {body[:ERROR_BODY_CHARS]}; "
-                         f"check {SPACETRACK_USER_ENV}/{SPACETRACK_PASSWORD_ENV} or ~/.netrc")
+        raise FetchError(
+            f"login at {url} refused user {user!r}: {body[:ERROR_BODY_CHARS]}; "
+            f"check {SPACETRACK_USER_ENV}/{SPACETRACK_PASSWORD_ENV} or ~/.netrc"
+        )
 
 
 def _redact(text: str, secret: str) -> str:
     """Return text with the secret, as typed and URL-encoded, replaced by '***'."""
     if not secret:
         return text
-    for form in sorted({secret, quote_plus(secret), quote(secret, safe="")}, key=len,
-                       reverse=True):
+    for form in sorted({secret, quote_plus(secret), quote(secret, safe="")}, key=len, reverse=True):
         text = text.replace(form, "***")
     return text
 
@@ -505,8 +578,9 @@ def _redact(text: str, secret: str) -> str:
 def _logout(session: requests.Session, provider: Provider) -> None:
     """Log out; a failure here does not matter (the data has arrived)."""
     try:
-        session.get(provider.base() + provider.logout_path,
-                    timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        session.get(
+            provider.base() + provider.logout_path, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+        )
     except requests.RequestException:
         pass
 
@@ -519,8 +593,9 @@ def _request(session: requests.Session, method: str, url: str, **kwargs) -> requ
         raise FetchOffline(_network_message(url, exc)) from None
 
 
-def _download_to_temp(session: requests.Session, source: Source, folder: Path,
-                      target: Path) -> tuple[Path, dict]:
+def _download_to_temp(
+    session: requests.Session, source: Source, folder: Path, target: Path
+) -> tuple[Path, dict]:
     """Stream the reply into a temporary file in ``folder``; return it and response facts."""
     url = source.url
     fd, name = tempfile.mkstemp(dir=folder, prefix=".part-", suffix="-" + source.filename)
@@ -528,15 +603,19 @@ def _download_to_temp(session: requests.Session, source: Source, folder: Path,
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                response = session.get(url, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+                response = session.get(
+                    url, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+                )
             except requests.RequestException as exc:
                 raise FetchOffline(_network_message(url, exc, target)) from None
             with response:
                 if response.status_code != 200:
                     body = response.text.strip()[:ERROR_BODY_CHARS].replace("\n", " ")
-                    message = (f"{url} answered HTTP {response.status_code} {response.reason}: "
-                               f"{body!r}; nothing was stored. Providers ask clients to stop and "
-                               f"let a human look after an error reply{_cached_hint(target)}")
+                    message = (
+                        f"{url} answered HTTP {response.status_code} {response.reason}: "
+                        f"{body!r}; nothing was stored. Providers ask clients to stop and "
+                        f"let a human look after an error reply{_cached_hint(target)}"
+                    )
                     if response.status_code in REFUSAL_STATUSES:
                         raise ProviderRefused(message, response.status_code, body)
                     raise FetchError(message)
@@ -550,21 +629,28 @@ def _download_to_temp(session: requests.Session, source: Source, folder: Path,
                 except requests.RequestException as exc:
                     # urllib3 raises when fewer bytes than Content-Length arrive.
                     received = max(size, response.raw.tell())
-                    raise FetchError(f"{url}: the transfer was cut short after {received:,} "
-                                     f"bytes ({type(exc).__name__}); nothing was stored"
-                                     f"{_cached_hint(target)}") from None
+                    raise FetchError(
+                        f"{url}: the transfer was cut short after {received:,} "
+                        f"bytes ({type(exc).__name__}); nothing was stored"
+                        f"{_cached_hint(target)}"
+                    ) from None
                 expected = response.headers.get("Content-Length")
                 encoded = response.headers.get("Content-Encoding", "identity") != "identity"
                 received = response.raw.tell() if encoded else size
                 if expected is not None and expected.isdigit() and int(expected) != received:
-                    raise FetchError(f"{url}: received {received:,} bytes but Content-Length "
-                                     f"says {int(expected):,}: the transfer was cut short; "
-                                     f"nothing was stored{_cached_hint(target)}")
-                info = {"bytes": size, "sha256": digest.hexdigest(),
-                        "http_status": response.status_code,
-                        "final_url": response.url,
-                        "last_modified": response.headers.get("Last-Modified", ""),
-                        "etag": response.headers.get("ETag", "")}
+                    raise FetchError(
+                        f"{url}: received {received:,} bytes but Content-Length "
+                        f"says {int(expected):,}: the transfer was cut short; "
+                        f"nothing was stored{_cached_hint(target)}"
+                    )
+                info = {
+                    "bytes": size,
+                    "sha256": digest.hexdigest(),
+                    "http_status": response.status_code,
+                    "final_url": response.url,
+                    "last_modified": response.headers.get("Last-Modified", ""),
+                    "etag": response.headers.get("ETag", ""),
+                }
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -575,9 +661,16 @@ def _network_message(url: str, exc: Exception, target: Path | None = None) -> st
     """Return a one-line explanation of a network failure, with what to do instead."""
     host = urlsplit(url).hostname or url
     text = " ".join(str(e) for e in _exception_chain(exc))
-    if any(s in text for s in ("NameResolutionError", "Name or service not known",
-                                "Temporary failure in name resolution", "getaddrinfo failed",
-                                "nodename nor servname")):
+    if any(
+        s in text
+        for s in (
+            "NameResolutionError",
+            "Name or service not known",
+            "Temporary failure in name resolution",
+            "getaddrinfo failed",
+            "nodename nor servname",
+        )
+    ):
         why = f"DNS lookup of {host} failed"
     elif "Connection refused" in text or "ConnectionRefusedError" in text:
         why = f"connection to {host} refused"
@@ -585,9 +678,11 @@ def _network_message(url: str, exc: Exception, target: Path | None = None) -> st
         why = f"no answer from {host} within the time limit"
     else:
         why = f"network error ({type(exc).__name__})"
-    return (f"cannot download {url}: {why}. If you are offline, use a local catalog file "
-            f"instead ('ssa screen' without a catalogue screens the shipped snapshot)"
-            f"{_cached_hint(target)}")
+    return (
+        f"cannot download {url}: {why}. If you are offline, use a local catalog file "
+        f"instead ('ssa screen' without a catalogue screens the shipped snapshot)"
+        f"{_cached_hint(target)}"
+    )
 
 
 def _refusal_path(target: Path) -> Path:
@@ -610,8 +705,10 @@ def _cached_hint(target: Path | None) -> str:
     meta = read_meta(target)
     if meta is None:
         return "; no cached copy of this source exists yet"
-    return (f"; the cached copy {target} from {meta['fetched_utc']} is still there: "
-            f"pass that file instead")
+    return (
+        f"; the cached copy {target} from {meta['fetched_utc']} is still there: "
+        f"pass that file instead"
+    )
 
 
 def _exception_chain(exc: BaseException):
@@ -674,24 +771,45 @@ def _format_age(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def cache_status(sources: Sources, cache: str | os.PathLike | None = None,
-                 now: datetime | None = None) -> list[dict]:
+def cache_status(
+    sources: Sources, cache: str | os.PathLike | None = None, now: datetime | None = None
+) -> list[dict]:
     """Return one row per named source: name, provider, format, description, cached age."""
     now = now or datetime.now(timezone.utc)
     folder = Path(cache) if cache else cache_dir()
     rows = []
     for source in sources.sources.values():
         meta = read_meta(folder / source.filename)
-        rows.append({
-            "name": source.name, "provider": source.provider.name, "format": source.format,
-            "kind": source.kind, "url": source.url, "description": source.description,
-            "cached_utc": meta["fetched_utc"] if meta else "",
-            "cached_age": _format_age((now - meta["fetched"]).total_seconds()) if meta else "",
-            "records": meta.get("records", "") if meta else "",
-        })
+        rows.append(
+            {
+                "name": source.name,
+                "provider": source.provider.name,
+                "format": source.format,
+                "kind": source.kind,
+                "url": source.url,
+                "description": source.description,
+                "cached_utc": meta["fetched_utc"] if meta else "",
+                "cached_age": _format_age((now - meta["fetched"]).total_seconds()) if meta else "",
+                "records": meta.get("records", "") if meta else "",
+            }
+        )
     return rows
 
 
-__all__ = ["FetchError", "FetchOffline", "FetchResult", "ProviderRefused", "Provider", "Source", "Sources", "cache_dir",
-           "cache_status", "fetch", "load_sources", "meta_path", "read_meta",
-           "spacetrack_credentials", "validate_file"]
+__all__ = [
+    "FetchError",
+    "FetchOffline",
+    "FetchResult",
+    "ProviderRefused",
+    "Provider",
+    "Source",
+    "Sources",
+    "cache_dir",
+    "cache_status",
+    "fetch",
+    "load_sources",
+    "meta_path",
+    "read_meta",
+    "spacetrack_credentials",
+    "validate_file",
+]

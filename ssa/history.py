@@ -45,12 +45,12 @@ from ssa.errors import DataNotFoundError, UserError
 
 HISTORY_SCHEMA_VERSION = 1
 HISTORY_FILE = "history.json"
-TCA_TOL_BASE_S = 10.0          # s: TCA jitter of refinement and element-set noise at epoch
-TCA_TOL_PER_AGE_DAY_S = 5.0    # s per day of element-set age (several times the LEO drift)
-TCA_TOL_MAX_S = 600.0          # s: well below the ~45 min between encounters of one pair
+TCA_TOL_BASE_S = 10.0  # s: TCA jitter of refinement and element-set noise at epoch
+TCA_TOL_PER_AGE_DAY_S = 5.0  # s per day of element-set age (several times the LEO drift)
+TCA_TOL_MAX_S = 600.0  # s: well below the ~45 min between encounters of one pair
 PC_WORSE_FACTOR = 10.0
 MISS_WORSE_FRACTION = 0.5
-PC_FLOOR = 1e-12               # Pc below this counts as this (a ratio to 0 means nothing)
+PC_FLOOR = 1e-12  # Pc below this counts as this (a ratio to 0 means nothing)
 SECONDS_PER_DAY = 86400.0
 STATUSES = ("new", "worse", "updated", "gone")
 
@@ -101,13 +101,16 @@ def load_history(folder) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a readable history ({exc}); move it away to start "
-                        f"a new history") from None
+        raise UserError(
+            f"{path}: not a readable history ({exc}); move it away to start a new history"
+        ) from None
     version = doc.get("schema_version") if isinstance(doc, dict) else None
     if not isinstance(version, int) or version > HISTORY_SCHEMA_VERSION:
-        raise UserError(f"{path}: history schema version {version!r}, this ssa reads version "
-                        f"{HISTORY_SCHEMA_VERSION}; use the ssa that wrote it, or start a new "
-                        f"history folder")
+        raise UserError(
+            f"{path}: history schema version {version!r}, this ssa reads version "
+            f"{HISTORY_SCHEMA_VERSION}; use the ssa that wrote it, or start a new "
+            f"history folder"
+        )
     return doc
 
 
@@ -153,20 +156,26 @@ def points_from_rows(rows, run_id: int) -> list[dict]:
         jd, fr = float(rows["TCA_JD"][i]), float(rows["TCA_FR"][i])
         dse1, dse2 = _value(rows, "DSE_1", i), _value(rows, "DSE_2", i)
         ages = [a for a in (dse1, dse2) if a is not None and not math.isnan(a)]
-        points.append({
-            "run": run_id,
-            "id1": int(rows["NORAD_CAT_ID_1"][i]), "id2": int(rows["NORAD_CAT_ID_2"][i]),
-            "name1": str(rows["OBJECT_NAME_1"][i]), "name2": str(rows["OBJECT_NAME_2"][i]),
-            "tca_jd": jd, "tca_fr": fr, "tca_utc": str(rows["TCA"][i]),
-            "miss_km": float(rows["TCA_RANGE"][i]),
-            "radial_km": _value(rows, "R_KM", i, None),
-            "speed_kms": float(rows["TCA_RELATIVE_SPEED"][i]),
-            "pc": _value(rows, "PC", i, None),
-            "cov_size_m": _cov_size_m(rows, i),
-            "age_days": [dse1, dse2],
-            # Time to TCA of this update: the fresher element set's age at TCA.
-            "time_to_tca_days": min(ages) if ages else None,
-        })
+        points.append(
+            {
+                "run": run_id,
+                "id1": int(rows["NORAD_CAT_ID_1"][i]),
+                "id2": int(rows["NORAD_CAT_ID_2"][i]),
+                "name1": str(rows["OBJECT_NAME_1"][i]),
+                "name2": str(rows["OBJECT_NAME_2"][i]),
+                "tca_jd": jd,
+                "tca_fr": fr,
+                "tca_utc": str(rows["TCA"][i]),
+                "miss_km": float(rows["TCA_RANGE"][i]),
+                "radial_km": _value(rows, "R_KM", i, None),
+                "speed_kms": float(rows["TCA_RELATIVE_SPEED"][i]),
+                "pc": _value(rows, "PC", i, None),
+                "cov_size_m": _cov_size_m(rows, i),
+                "age_days": [dse1, dse2],
+                # Time to TCA of this update: the fresher element set's age at TCA.
+                "time_to_tca_days": min(ages) if ages else None,
+            }
+        )
     return points
 
 
@@ -176,8 +185,11 @@ def _tca_s(p) -> float:
 
 def _worse(point: dict, previous: dict) -> bool:
     pc, prev_pc = point.get("pc"), previous.get("pc")
-    if pc is not None and prev_pc is not None and (
-            max(pc, PC_FLOOR) >= PC_WORSE_FACTOR * max(prev_pc, PC_FLOOR)):
+    if (
+        pc is not None
+        and prev_pc is not None
+        and (max(pc, PC_FLOOR) >= PC_WORSE_FACTOR * max(prev_pc, PC_FLOOR))
+    ):
         return True
     return point["miss_km"] <= MISS_WORSE_FRACTION * previous["miss_km"]
 
@@ -188,8 +200,13 @@ def event_id(point: dict) -> str:
     return f"{point['id1']}-{point['id2']}-{stamp}"
 
 
-def record_run(folder, points: list[dict], window: tuple[float, float] | None = None,
-               info: dict | None = None, now: datetime | None = None) -> RunChanges:
+def record_run(
+    folder,
+    points: list[dict],
+    window: tuple[float, float] | None = None,
+    info: dict | None = None,
+    now: datetime | None = None,
+) -> RunChanges:
     """Add one run's points to the history in ``folder``; return what changed.
 
     ``window``: the run's screening window as (start, end) in days (JD) so events of the
@@ -199,9 +216,13 @@ def record_run(folder, points: list[dict], window: tuple[float, float] | None = 
     doc = load_history(folder)
     run_id = len(doc["runs"]) + 1
     now = now or datetime.now(timezone.utc)
-    run = {"run": run_id, "recorded_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "conjunctions": len(points), "window_jd": list(window) if window else None,
-           **(info or {})}
+    run = {
+        "run": run_id,
+        "recorded_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conjunctions": len(points),
+        "window_jd": list(window) if window else None,
+        **(info or {}),
+    }
     for p in points:
         p["run"] = run_id
     events = doc["events"]
@@ -218,14 +239,21 @@ def record_run(folder, points: list[dict], window: tuple[float, float] | None = 
             last = events[eid]["points"][-1]
             dt = abs(_tca_s(p) - _tca_s(last))
             if dt <= tca_tolerance_s(*p["age_days"], *last["age_days"]) and (
-                    best_dt is None or dt < best_dt):
+                best_dt is None or dt < best_dt
+            ):
                 best, best_dt = eid, dt
         if best is None:
             eid = event_id(p)
             while eid in events:  # two encounters in one second: keep ids unique
                 eid += "b"
-            events[eid] = {"id1": p["id1"], "id2": p["id2"], "name1": p["name1"],
-                           "name2": p["name2"], "first_run": run_id, "points": [p]}
+            events[eid] = {
+                "id1": p["id1"],
+                "id2": p["id2"],
+                "name1": p["name1"],
+                "name2": p["name2"],
+                "first_run": run_id,
+                "points": [p],
+            }
             by_pair.setdefault((p["id1"], p["id2"]), []).append(eid)
             matched.add(eid)
             changes.changes.append(Change("new", eid, events[eid], p, None))
@@ -240,7 +268,7 @@ def record_run(folder, points: list[dict], window: tuple[float, float] | None = 
         for eid, ev in events.items():
             last = ev["points"][-1]
             tca_days = last["tca_jd"] + last["tca_fr"]
-            if (eid not in matched and last["run"] == run_id - 1 and start <= tca_days <= end):
+            if eid not in matched and last["run"] == run_id - 1 and start <= tca_days <= end:
                 ev["gone_run"] = run_id
                 changes.changes.append(Change("gone", eid, ev, None, last))
     doc["runs"].append(run)
@@ -249,9 +277,20 @@ def record_run(folder, points: list[dict], window: tuple[float, float] | None = 
     return changes
 
 
-CHANGE_COLUMNS = ["STATUS", "EVENT_ID", "NORAD_CAT_ID_1", "OBJECT_NAME_1", "NORAD_CAT_ID_2",
-                  "OBJECT_NAME_2", "TCA", "MISS_KM", "PREVIOUS_MISS_KM", "PC", "PREVIOUS_PC",
-                  "UPDATES"]
+CHANGE_COLUMNS = [
+    "STATUS",
+    "EVENT_ID",
+    "NORAD_CAT_ID_1",
+    "OBJECT_NAME_1",
+    "NORAD_CAT_ID_2",
+    "OBJECT_NAME_2",
+    "TCA",
+    "MISS_KM",
+    "PREVIOUS_MISS_KM",
+    "PC",
+    "PREVIOUS_PC",
+    "UPDATES",
+]
 
 
 def _write_changes(path: Path, changes: RunChanges) -> Path:
@@ -260,11 +299,22 @@ def _write_changes(path: Path, changes: RunChanges) -> Path:
         w.writerow(CHANGE_COLUMNS)
         for c in changes.changes:
             now, prev = c.point or {}, c.previous or {}
-            w.writerow([c.status, c.event_id, c.event["id1"], c.event["name1"], c.event["id2"],
-                        c.event["name2"], (c.point or c.previous)["tca_utc"],
-                        _fmt(now.get("miss_km"), ".6f"), _fmt(prev.get("miss_km"), ".6f"),
-                        _fmt(now.get("pc"), ".6e"), _fmt(prev.get("pc"), ".6e"),
-                        len(c.event["points"])])
+            w.writerow(
+                [
+                    c.status,
+                    c.event_id,
+                    c.event["id1"],
+                    c.event["name1"],
+                    c.event["id2"],
+                    c.event["name2"],
+                    (c.point or c.previous)["tca_utc"],
+                    _fmt(now.get("miss_km"), ".6f"),
+                    _fmt(prev.get("miss_km"), ".6f"),
+                    _fmt(now.get("pc"), ".6e"),
+                    _fmt(prev.get("pc"), ".6e"),
+                    len(c.event["points"]),
+                ]
+            )
     return path
 
 
@@ -280,8 +330,11 @@ def record_result(folder, result, now: datetime | None = None) -> RunChanges:
     if inputs.get("start_utc") and inputs.get("days") is not None:
         start = _jd_of(inputs["start_utc"])
         window = (start, start + float(inputs["days"]))
-    info = {"inputs": {k: inputs.get(k) for k in ("catalogs", "start_utc", "end_utc", "days",
-                                                   "threshold_km")}}
+    info = {
+        "inputs": {
+            k: inputs.get(k) for k in ("catalogs", "start_utc", "end_utc", "days", "threshold_km")
+        }
+    }
     return record_run(folder, points_from_rows(result.rows, 0), window, info, now)
 
 
@@ -307,10 +360,12 @@ def find_event(doc: dict, pair: tuple[int, int], tca_s: float) -> tuple[str, dic
 
 def top_events(doc: dict, n: int = 10) -> list[tuple[str, dict]]:
     """Return the ``n`` events most worth a look: highest last Pc, then smallest last miss."""
+
     def key(item):
         last = item[1]["points"][-1]
         pc = last.get("pc") or 0.0
         return (-pc, last["miss_km"])
+
     return sorted(doc["events"].items(), key=key)[:n]
 
 
@@ -333,29 +388,38 @@ def cdm_series(paths, hbr_m: float | None = None) -> dict:
     items.sort(key=lambda t: t[0])
     pairs = {tuple(_cdm_object(c, k)[0] for k in (0, 1)) for _, _, c in items}
     if len(pairs) != 1:
-        raise UserError(f"the CDMs are about {len(pairs)} different pairs of objects "
-                        f"({sorted(pairs)}); a history needs the CDMs of one event")
+        raise UserError(
+            f"the CDMs are about {len(pairs)} different pairs of objects "
+            f"({sorted(pairs)}); a history needs the CDMs of one event"
+        )
     points = []
     for created, path, cdm in items:
         res = assess_cdm(cdm, hbr_m)
         radial = cdm.relative.get("RELATIVE_POSITION_R")
         speed = cdm.relative.get("RELATIVE_SPEED")
-        points.append({
-            "file": path, "creation_utc": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:23],
-            "tca_utc": res["tca"], "miss_km": res["miss_distance_m"] / 1000.0,
-            "radial_km": float(radial) / 1000.0 if radial not in (None, "") else None,
-            "speed_kms": float(speed) / 1000.0 if speed not in (None, "") else None,
-            "pc": res["pc"], "cdm_pc": res["cdm_pc"],
-            "time_to_tca_days": (cdm.tca - created).total_seconds() / SECONDS_PER_DAY,
-        })
+        points.append(
+            {
+                "file": path,
+                "creation_utc": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:23],
+                "tca_utc": res["tca"],
+                "miss_km": res["miss_distance_m"] / 1000.0,
+                "radial_km": float(radial) / 1000.0 if radial not in (None, "") else None,
+                "speed_kms": float(speed) / 1000.0 if speed not in (None, "") else None,
+                "pc": res["pc"],
+                "cdm_pc": res["cdm_pc"],
+                "time_to_tca_days": (cdm.tca - created).total_seconds() / SECONDS_PER_DAY,
+            }
+        )
     (id1, name1), (id2, name2) = (_cdm_object(items[-1][2], k) for k in (0, 1))
     return {"id1": id1, "id2": id2, "name1": name1, "name2": name2, "points": points}
 
 
 def _cdm_object(cdm, k: int) -> tuple[str, str]:
     values = cdm.objects[k].values
-    return (str(values.get("OBJECT_DESIGNATOR", "")).strip(),
-            str(values.get("OBJECT_NAME", "")).strip())
+    return (
+        str(values.get("OBJECT_DESIGNATOR", "")).strip(),
+        str(values.get("OBJECT_NAME", "")).strip(),
+    )
 
 
 def plot_event(event: dict, path, title: str | None = None) -> Path:
@@ -381,8 +445,10 @@ def plot_event(event: dict, path, title: str | None = None) -> Path:
     ax2.legend(loc="best", fontsize=8)
     if len(t):
         ax2.set_xlim(max(t.max(), 0.0) + 0.1, min(t.min(), 0.0) - 0.1)  # TCA on the right
-    fig.suptitle(title or f"{event['name1']} ({event['id1']}) vs {event['name2']} "
-                 f"({event['id2']})", fontsize=10)
+    fig.suptitle(
+        title or f"{event['name1']} ({event['id1']}) vs {event['name2']} ({event['id2']})",
+        fontsize=10,
+    )
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -391,6 +457,18 @@ def plot_event(event: dict, path, title: str | None = None) -> Path:
     return path
 
 
-__all__ = ["Change", "HISTORY_FILE", "RunChanges", "cdm_series", "event_id", "load_history",
-           "find_event", "plot_event", "points_from_rows", "record_result", "record_run", "tca_tolerance_s",
-           "top_events"]
+__all__ = [
+    "Change",
+    "HISTORY_FILE",
+    "RunChanges",
+    "cdm_series",
+    "event_id",
+    "load_history",
+    "find_event",
+    "plot_event",
+    "points_from_rows",
+    "record_result",
+    "record_run",
+    "tca_tolerance_s",
+    "top_events",
+]

@@ -77,22 +77,31 @@ def ephemeris(satrec, jd0: float, fr0: float, times_s, frame: str = "TEME"):
     return jd, fr, np.hstack([r, v]), err
 
 
-def write_oem(path, segments: list[OemSegment], originator: str = "SSA",
-              creation: dt.datetime | None = None, comments: list[str] | None = None) -> Path:
+def write_oem(
+    path,
+    segments: list[OemSegment],
+    originator: str = "SSA",
+    creation: dt.datetime | None = None,
+    comments: list[str] | None = None,
+) -> Path:
     """Write ``segments`` as one OEM (KVN); return the path."""
     creation = creation or dt.datetime.now(dt.timezone.utc)
     lines = [f"CCSDS_OEM_VERS = {OEM_VERSION}"]
     lines += [f"COMMENT {c}" for c in (comments or [])]
-    lines += [f"CREATION_DATE = {creation.strftime('%Y-%m-%dT%H:%M:%S')}",
-              f"ORIGINATOR = {originator}", ""]
+    lines += [
+        f"CREATION_DATE = {creation.strftime('%Y-%m-%dT%H:%M:%S')}",
+        f"ORIGINATOR = {originator}",
+        "",
+    ]
     for seg in segments:
         lines.append("META_START")
         lines += [f"{k} = {v}" for k, v in seg.meta.items()]
         lines += ["META_STOP", ""]
         lines += [f"COMMENT {c}" for c in seg.comments]
         for epoch, s in zip(seg.epochs, seg.states_km.tolist(), strict=True):
-            lines.append(f"{epoch} {s[0]:.9f} {s[1]:.9f} {s[2]:.9f} "
-                         f"{s[3]:.12f} {s[4]:.12f} {s[5]:.12f}")
+            lines.append(
+                f"{epoch} {s[0]:.9f} {s[1]:.9f} {s[2]:.9f} {s[3]:.12f} {s[4]:.12f} {s[5]:.12f}"
+            )
         lines.append("")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,8 +109,17 @@ def write_oem(path, segments: list[OemSegment], originator: str = "SSA",
     return path
 
 
-def segment_for(satrec, norad_id: int, name: str, intl_des: str, jd0: float, fr0: float,
-                days: float, step_s: float, frame: str = "TEME") -> OemSegment:
+def segment_for(
+    satrec,
+    norad_id: int,
+    name: str,
+    intl_des: str,
+    jd0: float,
+    fr0: float,
+    days: float,
+    step_s: float,
+    frame: str = "TEME",
+) -> OemSegment:
     """Return the OEM segment of one object: SGP4 states every ``step_s`` for ``days``.
 
     Epochs where SGP4 fails (decay) are left out and said in a COMMENT."""
@@ -112,14 +130,25 @@ def segment_for(satrec, norad_id: int, name: str, intl_des: str, jd0: float, fr0
     ok = err == 0
     epochs = [_utc_text(a, b) for a, b in zip(jd[ok], fr[ok], strict=True)]
     if not epochs:
-        raise UserError(f"{name} ({norad_id}): SGP4 fails over the whole span (error "
-                        f"{int(err[0])}); no ephemeris to write")
-    meta = {"OBJECT_NAME": name or str(norad_id), "OBJECT_ID": intl_des or str(norad_id),
-            "CENTER_NAME": "EARTH", "REF_FRAME": frame, "TIME_SYSTEM": "UTC",
-            "START_TIME": epochs[0], "STOP_TIME": epochs[-1],
-            "INTERPOLATION": "LAGRANGE", "INTERPOLATION_DEGREE": "7"}
-    comments = [f"SGP4 (WGS72, sgp4 library) of NORAD {norad_id}; states in {frame}"
-                + ("" if frame == "TEME" else " (TEME rotated by skyfield)")]
+        raise UserError(
+            f"{name} ({norad_id}): SGP4 fails over the whole span (error "
+            f"{int(err[0])}); no ephemeris to write"
+        )
+    meta = {
+        "OBJECT_NAME": name or str(norad_id),
+        "OBJECT_ID": intl_des or str(norad_id),
+        "CENTER_NAME": "EARTH",
+        "REF_FRAME": frame,
+        "TIME_SYSTEM": "UTC",
+        "START_TIME": epochs[0],
+        "STOP_TIME": epochs[-1],
+        "INTERPOLATION": "LAGRANGE",
+        "INTERPOLATION_DEGREE": "7",
+    }
+    comments = [
+        f"SGP4 (WGS72, sgp4 library) of NORAD {norad_id}; states in {frame}"
+        + ("" if frame == "TEME" else " (TEME rotated by skyfield)")
+    ]
     if not ok.all():
         comments.append(f"{int((~ok).sum())} epochs left out: SGP4 error {int(err[~ok][0])}")
     return OemSegment(meta, epochs, states[ok], comments)
@@ -139,9 +168,14 @@ def read_oem(path) -> list[OemSegment]:
 
     def close():
         if meta:
-            segments.append(OemSegment(dict(meta), list(epochs),
-                                       np.array(rows, dtype=np.float64).reshape(-1, 6),
-                                       list(comments)))
+            segments.append(
+                OemSegment(
+                    dict(meta),
+                    list(epochs),
+                    np.array(rows, dtype=np.float64).reshape(-1, 6),
+                    list(comments),
+                )
+            )
 
     for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -177,8 +211,9 @@ def read_oem(path) -> list[OemSegment]:
             continue
         parts = line.split()
         if len(parts) not in (7, 10):
-            raise InputFileError(path, lineno, f"expected an epoch and 6 (or 9) numbers, got "
-                                 f"{len(parts)} fields")
+            raise InputFileError(
+                path, lineno, f"expected an epoch and 6 (or 9) numbers, got {len(parts)} fields"
+            )
         try:
             values = [float(x) for x in parts[1:7]]
             _jd_fr(parts[0])

@@ -66,9 +66,11 @@ def _mark_complete(folder: Path) -> None:
 
 
 def _no_space(exc: OSError, target: Path) -> UserError:
-    return UserError(f"could not write {target}: {exc.strerror or exc} (disk full or "
-                     f"file-size limit); nothing was replaced, the previous output (if any) "
-                     f"is unchanged")
+    return UserError(
+        f"could not write {target}: {exc.strerror or exc} (disk full or "
+        f"file-size limit); nothing was replaced, the previous output (if any) "
+        f"is unchanged"
+    )
 
 
 @contextmanager

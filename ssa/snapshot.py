@@ -50,8 +50,9 @@ class CatalogInput:
 def _resource(name: str) -> Path:
     path = Path(str(importlib.resources.files(RESOURCES) / name))
     if not path.is_file():  # a damaged install: say what is missing
-        raise DataNotFoundError(f"{path}: the package's shipped data is missing; reinstall "
-                                f"ssa or pass a catalogue file")
+        raise DataNotFoundError(
+            f"{path}: the package's shipped data is missing; reinstall ssa or pass a catalogue file"
+        )
     return path
 
 
@@ -135,8 +136,9 @@ def is_source_name(spec: str, sources=None) -> bool:
     return spec in (sources or load_sources()).sources
 
 
-def resolve_catalog(specs, satcat=None, *, cache=None, now: datetime | None = None,
-                    sources_file=None) -> CatalogInput:
+def resolve_catalog(
+    specs, satcat=None, *, cache=None, now: datetime | None = None, sources_file=None
+) -> CatalogInput:
     """Return the catalogue files (and SATCAT) that ``specs`` (file paths or source names;
     empty for the default) stand for.
 
@@ -155,14 +157,24 @@ def resolve_catalog(specs, satcat=None, *, cache=None, now: datetime | None = No
         cached = newest_full_cached(cache, sources)
         if cached is not None:
             path, meta = cached
-            note = (f"catalogue: {path} ({meta['source']}, fetched {meta['fetched_utc']}, "
-                    f"{age_text(meta['fetched'], now)} old; newest full catalogue in the cache)")
-            return CatalogInput((path,), satcat_path or _cached_satcat(cache, sources),
-                                "cache", note, meta["fetched"])
-        note = (f"catalogue: {SHIPPED_LABEL}, {age_text(SHIPPED_DATE, now)} old; pass a "
-                f"file or a source such as celestrak:active for current data")
-        return CatalogInput((shipped_catalog(),), satcat_path or shipped_satcat(), "shipped",
-                            note, SHIPPED_DATE)
+            note = (
+                f"catalogue: {path} ({meta['source']}, fetched {meta['fetched_utc']}, "
+                f"{age_text(meta['fetched'], now)} old; newest full catalogue in the cache)"
+            )
+            return CatalogInput(
+                (path,),
+                satcat_path or _cached_satcat(cache, sources),
+                "cache",
+                note,
+                meta["fetched"],
+            )
+        note = (
+            f"catalogue: {SHIPPED_LABEL}, {age_text(SHIPPED_DATE, now)} old; pass a "
+            f"file or a source such as celestrak:active for current data"
+        )
+        return CatalogInput(
+            (shipped_catalog(),), satcat_path or shipped_satcat(), "shipped", note, SHIPPED_DATE
+        )
     paths, notes, produced, origin = [], [], None, "file"
     sources = None
     for spec in specs:
@@ -173,7 +185,8 @@ def resolve_catalog(specs, satcat=None, *, cache=None, now: datetime | None = No
         if not is_source_name(spec, sources):
             raise DataNotFoundError(
                 f"catalogue {spec!r}: no such file, and not a named source (see 'ssa catalog "
-                f"fetch --list'; any CelesTrak group works as celestrak:GROUP)")
+                f"fetch --list'; any CelesTrak group works as celestrak:GROUP)"
+            )
         source = sources.get(spec)
         try:
             result = fetch(source, cache=cache, now=now)
@@ -184,8 +197,9 @@ def resolve_catalog(specs, satcat=None, *, cache=None, now: datetime | None = No
         produced = fetched if produced is None else min(produced, fetched)
         paths.append(result.path)
         origin = "source"
-        notes.append(f"{spec} -> {result.path} (fetched {meta['fetched_utc']}, "
-                     f"{age_text(fetched, now)} old)")
+        notes.append(
+            f"{spec} -> {result.path} (fetched {meta['fetched_utc']}, {age_text(fetched, now)} old)"
+        )
     if origin == "source" and satcat_path is None:
         satcat_path = _cached_satcat(cache, sources)
     note = "catalogue: " + "; ".join(notes) if notes else ""
@@ -194,12 +208,25 @@ def resolve_catalog(specs, satcat=None, *, cache=None, now: datetime | None = No
 
 def describe(choice: CatalogInput) -> dict:
     """Return the JSON-ready record of a choice (for run.json's inputs)."""
-    return {"origin": choice.origin, "paths": [str(p) for p in choice.paths],
-            "satcat": str(choice.satcat) if choice.satcat else None,
-            "produced_utc": choice.produced_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-            if choice.produced_utc else None}
+    return {
+        "origin": choice.origin,
+        "paths": [str(p) for p in choice.paths],
+        "satcat": str(choice.satcat) if choice.satcat else None,
+        "produced_utc": choice.produced_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if choice.produced_utc
+        else None,
+    }
 
 
-__all__ = ["CatalogInput", "SHIPPED_CATALOG", "SHIPPED_SATCAT", "age_text",
-           "describe", "is_source_name", "newest_full_cached", "resolve_catalog",
-           "shipped_catalog", "shipped_satcat"]
+__all__ = [
+    "CatalogInput",
+    "SHIPPED_CATALOG",
+    "SHIPPED_SATCAT",
+    "age_text",
+    "describe",
+    "is_source_name",
+    "newest_full_cached",
+    "resolve_catalog",
+    "shipped_catalog",
+    "shipped_satcat",
+]

@@ -47,8 +47,9 @@ def group_problems(problems) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-g["count"], g["reason"]))
 
 
-def summarize(catalog, top_owners: int = TOP_OWNERS,
-              old_days: float = OLD_ELEMENT_SET_DAYS) -> dict:
+def summarize(
+    catalog, top_owners: int = TOP_OWNERS, old_days: float = OLD_ELEMENT_SET_DAYS
+) -> dict:
     """Return a JSON-ready summary of ``catalog``.
 
     Keys: ``files``, ``read``, ``loaded``, ``skipped``, ``duplicates_dropped``,
@@ -86,8 +87,12 @@ def summarize(catalog, top_owners: int = TOP_OWNERS,
     newest_offset = float(offset_days[i_max])
     old = {
         "days": old_days,
-        "older_than_median_minus_days": int(np.count_nonzero(offset_days < median_offset - old_days)),
-        "older_than_newest_minus_days": int(np.count_nonzero(offset_days < newest_offset - old_days)),
+        "older_than_median_minus_days": int(
+            np.count_nonzero(offset_days < median_offset - old_days)
+        ),
+        "older_than_newest_minus_days": int(
+            np.count_nonzero(offset_days < newest_offset - old_days)
+        ),
     }
 
     return {

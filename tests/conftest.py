@@ -14,8 +14,10 @@ from ssa.data import ENV_VAR, data_dir
 def _require(path: Path) -> Path:
     if path.exists():
         return path
-    reason = (f"{path} not found: set {ENV_VAR} to the shared catalogs folder "
-              f"(e.g. {ENV_VAR}=../shared/catalogs)")
+    reason = (
+        f"{path} not found: set {ENV_VAR} to the shared catalogs folder "
+        f"(e.g. {ENV_VAR}=../shared/catalogs)"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)

@@ -50,11 +50,11 @@ def seeds() -> dict[str, bytes]:
     out = {}
     lines = (data / "catalog-2024-07-05.3le").read_text().splitlines()
     old = (data / "catalog-2023-09-04.3le").read_text().splitlines()  # '+' / zero-padded style
-    out["tle"] = "\n".join(lines[:3 * (N_RECORDS - 1)] + old[:3]).encode() + b"\n"
+    out["tle"] = "\n".join(lines[: 3 * (N_RECORDS - 1)] + old[:3]).encode() + b"\n"
     with open(data / "catalog-2024-11-01.omm.csv", newline="") as fh:
         text = fh.read()
     csv_lines = text.splitlines()
-    out["omm-csv"] = ("\n".join(csv_lines[:N_RECORDS + 1]) + "\n").encode()
+    out["omm-csv"] = ("\n".join(csv_lines[: N_RECORDS + 1]) + "\n").encode()
     rows = list(csv.DictReader(io.StringIO(out["omm-csv"].decode())))
     from tests import test_omm  # the OMM encodings as CelesTrak / Space-Track serve them
 
@@ -71,21 +71,90 @@ def seeds() -> dict[str, bytes]:
     out["cdm-xml"] = to_xml(parse_kvn(cdm.read_text(), str(cdm))).encode()
     out["scenario"] = (REPO / "scenarios" / "status-quo.toml").read_bytes()
     sensors = (REPO / "scenarios" / "sensors.csv").read_text().splitlines()
-    out["sensors"] = ("\n".join(sensors[:N_RECORDS + 1]) + "\n").encode()
+    out["sensors"] = ("\n".join(sensors[: N_RECORDS + 1]) + "\n").encode()
     return out
 
 
-READERS = ("tle", "omm-csv", "omm-json", "omm-xml", "omm-kvn", "satcat", "cdm-kvn", "cdm-xml",
-           "scenario", "sensors")
+READERS = (
+    "tle",
+    "omm-csv",
+    "omm-json",
+    "omm-xml",
+    "omm-kvn",
+    "satcat",
+    "cdm-kvn",
+    "cdm-xml",
+    "scenario",
+    "sensors",
+)
 
 # --- mutations ---------------------------------------------------------------------
 
-EXTREME = ["nan", "NaN", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "0", "-0",
-           "99999999999999999999", "-1", "", " ", "1e9999", "0x10", "1_000", "+.5", "5.",
-           "1e", "٣", "²", "NULL", "null", "true", "2024-13-45T25:61:61", "9" * 400]
-SPECIAL_CHARS = ["\x00", "\t", "\r", "\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\ufeff",
-                 "\ufffd", "é", "\u2212", ",", ";", "=", "<", ">", "&", '"', "'", "[", "]",
-                 "{", "}", "#", "-", "+", ".", " ", "0", "9", "1 ", "2 "]
+EXTREME = [
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "0",
+    "-0",
+    "99999999999999999999",
+    "-1",
+    "",
+    " ",
+    "1e9999",
+    "0x10",
+    "1_000",
+    "+.5",
+    "5.",
+    "1e",
+    "٣",
+    "²",
+    "NULL",
+    "null",
+    "true",
+    "2024-13-45T25:61:61",
+    "9" * 400,
+]
+SPECIAL_CHARS = [
+    "\x00",
+    "\t",
+    "\r",
+    "\n",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "\ufeff",
+    "\ufffd",
+    "é",
+    "\u2212",
+    ",",
+    ";",
+    "=",
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "[",
+    "]",
+    "{",
+    "}",
+    "#",
+    "-",
+    "+",
+    ".",
+    " ",
+    "0",
+    "9",
+    "1 ",
+    "2 ",
+]
 _NUMBER_RE = None
 
 
@@ -99,13 +168,29 @@ def _numbers(text: str) -> list[tuple[int, int]]:
 
 
 # Strategies built once (building them per example cost more than the readers' work).
-_EDIT_KINDS = st.sampled_from(["replace", "insert", "delete", "number", "number", "truncate",
-                               "dup-line", "drop-line", "swap-lines", "join-lines"])
-_NEW_NUMBER = st.sampled_from(EXTREME) | st.from_regex(r"-?[0-9]{1,25}(\.[0-9]{0,20})?",
-                                                        fullmatch=True)
-_NEW_CHARS = st.lists(st.sampled_from(SPECIAL_CHARS)
-                      | st.characters(max_codepoint=0x10FFFF, blacklist_categories=("Cs",)),
-                      min_size=1, max_size=4).map("".join)
+_EDIT_KINDS = st.sampled_from(
+    [
+        "replace",
+        "insert",
+        "delete",
+        "number",
+        "number",
+        "truncate",
+        "dup-line",
+        "drop-line",
+        "swap-lines",
+        "join-lines",
+    ]
+)
+_NEW_NUMBER = st.sampled_from(EXTREME) | st.from_regex(
+    r"-?[0-9]{1,25}(\.[0-9]{0,20})?", fullmatch=True
+)
+_NEW_CHARS = st.lists(
+    st.sampled_from(SPECIAL_CHARS)
+    | st.characters(max_codepoint=0x10FFFF, blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=4,
+).map("".join)
 
 
 @st.composite
@@ -135,7 +220,7 @@ def _text_edit(draw, text: str) -> str:
                 lines[i], lines[j] = lines[j], lines[i]
             else:
                 k = min(i, len(lines) - 2)
-                lines[k:k + 2] = [lines[k] + lines[k + 1]]
+                lines[k : k + 2] = [lines[k] + lines[k + 1]]
             return "\n".join(lines)
     pos = draw(st.integers(0, n))
     if kind == "truncate":
@@ -144,8 +229,8 @@ def _text_edit(draw, text: str) -> str:
     if kind == "insert":
         return text[:pos] + new + text[pos:]
     if kind == "delete":
-        return text[:pos] + text[pos + draw(st.integers(1, 8)):]
-    return text[:pos] + new + text[pos + len(new):]
+        return text[:pos] + text[pos + draw(st.integers(1, 8)) :]
+    return text[:pos] + new + text[pos + len(new) :]
 
 
 def _encode(text: str, how: str) -> bytes:
@@ -161,7 +246,8 @@ def _encode(text: str, how: str) -> bytes:
         parts = text.split("\n")
         ends = ["\n", "\r\n", "\r"]
         return "".join(p + ends[k % 3] for k, p in enumerate(parts[:-1])).encode(
-            "utf-8", "surrogatepass") + parts[-1].encode("utf-8", "surrogatepass")
+            "utf-8", "surrogatepass"
+        ) + parts[-1].encode("utf-8", "surrogatepass")
     if how == "latin-1":
         return text.encode("latin-1", "replace")
     if how == "utf-16":
@@ -170,12 +256,20 @@ def _encode(text: str, how: str) -> bytes:
         return gzip.compress(text.encode("utf-8", "surrogatepass"), mtime=0)
     if how == "truncated-gzip":
         data = gzip.compress(text.encode("utf-8", "surrogatepass"), mtime=0)
-        return data[:max(2, len(data) // 2)]
+        return data[: max(2, len(data) // 2)]
     raise ValueError(how)
 
 
-ENCODINGS = ["utf-8"] * 6 + ["bom", "crlf", "cr", "mixed", "latin-1", "utf-16", "gzip",
-                             "truncated-gzip"]
+ENCODINGS = ["utf-8"] * 6 + [
+    "bom",
+    "crlf",
+    "cr",
+    "mixed",
+    "latin-1",
+    "utf-16",
+    "gzip",
+    "truncated-gzip",
+]
 
 
 _ENCODING = st.sampled_from(ENCODINGS)
@@ -235,8 +329,8 @@ def _intact_records(reader: str, data: bytes) -> list[int]:
     out = []
     if reader == "tle":
         for k in range(0, len(seed) - 2, 3):
-            rec = seed[k:k + 3]
-            if any(lines[i:i + 3] == rec for i in range(len(lines) - 2)):
+            rec = seed[k : k + 3]
+            if any(lines[i : i + 3] == rec for i in range(len(lines) - 2)):
                 out.append(int(rec[1][2:7]))
     elif reader in ("omm-csv", "satcat"):
         if not lines or lines[0] != seed[0]:
@@ -262,16 +356,17 @@ def check_catalog(reader: str, path: Path) -> str:
             _check_problem(p, path)
         return "refused"
     r = catalog.load_report
-    _expect(r.read == r.loaded + r.skipped + r.duplicates_dropped,
-            f"counts do not add up: {r}")
+    _expect(r.read == r.loaded + r.skipped + r.duplicates_dropped, f"counts do not add up: {r}")
     _expect(r.loaded == len(catalog) > 0, "loaded != objects")
     _expect(len(set(catalog.norad_id.tolist())) == len(catalog), "an object twice")
     _expect(len(r.problems) + r.problems_not_kept == r.skipped, "problems != skipped")
     for p in r.problems:
         _check_problem(p, path)
     for sat in catalog.satrecs:
-        _expect(sat.error == 0 and 0.0 <= sat.ecco < 1.0 and sat.no_kozai > 0.0,
-                "a loaded element set that SGP4 did not initialise")
+        _expect(
+            sat.error == 0 and 0.0 <= sat.ecco < 1.0 and sat.no_kozai > 0.0,
+            "a loaded element set that SGP4 did not initialise",
+        )
         _expect(math.isfinite(sat.jdsatepoch + sat.jdsatepochF), "non-finite epoch")
         e, r_km, v_kms = sat.sgp4(sat.jdsatepoch, sat.jdsatepochF)
         if e == 0:  # at its own epoch; a non-zero code is data (dropped by the screening)
@@ -289,8 +384,10 @@ def check_satcat(path: Path) -> str:
     except (LoadError, UserError) as exc:
         _refusal(exc, path)
         return "refused"
-    _expect(all(isinstance(k, int) and e.norad_id == k for k, e in entries.items()),
-            "SATCAT keys are not the entries' catalog numbers")
+    _expect(
+        all(isinstance(k, int) and e.norad_id == k for k, e in entries.items()),
+        "SATCAT keys are not the entries' catalog numbers",
+    )
     for p in problems:
         _check_problem(p, path)
     missing = set(_intact_records("satcat", path.read_bytes())) - set(entries)
@@ -349,9 +446,18 @@ def check_sensors(path: Path) -> str:
     return "loaded"
 
 
-SUFFIX = {"tle": ".3le", "omm-csv": ".csv", "omm-json": ".json", "omm-xml": ".xml",
-          "omm-kvn": ".kvn", "satcat": ".csv", "cdm-kvn": ".cdm", "cdm-xml": ".xml",
-          "scenario": ".toml", "sensors": ".csv"}
+SUFFIX = {
+    "tle": ".3le",
+    "omm-csv": ".csv",
+    "omm-json": ".json",
+    "omm-xml": ".xml",
+    "omm-kvn": ".kvn",
+    "satcat": ".csv",
+    "cdm-kvn": ".cdm",
+    "cdm-xml": ".xml",
+    "scenario": ".toml",
+    "sensors": ".csv",
+}
 
 
 def check(reader: str, data: bytes, folder: Path) -> str:

@@ -54,7 +54,9 @@ def oracle_screen(satrecs, jd0, fr0, window_s, threshold_km):
         dk = np.linalg.norm(r[a, k] - r[b, k], axis=1)
         dk1 = np.linalg.norm(r[a, k + 1] - r[b, k + 1], axis=1)
         keep = (dk + dk1 - vmax * (t[k + 1] - t[k])) / 2.0 <= threshold_km
-        for i, j in zip(np.minimum(a, b)[keep].tolist(), np.maximum(a, b)[keep].tolist(), strict=False):
+        for i, j in zip(
+            np.minimum(a, b)[keep].tolist(), np.maximum(a, b)[keep].tolist(), strict=False
+        ):
             windows.setdefault((i, j), []).append(k)
     out = []
     for (i, j), ks in windows.items():
@@ -66,8 +68,11 @@ def oracle_screen(satrecs, jd0, fr0, window_s, threshold_km):
             else:
                 groups.append([k, k])
         for k0, k1 in groups:
-            out.extend(_refine(satrecs[i], satrecs[j], i, j, jd0, fr0, t[k0], t[k1 + 1],
-                               window_s, threshold_km))
+            out.extend(
+                _refine(
+                    satrecs[i], satrecs[j], i, j, jd0, fr0, t[k0], t[k1 + 1], window_s, threshold_km
+                )
+            )
     return sorted(out, key=lambda x: (x[2], x[0], x[1]))
 
 
@@ -85,11 +90,19 @@ def _refine(s1, s2, i, j, jd0, fr0, a, b, window_s, threshold_km):
 
     minima = []
     for q in range(1, tt.size - 1):
-        if d[q] <= d[q - 1] and d[q] <= d[q + 1] and d[q] < np.inf and (
-                d[q] < d[q - 1] or d[q] < d[q + 1]):
+        if (
+            d[q] <= d[q - 1]
+            and d[q] <= d[q + 1]
+            and d[q] < np.inf
+            and (d[q] < d[q - 1] or d[q] < d[q + 1])
+        ):
             # Search in u = t - t_q: Brent's tolerance has a term relative to |u|.
-            res = minimize_scalar(lambda u, c=tt[q]: dist(c + u), bounds=(-FINE_S, FINE_S),
-                                  method="bounded", options={"xatol": 1e-7})
+            res = minimize_scalar(
+                lambda u, c=tt[q]: dist(c + u),
+                bounds=(-FINE_S, FINE_S),
+                method="bounded",
+                options={"xatol": 1e-7},
+            )
             x = float(tt[q] + res.x)
             if res.fun <= threshold_km and 0.0 < x < window_s:
                 minima.append((q, x, float(res.fun)))
@@ -99,7 +112,7 @@ def _refine(s1, s2, i, j, jd0, fr0, a, b, window_s, threshold_km):
     # Join minima connected by d <= threshold at every sample between them.
     out = []
     for q, x, f in minima:
-        if out and np.all(d[out[-1][0]:q + 1] <= threshold_km):
+        if out and np.all(d[out[-1][0] : q + 1] <= threshold_km):
             if f < out[-1][3]:
                 out[-1] = (out[-1][0], i, x, f)
             continue

@@ -22,12 +22,14 @@ from ssa.risk import (
 )
 
 # Two events from ../shared/catalogs/README.md (CARA CDM TCAs inside the 2023-09-04 snapshot).
-EVENTS = [(27424, 31201, dt.datetime(2023, 8, 23, 16, 55, 42, tzinfo=dt.timezone.utc)),
-          (28654, 42397, dt.datetime(2023, 8, 30, 14, 43, 1, tzinfo=dt.timezone.utc))]
+EVENTS = [
+    (27424, 31201, dt.datetime(2023, 8, 23, 16, 55, 42, tzinfo=dt.timezone.utc)),
+    (28654, 42397, dt.datetime(2023, 8, 30, 14, 43, 1, tzinfo=dt.timezone.utc)),
+]
 SNAPSHOT = "catalog-2023-09-04.3le"
-PC_RTOL = 1e-6          # our Pc vs an independent dblquad built in this test
-CDM_PC_RTOL = 1e-9      # the same Pc recomputed from the written CDM (frame rotation only)
-STATE_ATOL_KM = 1e-6    # 1 mm: GCRF -> TEME back-rotation, two skyfield time constructions
+PC_RTOL = 1e-6  # our Pc vs an independent dblquad built in this test
+CDM_PC_RTOL = 1e-9  # the same Pc recomputed from the written CDM (frame rotation only)
+STATE_ATOL_KM = 1e-6  # 1 mm: GCRF -> TEME back-rotation, two skyfield time constructions
 # The covariance model's published table (ssa.risk.covariance docstring), written out
 # here for the regimes of the EVENTS objects: at-epoch sigma (m), growth (m/day),
 # drag growth (m/day^2), each (R, T, N); debris drag growth doubled.
@@ -40,7 +42,7 @@ REGIME_PERIGEE_KM = {"LEO<800": (500.0, 800.0), "LEO<2000": (800.0, 2000.0)}
 DEBRIS_DRAG_FACTOR = 2.0
 # Kepler semi-major axis from the TLE mean motion vs SGP4's un-Kozai'd one: a few km.
 PERIGEE_MARGIN_KM = 10.0
-SIGMA_RTOL = 1e-6       # ages from the printed TCA (1 ms) and the TLE epoch text
+SIGMA_RTOL = 1e-6  # ages from the printed TCA (1 ms) and the TLE epoch text
 
 
 def _tle_lines(path, ids):
@@ -61,11 +63,27 @@ def catalog(shared_file):
 def _rows(catalog):
     """A DESIGN.md screening table for EVENTS, TCA refined here by SGP4 range minimisation."""
     index = {int(n): i for i, n in enumerate(catalog.norad_id)}
-    cols = {k: [] for k in ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
-                            "OBJECT_NAME_2", "DSE_2", "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED",
-                            "OBJECT_TYPE_1", "OBJECT_TYPE_2", "TCA_JD", "TCA_FR", "FLAGS"]
-            + [f"{a}{k}_KM" for k in (1, 2) for a in "XYZ"]
-            + [f"V{a}{k}_KMS" for k in (1, 2) for a in "XYZ"]}
+    cols = {
+        k: []
+        for k in [
+            "NORAD_CAT_ID_1",
+            "OBJECT_NAME_1",
+            "DSE_1",
+            "NORAD_CAT_ID_2",
+            "OBJECT_NAME_2",
+            "DSE_2",
+            "TCA",
+            "TCA_RANGE",
+            "TCA_RELATIVE_SPEED",
+            "OBJECT_TYPE_1",
+            "OBJECT_TYPE_2",
+            "TCA_JD",
+            "TCA_FR",
+            "FLAGS",
+        ]
+        + [f"{a}{k}_KM" for k in (1, 2) for a in "XYZ"]
+        + [f"V{a}{k}_KMS" for k in (1, 2) for a in "XYZ"]
+    }
     for id1, id2, guess in EVENTS:
         s1 = catalog.satrecs[index[id1]]
         s2 = catalog.satrecs[index[id2]]
@@ -76,8 +94,9 @@ def _rows(catalog):
             _, b, _ = s2.sgp4(jd, fr + dt_s / 86400)
             return np.linalg.norm(np.subtract(b, a))
 
-        t = optimize.minimize_scalar(rng, bounds=(-60, 60), method="bounded",
-                                     options={"xatol": 1e-6}).x
+        t = optimize.minimize_scalar(
+            rng, bounds=(-60, 60), method="bounded", options={"xatol": 1e-6}
+        ).x
         fr_t = fr + t / 86400
         _, r1, v1 = s1.sgp4(jd, fr_t)
         _, r2, v2 = s2.sgp4(jd, fr_t)
@@ -98,7 +117,9 @@ def _rows(catalog):
         cols["TCA_JD"].append(jd)
         cols["TCA_FR"].append(fr_t)
         cols["FLAGS"].append("")
-    return {k: np.array(v, dtype=object if isinstance(v[0], str) else None) for k, v in cols.items()}
+    return {
+        k: np.array(v, dtype=object if isinstance(v[0], str) else None) for k, v in cols.items()
+    }
 
 
 def _independent_pc(row, sig1, sig2, hbr_m):
@@ -133,8 +154,15 @@ def _independent_pc(row, sig1, sig2, hbr_m):
         d = np.array([x, z]) - miss
         return norm * math.exp(-0.5 * d @ inv @ d)
 
-    return integrate.dblquad(f, -h, h, lambda x: -math.sqrt(h * h - x * x),
-                             lambda x: math.sqrt(h * h - x * x), epsabs=0, epsrel=1e-10)[0]
+    return integrate.dblquad(
+        f,
+        -h,
+        h,
+        lambda x: -math.sqrt(h * h - x * x),
+        lambda x: math.sqrt(h * h - x * x),
+        epsabs=0,
+        epsrel=1e-10,
+    )[0]
 
 
 @pytest.fixture(scope="module")
@@ -147,11 +175,15 @@ def assessed(catalog, shared_file):
 def _expected_sigma_m(tle_lines, norad_id, tca_text):
     """RTN sigmas from the TLE text alone: epoch and mean motion parsed here, the
     regime from the Kepler perigee, the model's formula with its literal table."""
-    i = next(k for k, line in enumerate(tle_lines)
-             if line.startswith("1 ") and int(line[2:7]) == norad_id)
+    i = next(
+        k
+        for k, line in enumerate(tle_lines)
+        if line.startswith("1 ") and int(line[2:7]) == norad_id
+    )
     name, l1, l2 = tle_lines[i - 1], tle_lines[i], tle_lines[i + 1]
-    epoch = (dt.datetime(2000 + int(l1[18:20]), 1, 1, tzinfo=dt.timezone.utc)
-             + dt.timedelta(days=float(l1[20:32]) - 1.0))
+    epoch = dt.datetime(2000 + int(l1[18:20]), 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(
+        days=float(l1[20:32]) - 1.0
+    )
     tca = dt.datetime.strptime(tca_text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
     age_d = (tca - epoch).total_seconds() / 86400.0
     n_rad_s = float(l2[52:63]) * 2 * math.pi / 86400.0
@@ -175,8 +207,9 @@ def test_assess_fills_risk_columns(assessed, shared_file):
         s2 = _expected_sigma_m(tle, int(row["NORAD_CAT_ID_2"]), row["TCA"])
         assert [row[f"SIGMA1_{a}_M"] for a in "RTN"] == pytest.approx(list(s1), rel=SIGMA_RTOL)
         assert [row[f"SIGMA2_{a}_M"] for a in "RTN"] == pytest.approx(list(s2), rel=SIGMA_RTOL)
-        assert row["HBR_M"] == pytest.approx(hbr.table[row["NORAD_CAT_ID_1"]]
-                                             + hbr.table.get(row["NORAD_CAT_ID_2"], 1.1))
+        assert row["HBR_M"] == pytest.approx(
+            hbr.table[row["NORAD_CAT_ID_1"]] + hbr.table.get(row["NORAD_CAT_ID_2"], 1.1)
+        )
         assert row["PC_METHOD"] == "FOSTER-1992" and row["PC_2D_VALID"]
         assert row["PC"] == pytest.approx(_independent_pc(row, s1, s2, row["HBR_M"]), rel=PC_RTOL)
         assert 0 < row["PC"] < 1 and 0 < row["MAX_PROB"] <= 1
@@ -207,10 +240,12 @@ def test_cdms_from_result_round_trip(assessed, tmp_path, capsys):
                 assert seg["COVARIANCE_METHOD"] == "DEFAULT" and seg["REF_FRAME"] == "GCRF"
                 cov = seg.covariance_rtn
                 assert np.sqrt(np.diag(cov)[:3]) == pytest.approx(
-                    [rows[f"SIGMA{k}_{a}_M"][j] for a in "RTN"], rel=1e-12)
+                    [rows[f"SIGMA{k}_{a}_M"][j] for a in "RTN"], rel=1e-12
+                )
                 teme = TEME.rotation_at(t) @ seg.state_km[:3]
-                assert teme == pytest.approx([rows[f"{a}{k}_KM"][j] for a in "XYZ"],
-                                             abs=STATE_ATOL_KM)
+                assert teme == pytest.approx(
+                    [rows[f"{a}{k}_KM"][j] for a in "XYZ"], abs=STATE_ATOL_KM
+                )
         # ssa pc on the written CDM gives back the table's Pc.
         assert main(["pc", "--json", str(tmp_path / f"c{j}.cdm")]) == 0
         out = json.loads(capsys.readouterr().out)
@@ -221,7 +256,7 @@ def test_cdms_from_result_round_trip(assessed, tmp_path, capsys):
 def test_assess_without_catalog_and_bad_rows_never_raise(catalog):
     rows = _rows(catalog)
     rows["DSE_2"] = np.array([np.nan, rows["DSE_2"][1]])
-    out = assess(rows)   # osculating perigee/apogee, type from the table
+    out = assess(rows)  # osculating perigee/apogee, type from the table
     assert np.isnan(out["PC"][0]) and "PC_REFUSED" in out["FLAGS"][0]
     assert np.isfinite(out["PC"][1]) and out["FLAGS"][1] == ""
 
@@ -240,12 +275,33 @@ def test_write_result_cdms_top_n(assessed, tmp_path):
 def test_assess_structured_array_same_as_dict(catalog, assessed):
     rows, hbr = assessed
     table = _rows(catalog)
-    names = list(table) + ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "MAX_PROB", "DILUTION"] + [
-        f"SIGMA{k}_{a}_M" for k in (1, 2) for a in "RTN"]
-    dtype = [(n, object if n in ("OBJECT_NAME_1", "OBJECT_NAME_2", "TCA", "OBJECT_TYPE_1",
-                                 "OBJECT_TYPE_2", "FLAGS", "PC_METHOD")
-              else bool if n == "PC_2D_VALID" else np.int64 if n.startswith("NORAD") else float)
-             for n in names]
+    names = (
+        list(table)
+        + ["HBR_M", "PC", "PC_METHOD", "PC_2D_VALID", "MAX_PROB", "DILUTION"]
+        + [f"SIGMA{k}_{a}_M" for k in (1, 2) for a in "RTN"]
+    )
+    dtype = [
+        (
+            n,
+            object
+            if n
+            in (
+                "OBJECT_NAME_1",
+                "OBJECT_NAME_2",
+                "TCA",
+                "OBJECT_TYPE_1",
+                "OBJECT_TYPE_2",
+                "FLAGS",
+                "PC_METHOD",
+            )
+            else bool
+            if n == "PC_2D_VALID"
+            else np.int64
+            if n.startswith("NORAD")
+            else float,
+        )
+        for n in names
+    ]
     arr = np.zeros(len(EVENTS), dtype=dtype)
     for n in table:
         arr[n] = table[n]
@@ -264,8 +320,9 @@ def test_screen_risk_options_fill_and_write(catalog, shared_file, tmp_path):
 
     parser = argparse.ArgumentParser()
     add_screen_risk_arguments(parser)
-    args = parser.parse_args(["--hbr", str(shared_file("hbr-mass-cara-2024-11-01.csv")),
-                              "--cdm", "1", "--cdm-xml"])
+    args = parser.parse_args(
+        ["--hbr", str(shared_file("hbr-mass-cara-2024-11-01.csv")), "--cdm", "1", "--cdm-xml"]
+    )
     rows = _rows(catalog)
     summary = apply_screen_risk(args, rows, catalog, tmp_path)
     assert summary["cdm_files"] == 2 and np.all(np.isfinite(rows["PC"]))

@@ -54,10 +54,15 @@ def test_synthetic_catalog_is_seeded_valid_and_as_documented(shared_file, tmp_pa
         assert err == 0
     # Shell objects sit at their shell's altitude (SGP4 mean elements: within a few km).
     first_shell = synthetic.SHELLS[0]
-    shell_sats = [s for (name, _, _), s in zip(triples, sats, strict=True)
-                  if name.startswith(f"SYN {first_shell.name} ")]
-    alt = [np.linalg.norm(s.sgp4(s.jdsatepoch, s.jdsatepochF)[1]) - synthetic.R_EARTH_KM
-           for s in shell_sats]
+    shell_sats = [
+        s
+        for (name, _, _), s in zip(triples, sats, strict=True)
+        if name.startswith(f"SYN {first_shell.name} ")
+    ]
+    alt = [
+        np.linalg.norm(s.sgp4(s.jdsatepoch, s.jdsatepochF)[1]) - synthetic.R_EARTH_KM
+        for s in shell_sats
+    ]
     assert shell_sats and abs(np.median(alt) - first_shell.altitude_km) < 10.0
     assert all(abs(np.degrees(s.inclo) - first_shell.inclination_deg) < 1e-3 for s in shell_sats)
     # Clones keep the source's orbit shape: same mean motion, eccentricity and inclination.
@@ -104,10 +109,23 @@ def test_bench_quick_tiny_writes_valid_results(shared_file, tmp_path):
     out = tmp_path / "results"
     readme = tmp_path / "README.md"
     from ssa.benchmarks.report import README_END, README_START
+
     readme.write_text(f"# x\n{README_START}\nSTALE-TABLE\n{README_END}\ntail\n")
-    status = main(["bench", "--quick", "--limit", "120", "--quiet", "--out", str(out),
-                   "--catalog", str(shared_file("catalog-2024-07-05.3le")),
-                   "--readme", str(readme)])
+    status = main(
+        [
+            "bench",
+            "--quick",
+            "--limit",
+            "120",
+            "--quiet",
+            "--out",
+            str(out),
+            "--catalog",
+            str(shared_file("catalog-2024-07-05.3le")),
+            "--readme",
+            str(readme),
+        ]
+    )
     assert status == 0
     res = json.loads((out / "results.json").read_text())
     assert res["catalog"]["objects"] == 120
@@ -141,8 +159,12 @@ def test_screen_finds_head_on_conjunction_the_baselines_find(shared_file):
     jd0, fr0 = 2460496.5, 0.41234069  # the suite's start: median epoch of the snapshot
     base = baselines.screen_baselines(triples, jd0, fr0, days=0.1, threshold_km=SCREEN_TIGHT_KM)
     assert len(base["conjunctions"]) == 1
-    ours = screen(Catalog.load(path).select(ids=[10824, 43336]), start=(jd0, fr0), days=0.1,
-                  threshold_km=SCREEN_TIGHT_KM)
+    ours = screen(
+        Catalog.load(path).select(ids=[10824, 43336]),
+        start=(jd0, fr0),
+        days=0.1,
+        threshold_km=SCREEN_TIGHT_KM,
+    )
     assert len(ours.rows["NORAD_CAT_ID_1"]) == 1
     b = base["conjunctions"][0]
     tca_s = ((ours.rows["TCA_JD"][0] - jd0) + (ours.rows["TCA_FR"][0] - fr0)) * 86400.0
@@ -159,8 +181,17 @@ def test_baseline_refine_reports_only_true_minima_of_a_slow_encounter(shared_fil
     sats, _ = baselines.read_satrecs(triples)
     jd0, fr0 = 2460496.5, 0.41234069
     steps = np.array([77110.0, 77120.0, 77130.0])  # candidates around the minimum
-    found = baselines.refine(sats, jd0, fr0, 86400.0, 10.0, SCREEN_TIGHT_KM, steps,
-                             np.zeros(3, np.int64), np.ones(3, np.int64))
+    found = baselines.refine(
+        sats,
+        jd0,
+        fr0,
+        86400.0,
+        10.0,
+        SCREEN_TIGHT_KM,
+        steps,
+        np.zeros(3, np.int64),
+        np.ones(3, np.int64),
+    )
     assert len(found) == 1
     _, _, tca_s, miss_km = found[0]
     # Independent check: the minimum of d sampled every 0.01 s around it.

@@ -18,9 +18,9 @@ from ssa.errors import UserError
 from ssa.geometry.timeutil import datetime_to_jd
 
 N_SEEDS = 200
-SIGMAS = 4.0                 # tolerance of statistical checks, in standard errors
-FIT_TOLERANCE_KM = 1e-3      # the issue's 1 m
-MASS_RTOL = 1e-9             # the mass rule is exact up to float rounding
+SIGMAS = 4.0  # tolerance of statistical checks, in standard errors
+FIT_TOLERANCE_KM = 1e-3  # the issue's 1 m
+MASS_RTOL = 1e-9  # the mass rule is exact up to float rounding
 # A LEO state (km, km/s), circular at 780 km, i = 86 deg: an Iridium-like orbit.
 R_LEO = np.array([7158.0, 0.0, 0.0])
 V_LEO = np.array([0.0, 7.4622 * np.cos(np.radians(86.4)), 7.4622 * np.sin(np.radians(86.4))])
@@ -32,11 +32,13 @@ def _body(mass, kind="spacecraft", name="PARENT", norad=1):
 
 @pytest.fixture(scope="module")
 def catalog(shared_file):
-    return Catalog.load(shared_file("catalog-2024-11-01.omm.csv"),
-                        satcat=shared_file("satcat-2025-03.csv.gz"))
+    return Catalog.load(
+        shared_file("catalog-2024-11-01.omm.csv"), satcat=shared_file("satcat-2025-03.csv.gz")
+    )
 
 
 # --- the model's laws -----------------------------------------------------------------
+
 
 def test_catastrophic_threshold_is_40_j_per_g():
     # 0.5 m v^2 / M = 40 J/g at m = 0.8 kg, v = 10 km/s, M = 1000 kg
@@ -44,30 +46,38 @@ def test_catastrophic_threshold_is_40_j_per_g():
     assert model.is_catastrophic(0.8, 1000.0, 10.0)
     assert not model.is_catastrophic(0.79, 1000.0, 10.0)
     assert model.collision_mass_kg(1000.0, 0.8, 10.0) == pytest.approx(1000.8)
-    assert model.collision_mass_kg(1000.0, 0.5, 10.0) == pytest.approx(50.0)   # m_p v^2
+    assert model.collision_mass_kg(1000.0, 0.5, 10.0) == pytest.approx(50.0)  # m_p v^2
 
 
-@pytest.mark.parametrize("mode, bodies, kwargs, sizes", [
-    ("explosion", [_body(1000.0, "rocket_body")], {}, (0.1, 0.3)),
-    ("collision", [_body(900.0)], {"impactor_mass_kg": 20.0, "impact_speed_km_s": 10.0},
-     (0.1, 0.3)),
-    # Non-catastrophic: the law's fragments above 30 cm outweigh the ejecta mass
-    # m_p v^2 = 50 kg, so the mass rule removes about a quarter of them (checked below).
-    ("collision", [_body(900.0)], {"impactor_mass_kg": 0.5, "impact_speed_km_s": 10.0},
-     (0.1,)),
-])
+@pytest.mark.parametrize(
+    "mode, bodies, kwargs, sizes",
+    [
+        ("explosion", [_body(1000.0, "rocket_body")], {}, (0.1, 0.3)),
+        (
+            "collision",
+            [_body(900.0)],
+            {"impactor_mass_kg": 20.0, "impact_speed_km_s": 10.0},
+            (0.1, 0.3),
+        ),
+        # Non-catastrophic: the law's fragments above 30 cm outweigh the ejecta mass
+        # m_p v^2 = 50 kg, so the mass rule removes about a quarter of them (checked below).
+        ("collision", [_body(900.0)], {"impactor_mass_kg": 0.5, "impact_speed_km_s": 10.0}, (0.1,)),
+    ],
+)
 def test_counts_follow_the_power_law_within_poisson_error(mode, bodies, kwargs, sizes):
     """Mean count >= 10 cm (and >= 30 cm) over many seeds against N(>Lc) of the law."""
     if mode == "explosion":
         law = model.n_fragments_explosion
         mass = bodies[0].mass_kg
     else:
-        m = model.collision_mass_kg(bodies[0].mass_kg, kwargs["impactor_mass_kg"],
-                                    kwargs["impact_speed_km_s"])
-        mass = m        # the fragmenting mass is the law's M: total (catastrophic) or ejecta
+        m = model.collision_mass_kg(
+            bodies[0].mass_kg, kwargs["impactor_mass_kg"], kwargs["impact_speed_km_s"]
+        )
+        mass = m  # the fragmenting mass is the law's M: total (catastrophic) or ejecta
 
         def law(lc):
             return model.n_fragments_collision(lc, m)
+
     lc_max = largest_size_m(mass)
     for size in sizes:
         counts = []
@@ -76,8 +86,9 @@ def test_counts_follow_the_power_law_within_poisson_error(mode, bodies, kwargs, 
             counts.append(np.count_nonzero(cloud.lc_m[~cloud.remnant] >= size))
         expected = float(law(size) - law(lc_max))
         # The mass rule removes a few of the largest (sizes near lc_max) at most.
-        assert abs(np.mean(counts) - expected) < SIGMAS * np.sqrt(expected / N_SEEDS) + 0.02 * \
-            expected, (mode, size, np.mean(counts), expected)
+        assert (
+            abs(np.mean(counts) - expected) < SIGMAS * np.sqrt(expected / N_SEEDS) + 0.02 * expected
+        ), (mode, size, np.mean(counts), expected)
 
 
 def test_area_to_mass_matches_the_model_means_and_spreads():
@@ -102,23 +113,25 @@ def test_area_to_mass_matches_the_model_means_and_spreads():
 def test_delta_v_matches_the_model_means_and_spreads():
     rng = np.random.default_rng(2)
     n = 40_000
-    am = np.full(n, 0.1)           # chi = -1
-    for explosion, mean_nu in ((False, 2.0), (True, 1.65)):   # 0.9 chi + 2.9; 0.2 chi + 1.85
+    am = np.full(n, 0.1)  # chi = -1
+    for explosion, mean_nu in ((False, 2.0), (True, 1.65)):  # 0.9 chi + 2.9; 0.2 chi + 1.85
         dv = model.sample_dv_ms(rng, am, explosion)
         nu = np.log10(np.linalg.norm(dv, axis=1))
         assert nu.mean() == pytest.approx(mean_nu, abs=SIGMAS * 0.4 / np.sqrt(n))
         assert nu.std() == pytest.approx(0.4, rel=0.02)
-        unit = dv / np.linalg.norm(dv, axis=1)[:, None]       # isotropic: mean direction 0
+        unit = dv / np.linalg.norm(dv, axis=1)[:, None]  # isotropic: mean direction 0
         assert np.all(np.abs(unit.mean(axis=0)) < SIGMAS / np.sqrt(3 * n))
 
 
 # --- the mass rule ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", range(5))
 def test_mass_rule_is_exact(seed):
     rng = np.random.default_rng(seed)
-    cat = draw_cloud([_body(900.0)], "collision", rng, 0.05, impactor_mass_kg=20.0,
-                     impact_speed_km_s=10.0)
+    cat = draw_cloud(
+        [_body(900.0)], "collision", rng, 0.05, impactor_mass_kg=20.0, impact_speed_km_s=10.0
+    )
     assert cat.budget["catastrophic"]
     assert cat.mass_kg.sum() == pytest.approx(920.0, rel=MASS_RTOL)
     assert 2 <= cat.remnant.sum() <= 8
@@ -126,17 +139,20 @@ def test_mass_rule_is_exact(seed):
     assert exp.mass_kg.sum() == pytest.approx(1500.0, rel=MASS_RTOL)
     assert exp.remnant.sum() == 1
     # Non-catastrophic: ejecta never exceed m_p v^2; the target keeps the rest.
-    non = draw_cloud([_body(900.0)], "collision", rng, 0.01, impactor_mass_kg=0.5,
-                     impact_speed_km_s=10.0)
+    non = draw_cloud(
+        [_body(900.0)], "collision", rng, 0.01, impactor_mass_kg=0.5, impact_speed_km_s=10.0
+    )
     assert not non.budget["catastrophic"] and non.remnant.sum() == 0
     assert non.mass_kg.sum() <= 50.0
     law_30cm = model.n_fragments_collision(0.3, 50.0) - model.n_fragments_collision(
-        largest_size_m(50.0), 50.0)
+        largest_size_m(50.0), 50.0
+    )
     assert np.count_nonzero(non.lc_m >= 0.3) <= law_30cm + SIGMAS * np.sqrt(law_30cm)
     assert non.mass_kg.sum() + non.budget["stays_with_target_kg"] == pytest.approx(900.5)
 
 
 # --- element sets ------------------------------------------------------------------------
+
 
 def test_fit_reproduces_real_catalogue_states(catalog):
     rng = np.random.default_rng(5)
@@ -147,9 +163,12 @@ def test_fit_reproduces_real_catalogue_states(catalog):
     fit = fit_states(r[good, 0], v[good, 0], jd, fr + 0.3, bstar=sub.bstar[good])
     leo = sub.regime[good] == "LEO"
     assert fit.ok[leo].all()
-    assert fit.ok.mean() > 0.99            # a few near-equatorial GEO objects may fail
-    err2, r2, _ = sub.subset(np.flatnonzero(good)[fit.ok]).satrec_array().sgp4(
-        np.array([jd]), np.array([fr + 0.3]))
+    assert fit.ok.mean() > 0.99  # a few near-equatorial GEO objects may fail
+    err2, r2, _ = (
+        sub.subset(np.flatnonzero(good)[fit.ok])
+        .satrec_array()
+        .sgp4(np.array([jd]), np.array([fr + 0.3]))
+    )
     sats = [s for s in fit.satrecs if s is not None]
     _, r3, _ = SatrecArray(sats).sgp4(np.array([jd]), np.array([fr + 0.3]))
     assert np.max(np.linalg.norm(r3 - r2, axis=2)) < FIT_TOLERANCE_KM
@@ -157,8 +176,13 @@ def test_fit_reproduces_real_catalogue_states(catalog):
 
 def _run(catalog, seed=3, **kw):
     jd, fr = catalog.epoch_median()
-    args = {"mode": "collision", "parent_mass_kg": 900.0, "impactor_mass_kg": 20.0,
-            "impact_speed_km_s": 10.0, **kw}
+    args = {
+        "mode": "collision",
+        "parent_mass_kg": 900.0,
+        "impactor_mass_kg": 20.0,
+        "impact_speed_km_s": 10.0,
+        **kw,
+    }
     return breakup(catalog, 43013, jd, fr, seed=seed, **args)
 
 
@@ -173,7 +197,7 @@ def test_fragments_start_at_the_parent_and_conserve_mass(catalog):
     assert np.max(gap) < FIT_TOLERANCE_KM
     assert np.linalg.norm(r[:, 0].mean(axis=0) - parent.r_km) < FIT_TOLERANCE_KM
     dv = (v[:, 0] - parent.v_kms) * 1e3
-    assert np.allclose(dv, res.cloud.dv_ms[res.orbiting], atol=1e-3)   # mm/s
+    assert np.allclose(dv, res.cloud.dv_ms[res.orbiting], atol=1e-3)  # mm/s
     b = res.mass_budget()
     assert b["written_mass_kg"] + b["not_orbiting_mass_kg"] == pytest.approx(920.0)
     assert np.all(frag.norad_id >= 270000) and np.all(frag.norad_id <= 339999)
@@ -185,30 +209,44 @@ def test_same_seed_same_fragments(catalog):
     for attr in ("norad_id", "mean_motion_rad_min", "eccentricity", "bstar"):
         assert np.array_equal(getattr(a.fragments, attr), getattr(b.fragments, attr))
     assert len(a.fragments) != len(c.fragments) or not np.array_equal(
-        a.fragments.mean_motion_rad_min, c.fragments.mean_motion_rad_min)
+        a.fragments.mean_motion_rad_min, c.fragments.mean_motion_rad_min
+    )
 
 
 def test_catalogued_impactor_both_fragment(shared_file):
     # CARA CDM: AQUA 27424 vs FENGYUN 1C DEB 31201, TCA 2023-08-23 16:55:42 (SGP4: 3.99 km)
     cat = Catalog.load(shared_file("catalog-2023-09-04.3le"))
     jd, fr = datetime_to_jd(dt.datetime(2023, 8, 23, 16, 50, tzinfo=dt.timezone.utc))
-    res = breakup(cat, 27424, jd, fr, "collision", impactor_id=31201, parent_mass_kg=2934.0,
-                  impactor_mass_kg=0.5, seed=1, lc_min_m=0.05)
+    res = breakup(
+        cat,
+        27424,
+        jd,
+        fr,
+        "collision",
+        impactor_id=31201,
+        parent_mass_kg=2934.0,
+        impactor_mass_kg=0.5,
+        seed=1,
+        lc_min_m=0.05,
+    )
     assert res.miss_km == pytest.approx(3.99, abs=0.05)
     # TCA within a second of the CDM's
     tca = dt.datetime(2023, 8, 23, 16, 55, 42, tzinfo=dt.timezone.utc)
     got = datetime_to_jd(tca)
     assert abs((res.jd - got[0]) + (res.fr - got[1])) * 86400 < 2.0
     assert res.mass_budget()["impact_speed_km_s"] > 5.0
-    assert not res.mass_budget()["catastrophic"]       # 0.5 kg on 2.9 t
+    assert not res.mass_budget()["catastrophic"]  # 0.5 kg on 2.9 t
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"parent_mass_kg": -5.0}, "positive"),
-    ({"impact_speed_km_s": 0.0}, "positive"),
-    ({"impactor_mass_kg": float("nan")}, "positive"),
-    ({"mode": "implosion"}, "mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"parent_mass_kg": -5.0}, "positive"),
+        ({"impact_speed_km_s": 0.0}, "positive"),
+        ({"impactor_mass_kg": float("nan")}, "positive"),
+        ({"mode": "implosion"}, "mode"),
+    ],
+)
 def test_bad_values_are_clear_errors(catalog, kwargs, match):
     with pytest.raises(UserError, match=match):
         _run(catalog, **kwargs)
@@ -232,5 +270,6 @@ def test_validation_geometry_reproduces_the_published_collision_speed():
     assert np.linalg.norm(cosmos.r_km - iridium.r_km) < 1e-6
     # 11.55 km/s where the planes cross at 72.5 deg N (published: 11.7 km/s)
     assert np.linalg.norm(cosmos.v_kms - iridium.v_kms) == pytest.approx(11.7, abs=0.2)
-    assert np.degrees(np.arcsin(cosmos.r_km[2] / np.linalg.norm(cosmos.r_km))) == \
-        pytest.approx(72.5)
+    assert np.degrees(np.arcsin(cosmos.r_km[2] / np.linalg.norm(cosmos.r_km))) == pytest.approx(
+        72.5
+    )

@@ -39,22 +39,24 @@ def raw_names_and_epochs(path) -> tuple[list[str], list[datetime]]:
     if path.suffix == ".csv":
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
-        return ([r["OBJECT_NAME"].strip() for r in rows],
-                [datetime.fromisoformat(r["EPOCH"]).replace(tzinfo=timezone.utc) for r in rows])
+        return (
+            [r["OBJECT_NAME"].strip() for r in rows],
+            [datetime.fromisoformat(r["EPOCH"]).replace(tzinfo=timezone.utc) for r in rows],
+        )
     lines = [x for x in path.read_text().splitlines() if x.strip()]
     names = [x[2:].strip() for x in lines[0::3]]
     epochs = []
     for line in lines[1::3]:
         yy = int(line[18:20])
         year = 1900 + yy if yy >= 57 else 2000 + yy
-        epochs.append(datetime(year, 1, 1, tzinfo=timezone.utc)
-                      + timedelta(days=float(line[20:32]) - 1.0))
+        epochs.append(
+            datetime(year, 1, 1, tzinfo=timezone.utc) + timedelta(days=float(line[20:32]) - 1.0)
+        )
     return names, epochs
 
 
 def to_datetime(jd: float, fr: float) -> datetime:
-    return (datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
-            + timedelta(days=(jd - 2451545.0) + fr))
+    return datetime(2000, 1, 1, 12, tzinfo=timezone.utc) + timedelta(days=(jd - 2451545.0) + fr)
 
 
 @pytest.mark.parametrize("name", list(SNAPSHOTS))
@@ -66,16 +68,23 @@ def test_every_element_set_of_the_shared_snapshots_loads(name, shared_file):
     names, epochs = raw_names_and_epochs(path)
     assert len(names) == objects
     assert (report.read, report.loaded, report.skipped, report.duplicates_dropped) == (
-        objects, objects, 0, 0)
+        objects,
+        objects,
+        0,
+        0,
+    )
     assert len(catalog) == objects
     assert catalog.name.tolist() == names
     assert catalog.type_source == "name"
-    assert np.count_nonzero(catalog.object_type == "DEBRIS") == debris == sum(
-        bool(_DEB.search(n)) for n in names)
+    assert (
+        np.count_nonzero(catalog.object_type == "DEBRIS")
+        == debris
+        == sum(bool(_DEB.search(n)) for n in names)
+    )
     assert np.count_nonzero(catalog.object_type == "ROCKET BODY") == sum(
-        "R/B" in n and not _DEB.search(n) for n in names)
-    ours = [to_datetime(jd, fr) for jd, fr in zip(catalog.epoch_jd, catalog.epoch_fr,
-                                                  strict=True)]
+        "R/B" in n and not _DEB.search(n) for n in names
+    )
+    ours = [to_datetime(jd, fr) for jd, fr in zip(catalog.epoch_jd, catalog.epoch_fr, strict=True)]
     assert max(abs((a - b).total_seconds()) for a, b in zip(ours, epochs, strict=True)) < 1e-3
     assert to_datetime(*catalog.epoch_median()).strftime("%Y-%m-%d %H:%M") == median
     assert catalog.source[0] == f"{path}:{1 if path.suffix != '.csv' else 2}"
@@ -88,15 +97,18 @@ def test_satcat_join_matches_an_independent_join(shared_file):
         satcat = {int(r["NORAD_CAT_ID"]): r for r in csv.DictReader(f)}
     with open(path, newline="") as f:
         ids = [int(r["NORAD_CAT_ID"]) for r in csv.DictReader(f)]
-    expected_types = Counter(satcat[i]["OBJECT_TYPE"] if i in satcat else "UNKNOWN"
-                             for i in ids)
+    expected_types = Counter(satcat[i]["OBJECT_TYPE"] if i in satcat else "UNKNOWN" for i in ids)
     expected_owners = Counter(satcat[i]["OWNER"] if i in satcat else "" for i in ids)
     assert Counter(catalog.object_type.tolist()) == expected_types
     assert Counter(catalog.owner.tolist()) == expected_owners
     # The shared README: 13,124 payloads, 10,895 debris, 2,144 rocket bodies, and
     # 90 unknown + 567 analyst objects + 14 numbers missing from the SATCAT.
-    assert expected_types == {"PAYLOAD": 13124, "DEBRIS": 10895, "ROCKET BODY": 2144,
-                              "UNKNOWN": 90 + 567 + 14}
+    assert expected_types == {
+        "PAYLOAD": 13124,
+        "DEBRIS": 10895,
+        "ROCKET BODY": 2144,
+        "UNKNOWN": 90 + 567 + 14,
+    }
     assert [expected_owners[o] for o in ("US", "CIS", "PRC")] == [12018, 5814, 5142]
     report = catalog.load_report
     assert report.satcat_missing == sum(i not in satcat for i in ids) == 567 + 14
@@ -111,8 +123,11 @@ def test_satcat_join_matches_an_independent_join(shared_file):
 
 def satcat_dict(rows: dict) -> dict:
     from ssa.io.satcat import SatcatEntry
-    return {n: SatcatEntry(n, r["OBJECT_TYPE"], r["OWNER"], "", r["OBJECT_NAME"])
-            for n, r in rows.items()}
+
+    return {
+        n: SatcatEntry(n, r["OBJECT_TYPE"], r["OWNER"], "", r["OBJECT_NAME"])
+        for n, r in rows.items()
+    }
 
 
 def test_full_snapshot_with_satcat_loads(shared_file):
@@ -125,8 +140,10 @@ def test_full_snapshot_with_satcat_loads(shared_file):
 
 
 def test_files_together_keep_the_newest_element_set(shared_file, tmp_path):
-    old_path, new_path = shared_file("catalog-2023-09-04.3le"), shared_file(
-        "catalog-2024-07-05.3le")
+    old_path, new_path = (
+        shared_file("catalog-2023-09-04.3le"),
+        shared_file("catalog-2024-07-05.3le"),
+    )
     # The newer file gzipped with CRLF line ends: both must be transparent.
     crlf = tmp_path / "new.3le.gz"
     crlf.write_bytes(gzip.compress(new_path.read_bytes().replace(b"\n", b"\r\n"), 1))
@@ -153,13 +170,19 @@ def test_opsmode_is_carried_and_matches_sgp4_legacy_afspc_mode(shared_file):
     assert (afspc.opsmode, improved.opsmode) == ("a", "i")
     assert {s.operationmode for s in afspc.satrecs} == {"a"}
     # Where the modes matter: deep-space objects at low inclination (Lyddane branch).
-    candidates = np.flatnonzero((afspc.period_min >= 225.0)
-                                & (afspc.inclination_rad < 0.2))
+    candidates = np.flatnonzero((afspc.period_min >= 225.0) & (afspc.inclination_rad < 0.2))
     differ = []
     for i in candidates.tolist():
-        gap = max(np.max(np.abs(np.subtract(afspc.satrecs[i].sgp4_tsince(t)[1],
-                                            improved.satrecs[i].sgp4_tsince(t)[1])))
-                  for t in OPSMODE_OFFSETS_MIN)
+        gap = max(
+            np.max(
+                np.abs(
+                    np.subtract(
+                        afspc.satrecs[i].sgp4_tsince(t)[1], improved.satrecs[i].sgp4_tsince(t)[1]
+                    )
+                )
+            )
+            for t in OPSMODE_OFFSETS_MIN
+        )
         if gap > OPSMODE_DIFFERENCE_KM:
             differ.append(i)
     assert len(differ) >= 3
@@ -213,11 +236,14 @@ def test_select_subset_and_satrec_array(joined):
     us_leo_payloads = cat.select(types=["payload"], owners="US", regimes="LEO")
     assert len(us_leo_payloads) == sum(
         t == "PAYLOAD" and o == "US" and r == "LEO"
-        for t, o, r in zip(cat.object_type, cat.owner, cat.regime, strict=True))
+        for t, o, r in zip(cat.object_type, cat.owner, cat.regime, strict=True)
+    )
     two = cat.select(ids=[25544, 5])
     assert sorted(two.norad_id.tolist()) == [5, 25544]
-    assert two.satrecs[two.norad_id.tolist().index(25544)] is cat.satrecs[
-        cat.norad_id.tolist().index(25544)]
+    assert (
+        two.satrecs[two.norad_id.tolist().index(25544)]
+        is cat.satrecs[cat.norad_id.tolist().index(25544)]
+    )
     with pytest.raises(ValueError, match="expected some of"):
         cat.select(types="SPACESHIP")
     with pytest.raises(ValueError, match="mask has shape"):

@@ -43,7 +43,7 @@ def read_3le(path):
     assert len(lines) % 3 == 0
     out = []
     for i in range(0, len(lines), 3):
-        name, l1, l2 = lines[i:i + 3]
+        name, l1, l2 = lines[i : i + 3]
         assert name.startswith("0 ") and l1.startswith("1 ") and l2.startswith("2 ")
         out.append((name[2:].strip(), l1, l2))
     return out
@@ -104,8 +104,11 @@ def test_info_full_snapshot_with_satcat(shared_file, snapshot, capsys):
     t0 = epochs[0]
     offsets_s = [(e - t0).total_seconds() for e in epochs]
     median = t0 + timedelta(seconds=statistics.median(offsets_s))
-    for key, expected in (("epoch_min", epochs[0]), ("epoch_median", median),
-                          ("epoch_max", epochs[-1])):
+    for key, expected in (
+        ("epoch_min", epochs[0]),
+        ("epoch_median", median),
+        ("epoch_max", epochs[-1]),
+    ):
         assert abs((parse_utc(s[key]) - expected).total_seconds()) <= EPOCH_TOLERANCE_S, key
     assert s["epoch_min"].startswith("2024-06-05")
     assert s["epoch_median"].startswith("2024-07-05T09:53")
@@ -113,9 +116,11 @@ def test_info_full_snapshot_with_satcat(shared_file, snapshot, capsys):
     old = s["old_element_sets"]
     assert old["days"] == OLD_DAYS
     assert old["older_than_median_minus_days"] == sum(
-        1 for e in epochs if e < median - timedelta(days=OLD_DAYS))
+        1 for e in epochs if e < median - timedelta(days=OLD_DAYS)
+    )
     assert old["older_than_newest_minus_days"] == sum(
-        1 for e in epochs if e < epochs[-1] - timedelta(days=OLD_DAYS))
+        1 for e in epochs if e < epochs[-1] - timedelta(days=OLD_DAYS)
+    )
 
     # Regimes: sgp4's own mean elements with the stated boundaries.
     regimes = Counter()
@@ -126,7 +131,10 @@ def test_info_full_snapshot_with_satcat(shared_file, snapshot, capsys):
         period_min = 2 * math.pi / sat.no_kozai
         if apogee_km < LEO_APOGEE_MAX_KM:
             regimes["LEO"] += 1
-        elif GEO_PERIOD_MIN_MIN <= period_min <= GEO_PERIOD_MAX_MIN and sat.ecco < GEO_ECCENTRICITY_MAX:
+        elif (
+            GEO_PERIOD_MIN_MIN <= period_min <= GEO_PERIOD_MAX_MIN
+            and sat.ecco < GEO_ECCENTRICITY_MAX
+        ):
             regimes["GEO"] += 1
         elif sat.ecco >= HEO_ECCENTRICITY_MIN:
             regimes["HEO"] += 1
@@ -142,8 +150,12 @@ def test_info_omm_snapshot_matches_shared_readme(shared_file, capsys):
     # 13,124 payloads, 10,895 debris, 2,144 rocket bodies, 90 unknown, 567
     # analyst objects and 14 numbers missing from the SATCAT (both UNKNOWN here).
     assert s["objects"] == 26834
-    assert s["by_type"] == {"PAYLOAD": 13124, "ROCKET BODY": 2144, "DEBRIS": 10895,
-                            "UNKNOWN": 90 + 567 + 14}
+    assert s["by_type"] == {
+        "PAYLOAD": 13124,
+        "ROCKET BODY": 2144,
+        "DEBRIS": 10895,
+        "UNKNOWN": 90 + 567 + 14,
+    }
     assert s["satcat_missing"] == 567 + 14
     assert (s["by_owner"]["US"], s["by_owner"]["CIS"], s["by_owner"]["PRC"]) == (12018, 5814, 5142)
     assert s["epoch_min"].startswith("2024-10-02")
@@ -166,7 +178,7 @@ def test_info_text_without_satcat_uses_names(shared_file, snapshot, capsys):
 
 
 def corrupt(line: str, column: int, char: str) -> str:
-    return line[:column] + char + line[column + 1:]
+    return line[:column] + char + line[column + 1 :]
 
 
 @pytest.fixture
@@ -174,10 +186,10 @@ def damaged(snapshot, tmp_path):
     """30 real 3LE sets with 3 damaged, plus one exact duplicate appended."""
     sets = [list(s) for s in snapshot[:30]]
     bad_digit = lambda c: str((int(c) + 1) % 10)  # noqa: E731
-    sets[2][1] = corrupt(sets[2][1], 68, bad_digit(sets[2][1][68]))    # line 1 checksum
-    sets[6][2] = corrupt(sets[6][2], 68, bad_digit(sets[6][2][68]))    # line 2 checksum
-    sets[9][2] = sets[9][2][:30] + sets[9][2][31:]                     # line 2 one column short
-    sets.append(list(snapshot[4]))                                     # duplicate of set 5
+    sets[2][1] = corrupt(sets[2][1], 68, bad_digit(sets[2][1][68]))  # line 1 checksum
+    sets[6][2] = corrupt(sets[6][2], 68, bad_digit(sets[6][2][68]))  # line 2 checksum
+    sets[9][2] = sets[9][2][:30] + sets[9][2][31:]  # line 2 one column short
+    sets.append(list(snapshot[4]))  # duplicate of set 5
     path = tmp_path / "damaged.3le"
     path.write_text("".join(f"0 {n}\n{a}\n{b}\n" for n, a, b in sets))
     # Each problem names its damaged line, 1-based: set k's name is at 3k + 1, its

@@ -42,6 +42,7 @@ def test_traceback_on_request(tmp_path, capsys, monkeypatch, how):
 
 def test_a_bug_is_not_turned_into_a_user_message():
     """A ValueError that is not one of ours is a bug: it propagates with its traceback."""
+
     def buggy(args):
         return int("not a number")
 
@@ -61,7 +62,8 @@ def test_exit_statuses(capsys):
     assert run_command(lambda args: None, None, "screen") == 0
     assert capsys.readouterr().err.splitlines() == [
         "ssa screen: error: stopped by SIGTERM; partial output removed",
-        "ssa screen: error: --days must be > 0, got -1"]
+        "ssa screen: error: --days must be > 0, got -1",
+    ]
 
 
 def test_error_types_keep_their_builtin_bases(monkeypatch, tmp_path):

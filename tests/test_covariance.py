@@ -28,10 +28,17 @@ ISOTROPIC_PC_RTOL = 1e-7
 def test_sigmas_grow_with_age_and_in_track_dominates():
     model = TleCovarianceModel()
     ages = np.array([0.0, 0.5, 1.0, 3.0, 7.0, 14.0])
-    for hp, ha in [(400, 420), (700, 720), (1200, 1250), (20000, 20200), (35780, 35790), (300, 35000)]:
+    for hp, ha in [
+        (400, 420),
+        (700, 720),
+        (1200, 1250),
+        (20000, 20200),
+        (35780, 35790),
+        (300, 35000),
+    ]:
         s = model.rtn_sigma_m(ages, hp, ha, "PAYLOAD")
         assert s.shape == (len(ages), 3)
-        assert np.all(np.diff(s, axis=0) >= 0)               # never shrinks with age
+        assert np.all(np.diff(s, axis=0) >= 0)  # never shrinks with age
         assert np.all(s[:, 1] > s[:, 0]) and np.all(s[:, 1] > s[:, 2])
     # Negative age (element set after the time) is as uncertain as positive.
     assert np.allclose(model.rtn_sigma_m(-2.0, 700, 720), model.rtn_sigma_m(2.0, 700, 720))
@@ -66,9 +73,13 @@ def _head_on_rows(miss_km: float) -> dict:
     v1 = np.array([0.0, np.sqrt(MU_KM3_S2 / 7000.0), 0.0])
     r2 = r1 + [miss_km, 0.0, 0.0]
     v2 = np.array([0.0, 0.0, np.sqrt(MU_KM3_S2 / np.linalg.norm(r2))])
-    rows = {"NORAD_CAT_ID_1": np.array([1]), "NORAD_CAT_ID_2": np.array([2]),
-            "DSE_1": np.array([1.0]), "DSE_2": np.array([2.0]),
-            "FLAGS": np.array([""], dtype=object)}
+    rows = {
+        "NORAD_CAT_ID_1": np.array([1]),
+        "NORAD_CAT_ID_2": np.array([2]),
+        "DSE_1": np.array([1.0]),
+        "DSE_2": np.array([2.0]),
+        "FLAGS": np.array([""], dtype=object),
+    }
     for k, (r, v) in ((1, (r1, v1)), (2, (r2, v2))):
         for a, x, y in zip("XYZ", r, v, strict=True):
             rows[f"{a}{k}_KM"] = np.array([x])
@@ -86,8 +97,9 @@ def test_pluggable_model_drives_assess():
 
     assert isinstance(Fixed(), CovarianceModel)
     assert isinstance(TleCovarianceModel(), CovarianceModel)
-    rows = assess(_head_on_rows(miss_km), model=Fixed(),
-                  hbr=HardBodyRadius({1: hbr_m / 2, 2: hbr_m / 2}))
+    rows = assess(
+        _head_on_rows(miss_km), model=Fixed(), hbr=HardBodyRadius({1: hbr_m / 2, 2: hbr_m / 2})
+    )
     for k in (1, 2):
         assert [rows[f"SIGMA{k}_{a}_M"][0] for a in "RTN"] == [sigma_m] * 3
     # Independent: isotropic combined sigma s = sqrt(2) * 100 m in the encounter
@@ -108,8 +120,9 @@ def test_regimes_replaced_by_name():
     for hp, ha in [(400, 420), (700, 720), (1200, 1250), (20000, 20200), (300, 35000)]:
         assert np.array_equal(model.rtn_sigma_m(5.0, hp, ha), default.rtn_sigma_m(5.0, hp, ha))
     reordered = TleCovarianceModel(regimes=dict(reversed(list(REGIMES.items()))))
-    assert np.array_equal(reordered.rtn_sigma_m(3.0, 35780, 35790),
-                          default.rtn_sigma_m(3.0, 35780, 35790))
+    assert np.array_equal(
+        reordered.rtn_sigma_m(3.0, 35780, 35790), default.rtn_sigma_m(3.0, 35780, 35790)
+    )
     with pytest.raises(ValueError, match="unknown regime"):
         TleCovarianceModel(regimes={"LEO": geo})
 
@@ -128,12 +141,13 @@ def test_rtn_axes_and_round_trip():
     assert np.allclose(b @ cov @ b.T, cov_rtn, atol=ROTATION_ATOL)
     six = np.diag([1.0, 9.0, 0.25, 1e-6, 4e-6, 1e-6])
     b6 = np.block([[b, np.zeros((3, 3))], [np.zeros((3, 3)), b]])
-    assert np.allclose(b6 @ rtn_to_inertial(r, v, six[None])[0] @ b6.T, six,
-                       atol=ROTATION_ATOL)
+    assert np.allclose(b6 @ rtn_to_inertial(r, v, six[None])[0] @ b6.T, six, atol=ROTATION_ATOL)
 
 
 def test_real_cdm_covariance_keeps_its_eigenvalues(ssa_data):
-    cdm = read_cdm(ssa_data / "cara-cdm" / "000025994_conj_000026132_20220224_100307_20220221_225515.cdm")
+    cdm = read_cdm(
+        ssa_data / "cara-cdm" / "000025994_conj_000026132_20220224_100307_20220221_225515.cdm"
+    )
     seg = cdm.objects[0]
     s = seg.state_km
     c = seg.covariance_rtn

@@ -56,8 +56,10 @@ def _csv(result, folder: Path) -> str:
 
 def _half_s(rows):
     """Half the time each conjunction stays within threshold (straight-line estimate)."""
-    return np.sqrt(np.maximum(THRESHOLD_KM**2 - rows["TCA_RANGE"] ** 2, 0.0)) / rows[
-        "TCA_RELATIVE_SPEED"]
+    return (
+        np.sqrt(np.maximum(THRESHOLD_KM**2 - rows["TCA_RANGE"] ** 2, 0.0))
+        / rows["TCA_RELATIVE_SPEED"]
+    )
 
 
 def _tca_s(res):
@@ -150,14 +152,39 @@ def real_cluster():
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    sched = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-dashboard"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
-    worker = subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nworkers", "2",
-                               "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    sched = subprocess.Popen(
+        [
+            str(bin_dir / "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [
+            str(bin_dir / "dask"),
+            "worker",
+            address,
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     client = None
     try:
         client = Client(address, timeout=f"{CLUSTER_START_S}s")
@@ -195,8 +222,11 @@ def test_killed_worker_costs_a_retry(shell, start, reference, real_cluster, tmp_
     def kill_when_busy():
         deadline = time.monotonic() + 60.0
         while time.monotonic() < deadline and not killed:
-            busy = {w: keys for w, keys in watcher.processing().items()
-                    if any(str(k).startswith("ssa-slices") for k in keys)}
+            busy = {
+                w: keys
+                for w, keys in watcher.processing().items()
+                if any(str(k).startswith("ssa-slices") for k in keys)
+            }
             if busy:
                 worker = sorted(busy)[0]
                 pid = watcher.run(os.getpid, workers=[worker])[worker]
@@ -215,8 +245,7 @@ def test_killed_worker_costs_a_retry(shell, start, reference, real_cluster, tmp_
 
 
 def _ssa_tasks(watcher) -> list:
-    return [k for keys in watcher.processing().values() for k in keys
-            if str(k).startswith("ssa-")]
+    return [k for keys in watcher.processing().values() for k in keys if str(k).startswith("ssa-")]
 
 
 def test_client_interrupt_cancels_its_tasks(shell, start, real_cluster, tmp_path):

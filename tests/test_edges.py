@@ -27,8 +27,7 @@ def _agree(cat, start, days, threshold_km, min_found=1):
     """Screen cat and compare with the oracle; return the result."""
     res = screen(cat, start=start, days=days, threshold_km=threshold_km, threads=1)
     ours = _as_tuples(res, cat, *start)
-    oracle = sorted(oracle_screen(cat.satrecs, start[0], start[1], days * DAY_S,
-                                  threshold_km))
+    oracle = sorted(oracle_screen(cat.satrecs, start[0], start[1], days * DAY_S, threshold_km))
     assert len(oracle) >= min_found, "case too sparse to test anything"
     assert [c[:2] for c in ours] == [o[:2] for o in oracle]
     for c, o in zip(ours, oracle, strict=True):
@@ -42,7 +41,7 @@ def _geo_block(full, first):
     """GEO objects (inclination < 1 deg) number first.. first+GEO_BLOCK by mean longitude."""
     geo = np.flatnonzero((full.regime == "GEO") & (full.inclination_rad < np.radians(1.0)))
     lon = np.degrees(full.raan_rad[geo] + full.argp_rad[geo] + full.mean_anomaly_rad[geo])
-    return full.subset(np.sort(geo[np.argsort(lon % 360.0)][first:first + GEO_BLOCK]))
+    return full.subset(np.sort(geo[np.argsort(lon % 360.0)][first : first + GEO_BLOCK]))
 
 
 def _shell(full, n, seed=1):
@@ -54,11 +53,16 @@ def _shell(full, n, seed=1):
 def _with_twins(cat, q, copies, first_id=99_000):
     """cat plus `copies` objects with the very element set of object q (other numbers)."""
     n = len(cat)
-    return Catalog(satrecs=[*cat.satrecs, *[cat.satrecs[q]] * copies],
-                   norad_id=[*cat.norad_id, *range(first_id, first_id + copies)],
-                   name=[*cat.name, *["TWIN"] * copies], intl_des=[""] * (n + copies),
-                   object_type=["UNKNOWN"] * (n + copies), owner=[""] * (n + copies),
-                   rcs_size=[""] * (n + copies), source=["x"] * (n + copies))
+    return Catalog(
+        satrecs=[*cat.satrecs, *[cat.satrecs[q]] * copies],
+        norad_id=[*cat.norad_id, *range(first_id, first_id + copies)],
+        name=[*cat.name, *["TWIN"] * copies],
+        intl_des=[""] * (n + copies),
+        object_type=["UNKNOWN"] * (n + copies),
+        owner=[""] * (n + copies),
+        rcs_size=[""] * (n + copies),
+        source=["x"] * (n + copies),
+    )
 
 
 @pytest.mark.slow
@@ -116,10 +120,15 @@ def test_window_of_a_thousandth_of_a_day(full):
     _agree(_shell(full, 800), full.epoch_median(), 0.001, 5.0)
 
 
-@pytest.mark.parametrize("kwargs, limit", [({"days": 0.0}, "days must be > 0"),
-                                            ({"days": -1.0}, "days must be > 0"),
-                                            ({"threshold_km": 0.0}, "threshold_km must be > 0"),
-                                            ({"days": float("nan")}, "days must be > 0")])
+@pytest.mark.parametrize(
+    "kwargs, limit",
+    [
+        ({"days": 0.0}, "days must be > 0"),
+        ({"days": -1.0}, "days must be > 0"),
+        ({"threshold_km": 0.0}, "threshold_km must be > 0"),
+        ({"days": float("nan")}, "days must be > 0"),
+    ],
+)
 def test_refused_with_the_limit_named(full, kwargs, limit):
     with pytest.raises(ValueError, match=limit):
         screen(full.select(ids=[25544]), **kwargs)

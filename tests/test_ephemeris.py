@@ -17,13 +17,29 @@ POSITION_TOL_KM = 1e-6  # 1 mm
 VELOCITY_TOL_KMS = 1e-9  # 1 um/s
 # CCSDS 502.0-B-3 (ODM Blue Book issue 3), OEM KVN: header and metadata keywords in the
 # standard's order; mandatory ones marked.
-HEADER = [("CCSDS_OEM_VERS", True), ("COMMENT", False), ("CLASSIFICATION", False),
-          ("CREATION_DATE", True), ("ORIGINATOR", True), ("MESSAGE_ID", False)]
-METADATA = [("COMMENT", False), ("OBJECT_NAME", True), ("OBJECT_ID", True),
-            ("CENTER_NAME", True), ("REF_FRAME", True), ("REF_FRAME_EPOCH", False),
-            ("TIME_SYSTEM", True), ("START_TIME", True), ("USEABLE_START_TIME", False),
-            ("USEABLE_STOP_TIME", False), ("STOP_TIME", True), ("INTERPOLATION", False),
-            ("INTERPOLATION_DEGREE", False)]
+HEADER = [
+    ("CCSDS_OEM_VERS", True),
+    ("COMMENT", False),
+    ("CLASSIFICATION", False),
+    ("CREATION_DATE", True),
+    ("ORIGINATOR", True),
+    ("MESSAGE_ID", False),
+]
+METADATA = [
+    ("COMMENT", False),
+    ("OBJECT_NAME", True),
+    ("OBJECT_ID", True),
+    ("CENTER_NAME", True),
+    ("REF_FRAME", True),
+    ("REF_FRAME_EPOCH", False),
+    ("TIME_SYSTEM", True),
+    ("START_TIME", True),
+    ("USEABLE_START_TIME", False),
+    ("USEABLE_STOP_TIME", False),
+    ("STOP_TIME", True),
+    ("INTERPOLATION", False),
+    ("INTERPOLATION_DEGREE", False),
+]
 # OEM primary vs catalogue screening: cubic Hermite between 60-s ephemeris lines is
 # good to well under a metre in LEO; TCAs agree to a few ms on a km/s crossing.
 OEM_MISS_TOL_KM = 1e-3
@@ -37,8 +53,25 @@ def oem_files(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("oem")
     for frame in ("TEME", "GCRF"):
-        assert main(["ephemeris", "--primaries", str(ISS), str(GEO_SAT), "--days", "0.5",
-                     "--step", "120", "--frame", frame, "--out", str(out / frame)]) == 0
+        assert (
+            main(
+                [
+                    "ephemeris",
+                    "--primaries",
+                    str(ISS),
+                    str(GEO_SAT),
+                    "--days",
+                    "0.5",
+                    "--step",
+                    "120",
+                    "--frame",
+                    frame,
+                    "--out",
+                    str(out / frame),
+                ]
+            )
+            == 0
+        )
     return out
 
 
@@ -86,7 +119,7 @@ def test_header_and_metadata_keywords_follow_ccsds_502_0_b_3(oem_files):
     for path in sorted((oem_files / "TEME").glob("*.oem")):
         text = path.read_text().splitlines()
         start, stop = text.index("META_START"), text.index("META_STOP")
-        for block, spec in ((text[:start], HEADER), (text[start + 1:stop], METADATA)):
+        for block, spec in ((text[:start], HEADER), (text[start + 1 : stop], METADATA)):
             used = _keywords(block)
             allowed = [k for k, _ in spec]
             assert set(used) <= set(allowed), set(used) - set(allowed)
@@ -94,7 +127,7 @@ def test_header_and_metadata_keywords_follow_ccsds_502_0_b_3(oem_files):
             order = [allowed.index(k) for k in used]
             assert order == sorted(order)  # the standard's order
         assert text[0] == "CCSDS_OEM_VERS = 3.0"
-        meta = dict(ln.split(" = ", 1) for ln in text[start + 1:stop])
+        meta = dict(ln.split(" = ", 1) for ln in text[start + 1 : stop])
         assert meta["CENTER_NAME"] == "EARTH" and meta["TIME_SYSTEM"] == "UTC"
         for key in ("START_TIME", "STOP_TIME"):
             assert CCSDS_TIME.match(meta[key])
@@ -130,13 +163,22 @@ def test_oem_primary_gives_the_conjunctions_of_its_catalogue_object(tmp_path, sh
     seg = segment_for(catalog.satrecs[i], primary, "ASAP-S", "", jd0, fr0, days, step_s)
     (back,) = read_oem(write_oem(tmp_path / "asap-s.oem", [seg]))
     mine = screen_oem(back, catalog, threshold_km, exclude=(primary,))
-    ref = screen(catalog, start=(jd0, fr0), days=days, threshold_km=threshold_km,
-                 primaries=[primary])
+    ref = screen(
+        catalog, start=(jd0, fr0), days=days, threshold_km=threshold_km, primaries=[primary]
+    )
     rows = ref.rows
-    other = np.where(rows["NORAD_CAT_ID_1"] == primary, rows["NORAD_CAT_ID_2"],
-                     rows["NORAD_CAT_ID_1"])
-    want = sorted(zip(other.tolist(), (rows["TCA_JD"] + rows["TCA_FR"]).tolist(),
-                      rows["TCA_RANGE"].tolist(), strict=True), key=lambda x: x[1])
+    other = np.where(
+        rows["NORAD_CAT_ID_1"] == primary, rows["NORAD_CAT_ID_2"], rows["NORAD_CAT_ID_1"]
+    )
+    want = sorted(
+        zip(
+            other.tolist(),
+            (rows["TCA_JD"] + rows["TCA_FR"]).tolist(),
+            rows["TCA_RANGE"].tolist(),
+            strict=True,
+        ),
+        key=lambda x: x[1],
+    )
     assert len(want) >= 5
     assert [e.norad_id for e in mine] == [w[0] for w in want]
     for e, (_, tca_days, miss_km) in zip(mine, want, strict=True):

@@ -44,18 +44,27 @@ def omm_rows(shared_file):
 
 def celestrak_json(rows) -> bytes:
     """CelesTrak's OMM JSON: numbers as JSON numbers."""
+
     def value(key, text):
         if key in TEXT_FIELDS:
             return text
         return int(text) if key in INT_FIELDS else float(text)
+
     return json.dumps([{k: value(k, v) for k, v in row.items()} for row in rows]).encode()
 
 
 def spacetrack_json(rows) -> bytes:
     """Space-Track's OMM JSON: every value a string, plus its frame/time keys."""
-    extra = {"CCSDS_OMM_VERS": "2.0", "CENTER_NAME": "EARTH", "REF_FRAME": "TEME",
-             "TIME_SYSTEM": "UTC", "MEAN_ELEMENT_THEORY": "SGP4", "DECAY_DATE": None,
-             "RCS_SIZE": None, "COUNTRY_CODE": None}
+    extra = {
+        "CCSDS_OMM_VERS": "2.0",
+        "CENTER_NAME": "EARTH",
+        "REF_FRAME": "TEME",
+        "TIME_SYSTEM": "UTC",
+        "MEAN_ELEMENT_THEORY": "SGP4",
+        "DECAY_DATE": None,
+        "RCS_SIZE": None,
+        "COUNTRY_CODE": None,
+    }
     return json.dumps([{**extra, **row} for row in rows]).encode()
 
 
@@ -105,8 +114,9 @@ class Server:
         Handler.send_body = Handler._send
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def count(self, key):
@@ -141,8 +151,10 @@ ACTIVE_CSV = "GET /NORAD/elements/gp.php?GROUP=active&FORMAT=csv"
 SATCAT = "GET /pub/satcat.csv"
 ST_LOGIN = "POST /ajaxauth/login"
 ST_LOGOUT = "GET /ajaxauth/logout"
-ST_GP = ("GET /basicspacedata/query/class/gp/decay_date/null-val/epoch/%3Enow-30/"
-         "orderby/norad_cat_id/format/json")
+ST_GP = (
+    "GET /basicspacedata/query/class/gp/decay_date/null-val/epoch/%3Enow-30/"
+    "orderby/norad_cat_id/format/json"
+)
 
 
 def ok(body, content_type="application/json"):
@@ -157,8 +169,9 @@ def cache_files(folder: Path):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def test_celestrak_json_download_is_validated_cached_and_described(server, sources, omm_rows,
-                                                                   tmp_path):
+def test_celestrak_json_download_is_validated_cached_and_described(
+    server, sources, omm_rows, tmp_path
+):
     body = celestrak_json(omm_rows)
     server.routes[ACTIVE] = ok(body)
     result = fetch(sources.get("active"), now=T0)
@@ -227,18 +240,22 @@ def test_server_error_stores_nothing_and_keeps_the_old_copy(server, sources, omm
     assert cache_files(tmp_path / "cache") == ["active.json", "active.json.meta.json"]
 
 
-def test_celestrak_refusal_403_is_reported_and_not_retried_for_2_hours(server, sources, omm_rows,
-                                                                      tmp_path):
-    refusal = (b"GP data has not updated since your last successful download of "
-               b"GROUP=active at 2026-01-10 11:00:00 UTC.\nData is updated once every 2 hours.")
+def test_celestrak_refusal_403_is_reported_and_not_retried_for_2_hours(
+    server, sources, omm_rows, tmp_path
+):
+    refusal = (
+        b"GP data has not updated since your last successful download of "
+        b"GROUP=active at 2026-01-10 11:00:00 UTC.\nData is updated once every 2 hours."
+    )
     server.routes[ACTIVE] = lambda h: h.send_body(403, refusal)
     source = sources.get("active")
     with pytest.raises(FetchError, match="HTTP 403.*has not updated since"):
         fetch(source, now=T0)
     assert server.count(ACTIVE) == 1
     # CelesTrak blocks clients that keep asking: no request until 2 h have passed.
-    with pytest.raises(FetchError, match="refused the last request.*not asking again before "
-                                         "2026-01-10T14:00:00Z"):
+    with pytest.raises(
+        FetchError, match="refused the last request.*not asking again before 2026-01-10T14:00:00Z"
+    ):
         fetch(source, now=T0 + timedelta(hours=1), force=True)
     assert server.count(ACTIVE) == 1
     server.routes[ACTIVE] = ok(celestrak_json(omm_rows))
@@ -419,14 +436,16 @@ def test_cli_fetch_list_and_out(server, omm_rows, tmp_path, capsys):
     assert "spacetrack-gp" in listing and "not cached" in listing
 
     # Any CelesTrak group by name; a failure is one line on stderr and exit 1.
-    server.routes["GET /NORAD/elements/gp.php?GROUP=starlink&FORMAT=json"] = (
-        lambda h: h.send_body(500, b"boom"))
+    server.routes["GET /NORAD/elements/gp.php?GROUP=starlink&FORMAT=json"] = lambda h: h.send_body(
+        500, b"boom"
+    )
     assert main(["catalog", "fetch", "celestrak:starlink"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ssa catalog: error:") and "HTTP 500" in err
 
     server.routes["GET /NORAD/elements/gp.php?GROUP=gps-ops&FORMAT=csv"] = ok(
-        omm_csv(omm_rows), "text/csv")
+        omm_csv(omm_rows), "text/csv"
+    )
     assert main(["catalog", "fetch", "celestrak:gps-ops:csv"]) == 0
     assert capsys.readouterr().out.strip().endswith("celestrak-gps-ops-csv.csv")
 
@@ -481,6 +500,7 @@ def test_copy_without_metadata_still_counts_against_the_limit(server, sources, o
     result = fetch(sources.get("active"), now=datetime.now(timezone.utc))
     meta_path(result.path).unlink()  # metadata lost: only the file's mtime is left
     with pytest.raises(FetchError, match="has no metadata .* allows one download every 2 h"):
-        fetch(sources.get("active"), now=datetime.now(timezone.utc) + timedelta(hours=1),
-              force=True)
+        fetch(
+            sources.get("active"), now=datetime.now(timezone.utc) + timedelta(hours=1), force=True
+        )
     assert server.count(ACTIVE) == 1

@@ -33,11 +33,14 @@ def test_unknown_name_is_an_attribute_error():
 def test_version_and_help_stay_light(argv):
     """``ssa --version`` / ``--help`` import none of the heavy parts (checked in a fresh
     interpreter: sys.modules after running the CLI)."""
-    code = ("import sys\nfrom ssa.cli import main\n"
-            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-            "print('\\n'.join(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    code = (
+        "import sys\nfrom ssa.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert "ssa.cli" in out
     heavy = [m for m in out if m.startswith(HEAVY)]
     assert heavy == []
@@ -94,6 +97,7 @@ def test_cdm_does_not_import_risk():
 def test_the_rules_see_lazy_imports(tmp_path):
     """The checker finds an import hidden in a function (as cdm's was)."""
     src = tmp_path / "mod.py"
-    src.write_text("def f():\n    from ssa.risk.covariance import rtn_to_inertial\n"
-                   "    import ssa.report\n")
+    src.write_text(
+        "def f():\n    from ssa.risk.covariance import rtn_to_inertial\n    import ssa.report\n"
+    )
     assert _ssa_imports(src) == {"ssa.risk.covariance", "ssa.report"}

@@ -17,8 +17,13 @@ CI_EXAMPLES = 200
 def test_reader_never_crashes_and_counts_add_up(reader, ssa_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"fuzz-{reader}")
 
-    @settings(derandomize=True, max_examples=CI_EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        derandomize=True,
+        max_examples=CI_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=mutated(reader))
     def run(data):
         check(reader, data, folder)

@@ -19,7 +19,7 @@ def test_truncated_gzip_catalog_names_file_and_line(ssa_data, tmp_path):
     """Was: EOFError traceback from gzip (catalog, SATCAT)."""
     data = gzip.compress(seeds()["tle"] * 50, mtime=0)
     path = tmp_path / "cut.3le.gz"
-    path.write_bytes(data[:len(data) // 2])
+    path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputFileError, match="damaged gzip data") as info:
         Catalog.load(path)
     assert info.value.path == str(path)
@@ -32,7 +32,9 @@ def test_truncated_gzip_catalog_names_file_and_line(ssa_data, tmp_path):
 @pytest.mark.parametrize("value", ["1e308", "Infinity"])
 def test_omm_integer_fields_out_of_range_are_skipped(ssa_data, tmp_path, value):
     """Was: OverflowError from sgp4 for EPHEMERIS_TYPE 1e308 / Infinity in OMM JSON."""
-    text = seeds()["omm-json"].decode().replace('"EPHEMERIS_TYPE": 0', f'"EPHEMERIS_TYPE": {value}', 1)
+    text = (
+        seeds()["omm-json"].decode().replace('"EPHEMERIS_TYPE": 0', f'"EPHEMERIS_TYPE": {value}', 1)
+    )
     path = tmp_path / "x.json"
     path.write_text(text)
     catalog = Catalog.load(path)
@@ -100,15 +102,21 @@ def test_tab_inside_a_tle_field_is_reported(ssa_data, tmp_path):
 
 def test_nul_in_omm_kvn_classification_is_reported(ssa_data, tmp_path):
     """Was: TypeError from sgp4 ('bad argument type') for CLASSIFICATION_TYPE = \\x00U."""
-    text = seeds()["omm-kvn"].decode().replace("CLASSIFICATION_TYPE = U",
-                                                "CLASSIFICATION_TYPE =\x00U", 1)
+    text = (
+        seeds()["omm-kvn"]
+        .decode()
+        .replace("CLASSIFICATION_TYPE = U", "CLASSIFICATION_TYPE =\x00U", 1)
+    )
     path = tmp_path / "nul.kvn"
     path.write_text(text)
     r = Catalog.load(path).load_report
     assert (r.loaded, r.skipped) == (3, 1)
     assert r.problems[0].reason.startswith("control character in CLASSIFICATION_TYPE")
-    text = seeds()["omm-kvn"].decode().replace("CLASSIFICATION_TYPE = U",
-                                                "CLASSIFICATION_TYPE = UU", 1)
+    text = (
+        seeds()["omm-kvn"]
+        .decode()
+        .replace("CLASSIFICATION_TYPE = U", "CLASSIFICATION_TYPE = UU", 1)
+    )
     path.write_text(text)
     r = Catalog.load(path).load_report
     assert (r.loaded, r.skipped) == (3, 1) and "not one character" in r.problems[0].reason

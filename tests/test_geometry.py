@@ -29,18 +29,18 @@ from ssa.geometry import (
     teme_to_itrf,
 )
 
-UNIT_ATOL = 1e-15           # unit vectors of exact hand cases, float64
-ROTATION_ATOL = 1e-12       # products of a few rotations, relative to unit scale
+UNIT_ATOL = 1e-15  # unit vectors of exact hand cases, float64
+ROTATION_ATOL = 1e-12  # products of a few rotations, relative to unit scale
 # Earth rotation rate (rad/s): UT1 - UTC of dut1 seconds turns the Earth by this x dut1.
 EARTH_RATE_RAD_S = 7.292115e-5
 # Left after removing the UT1 - UTC rotation: TEME_to_ITRF's GMST vs skyfield's
 # IAU 2000 chain (equation of the equinoxes terms), measured < 0.5 mm at LEO.
 ITRF_MODEL_KM = 1e-5
 LON_MODEL_DEG = 1e-9
-GEODETIC_LAT_DEG = 1e-7     # skyfield's and our iterations converge to sub-mm
+GEODETIC_LAT_DEG = 1e-7  # skyfield's and our iterations converge to sub-mm
 GEODETIC_ALT_KM = 1e-6
-GCRF_KM = 1e-6              # the same skyfield rotation, two time constructions
-APSIS_ATOL_KM = 1e-8        # closed-form two-body cases, float64 on ~7000 km
+GCRF_KM = 1e-6  # the same skyfield rotation, two time constructions
+APSIS_ATOL_KM = 1e-8  # closed-form two-body cases, float64 on ~7000 km
 JD_ATOL_DAYS = 1e-9 / 86400  # sgp4.api.jday and datetime agree to a nanosecond
 
 SNAPSHOT = "catalog-2024-07-05.3le"
@@ -62,8 +62,11 @@ def test_rtn_basis_hand_cases():
     b = rtn_basis([7000.0, 0.0, 0.0], [1.0, 7.5, 0.0])
     np.testing.assert_allclose(b[0], np.eye(3), atol=UNIT_ATOL)
     # Components of a vector: 1 km up, 2 km ahead, 3 km to the left of the orbit plane.
-    np.testing.assert_allclose(rtn_components([7000.0, 0.0, 0.0], [0.0, 7.5, 0.0], [1.0, 2.0, 3.0]),
-                               [[1.0, 2.0, 3.0]], atol=UNIT_ATOL)
+    np.testing.assert_allclose(
+        rtn_components([7000.0, 0.0, 0.0], [0.0, 7.5, 0.0], [1.0, 2.0, 3.0]),
+        [[1.0, 2.0, 3.0]],
+        atol=UNIT_ATOL,
+    )
     with pytest.raises(ValueError, match="shape"):
         rtn_basis([1.0, 2.0], [3.0, 4.0])
 
@@ -71,10 +74,14 @@ def test_rtn_basis_hand_cases():
 def test_rtn_to_inertial_cov_hand_case():
     # Polar case above: R = y, T = z, N = x. RTN variances (1, 4, 9) land on y, z, x.
     r, v = [0.0, 7000.0, 0.0], [0.0, 0.0, 7.5]
-    np.testing.assert_allclose(rtn_to_inertial_cov(r, v, np.diag([1.0, 4.0, 9.0]))[0],
-                               np.diag([9.0, 1.0, 4.0]), atol=ROTATION_ATOL)
-    np.testing.assert_allclose(rtn_to_inertial_cov(r, v, [1.0, 4.0, 9.0])[0],
-                               np.diag([9.0, 1.0, 4.0]), atol=ROTATION_ATOL)
+    np.testing.assert_allclose(
+        rtn_to_inertial_cov(r, v, np.diag([1.0, 4.0, 9.0]))[0],
+        np.diag([9.0, 1.0, 4.0]),
+        atol=ROTATION_ATOL,
+    )
+    np.testing.assert_allclose(
+        rtn_to_inertial_cov(r, v, [1.0, 4.0, 9.0])[0], np.diag([9.0, 1.0, 4.0]), atol=ROTATION_ATOL
+    )
     # 6x6: both blocks rotate the same way; an R-RDOT correlation becomes y-vy.
     six = np.diag([1.0, 4.0, 9.0, 0.1, 0.2, 0.3])
     six[0, 3] = six[3, 0] = 0.05
@@ -86,8 +93,8 @@ def test_rtn_to_inertial_cov_hand_case():
 
 def test_encounter_frame_hand_case():
     r1, v1 = np.array([7000.0, 0.0, 0.0]), np.array([0.0, 7.5, 0.0])
-    v2 = np.array([0.0, 0.0, 7.5])              # v2 - v1 = (0, -7.5, 7.5)
-    dr = np.array([0.3, 0.2, 0.2])              # normal to v2 - v1: all of it is miss
+    v2 = np.array([0.0, 0.0, 7.5])  # v2 - v1 = (0, -7.5, 7.5)
+    dr = np.array([0.3, 0.2, 0.2])  # normal to v2 - v1: all of it is miss
     f = encounter_frame(r1, v1, r1 + dr, v2)[0]
     s2 = math.sqrt(2.0)
     x = dr / math.sqrt(0.17)
@@ -114,7 +121,7 @@ def sky(shared_file):
 
     ts = load.timescale(builtin=True)
     lines = shared_file(SNAPSHOT).read_text().splitlines()
-    picks = [lines[k:k + 3] for k in (0, 3000, 30000)]
+    picks = [lines[k : k + 3] for k in (0, 3000, 30000)]
     sats = [EarthSatellite(l1, l2, name, ts) for name, l1, l2 in picks]
     t = ts.utc(2024, 7, 5, 12, 0, [0.0, 3600.5, 43210.25])
     jd = np.full(3, 2460497.0)
@@ -161,8 +168,11 @@ def test_teme_to_itrf_velocity_against_skyfield(sky):
 def test_teme_to_gcrf_against_skyfield_positions(sky):
     _, t, jd, fr, sats = sky
     rot = teme_to_gcrf_rotation(jd, fr)
-    np.testing.assert_allclose(np.einsum("nij,nkj->nik", rot, rot), np.broadcast_to(
-        np.eye(3), (3, 3, 3)), atol=ROTATION_ATOL)
+    np.testing.assert_allclose(
+        np.einsum("nij,nkj->nik", rot, rot),
+        np.broadcast_to(np.eye(3), (3, 3, 3)),
+        atol=ROTATION_ATOL,
+    )
     for sat in sats:
         _, r, _ = sat.model.sgp4_array(jd, fr)
         gcrf = np.einsum("nij,nj->ni", rot, r)
@@ -187,26 +197,32 @@ def test_osculating_apsides_of_a_real_satrec_near_its_mean_elements():
     short-period terms, tens of km in LEO, never hundreds."""
     sat = Satrec.twoline2rv(
         "1 25544U 98067A   24187.41211127  .00014381  00000-0  25316-3 0  9991",
-        "2 25544  51.6396 239.0584 0010308  64.5064  47.2069 15.49930314461716", WGS72)
+        "2 25544  51.6396 239.0584 0010308  64.5064  47.2069 15.49930314461716",
+        WGS72,
+    )
     _, r, v = sat.sgp4(sat.jdsatepoch, sat.jdsatepochF)
     _, apo, peri = osculating_apsides(r, v)
     assert abs(peri[0] - sat.altp * EARTH_RADIUS_KM) < 30.0
     assert abs(apo[0] - sat.alta * EARTH_RADIUS_KM) < 30.0
 
 
-@pytest.mark.parametrize("when", [
-    dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc),
-    dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=dt.timezone.utc),
-    dt.datetime(1969, 7, 20, 20, 17, 40, tzinfo=dt.timezone.utc),
-    dt.datetime(2024, 7, 5, 9, 53, 46, 236_000, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-])
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=dt.timezone.utc),
+        dt.datetime(1969, 7, 20, 20, 17, 40, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 7, 5, 9, 53, 46, 236_000, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    ],
+)
 def test_julian_dates_round_trip_against_datetime_arithmetic(when):
     from sgp4.api import jday
 
     jd, fr = datetime_to_jd(when)
     u = when.astimezone(dt.timezone.utc)
-    assert (jd, fr) == jday(u.year, u.month, u.day, u.hour, u.minute,
-                            u.second + u.microsecond * 1e-6)
+    assert (jd, fr) == jday(
+        u.year, u.month, u.day, u.hour, u.minute, u.second + u.microsecond * 1e-6
+    )
     # Independent: JD 2451545.0 is 2000-01-01 12:00 UTC (J2000, the UTC reading).
     days = (u - dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)) / dt.timedelta(days=1)
     assert abs((jd - 2451545.0) + fr - days) < JD_ATOL_DAYS
@@ -216,9 +232,12 @@ def test_julian_dates_round_trip_against_datetime_arithmetic(when):
 
 def test_datetime64_of_julian_dates_against_datetime_arithmetic():
     utc = dt.timezone.utc
-    whens = [dt.datetime(2024, 7, 5, 9, 53, 46, 236_000, tzinfo=utc),
-             dt.datetime(2000, 1, 1, 12, tzinfo=utc), dt.datetime(1999, 12, 31, tzinfo=utc),
-             dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=utc)]
+    whens = [
+        dt.datetime(2024, 7, 5, 9, 53, 46, 236_000, tzinfo=utc),
+        dt.datetime(2000, 1, 1, 12, tzinfo=utc),
+        dt.datetime(1999, 12, 31, tzinfo=utc),
+        dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=utc),
+    ]
     jd, fr = np.array([datetime_to_jd(w) for w in whens]).T
     got = jd_to_datetime64(jd, fr)
     assert got.dtype == np.dtype("datetime64[us]")
@@ -236,17 +255,23 @@ def test_naive_datetimes_are_refused_with_the_fix():
 def test_utc_text():
     utc = dt.timezone.utc
     assert format_utc(dt.datetime(2024, 7, 5, 9, 53, 46, 499_999, tzinfo=utc)) == (
-        "2024-07-05T09:53:46Z")
+        "2024-07-05T09:53:46Z"
+    )
     assert format_utc(dt.datetime(2024, 12, 31, 23, 59, 59, 500_000, tzinfo=utc)) == (
-        "2025-01-01T00:00:00Z")
+        "2025-01-01T00:00:00Z"
+    )
     # Milliseconds against datetime: JD of 2024-07-05 09:53:50.986 and a carry
     # over midnight of a leap day (59.9996 s rounds to the next day).
-    cases = [(dt.datetime(2024, 7, 5, 9, 53, 50, 986_000, tzinfo=utc), "2024-07-05 09:53:50.986"),
-             (dt.datetime(2024, 2, 29, 23, 59, 59, 999_600, tzinfo=utc), "2024-03-01 00:00:00.000"),
-             (dt.datetime(1999, 12, 31, 0, 0, 0, 400, tzinfo=utc), "1999-12-31 00:00:00.000")]
+    cases = [
+        (dt.datetime(2024, 7, 5, 9, 53, 50, 986_000, tzinfo=utc), "2024-07-05 09:53:50.986"),
+        (dt.datetime(2024, 2, 29, 23, 59, 59, 999_600, tzinfo=utc), "2024-03-01 00:00:00.000"),
+        (dt.datetime(1999, 12, 31, 0, 0, 0, 400, tzinfo=utc), "1999-12-31 00:00:00.000"),
+    ]
     for when, text in cases:
         days = (when - dt.datetime(2000, 1, 1, 12, tzinfo=utc)) / dt.timedelta(days=1)
         whole = math.floor(days) + 0.5
         assert format_utc_ms(2451545.0 + whole, days - whole) == [text]
     assert format_utc_ms([2460496.5, 2460496.5], [0.0, 0.5]) == [
-        "2024-07-05 00:00:00.000", "2024-07-05 12:00:00.000"]
+        "2024-07-05 00:00:00.000",
+        "2024-07-05 12:00:00.000",
+    ]

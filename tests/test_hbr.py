@@ -24,7 +24,7 @@ def test_cara_table_values(cara, shared_file):
             rows[int(cols[0])] = float(cols[1])
     got = cara.radius_m([25994, 26132])
     assert got[0] == rows[25994] and got[1] == rows[26132]
-    assert 16000 < len(cara.table) < 17000   # about 16.5k rows carry an HBR (README)
+    assert 16000 < len(cara.table) < 17000  # about 16.5k rows carry an HBR (README)
     assert cara.problems == []
 
 
@@ -40,10 +40,18 @@ def test_combined_is_sum(cara):
     one = cara.radius_m([25994, 26132])
     assert cara.combined_m([25994], [26132])[0] == pytest.approx(one.sum())
     empty = HardBodyRadius()
-    got = empty.combined_m(np.array([5, 6]), np.array([7, 8]), ["PAYLOAD", "DEBRIS"],
-                           ["DEBRIS", "UNKNOWN"], ["", "SMALL"], ["", ""])
-    assert np.allclose(got, [TYPE_HBR_M["PAYLOAD"] + TYPE_HBR_M["DEBRIS"],
-                             RCS_HBR_M["SMALL"] + TYPE_HBR_M["UNKNOWN"]])
+    got = empty.combined_m(
+        np.array([5, 6]),
+        np.array([7, 8]),
+        ["PAYLOAD", "DEBRIS"],
+        ["DEBRIS", "UNKNOWN"],
+        ["", "SMALL"],
+        ["", ""],
+    )
+    assert np.allclose(
+        got,
+        [TYPE_HBR_M["PAYLOAD"] + TYPE_HBR_M["DEBRIS"], RCS_HBR_M["SMALL"] + TYPE_HBR_M["UNKNOWN"]],
+    )
 
 
 def test_bad_table_rows_are_reported_not_fatal(tmp_path):

@@ -36,18 +36,24 @@ DAYS = 0.05
 FAST_KMS = 1.0  # a crossing, not a co-orbital drift: the linear shift model holds
 
 
-def _with(catalog: Catalog, drop: int, add_sat: Satrec, add_id: int, add_from: int,
-          rcs_size: str) -> Catalog:
+def _with(
+    catalog: Catalog, drop: int, add_sat: Satrec, add_id: int, add_from: int, rcs_size: str
+) -> Catalog:
     """Return ``catalog`` without object ``drop`` and with ``add_sat`` under number
     ``add_id`` (type, owner and name copied from object ``add_from``, RCS class given)."""
     keep = catalog.subset(catalog.norad_id != drop)
     src = int(np.flatnonzero(catalog.norad_id == add_from)[0])
     return Catalog(
-        satrecs=keep.satrecs + [add_sat], norad_id=[*keep.norad_id, add_id],
-        name=[*keep.name, catalog.name[src] + " COPY"], intl_des=[*keep.intl_des, ""],
+        satrecs=keep.satrecs + [add_sat],
+        norad_id=[*keep.norad_id, add_id],
+        name=[*keep.name, catalog.name[src] + " COPY"],
+        intl_des=[*keep.intl_des, ""],
         object_type=[*keep.object_type, catalog.object_type[src]],
-        owner=[*keep.owner, catalog.owner[src]], rcs_size=[*keep.rcs_size, rcs_size],
-        source=[*keep.source, "test"], type_source="satcat")
+        owner=[*keep.owner, catalog.owner[src]],
+        rcs_size=[*keep.rcs_size, rcs_size],
+        source=[*keep.source, "test"],
+        type_source="satcat",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,9 @@ def three_runs(tmp_path_factory, shipped):
 
     first = run(base)
     rows = first.rows
-    partner = np.where(rows["NORAD_CAT_ID_1"] == PRIMARY, rows["NORAD_CAT_ID_2"],
-                       rows["NORAD_CAT_ID_1"])
+    partner = np.where(
+        rows["NORAD_CAT_ID_1"] == PRIMARY, rows["NORAD_CAT_ID_2"], rows["NORAD_CAT_ID_1"]
+    )
     fast = (rows["TCA_RELATIVE_SPEED"] > FAST_KMS) & (rows["FLAGS"] == "")
     # One partner disappears (decayed, say) and one fast crosser is copied under a new
     # number (a new object on the same orbit).
@@ -98,7 +105,8 @@ def test_three_runs_classify_new_worse_gone_with_stable_ids(three_runs):
     # Run 2: the copy is the only new event, the dropped partner's event is gone, and
     # every other event is updated under the id it got in run 1.
     assert [(c.event["id1"], c.event["id2"]) for c in c2.by_status("new")] == [
-        (PRIMARY, ids["new"])]
+        (PRIMARY, ids["new"])
+    ]
     assert [c.event["id2"] for c in c2.by_status("gone")] == [ids["gone"]]
     assert not c2.by_status("worse")
     first_ids = {c.event_id for c in c1.changes}

@@ -55,11 +55,29 @@ def _alive(pid: int) -> bool:
 
 
 def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
-    cmd = [sys.executable, "-m", "ssa", "screen", str(Path(data_dir) / CATALOG),
-           "--days", "1", "--threads", "2", "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ssa",
+        "screen",
+        str(Path(data_dir) / CATALOG),
+        "--days",
+        "1",
+        "--threads",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=pre)
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=pre,
+    )
 
 
 def _wait_for_workers(proc, n: int = 1) -> list[int]:
@@ -166,6 +184,7 @@ def test_killed_worker_gives_worker_error(ssa_data, tmp_path):
 
 
 # --- the pools themselves (no CLI): a worker that dies mid-task -------------------
+
 
 @pytest.fixture
 def few_satrecs(shared_file):

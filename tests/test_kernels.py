@@ -92,8 +92,8 @@ def test_interpolation_vs_scipy_hermite():
             got = kernels.eval_positions(coef, off, stride, h, nspan, np.full(t.size, i), t)
             for m, tm in enumerate(t):
                 s = min(int(tm // (2 * h[i])), nspan[i] - 1)
-                xi = np.repeat(tk[2 * s:2 * s + 3], 2)
-                yi = np.stack([r[q, 2 * s:2 * s + 3], v[q, 2 * s:2 * s + 3]], axis=1)
+                xi = np.repeat(tk[2 * s : 2 * s + 3], 2)
+                yi = np.stack([r[q, 2 * s : 2 * s + 3], v[q, 2 * s : 2 * s + 3]], axis=1)
                 want = KroghInterpolator(xi, yi.reshape(6, 3))(tm)
                 np.testing.assert_allclose(got[m], want, rtol=0, atol=EVAL_TOL_KM)
         obj += r.shape[0]
@@ -103,8 +103,7 @@ def test_interpolation_vs_scipy_hermite():
     kernels.eval_classes(*cls, t[5:], t.size - 5, pos, 7)
     assert np.isnan(pos[:2]).all()
     for q, tm in enumerate(t):
-        want = kernels.eval_positions(coef, off, stride, h, nspan, np.arange(n),
-                                      np.full(n, tm))
+        want = kernels.eval_positions(coef, off, stride, h, nspan, np.arange(n), np.full(n, tm))
         np.testing.assert_array_equal(pos[q + 2].T, want)
 
 
@@ -114,8 +113,9 @@ def _boxes(pa, pb, pad_km, until_s, primary, t_end_s, cell_km):
     seg = np.empty((n, 8))
     cel = np.empty((n, 8), np.int32)
     act = np.zeros(n, bool)
-    counts = kernels.make_boxes(pa, pb, pad_km, until_s, primary, t_end_s, 1.0 / cell_km,
-                                box, seg, cel, act)
+    counts = kernels.make_boxes(
+        pa, pb, pad_km, until_s, primary, t_end_s, 1.0 / cell_km, box, seg, cel, act
+    )
     return counts, box, seg, cel, act
 
 
@@ -130,8 +130,7 @@ def test_make_boxes_vs_numpy():
     until = np.where(rng.random(n) < 0.1, 10.0, np.inf)  # 10 % no longer active
     until[[7, 9]] = np.inf
     primary = rng.random(n) < 0.3
-    (n_ent, n_prim, n_skip), box, seg, cel, act = _boxes(pa, pb, pad, until, primary, 20.0,
-                                                         cell_km)
+    (n_ent, n_prim, n_skip), box, seg, cel, act = _boxes(pa, pb, pad, until, primary, 20.0, cell_km)
     a, b = pa.T.copy(), pb.T.copy()
     bad = ~(np.isfinite(a) & np.isfinite(b))  # per axis: that axis taken as 0
     a[bad] = 0.0
@@ -143,8 +142,9 @@ def test_make_boxes_vs_numpy():
     np.testing.assert_array_equal(seg[:, :6], np.hstack([a, b]))
 
     def cell(x):
-        return np.clip(np.floor(x / cell_km).astype(np.int64) + kernels._CELL_OFFSET, 0,
-                       kernels._CELL_MAX)
+        return np.clip(
+            np.floor(x / cell_km).astype(np.int64) + kernels._CELL_OFFSET, 0, kernels._CELL_MAX
+        )
 
     np.testing.assert_array_equal(cel[:, :6], np.hstack([cell(lo), cell(hi)]))
     cells = np.prod(cell(hi) - cell(lo) + 1, axis=1)
@@ -180,8 +180,7 @@ def test_cell_entries_vs_numpy():
     pa = rng.uniform(-3000, 3000, (3, n))
     pb = pa + rng.normal(0, 150, (3, n))
     primary = np.zeros(n, bool)
-    _, _, _, cel, act = _boxes(pa, pb, np.full(n, 10.0), np.full(n, np.inf), primary, 20.0,
-                               170.0)
+    _, _, _, cel, act = _boxes(pa, pb, np.full(n, 10.0), np.full(n, np.inf), primary, 20.0, 170.0)
     ent = np.empty(8 * n * 4, np.uint64)
     hist_lo = np.zeros(kernels._RADIX, np.int64)
     hist_hi = np.zeros(kernels._RADIX, np.int64)
@@ -198,10 +197,12 @@ def test_cell_entries_vs_numpy():
     want = np.array(want, np.uint64)
     np.testing.assert_array_equal(ent[:ne], want)
     hashes = want >> np.uint64(32)
-    np.testing.assert_array_equal(hist_lo, np.bincount(hashes & np.uint64(2047),
-                                                       minlength=kernels._RADIX))
-    np.testing.assert_array_equal(hist_hi, np.bincount(hashes >> np.uint64(11),
-                                                       minlength=kernels._RADIX))
+    np.testing.assert_array_equal(
+        hist_lo, np.bincount(hashes & np.uint64(2047), minlength=kernels._RADIX)
+    )
+    np.testing.assert_array_equal(
+        hist_hi, np.bincount(hashes >> np.uint64(11), minlength=kernels._RADIX)
+    )
 
 
 def test_radix_sort_vs_argsort():
@@ -225,8 +226,23 @@ def _flag(pa, pb, pad, tol, primary, threshold_km, cell_km, sparse=False, k=5):
     ent, ne = _sorted_entries(cel, act, primary, sparse)
     cap = n * n
     out = np.empty((3, cap), np.int32)
-    nout = kernels.flag_pairs(ent, ne, box, seg, tol, primary, bool(primary.any()),
-                              threshold_km, 1.0 / cell_km, k, out[0], out[1], out[2], cap, 0)
+    nout = kernels.flag_pairs(
+        ent,
+        ne,
+        box,
+        seg,
+        tol,
+        primary,
+        bool(primary.any()),
+        threshold_km,
+        1.0 / cell_km,
+        k,
+        out[0],
+        out[1],
+        out[2],
+        cap,
+        0,
+    )
     assert nout <= cap
     assert (out[2, :nout] == k).all()
     return [(int(i), int(j)) for i, j in out[:2, :nout].T], box, seg
@@ -313,8 +329,10 @@ def _plain_screen(cls, per_obj, until, pad, tol, primary, step_s, threshold_km, 
     n = pad.size
     idx = np.arange(n)
     out = set()
-    pos = [kernels.eval_positions(coef, off, stride, h, nspan, idx, np.full(n, k * step_s))
-           for k in range(n_steps + 1)]
+    pos = [
+        kernels.eval_positions(coef, off, stride, h, nspan, idx, np.full(n, k * step_s))
+        for k in range(n_steps + 1)
+    ]
     for k in range(n_steps):
         a, b = pos[k], pos[k + 1]
         seg = np.hstack([a, b, np.zeros((n, 2))])
@@ -331,11 +349,24 @@ def _plain_screen(cls, per_obj, until, pad, tol, primary, step_s, threshold_km, 
 
 def _kernel_screen(cls, until, pad, tol, primary, step_s, threshold_km, n_steps, n_blocks):
     oi, oj, ok, counts, skipped = kernels.screen_chunk(
-        *cls, until, pad, tol, primary, step_s, threshold_km, 8.0 * step_s + 2 * pad.max(),
-        n_steps, n_blocks, 4096)
+        *cls,
+        until,
+        pad,
+        tol,
+        primary,
+        step_s,
+        threshold_km,
+        8.0 * step_s + 2 * pad.max(),
+        n_steps,
+        n_blocks,
+        4096,
+    )
     assert counts.max() <= 4096 and skipped == 0
-    got = [(int(oi[b, m]), int(oj[b, m]), int(ok[b, m]))
-           for b in range(n_blocks) for m in range(counts[b])]
+    got = [
+        (int(oi[b, m]), int(oj[b, m]), int(ok[b, m]))
+        for b in range(n_blocks)
+        for m in range(counts[b])
+    ]
     return got
 
 
@@ -345,8 +376,9 @@ def test_screen_chunk_vs_plain_screen():
     rng = np.random.default_rng(8)
     step_s, n_steps = 20.0, 24
     # A thin shell, so orbits cross often; three knot classes.
-    cls, per_obj, _ = _chunk(rng, [60, 50, 40], [80.0, 160.0, 320.0], 640.0,
-                             r_lo_km=6990.0, r_hi_km=7000.0)
+    cls, per_obj, _ = _chunk(
+        rng, [60, 50, 40], [80.0, 160.0, 320.0], 640.0, r_lo_km=6990.0, r_hi_km=7000.0
+    )
     n = per_obj[0].size
     tol = rng.uniform(0.01, 2.0, n)
     threshold_km = 20.0
@@ -358,8 +390,7 @@ def test_screen_chunk_vs_plain_screen():
     want = _plain_screen(cls, per_obj, until, pad, tol, none, step_s, threshold_km, n_steps)
     assert len(want) >= 5
     for n_blocks in (1, 3):
-        got = _kernel_screen(cls, until, pad, tol, none, step_s, threshold_km, n_steps,
-                             n_blocks)
+        got = _kernel_screen(cls, until, pad, tol, none, step_s, threshold_km, n_steps, n_blocks)
         assert len(got) == len(set(got))
         assert set(got) == want
     primary = np.zeros(n, bool)

@@ -31,10 +31,8 @@ def _first_tle(shared_file) -> list[str]:
 
 def _peak_mb(code: str) -> float:
     """Return the peak resident memory (MB) of a fresh Python running code."""
-    probe = (f"{code}\nimport resource\n"
-             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True)
+    probe = f"{code}\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) / 1024.0
 
 
@@ -46,14 +44,16 @@ def test_million_line_garbage_streams_with_bounded_memory(tmp_path, shared_file)
         for k in range(GARBAGE_LINES):
             fh.write(f"garbage {k:07d} this is not an element set\n")
         fh.write("\n".join(tle) + "\n")  # one good object at the very end
-    code = ("import json\nfrom ssa.catalog import Catalog\n"
-            f"c = Catalog.load({str(path)!r})\nr = c.load_report\n"
-            "print(json.dumps([len(c), r.read, r.loaded, r.skipped, len(r.problems), "
-            "r.problems_not_kept, r.by_reason()]))")
-    probe = code + ("\nimport resource\n"
-                    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    code = (
+        "import json\nfrom ssa.catalog import Catalog\n"
+        f"c = Catalog.load({str(path)!r})\nr = c.load_report\n"
+        "print(json.dumps([len(c), r.read, r.loaded, r.skipped, len(r.problems), "
+        "r.problems_not_kept, r.by_reason()]))"
+    )
+    probe = code + ("\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     n, read, loaded, skipped, kept, not_kept, by_reason = json.loads(out[0])
     assert (n, loaded, skipped) == (1, 1, GARBAGE_LINES)
     assert read == loaded + skipped
@@ -95,15 +95,28 @@ def test_disk_full_keeps_previous_output(tmp_path, shared_file):
     cat = tmp_path / "small.3le"
     cat.write_text("\n".join(lines) + "\n")
     out = tmp_path / "screen"
-    cmd = [sys.executable, "-m", "ssa", "screen", str(cat), "--days", "0.05", "--threads", "1",
-           "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ssa",
+        "screen",
+        str(cat),
+        "--days",
+        "0.05",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     # The previous, complete output (this run also fills numba's cache, so the limited
     # run below fails where the issue means: writing the results).
     subprocess.run(cmd, check=True, capture_output=True, timeout=600)
     previous = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert json.loads(previous["run.json"])["complete"] is True
-    proc = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_limit_file_size,
-                          timeout=600)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, preexec_fn=_limit_file_size, timeout=600
+    )
     assert proc.returncode == 1, proc.stderr
     assert "disk full or file-size limit" in proc.stderr
     assert "previous output" in proc.stderr and "Traceback" not in proc.stderr
@@ -119,8 +132,7 @@ def test_output_folder_complete_and_rerunnable(tmp_path, shared_file):
     cat = tmp_path / "small.3le"
     cat.write_text("\n".join(lines) + "\n")
     out = tmp_path / "screen"
-    argv = ["screen", str(cat), "--days", "0.05", "--threads", "1", "--out", str(out),
-            "--quiet"]
+    argv = ["screen", str(cat), "--days", "0.05", "--threads", "1", "--out", str(out), "--quiet"]
     assert main(argv) == 0
     first = json.loads((out / "run.json").read_text())
     assert first["complete"] is True and list(first)[-1] == "complete"

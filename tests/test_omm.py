@@ -67,33 +67,65 @@ def celestrak_json(rows):
 
 def space_track_json(rows):
     """Space-Track style: every value a string, plus fields we do not use."""
-    return json.dumps([{**row, "CCSDS_OMM_VERS": "2.0", "CENTER_NAME": "EARTH",
-                        "MEAN_ELEMENT_THEORY": "SGP4", "DECAY_DATE": None} for row in rows])
+    return json.dumps(
+        [
+            {
+                **row,
+                "CCSDS_OMM_VERS": "2.0",
+                "CENTER_NAME": "EARTH",
+                "MEAN_ELEMENT_THEORY": "SGP4",
+                "DECAY_DATE": None,
+            }
+            for row in rows
+        ]
+    )
 
 
 def omm_xml(rows):
     """An NDM document with one OMM per row, laid out as CelesTrak / Space-Track serve it."""
     meta = ("OBJECT_NAME", "OBJECT_ID")
-    mean = ("EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
-            "ARG_OF_PERICENTER", "MEAN_ANOMALY")
-    tle = ("EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID", "ELEMENT_SET_NO",
-           "REV_AT_EPOCH", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
+    mean = (
+        "EPOCH",
+        "MEAN_MOTION",
+        "ECCENTRICITY",
+        "INCLINATION",
+        "RA_OF_ASC_NODE",
+        "ARG_OF_PERICENTER",
+        "MEAN_ANOMALY",
+    )
+    tle = (
+        "EPHEMERIS_TYPE",
+        "CLASSIFICATION_TYPE",
+        "NORAD_CAT_ID",
+        "ELEMENT_SET_NO",
+        "REV_AT_EPOCH",
+        "BSTAR",
+        "MEAN_MOTION_DOT",
+        "MEAN_MOTION_DDOT",
+    )
 
     def tags(row, keys):
         return "".join(f"<{k}>{escape(row[k])}</{k}>" for k in keys)
 
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<ndm xmlns:xsi='
-             '"http://www.w3.org/2001/XMLSchema-instance">']
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ndm xmlns:xsi='
+        '"http://www.w3.org/2001/XMLSchema-instance">'
+    ]
     for row in rows:
         parts.append(
             '<omm id="CCSDS_OMM_VERS" version="2.0"><header><CREATION_DATE/><ORIGINATOR/>'
-            "</header><body><segment><metadata>" + tags(row, meta)
+            "</header><body><segment><metadata>"
+            + tags(row, meta)
             + "<CENTER_NAME>EARTH</CENTER_NAME><REF_FRAME>TEME</REF_FRAME><TIME_SYSTEM>UTC"
             "</TIME_SYSTEM><MEAN_ELEMENT_THEORY>SGP4</MEAN_ELEMENT_THEORY></metadata><data>"
-            "<meanElements>" + tags(row, mean) + "</meanElements><tleParameters>"
-            + tags(row, tle) + "</tleParameters><userDefinedParameters><USER_DEFINED "
+            "<meanElements>"
+            + tags(row, mean)
+            + "</meanElements><tleParameters>"
+            + tags(row, tle)
+            + "</tleParameters><userDefinedParameters><USER_DEFINED "
             'parameter="SEMIMAJOR_AXIS">7000</USER_DEFINED></userDefinedParameters>'
-            "</data></segment></body></omm>")
+            "</data></segment></body></omm>"
+        )
     parts.append("</ndm>\n")
     return "\n".join(parts)
 
@@ -144,11 +176,16 @@ def test_all_encodings_give_sgp4s_own_satellites(encoding, omm_rows, tmp_path):
     if encoding == "csv":
         write_csv(omm_rows, path)
     else:
-        writer = {"celestrak-json": celestrak_json, "space-track-json": space_track_json,
-                  "xml": omm_xml, "kvn": omm_kvn}[encoding]
+        writer = {
+            "celestrak-json": celestrak_json,
+            "space-track-json": space_track_json,
+            "xml": omm_xml,
+            "kvn": omm_kvn,
+        }[encoding]
         path.write_text(writer(omm_rows))
     expected_format = {"csv": "omm-csv", "xml": "omm-xml", "kvn": "omm-kvn"}.get(
-        encoding, "omm-json")
+        encoding, "omm-json"
+    )
     assert detect_format(path.read_text()) == expected_format
     catalog = Catalog.load(path)
     report = catalog.load_report
@@ -203,14 +240,23 @@ def test_omm_and_tle_of_the_same_elements_agree_to_1_mm(omm_rows, shared_file):
     assert tle.load_report.skipped == 0
     assert tle.norad_id.tolist() == omm.norad_id.tolist()
     agree = np.abs(tle.age_days(omm.epoch_jd, omm.epoch_fr)) * 86400.0 <= EPOCH_AGREE_S
-    for array in ("mean_motion_rad_min", "eccentricity", "inclination_rad", "raan_rad",
-                  "argp_rad", "mean_anomaly_rad", "bstar"):
-        agree &= np.isclose(getattr(tle, array), getattr(omm, array), rtol=ELEMENTS_AGREE_REL,
-                            atol=0.0)
+    for array in (
+        "mean_motion_rad_min",
+        "eccentricity",
+        "inclination_rad",
+        "raan_rad",
+        "argp_rad",
+        "mean_anomaly_rad",
+        "bstar",
+    ):
+        agree &= np.isclose(
+            getattr(tle, array), getattr(omm, array), rtol=ELEMENTS_AGREE_REL, atol=0.0
+        )
     assert agree.tolist() == [_tle_representable(r) for r in rows]
     assert 0 < (~agree).sum() < len(rows) // 5
-    reference = {n: sat for n, sat, ok in zip(omm.norad_id.tolist(), omm.satrecs, agree,
-                                              strict=True) if ok}
+    reference = {
+        n: sat for n, sat, ok in zip(omm.norad_id.tolist(), omm.satrecs, agree, strict=True) if ok
+    }
     worst = assert_same_positions(tle.subset(agree), reference, ONE_MM_KM)
     assert worst < ONE_MM_KM
 
@@ -225,12 +271,25 @@ def test_xml_with_dtd_or_entities_is_refused():
             Catalog.load(path)
 
 
-GOOD = {"OBJECT_NAME": "TEST SAT", "OBJECT_ID": "2024-001A", "EPOCH": "2024-10-29T12:18:43.492896",
-        "MEAN_MOTION": "15.5", "ECCENTRICITY": ".001", "INCLINATION": "51.6",
-        "RA_OF_ASC_NODE": "10", "ARG_OF_PERICENTER": "20", "MEAN_ANOMALY": "30",
-        "EPHEMERIS_TYPE": "0", "CLASSIFICATION_TYPE": "U", "NORAD_CAT_ID": "99001",
-        "ELEMENT_SET_NO": "999", "REV_AT_EPOCH": "1", "BSTAR": ".0001",
-        "MEAN_MOTION_DOT": "0", "MEAN_MOTION_DDOT": "0"}
+GOOD = {
+    "OBJECT_NAME": "TEST SAT",
+    "OBJECT_ID": "2024-001A",
+    "EPOCH": "2024-10-29T12:18:43.492896",
+    "MEAN_MOTION": "15.5",
+    "ECCENTRICITY": ".001",
+    "INCLINATION": "51.6",
+    "RA_OF_ASC_NODE": "10",
+    "ARG_OF_PERICENTER": "20",
+    "MEAN_ANOMALY": "30",
+    "EPHEMERIS_TYPE": "0",
+    "CLASSIFICATION_TYPE": "U",
+    "NORAD_CAT_ID": "99001",
+    "ELEMENT_SET_NO": "999",
+    "REV_AT_EPOCH": "1",
+    "BSTAR": ".0001",
+    "MEAN_MOTION_DOT": "0",
+    "MEAN_MOTION_DDOT": "0",
+}
 
 BAD_OMM = [
     ({"ECCENTRICITY": "1.2"}, "ECCENTRICITY 1.2 is outside [0, 1)"),
@@ -248,8 +307,7 @@ BAD_OMM = [
 @pytest.mark.parametrize("change, fragment", BAD_OMM, ids=[f[1][:30] for f in BAD_OMM])
 def test_each_malformed_omm_record_is_skipped_with_its_reason(change, fragment, tmp_path):
     other = {**GOOD, "NORAD_CAT_ID": "99002"}
-    rows = [GOOD, {**GOOD, **change, "NORAD_CAT_ID": change.get("NORAD_CAT_ID", "99003")},
-            other]
+    rows = [GOOD, {**GOOD, **change, "NORAD_CAT_ID": change.get("NORAD_CAT_ID", "99003")}, other]
     fields = list(GOOD) + [k for k in change if k not in GOOD]
     path = tmp_path / "bad.csv"
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -262,15 +320,17 @@ def test_each_malformed_omm_record_is_skipped_with_its_reason(change, fragment, 
     (problem,) = report.problems
     assert (problem.file, problem.line) == (str(path), 3)
     assert fragment in problem.reason
-    assert problem.kind == ("missing" if "missing" in fragment else
-                            "non-ascii" if "ASCII" in fragment else "value")
+    assert problem.kind == (
+        "missing" if "missing" in fragment else "non-ascii" if "ASCII" in fragment else "value"
+    )
     with pytest.raises(ValueError, match=f"{path}:3:"):
         Catalog.load(path, strict=True)
 
 
 def test_nine_digit_catalog_numbers_stay_integers():
-    catalog = Catalog.from_omm([{**GOOD, "NORAD_CAT_ID": "123456789"},
-                                {**GOOD, "NORAD_CAT_ID": "270288"}])
+    catalog = Catalog.from_omm(
+        [{**GOOD, "NORAD_CAT_ID": "123456789"}, {**GOOD, "NORAD_CAT_ID": "270288"}]
+    )
     assert catalog.norad_id.dtype == np.int64
     assert catalog.norad_id.tolist() == [123456789, 270288]
     # sgp4 cannot carry the 9-digit number; SGP4 does not use it, so motion is the same.
@@ -278,10 +338,14 @@ def test_nine_digit_catalog_numbers_stay_integers():
 
 
 def test_epoch_forms_and_parsers_are_generators():
-    variants = ["2024-10-29T12:18:43.492896", "2024-10-29 12:18:43.492896",
-                "2024-10-29T12:18:43.492896Z"]
-    catalog = Catalog.from_omm([{**GOOD, "EPOCH": e, "NORAD_CAT_ID": str(i)}
-                                for i, e in enumerate(variants, 1)])
+    variants = [
+        "2024-10-29T12:18:43.492896",
+        "2024-10-29 12:18:43.492896",
+        "2024-10-29T12:18:43.492896Z",
+    ]
+    catalog = Catalog.from_omm(
+        [{**GOOD, "EPOCH": e, "NORAD_CAT_ID": str(i)} for i, e in enumerate(variants, 1)]
+    )
     assert len(set(catalog.epoch_fr.tolist())) == 1
     whole = Catalog.from_omm([{**GOOD, "EPOCH": "2024-10-29T12:18:43"}])
     assert whole.epoch_fr[0] * 86400.0 == pytest.approx(12 * 3600 + 18 * 60 + 43, abs=1e-5)
@@ -292,9 +356,13 @@ def test_epoch_forms_and_parsers_are_generators():
 
 
 def test_kvn_block_without_elements_is_reported_not_dropped():
-    lines = ["CCSDS_OMM_VERS = 2.0", "CREATION_DATE = 2024-01-01T00:00:00",
-             "OBJECT_NAME = STRAY", "CCSDS_OMM_VERS = 2.0",
-             *[f"{k} = {v}" for k, v in GOOD.items()]]
+    lines = [
+        "CCSDS_OMM_VERS = 2.0",
+        "CREATION_DATE = 2024-01-01T00:00:00",
+        "OBJECT_NAME = STRAY",
+        "CCSDS_OMM_VERS = 2.0",
+        *[f"{k} = {v}" for k, v in GOOD.items()],
+    ]
     catalog = Catalog.from_omm(iter_omm_kvn(lines, "stray.kvn"), source="stray.kvn")
     assert catalog.norad_id.tolist() == [99001]
     (problem,) = catalog.load_report.problems
@@ -311,8 +379,13 @@ def test_omm_opsmode_a_matches_sgp4_legacy_afspc(shared_file):
     from sgp4.propagation import sgp4
 
     with open(shared_file("catalog-2024-11-01.omm.csv"), newline="") as f:
-        rows = [r for r in csv.DictReader(f) if float(r["MEAN_MOTION"]) < 6.4
-                and float(r["INCLINATION"]) < 11.0 and _tle_representable(r)]
+        rows = [
+            r
+            for r in csv.DictReader(f)
+            if float(r["MEAN_MOTION"]) < 6.4
+            and float(r["INCLINATION"]) < 11.0
+            and _tle_representable(r)
+        ]
     afspc = Catalog.from_omm(rows, opsmode="a")
     assert {s.operationmode for s in afspc.satrecs} == {"a"}
     improved = Catalog.from_omm(rows)

@@ -92,8 +92,9 @@ def test_named_source_offline_names_the_cached_copy(tmp_path, monkeypatch):
 def test_named_source_uses_a_recent_cached_copy(tmp_path):
     cache = tmp_path / "cache"
     records = [{"OBJECT_NAME": "ISS (ZARYA)", "NORAD_CAT_ID": 25544}]  # stand-in, not loaded
-    fresh = _cache_entry(cache, "celestrak-stations.json", NOW - timedelta(hours=1),
-                         json.dumps(records))
+    fresh = _cache_entry(
+        cache, "celestrak-stations.json", NOW - timedelta(hours=1), json.dumps(records)
+    )
     choice = resolve_catalog(["celestrak:stations"], cache=cache, now=NOW)
     assert choice.origin == "source" and choice.paths == (fresh,)
     assert "celestrak:stations" in choice.note and "1.0 h old" in choice.note
@@ -115,9 +116,14 @@ def test_shipped_snapshot_as_3le_agrees_to_tle_field_precision(shipped, tmp_path
     deg = np.pi / 180.0
     rev_day = 2 * np.pi / 1440.0  # rad/min
     # Half a unit of the last TLE digit of each field (the OMM may carry more digits).
-    tolerances = {"eccentricity": 0.5e-7, "inclination_rad": 0.5e-4 * deg,
-                  "raan_rad": 0.5e-4 * deg, "argp_rad": 0.5e-4 * deg,
-                  "mean_anomaly_rad": 0.5e-4 * deg, "mean_motion_rad_min": 0.5e-8 * rev_day}
+    tolerances = {
+        "eccentricity": 0.5e-7,
+        "inclination_rad": 0.5e-4 * deg,
+        "raan_rad": 0.5e-4 * deg,
+        "argp_rad": 0.5e-4 * deg,
+        "mean_anomaly_rad": 0.5e-4 * deg,
+        "mean_motion_rad_min": 0.5e-8 * rev_day,
+    }
     for attr, tol in tolerances.items():
         err = np.abs(getattr(again, attr) - getattr(shipped, attr))
         assert np.max(err) <= tol * (1 + PARSE_RTOL) + 1e-15, attr
@@ -145,6 +151,11 @@ def test_python_dash_m_ssa(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "ssa", "--version"], capture_output=True,
-                         text=True, cwd=tmp_path, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ssa", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
     assert out.stdout.startswith("ssa ")

@@ -45,8 +45,7 @@ def _csv_tolerance(name: str, value: float) -> float:
 
 def _texts(values) -> list[str]:
     """Text cells as the CSV holds them: None and NaN (pandas' missing) as ''."""
-    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-            for v in values]
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
 def test_default_is_csv_and_run_json(iss_result, tmp_path):
@@ -88,7 +87,8 @@ def test_pandas_arrow_parquet_round_trip_equals_csv(iss_result, tmp_path):
     arrow = iss_result.to_arrow()
     assert arrow.num_rows == len(iss_result) and arrow.column_names == iss_result.columns
     assert json.loads(arrow.schema.metadata[b"ssa.run"])["counts"] == json.loads(
-        json.dumps(iss_result.run["counts"]))
+        json.dumps(iss_result.run["counts"])
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
@@ -105,8 +105,13 @@ def test_report_reader_reads_whichever_format(iss_result, tmp_path, fmt):
     for name, values in want.columns.items():
         if values.dtype.kind == "f":
             tol = max(_csv_tolerance(name, 1.0), 1e-12)
-            ok = np.isclose(got.columns[name], values, rtol=1e-6 if name in CSV_SIGNIFICANT
-                            else 0.0, atol=tol, equal_nan=True)
+            ok = np.isclose(
+                got.columns[name],
+                values,
+                rtol=1e-6 if name in CSV_SIGNIFICANT else 0.0,
+                atol=tol,
+                equal_nan=True,
+            )
             assert ok.all(), name
         else:
             assert list(got.columns[name]) == list(values), name
@@ -134,8 +139,9 @@ def test_unknown_format_and_missing_pyarrow_fail_before_any_work(monkeypatch, tm
     with pytest.raises(UserError, match=r"pyarrow.*pip install"):
         parse_formats("csv,parquet")
     out = tmp_path / "out"
-    assert main(["screen", "--days", "0.01", "--format", "parquet", "--out", str(out),
-                 "--quiet"]) == 1
+    assert (
+        main(["screen", "--days", "0.01", "--format", "parquet", "--out", str(out), "--quiet"]) == 1
+    )
     assert not out.exists()  # refused before loading or screening: nothing written
 
 

@@ -42,14 +42,18 @@ MAXPC_APPROX_RTOL = 1e-3
 OMITRON = dict(
     r1=[378.39559, 4305.721887, 5752.767554],
     v1=[2.360800244, 5.580331936, -4.322349039],
-    c1=[[44.5757544811362, 81.6751751052616, -67.8687662707124],
+    c1=[
+        [44.5757544811362, 81.6751751052616, -67.8687662707124],
         [81.6751751052616, 158.453402956163, -128.616921644857],
-        [-67.8687662707124, -128.616921644858, 105.490542562701]],
+        [-67.8687662707124, -128.616921644858, 105.490542562701],
+    ],
     r2=[374.5180598, 4307.560983, 5751.130418],
     v2=[-5.388125081, -3.946827739, 3.322820358],
-    c2=[[2.31067077720423, 1.69905293875632, -1.4170164577661],
+    c2=[
+        [2.31067077720423, 1.69905293875632, -1.4170164577661],
         [1.69905293875632, 1.24957388457206, -1.04174164279599],
-        [-1.4170164577661, -1.04174164279599, 0.869260558223714]],
+        [-1.4170164577661, -1.04174164279599, 0.869260558223714],
+    ],
 )
 OMITRON_HBR_M = 20.0
 OMITRON_EXPECTED = {
@@ -61,8 +65,14 @@ OMITRON_EXPECTED = {
 
 def omitron_args():
     o = OMITRON
-    return (np.array(o["r1"]), np.array(o["v1"]), np.array(o["c1"]),
-            np.array(o["r2"]), np.array(o["v2"]), np.array(o["c2"]))
+    return (
+        np.array(o["r1"]),
+        np.array(o["v1"]),
+        np.array(o["c1"]),
+        np.array(o["r2"]),
+        np.array(o["v2"]),
+        np.array(o["c2"]),
+    )
 
 
 def cara_cdms(ssa_data):
@@ -135,12 +145,14 @@ def test_published_encounter_plane_cases(case):
 
 def _square_closed_form(mx, mz, sx, sz, half):
     """Exact Pc of a square with diagonal covariance: product of normal CDF differences (log)."""
+
     def logdiff(m, s):
         a, b = (m - half) / s, (m + half) / s
         if a > 0:
             a, b = -b, -a
         lb, la = special.log_ndtr(b), special.log_ndtr(a)
         return lb + math.log(-math.expm1(la - lb))
+
     return logdiff(mx, sx) + logdiff(mz, sz)
 
 
@@ -148,7 +160,7 @@ def _square_closed_form(mx, mz, sx, sz, half):
 @pytest.mark.parametrize("miss_sigmas", [0.0, 3.0, 12.0, 30.0])
 def test_square_matches_closed_form_elongated(aspect, miss_sigmas):
     """Square HBR, covariance diagonal in the encounter frame: the exact answer is a product."""
-    sx = 0.2                   # km, the small axis along the miss
+    sx = 0.2  # km, the small axis along the miss
     sz = sx * aspect
     half_m = 15.0
     mx = miss_sigmas * sx
@@ -160,8 +172,8 @@ def test_square_matches_closed_form_elongated(aspect, miss_sigmas):
 def test_square_rotated_covariance_matches_closed_form_after_rotation():
     """Rotating the covariance 90 degrees swaps axes: still the closed form (sign, axis handling)."""
     sx, sz, half = 0.05, 3.0, 0.01
-    pc_a, _ = pc_2d([[0.1, 0.02]], [[[sx ** 2, 0], [0, sz ** 2]]], half * 1e3, "square")
-    pc_b, _ = pc_2d([[0.02, 0.1]], [[[sz ** 2, 0], [0, sx ** 2]]], half * 1e3, "square")
+    pc_a, _ = pc_2d([[0.1, 0.02]], [[[sx**2, 0], [0, sz**2]]], half * 1e3, "square")
+    pc_b, _ = pc_2d([[0.02, 0.1]], [[[sz**2, 0], [0, sx**2]]], half * 1e3, "square")
     exact = math.exp(_square_closed_form(0.1, 0.02, sx, sz, half))
     assert pc_a[0] == pytest.approx(exact, rel=EXACT_RTOL)
     assert pc_b[0] == pytest.approx(exact, rel=EXACT_RTOL)
@@ -173,7 +185,7 @@ def test_isotropic_foster_equals_chan_series(miss_sigmas, hbr_over_sigma):
     """Isotropic covariance: Chan's series is exact (non-central chi-square), down to ~1e-300."""
     sigma_km = 0.1
     miss = miss_sigmas * sigma_km
-    cov = np.eye(2) * sigma_km ** 2
+    cov = np.eye(2) * sigma_km**2
     hbr_m = hbr_over_sigma * sigma_km * 1e3
     pc, _ = pc_2d([[miss, 0.0]], [cov], hbr_m)
     r1 = np.array([7000.0, 0, 0])
@@ -181,18 +193,19 @@ def test_isotropic_foster_equals_chan_series(miss_sigmas, hbr_over_sigma):
     r2 = r1 + [miss, 0, 0]
     v2 = np.array([0, 0, 7.5])
     # Plane for v_rel = (0, -7.5, 7.5): an isotropic 3D covariance projects to isotropic 2D.
-    chan = pc_chan(r1, v1, np.eye(3) * sigma_km ** 2 / 2, r2, v2, np.eye(3) * sigma_km ** 2 / 2, hbr_m)
+    chan = pc_chan(r1, v1, np.eye(3) * sigma_km**2 / 2, r2, v2, np.eye(3) * sigma_km**2 / 2, hbr_m)
     assert pc[0] > 1e-305
     assert pc[0] == pytest.approx(chan.value[0], rel=EXACT_RTOL)
 
 
-@pytest.mark.parametrize("angle_deg,aspect,miss_km", [(0.0, 5.0, 0.05), (30.0, 50.0, 0.02),
-                                                      (75.0, 200.0, 0.3)])
+@pytest.mark.parametrize(
+    "angle_deg,aspect,miss_km", [(0.0, 5.0, 0.05), (30.0, 50.0, 0.02), (75.0, 200.0, 0.3)]
+)
 def test_circle_matches_scipy_dblquad(angle_deg, aspect, miss_km):
     """Independent 2D quadrature of the Gaussian over the disc (scipy dblquad)."""
     a = math.radians(angle_deg)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    cov = rot @ np.diag([0.03 ** 2, (0.03 * aspect) ** 2]) @ rot.T
+    cov = rot @ np.diag([0.03**2, (0.03 * aspect) ** 2]) @ rot.T
     hbr_km = 0.02
     inv = np.linalg.inv(cov)
     norm = 1.0 / (2 * math.pi * math.sqrt(np.linalg.det(cov)))
@@ -202,8 +215,15 @@ def test_circle_matches_scipy_dblquad(angle_deg, aspect, miss_km):
         d = np.array([x, z]) - m
         return norm * math.exp(-0.5 * d @ inv @ d)
 
-    ref, _ = integrate.dblquad(density, -hbr_km, hbr_km, lambda x: -math.sqrt(hbr_km ** 2 - x ** 2),
-                               lambda x: math.sqrt(hbr_km ** 2 - x ** 2), epsabs=0, epsrel=1e-10)
+    ref, _ = integrate.dblquad(
+        density,
+        -hbr_km,
+        hbr_km,
+        lambda x: -math.sqrt(hbr_km**2 - x**2),
+        lambda x: math.sqrt(hbr_km**2 - x**2),
+        epsabs=0,
+        epsrel=1e-10,
+    )
     pc, _ = pc_2d([m], [cov], hbr_km * 1e3)
     assert pc[0] == pytest.approx(ref, rel=DBLQUAD_RTOL)
 
@@ -245,7 +265,13 @@ def test_max_pc_closed_form_agrees_with_search_below_threshold(ratio_fraction):
     miss, c0, _ = pcm.project_encounter(r1, v1, c1, r2, v2, c2)
     d0 = math.sqrt(miss[0] @ np.linalg.inv(c0[0]) @ miss[0])
     s0 = d0 / math.sqrt(2)
-    hbr_m = ratio_fraction * pcm.MAXPC_ANALYTIC_RATIO * s0 * math.sqrt(np.linalg.eigvalsh(c0[0])[0]) * 1e3
+    hbr_m = (
+        ratio_fraction
+        * pcm.MAXPC_ANALYTIC_RATIO
+        * s0
+        * math.sqrt(np.linalg.eigvalsh(c0[0])[0])
+        * 1e3
+    )
     res = max_pc_scaled(r1, v1, c1, r2, v2, c2, hbr_m)
     closed, s_closed = res.value, res.extra["scale"]
     search, s_search = pcm._golden_max(miss, c0, np.array([hbr_m]), np.array([s0]), "circle")
@@ -268,8 +294,8 @@ def test_max_pc_scaled_socrates_shape_small_hbr_matches_alfano_closed_form():
     c = [bb.T @ d @ bb for bb in b]
     miss, c0, _ = pcm.project_encounter(r1, v1, c[0], r2, v2, c[1])
     d0 = math.sqrt(miss[0] @ np.linalg.inv(c0[0]) @ miss[0])
-    expected = (hbr_m * 1e-3) ** 2 / (math.e * d0 ** 2 * math.sqrt(np.linalg.det(c0[0])))
-    assert res.value[0] == pytest.approx(expected, rel=1e-4)   # O((R/sigma)^2) approximation
+    expected = (hbr_m * 1e-3) ** 2 / (math.e * d0**2 * math.sqrt(np.linalg.det(c0[0])))
+    assert res.value[0] == pytest.approx(expected, rel=1e-4)  # O((R/sigma)^2) approximation
     assert res.extra["scale"][0] == pytest.approx(d0 / math.sqrt(2.0), rel=1e-3)
 
 
@@ -307,7 +333,7 @@ def test_non_positive_definite_repaired_or_refused_never_silent():
     # (1e-4 HBR)^2, so the Gaussian collapses onto the miss axis and Pc is the 1D mass of
     # N(0, s^2) over [m - R, m + R] (edge effects ~ (1e-4)^2): an independent value.
     s_km, m_km, hbr_m = 0.2, 0.15, 30.0
-    pc, status = pc_2d([[m_km, 0.0]], [[[s_km ** 2, 0.0], [0.0, -0.5]]], hbr_m)
+    pc, status = pc_2d([[m_km, 0.0]], [[[s_km**2, 0.0], [0.0, -0.5]]], hbr_m)
     r_km = hbr_m * 1e-3
     expected = special.ndtr((m_km + r_km) / s_km) - special.ndtr((m_km - r_km) / s_km)
     assert status[0] == pcm.STATUS_CLIPPED_2D
@@ -374,7 +400,9 @@ def test_registry_every_method_returns_one_result_shape():
 def test_two_body_monte_carlo_with_real_6x6_covariances_agrees_with_2d(ssa_data):
     """TERRA vs IRIDIUM 33 DEB (Pc 2.1e-2): sampling both 6x6 CDM covariances and two-body
     motion reproduces the 2D Pc within the 95 % interval (fast encounter)."""
-    cdm = read_cdm(ssa_data / "cara-cdm" / "000025994_conj_000037558_20210324_151047_20210323_154356.cdm")
+    cdm = read_cdm(
+        ssa_data / "cara-cdm" / "000025994_conj_000037558_20210324_151047_20210323_154356.cdm"
+    )
     pc2d, _ = pc_foster(*inertial_states(cdm), cdm.hbr_m)
     full = inertial_states(cdm, full=True)
     assert full[2].shape == (6, 6)

@@ -36,8 +36,10 @@ def _run(catalog, workers):
         assert pool.forked == (workers > 1)
         plan = propagate.make_plan(pool, catalog, STEP_S, TARGET_KM, jd0, fr0, WINDOW_S)
         length = propagate.chunk_length_s(plan, WINDOW_S)
-        chunks = [propagate.build_chunk(pool, plan, t0, length, jd0, fr0)
-                  for t0 in np.arange(0.0, WINDOW_S, length)]
+        chunks = [
+            propagate.build_chunk(pool, plan, t0, length, jd0, fr0)
+            for t0 in np.arange(0.0, WINDOW_S, length)
+        ]
         copies = [ch.coef.copy() for ch in chunks]
     return plan, chunks, copies
 
@@ -72,8 +74,19 @@ def test_forked_equals_in_process(sample):
         assert b.coef.dtype == np.float64 and b.coef.ndim == 1 and b.coef.flags.c_contiguous
         # Still valid (and unchanged) after later chunks and after the pool closed.
         assert b.coef.tobytes() == c.tobytes() == a.coef.tobytes()
-        for f in ("off", "stride", "nspan", "fail_s", "fail_code", "cls_index", "cls_first",
-                  "cls_size", "cls_base", "cls_nspan", "cls_h"):
+        for f in (
+            "off",
+            "stride",
+            "nspan",
+            "fail_s",
+            "fail_code",
+            "cls_index",
+            "cls_first",
+            "cls_size",
+            "cls_base",
+            "cls_nspan",
+            "cls_h",
+        ):
             assert np.array_equal(getattr(a, f), getattr(b, f)), f
     del chunks2, copies2, a, b, c  # a live chunk may hold its memfd (Python < 3.13)
     assert _open_fds() == fds
@@ -86,11 +99,16 @@ def test_worker_error_leaves_nothing_open(sample):
     with LocalExecutor(SatrecContext(sample.satrecs), 2) as pool:
         plan = propagate.make_plan(pool, sample, STEP_S, TARGET_KM, jd0, fr0, WINDOW_S)
         # One object more than the pool knows: the worker holding it raises.
-        bad = propagate.Plan(step_s=plan.step_s, klass=np.append(plan.klass, plan.klass[0]),
-                             err_km=plan.err_km, measured_err_km=plan.measured_err_km,
-                             accel_km_s2=plan.accel_km_s2)
+        bad = propagate.Plan(
+            step_s=plan.step_s,
+            klass=np.append(plan.klass, plan.klass[0]),
+            err_km=plan.err_km,
+            measured_err_km=plan.measured_err_km,
+            accel_km_s2=plan.accel_km_s2,
+        )
         with pytest.raises(IndexError):
-            propagate.build_chunk(pool, bad, 0.0, propagate.chunk_length_s(plan, WINDOW_S),
-                                  jd0, fr0)
+            propagate.build_chunk(
+                pool, bad, 0.0, propagate.chunk_length_s(plan, WINDOW_S), jd0, fr0
+            )
     gc.collect()  # the traceback's reference cycle holds multiprocessing's pipes
     assert _open_fds() == fds

@@ -50,8 +50,11 @@ def _write_subset(src: Path, dst: Path) -> int:
         sat = Satrec.twoline2rv(lines[i + 1], lines[i + 2], WGS72)
         perigee = sat.altp * sat.radiusearthkm
         apogee = sat.alta * sat.radiusearthkm
-        if (perigee > SHELL_PERIGEE_MIN_KM and apogee < SHELL_APOGEE_MAX_KM
-                and np.degrees(sat.inclo) > SHELL_INCLINATION_MIN_DEG):
+        if (
+            perigee > SHELL_PERIGEE_MIN_KM
+            and apogee < SHELL_APOGEE_MAX_KM
+            and np.degrees(sat.inclo) > SHELL_INCLINATION_MIN_DEG
+        ):
             name = lines[i] + (HOSTILE_SUFFIX if sat.satnum % 2 else "")
             out += [name, lines[i + 1], lines[i + 2]]
     dst.write_text("\n".join(out) + "\n")
@@ -64,15 +67,27 @@ def screened(tmp_path_factory, shared_file):
     import importlib.util
 
     if importlib.util.find_spec("ssa.commands.screen") is None:
-        pytest.fail("ssa screen (ssa/commands/screen.py) is missing; this end-to-end test "
-                    "screens a real subset with it before reporting")
+        pytest.fail(
+            "ssa screen (ssa/commands/screen.py) is missing; this end-to-end test "
+            "screens a real subset with it before reporting"
+        )
     root = tmp_path_factory.mktemp("report_e2e")
     subset = root / "shell-800-850.3le"
     n = _write_subset(shared_file(CATALOG), subset)
     assert n > 100
     out = root / "screen"
-    status = main(["screen", str(subset), "--satcat", str(shared_file(SATCAT)),
-                   "--days", DAYS, "--out", str(out)])
+    status = main(
+        [
+            "screen",
+            str(subset),
+            "--satcat",
+            str(shared_file(SATCAT)),
+            "--days",
+            DAYS,
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     return out
 
@@ -102,7 +117,7 @@ def test_report_files_and_escaping(screened, report):
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page
     assert f"All conjunctions ({n})" in page
     # Offline: no URL that a browser would fetch.
-    for scheme in ("http://", "https://", "//cdn", "src=\"http"):
+    for scheme in ("http://", "https://", "//cdn", 'src="http'):
         assert scheme not in page.replace("http-equiv", "")
 
 
@@ -114,8 +129,10 @@ def test_report_is_deterministic(screened, report, tmp_path):
 def _chromium_or_skip():
     if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
         return
-    reason = (f"{CHROMIUM} / {CHROMEDRIVER} not found: install the Debian packages "
-              "chromium and chromium-driver to run the browser check")
+    reason = (
+        f"{CHROMIUM} / {CHROMEDRIVER} not found: install the Debian packages "
+        "chromium and chromium-driver to run the browser check"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
@@ -130,10 +147,18 @@ def browser():
     profile = tempfile.mkdtemp(prefix="ssa-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1400",
-                f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1400",
+        f"--user-data-dir={profile}",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -150,7 +175,8 @@ def test_report_renders_in_chromium(screened, report, browser, tmp_path):
     n = _conjunction_count(screened)
     browser.get((report / INDEX_NAME).resolve().as_uri())
     images = browser.execute_script(
-        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);")
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);"
+    )
     assert len(images) == OVERVIEW_FIGURES + EVENT_FIGURES * TOP
     assert all(done and width > 0 and alt for done, width, alt in images), images
     rows = browser.find_elements(By.CSS_SELECTOR, "#conjunctions tbody tr")
@@ -166,15 +192,19 @@ def test_report_renders_in_chromium(screened, report, browser, tmp_path):
     assert '<img src=x onerror="window.__pwned=1">' in body_text
     # No network: every resource the page used is inline (data: URIs).
     urls = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name);")
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
     assert all(u.startswith("data:") for u in urls), urls
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors  # includes Content-Security-Policy violations
 
     # Filter and sort work on the full data.
-    first_id = json.loads(browser.execute_script(
-        "return JSON.stringify(JSON.parse(document.getElementById('conjunction-data')"
-        ".textContent).rows[0][2]);"))
+    first_id = json.loads(
+        browser.execute_script(
+            "return JSON.stringify(JSON.parse(document.getElementById('conjunction-data')"
+            ".textContent).rows[0][2]);"
+        )
+    )
     box = browser.find_element(By.ID, "filter-text")
     box.send_keys(str(first_id))
     filtered = browser.find_elements(By.CSS_SELECTOR, "#conjunctions tbody tr")
@@ -183,8 +213,10 @@ def test_report_renders_in_chromium(screened, report, browser, tmp_path):
     box.clear()
     box.send_keys("\b")  # fire an input event after clear()
     browser.find_element(By.XPATH, "//th/button[text()='Rel. speed (km/s)']").click()
-    speeds = [float(r.find_elements(By.TAG_NAME, "td")[11].text)
-              for r in browser.find_elements(By.CSS_SELECTOR, "#conjunctions tbody tr")]
+    speeds = [
+        float(r.find_elements(By.TAG_NAME, "td")[11].text)
+        for r in browser.find_elements(By.CSS_SELECTOR, "#conjunctions tbody tr")
+    ]
     assert speeds == sorted(speeds) and len(speeds) == min(n, 50)
 
     shot = tmp_path / "report-screenshot.png"
@@ -254,8 +286,12 @@ def test_report_of_60000_conjunctions_is_complete(screened, tmp_path):
 def test_screen_with_report_flag_writes_the_report(screened, tmp_path):
     subset = screened.parent / "shell-800-850.3le"
     out = tmp_path / "screen"
-    assert main(["screen", str(subset), "--days", "0.5", "--out", str(out), "--quiet",
-                 "--report", "1"]) == 0
+    assert (
+        main(
+            ["screen", str(subset), "--days", "0.5", "--out", str(out), "--quiet", "--report", "1"]
+        )
+        == 0
+    )
     page = (out / "report" / INDEX_NAME).read_text()
     n = _conjunction_count(out)
     assert f"All conjunctions ({n})" in page

@@ -90,10 +90,12 @@ def test_osculating_apsides_circular_and_real(real_states):
 
 
 def test_conjunctions_per_day_counts_each_day_including_empty_ones():
-    tca = np.array(["2024-07-05T01:00", "2024-07-05T23:59:59.999", "2024-07-07T00:00"],
-                   dtype="datetime64[ms]")
-    fig = figures.conjunctions_per_day(tca, np.datetime64("2024-07-05"),
-                                       np.datetime64("2024-07-09T00:00"))
+    tca = np.array(
+        ["2024-07-05T01:00", "2024-07-05T23:59:59.999", "2024-07-07T00:00"], dtype="datetime64[ms]"
+    )
+    fig = figures.conjunctions_per_day(
+        tca, np.datetime64("2024-07-05"), np.datetime64("2024-07-09T00:00")
+    )
     ax = fig.axes[0]
     # window 5th..8th (end at midnight excludes the 9th): 2, 0, 1, 0
     assert [b.get_height() for b in _bars(ax)] == [2, 0, 1, 0]
@@ -129,12 +131,15 @@ def test_miss_vs_speed_without_and_with_pc():
     pc = np.array([1e-4, 1e-250, 1e-30, 1e-12])
     ax = figures.miss_vs_speed(miss, speed, pc=pc).axes[0]
     assert [c for c in ax.collections if c.get_array() is not None][0].get_clim() == (
-        figures.PC_FLOOR_LOG10, -4.0)
+        figures.PC_FLOOR_LOG10,
+        -4.0,
+    )
     # Every Pc tiny: the top decades keep their spread instead of one flat colour.
     pc = np.array([1e-45, 1e-250, 1e-47, 1e-60])
     ax = figures.miss_vs_speed(miss, speed, pc=pc).axes[0]
     np.testing.assert_allclose(
-        [c for c in ax.collections if c.get_array() is not None][0].get_clim(), (-55.0, -45.0))
+        [c for c in ax.collections if c.get_array() is not None][0].get_clim(), (-55.0, -45.0)
+    )
 
 
 def test_type_pair_and_owner_counts():
@@ -146,12 +151,21 @@ def test_type_pair_and_owner_counts():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     heights = [b.get_width() for b in _bars(ax)]
     assert dict(zip(labels, heights, strict=True)) == {
-        "DEBRIS - PAYLOAD": 2, "DEBRIS - DEBRIS": 1, "PAYLOAD - ROCKET BODY": 1,
-        "PAYLOAD - PAYLOAD": 1, "DEBRIS - UNKNOWN": 1}
+        "DEBRIS - PAYLOAD": 2,
+        "DEBRIS - DEBRIS": 1,
+        "PAYLOAD - ROCKET BODY": 1,
+        "PAYLOAD - PAYLOAD": 1,
+        "DEBRIS - UNKNOWN": 1,
+    }
     assert labels[0] == "DEBRIS - PAYLOAD"  # largest first
     ax = figures.payload_owner_counts(t1, o1, t2, o2).axes[0]
-    got = dict(zip([t.get_text() for t in ax.get_yticklabels()],
-                   [b.get_width() for b in _bars(ax)], strict=True))
+    got = dict(
+        zip(
+            [t.get_text() for t in ax.get_yticklabels()],
+            [b.get_width() for b in _bars(ax)],
+            strict=True,
+        )
+    )
     # the US-ESA payload pair counts once for each owner; '' owner shows as 'unknown'
     assert got == {"US": 3, "ESA": 1, "unknown": 1}
     ax = figures.payload_owner_counts(t1, o1, t2, o2, top=1).axes[0]
@@ -224,14 +238,19 @@ def test_encounter_plane_ellipses_and_hard_body(real_states):
 
 
 def test_rtn_relative_three_views():
-    track = np.column_stack([np.linspace(0.1, 0.2, 5), np.linspace(-8, 8, 5), np.linspace(3, -3, 5)])
+    track = np.column_stack(
+        [np.linspace(0.1, 0.2, 5), np.linspace(-8, 8, 5), np.linspace(3, -3, 5)]
+    )
     fig = figures.rtn_relative(np.array([0.15, 0.0, 0.0]), track)
     assert len(fig.axes) == 3
     ax = fig.axes[0]  # T horizontal, R vertical
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), track[:, 1])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), track[:, 0])
-    assert [a.get_xlabel() for a in fig.axes] == ["in-track T (km)", "in-track T (km)",
-                                                  "cross-track N (km)"]
+    assert [a.get_xlabel() for a in fig.axes] == [
+        "in-track T (km)",
+        "in-track T (km)",
+        "cross-track N (km)",
+    ]
     assert len(figures.rtn_relative([0.1, 0.2, 0.3]).axes[0].lines) == 2  # no track
 
 
@@ -246,15 +265,15 @@ def test_gabbard_separates_types(real_states):
     kinds = {t for t in types}
     assert len(cols) == 2 * len(kinds)  # apogee and perigee per type
     payload_apogees = next(c for c in cols if c.get_label().startswith("payload apogee"))
-    np.testing.assert_allclose(sorted(payload_apogees.get_offsets()[:, 1]),
-                               sorted(apo[types == "PAYLOAD"]))
+    np.testing.assert_allclose(
+        sorted(payload_apogees.get_offsets()[:, 1]), sorted(apo[types == "PAYLOAD"])
+    )
     rocket = next(c for c in cols if c.get_label().startswith("rocket body apogee"))
     np.testing.assert_allclose(rocket.get_offsets()[:, 1], apo[:1])
     labels = ax.get_legend_handles_labels()[1]
     assert any("debris" in t for t in labels) or "DEBRIS" not in kinds
     assert ax.get_xlabel() == "orbital period (min)" and ax.get_ylabel() == "altitude (km)"
-    assert ax.get_xscale() == ("log" if np.nanmax(apo) > figures.GABBARD_LOG_ABOVE_KM
-                               else "linear")
+    assert ax.get_xscale() == ("log" if np.nanmax(apo) > figures.GABBARD_LOG_ABOVE_KM else "linear")
 
 
 def test_png_is_deterministic(tmp_path):
@@ -271,8 +290,8 @@ def test_json_for_script_cannot_close_the_script_element():
     text = json_for_script({"name": "</script><script>alert(1)</script>&"})
     assert "<" not in text and ">" not in text and "&" not in text
     import json
-    assert json.loads(text)["name"] == "</script><script>alert(1)</script>&"
 
+    assert json.loads(text)["name"] == "</script><script>alert(1)</script>&"
 
 
 def test_empty_inputs_draw_a_note_without_warnings():
@@ -305,10 +324,18 @@ def test_render_page_escapes_every_input_value():
         title=f"report {evil}",
         run_facts=[("Catalog", evil), (evil, "value")],
         overview=[fig],
-        table=TableData(keys=["name", "miss_km"], labels=["Name", evil], numeric=[False, True],
-                        formats=[None, 3], rows=[[evil, 1.5], [evil, None]]),
-        events=[EventSection(rank=1, title=evil, facts=[("Object 1", evil)], figures=[fig],
-                             notes=[evil])],
+        table=TableData(
+            keys=["name", "miss_km"],
+            labels=["Name", evil],
+            numeric=[False, True],
+            formats=[None, 3],
+            rows=[[evil, 1.5], [evil, None]],
+        ),
+        events=[
+            EventSection(
+                rank=1, title=evil, facts=[("Object 1", evil)], figures=[fig], notes=[evil]
+            )
+        ],
         problems=[f"file.csv:3: {evil}"],
         ranking_note=evil,
     )
@@ -330,8 +357,9 @@ def test_render_page_escapes_every_input_value():
     parser = Tags()
     parser.feed(text)
     assert parser.scripts == 2  # the data block and the page script, nothing injected
-    assert len(parser.imgs) == 2 and all(i["src"].startswith("data:image/png;base64,")
-                                         for i in parser.imgs)
+    assert len(parser.imgs) == 2 and all(
+        i["src"].startswith("data:image/png;base64,") for i in parser.imgs
+    )
     assert all(i["alt"] == f"alt {evil}" for i in parser.imgs)  # attribute kept whole
     # The hostile text survives as text in title, facts, table, event and problems.
     assert sum(evil in d for d in parser.data) >= 8

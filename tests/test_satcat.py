@@ -13,9 +13,11 @@ from ssa.catalog import Catalog, load_satcat
 from ssa.io.problems import LoadError, Problem
 from ssa.io.satcat import SatcatEntry, iter_satcat, rcs_class, type_from_name
 
-CELESTRAK_HEADER = ("OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OPS_STATUS_CODE,OWNER,"
-                    "LAUNCH_DATE,LAUNCH_SITE,DECAY_DATE,PERIOD,INCLINATION,APOGEE,PERIGEE,RCS,"
-                    "DATA_STATUS_CODE,ORBIT_CENTER,ORBIT_TYPE")
+CELESTRAK_HEADER = (
+    "OBJECT_NAME,OBJECT_ID,NORAD_CAT_ID,OBJECT_TYPE,OPS_STATUS_CODE,OWNER,"
+    "LAUNCH_DATE,LAUNCH_SITE,DECAY_DATE,PERIOD,INCLINATION,APOGEE,PERIGEE,RCS,"
+    "DATA_STATUS_CODE,ORBIT_CENTER,ORBIT_TYPE"
+)
 # CelesTrak's own SATCAT CSV codes the type (PAY, R/B, DEB, UNK) and gives RCS in m^2.
 CELESTRAK_ROWS = [
     "VANGUARD 1,1958-002B,5,PAY,,US,1958-03-17,AFETR,,132.7,34.25,3835,651,0.122,,EA,ORB",
@@ -35,19 +37,29 @@ def test_celestrak_codes_and_numeric_rcs():
     ]
     # Space-Track's class limits: SMALL < 0.1 m^2, MEDIUM 0.1..1 m^2, LARGE > 1 m^2.
     assert [rcs_class(x) for x in (0.0999, 0.1, 1.0, 1.0001)] == [
-        "SMALL", "MEDIUM", "MEDIUM", "LARGE"]
+        "SMALL",
+        "MEDIUM",
+        "MEDIUM",
+        "LARGE",
+    ]
 
 
 def test_bad_satcat_rows_are_reported():
-    rows = [CELESTRAK_HEADER, CELESTRAK_ROWS[0],
-            CELESTRAK_ROWS[1].replace(",4235,", ",42x5,"),
-            CELESTRAK_ROWS[2].replace(",DEB,", ",SPACESHIP,"), "X,1999-001A,25000,PAY"]
+    rows = [
+        CELESTRAK_HEADER,
+        CELESTRAK_ROWS[0],
+        CELESTRAK_ROWS[1].replace(",4235,", ",42x5,"),
+        CELESTRAK_ROWS[2].replace(",DEB,", ",SPACESHIP,"),
+        "X,1999-001A,25000,PAY",
+    ]
     items = list(iter_satcat(rows, "s.csv"))
     problems = [i for i in items if isinstance(i, Problem)]
     assert [i.norad_id for i in items if isinstance(i, SatcatEntry)] == [5]
     assert [(p.line, p.reason) for p in problems] == [
-        (3, "NORAD_CAT_ID '42x5' is not an integer"), (4, "unknown OBJECT_TYPE 'SPACESHIP'"),
-        (5, "4 columns, expected 17 as in the header")]
+        (3, "NORAD_CAT_ID '42x5' is not an integer"),
+        (4, "unknown OBJECT_TYPE 'SPACESHIP'"),
+        (5, "4 columns, expected 17 as in the header"),
+    ]
     (problem,) = list(iter_satcat(["NAME,EPOCH", "A,B"], "other.csv"))
     assert "not a SATCAT CSV" in problem.reason
 
@@ -59,11 +71,20 @@ def test_empty_satcat_is_an_error(tmp_path):
         load_satcat(path)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("COSMOS 2251 DEB", "DEBRIS"), ("FENGYUN 1C DEB", "DEBRIS"), ("SL-8 R/B", "ROCKET BODY"),
-    ("CZ-4 R/B DEB", "DEBRIS"), ("DEBUT (ORIZURU)", "PAYLOAD"), ("ISS (ZARYA)", "PAYLOAD"),
-    ("TBA - TO BE ASSIGNED", "UNKNOWN"), ("UNKNOWN", "UNKNOWN"), ("", "UNKNOWN"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("COSMOS 2251 DEB", "DEBRIS"),
+        ("FENGYUN 1C DEB", "DEBRIS"),
+        ("SL-8 R/B", "ROCKET BODY"),
+        ("CZ-4 R/B DEB", "DEBRIS"),
+        ("DEBUT (ORIZURU)", "PAYLOAD"),
+        ("ISS (ZARYA)", "PAYLOAD"),
+        ("TBA - TO BE ASSIGNED", "UNKNOWN"),
+        ("UNKNOWN", "UNKNOWN"),
+        ("", "UNKNOWN"),
+    ],
+)
 def test_type_from_name(name, expected):
     assert type_from_name(name) == expected
 
@@ -91,7 +112,11 @@ def test_shared_space_track_satcat_gives_rcs_and_country(shared_file):
     assert Counter(e.rcs_size for e in entries.values()) == Counter(r["RCS_SIZE"] for r in rows)
     assert Counter(e.owner for e in entries.values()) == Counter(r["COUNTRY"] for r in rows)
     assert Counter(e.object_type for e in entries.values()) == {
-        "PAYLOAD": 11695, "DEBRIS": 10810, "ROCKET BODY": 976, "UNKNOWN": 581}
+        "PAYLOAD": 11695,
+        "DEBRIS": 10810,
+        "ROCKET BODY": 976,
+        "UNKNOWN": 581,
+    }
 
     catalog = Catalog.load(shared_file("catalog-2024-07-05.3le"), satcat=path)
     by_id = {int(r["NORAD_CAT_ID"]): r for r in rows}

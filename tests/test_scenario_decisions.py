@@ -54,14 +54,21 @@ def test_zero_information_knowledge_follows_the_chance_diagonal():
     n = 6000
     r1, v1, r2, v2, hbr = encounters(n, seed=1)
     ref = (np.array([10.0, 100.0, 10.0]) * 1e-3) ** 2
-    risk, _ = pc_foster(r1, v1, rtn_to_inertial_cov(r1, v1, np.broadcast_to(ref, (n, 3))),
-                        r2, v2, rtn_to_inertial_cov(r2, v2, np.broadcast_to(ref, (n, 3))), hbr)
+    risk, _ = pc_foster(
+        r1,
+        v1,
+        rtn_to_inertial_cov(r1, v1, np.broadcast_to(ref, (n, 3))),
+        r2,
+        v2,
+        rtn_to_inertial_cov(r2, v2, np.broadcast_to(ref, (n, 3))),
+        hbr,
+    )
     # Knowledge no better than 30 km: the estimate is noise around the truth.
     sig_km = 30.0
     rng = np.random.default_rng(2)
     err1 = rng.standard_normal((n, 1, 3)) * sig_km
     err2 = rng.standard_normal((n, 1, 3)) * sig_km
-    cov = np.broadcast_to(np.eye(3) * sig_km ** 2, (n, 1, 3, 3))
+    cov = np.broadcast_to(np.eye(3) * sig_km**2, (n, 1, 3, 3))
     pc = dec.pc_series(r1, v1, r2, v2, hbr, err1, err2, cov, cov, np.ones((n, 1), bool))[:, 0]
     for q in (0.2, 0.5, 0.8):
         thr = np.quantile(pc, 1 - q)
@@ -97,7 +104,7 @@ def test_decision_metrics_count_flips_workload_and_warning():
     tca = np.array([t[0, -1] + 86400.0 * 1.01])
     m = dec.decision_metrics(pc, t, np.ones_like(pc, bool), tca, 1.0, 1e-4)
     assert m["manoeuvre"][0] and m["pc_commit"][0] == 1e-3
-    assert m["flips"][0] == 3                       # below, above, below, above
+    assert m["flips"][0] == 3  # below, above, below, above
     assert m["workload"][1e-5][0] and m["workload"][1e-7][0]
     assert m["warning_h"][0] == pytest.approx((tca[0] - t[0, 1]) / 3600)
 
@@ -110,8 +117,9 @@ def test_manoeuvres_for_ninety_percent_risk_reduction():
     pc_bad = np.array([[1e-6, 1e-5, 1e-3, 1e-4]])
     assert scoring.manoeuvres_for_reduction(risk, pc_bad) == (4.0, True)
     # Risk only in an event with Pc 0: half of the zero-Pc events on average.
-    n, ok = scoring.manoeuvres_for_reduction(np.array([[0.0, 1.0, 1.0]]),
-                                             np.array([[1e-3, 0.0, 0.0]]))
+    n, ok = scoring.manoeuvres_for_reduction(
+        np.array([[0.0, 1.0, 1.0]]), np.array([[1e-3, 0.0, 0.0]])
+    )
     assert not ok and n == pytest.approx(1 + 0.9 * 2)
 
 
@@ -126,9 +134,9 @@ def test_scheduler_never_exceeds_budgets_and_serves_partners_first():
     prio[0, :30] = True
     tracks = schedule(passes, budget, member, prio, seed=1)
     assert np.all(tracks <= passes)
-    used = tracks.sum(axis=1)                         # (S, D)
+    used = tracks.sum(axis=1)  # (S, D)
     assert np.all(used[[0, 1, 3]] <= budget[[0, 1, 3], None])
-    assert np.array_equal(tracks[2], passes[2])       # unlimited: every pass
+    assert np.array_equal(tracks[2], passes[2])  # unlimited: every pass
     # Sensor 0 (50 a day) tracks every visible partner before anything else.
     vis_partner = passes[0, :30] > 0
     assert np.all(tracks[0, :30][vis_partner] >= 1)
@@ -144,14 +152,14 @@ def test_pc_bound_never_skips_a_pc_above_the_floor():
     n = 4000
     rng = np.random.default_rng(8)
     r1, v1, r2, v2, hbr = encounters(n, seed=3, max_miss_km=5.0, hbr_m=20.0)
-    sig = 10 ** rng.uniform(-2.5, 0.5, (n, 3))         # 3 m .. 3 km per axis, any shape
-    cov = rtn_to_inertial_cov(r1, v1, sig ** 2)[:, None]
+    sig = 10 ** rng.uniform(-2.5, 0.5, (n, 3))  # 3 m .. 3 km per axis, any shape
+    cov = rtn_to_inertial_cov(r1, v1, sig**2)[:, None]
     zero = np.zeros((n, 1, 3))
     pc = dec.pc_series(r1, v1, r2, v2, hbr, zero, zero, cov, cov, np.ones((n, 1), bool))[:, 0]
     plane = encounter_frame(r1, v1, r2, v2)[:, [0, 2], :]
     miss = np.einsum("nij,nj->ni", plane, r2 - r1)
     exact, _ = pc_2d(miss, np.einsum("nij,njk,nlk->nil", plane, 2 * cov[:, 0], plane), hbr)
     skipped = pc == 0
-    assert skipped.sum() > n / 4                        # the bound does skip work
+    assert skipped.sum() > n / 4  # the bound does skip work
     assert np.all(exact[skipped] < dec.PC_FLOOR)
     assert np.allclose(pc[~skipped], exact[~skipped], rtol=1e-9, atol=0)

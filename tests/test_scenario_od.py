@@ -36,8 +36,10 @@ def test_more_or_better_tracking_never_increases_a_sigma():
     good = od.track_weight([10.0], [0.01], [False])[0]
     poor = od.track_weight([500.0], [0.2], [False])[0]
     assert good > poor
-    assert np.all(model.sigma_rtn_m(lead, 10 * good, bal, hp, hp)
-                  <= model.sigma_rtn_m(lead, 10 * poor, bal, hp, hp))
+    assert np.all(
+        model.sigma_rtn_m(lead, 10 * good, bal, hp, hp)
+        <= model.sigma_rtn_m(lead, 10 * poor, bal, hp, hp)
+    )
 
 
 def test_density_term_is_the_same_whatever_the_tracking():
@@ -46,7 +48,7 @@ def test_density_term_is_the_same_whatever_the_tracking():
     d_few = model.density_var_m2(lead, 0.2, 450.0, 470.0)
     # Infinite information leaves exactly the density term.
     s_inf = model.sigma_rtn_m(lead, np.full(3, 1e30), 0.2, 450.0, 470.0)
-    assert np.allclose(s_inf[:, 1] ** 2, np.maximum(d_few[:, 1], od.SIGMA_FLOOR_M ** 2))
+    assert np.allclose(s_inf[:, 1] ** 2, np.maximum(d_few[:, 1], od.SIGMA_FLOOR_M**2))
     assert np.all(d_few[:, 2] == 0)
     # It grows with lead time and falls with altitude.
     assert np.all(np.diff(d_few[:, 1]) > 0)
@@ -101,8 +103,15 @@ def test_calibrate_cli_json(ssa_data, capsys):
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert len(rows) == 4
     for r in rows:
-        for key in ("file", "object", "norad_id", "sigma_rtn_m_cdm", "sigma_rtn_m_model",
-                    "tracks_used", "lead_d"):
+        for key in (
+            "file",
+            "object",
+            "norad_id",
+            "sigma_rtn_m_cdm",
+            "sigma_rtn_m_model",
+            "tracks_used",
+            "lead_d",
+        ):
             assert key in r
         assert r["object"] in (1, 2)
         assert len(r["sigma_rtn_m_model"]) == 3 and min(r["sigma_rtn_m_model"]) > 0

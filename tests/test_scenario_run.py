@@ -69,11 +69,16 @@ BACKGROUND_FRACTION = 0.12
 
 def write_scenario(tmp, shared_file, name, eu_sensors=EU_SENSORS, eu_sharing="observations"):
     path = tmp / f"{name}.toml"
-    path.write_text(SCENARIO.format(
-        name=name, catalog=shared_file("catalog-2024-07-05.3le"),
-        satcat=shared_file("satcat-2025-03.csv.gz"), eu_sensors=eu_sensors,
-        eu_sharing=eu_sharing,
-        sensors=Path(__file__).parent.parent / "scenarios" / "sensors.csv"))
+    path.write_text(
+        SCENARIO.format(
+            name=name,
+            catalog=shared_file("catalog-2024-07-05.3le"),
+            satcat=shared_file("satcat-2025-03.csv.gz"),
+            eu_sensors=eu_sensors,
+            eu_sharing=eu_sharing,
+            sensors=Path(__file__).parent.parent / "scenarios" / "sensors.csv",
+        )
+    )
     return load_scenario(path)
 
 
@@ -84,7 +89,8 @@ def run(tmp_path_factory, shared_file):
     full = load_catalog(sc)
     rng = np.random.default_rng(0)
     mine = np.isin(full.owner, [o for m in sc.members for o in m.owners]) & (
-        full.object_type == "PAYLOAD")
+        full.object_type == "PAYLOAD"
+    )
     keep = mine | ((rng.random(len(full)) < BACKGROUND_FRACTION) & (full.apogee_km < 2000))
     catalog = full.subset(keep)
     cached_screen = caching_screen(tmp / "cache", screen=screen_truth)
@@ -96,8 +102,9 @@ def run(tmp_path_factory, shared_file):
 def test_truth_is_the_same_whoever_looks(run, shared_file):
     """Another network (EU without S3TSR, sharing nothing) sees exactly the same truth."""
     sc, catalog, screen, result, tmp = run
-    other = write_scenario(tmp, shared_file, "other", eu_sharing="none",
-                           eu_sensors='["FR-GRAVES", "DE-TIRA"]')
+    other = write_scenario(
+        tmp, shared_file, "other", eu_sharing="none", eu_sensors='["FR-GRAVES", "DE-TIRA"]'
+    )
     t1 = tr.build_truth(sc, catalog=catalog, screen=screen)
     t2 = tr.build_truth(other, catalog=catalog, screen=screen)
     assert t1.n == t2.n > 50
@@ -111,9 +118,12 @@ def test_truth_is_the_same_whoever_looks(run, shared_file):
     # A different Monte Carlo run realises different truth errors.
     assert not np.allclose(tr.true_offsets_m(t1, sc.seed, 0), tr.true_offsets_m(t1, sc.seed, 1))
     # A subset of events (fewer members screened) keeps each event's offsets.
-    sub = tr.Truth(t1.catalog, t1.protected_by, {k: v[::3] for k, v in t1.conj.items()},
-                   t1.start, t1.days)
-    assert np.array_equal(tr.true_offsets_m(sub, sc.seed, 0), tr.true_offsets_m(t1, sc.seed, 0)[::3])
+    sub = tr.Truth(
+        t1.catalog, t1.protected_by, {k: v[::3] for k, v in t1.conj.items()}, t1.start, t1.days
+    )
+    assert np.array_equal(
+        tr.true_offsets_m(sub, sc.seed, 0), tr.true_offsets_m(t1, sc.seed, 0)[::3]
+    )
 
 
 @pytest.mark.slow
@@ -122,10 +132,10 @@ def test_pooled_knowledge_is_at_least_as_good_as_alone(run):
     for m in ("EU", "Japan"):  # the observation sharers
         alone, group = result.results[f"{m} alone"], result.results[f"{m} grouping"]
         assert np.array_equal(alone.events, group.events)
-        va = np.sum(alone.sigma_commit_m ** 2, axis=-1)
-        vg = np.sum(group.sigma_commit_m ** 2, axis=-1)
+        va = np.sum(alone.sigma_commit_m**2, axis=-1)
+        vg = np.sum(group.sigma_commit_m**2, axis=-1)
         assert np.all(vg <= va * (1 + 1e-9))
-        assert np.any(vg < va * 0.99)          # and strictly better somewhere
+        assert np.any(vg < va * 0.99)  # and strictly better somewhere
     # 'none' sharing: inside the grouping is the same as alone.
     a = result.results["South Korea alone"]
     g = result.results["South Korea grouping"]
@@ -140,14 +150,25 @@ def test_maintained_catalogue_and_unobservable_objects(run):
         assert mo["pooled"]["total"] >= mo["own"]["total"]
         assert mo["public"]["total"] == len(catalog)
     # An object no sensor of a member ever sees is never in its catalogue.
-    ctx = KnowledgeContext(sc, result.truth, stage_tasking(sc, result.truth),
-                           __import__("ssa.scenario.od", fromlist=["x"]).load_model())
+    ctx = KnowledgeContext(
+        sc,
+        result.truth,
+        stage_tasking(sc, result.truth),
+        __import__("ssa.scenario.od", fromlist=["x"]).load_model(),
+    )
     from ssa.scenario.tasking import maintained
 
     for m in range(len(sc.members)):
         seen = ctx.tasking.passes_per_day[ctx.own_mask[m]].sum(axis=0) > 0
-        keep = maintained(ctx.model, ctx.info_rate[m], ctx.track_rate[m], sc.fit_span_days,
-                          ctx.ballistic, ctx.perigee, ctx.apogee)
+        keep = maintained(
+            ctx.model,
+            ctx.info_rate[m],
+            ctx.track_rate[m],
+            sc.fit_span_days,
+            ctx.ballistic,
+            ctx.perigee,
+            ctx.apogee,
+        )
         assert not np.any(keep & ~seen)
     # South Korea's single optical tracker keeps far fewer objects than the EU radars.
     own = {r["participant"]: r["maintained_objects"]["own"]["total"] for r in result.metrics()}
@@ -166,9 +187,15 @@ def test_outputs_have_every_member_and_the_named_fields(run, capsys):
         assert {f"{m.name} alone", f"{m.name} grouping"} <= keys
     assert "Japan without EU" in keys and "EU without Australia" in keys
     for p in data["participants"]:
-        for field in ("maintained_objects", "manoeuvres_per_sat_year", "risk_reduction",
-                      "workload_per_sat_year", "sigma_at_commit_m", "warning_time_h",
-                      "decision_flips"):
+        for field in (
+            "maintained_objects",
+            "manoeuvres_per_sat_year",
+            "risk_reduction",
+            "workload_per_sat_year",
+            "sigma_at_commit_m",
+            "warning_time_h",
+            "decision_flips",
+        ):
             assert field in p
         assert set(p["maintained_objects"]) == {"own", "pooled", "public"}
     eu = next(p for p in data["participants"] if p["participant"] == "EU grouping")
@@ -180,8 +207,13 @@ def test_outputs_have_every_member_and_the_named_fields(run, capsys):
         mn = [c["manoeuvres_per_sat_year"] for c in p["curve"]]
         assert all(a >= b - 1e-12 for a, b in zip(rr, rr[1:], strict=False))
         assert all(a >= b for a, b in zip(mn, mn[1:], strict=False))
-    for name in ("sensor_map", "risk_vs_manoeuvres", "maintained_catalogue", "sigma_at_commit",
-                 "tracks_by_inclination"):
+    for name in (
+        "sensor_map",
+        "risk_vs_manoeuvres",
+        "maintained_catalogue",
+        "sigma_at_commit",
+        "tracks_by_inclination",
+    ):
         assert (out / f"{name}.png").stat().st_size > 5000
     assert (out / "events" / "eu-grouping.csv").read_text().count("\n") == eu["events"] + 1
     assert len(summ["participants"]) == len(data["participants"])

@@ -45,8 +45,14 @@ def _as_tuples(result, catalog, jd0, fr0):
     index = {int(x): q for q, x in enumerate(catalog.norad_id)}
     r = result.rows
     out = []
-    for a, b, jd, fr, miss in zip(r["NORAD_CAT_ID_1"], r["NORAD_CAT_ID_2"], r["TCA_JD"],
-                                  r["TCA_FR"], r["TCA_RANGE"], strict=True):
+    for a, b, jd, fr, miss in zip(
+        r["NORAD_CAT_ID_1"],
+        r["NORAD_CAT_ID_2"],
+        r["TCA_JD"],
+        r["TCA_FR"],
+        r["TCA_RANGE"],
+        strict=True,
+    ):
         i, j = sorted((index[int(a)], index[int(b)]))
         out.append((i, j, ((jd - jd0) + (fr - fr0)) * 86400.0, float(miss)))
     return sorted(out)
@@ -65,15 +71,21 @@ def test_oracle_agreement(shell, shell_result):
 
 def test_invariants(shell, shell_result):
     rows = shell_result.rows
-    assert list(rows)[:len(COLUMNS)] == COLUMNS
+    assert list(rows)[: len(COLUMNS)] == COLUMNS
     assert np.all(rows["TCA_RANGE"] <= THRESHOLD_KM)
     assert np.all(rows["NORAD_CAT_ID_1"] < rows["NORAD_CAT_ID_2"])
     tca = (rows["TCA_JD"] - rows["TCA_JD"][0]) + rows["TCA_FR"]
     assert np.all(np.diff(tca) >= 0)
     index = {int(x): q for q, x in enumerate(shell.norad_id)}
-    for a, b, jd, fr, miss, speed in zip(rows["NORAD_CAT_ID_1"], rows["NORAD_CAT_ID_2"],
-                                         rows["TCA_JD"], rows["TCA_FR"], rows["TCA_RANGE"],
-                                         rows["TCA_RELATIVE_SPEED"], strict=True):
+    for a, b, jd, fr, miss, speed in zip(
+        rows["NORAD_CAT_ID_1"],
+        rows["NORAD_CAT_ID_2"],
+        rows["TCA_JD"],
+        rows["TCA_FR"],
+        rows["TCA_RANGE"],
+        rows["TCA_RELATIVE_SPEED"],
+        strict=True,
+    ):
         e1, r1, v1 = shell.satrecs[index[int(a)]].sgp4(jd, fr)
         e2, r2, v2 = shell.satrecs[index[int(b)]].sgp4(jd, fr)
         assert e1 == e2 == 0
@@ -88,8 +100,7 @@ def test_invariants(shell, shell_result):
 def test_step_size_and_threads_do_not_change_results(shell, shell_result):
     jd0, fr0 = shell.epoch_median()
     base = _as_tuples(shell_result, shell, jd0, fr0)
-    coarse = screen(shell, start=(jd0, fr0), days=0.5, threads=2, step_s=60.0,
-                    err_target_km=0.5)
+    coarse = screen(shell, start=(jd0, fr0), days=0.5, threads=2, step_s=60.0, err_target_km=0.5)
     other = _as_tuples(coarse, shell, jd0, fr0)
     assert [b[:2] for b in base] == [o[:2] for o in other]
     for b, o in zip(base, other, strict=True):
@@ -108,8 +119,21 @@ def _satrec_through(r_km, v_kms, jd, fr, satnum):
     for _ in range(20):
         p, a, ecc, incl, node, argp, nu, m, *_ = rv2coe(list(guess), list(v_kms), MU_KM3_S2)
         sat = Satrec()
-        sat.sgp4init(WGS72, "i", satnum, epoch, 0.0, 0.0, 0.0, ecc, argp, incl, m,
-                     math.sqrt(MU_KM3_S2 / a**3) * 60.0, node)
+        sat.sgp4init(
+            WGS72,
+            "i",
+            satnum,
+            epoch,
+            0.0,
+            0.0,
+            0.0,
+            ecc,
+            argp,
+            incl,
+            m,
+            math.sqrt(MU_KM3_S2 / a**3) * 60.0,
+            node,
+        )
         e, r, _ = sat.sgp4(jd, fr)
         miss = target - np.asarray(r)
         if np.linalg.norm(miss) < 1e-6:
@@ -121,8 +145,9 @@ def _satrec_through(r_km, v_kms, jd, fr, satnum):
 @pytest.mark.parametrize("turn_deg", [60.0, 175.0])  # crossing, and head-on at ~15 km/s
 def test_seeded_collision_found_at_its_time(full, turn_deg):
     rng = np.random.default_rng(7)
-    leo = np.flatnonzero((full.perigee_km > 700) & (full.apogee_km < 900)
-                         & (full.eccentricity < 0.01))
+    leo = np.flatnonzero(
+        (full.perigee_km > 700) & (full.apogee_km < 900) & (full.eccentricity < 0.01)
+    )
     cat = full.subset(np.sort(rng.choice(leo, 200, replace=False)))
     jd0, fr0 = cat.epoch_median()
     t_meet_s = 12345.678
@@ -132,15 +157,20 @@ def test_seeded_collision_found_at_its_time(full, turn_deg):
     r, v = np.array(r), np.array(v)
     u = r / np.linalg.norm(r)
     ang = math.radians(turn_deg)
-    v2 = 1.02 * (v * math.cos(ang) + np.cross(u, v) * math.sin(ang)
-                 + u * np.dot(u, v) * (1 - math.cos(ang)))
+    v2 = 1.02 * (
+        v * math.cos(ang) + np.cross(u, v) * math.sin(ang) + u * np.dot(u, v) * (1 - math.cos(ang))
+    )
     seeded = _satrec_through(r, v2, jd, fr, 99999)
-    both = Catalog(satrecs=list(cat.satrecs) + [seeded],
-                   norad_id=list(cat.norad_id) + [99999], name=list(cat.name) + ["SEEDED"],
-                   intl_des=list(cat.intl_des) + [""],
-                   object_type=list(cat.object_type) + ["DEBRIS"],
-                   owner=list(cat.owner) + [""], rcs_size=list(cat.rcs_size) + [""],
-                   source=list(cat.source) + ["test"])
+    both = Catalog(
+        satrecs=list(cat.satrecs) + [seeded],
+        norad_id=list(cat.norad_id) + [99999],
+        name=list(cat.name) + ["SEEDED"],
+        intl_des=list(cat.intl_des) + [""],
+        object_type=list(cat.object_type) + ["DEBRIS"],
+        owner=list(cat.owner) + [""],
+        rcs_size=list(cat.rcs_size) + [""],
+        source=list(cat.source) + ["test"],
+    )
     res = screen(both, start=(jd0, fr0), days=0.5, threads=2)
     rows = res.rows
     hit = (rows["NORAD_CAT_ID_2"] == 99999) & (rows["NORAD_CAT_ID_1"] == cat.norad_id[0])
@@ -177,10 +207,16 @@ def test_one_object_twins_and_window_before_epochs(full, tmp_path):
     iss = full.select(ids=[25544])
     res = screen(iss, days=0.2)
     assert len(res) == 0 and res.run["counts"]["screened"] == 1
-    twin = Catalog(satrecs=[iss.satrecs[0], iss.satrecs[0]], norad_id=[25544, 99998],
-                   name=["ISS (ZARYA)", "ISS TWIN"], intl_des=["", ""],
-                   object_type=["PAYLOAD"] * 2, owner=["", ""], rcs_size=["", ""],
-                   source=["a", "b"])
+    twin = Catalog(
+        satrecs=[iss.satrecs[0], iss.satrecs[0]],
+        norad_id=[25544, 99998],
+        name=["ISS (ZARYA)", "ISS TWIN"],
+        intl_des=["", ""],
+        object_type=["PAYLOAD"] * 2,
+        owner=["", ""],
+        rcs_size=["", ""],
+        source=["a", "b"],
+    )
     res = screen(twin, days=0.2)
     assert len(res) == 1
     assert res.rows["TCA_RANGE"][0] == 0.0
@@ -212,10 +248,27 @@ def test_cli_writes_table_and_run(shared_file, tmp_path, capsys):
 
     lines = shared_file(CATALOG).read_text().splitlines()
     small = tmp_path / "small.3le"
-    small.write_text("\n".join(lines[:3 * 400]) + "\n")
+    small.write_text("\n".join(lines[: 3 * 400]) + "\n")
     out = tmp_path / "out"
-    assert main(["screen", str(small), "--days", "0.1", "--threshold-km", "20",
-                 "--out", str(out), "--threads", "1", "--format", "csv,json"]) == 0
+    assert (
+        main(
+            [
+                "screen",
+                str(small),
+                "--days",
+                "0.1",
+                "--threshold-km",
+                "20",
+                "--out",
+                str(out),
+                "--threads",
+                "1",
+                "--format",
+                "csv,json",
+            ]
+        )
+        == 0
+    )
     assert "conjunctions <= 20.0 km" in capsys.readouterr().out
     header = (out / "conjunctions.csv").read_text().splitlines()[0].split(",")
     assert header == COLUMNS
@@ -223,8 +276,7 @@ def test_cli_writes_table_and_run(shared_file, tmp_path, capsys):
 
     run = json.loads((out / "run.json").read_text())
     assert run["inputs"]["catalogs"] == [str(small)] and run["inputs"]["threshold_km"] == 20.0
-    assert len(json.loads((out / "conjunctions.json").read_text())) == run["counts"][
-        "conjunctions"]
+    assert len(json.loads((out / "conjunctions.json").read_text())) == run["counts"]["conjunctions"]
     assert main(["screen", str(tmp_path / "missing.3le"), "--quiet"]) == 1
     assert main(["screen", str(small), "--primaries", "NOSUCH", "--quiet"]) == 1
 
@@ -250,13 +302,15 @@ def test_tca_is_the_minimum_of_sgp4_positions(full):
             fr = fr0 + t / 86400.0
             return math.dist(s1.sgp4(jd0, fr)[1], s2.sgp4(jd0, fr)[1])
 
-        best = minimize_scalar(dist, bounds=(tca_s - 2.0, tca_s + 2.0), method="bounded",
-                               options={"xatol": 1e-7})
+        best = minimize_scalar(
+            dist, bounds=(tca_s - 2.0, tca_s + 2.0), method="bounded", options={"xatol": 1e-7}
+        )
         assert miss - best.fun < MISS_TOL_KM and best.fun - miss < RECOMPUTE_TOL_KM
         # Flat minima (slow pairs) leave TCA ill-defined; a miss equal to the minimum
         # within metres is what matters there, so check TCA where d is curved.
-        speed = math.dist(s1.sgp4(jd0, fr0 + tca_s / 86400.0)[2],
-                          s2.sgp4(jd0, fr0 + tca_s / 86400.0)[2])
+        speed = math.dist(
+            s1.sgp4(jd0, fr0 + tca_s / 86400.0)[2], s2.sgp4(jd0, fr0 + tca_s / 86400.0)[2]
+        )
         if speed > 0.05:
             assert abs(best.x - tca_s) < TCA_TOL_S, (cat.norad_id[i], cat.norad_id[j], speed)
     assert deep >= 1, "no deep-space object in the sample"

@@ -29,14 +29,25 @@ FORMS = (PASSWORD, quote_plus(PASSWORD), quote(PASSWORD, safe=""))
 
 
 def _fetch(srv, tmp_path, *args, password=PASSWORD, debug=False):
-    env = {**os.environ, "SSA_SPACETRACK_URL": srv.url, "SSA_CELESTRAK_URL": srv.url,
-           "SSA_CACHE": str(tmp_path / "cache"), "HOME": str(tmp_path / "home"),
-           "SPACETRACK_USER": USER, "SPACETRACK_PASSWORD": password}
+    env = {
+        **os.environ,
+        "SSA_SPACETRACK_URL": srv.url,
+        "SSA_CELESTRAK_URL": srv.url,
+        "SSA_CACHE": str(tmp_path / "cache"),
+        "HOME": str(tmp_path / "home"),
+        "SPACETRACK_USER": USER,
+        "SPACETRACK_PASSWORD": password,
+    }
     env.pop("SSA_DEBUG", None)
     if debug:
         env["SSA_DEBUG"] = "1"
-    return subprocess.run([sys.executable, "-m", "ssa", "catalog", "fetch", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ssa", "catalog", "fetch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def _assert_nowhere(secret_forms, *texts, folders=()):
@@ -60,18 +71,26 @@ def test_successful_fetch_leaks_nothing(server, omm_rows, tmp_path, debug):  # n
     assert out.exists() and server.count(ST_LOGIN) == 1 and server.count(ST_GP) == 1
     listing = _fetch(server, tmp_path, "--list")
     assert "spacetrack-gp" in listing.stdout
-    _assert_nowhere(FORMS, done.stdout, done.stderr, listing.stdout, listing.stderr,
-                    folders=[tmp_path / "cache", tmp_path / "work"])
+    _assert_nowhere(
+        FORMS,
+        done.stdout,
+        done.stderr,
+        listing.stdout,
+        listing.stderr,
+        folders=[tmp_path / "cache", tmp_path / "work"],
+    )
 
 
 def _echo_form(status):
     """A login reply that echoes the posted form (as some proxies' error pages do)."""
+
     def reply(h):
         length = int(h.headers.get("Content-Length", 0))
         form = h.rfile.read(length).decode()
         fields = {k: v[0] for k, v in parse_qs(form).items()}
         body = f'{{"Login":"Failed","you sent":"{form}","password":"{fields.get("password")}"}}'
         h.send_body(status, body.encode())
+
     return reply
 
 
@@ -90,5 +109,6 @@ def test_wrong_password_is_not_printed(server, omm_rows, tmp_path):  # noqa: F81
     wrong = "Wr0ng-but-still-secret"
     done = _fetch(server, tmp_path, "spacetrack-gp", password=wrong)
     assert done.returncode == 1 and "refused user" in done.stderr
-    _assert_nowhere((wrong, quote_plus(wrong)), done.stdout, done.stderr,
-                    folders=[tmp_path / "cache"])
+    _assert_nowhere(
+        (wrong, quote_plus(wrong)), done.stdout, done.stderr, folders=[tmp_path / "cache"]
+    )

@@ -34,7 +34,7 @@ coverage_step_s = 120.0
 protect_types = ["PAYLOAD"]
 exclude_names = ["STARLINK"]
 [sensors]
-file = "{SCENARIOS / 'sensors.csv'}"
+file = "{SCENARIOS / "sensors.csv"}"
 [[members]]
 name = "UK"
 owners = ["UK"]
@@ -73,8 +73,13 @@ min_size_m = 0.3
 
 def _write(tmp_path, shared_file, events: str) -> Path:
     path = tmp_path / "s.toml"
-    path.write_text(TOML.format(catalog=shared_file("catalog-2024-07-05.3le"),
-                                satcat=shared_file("satcat-2025-03.csv.gz"), events=events))
+    path.write_text(
+        TOML.format(
+            catalog=shared_file("catalog-2024-07-05.3le"),
+            satcat=shared_file("satcat-2025-03.csv.gz"),
+            events=events,
+        )
+    )
     return path
 
 
@@ -86,18 +91,31 @@ def setup(shared_file, tmp_path_factory):
     return sc, catalog
 
 
-@pytest.mark.parametrize("event, match", [
-    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "implode"', "mode"),
-    ('kind = "breakup"\nparent = -3\nat = 2024-07-05T12:00:00Z\nmode = "explosion"', "parent"),
-    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "collision"',
-     "impactor"),
-    ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "explosion"\n'
-     'parent_mass_kg = -5.0', "parent_mass_kg"),
-    ('kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ndv_rtn_ms = [1, 2]',
-     "dv_rtn_ms"),
-    ('kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ntowards = 33055\n'
-     'dv_rtn_ms = [0, 1, 0]\nmiss_km = 5.0', "not both"),
-])
+@pytest.mark.parametrize(
+    "event, match",
+    [
+        ('kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "implode"', "mode"),
+        ('kind = "breakup"\nparent = -3\nat = 2024-07-05T12:00:00Z\nmode = "explosion"', "parent"),
+        (
+            'kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "collision"',
+            "impactor",
+        ),
+        (
+            'kind = "breakup"\nparent = 14147\nat = 2024-07-05T12:00:00Z\nmode = "explosion"\n'
+            "parent_mass_kg = -5.0",
+            "parent_mass_kg",
+        ),
+        (
+            'kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ndv_rtn_ms = [1, 2]',
+            "dv_rtn_ms",
+        ),
+        (
+            'kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\ntowards = 33055\n'
+            "dv_rtn_ms = [0, 1, 0]\nmiss_km = 5.0",
+            "not both",
+        ),
+    ],
+)
 def test_bad_security_events_are_listed(tmp_path, shared_file, event, match):
     path = _write(tmp_path, shared_file, "[[events]]\n" + event + "\n")
     with pytest.raises(ValueError, match=match):
@@ -117,8 +135,9 @@ def test_breakup_detection_is_bounded_monotone_and_pooled(setup):
             assert all(0 <= m <= d <= n for m, d in zip(mnt, det, strict=True))
             assert det == sorted(det)
             assert 0 <= e[side]["known"] <= e[side]["close_approaches"]
-        assert all(g >= a for a, g in zip(e["alone"]["detected"], e["grouping"]["detected"],
-                                          strict=True))
+        assert all(
+            g >= a for a, g in zip(e["alone"]["detected"], e["grouping"]["detected"], strict=True)
+        )
         assert e["grouping"]["known"] >= e["alone"]["known"]
     # no sensors: nothing beyond the public catalogue
     assert parts["Canada"]["alone"]["detected"] == [0] * len(out["snapshots_days"])
@@ -132,11 +151,20 @@ def test_objects_below_every_size_limit_are_never_detected(setup):
     sc, catalog = setup
     jd, fr = catalog.epoch_median()
     sub = catalog.subset(np.arange(300))
-    tiny = np.full(len(sub), 1e-4)       # 0.1 mm: below every sensor's limit at any range
+    tiny = np.full(len(sub), 1e-4)  # 0.1 mm: below every sensor's limit at any range
     res = track(sub.satrecs, tiny, sc.sensors, jd, fr, 0.0, 6 * 3600.0, 120.0, [6 * 3600.0])
     assert res.detections.sum() == 0
-    big = track(sub.satrecs, np.full(len(sub), 2.0), sc.sensors, jd, fr, 0.0, 6 * 3600.0,
-                120.0, [6 * 3600.0])
+    big = track(
+        sub.satrecs,
+        np.full(len(sub), 2.0),
+        sc.sensors,
+        jd,
+        fr,
+        0.0,
+        6 * 3600.0,
+        120.0,
+        [6 * 3600.0],
+    )
     assert big.detections.sum() > 0
 
 
@@ -178,10 +206,13 @@ def test_small_debris_exposure_alone_vs_grouping(setup):
     from ssa.scenario.security import exposure_effect
 
     sc, catalog = setup
-    e = Event("small_debris", start=dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc),
-              params={"sample": 1000, "exposure_days": 0.1})
+    e = Event(
+        "small_debris",
+        start=dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc),
+        params={"sample": 1000, "exposure_days": 0.1},
+    )
     out = exposure_effect(sc, catalog, e, protected_by(sc, catalog))
-    assert out["sample"] == 1000 and out["weight"] > 900     # ~1.1 million / 1000
+    assert out["sample"] == 1000 and out["weight"] > 900  # ~1.1 million / 1000
     parts = out["participants"]
     for entry in parts.values():
         a, g = entry["alone"], entry["grouping"]

@@ -22,11 +22,11 @@ from ssa.socrates import HEADER, apply_scope, compare, read_socrates, write_socr
 OMM = "gp-2026-03-09-maxprob-10.omm.csv"
 ROWS = "socrates-2026-03-09-maxprob-10.json"
 START = "2026-03-09T18:00:00Z"  # SOCRATES' window: 7 days from 18:00 UTC
-SOCRATES_RADIUS_M = 11.0        # what its rows imply (README "SOCRATES")
+SOCRATES_RADIUS_M = 11.0  # what its rows imply (README "SOCRATES")
 # SOCRATES prints ranges in km and speeds in km/s with 3 decimals: half a unit.
 PRINTED_HALF_UNIT = 0.5e-3
 TCA_TOL_MS = 1.0
-CROSSING_DISTANCE_TOL_KM = 1e-3   # the issue: the distance at START/STOP within 1 m
+CROSSING_DISTANCE_TOL_KM = 1e-3  # the issue: the distance at START/STOP within 1 m
 # MAX_PROB printed with 4 significant digits.
 PRINTED_PROB_RTOL = 5e-4
 
@@ -62,8 +62,10 @@ def test_all_ten_published_rows_match_with_their_geometry(run, socrates_dir):
         assert abs(m["d_range_m"]) <= PRINTED_HALF_UNIT * 1e3 + 1e-6
         assert abs(m["d_speed_ms"]) <= PRINTED_HALF_UNIT * 1e3 + 1e-6
     # Rows beyond SOCRATES' top-20 subset are explained as such.
-    assert set(rep["only_ours_reasons"]) <= {"not in the SOCRATES subset",
-                                             "outside SOCRATES' scope"}
+    assert set(rep["only_ours_reasons"]) <= {
+        "not in the SOCRATES subset",
+        "outside SOCRATES' scope",
+    }
 
 
 def test_one_radius_fitted_on_half_reproduces_the_other_half(run, socrates_dir):
@@ -93,8 +95,9 @@ def test_start_stop_distance_equals_threshold(run):
             if clip in flags[k]:
                 continue
             t = rows[col][k]
-            jd, fr = jday(int(t[:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]),
-                          float(t[17:]))
+            jd, fr = jday(
+                int(t[:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), float(t[17:])
+            )
             _, r1, _ = a.sgp4(jd, fr)
             _, r2, _ = b.sgp4(jd, fr)
             d = float(np.linalg.norm(np.subtract(r2, r1)))
@@ -116,8 +119,7 @@ def test_pair_inside_at_window_start_is_clipped(run):
     full = threshold_crossings(catalog.satrecs, si, sj, jd, fr - 1.0 / 86400, [1.0], 5.0, 3600.0)
     assert not full[2][0] and not full[3][0] and full[0][0] < 1.0 < full[1][0]
     # Window starting 0.1 s before TCA: inside the 5 km sphere there, START clipped.
-    clipped = threshold_crossings(catalog.satrecs, si, sj, jd, fr - 0.1 / 86400, [0.1], 5.0,
-                                  3600.0)
+    clipped = threshold_crossings(catalog.satrecs, si, sj, jd, fr - 0.1 / 86400, [0.1], 5.0, 3600.0)
     assert clipped[2][0] and clipped[0][0] == 0.0 and not clipped[3][0]
     assert clipped[1][0] - 0.1 == pytest.approx(full[1][0] - 1.0, abs=1e-3)
     rows_flags = {f for f in rows["FLAGS"]}
@@ -147,8 +149,10 @@ def test_socrates_csv_has_the_documented_header_and_parses_back(run, tmp_path):
             values = [float(x[col]) for x in body]
             assert values == sorted(values)
         else:
-            start = {str(t): str(s) for t, s in zip(result.rows["TCA"], result.rows["START"],
-                                                    strict=True)}
+            start = {
+                str(t): str(s)
+                for t, s in zip(result.rows["TCA"], result.rows["START"], strict=True)
+            }
             starts = [start[x[6]] for x in body]
             assert starts == sorted(starts)
 
@@ -187,6 +191,7 @@ def test_fixed_radius_overrides_the_table_says_so_and_is_the_row_source(run, sha
     assert hbr.fixed_combined_m == 11.0 and "overrides --hbr" in note
     hbr, note = resolve_hbr(table, None)
     assert note is None and len(hbr.table) > 1000
-    radius, source = hbr.combined_with_source([25994, 1], [26132, 2], ["PAYLOAD", "DEBRIS"],
-                                              ["PAYLOAD", "ROCKET BODY"])
+    radius, source = hbr.combined_with_source(
+        [25994, 1], [26132, 2], ["PAYLOAD", "DEBRIS"], ["PAYLOAD", "ROCKET BODY"]
+    )
     assert source[0] == "cara+cara" and source[1].endswith("+type")

@@ -32,7 +32,7 @@ def _pc_ellipse(d_km, ar, hbr_m, angle_rad, u_km):
     """Pc of a disc at (d, 0) under N(0, R diag(u^2, (u/ar)^2) R^T), R a rotation by angle."""
     c, s = math.cos(angle_rad), math.sin(angle_rad)
     rot = np.array([[c, -s], [s, c]])
-    cov = rot @ np.diag([u_km ** 2, (u_km / ar) ** 2]) @ rot.T
+    cov = rot @ np.diag([u_km**2, (u_km / ar) ** 2]) @ rot.T
     p, _ = pc_2d([[d_km, 0.0]], [cov], hbr_m)
     return float(p[0])
 
@@ -41,9 +41,11 @@ def _best_over_scale(d_km, ar, hbr_m, angle_rad):
     grid = np.linspace(math.log(d_km) - 6.0, math.log(d_km) + 2.0, 17)
     vals = [_pc_ellipse(d_km, ar, hbr_m, angle_rad, math.exp(g)) for g in grid]
     k = int(np.argmax(vals))
-    res = minimize_scalar(lambda g: -_pc_ellipse(d_km, ar, hbr_m, angle_rad, math.exp(g)),
-                          bracket=(grid[max(k - 1, 0)], grid[k], grid[min(k + 1, 16)]),
-                          tol=1e-9)
+    res = minimize_scalar(
+        lambda g: -_pc_ellipse(d_km, ar, hbr_m, angle_rad, math.exp(g)),
+        bracket=(grid[max(k - 1, 0)], grid[k], grid[min(k + 1, 16)]),
+        tol=1e-9,
+    )
     return -res.fun, math.exp(res.x)
 
 
@@ -54,8 +56,7 @@ def _brute_max(d_km, ar, hbr_m):
     return vals[k], ANGLES_RAD[k]
 
 
-@pytest.mark.parametrize("ar,eps", [(1.7, 0.1), (3.0, 0.15), (3.0, 0.6), (2.0, 1.5),
-                                    (1.3, 0.95)])
+@pytest.mark.parametrize("ar,eps", [(1.7, 0.1), (3.0, 0.15), (3.0, 0.6), (2.0, 1.5), (1.3, 0.95)])
 def test_oriented_maximum_equals_brute_force_over_angle_and_scale(ar, eps):
     """Closed form (eps <= MAXPC_CLOSED_FORM_MAX_EPS) or numerical search: both equal the
     brute-force maximum over angle and scale, reached with the major axis along the miss."""
@@ -78,8 +79,9 @@ def test_circular_ellipse_orientation_does_not_matter():
         assert max(vals) == pytest.approx(min(vals), rel=1e-12)
     # and the oriented maximum of a circle is the plain maximum over its size
     best, _ = _best_over_scale(d_km, 1.0, hbr_m, 0.0)
-    assert max_pc_oriented([d_km], [1.0], [hbr_m], closed_form=False)[0][0] == \
-        pytest.approx(best, rel=BRUTE_RTOL)
+    assert max_pc_oriented([d_km], [1.0], [hbr_m], closed_form=False)[0][0] == pytest.approx(
+        best, rel=BRUTE_RTOL
+    )
 
 
 def _random_geometry(n, seed):
@@ -102,7 +104,7 @@ def test_oriented_maximum_never_below_orientation_preserving():
     kept = max_pc_scaled(r1, v1, c1, r2, v2, c2, hbr_m)
     assert np.all(np.isfinite(oriented.value)) and np.all(np.isfinite(kept.value))
     # The closed-form branches carry their stated relative errors.
-    slack = 1.0 + MAXPC_CLOSED_FORM_RTOL + pcm.MAXPC_ANALYTIC_RATIO ** 2
+    slack = 1.0 + MAXPC_CLOSED_FORM_RTOL + pcm.MAXPC_ANALYTIC_RATIO**2
     assert np.all(oriented.value * slack >= kept.value)
     assert np.any(oriented.value > 1.5 * kept.value)  # the turn matters for some geometries
 
@@ -110,7 +112,7 @@ def test_oriented_maximum_never_below_orientation_preserving():
 @pytest.mark.parametrize("ar", [1.0, 1.8, 3.0])
 def test_small_radius_limit_is_ar_r2_over_e_d2(ar):
     d_km, hbr_m = 0.4, 0.4  # R / d = 1e-3
-    expected = ar * (hbr_m * 1e-3) ** 2 / (math.e * d_km ** 2)
+    expected = ar * (hbr_m * 1e-3) ** 2 / (math.e * d_km**2)
     p, u = max_pc_oriented([d_km], [ar], [hbr_m], closed_form=False)  # numerical path
     assert p[0] == pytest.approx(expected, rel=SMALL_RADIUS_RTOL)
     assert u[0] == pytest.approx(d_km / math.sqrt(2.0), rel=1e-3)  # DILUTION, major axis
@@ -135,8 +137,9 @@ def test_socrates_aspect_ratio_and_dilution_on_a_real_geometry():
     assert small.sum() > 40
     assert res.extra["dilution_km"][small] == pytest.approx(d[small] / math.sqrt(2.0))
     q = (1e-3 / d[small]) ** 2
-    assert res.value[small] == pytest.approx(ar[small] * q / math.e * (1 - (ar[small] ** 2 - 1)
-                                                                      * q / 4), rel=1e-12)
+    assert res.value[small] == pytest.approx(
+        ar[small] * q / math.e * (1 - (ar[small] ** 2 - 1) * q / 4), rel=1e-12
+    )
     # Identical velocities: no encounter plane, refused unless the radius reaches the miss.
     same = max_pc_socrates(r1[:1], v1[:1], r2[:1], v1[:1], 5.0)
     assert np.isnan(same.value[0]) and same.status[0] == pcm.STATUS_REFUSED

@@ -80,8 +80,11 @@ def test_sgp4_verification_set_loads_and_matches_tcppver():
     # cases 33333-33335 were edited without updating the checksum).
     lines = [line for line in sgp4_ver_lines() if line[:2] in ("1 ", "2 ")]
     pairs = list(zip(lines[::2], lines[1::2], strict=True))
-    bad = {int(l1[2:7]) for l1, l2 in pairs
-           if int(l1[68]) != compute_checksum(l1) or int(l2[68]) != compute_checksum(l2)}
+    bad = {
+        int(l1[2:7])
+        for l1, l2 in pairs
+        if int(l1[68]) != compute_checksum(l1) or int(l2[68]) != compute_checksum(l2)
+    }
     numbers = [int(l1[2:7]) for l1, _ in pairs]
     assert bad == {33333, 33334, 33335}
     assert report.read == len(pairs) == 33
@@ -114,8 +117,9 @@ def test_two_line_three_line_and_name_prefix_forms_agree(tmp_path):
     three = "\n".join(("VANGUARD 1",) + VANGUARD_1 + ("ISS (ZARYA)",) + ISS)
     space_track = "\r\n".join(("0 VANGUARD 1",) + VANGUARD_1 + ("0 ISS (ZARYA)",) + ISS) + "\r\n"
     spaced = "\n\n" + three.replace("\n", "\n\n") + "\n\n"
-    catalogs = [Catalog.from_tle(t.splitlines(True), source="x")
-                for t in (two, three, space_track, spaced)]
+    catalogs = [
+        Catalog.from_tle(t.splitlines(True), source="x") for t in (two, three, space_track, spaced)
+    ]
     gz = tmp_path / "cat.tle.gz"
     gz.write_bytes(gzip.compress(space_track.encode()))
     catalogs.append(Catalog.load(gz))
@@ -132,8 +136,7 @@ def test_two_line_three_line_and_name_prefix_forms_agree(tmp_path):
 
 
 def test_alpha5_round_trip():
-    numbers = list(range(0, 340000, 7)) + [99999, 100000, 179999, 180000, 239999, 240000,
-                                           339999]
+    numbers = list(range(0, 340000, 7)) + [99999, 100000, 179999, 180000, 239999, 240000, 339999]
     for n in numbers:
         field = encode_catalog_number(n)
         assert len(field) == 5
@@ -179,53 +182,98 @@ def _load_with(bad_lines: list[str], **kwargs) -> Catalog:
 
 def _mangle(line: str, column: int, text: str) -> str:
     """Return ``line`` with ``text`` written from 1-based ``column``."""
-    return line[:column - 1] + text + line[column - 1 + len(text):]
+    return line[: column - 1] + text + line[column - 1 + len(text) :]
 
 
-SAT = ("1 11111U 99001A   24001.50000000  .00001000  00000-0  10000-3 0  9990",
-       "2 11111  51.0000  10.0000 0010000  90.0000 270.0000 15.00000000 10000")
+SAT = (
+    "1 11111U 99001A   24001.50000000  .00001000  00000-0  10000-3 0  9990",
+    "2 11111  51.0000  10.0000 0010000  90.0000 270.0000 15.00000000 10000",
+)
 GOOD = (with_checksum(SAT[0]), with_checksum(SAT[1]))
 
 MALFORMED = [
     # (name, lines between the two good sets, expected reason fragment)
-    ("bad checksum", [GOOD[0][:68] + str((int(GOOD[0][68]) + 1) % 10), GOOD[1]],
-     "line 1 checksum is"),
-    ("fields shifted", [GOOD[0], with_checksum(GOOD[1][:8] + " " + GOOD[1][8:67])],
-     "line 2 column 17 (blank) is '0'"),
-    ("letter in a number", [GOOD[0], with_checksum(_mangle(GOOD[1], 10, "5l"))],
-     "line 2 columns 9-16 (inclination) is ' 5l.0000'"),
+    (
+        "bad checksum",
+        [GOOD[0][:68] + str((int(GOOD[0][68]) + 1) % 10), GOOD[1]],
+        "line 1 checksum is",
+    ),
+    (
+        "fields shifted",
+        [GOOD[0], with_checksum(GOOD[1][:8] + " " + GOOD[1][8:67])],
+        "line 2 column 17 (blank) is '0'",
+    ),
+    (
+        "letter in a number",
+        [GOOD[0], with_checksum(_mangle(GOOD[1], 10, "5l"))],
+        "line 2 columns 9-16 (inclination) is ' 5l.0000'",
+    ),
     ("truncated line", [GOOD[0], GOOD[1][:60]], "line 2 has 60 columns, expected 69"),
     ("very short line 2", [GOOD[0], GOOD[1][:16]], "line 2 has 16 columns, expected 69"),
     ("non-ASCII", ["0 SAT\u00e9", *GOOD], "non-ASCII character in the name 'SATé'"),
-    ("non-ASCII in line", [GOOD[0], GOOD[1][:20] + "\u00b0" + GOOD[1][21:]],
-     "non-ASCII character '°' in line 2 column 21"),
-    ("negative mean motion", [GOOD[0], with_checksum(_mangle(GOOD[1], 53, "-5.00000000"))],
-     "mean motion -5.00000000 rev/day is not positive"),
-    ("numbers differ", [GOOD[0], with_checksum(_mangle(GOOD[1], 3, "11112"))],
-     "catalog numbers of line 1"),
+    (
+        "non-ASCII in line",
+        [GOOD[0], GOOD[1][:20] + "\u00b0" + GOOD[1][21:]],
+        "non-ASCII character '°' in line 2 column 21",
+    ),
+    (
+        "negative mean motion",
+        [GOOD[0], with_checksum(_mangle(GOOD[1], 53, "-5.00000000"))],
+        "mean motion -5.00000000 rev/day is not positive",
+    ),
+    (
+        "numbers differ",
+        [GOOD[0], with_checksum(_mangle(GOOD[1], 3, "11112"))],
+        "catalog numbers of line 1",
+    ),
     ("line 1 alone", [GOOD[0]], "TLE line 1 is not followed by a line 2"),
     ("line 2 alone", [GOOD[1]], "TLE line 2 without a preceding line 1"),
     ("name alone", ["0 LONELY NAME"], "name line not followed by TLE lines"),
-    ("sgp4 refuses", [with_checksum("1 33334U 78066F   06174.85818871  .00000620  00000-0  "
-                                    "10000-3 0  6809"),
-                      with_checksum("2 33334  68.4714 236.1303 5602877 123.7484 302.5767  "
-                                    "0.00001000 67521")],
-     "sgp4 initialisation failed with error 3"),
+    (
+        "sgp4 refuses",
+        [
+            with_checksum("1 33334U 78066F   06174.85818871  .00000620  00000-0  10000-3 0  6809"),
+            with_checksum("2 33334  68.4714 236.1303 5602877 123.7484 302.5767  0.00001000 67521"),
+        ],
+        "sgp4 initialisation failed with error 3",
+    ),
 ]
 
 
-KIND = {"bad checksum": "checksum", "fields shifted": "layout", "letter in a number": "layout",
-        "truncated line": "layout", "very short line 2": "layout", "non-ASCII": "non-ascii", "non-ASCII in line": "non-ascii",
-        "negative mean motion": "value", "numbers differ": "layout", "line 1 alone": "pairing",
-        "line 2 alone": "pairing", "name alone": "pairing", "sgp4 refuses": "sgp4"}
+KIND = {
+    "bad checksum": "checksum",
+    "fields shifted": "layout",
+    "letter in a number": "layout",
+    "truncated line": "layout",
+    "very short line 2": "layout",
+    "non-ASCII": "non-ascii",
+    "non-ASCII in line": "non-ascii",
+    "negative mean motion": "value",
+    "numbers differ": "layout",
+    "line 1 alone": "pairing",
+    "line 2 alone": "pairing",
+    "name alone": "pairing",
+    "sgp4 refuses": "sgp4",
+}
 # The file line a problem points at: the damaged line of the record (it starts at
 # line 4, right after VANGUARD 1's three lines; line 1 at 4 and line 2 at 5 unless it
 # has a name, then 4, 5, 6); the record's first line when the record as a whole is
 # wrong (pairing, sgp4), the name line only when the name is the problem.
-DAMAGED_LINE = {"bad checksum": 4, "fields shifted": 5, "letter in a number": 5,
-                "truncated line": 5, "very short line 2": 5, "non-ASCII": 4,
-                "non-ASCII in line": 5, "negative mean motion": 5, "numbers differ": 5,
-                "line 1 alone": 4, "line 2 alone": 4, "name alone": 4, "sgp4 refuses": 4}
+DAMAGED_LINE = {
+    "bad checksum": 4,
+    "fields shifted": 5,
+    "letter in a number": 5,
+    "truncated line": 5,
+    "very short line 2": 5,
+    "non-ASCII": 4,
+    "non-ASCII in line": 5,
+    "negative mean motion": 5,
+    "numbers differ": 5,
+    "line 1 alone": 4,
+    "line 2 alone": 4,
+    "name alone": 4,
+    "sgp4 refuses": 4,
+}
 
 
 @pytest.mark.parametrize("name, bad, fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
@@ -250,8 +298,11 @@ def test_each_malformed_record_is_skipped_with_its_reason(name, bad, fragment):
     # strict turns the problem into an error naming the place, the reason and the text.
     with pytest.raises(InputFileError) as info:
         _load_with(bad, strict=True)
-    assert (info.value.path, info.value.line, info.value.reason) == ("bad.tle", line,
-                                                                     problem.reason)
+    assert (info.value.path, info.value.line, info.value.reason) == (
+        "bad.tle",
+        line,
+        problem.reason,
+    )
     assert isinstance(info.value, ValueError)  # library callers catching ValueError still do
     message = str(info.value)
     assert f"bad.tle:{line}:" in message and fragment in message
@@ -262,7 +313,7 @@ def test_checksum_error_on_line_2_of_a_3le_names_that_line():
     bad2 = GOOD[1][:68] + str((int(GOOD[1][68]) + 1) % 10)
     catalog = _load_with(["0 DAMAGED", GOOD[0], bad2])
     (problem,) = catalog.load_report.problems
-    assert (problem.line, problem.kind) == (6, "checksum")   # name 4, line 1 at 5, line 2 at 6
+    assert (problem.line, problem.kind) == (6, "checksum")  # name 4, line 1 at 5, line 2 at 6
     assert problem.reason.startswith("line 2 checksum")
 
 
@@ -279,8 +330,10 @@ def test_layout_error_shows_the_column_template():
 
 def test_duplicates_keep_the_newest_epoch_either_order():
     older = (GOOD[0], GOOD[1])
-    newer = (with_checksum(_mangle(GOOD[0], 19, "24002.50000000")),
-             with_checksum(_mangle(GOOD[1], 18, " 20.0000")))
+    newer = (
+        with_checksum(_mangle(GOOD[0], 19, "24002.50000000")),
+        with_checksum(_mangle(GOOD[1], 18, " 20.0000")),
+    )
     for order in ((older, newer), (newer, older)):
         catalog = Catalog.from_tle([*order[0], *VANGUARD_1, *order[1]])
         report = catalog.load_report
@@ -302,8 +355,11 @@ def test_parser_is_a_generator_over_lines():
 def test_shared_snapshots_name_forms_and_alpha5(shared_file):
     path = shared_file("catalog-2024-07-05.3le")
     raw = path.read_text().splitlines()
-    alpha5 = {from_alpha5(line[2:7]) for line in raw
-              if line.startswith("1 ") and re.match(r"[A-Z]", line[2])}
+    alpha5 = {
+        from_alpha5(line[2:7])
+        for line in raw
+        if line.startswith("1 ") and re.match(r"[A-Z]", line[2])
+    }
     catalog = Catalog.load(path)
     assert len(alpha5) > 0
     assert set(catalog.norad_id[catalog.norad_id > 99999].tolist()) == alpha5
@@ -337,7 +393,7 @@ def test_fast_layout_regex_and_field_checks_agree(shared_file):
         assert all(_layout_error(x, which) is None for x in real[::50])
         for x in real[::997]:
             for column in (5, 12, 25, 40, 60):
-                bad = x[:column - 1] + "x" + x[column:]
+                bad = x[: column - 1] + "x" + x[column:]
                 free_text = which == 1 and 10 <= column <= 17  # the designator
                 if bad[column - 1] != x[column - 1] and not free_text:
                     assert not regex.fullmatch(bad)

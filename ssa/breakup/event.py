@@ -42,12 +42,12 @@ from ssa.population.generate import bstar_from_am
 from ssa.population.ids import ALPHA5_FIRST, ALPHA5_MAX, CatalogNumberAllocator
 
 MODES = ("collision", "explosion")
-LC_MAX_DENSITY_KG_M3 = 100.0   # bulk density giving the largest fragment size (m/rho)^(1/3)
+LC_MAX_DENSITY_KG_M3 = 100.0  # bulk density giving the largest fragment size (m/rho)^(1/3)
 REMNANTS_CATASTROPHIC = (2, 8)
 # How far an element set is propagated to the event: beyond this SGP4's along-track
 # error (km-level after a few days for LEO) dwarfs fragment spreads (our judgment).
 MAX_ELSET_AGE_DAYS = 30.0
-CLOSEST_APPROACH_WINDOW_MIN = 120.0   # --impactor: search +-2 h around --time
+CLOSEST_APPROACH_WINDOW_MIN = 120.0  # --impactor: search +-2 h around --time
 # A catalogued pair "collides" at its SGP4 closest approach; farther apart than this it
 # is not a conjunction at all (SGP4 miss distances of real CARA events: up to ~4 km).
 MAX_MISS_KM = 50.0
@@ -64,7 +64,7 @@ class Body:
     mass_kg: float
     r_km: np.ndarray
     v_kms: np.ndarray
-    kind: str = "spacecraft"      # 'spacecraft' or 'rocket_body' (model A/m laws)
+    kind: str = "spacecraft"  # 'spacecraft' or 'rocket_body' (model A/m laws)
 
 
 @dataclass
@@ -74,9 +74,9 @@ class Cloud:
     lc_m: np.ndarray
     am_m2_kg: np.ndarray
     mass_kg: np.ndarray
-    dv_ms: np.ndarray            # (n, 3) TEME delta-v, m/s
-    body: np.ndarray             # index of the Body each fragment leaves from
-    remnant: np.ndarray          # True for the large pieces of the mass rule
+    dv_ms: np.ndarray  # (n, 3) TEME delta-v, m/s
+    body: np.ndarray  # index of the Body each fragment leaves from
+    remnant: np.ndarray  # True for the large pieces of the mass rule
     budget: dict = field(default_factory=dict)
 
 
@@ -86,15 +86,21 @@ def largest_size_m(mass_kg: float) -> float:
 
 
 def _check_positive(name: str, value) -> float:
-    if value is None or not (isinstance(value, (int, float)) and math.isfinite(value)
-                             and value > 0):
+    if value is None or not (
+        isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+    ):
         raise UserError(f"{name} must be a positive number; got {value!r}")
     return float(value)
 
 
-def draw_cloud(bodies: list[Body], mode: str, rng, lc_min_m: float = 0.1,
-               impactor_mass_kg: float | None = None,
-               impact_speed_km_s: float | None = None) -> Cloud:
+def draw_cloud(
+    bodies: list[Body],
+    mode: str,
+    rng,
+    lc_min_m: float = 0.1,
+    impactor_mass_kg: float | None = None,
+    impact_speed_km_s: float | None = None,
+) -> Cloud:
     """Return the model's fragments of ``bodies`` (see the module's mass rule).
 
     ``mode``: 'explosion' (one body) or 'collision'; for a collision the projectile is
@@ -115,17 +121,24 @@ def draw_cloud(bodies: list[Body], mode: str, rng, lc_min_m: float = 0.1,
         budget.update(catastrophic=None, fragmenting_mass_kg=mass)
     else:
         speed = _check_positive("impact speed (km/s)", impact_speed_km_s)
-        m_p = bodies[1].mass_kg if len(bodies) > 1 else _check_positive(
-            "impactor mass (kg)", impactor_mass_kg)
+        m_p = (
+            bodies[1].mass_kg
+            if len(bodies) > 1
+            else _check_positive("impactor mass (kg)", impactor_mass_kg)
+        )
         m_t = bodies[0].mass_kg
         small, large = sorted((m_p, m_t))
         catastrophic = model.is_catastrophic(small, large, speed)
         m_law = model.collision_mass_kg(m_t, m_p, speed)
         n_law = lambda lc: model.n_fragments_collision(lc, m_law)  # noqa: E731
-        budget.update(catastrophic=bool(catastrophic),
-                      energy_j_per_g=model.specific_energy_j_g(small, large, speed),
-                      impact_speed_km_s=speed, projectile_mass_kg=small,
-                      target_mass_kg=large, model_mass_kg=m_law)
+        budget.update(
+            catastrophic=bool(catastrophic),
+            energy_j_per_g=model.specific_energy_j_g(small, large, speed),
+            impact_speed_km_s=speed,
+            projectile_mass_kg=small,
+            target_mass_kg=large,
+            model_mass_kg=m_law,
+        )
         if catastrophic:
             fragmenting = bodies[:2]
             mass = m_t + m_p
@@ -137,12 +150,15 @@ def draw_cloud(bodies: list[Body], mode: str, rng, lc_min_m: float = 0.1,
             remnants = 0
         budget.update(fragmenting_mass_kg=mass)
     total_colliding = sum(b.mass_kg for b in bodies) + (
-        impactor_mass_kg if mode == "collision" and len(bodies) == 1 else 0.0)
+        impactor_mass_kg if mode == "collision" and len(bodies) == 1 else 0.0
+    )
     budget["parents_mass_kg"] = total_colliding
     lc_max = largest_size_m(mass)
     if lc_max <= lc_min_m:
-        raise UserError(f"minimum size {lc_min_m} m is not below the largest fragment "
-                        f"{lc_max:.3g} m of {mass:.3g} kg")
+        raise UserError(
+            f"minimum size {lc_min_m} m is not below the largest fragment "
+            f"{lc_max:.3g} m of {mass:.3g} kg"
+        )
     mean_count = float(n_law(lc_min_m) - n_law(lc_max))
     n = int(rng.poisson(mean_count))
     exponent = 1.6 if mode == "explosion" else 1.71
@@ -158,7 +174,7 @@ def draw_cloud(bodies: list[Body], mode: str, rng, lc_min_m: float = 0.1,
     # Over budget: remove the largest fragments first (the law's sparse tail, where
     # the 2-8 large pieces below stand in), so counts at small sizes keep the law.
     by_size = np.argsort(-lc, kind="stable")
-    heavy_first = np.cumsum(mass_each[by_size][::-1])[::-1]   # mass of this and smaller
+    heavy_first = np.cumsum(mass_each[by_size][::-1])[::-1]  # mass of this and smaller
     keep = np.zeros(n, bool)
     keep[by_size[heavy_first <= mass]] = True
     lc, am, mass_each, body = lc[keep], am[keep], mass_each[keep], body[keep]
@@ -179,14 +195,24 @@ def draw_cloud(bodies: list[Body], mode: str, rng, lc_min_m: float = 0.1,
         body = np.concatenate([body, r_body])
     remnant = np.arange(lc.size) >= n_regular
     dv = model.sample_dv_ms(rng, am, explosion=(mode == "explosion"))
-    budget.update(fragments_mass_kg=float(mass_each.sum()), remnants=int(remnant.sum()),
-                  stays_with_target_kg=float(total_colliding - mass_each.sum()))
+    budget.update(
+        fragments_mass_kg=float(mass_each.sum()),
+        remnants=int(remnant.sum()),
+        stays_with_target_kg=float(total_colliding - mass_each.sum()),
+    )
     return Cloud(lc, am, mass_each, dv, body, remnant, budget)
 
 
-def cloud_catalog(cloud: Cloud, bodies: list[Body], jd: float, fr: float,
-                  allocator: CatalogNumberAllocator, block: str = "alpha5",
-                  opsmode: str = "i", source: str = "breakup") -> tuple[Catalog, np.ndarray]:
+def cloud_catalog(
+    cloud: Cloud,
+    bodies: list[Body],
+    jd: float,
+    fr: float,
+    allocator: CatalogNumberAllocator,
+    block: str = "alpha5",
+    opsmode: str = "i",
+    source: str = "breakup",
+) -> tuple[Catalog, np.ndarray]:
     """Return (Catalog of the fragments that orbit, mask of those rows in ``cloud``).
 
     Each fragment's state is its body's plus its delta-v at (jd, fr); its element set is
@@ -196,20 +222,34 @@ def cloud_catalog(cloud: Cloud, bodies: list[Body], jd: float, fr: float,
     v = np.stack([bodies[int(b)].v_kms for b in cloud.body]) if n else np.empty((0, 3))
     v = v + cloud.dv_ms * 1e-3
     numbers = allocator.take(n, block)
-    fit = fit_states(r, v, jd, fr, bstar=bstar_from_am(cloud.am_m2_kg), satnum=numbers,
-                     opsmode=opsmode)
+    fit = fit_states(
+        r, v, jd, fr, bstar=bstar_from_am(cloud.am_m2_kg), satnum=numbers, opsmode=opsmode
+    )
     # A fragment whose perigee is below 100 km re-enters within its first revolution:
     # it "cannot orbit" like one SGP4 cannot hold (sgp4 itself only notices when it is
     # below the surface at the requested time).
-    perigee_km = np.array([(s.a * (1.0 - s.ecco) - 1.0) * EARTH_RADIUS_KM if s is not None
-                           else -np.inf for s in fit.satrecs])
+    perigee_km = np.array(
+        [
+            (s.a * (1.0 - s.ecco) - 1.0) * EARTH_RADIUS_KM if s is not None else -np.inf
+            for s in fit.satrecs
+        ]
+    )
     ok = fit.ok & (perigee_km >= MIN_PERIGEE_KM)
     names = [f"{bodies[int(b)].name} DEB".strip() for b in cloud.body[ok]]
     sats = [s for s, good in zip(fit.satrecs, ok, strict=True) if good]
     m = int(ok.sum())
-    cat = Catalog(satrecs=sats, norad_id=numbers[ok], name=names, intl_des=[""] * m,
-                  object_type=["DEBRIS"] * m, owner=[""] * m, rcs_size=[""] * m,
-                  source=[source] * m, opsmode=opsmode, type_source="name")
+    cat = Catalog(
+        satrecs=sats,
+        norad_id=numbers[ok],
+        name=names,
+        intl_des=[""] * m,
+        object_type=["DEBRIS"] * m,
+        owner=[""] * m,
+        rcs_size=[""] * m,
+        source=[source] * m,
+        opsmode=opsmode,
+        type_source="name",
+    )
     return cat, ok
 
 
@@ -217,14 +257,17 @@ def load_cara_masses(path) -> dict[int, float]:
     """Return {NORAD id: mass kg} of the CARA HBR/mass CSV rows that carry a mass."""
     path = Path(path)
     if not path.exists():
-        raise DataNotFoundError(f"{path} not found: give the masses as options or point "
-                                f"--masses at the CARA table (hbr-mass-cara-2024-11-01.csv)")
+        raise DataNotFoundError(
+            f"{path} not found: give the masses as options or point "
+            f"--masses at the CARA table (hbr-mass-cara-2024-11-01.csv)"
+        )
     out: dict[int, float] = {}
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"ObjectID", "Mass"} <= set(reader.fieldnames):
-            raise UserError(f"{path}: expected CARA columns ObjectID,...,Mass; "
-                            f"got {reader.fieldnames}")
+            raise UserError(
+                f"{path}: expected CARA columns ObjectID,...,Mass; got {reader.fieldnames}"
+            )
         for row in reader:
             text = (row.get("Mass") or "").strip()
             try:
@@ -243,7 +286,7 @@ class BreakupResult:
 
     fragments: Catalog
     cloud: Cloud
-    orbiting: np.ndarray         # mask over cloud rows: written to ``fragments``
+    orbiting: np.ndarray  # mask over cloud rows: written to ``fragments``
     bodies: list
     jd: float
     fr: float
@@ -266,17 +309,21 @@ class BreakupResult:
 def _state(sat, jd: float, fr: float, label: str):
     err, r, v = sat.sgp4(jd, fr)
     if err:
-        raise UserError(f"{label}: SGP4 cannot propagate it to "
-                        f"{format_utc(jd_to_datetime(jd, fr))} (sgp4 error {err}: the "
-                        "object has decayed or its element set is unusable there)")
+        raise UserError(
+            f"{label}: SGP4 cannot propagate it to "
+            f"{format_utc(jd_to_datetime(jd, fr))} (sgp4 error {err}: the "
+            "object has decayed or its element set is unusable there)"
+        )
     return np.array(r), np.array(v)
 
 
 def _index(catalog: Catalog, norad_id: int, what: str) -> int:
     hits = np.flatnonzero(catalog.norad_id == int(norad_id))
     if hits.size == 0:
-        raise UserError(f"{what} {norad_id} is not in the catalogue ({len(catalog)} objects "
-                        "loaded); give a catalogue number that the file holds")
+        raise UserError(
+            f"{what} {norad_id} is not in the catalogue ({len(catalog)} objects "
+            "loaded); give a catalogue number that the file holds"
+        )
     return int(hits[0])
 
 
@@ -284,8 +331,9 @@ def _kind(catalog: Catalog, i: int) -> str:
     return "rocket_body" if catalog.object_type[i] == "ROCKET BODY" else "spacecraft"
 
 
-def closest_approach(sat1, sat2, jd: float, fr: float,
-                     window_min: float = CLOSEST_APPROACH_WINDOW_MIN) -> tuple[float, float]:
+def closest_approach(
+    sat1, sat2, jd: float, fr: float, window_min: float = CLOSEST_APPROACH_WINDOW_MIN
+) -> tuple[float, float]:
     """Return (fr of the closest approach near jd + fr, miss distance km) of two Satrecs:
     SGP4 on a 5 s grid over +-window, then a bounded scalar minimisation (scipy)."""
     from scipy.optimize import minimize_scalar
@@ -295,8 +343,10 @@ def closest_approach(sat1, sat2, jd: float, fr: float,
     jds = np.full(frs.size, jd)
     err, r, _ = SatrecArray([sat1, sat2]).sgp4(jds, frs)
     if err.any():
-        raise UserError("SGP4 cannot propagate both objects over the +-2 h search window "
-                        "(one has decayed there)")
+        raise UserError(
+            "SGP4 cannot propagate both objects over the +-2 h search window "
+            "(one has decayed there)"
+        )
     d = np.linalg.norm(r[0] - r[1], axis=1)
     k = int(np.argmin(d))
     lo = offsets[max(k - 1, 0)]
@@ -307,17 +357,27 @@ def closest_approach(sat1, sat2, jd: float, fr: float,
         _, r2, _ = sat2.sgp4(jd, fr + t_s / 86400.0)
         return float(np.linalg.norm(np.subtract(r1, r2)))
 
-    best = minimize_scalar(dist, bounds=(lo, hi), method="bounded",
-                           options={"xatol": 1e-4})
+    best = minimize_scalar(dist, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
     return fr + best.x / 86400.0, float(best.fun)
 
 
-def breakup(catalog: Catalog, parent_id: int, jd: float, fr: float, mode: str, *,
-            parent_mass_kg: float | None = None, impactor_id: int | None = None,
-            impactor_mass_kg: float | None = None, impact_speed_km_s: float | None = None,
-            lc_min_m: float = 0.1, seed: int = 0, masses: dict | None = None,
-            allocator: CatalogNumberAllocator | None = None, block: str = "auto"
-            ) -> BreakupResult:
+def breakup(
+    catalog: Catalog,
+    parent_id: int,
+    jd: float,
+    fr: float,
+    mode: str,
+    *,
+    parent_mass_kg: float | None = None,
+    impactor_id: int | None = None,
+    impactor_mass_kg: float | None = None,
+    impact_speed_km_s: float | None = None,
+    lc_min_m: float = 0.1,
+    seed: int = 0,
+    masses: dict | None = None,
+    allocator: CatalogNumberAllocator | None = None,
+    block: str = "auto",
+) -> BreakupResult:
     """Return the fragments of catalogue object ``parent_id`` breaking up at (jd, fr).
 
     ``mode`` 'explosion' or 'collision'; a collision needs ``impactor_id`` (a catalogued
@@ -340,14 +400,18 @@ def breakup(catalog: Catalog, parent_id: int, jd: float, fr: float, mode: str, *
         norad = int(catalog.norad_id[idx])
         if norad in masses:
             return masses[norad]
-        raise UserError(f"no mass for {catalog.name[idx]} ({norad}) in the CARA table "
-                        f"(many rows are blank there by licence): give {option} KG")
+        raise UserError(
+            f"no mass for {catalog.name[idx]} ({norad}) in the CARA table "
+            f"(many rows are blank there by licence): give {option} KG"
+        )
 
     age = float(catalog.age_days(jd, fr)[i])
     if abs(age) > MAX_ELSET_AGE_DAYS:
-        raise UserError(f"time {format_utc(jd_to_datetime(jd, fr))} is {age:+.1f} days from "
-                        f"the parent's element-set epoch; allowed within "
-                        f"+-{MAX_ELSET_AGE_DAYS:g} days")
+        raise UserError(
+            f"time {format_utc(jd_to_datetime(jd, fr))} is {age:+.1f} days from "
+            f"the parent's element-set epoch; allowed within "
+            f"+-{MAX_ELSET_AGE_DAYS:g} days"
+        )
     miss = None
     if mode == "collision" and impactor_id is not None:
         j = _index(catalog, impactor_id, "impactor")
@@ -359,28 +423,54 @@ def breakup(catalog: Catalog, parent_id: int, jd: float, fr: float, mode: str, *
                 f"{catalog.name[i]} ({parent_id}) and {catalog.name[j]} ({impactor_id}) come "
                 f"no closer than {miss:.1f} km within +-{CLOSEST_APPROACH_WINDOW_MIN:g} min of "
                 f"{format_utc(jd_to_datetime(jd, fr))} (SGP4); allowed up to "
-                f"{MAX_MISS_KM:g} km: pick the time of one of their conjunctions (ssa screen)")
+                f"{MAX_MISS_KM:g} km: pick the time of one of their conjunctions (ssa screen)"
+            )
         fr = fr_tca
     r, v = _state(catalog.satrecs[i], jd, fr, f"parent {parent_id}")
-    bodies = [Body(int(catalog.norad_id[i]), str(catalog.name[i]),
-                   mass_of(i, parent_mass_kg, "--parent-mass-kg"), r, v, _kind(catalog, i))]
+    bodies = [
+        Body(
+            int(catalog.norad_id[i]),
+            str(catalog.name[i]),
+            mass_of(i, parent_mass_kg, "--parent-mass-kg"),
+            r,
+            v,
+            _kind(catalog, i),
+        )
+    ]
     if mode == "collision":
         if impactor_id is not None:
             r2, v2 = _state(catalog.satrecs[j], jd, fr, f"impactor {impactor_id}")
-            bodies.append(Body(int(catalog.norad_id[j]), str(catalog.name[j]),
-                               mass_of(j, impactor_mass_kg, "--impactor-mass-kg"), r2, v2,
-                               _kind(catalog, j)))
+            bodies.append(
+                Body(
+                    int(catalog.norad_id[j]),
+                    str(catalog.name[j]),
+                    mass_of(j, impactor_mass_kg, "--impactor-mass-kg"),
+                    r2,
+                    v2,
+                    _kind(catalog, j),
+                )
+            )
             if impact_speed_km_s is None:
                 impact_speed_km_s = float(np.linalg.norm(v2 - v))
         elif impactor_mass_kg is None or impact_speed_km_s is None:
-            raise UserError("a collision needs --impactor NORAD_ID, or both "
-                            "--impactor-mass-kg and --impact-speed-km-s")
+            raise UserError(
+                "a collision needs --impactor NORAD_ID, or both "
+                "--impactor-mass-kg and --impact-speed-km-s"
+            )
     cloud = draw_cloud(bodies, mode, rng, lc_min_m, impactor_mass_kg, impact_speed_km_s)
     if allocator is None:
         allocator = CatalogNumberAllocator(catalog.norad_id)
     when = format_utc(jd_to_datetime(jd, fr))
     if block == "auto":
         block = "alpha5" if cloud.lc_m.size <= ALPHA5_MAX - ALPHA5_FIRST + 1 else "wide"
-    frag, ok = cloud_catalog(cloud, bodies, jd, fr, allocator, block, catalog.opsmode,
-                             source=f"breakup {mode} of {parent_id} at {when} seed={seed}")
+    frag, ok = cloud_catalog(
+        cloud,
+        bodies,
+        jd,
+        fr,
+        allocator,
+        block,
+        catalog.opsmode,
+        source=f"breakup {mode} of {parent_id} at {when} seed={seed}",
+    )
     return BreakupResult(frag, cloud, ok, bodies, jd, fr, miss)

@@ -22,10 +22,10 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from ssa.geometry.constants import MU_KM3_S2
 
-FIT_TOLERANCE_M = 1.0          # the issue's requirement: SGP4 reproduces the state to 1 m
-_STOP_M = 1e-3                 # iterate on to 1 mm: cheap, and leaves margin
+FIT_TOLERANCE_M = 1.0  # the issue's requirement: SGP4 reproduces the state to 1 m
+_STOP_M = 1e-3  # iterate on to 1 mm: cheap, and leaves margin
 MAX_ITERATIONS = 20
-_FD_STEP = 1e-7                # finite-difference step (relative for n, absolute otherwise)
+_FD_STEP = 1e-7  # finite-difference step (relative for n, absolute otherwise)
 _SGP4_EPOCH0_JD = 2433281.5
 _SEC_PER_MIN = 60.0
 _TWO_PI = 2.0 * math.pi
@@ -73,13 +73,13 @@ def _equinoctial(r, v, mu):
     h = np.einsum("ij,ij->i", evec, g)
     true_long = np.arctan2(np.einsum("ij,ij->i", r, g), np.einsum("ij,ij->i", r, f))
     e = np.hypot(h, k)
-    e = np.where(e < 1.0, e, np.nan)       # unbound or parabolic: no element set
+    e = np.where(e < 1.0, e, np.nan)  # unbound or parabolic: no element set
     varpi = np.arctan2(h, k)
     nu = true_long - varpi
     ecc_anom = 2.0 * np.arctan(np.sqrt((1 - e) / (1 + e)) * np.tan(nu / 2.0))
     mean_long = ecc_anom - e * np.sin(ecc_anom) + varpi
     n_rad_min = np.sqrt(mu / np.abs(a) ** 3) * _SEC_PER_MIN
-    n_rad_min = np.where(a > 0, n_rad_min, np.nan)   # hyperbolic: no element set
+    n_rad_min = np.where(a > 0, n_rad_min, np.nan)  # hyperbolic: no element set
     return np.stack([n_rad_min, h, k, p, q, np.mod(mean_long, _TWO_PI)], axis=1)
 
 
@@ -89,9 +89,14 @@ def classical_from_equinoctial(x) -> dict:
     n, h, k, p, q, lam = x.T
     node = np.mod(np.arctan2(p, q), _TWO_PI)
     varpi = np.arctan2(h, k)
-    return {"no_kozai": n, "ecco": np.hypot(h, k),
-            "inclo": 2.0 * np.arctan(np.hypot(p, q)), "nodeo": node,
-            "argpo": np.mod(varpi - node, _TWO_PI), "mo": np.mod(lam - varpi, _TWO_PI)}
+    return {
+        "no_kozai": n,
+        "ecco": np.hypot(h, k),
+        "inclo": 2.0 * np.arctan(np.hypot(p, q)),
+        "nodeo": node,
+        "argpo": np.mod(varpi - node, _TWO_PI),
+        "mo": np.mod(lam - varpi, _TWO_PI),
+    }
 
 
 def _satrecs(x, epoch_days, bstar, satnum, opsmode):
@@ -99,13 +104,21 @@ def _satrecs(x, epoch_days, bstar, satnum, opsmode):
     el = classical_from_equinoctial(x)
     valid = (el["no_kozai"] > 0) & (el["ecco"] < 1) & np.isfinite(x).all(axis=1)
     out = []
-    for row in zip(satnum, bstar, el["ecco"].tolist(), el["argpo"].tolist(),
-                   el["inclo"].tolist(), el["mo"].tolist(), el["no_kozai"].tolist(),
-                   el["nodeo"].tolist(), strict=True):
+    for row in zip(
+        satnum,
+        bstar,
+        el["ecco"].tolist(),
+        el["argpo"].tolist(),
+        el["inclo"].tolist(),
+        el["mo"].tolist(),
+        el["no_kozai"].tolist(),
+        el["nodeo"].tolist(),
+        strict=True,
+    ):
         sat = Satrec()
         num, bs, ec, ap, inc, mo, no, node = row
-        if not (no > 0 and 0 <= ec < 1):   # outside what sgp4init accepts
-            ec, no = 0.0, 0.06             # placeholder; the row is flagged below
+        if not (no > 0 and 0 <= ec < 1):  # outside what sgp4init accepts
+            ec, no = 0.0, 0.06  # placeholder; the row is flagged below
         sat.sgp4init(WGS72, opsmode, num, epoch_days, bs, 0.0, 0.0, ec, ap, inc, mo, no, node)
         out.append(sat)
     return out, valid
@@ -116,8 +129,9 @@ def _evaluate(sats, jd, fr):
     return err[:, 0], r[:, 0], v[:, 0]
 
 
-def fit_states(r_km, v_kms, jd: float, fr: float, bstar=0.0, satnum=None,
-               opsmode: str = "i") -> Fit:
+def fit_states(
+    r_km, v_kms, jd: float, fr: float, bstar=0.0, satnum=None, opsmode: str = "i"
+) -> Fit:
     """Return SGP4 mean elements whose state at (jd, fr) is each (r_km, v_kms) (TEME).
 
     ``r_km``, ``v_kms``: (n, 3) TEME position (km) and velocity (km/s); ``jd``, ``fr``:
@@ -137,7 +151,7 @@ def fit_states(r_km, v_kms, jd: float, fr: float, bstar=0.0, satnum=None,
     active = np.flatnonzero(ok)
     iterations = 0
     steps = np.diag(np.full(6, _FD_STEP))
-    best = np.full(m, np.inf)          # residual before the last step (backtracking)
+    best = np.full(m, np.inf)  # residual before the last step (backtracking)
     last_delta = np.zeros_like(x)
     for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported)
         if active.size == 0:
@@ -145,15 +159,18 @@ def fit_states(r_km, v_kms, jd: float, fr: float, bstar=0.0, satnum=None,
         xa = x[active]
         a = active.size
         # rows: the current elements, then one perturbation per element
-        trial = np.concatenate([xa] + [xa + steps[j] * np.where(j == 0, xa[:, :1], 1.0)
-                                      for j in range(6)])
-        sats, valid = _satrecs(trial, epoch_days, bstar_rows(bstar, active, 7),
-                               satnum_rows(satnum, active, 7), opsmode)
+        trial = np.concatenate(
+            [xa] + [xa + steps[j] * np.where(j == 0, xa[:, :1], 1.0) for j in range(6)]
+        )
+        sats, valid = _satrecs(
+            trial, epoch_days, bstar_rows(bstar, active, 7), satnum_rows(satnum, active, 7), opsmode
+        )
         err, rr, vv = _evaluate(sats, jd, fr)
         err = (err != 0) | ~valid
         err = err.reshape(7, a)
-        res = np.concatenate([rr[:a] - r[active],
-                              (vv[:a] - v[active]) * scale[active, None]], axis=1)
+        res = np.concatenate(
+            [rr[:a] - r[active], (vv[:a] - v[active]) * scale[active, None]], axis=1
+        )
         residual[active] = np.linalg.norm(rr[:a] - r[active], axis=1) * 1e3
         bad = err.any(axis=0) | ~np.isfinite(res).all(axis=1)
         done = (residual[active] < _STOP_M) & ~bad
@@ -182,14 +199,18 @@ def fit_states(r_km, v_kms, jd: float, fr: float, bstar=0.0, satnum=None,
         ok[active[bad]] = False
         active = active[step_rows | worse]
     ok &= residual <= FIT_TOLERANCE_M
-    final, valid = _satrecs(np.where(np.isfinite(x), x, 0.0), epoch_days, bstar, satnum,
-                            opsmode)
+    final, valid = _satrecs(np.where(np.isfinite(x), x, 0.0), epoch_days, bstar, satnum, opsmode)
     err, rr, vv = _evaluate(final, jd, fr)
     residual = np.where((err == 0) & valid, np.linalg.norm(rr - r, axis=1) * 1e3, np.inf)
     ok &= (err == 0) & valid & (residual <= FIT_TOLERANCE_M)
     elements = classical_from_equinoctial(x)
-    return Fit(elements, [s if good else None for s, good in zip(final, ok, strict=True)],
-               ok, residual, iterations)
+    return Fit(
+        elements,
+        [s if good else None for s, good in zip(final, ok, strict=True)],
+        ok,
+        residual,
+        iterations,
+    )
 
 
 def bstar_rows(bstar: list, active: np.ndarray, copies: int) -> list:

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-CATASTROPHIC_J_PER_G = 40.0          # energy-to-mass threshold (J per g of target)
-EXPLOSION_SCALING = 1.0              # S in the explosion law (1 = upper stages, default)
-AREA_SMALL_LC_M = 0.00167            # switch between the two area-Lc laws
-BRIDGE_LC_M = (0.08, 0.11)           # below: small-fragment A/m law; above: bimodal law
-DV_LOG_SIGMA = 0.4                   # spread of log10(dv/(m/s)) in both modes
+CATASTROPHIC_J_PER_G = 40.0  # energy-to-mass threshold (J per g of target)
+EXPLOSION_SCALING = 1.0  # S in the explosion law (1 = upper stages, default)
+AREA_SMALL_LC_M = 0.00167  # switch between the two area-Lc laws
+BRIDGE_LC_M = (0.08, 0.11)  # below: small-fragment A/m law; above: bimodal law
+DV_LOG_SIGMA = 0.4  # spread of log10(dv/(m/s)) in both modes
 PARENT_KINDS = ("rocket_body", "spacecraft")
 
 
@@ -59,13 +59,13 @@ def collision_mass_kg(target_kg: float, projectile_kg: float, speed_km_s: float)
     small, large = sorted((projectile_kg, target_kg))
     if is_catastrophic(small, large, speed_km_s):
         return small + large
-    return small * speed_km_s ** 2
+    return small * speed_km_s**2
 
 
 def sample_lc(rng, n: int, lc_min_m: float, lc_max_m: float, exponent: float) -> np.ndarray:
     """Return n lengths (m) from the power law N(>Lc) ~ Lc^-exponent on [lc_min, lc_max]."""
     u = rng.random(n)
-    lo, hi = lc_min_m ** -exponent, lc_max_m ** -exponent
+    lo, hi = lc_min_m**-exponent, lc_max_m**-exponent
     return (lo - u * (lo - hi)) ** (-1.0 / exponent)
 
 
@@ -117,7 +117,7 @@ def sample_am(rng, lc_m, parent_kind: str = "spacecraft") -> np.ndarray:
     lo, hi = np.log10(BRIDGE_LC_M[0]), np.log10(BRIDGE_LC_M[1])
     p_large = np.clip((lam - lo) / (hi - lo), 0.0, 1.0)
     chi = np.where(u_bridge < p_large, chi_large, chi_small)
-    return 10.0 ** chi
+    return 10.0**chi
 
 
 def mean_chi(lc_m, parent_kind: str = "spacecraft"):
@@ -133,7 +133,7 @@ def mean_chi(lc_m, parent_kind: str = "spacecraft"):
 def area_m2(lc_m) -> np.ndarray:
     """Return the average cross-section (m^2) of fragments of length ``lc_m`` (m)."""
     lc = np.asarray(lc_m, float)
-    return np.where(lc < AREA_SMALL_LC_M, 0.540424 * lc ** 2, 0.556945 * lc ** 2.0047077)
+    return np.where(lc < AREA_SMALL_LC_M, 0.540424 * lc**2, 0.556945 * lc**2.0047077)
 
 
 def dv_log_mean(am_m2_kg, explosion: bool):

@@ -57,52 +57,81 @@ class RealEvent:
     altitude_km: float
     latitude_deg: float
     parents: tuple
-    impactor_mass_kg: float | None     # uncatalogued kill vehicle (ASAT tests)
+    impactor_mass_kg: float | None  # uncatalogued kill vehicle (ASAT tests)
     speed_km_s: float
-    satcat_names: tuple                # name prefixes of the real cloud in the SATCAT
+    satcat_names: tuple  # name prefixes of the real cloud in the SATCAT
     sources: str
 
 
 UTC = dt.timezone.utc
 EVENTS = (
-    RealEvent("fengyun-1c", "Fengyun-1C ASAT test", dt.datetime(2007, 1, 11, 22, 26, tzinfo=UTC),
-              863.0, 0.0, (Parent("FENGYUN 1C", 25730, 880.0, 98.6),), 20.0, 9.36,
-              ("FENGYUN 1C DEB",),
-              "880 kg at 863 km, interceptor at 9.36 km/s, fragments catalogued between 200 "
-              "and 4,000 km (Pardini & Anselmo, Adv. Space Res. 2009, V2); kill-vehicle mass "
-              "unknown, 20 kg assumed (I: it changes the count by under 2 %)"),
-    RealEvent("iridium-cosmos", "Iridium 33 / Cosmos 2251 collision",
-              dt.datetime(2009, 2, 10, 16, 56, tzinfo=UTC), 789.0, 72.5,
-              (Parent("COSMOS 2251", 22675, 900.0, 74.0, True),
-               Parent("IRIDIUM 33", 24946, 560.0, 86.4, False)), None, 11.7,
-              ("COSMOS 2251 DEB", "IRIDIUM 33 DEB"),
-              "900 kg and 560 kg at 789 km over Siberia, 11.7 km/s (published accounts, V2)"),
-    RealEvent("cosmos-1408", "Cosmos 1408 ASAT test", dt.datetime(2021, 11, 15, 2, 47, tzinfo=UTC),
-              478.0, 0.0, (Parent("COSMOS 1408", 13552, 1750.0, 82.6),), 20.0, 7.0,
-              ("COSMOS 1408 DEB",),
-              "1,750 kg in a 465 x 490 km orbit at 82.6 deg, fragments between 300 and 1,100 km "
-              "(published accounts, V2); kill vehicle 20 kg at 7 km/s assumed (I)"),
+    RealEvent(
+        "fengyun-1c",
+        "Fengyun-1C ASAT test",
+        dt.datetime(2007, 1, 11, 22, 26, tzinfo=UTC),
+        863.0,
+        0.0,
+        (Parent("FENGYUN 1C", 25730, 880.0, 98.6),),
+        20.0,
+        9.36,
+        ("FENGYUN 1C DEB",),
+        "880 kg at 863 km, interceptor at 9.36 km/s, fragments catalogued between 200 "
+        "and 4,000 km (Pardini & Anselmo, Adv. Space Res. 2009, V2); kill-vehicle mass "
+        "unknown, 20 kg assumed (I: it changes the count by under 2 %)",
+    ),
+    RealEvent(
+        "iridium-cosmos",
+        "Iridium 33 / Cosmos 2251 collision",
+        dt.datetime(2009, 2, 10, 16, 56, tzinfo=UTC),
+        789.0,
+        72.5,
+        (
+            Parent("COSMOS 2251", 22675, 900.0, 74.0, True),
+            Parent("IRIDIUM 33", 24946, 560.0, 86.4, False),
+        ),
+        None,
+        11.7,
+        ("COSMOS 2251 DEB", "IRIDIUM 33 DEB"),
+        "900 kg and 560 kg at 789 km over Siberia, 11.7 km/s (published accounts, V2)",
+    ),
+    RealEvent(
+        "cosmos-1408",
+        "Cosmos 1408 ASAT test",
+        dt.datetime(2021, 11, 15, 2, 47, tzinfo=UTC),
+        478.0,
+        0.0,
+        (Parent("COSMOS 1408", 13552, 1750.0, 82.6),),
+        20.0,
+        7.0,
+        ("COSMOS 1408 DEB",),
+        "1,750 kg in a 465 x 490 km orbit at 82.6 deg, fragments between 300 and 1,100 km "
+        "(published accounts, V2); kill vehicle 20 kg at 7 km/s assumed (I)",
+    ),
 )
 
 
-def circular_state(altitude_km: float, inclination_deg: float, latitude_deg: float,
-                   ascending: bool = True):
+def circular_state(
+    altitude_km: float, inclination_deg: float, latitude_deg: float, ascending: bool = True
+):
     """Return TEME (r_km, v_kms) on a circular orbit passing latitude ``latitude_deg`` at
     longitude 0 (ascending or descending there)."""
     inc = math.radians(inclination_deg)
     phi = math.radians(latitude_deg)
-    u = math.asin(math.sin(phi) / math.sin(inc))          # argument of latitude
+    u = math.asin(math.sin(phi) / math.sin(inc))  # argument of latitude
     if not ascending:
         u = math.pi - u
-    node = -math.atan2(math.cos(inc) * math.sin(u), math.cos(u))   # puts longitude 0 there
+    node = -math.atan2(math.cos(inc) * math.sin(u), math.cos(u))  # puts longitude 0 there
     radius = EARTH_RADIUS_KM + altitude_km
     speed = math.sqrt(MU_KM3_S2 / radius)
 
     def direction(angle):
-        return np.array([
-            math.cos(node) * math.cos(angle) - math.sin(node) * math.sin(angle) * math.cos(inc),
-            math.sin(node) * math.cos(angle) + math.cos(node) * math.sin(angle) * math.cos(inc),
-            math.sin(angle) * math.sin(inc)])
+        return np.array(
+            [
+                math.cos(node) * math.cos(angle) - math.sin(node) * math.sin(angle) * math.cos(inc),
+                math.sin(node) * math.cos(angle) + math.cos(node) * math.sin(angle) * math.cos(inc),
+                math.sin(angle) * math.sin(inc),
+            ]
+        )
 
     return radius * direction(u), speed * direction(u + math.pi / 2)
 
@@ -111,8 +140,7 @@ def event_bodies(event: RealEvent) -> list[Body]:
     """Return the event's parents as Bodies on their published orbits."""
     out = []
     for p in event.parents:
-        r, v = circular_state(event.altitude_km, p.inclination_deg, event.latitude_deg,
-                              p.ascending)
+        r, v = circular_state(event.altitude_km, p.inclination_deg, event.latitude_deg, p.ascending)
         out.append(Body(p.norad_id, p.name, p.mass_kg, r, v, "spacecraft"))
     return out
 
@@ -120,8 +148,11 @@ def event_bodies(event: RealEvent) -> list[Body]:
 def real_cloud(satcat_path, event: RealEvent) -> dict:
     """Return the real cloud's SATCAT facts: count, decay fractions, apogee/perigee now."""
     with gzip.open(satcat_path, "rt", encoding="utf-8", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh)
-                if any(r["OBJECT_NAME"].startswith(n) for n in event.satcat_names)]
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if any(r["OBJECT_NAME"].startswith(n) for n in event.satcat_names)
+        ]
     day0 = event.time.date()
     ages = []
     for r in rows:
@@ -130,11 +161,15 @@ def real_cloud(satcat_path, event: RealEvent) -> dict:
     ages = np.array(ages)
     apo = np.array([float(r["APOGEE"]) for r in rows if r["APOGEE"]])
     peri = np.array([float(r["PERIGEE"]) for r in rows if r["PERIGEE"]])
-    return {"catalogued": len(rows),
-            "decayed_fraction": {d: float(np.count_nonzero(ages <= d)) / max(len(rows), 1)
-                                 for d in DECAY_DAYS},
-            "on_orbit_2025": int(apo.size),
-            "apogee_km_p5_p50_p95_2025": _pct(apo), "perigee_km_p5_p50_p95_2025": _pct(peri)}
+    return {
+        "catalogued": len(rows),
+        "decayed_fraction": {
+            d: float(np.count_nonzero(ages <= d)) / max(len(rows), 1) for d in DECAY_DAYS
+        },
+        "on_orbit_2025": int(apo.size),
+        "apogee_km_p5_p50_p95_2025": _pct(apo),
+        "perigee_km_p5_p50_p95_2025": _pct(peri),
+    }
 
 
 def _pct(x):
@@ -146,9 +181,14 @@ def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
     and the fragments' osculating (period, apogee, perigee) at GABBARD_DAYS."""
     rng = np.random.default_rng(seed)
     bodies = event_bodies(event)
-    cloud = draw_cloud(bodies, "collision", rng, lc_min_m,
-                       impactor_mass_kg=event.impactor_mass_kg,
-                       impact_speed_km_s=event.speed_km_s)
+    cloud = draw_cloud(
+        bodies,
+        "collision",
+        rng,
+        lc_min_m,
+        impactor_mass_kg=event.impactor_mass_kg,
+        impact_speed_km_s=event.speed_km_s,
+    )
     jd, fr = datetime_to_jd(event.time)
     cat, ok = cloud_catalog(cloud, bodies, jd, fr, CatalogNumberAllocator(), "alpha5")
     sats = cat.satrec_array()
@@ -156,14 +196,18 @@ def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
     err, r, v = sats.sgp4(np.full(days.size, jd), fr + days)
     alive = err == 0
     period, apo, peri = osculating_apsides(r[:, 0][alive[:, 0]], v[:, 0][alive[:, 0]])
-    return {"fragments_10cm": int(np.count_nonzero(cloud.lc_m[ok] >= 0.1)),
-            "not_orbiting": int((~ok).sum()),
-            "decayed_fraction": {int(d): float(1 - alive[:, k + 1].mean())
-                                 for k, d in enumerate(DECAY_DAYS)},
-            "gabbard": (period, apo, peri),
-            "apogee_km_p5_p50_p95": _pct(apo), "perigee_km_p5_p50_p95": _pct(peri),
-            "apogee_km_max": round(float(np.max(apo))) if apo.size else None,
-            "perigee_km_min": round(float(np.min(peri))) if peri.size else None}
+    return {
+        "fragments_10cm": int(np.count_nonzero(cloud.lc_m[ok] >= 0.1)),
+        "not_orbiting": int((~ok).sum()),
+        "decayed_fraction": {
+            int(d): float(1 - alive[:, k + 1].mean()) for k, d in enumerate(DECAY_DAYS)
+        },
+        "gabbard": (period, apo, peri),
+        "apogee_km_p5_p50_p95": _pct(apo),
+        "perigee_km_p5_p50_p95": _pct(peri),
+        "apogee_km_max": round(float(np.max(apo))) if apo.size else None,
+        "perigee_km_min": round(float(np.min(peri))) if peri.size else None,
+    }
 
 
 def validate(satcat_path, out_dir, seeds=SEEDS) -> dict:
@@ -182,28 +226,44 @@ def validate(satcat_path, out_dir, seeds=SEEDS) -> dict:
         real = real_cloud(satcat_path, event)
         period, apo, peri = runs[0]["gabbard"]
         fig = figures.gabbard(period, apo, peri, ["DEBRIS"] * len(period))
-        fig.axes[0].set_title(f"{event.title}: simulated fragments >= 10 cm, "
-                              f"{GABBARD_DAYS} days after (seed {seeds[0]})", fontsize="small")
+        fig.axes[0].set_title(
+            f"{event.title}: simulated fragments >= 10 cm, "
+            f"{GABBARD_DAYS} days after (seed {seeds[0]})",
+            fontsize="small",
+        )
         figures.save_png(fig, out / f"gabbard-{event.key}.png")
-        summary["events"].append({
-            "event": event.title, "time": event.time.isoformat(), "sources": event.sources,
-            "colliding_mass_kg": masses,
-            "model_n_10cm": round(float(model.n_fragments_collision(0.1, masses))),
-            "simulated_10cm_mean": float(counts.mean()), "simulated_10cm_sd": float(counts.std()),
-            "catalogued": real["catalogued"],
-            "simulated_over_catalogued": round(float(counts.mean()) / real["catalogued"], 2),
-            "simulated_decayed_fraction": {
-                d: round(float(np.mean([r["decayed_fraction"][d] for r in runs])), 3)
-                for d in DECAY_DAYS},
-            "real_decayed_fraction": {d: round(v, 3) for d, v in
-                                      real["decayed_fraction"].items()},
-            "simulated_apogee_km_p5_p50_p95": runs[0]["apogee_km_p5_p50_p95"],
-            "simulated_perigee_km_p5_p50_p95": runs[0]["perigee_km_p5_p50_p95"],
-            "simulated_apogee_km_max": runs[0]["apogee_km_max"],
-            "simulated_perigee_km_min": runs[0]["perigee_km_min"],
-            "real_2025": {k: real[k] for k in ("on_orbit_2025", "apogee_km_p5_p50_p95_2025",
-                                               "perigee_km_p5_p50_p95_2025")},
-        })
+        summary["events"].append(
+            {
+                "event": event.title,
+                "time": event.time.isoformat(),
+                "sources": event.sources,
+                "colliding_mass_kg": masses,
+                "model_n_10cm": round(float(model.n_fragments_collision(0.1, masses))),
+                "simulated_10cm_mean": float(counts.mean()),
+                "simulated_10cm_sd": float(counts.std()),
+                "catalogued": real["catalogued"],
+                "simulated_over_catalogued": round(float(counts.mean()) / real["catalogued"], 2),
+                "simulated_decayed_fraction": {
+                    d: round(float(np.mean([r["decayed_fraction"][d] for r in runs])), 3)
+                    for d in DECAY_DAYS
+                },
+                "real_decayed_fraction": {
+                    d: round(v, 3) for d, v in real["decayed_fraction"].items()
+                },
+                "simulated_apogee_km_p5_p50_p95": runs[0]["apogee_km_p5_p50_p95"],
+                "simulated_perigee_km_p5_p50_p95": runs[0]["perigee_km_p5_p50_p95"],
+                "simulated_apogee_km_max": runs[0]["apogee_km_max"],
+                "simulated_perigee_km_min": runs[0]["perigee_km_min"],
+                "real_2025": {
+                    k: real[k]
+                    for k in (
+                        "on_orbit_2025",
+                        "apogee_km_p5_p50_p95_2025",
+                        "perigee_km_p5_p50_p95_2025",
+                    )
+                },
+            }
+        )
     (out / "validation.json").write_text(json.dumps(summary, indent=1) + "\n")
     (out / "validation.md").write_text(render(summary))
     return summary
@@ -212,10 +272,12 @@ def validate(satcat_path, out_dir, seeds=SEEDS) -> dict:
 def render(summary: dict) -> str:
     """Return the Markdown table of ``validate``'s summary."""
     d1, d2, d3, d4 = DECAY_DAYS
-    lines = ["| event | mass kg | SBM N>=10 cm | simulated >= 10 cm (mean +- sd) | catalogued "
-             "(SATCAT) | ratio | apogee p5/p50/p95, max (sim, +30 d) | perigee p5/p50/p95, "
-             f"min | decayed {d1}/{d2}/{d3}/{d4} d: sim | real |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| event | mass kg | SBM N>=10 cm | simulated >= 10 cm (mean +- sd) | catalogued "
+        "(SATCAT) | ratio | apogee p5/p50/p95, max (sim, +30 d) | perigee p5/p50/p95, "
+        f"min | decayed {d1}/{d2}/{d3}/{d4} d: sim | real |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for e in summary["events"]:
         sim = e["simulated_decayed_fraction"]
         real = e["real_decayed_fraction"]
@@ -227,8 +289,11 @@ def render(summary: dict) -> str:
             f"{e['simulated_apogee_km_max']} | "
             f"{'/'.join(map(str, e['simulated_perigee_km_p5_p50_p95']))}, "
             f"{e['simulated_perigee_km_min']} | "
-            + "/".join(f"{sim[d]:.2f}" for d in DECAY_DAYS) + " | "
-            + "/".join(f"{real[d]:.2f}" for d in DECAY_DAYS) + " |")
+            + "/".join(f"{sim[d]:.2f}" for d in DECAY_DAYS)
+            + " | "
+            + "/".join(f"{real[d]:.2f}" for d in DECAY_DAYS)
+            + " |"
+        )
     lines.append("")
     lines.append(f"Seeds {summary['seeds']}. Sources of the event parameters:")
     for e in summary["events"]:
@@ -238,8 +303,9 @@ def render(summary: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--satcat", default=None,
-                        help="SATCAT CSV(.gz) (default $SSA_DATA/satcat-2025-03.csv.gz)")
+    parser.add_argument(
+        "--satcat", default=None, help="SATCAT CSV(.gz) (default $SSA_DATA/satcat-2025-03.csv.gz)"
+    )
     parser.add_argument("--out", default="docs/breakup-validation")
     args = parser.parse_args(argv)
     from ssa.data import data_file

@@ -20,32 +20,53 @@ loaded and skipped (with reasons). Object types come from --satcat, else from na
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "catalog", help="download public catalogs and summarise catalog files",
-        description="Download public catalogs (fetch) and summarise catalog files (info).")
+        "catalog",
+        help="download public catalogs and summarise catalog files",
+        description="Download public catalogs (fetch) and summarise catalog files (info).",
+    )
     actions = parser.add_subparsers(dest="catalog_action", metavar="ACTION")
 
-    fetch = actions.add_parser("fetch", help="download a public catalog (CelesTrak, Space-Track)",
-                               description=HELP_FETCH)
-    fetch.add_argument("source", nargs="?", default=None,
-                       help="source name (default: the sources file's default, 'active'), "
-                            "or celestrak:GROUP[:csv]")
+    fetch = actions.add_parser(
+        "fetch", help="download a public catalog (CelesTrak, Space-Track)", description=HELP_FETCH
+    )
+    fetch.add_argument(
+        "source",
+        nargs="?",
+        default=None,
+        help="source name (default: the sources file's default, 'active'), "
+        "or celestrak:GROUP[:csv]",
+    )
     fetch.add_argument("--out", metavar="FILE", help="also copy the file (and its .meta.json) here")
-    fetch.add_argument("--force", action="store_true",
-                       help="download even if the cached copy is recent "
-                            "(the provider's minimum interval still applies)")
+    fetch.add_argument(
+        "--force",
+        action="store_true",
+        help="download even if the cached copy is recent "
+        "(the provider's minimum interval still applies)",
+    )
     fetch.add_argument("--list", action="store_true", help="list the named sources and the cache")
-    fetch.add_argument("--sources", metavar="TOML", help="sources file (default: the one shipped in ssa/resources/)")
+    fetch.add_argument(
+        "--sources",
+        metavar="TOML",
+        help="sources file (default: the one shipped in ssa/resources/)",
+    )
     fetch.set_defaults(func=run_fetch)
 
     info = actions.add_parser("info", help="summarise catalog files", description=HELP_INFO)
     info.add_argument("files", nargs="+", metavar="FILE", help="catalog file(s), loaded together")
-    info.add_argument("--satcat", metavar="FILE", help="SATCAT CSV (CelesTrak or Space-Track) "
-                                                        "for object type, owner and RCS size")
+    info.add_argument(
+        "--satcat",
+        metavar="FILE",
+        help="SATCAT CSV (CelesTrak or Space-Track) for object type, owner and RCS size",
+    )
     info.add_argument("--json", action="store_true", help="print one JSON object")
-    info.add_argument("--strict", action="store_true",
-                      help="stop with an error at the first bad record")
-    info.add_argument("--problems", action="store_true",
-                      help="also list every skipped record (file:line: reason) on stderr")
+    info.add_argument(
+        "--strict", action="store_true", help="stop with an error at the first bad record"
+    )
+    info.add_argument(
+        "--problems",
+        action="store_true",
+        help="also list every skipped record (file:line: reason) on stderr",
+    )
     info.set_defaults(func=run_info)
 
     parser.set_defaults(func=lambda args: _usage(parser))
@@ -65,7 +86,11 @@ def run_fetch(args) -> int:
         rows = cache_status(sources)
         width = max(len(r["name"]) for r in rows)
         for r in rows:
-            cached = f"cached {r['cached_utc']} ({r['cached_age']} old)" if r["cached_utc"] else "not cached"
+            cached = (
+                f"cached {r['cached_utc']} ({r['cached_age']} old)"
+                if r["cached_utc"]
+                else "not cached"
+            )
             mark = "*" if r["name"] == sources.default else " "
             print(f"{mark}{r['name']:<{width}}  {r['provider']:<10} {r['format']:<10} {cached}")
             print(f" {'':<{width}}  {r['description']}")
@@ -99,9 +124,11 @@ def run_info(args) -> int:
         for problem in catalog.load_report.problems:
             print(problem, file=sys.stderr)
         if catalog.load_report.problems_not_kept:
-            print(f"... and {catalog.load_report.problems_not_kept} more skipped records, not "
-                  f"listed (only the first {len(catalog.load_report.problems)} are kept)",
-                  file=sys.stderr)
+            print(
+                f"... and {catalog.load_report.problems_not_kept} more skipped records, not "
+                f"listed (only the first {len(catalog.load_report.problems)} are kept)",
+                file=sys.stderr,
+            )
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -123,11 +150,15 @@ def render(s: dict) -> str:
         f"objects: {n:,}",
     ]
     if s["type_source"] == "satcat":
-        lines.append(f"object types (from SATCAT {s.get('satcat')}; "
-                     f"{s['satcat_missing']:,} objects not in it count as UNKNOWN):")
+        lines.append(
+            f"object types (from SATCAT {s.get('satcat')}; "
+            f"{s['satcat_missing']:,} objects not in it count as UNKNOWN):"
+        )
     else:
-        lines.append("object types (guessed from names: ' DEB' debris, 'R/B' rocket body; "
-                     "give --satcat for the real ones):")
+        lines.append(
+            "object types (guessed from names: ' DEB' debris, 'R/B' rocket body; "
+            "give --satcat for the real ones):"
+        )
     lines += [f"  {t:<12} {c:>8,}  {_pct(c, n)}" for t, c in s["by_type"].items()]
     if s["type_source"] == "satcat":
         lines.append(f"owners (top {len(s['by_owner'])} of {s['owners_distinct']}):")
@@ -136,8 +167,10 @@ def render(s: dict) -> str:
             lines.append(f"  {'other':<12} {s['owners_other']:>8,}  {_pct(s['owners_other'], n)}")
     else:
         lines.append("owners: unknown without --satcat")
-    lines.append("orbit regimes (LEO apogee < 2000 km; GEO period 1300-1800 min and e < 0.1; "
-                 "HEO e >= 0.25; MEO the rest):")
+    lines.append(
+        "orbit regimes (LEO apogee < 2000 km; GEO period 1300-1800 min and e < 0.1; "
+        "HEO e >= 0.25; MEO the rest):"
+    )
     lines += [f"  {r:<12} {c:>8,}  {_pct(c, n)}" for r, c in s["by_regime"].items()]
     old = s["old_element_sets"]
     lines += [
@@ -149,6 +182,7 @@ def render(s: dict) -> str:
     ]
     if s["skipped_by_reason"]:
         lines.append("skipped records by reason (count, reason, first occurrence):")
-        lines += [f"  {g['count']:>6,}  {g['reason']}  ({g['first']})"
-                  for g in s["skipped_by_reason"]]
+        lines += [
+            f"  {g['count']:>6,}  {g['reason']}  ({g['first']})" for g in s["skipped_by_reason"]
+        ]
     return "\n".join(lines)

@@ -7,22 +7,41 @@ import sys
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "ephemeris", help="write CCSDS OEM ephemerides (KVN) of catalogue objects from SGP4",
+        "ephemeris",
+        help="write CCSDS OEM ephemerides (KVN) of catalogue objects from SGP4",
         description="Sample SGP4 states of the given objects and write one CCSDS OEM "
-                    "(502.0-B-3, KVN) per object, in TEME or GCRF (stated in the file), so "
-                    "screening results can be checked in other tools.")
-    p.add_argument("catalogs", nargs="*", metavar="CATALOG",
-                   help="catalogue files or named sources (default: as 'ssa screen')")
-    p.add_argument("--satcat", help="SATCAT CSV (object names and designators come from the "
-                                    "catalogue)")
-    p.add_argument("--primaries", nargs="+", type=int, required=True, metavar="ID",
-                   help="NORAD catalogue numbers to write")
-    p.add_argument("--start", help="first epoch, ISO UTC (default: the catalogue's median "
-                                   "epoch, to the whole second)")
+        "(502.0-B-3, KVN) per object, in TEME or GCRF (stated in the file), so "
+        "screening results can be checked in other tools.",
+    )
+    p.add_argument(
+        "catalogs",
+        nargs="*",
+        metavar="CATALOG",
+        help="catalogue files or named sources (default: as 'ssa screen')",
+    )
+    p.add_argument(
+        "--satcat", help="SATCAT CSV (object names and designators come from the catalogue)"
+    )
+    p.add_argument(
+        "--primaries",
+        nargs="+",
+        type=int,
+        required=True,
+        metavar="ID",
+        help="NORAD catalogue numbers to write",
+    )
+    p.add_argument(
+        "--start",
+        help="first epoch, ISO UTC (default: the catalogue's median epoch, to the whole second)",
+    )
     p.add_argument("--days", type=float, default=1.0, help="span in days (1)")
     p.add_argument("--step", type=float, default=60.0, metavar="S", help="step in seconds (60)")
-    p.add_argument("--frame", choices=["TEME", "GCRF"], default="TEME",
-                   help="reference frame of the states (TEME: SGP4's own)")
+    p.add_argument(
+        "--frame",
+        choices=["TEME", "GCRF"],
+        default="TEME",
+        help="reference frame of the states (TEME: SGP4's own)",
+    )
     p.add_argument("--out", default="results/ephemeris", help="output folder")
     p.set_defaults(func=run)
 
@@ -57,8 +76,17 @@ def run(args) -> int:
     out = Path(args.out)
     for norad in args.primaries:
         i = int((catalog.norad_id == norad).nonzero()[0][0])
-        seg = segment_for(catalog.satrecs[i], norad, str(catalog.name[i]),
-                          str(catalog.intl_des[i]), jd0, fr0, args.days, args.step, args.frame)
+        seg = segment_for(
+            catalog.satrecs[i],
+            norad,
+            str(catalog.name[i]),
+            str(catalog.intl_des[i]),
+            jd0,
+            fr0,
+            args.days,
+            args.step,
+            args.frame,
+        )
         path = write_oem(out / f"{norad}.oem", [seg])
         print(path)
     return 0

@@ -16,8 +16,11 @@ DIR/security.json and DIR/security.md."""
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("exercise", help="security events of a scenario (breakups, "
-                              "manoeuvres), alone vs in the grouping", description=HELP)
+    p = subparsers.add_parser(
+        "exercise",
+        help="security events of a scenario (breakups, manoeuvres), alone vs in the grouping",
+        description=HELP,
+    )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -31,8 +34,9 @@ def run(args) -> int:
 
     sc = load_scenario(args.scenario)
     if not any(e.kind in ("breakup", "manoeuvre", "small_debris") for e in sc.events):
-        raise UserError(f"{args.scenario}: no [[events]] of kind 'breakup', 'manoeuvre' or "
-                        "'small_debris'")
+        raise UserError(
+            f"{args.scenario}: no [[events]] of kind 'breakup', 'manoeuvre' or 'small_debris'"
+        )
     result = run_security(sc, quiet=args.quiet)
     out = Path(args.out)
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
@@ -59,47 +63,66 @@ def render(result: dict) -> str:
     lines = [f"# {result['scenario']} (seed {result['seed']})", ""]
     for b in result["breakups"]:
         snaps = ", ".join(f"{d:g}" for d in b["snapshots_days"])
-        lines += [f"Breakup ({b['mode']}) of {b['parent']} at {b['time_utc']}: "
-                  f"{b['fragments']} fragments >= {b['min_size_m']} m orbiting "
-                  f"({b['fragments_10cm']} >= 10 cm).", "",
-                  f"| member | detected after {snaps} d: alone -> grouping | maintained: alone "
-                  "-> grouping | close approaches with fragments | known alone | known in "
-                  "grouping |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"Breakup ({b['mode']}) of {b['parent']} at {b['time_utc']}: "
+            f"{b['fragments']} fragments >= {b['min_size_m']} m orbiting "
+            f"({b['fragments_10cm']} >= 10 cm).",
+            "",
+            f"| member | detected after {snaps} d: alone -> grouping | maintained: alone "
+            "-> grouping | close approaches with fragments | known alone | known in "
+            "grouping |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, e in b["participants"].items():
             a, g = e["alone"], e["grouping"]
             lines.append(
                 f"| {name} | {'/'.join(map(str, a['detected']))} -> "
                 f"{'/'.join(map(str, g['detected']))} | {'/'.join(map(str, a['maintained']))} -> "
                 f"{'/'.join(map(str, g['maintained']))} | {a['close_approaches']} | "
-                f"{a['known']} | {g['known']} |")
+                f"{a['known']} | {g['known']} |"
+            )
         lines.append("")
     for m in result["manoeuvres"]:
-        target = f" towards {m['target']} (closest {m['miss_km']:.2f} km, " \
-                 f"{m['approach_h']:.1f} h after)" if m["target"] else ""
-        lines += [f"Manoeuvre of {m['name']} ({m['object']}) at {m['time_utc']}: "
-                  f"{m['dv_ms']:.2f} m/s{target}; public catalogue shows it after "
-                  f"{_h(m['public_detection_h'])} h.", "",
-                  "| member | detection h: alone -> grouping | warning h: alone -> grouping |",
-                  "|---|---|---|"]
+        target = (
+            f" towards {m['target']} (closest {m['miss_km']:.2f} km, {m['approach_h']:.1f} h after)"
+            if m["target"]
+            else ""
+        )
+        lines += [
+            f"Manoeuvre of {m['name']} ({m['object']}) at {m['time_utc']}: "
+            f"{m['dv_ms']:.2f} m/s{target}; public catalogue shows it after "
+            f"{_h(m['public_detection_h'])} h.",
+            "",
+            "| member | detection h: alone -> grouping | warning h: alone -> grouping |",
+            "|---|---|---|",
+        ]
         for name, e in m["participants"].items():
             a, g = e["alone"], e["grouping"]
-            lines.append(f"| {name} | {_h(a['detection_h'])} -> {_h(g['detection_h'])} | "
-                         f"{_h(a['warning_h'])} -> {_h(g['warning_h'])} |")
+            lines.append(
+                f"| {name} | {_h(a['detection_h'])} -> {_h(g['detection_h'])} | "
+                f"{_h(a['warning_h'])} -> {_h(g['warning_h'])} |"
+            )
         lines.append("")
     for x in result.get("small_debris", []):
-        lines += [f"Small debris (1-10 cm): {x['sample']} sample objects, each standing for "
-                  f"{x['weight']:.0f}; screened {x['exposure_days']:g} d within "
-                  f"{x['threshold_km']:g} km ({x['sample_conjunctions']} sample conjunctions); "
-                  "per protected LEO satellite and year, from objects the member cannot see:",
-                  "", "| member | protected LEO | conjunctions: alone -> grouping | "
-                  "collision probability: alone -> grouping | sample objects seen: alone -> "
-                  "grouping |", "|---|---|---|---|---|"]
+        lines += [
+            f"Small debris (1-10 cm): {x['sample']} sample objects, each standing for "
+            f"{x['weight']:.0f}; screened {x['exposure_days']:g} d within "
+            f"{x['threshold_km']:g} km ({x['sample_conjunctions']} sample conjunctions); "
+            "per protected LEO satellite and year, from objects the member cannot see:",
+            "",
+            "| member | protected LEO | conjunctions: alone -> grouping | "
+            "collision probability: alone -> grouping | sample objects seen: alone -> "
+            "grouping |",
+            "|---|---|---|---|---|",
+        ]
         for name, e in x["participants"].items():
             a, g = e["alone"], e["grouping"]
-            lines.append(f"| {name} | {e['protected_leo']} | "
-                         f"{a['unseen_conjunctions_per_sat_year']:.3g} -> "
-                         f"{g['unseen_conjunctions_per_sat_year']:.3g} | "
-                         f"{a['unseen_pc_per_sat_year']:.2e} -> {g['unseen_pc_per_sat_year']:.2e}"
-                         f" | {a['sample_objects_seen']} -> {g['sample_objects_seen']} |")
+            lines.append(
+                f"| {name} | {e['protected_leo']} | "
+                f"{a['unseen_conjunctions_per_sat_year']:.3g} -> "
+                f"{g['unseen_conjunctions_per_sat_year']:.3g} | "
+                f"{a['unseen_pc_per_sat_year']:.2e} -> {g['unseen_pc_per_sat_year']:.2e}"
+                f" | {a['sample_objects_seen']} -> {g['sample_objects_seen']} |"
+            )
         lines.append("")
     return "\n".join(lines)

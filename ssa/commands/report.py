@@ -11,13 +11,20 @@ def register(subparsers) -> None:
         "report",
         help="HTML report (figures, sortable table, top events) of a screening result",
         description="Turn a 'ssa screen' output folder (conjunctions.csv, run.json) into "
-                    "DIR/index.html, one offline page with embedded figures, plus the PNGs.")
+        "DIR/index.html, one offline page with embedded figures, plus the PNGs.",
+    )
     p.add_argument("results_dir", metavar="RESULTS_DIR", help="folder written by 'ssa screen'")
-    p.add_argument("--out", metavar="DIR", default=None,
-                   help="output folder (default: RESULTS_DIR/report)")
-    p.add_argument("--top", metavar="N", type=int, default=10,
-                   help="number of events, by Pc else by miss distance, that get their own "
-                        "figures (default: 10)")
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="output folder (default: RESULTS_DIR/report)"
+    )
+    p.add_argument(
+        "--top",
+        metavar="N",
+        type=int,
+        default=10,
+        help="number of events, by Pc else by miss distance, that get their own "
+        "figures (default: 10)",
+    )
     p.set_defaults(func=run)
 
 

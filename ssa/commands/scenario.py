@@ -9,31 +9,47 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("scenario", help="simulate a space-surveillance data-sharing "
-                                               "grouping and measure what sharing buys")
+    p = subparsers.add_parser(
+        "scenario",
+        help="simulate a space-surveillance data-sharing grouping and measure what sharing buys",
+    )
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
     run = sub.add_parser("run", help="run one scenario TOML file")
-    run.add_argument("file", help="scenario file, e.g. scenarios/status-quo.toml, or the name "
-                                  "of a shipped scenario, e.g. status-quo")
+    run.add_argument(
+        "file",
+        help="scenario file, e.g. scenarios/status-quo.toml, or the name "
+        "of a shipped scenario, e.g. status-quo",
+    )
     run.add_argument("--out", help="output folder (default results/<scenario name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
-    run.add_argument("--screening-cache", metavar="DIR",
-                     help="keep the truth screening here and reuse it for scenarios with the "
-                          "same catalog, window, threshold and protected satellites")
+    run.add_argument(
+        "--screening-cache",
+        metavar="DIR",
+        help="keep the truth screening here and reuse it for scenarios with the "
+        "same catalog, window, threshold and protected satellites",
+    )
     run.set_defaults(func=_run)
     cmp_ = sub.add_parser("compare", help="put several run folders side by side")
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
     cmp_.add_argument("--csv", help="also write the table to this CSV file")
     cmp_.set_defaults(func=_compare)
-    cal = sub.add_parser("calibrate", help="compare the orbit-knowledge model with real CDMs "
-                                           "(and refit it with --fit)")
+    cal = sub.add_parser(
+        "calibrate",
+        help="compare the orbit-knowledge model with real CDMs (and refit it with --fit)",
+    )
     cal.add_argument("cdms", nargs="+", metavar="CDM", help="CCSDS CDM files (KVN or XML)")
     cal.add_argument("--json", action="store_true", help="print one JSON object per CDM object")
-    cal.add_argument("--fit", metavar="OUT",
-                     help="fit the model to these CDMs, with leave-one-CDM-out "
-                          "cross-validation, and write the fit to OUT (JSON)")
-    cal.add_argument("--model", metavar="FIT", help="fit file to predict with (default: the "
-                                                    "committed scenarios/knowledge-fit.json)")
+    cal.add_argument(
+        "--fit",
+        metavar="OUT",
+        help="fit the model to these CDMs, with leave-one-CDM-out "
+        "cross-validation, and write the fit to OUT (JSON)",
+    )
+    cal.add_argument(
+        "--model",
+        metavar="FIT",
+        help="fit file to predict with (default: the committed scenarios/knowledge-fit.json)",
+    )
     cal.set_defaults(func=_calibrate)
     p.set_defaults(func=lambda args: _help(p))
 
@@ -73,27 +89,35 @@ def _run(args) -> int:
         truth = stage_truth(var, screen=screen, quiet=args.quiet)
         t_truth = time.perf_counter() - t1
         result = run_variant(var, truth, quiet=args.quiet)
-        result.timings_s = {"truth": t_truth, **result.timings_s,
-                            "total": time.perf_counter() - t1}
-        sub = "." if len(variants) == 1 else (
-            f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        result.timings_s = {"truth": t_truth, **result.timings_s, "total": time.perf_counter() - t1}
+        sub = (
+            "."
+            if len(variants) == 1
+            else (f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
+        )
         where = out / sub
         # Each output folder complete or absent (ssa.outputs).
         with atomic_folder(where) as tmp:
             summ = write_outputs(result, tmp)
         if not args.quiet:
-            print(f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
-                  f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
-                  f"{time.perf_counter() - t1:.0f} s")
-            print(f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
-                  f"{'maint own/pool':>15s}")
+            print(
+                f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
+                f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
+                f"{time.perf_counter() - t1:.0f} s"
+            )
+            print(
+                f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
+                f"{'maint own/pool':>15s}"
+            )
             for m in summ["participants"]:
                 if m["kind"] == "without":
                     continue
                 mo = m["maintained_objects"]
-                print(f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
-                      f"{_value(m['risk_reduction']):>7s} "
-                      f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}")
+                print(
+                    f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
+                    f"{_value(m['risk_reduction']):>7s} "
+                    f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}"
+                )
             print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s")
@@ -110,8 +134,11 @@ def shipped_scenarios() -> list[str]:
     """Return the names of the scenarios that ship with the package."""
     import importlib.resources
 
-    return sorted(p.name[:-5] for p in importlib.resources.files("ssa.scenarios").iterdir()
-                  if p.name.endswith(".toml"))
+    return sorted(
+        p.name[:-5]
+        for p in importlib.resources.files("ssa.scenarios").iterdir()
+        if p.name.endswith(".toml")
+    )
 
 
 def scenario_path(spec: str) -> Path:
@@ -126,8 +153,10 @@ def scenario_path(spec: str) -> Path:
     shipped = importlib.resources.files("ssa.scenarios") / f"{spec}.toml"
     if "/" not in spec and shipped.is_file():
         return Path(str(shipped))
-    raise DataNotFoundError(f"scenario {spec!r}: no such file and not a shipped scenario "
-                            f"(shipped: {', '.join(shipped_scenarios())})")
+    raise DataNotFoundError(
+        f"scenario {spec!r}: no such file and not a shipped scenario "
+        f"(shipped: {', '.join(shipped_scenarios())})"
+    )
 
 
 def _compare(args) -> int:
@@ -154,21 +183,31 @@ def _calibrate(args) -> int:
         Path(args.fit).write_text(json.dumps(report, indent=1) + "\n")
         model = od.OdModel.from_json(report)
         cv = report["leave_one_cdm_out"]
-        print(f"fit on {cv['cdms']} CDMs ({cv['objects']} objects) written to {args.fit}",
-              file=sys.stderr)
-        print("leave-one-CDM-out median factor model/CDM: " + ", ".join(
-            f"{a} {cv['median_factor'][a]:.2f}" for a in "RTN") + "; 90th percentile: " +
-            ", ".join(f"{a} {cv['p90_factor'][a]:.2f}" for a in "RTN"), file=sys.stderr)
+        print(
+            f"fit on {cv['cdms']} CDMs ({cv['objects']} objects) written to {args.fit}",
+            file=sys.stderr,
+        )
+        print(
+            "leave-one-CDM-out median factor model/CDM: "
+            + ", ".join(f"{a} {cv['median_factor'][a]:.2f}" for a in "RTN")
+            + "; 90th percentile: "
+            + ", ".join(f"{a} {cv['p90_factor'][a]:.2f}" for a in "RTN"),
+            file=sys.stderr,
+        )
     rows = od.calibration_rows(args.cdms, model)
     if args.json:
         for r in rows:
             print(json.dumps(r))
         return 0
-    print(f"{'file':58s} {'obj':>3s} {'tracks':>6s} {'lead_d':>6s} "
-          f"{'CDM R/T/N (m)':>24s} {'model R/T/N (m)':>24s}")
+    print(
+        f"{'file':58s} {'obj':>3s} {'tracks':>6s} {'lead_d':>6s} "
+        f"{'CDM R/T/N (m)':>24s} {'model R/T/N (m)':>24s}"
+    )
     for r in rows:
         c = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_cdm"])
         m = "/".join(f"{x:.0f}" for x in r["sigma_rtn_m_model"])
-        print(f"{r['file'][:58]:58s} {r['object']:3d} {r['tracks_used']:6d} "
-              f"{r['lead_d']:6.2f} {c:>24s} {m:>24s}")
+        print(
+            f"{r['file'][:58]:58s} {r['object']:3d} {r['tracks_used']:6d} "
+            f"{r['lead_d']:6.2f} {c:>24s} {m:>24s}"
+        )
     return 0

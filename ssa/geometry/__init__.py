@@ -26,7 +26,19 @@ from ssa.geometry.timeutil import (
 )
 
 __all__ = [
-    "EARTH_RADIUS_KM", "MU_KM3_S2", "encounter_frame", "rtn_basis", "rtn_components",
-    "rtn_to_inertial_cov", "osculating_apsides", "teme_to_geodetic", "teme_to_gcrf_rotation", "teme_to_itrf",
-    "datetime_to_jd", "format_utc", "format_utc_ms", "jd_to_datetime", "jd_to_datetime64",
+    "EARTH_RADIUS_KM",
+    "MU_KM3_S2",
+    "encounter_frame",
+    "rtn_basis",
+    "rtn_components",
+    "rtn_to_inertial_cov",
+    "osculating_apsides",
+    "teme_to_geodetic",
+    "teme_to_gcrf_rotation",
+    "teme_to_itrf",
+    "datetime_to_jd",
+    "format_utc",
+    "format_utc_ms",
+    "jd_to_datetime",
+    "jd_to_datetime64",
 ]

@@ -6,7 +6,7 @@ and two-body steps of SGP4 states must use the same mu and Earth radius.
 
 from sgp4.earth_gravity import wgs72 as _WGS72
 
-MU_KM3_S2 = float(_WGS72.mu)                  # 398600.8 km^3/s^2
+MU_KM3_S2 = float(_WGS72.mu)  # 398600.8 km^3/s^2
 EARTH_RADIUS_KM = float(_WGS72.radiusearthkm)  # 6378.135 km (equatorial)
 J2 = float(_WGS72.j2)
 

@@ -24,8 +24,9 @@ def _rows(a, name: str, tail=(3,)) -> np.ndarray:
     if arr.shape == tail:
         arr = arr[None]
     if arr.shape[1:] != tail:
-        raise ValueError(f"{name} must have shape {tail} or (n, {', '.join(map(str, tail))}); "
-                         f"got {arr.shape}")
+        raise ValueError(
+            f"{name} must have shape {tail} or (n, {', '.join(map(str, tail))}); got {arr.shape}"
+        )
     return arr
 
 

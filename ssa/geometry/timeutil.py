@@ -17,8 +17,10 @@ _MS_PER_DAY = 86_400_000
 
 def _aware(when: dt.datetime) -> dt.datetime:
     if when.tzinfo is None:
-        raise ValueError(f"naive datetime {when.isoformat()}: give a timezone-aware UTC "
-                         "datetime, e.g. datetime(..., tzinfo=timezone.utc)")
+        raise ValueError(
+            f"naive datetime {when.isoformat()}: give a timezone-aware UTC "
+            "datetime, e.g. datetime(..., tzinfo=timezone.utc)"
+        )
     return when.astimezone(dt.timezone.utc)
 
 
@@ -79,6 +81,7 @@ def skyfield_time(ts, jd, fr):
     of seconds from 2000 would step over the leap seconds since and land them early.
     """
     days = (np.atleast_1d(np.asarray(jd, np.float64)) - 2451544.5) + np.atleast_1d(
-        np.asarray(fr, np.float64))
+        np.asarray(fr, np.float64)
+    )
     day = np.floor(days)
     return ts.utc(2000, 1, 1 + day.astype(int), 0, 0, (days - day) * 86400.0)

@@ -12,8 +12,16 @@ from contextlib import contextmanager
 from ssa.errors import InputFileError
 from ssa.io.problems import LoadError, Problem
 
-__all__ = ["LoadError", "Problem", "detect_format", "read_text", "read_lines", "read_head",
-           "MAX_LINE_CHARS", "MAX_WHOLE_FILE_BYTES"]
+__all__ = [
+    "LoadError",
+    "Problem",
+    "detect_format",
+    "read_text",
+    "read_lines",
+    "read_head",
+    "MAX_LINE_CHARS",
+    "MAX_WHOLE_FILE_BYTES",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Memory bounds of reading (README "Reliability"). Line formats (TLE, CSV, KVN) stream
@@ -47,8 +55,9 @@ def _open_binary(path):
 def _open_text(path) -> io.TextIOWrapper:
     # utf-8-sig drops a leading BOM; undecodable bytes become U+FFFD (reported later as
     # non-ASCII instead of aborting the whole file); universal newlines (\n, \r\n, \r).
-    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", errors="replace",
-                            newline=None)
+    return io.TextIOWrapper(
+        _open_binary(path), encoding="utf-8-sig", errors="replace", newline=None
+    )
 
 
 def read_lines(path) -> Iterator[str]:
@@ -77,8 +86,9 @@ def read_lines(path) -> Iterator[str]:
 
 
 def _too_long(path, number: int) -> InputFileError:
-    return InputFileError(path, number, f"line longer than {MAX_LINE_CHARS:,} characters: "
-                          f"not a catalog text file")
+    return InputFileError(
+        path, number, f"line longer than {MAX_LINE_CHARS:,} characters: not a catalog text file"
+    )
 
 
 def read_head(path, chars: int = HEAD_CHARS) -> str:
@@ -100,8 +110,12 @@ def read_text(path) -> str:
     with _open_binary(path) as fh, _gzip_errors(path):
         data = fh.read(MAX_WHOLE_FILE_BYTES + 1)
     if len(data) > MAX_WHOLE_FILE_BYTES:
-        raise InputFileError(path, None, f"larger than {MAX_WHOLE_FILE_BYTES >> 20} MiB: "
-                             f"too big to parse whole (only TLE, CSV and KVN files stream)")
+        raise InputFileError(
+            path,
+            None,
+            f"larger than {MAX_WHOLE_FILE_BYTES >> 20} MiB: "
+            f"too big to parse whole (only TLE, CSV and KVN files stream)",
+        )
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     return data.decode("utf-8", errors="replace")
@@ -124,8 +138,7 @@ def detect_format(text: str) -> str:
     if any(_TLE_LINE1.match(a) and b.startswith("2 ") for a, b in pairs):
         return "tle"
     first = lines[0] if lines else ""
-    if first.startswith(("CCSDS_OMM_VERS", "COMMENT")) or (
-            "=" in first and "," not in first):
+    if first.startswith(("CCSDS_OMM_VERS", "COMMENT")) or ("=" in first and "," not in first):
         return "omm-kvn"
     if "," in first:
         upper = first.upper()

@@ -22,11 +22,27 @@ from defusedxml import DefusedXmlException
 from ssa.io.problems import Problem, clip
 
 # Fields SGP4 cannot do without; the rest get the defaults below.
-REQUIRED = ("NORAD_CAT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION",
-            "RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "MEAN_ANOMALY", "BSTAR",
-            "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
-DEFAULTS = {"OBJECT_NAME": "", "OBJECT_ID": "", "EPHEMERIS_TYPE": "0",
-            "CLASSIFICATION_TYPE": "U", "ELEMENT_SET_NO": "999", "REV_AT_EPOCH": "0"}
+REQUIRED = (
+    "NORAD_CAT_ID",
+    "EPOCH",
+    "MEAN_MOTION",
+    "ECCENTRICITY",
+    "INCLINATION",
+    "RA_OF_ASC_NODE",
+    "ARG_OF_PERICENTER",
+    "MEAN_ANOMALY",
+    "BSTAR",
+    "MEAN_MOTION_DOT",
+    "MEAN_MOTION_DDOT",
+)
+DEFAULTS = {
+    "OBJECT_NAME": "",
+    "OBJECT_ID": "",
+    "EPHEMERIS_TYPE": "0",
+    "CLASSIFICATION_TYPE": "U",
+    "ELEMENT_SET_NO": "999",
+    "REV_AT_EPOCH": "0",
+}
 MAX_NORAD_DIGITS = 9
 # Largest catalog number a sgp4 Satrec can carry (Alpha-5 'Z9999'); larger ones
 # are kept in Catalog.norad_id and given satnum 0 inside sgp4 (SGP4 never uses it).
@@ -60,11 +76,17 @@ def iter_omm_csv(lines: Iterable[str], source: str = "<csv>") -> Iterator[OmmRec
             header = [cell.strip().upper() for cell in row]
             continue
         if len(row) != len(header):
-            yield Problem(source, reader.line_num,
-                          f"{len(row)} columns, expected {len(header)} as in the header",
-                          clip(",".join(row)), "layout")
+            yield Problem(
+                source,
+                reader.line_num,
+                f"{len(row)} columns, expected {len(header)} as in the header",
+                clip(",".join(row)),
+                "layout",
+            )
             continue
-        yield OmmRecord(dict(zip(header, (cell.strip() for cell in row), strict=True)), reader.line_num)
+        yield OmmRecord(
+            dict(zip(header, (cell.strip() for cell in row), strict=True)), reader.line_num
+        )
 
 
 def iter_omm_json(text: str, source: str = "<json>") -> Iterator[OmmRecord | Problem]:
@@ -93,11 +115,14 @@ def _local(tag: str) -> str:
 def iter_omm_xml(text: str, source: str = "<xml>") -> Iterator[OmmRecord | Problem]:
     """Yield records of an OMM XML document (one per ``segment``; ``line`` is the segment number)."""
     try:
-        root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True,
-                                 forbid_external=True)
+        root = SafeET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        yield Problem(source, 1, f"XML refused (DTD or entity declarations are not allowed): "
-                      f"{type(exc).__name__}", "")
+        yield Problem(
+            source,
+            1,
+            f"XML refused (DTD or entity declarations are not allowed): {type(exc).__name__}",
+            "",
+        )
         return
     except SafeET.ParseError as exc:
         yield Problem(source, exc.position[0], f"not well-formed XML: {exc}", "")
@@ -180,16 +205,30 @@ def check_omm(fields: dict) -> tuple[str, str | None, dict]:
             return "non-ascii", f"control character in {key} {value!r}", fields
     theory = fields.get("MEAN_ELEMENT_THEORY", "SGP4").upper()
     if theory not in ("SGP4", ""):
-        return "value", f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported", fields
+        return (
+            "value",
+            f"MEAN_ELEMENT_THEORY is {theory!r}; only SGP4 elements are supported",
+            fields,
+        )
     out = dict(DEFAULTS)
     out.update((k, v) for k, v in fields.items() if v != "")
     if len(out["CLASSIFICATION_TYPE"].strip()) != 1:  # sgp4 stores one character
-        return "value", (f"CLASSIFICATION_TYPE {out['CLASSIFICATION_TYPE']!r} is not one "
-                         f"character (U, C or S)"), out
+        return (
+            "value",
+            (
+                f"CLASSIFICATION_TYPE {out['CLASSIFICATION_TYPE']!r} is not one "
+                f"character (U, C or S)"
+            ),
+            out,
+        )
     out["CLASSIFICATION_TYPE"] = out["CLASSIFICATION_TYPE"].strip()
     norad = out["NORAD_CAT_ID"]
     if not (norad.isascii() and norad.isdigit()) or len(norad) > MAX_NORAD_DIGITS:
-        return "value", f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits", out
+        return (
+            "value",
+            f"NORAD_CAT_ID {norad!r} is not an integer of up to {MAX_NORAD_DIGITS} digits",
+            out,
+        )
     try:
         parse_epoch(out["EPOCH"])
     except ValueError:

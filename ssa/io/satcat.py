@@ -15,9 +15,18 @@ from dataclasses import dataclass
 from ssa.io.problems import Problem, clip
 
 OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN")
-_TYPE_CODES = {"PAY": "PAYLOAD", "PAYLOAD": "PAYLOAD", "R/B": "ROCKET BODY",
-               "ROCKET BODY": "ROCKET BODY", "DEB": "DEBRIS", "DEBRIS": "DEBRIS",
-               "UNK": "UNKNOWN", "UNKNOWN": "UNKNOWN", "TBA": "UNKNOWN", "": "UNKNOWN"}
+_TYPE_CODES = {
+    "PAY": "PAYLOAD",
+    "PAYLOAD": "PAYLOAD",
+    "R/B": "ROCKET BODY",
+    "ROCKET BODY": "ROCKET BODY",
+    "DEB": "DEBRIS",
+    "DEBRIS": "DEBRIS",
+    "UNK": "UNKNOWN",
+    "UNKNOWN": "UNKNOWN",
+    "TBA": "UNKNOWN",
+    "": "UNKNOWN",
+}
 RCS_SIZES = ("SMALL", "MEDIUM", "LARGE")
 # Space-Track's RCS_SIZE classes: SMALL < 0.1 m^2 <= MEDIUM <= 1 m^2 < LARGE.
 # Used to classify CelesTrak's numeric RCS the same way.
@@ -48,8 +57,12 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
     reader = csv.reader(lines)
     header = [h.strip().upper() for h in next(reader, [])]
     if "NORAD_CAT_ID" not in header or "OBJECT_TYPE" not in header:
-        yield Problem(source, 1, "not a SATCAT CSV: the header needs NORAD_CAT_ID and "
-                      "OBJECT_TYPE columns", clip(",".join(header)))
+        yield Problem(
+            source,
+            1,
+            "not a SATCAT CSV: the header needs NORAD_CAT_ID and OBJECT_TYPE columns",
+            clip(",".join(header)),
+        )
         return
 
     def column(*names):
@@ -64,19 +77,34 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
         if not row:
             continue
         if len(row) != width:
-            yield Problem(source, reader.line_num, f"{len(row)} columns, expected {width} as "
-                          "in the header", clip(",".join(row)), "layout")
+            yield Problem(
+                source,
+                reader.line_num,
+                f"{len(row)} columns, expected {width} as in the header",
+                clip(",".join(row)),
+                "layout",
+            )
             continue
         norad = row[i_norad].strip()
         if not (norad.isascii() and norad.isdigit()):  # "²".isdigit() is True (fuzzing)
-            yield Problem(source, reader.line_num, f"NORAD_CAT_ID {norad!r} is not an integer",
-                          clip(",".join(row)), "value")
+            yield Problem(
+                source,
+                reader.line_num,
+                f"NORAD_CAT_ID {norad!r} is not an integer",
+                clip(",".join(row)),
+                "value",
+            )
             continue
         raw_type = row[i_type].strip().upper()
         object_type = _TYPE_CODES.get(raw_type)
         if object_type is None:
-            yield Problem(source, reader.line_num, f"unknown OBJECT_TYPE {raw_type!r}",
-                          clip(",".join(row)), "value")
+            yield Problem(
+                source,
+                reader.line_num,
+                f"unknown OBJECT_TYPE {raw_type!r}",
+                clip(",".join(row)),
+                "value",
+            )
             continue
         owner = row[i_owner].strip() if i_owner is not None else ""
         size = row[i_size].strip().upper() if i_size is not None else ""

@@ -95,39 +95,70 @@ def iter_tle(lines: Iterable[str], source: str = "<lines>") -> Iterator[TleRecor
             continue  # blank lines and '#' comments (as in sgp4's SGP4-VER.TLE) hold no data
         if line1 is not None:
             if line.startswith("2 ") or _looks_like(line, "2"):  # right after line 1: line 2
-                yield TleRecord(name_from_line(name[0]) if name else "", line1[0], line,
-                                name[1] if name else line1[1], line1[1], number)
+                yield TleRecord(
+                    name_from_line(name[0]) if name else "",
+                    line1[0],
+                    line,
+                    name[1] if name else line1[1],
+                    line1[1],
+                    number,
+                )
                 name = line1 = None
                 continue
-            yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2", clip(line1[0]),
-                          "pairing")
+            yield Problem(
+                source,
+                line1[1],
+                "TLE line 1 is not followed by a line 2",
+                clip(line1[0]),
+                "pairing",
+            )
             name = line1 = None
         if _looks_like(line, "1"):
             line1 = (line, number)
         elif _looks_like(line, "2"):
             # A mangled line 1 would have been taken as a name line: show it too.
             before = f"{clip(name[0])}\n    " if name else ""
-            yield Problem(source, name[1] if name else number,
-                          "TLE line 2 without a preceding line 1", before + clip(line),
-                          "pairing")
+            yield Problem(
+                source,
+                name[1] if name else number,
+                "TLE line 2 without a preceding line 1",
+                before + clip(line),
+                "pairing",
+            )
             name = None
         else:
             if name is not None:
-                yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2",
-                              clip(name[0]), "pairing")
+                yield Problem(
+                    source,
+                    name[1],
+                    "name line not followed by TLE lines 1 and 2",
+                    clip(name[0]),
+                    "pairing",
+                )
             name = (line, number)
     if line1 is not None:
-        yield Problem(source, line1[1], "TLE line 1 is not followed by a line 2 (end of input)",
-                      clip(line1[0]), "pairing")
+        yield Problem(
+            source,
+            line1[1],
+            "TLE line 1 is not followed by a line 2 (end of input)",
+            clip(line1[0]),
+            "pairing",
+        )
     elif name is not None:
-        yield Problem(source, name[1], "name line not followed by TLE lines 1 and 2 (end of input)",
-                      clip(name[0]), "pairing")
+        yield Problem(
+            source,
+            name[1],
+            "name line not followed by TLE lines 1 and 2 (end of input)",
+            clip(name[0]),
+            "pairing",
+        )
 
 
 # --- layout check -------------------------------------------------------------
 # Fast path: one regex per line for the forms seen in practice (including the
 # old Space-Track '+' and zero-padded forms). A line that misses it goes through
 # the field-by-field check, which either accepts it or names the bad field.
+
 
 def _right(width: int) -> str:
     """Regex for a right-aligned unsigned integer of ``width`` columns."""
@@ -139,31 +170,66 @@ _SATNUM = "(?:[0-9A-HJ-NP-Z][0-9]{4}|" + _right(5) + ")"
 _IMPLIED = r"[ +-][0-9]{5}[ +-][0-9]"
 _LINE1_RE = re.compile(
     "1 " + _SATNUM + r"[A-Z ] [ -~]{8} [0-9 ][0-9]" + _right(3) + r"\.[0-9]{8} "
-    r"[ +-]\.[0-9]{8} " + _IMPLIED + " " + _IMPLIED + " [0-9 ] " + _right(4) + "[0-9]")
+    r"[ +-]\.[0-9]{8} " + _IMPLIED + " " + _IMPLIED + " [0-9 ] " + _right(4) + "[0-9]"
+)
 _LINE2_RE = re.compile(
-    "2 " + _SATNUM + " " + _ANGLE + " " + _ANGLE + " [0-9]{7} " + _ANGLE + " " + _ANGLE
-    + " " + _right(2) + r"\.[0-9]{8}" + _right(5) + "[0-9]")
+    "2 "
+    + _SATNUM
+    + " "
+    + _ANGLE
+    + " "
+    + _ANGLE
+    + " [0-9]{7} "
+    + _ANGLE
+    + " "
+    + _ANGLE
+    + " "
+    + _right(2)
+    + r"\.[0-9]{8}"
+    + _right(5)
+    + "[0-9]"
+)
 
 # (first column, last column) 1-based inclusive as in the format definitions, what, kind
 _LINE1_FIELDS = (
-    (1, 1, "line number", "1"), (2, 2, "blank", " "), (3, 7, "catalog number", "satnum"),
-    (8, 8, "classification", "class"), (9, 9, "blank", " "),
-    (10, 17, "international designator", "text"), (18, 18, "blank", " "),
-    (19, 20, "epoch year", "int"), (21, 32, "epoch day of year", "float"), (33, 33, "blank", " "),
-    (34, 43, "first derivative of mean motion", "float"), (44, 44, "blank", " "),
-    (45, 52, "second derivative of mean motion", "implied"), (53, 53, "blank", " "),
-    (54, 61, "BSTAR drag term", "implied"), (62, 62, "blank", " "),
-    (63, 63, "ephemeris type", "intblank"), (64, 64, "blank", " "),
-    (65, 68, "element set number", "intblank"), (69, 69, "checksum", "digit"),
+    (1, 1, "line number", "1"),
+    (2, 2, "blank", " "),
+    (3, 7, "catalog number", "satnum"),
+    (8, 8, "classification", "class"),
+    (9, 9, "blank", " "),
+    (10, 17, "international designator", "text"),
+    (18, 18, "blank", " "),
+    (19, 20, "epoch year", "int"),
+    (21, 32, "epoch day of year", "float"),
+    (33, 33, "blank", " "),
+    (34, 43, "first derivative of mean motion", "float"),
+    (44, 44, "blank", " "),
+    (45, 52, "second derivative of mean motion", "implied"),
+    (53, 53, "blank", " "),
+    (54, 61, "BSTAR drag term", "implied"),
+    (62, 62, "blank", " "),
+    (63, 63, "ephemeris type", "intblank"),
+    (64, 64, "blank", " "),
+    (65, 68, "element set number", "intblank"),
+    (69, 69, "checksum", "digit"),
 )
 _LINE2_FIELDS = (
-    (1, 1, "line number", "2"), (2, 2, "blank", " "), (3, 7, "catalog number", "satnum"),
-    (8, 8, "blank", " "), (9, 16, "inclination", "float"), (17, 17, "blank", " "),
-    (18, 25, "right ascension of the ascending node", "float"), (26, 26, "blank", " "),
-    (27, 33, "eccentricity", "digits"), (34, 34, "blank", " "),
-    (35, 42, "argument of perigee", "float"), (43, 43, "blank", " "),
-    (44, 51, "mean anomaly", "float"), (52, 52, "blank", " "),
-    (53, 63, "mean motion", "float"), (64, 68, "revolution number", "intblank"),
+    (1, 1, "line number", "2"),
+    (2, 2, "blank", " "),
+    (3, 7, "catalog number", "satnum"),
+    (8, 8, "blank", " "),
+    (9, 16, "inclination", "float"),
+    (17, 17, "blank", " "),
+    (18, 25, "right ascension of the ascending node", "float"),
+    (26, 26, "blank", " "),
+    (27, 33, "eccentricity", "digits"),
+    (34, 34, "blank", " "),
+    (35, 42, "argument of perigee", "float"),
+    (43, 43, "blank", " "),
+    (44, 51, "mean anomaly", "float"),
+    (52, 52, "blank", " "),
+    (53, 63, "mean motion", "float"),
+    (64, 68, "revolution number", "intblank"),
     (69, 69, "checksum", "digit"),
 )
 _IMPLIED_SLOW = re.compile(r"[ +-]?[0-9]{1,5}[ +-][0-9]")
@@ -203,7 +269,7 @@ def _layout_error(line: str, which: int) -> str | None:
     if len(line) != TLE_LINE_CHARS:
         return f"line {which} has {len(line)} columns, expected {TLE_LINE_CHARS}"
     for first, last, what, kind in _LINE1_FIELDS if which == 1 else _LINE2_FIELDS:
-        text = line[first - 1:last]
+        text = line[first - 1 : last]
         if not _field_ok(text, kind):
             cols = f"column {first}" if first == last else f"columns {first}-{last}"
             return f"line {which} {cols} ({what}) is {text!r}"
@@ -237,37 +303,55 @@ def check_tle(record: TleRecord) -> TleIssue | None:
     l1, l2 = record.line1, record.line2
     if not (record.name.isascii() and _printable_ascii(l1) and _printable_ascii(l2)):
         if not record.name.isascii():
-            return TleIssue("non-ascii", f"non-ASCII character in the name {record.name!r}",
-                            damaged=0)
+            return TleIssue(
+                "non-ascii", f"non-ASCII character in the name {record.name!r}", damaged=0
+            )
         which = 1 if not _printable_ascii(l1) else 2
-        return TleIssue("non-ascii", _non_ascii(l1 if which == 1 else l2, f"line {which}"),
-                        damaged=which)
+        return TleIssue(
+            "non-ascii", _non_ascii(l1 if which == 1 else l2, f"line {which}"), damaged=which
+        )
     for which, line, regex in ((1, l1, _LINE1_RE), (2, l2, _LINE2_RE)):
         if not regex.fullmatch(line):
             error = _layout_error(line, which)
             if error:
-                return TleIssue("layout", f"{error}; see the column template above the line",
-                                which, which)
+                return TleIssue(
+                    "layout", f"{error}; see the column template above the line", which, which
+                )
     for which, line in ((1, l1), (2, l2)):
         expected = checksum(line)
         if int(line[68]) != expected:
-            return TleIssue("checksum", f"line {which} checksum is {line[68]}, computed {expected}",
-                            damaged=which)
+            return TleIssue(
+                "checksum",
+                f"line {which} checksum is {line[68]}, computed {expected}",
+                damaged=which,
+            )
     if l1[2:7].strip().lstrip("0") != l2[2:7].strip().lstrip("0"):
-        return TleIssue("layout", f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 "
-                        f"({l2[2:7]!r}) differ", damaged=2)
+        return TleIssue(
+            "layout",
+            f"catalog numbers of line 1 ({l1[2:7]!r}) and line 2 ({l2[2:7]!r}) differ",
+            damaged=2,
+        )
     mean_motion = float(l2[52:63])
     if mean_motion <= 0.0:
-        return TleIssue("value", f"mean motion {l2[52:63].strip()} rev/day is not positive "
-                        "(line 2 columns 53-63)", damaged=2)
+        return TleIssue(
+            "value",
+            f"mean motion {l2[52:63].strip()} rev/day is not positive (line 2 columns 53-63)",
+            damaged=2,
+        )
     day = float(l1[20:32])
     if not 1.0 <= day < 367.0:
-        return TleIssue("value", f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 "
-                        "(line 1 columns 21-32)", damaged=1)
+        return TleIssue(
+            "value",
+            f"epoch day of year {l1[20:32].strip()} is outside 1 to 366 (line 1 columns 21-32)",
+            damaged=1,
+        )
     inclination = float(l2[8:16])
     if not 0.0 <= inclination <= 180.0:
-        return TleIssue("value", f"inclination {l2[8:16].strip()} deg is outside 0 to 180 "
-                        "(line 2 columns 9-16)", damaged=2)
+        return TleIssue(
+            "value",
+            f"inclination {l2[8:16].strip()} deg is outside 0 to 180 (line 2 columns 9-16)",
+            damaged=2,
+        )
     return None
 
 

@@ -21,10 +21,25 @@ from ssa.errors import UserError
 from ssa.geometry.timeutil import jd_to_datetime
 from ssa.io.omm import SGP4_MAX_SATNUM
 
-OMM_CSV_COLUMNS = ("OBJECT_NAME", "OBJECT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY",
-                   "INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "MEAN_ANOMALY",
-                   "EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID", "ELEMENT_SET_NO",
-                   "REV_AT_EPOCH", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
+OMM_CSV_COLUMNS = (
+    "OBJECT_NAME",
+    "OBJECT_ID",
+    "EPOCH",
+    "MEAN_MOTION",
+    "ECCENTRICITY",
+    "INCLINATION",
+    "RA_OF_ASC_NODE",
+    "ARG_OF_PERICENTER",
+    "MEAN_ANOMALY",
+    "EPHEMERIS_TYPE",
+    "CLASSIFICATION_TYPE",
+    "NORAD_CAT_ID",
+    "ELEMENT_SET_NO",
+    "REV_AT_EPOCH",
+    "BSTAR",
+    "MEAN_MOTION_DOT",
+    "MEAN_MOTION_DDOT",
+)
 _RAD_MIN_TO_REV_DAY = 1440.0 / (2.0 * math.pi)
 
 
@@ -39,9 +54,11 @@ def tle_lines(catalog) -> Iterator[str]:
     Raises UserError when a catalogue number does not fit Alpha-5 (> 339,999)."""
     too_big = catalog.norad_id > SGP4_MAX_SATNUM
     if too_big.any():
-        raise UserError(f"{int(too_big.sum())} catalogue numbers exceed {SGP4_MAX_SATNUM}, "
-                        f"the largest a TLE's Alpha-5 field holds (e.g. "
-                        f"{int(catalog.norad_id[too_big][0])}): write OMM instead (--omm)")
+        raise UserError(
+            f"{int(too_big.sum())} catalogue numbers exceed {SGP4_MAX_SATNUM}, "
+            f"the largest a TLE's Alpha-5 field holds (e.g. "
+            f"{int(catalog.norad_id[too_big][0])}): write OMM instead (--omm)"
+        )
     for name, sat in zip(catalog.name.tolist(), catalog.satrecs, strict=True):
         line1, line2 = export_tle(sat)
         yield f"0 {name}"
@@ -58,11 +75,23 @@ def omm_csv_lines(catalog) -> Iterator[str]:
     texts = [jd_to_datetime(jd, fr).strftime("%Y-%m-%dT%H:%M:%S.%f") for jd, fr in unique]
     deg = 180.0 / math.pi
     for i, sat in enumerate(catalog.satrecs):
-        row = (_csv_text(catalog.name[i]), _csv_text(catalog.intl_des[i]),
-               texts[int(inverse[i])], repr(sat.no_kozai * _RAD_MIN_TO_REV_DAY),
-               repr(sat.ecco), repr(sat.inclo * deg), repr(sat.nodeo * deg),
-               repr(sat.argpo * deg), repr(sat.mo * deg), "0", "U",
-               str(int(catalog.norad_id[i])), "999", "0", repr(sat.bstar),
-               repr(sat.ndot * _RAD_MIN_TO_REV_DAY * 1440.0),
-               repr(sat.nddot * _RAD_MIN_TO_REV_DAY * 1440.0 ** 2))
+        row = (
+            _csv_text(catalog.name[i]),
+            _csv_text(catalog.intl_des[i]),
+            texts[int(inverse[i])],
+            repr(sat.no_kozai * _RAD_MIN_TO_REV_DAY),
+            repr(sat.ecco),
+            repr(sat.inclo * deg),
+            repr(sat.nodeo * deg),
+            repr(sat.argpo * deg),
+            repr(sat.mo * deg),
+            "0",
+            "U",
+            str(int(catalog.norad_id[i])),
+            "999",
+            "0",
+            repr(sat.bstar),
+            repr(sat.ndot * _RAD_MIN_TO_REV_DAY * 1440.0),
+            repr(sat.nddot * _RAD_MIN_TO_REV_DAY * 1440.0**2),
+        )
         yield ",".join(row)

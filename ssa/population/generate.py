@@ -50,26 +50,26 @@ from ssa.population.ids import ALPHA5_FIRST, ALPHA5_MAX, CatalogNumberAllocator
 # Cumulative size law N(>d) = N_GT_10CM (d / 0.1 m)^-SIZE_EXPONENT (ESA SER 2025, V).
 N_GT_10CM = 54_000
 N_GT_1CM = 1_200_000
-SIZE_EXPONENT = math.log10(N_GT_1CM / N_GT_10CM)      # 1.347 per decade of size
-ANALYST_OBJECTS = 16_600       # withheld analyst objects, Oct 2023 (V2)
+SIZE_EXPONENT = math.log10(N_GT_1CM / N_GT_10CM)  # 1.347 per decade of size
+ANALYST_OBJECTS = 16_600  # withheld analyst objects, Oct 2023 (V2)
 ANALYST_SIZE_RANGE_M = (0.1, 1.0)
-SIZE_LAW_RANGE_M = (0.001, 10.0)   # refuse sizes far outside the anchored 1-10 cm law
+SIZE_LAW_RANGE_M = (0.001, 10.0)  # refuse sizes far outside the anchored 1-10 cm law
 
-DRAG_COEFFICIENT = 2.2                 # Cd of a tumbling fragment in free-molecular flow
-RHO0_KG_M2_ER = 0.15696615             # SGP4 reference density for B*
+DRAG_COEFFICIENT = 2.2  # Cd of a tumbling fragment in free-molecular flow
+RHO0_KG_M2_ER = 0.15696615  # SGP4 reference density for B*
 
 # Jitter of resampled orbits (our judgment): small enough to keep each shell and cloud
 # where it is, large enough to fill it (density bins of 25-50 km, as MASTER plots use).
 ALT_JITTER_KM = 20.0
 INCLINATION_JITTER_DEG = 0.3
 RAAN_JITTER_DEG = 10.0
-MIN_PERIGEE_KM = 150.0                 # below this an object re-enters within days
+MIN_PERIGEE_KM = 150.0  # below this an object re-enters within days
 SURVIVE_DAYS = 30.0
 MAX_REDRAWS = 20
 _CHECK_CHUNK = 50_000
 
 _SGP4_EPOCH0_JD = 2433281.5
-_EARTH_RADIUS_KM = 6378.135            # SGP4's WGS72 radius (Catalog's unit of a)
+_EARTH_RADIUS_KM = 6378.135  # SGP4's WGS72 radius (Catalog's unit of a)
 _ANALYST_NAMES = ("UNKNOWN", "TBA - TO BE ASSIGNED")
 SMALL_NAME = "SYNTHETIC DEB"
 ANALYST_NAME = "SYNTHETIC ANALYST OBJECT"
@@ -102,7 +102,7 @@ def sample_sizes(rng, n: int, size_range_m) -> np.ndarray:
     """Return n diameters (m) from the size law truncated to ``size_range_m``."""
     lo, hi = size_range_m
     u = rng.random(n)
-    a, b = lo ** -SIZE_EXPONENT, hi ** -SIZE_EXPONENT
+    a, b = lo**-SIZE_EXPONENT, hi**-SIZE_EXPONENT
     return (a - u * (a - b)) ** (-1.0 / SIZE_EXPONENT)
 
 
@@ -110,8 +110,10 @@ def debris_templates(base: Catalog) -> np.ndarray:
     """Return indices of ``base``'s debris (SATCAT type, else name) to resample from."""
     idx = np.flatnonzero(base.object_type == "DEBRIS")
     if idx.size == 0:
-        raise UserError("the base catalogue holds no debris to resample orbits from "
-                        "(object types come from --satcat or names containing DEB)")
+        raise UserError(
+            "the base catalogue holds no debris to resample orbits from "
+            "(object types come from --satcat or names containing DEB)"
+        )
     return idx
 
 
@@ -142,33 +144,45 @@ def _jittered_elements(rng, base: Catalog, templates: np.ndarray, n: int) -> dic
         a_new = (rp + ra) / 2
         out["no_kozai"][todo] = base.mean_motion_rad_min[j] * (a / a_new) ** 1.5
         out["ecco"][todo] = (ra - rp) / (ra + rp)
-        inc = np.abs(base.inclination_rad[j]
-                     + np.radians(INCLINATION_JITTER_DEG) * rng.standard_normal(k))
+        inc = np.abs(
+            base.inclination_rad[j] + np.radians(INCLINATION_JITTER_DEG) * rng.standard_normal(k)
+        )
         out["inclo"][todo] = np.where(inc > np.pi, 2 * np.pi - inc, inc)
-        out["nodeo"][todo] = np.mod(base.raan_rad[j]
-                                    + np.radians(RAAN_JITTER_DEG) * rng.standard_normal(k),
-                                    2 * np.pi)
+        out["nodeo"][todo] = np.mod(
+            base.raan_rad[j] + np.radians(RAAN_JITTER_DEG) * rng.standard_normal(k), 2 * np.pi
+        )
         out["argpo"][todo] = rng.uniform(0, 2 * np.pi, k)
         out["mo"][todo] = rng.uniform(0, 2 * np.pi, k)
         out["template"][todo] = j
         todo = todo[~ok]
     if todo.size:
-        raise UserError(f"could not place {todo.size} synthetic objects above "
-                        f"{MIN_PERIGEE_KM} km perigee after {MAX_REDRAWS} draws")
+        raise UserError(
+            f"could not place {todo.size} synthetic objects above "
+            f"{MIN_PERIGEE_KM} km perigee after {MAX_REDRAWS} draws"
+        )
     return out
 
 
-def make_satrecs(epoch_jd: float, epoch_fr: float, el: dict, bstar, satnum,
-                 opsmode: str = "i") -> list:
+def make_satrecs(
+    epoch_jd: float, epoch_fr: float, el: dict, bstar, satnum, opsmode: str = "i"
+) -> list:
     """Return one initialised sgp4 ``Satrec`` per element row (WGS72, ``opsmode``).
 
     ``el`` holds SGP4 mean elements: no_kozai (rad/min), ecco, inclo, nodeo, argpo, mo
     (rad); ``satnum`` numbers above Alpha-5's range are given 0 (SGP4 never uses it)."""
     epoch = (epoch_jd - _SGP4_EPOCH0_JD) + epoch_fr
     satnum = np.where(np.asarray(satnum) > SGP4_MAX_SATNUM, 0, satnum).tolist()
-    rows = zip(satnum, np.asarray(bstar, float).tolist(), el["ecco"].tolist(),
-               el["argpo"].tolist(), el["inclo"].tolist(), el["mo"].tolist(),
-               el["no_kozai"].tolist(), el["nodeo"].tolist(), strict=True)
+    rows = zip(
+        satnum,
+        np.asarray(bstar, float).tolist(),
+        el["ecco"].tolist(),
+        el["argpo"].tolist(),
+        el["inclo"].tolist(),
+        el["mo"].tolist(),
+        el["no_kozai"].tolist(),
+        el["nodeo"].tolist(),
+        strict=True,
+    )
     out = []
     for num, bs, ec, ap, inc, mo, no, node in rows:
         sat = Satrec()
@@ -187,8 +201,8 @@ def _decays(satrecs: list, epoch_jd: float, epoch_fr: float, days: float) -> np.
     # In chunks: SatrecArray copies every Satrec (1 kB each), so one array of a million
     # would double the peak memory.
     for start in range(0, len(satrecs), _CHECK_CHUNK):
-        err, _, _ = SatrecArray(satrecs[start:start + _CHECK_CHUNK]).sgp4(jd, fr)
-        out[start:start + _CHECK_CHUNK] = (err != 0).any(axis=1)
+        err, _, _ = SatrecArray(satrecs[start : start + _CHECK_CHUNK]).sgp4(jd, fr)
+        out[start : start + _CHECK_CHUNK] = (err != 0).any(axis=1)
     return out
 
 
@@ -203,23 +217,34 @@ def _synthetic(rng, base, templates, sizes, bstar_of, epoch, survive_days, numbe
         if bad.size == 0:
             break
         el_new = _jittered_elements(rng, base, templates, bad.size)
-        redo = make_satrecs(*epoch, el_new, bstar_of(el_new, sizes[bad]), numbers[bad],
-                            base.opsmode)
+        redo = make_satrecs(
+            *epoch, el_new, bstar_of(el_new, sizes[bad]), numbers[bad], base.opsmode
+        )
         for i, sat in zip(bad.tolist(), redo, strict=True):
             sats[i] = sat
         check = bad
     else:
-        raise UserError(f"{bad.size} synthetic objects still decay within {survive_days} "
-                        f"days after {MAX_REDRAWS} draws")
+        raise UserError(
+            f"{bad.size} synthetic objects still decay within {survive_days} "
+            f"days after {MAX_REDRAWS} draws"
+        )
     return sats
 
 
-def generate_population(base: Catalog, n_objects: int | None,
-                        size_range_m=(0.01, 0.1), seed: int = 0,
-                        allocator: CatalogNumberAllocator | None = None, *,
-                        analyst_objects: int = 0, include_base: bool = True,
-                        regimes=None, epoch=None, block: str | None = None,
-                        survive_days: float = SURVIVE_DAYS) -> Population:
+def generate_population(
+    base: Catalog,
+    n_objects: int | None,
+    size_range_m=(0.01, 0.1),
+    seed: int = 0,
+    allocator: CatalogNumberAllocator | None = None,
+    *,
+    analyst_objects: int = 0,
+    include_base: bool = True,
+    regimes=None,
+    epoch=None,
+    block: str | None = None,
+    survive_days: float = SURVIVE_DAYS,
+) -> Population:
     """Return the real catalogue ``base`` plus a seeded synthetic population.
 
     ``n_objects``: sample size of small objects (None: the whole population in
@@ -235,11 +260,14 @@ def generate_population(base: Catalog, n_objects: int | None,
     """
     lo, hi = (float(x) for x in size_range_m)
     if not (SIZE_LAW_RANGE_M[0] <= lo < hi <= SIZE_LAW_RANGE_M[1]):
-        raise UserError(f"size_range_m must satisfy {SIZE_LAW_RANGE_M[0]} <= min < max <= "
-                        f"{SIZE_LAW_RANGE_M[1]} m; got {size_range_m}")
+        raise UserError(
+            f"size_range_m must satisfy {SIZE_LAW_RANGE_M[0]} <= min < max <= "
+            f"{SIZE_LAW_RANGE_M[1]} m; got {size_range_m}"
+        )
     if n_objects is not None and n_objects < 0:
-        raise UserError(f"n_objects must be >= 0 (or None for the whole population); "
-                        f"got {n_objects}")
+        raise UserError(
+            f"n_objects must be >= 0 (or None for the whole population); got {n_objects}"
+        )
     if analyst_objects < 0:
         raise UserError(f"analyst_objects must be >= 0; got {analyst_objects}")
     rng = np.random.default_rng(seed)
@@ -270,30 +298,52 @@ def generate_population(base: Catalog, n_objects: int | None,
     def small_bstar(_el, d):
         return bstar_from_am(sample_am(rng, d))
 
-    sats = _synthetic(rng, base, templates, sizes, small_bstar, epoch, survive_days,
-                      numbers[:n_small])
+    sats = _synthetic(
+        rng, base, templates, sizes, small_bstar, epoch, survive_days, numbers[:n_small]
+    )
     a_sizes = sample_sizes(rng, analyst_objects, ANALYST_SIZE_RANGE_M)
 
     def analyst_bstar(el, _d):
         return base.bstar[el["template"]].copy()
 
-    sats += _synthetic(rng, base, analyst_templates(base), a_sizes, analyst_bstar, epoch,
-                       survive_days, numbers[n_small:])
+    sats += _synthetic(
+        rng,
+        base,
+        analyst_templates(base),
+        a_sizes,
+        analyst_bstar,
+        epoch,
+        survive_days,
+        numbers[n_small:],
+    )
 
     names = [SMALL_NAME] * n_small + [ANALYST_NAME] * analyst_objects
     kinds = ["DEBRIS"] * n_small + ["UNKNOWN"] * analyst_objects
-    sources = ([f"synthetic:small seed={seed}"] * n_small
-               + [f"synthetic:analyst seed={seed}"] * analyst_objects)
-    synthetic = Catalog(satrecs=sats, norad_id=numbers, name=names, intl_des=[""] * n_new,
-                        object_type=kinds, owner=[""] * n_new, rcs_size=[""] * n_new,
-                        source=sources, opsmode="i", type_source=base.type_source)
+    sources = [f"synthetic:small seed={seed}"] * n_small + [
+        f"synthetic:analyst seed={seed}"
+    ] * analyst_objects
+    synthetic = Catalog(
+        satrecs=sats,
+        norad_id=numbers,
+        name=names,
+        intl_des=[""] * n_new,
+        object_type=kinds,
+        owner=[""] * n_new,
+        rcs_size=[""] * n_new,
+        source=sources,
+        opsmode="i",
+        type_source=base.type_source,
+    )
     diameter = np.concatenate([sizes, a_sizes])
     weight = np.concatenate([np.full(n_small, weight_small), np.ones(analyst_objects)])
     if not include_base:
         return Population(synthetic, diameter, weight)
     both = concat_catalogs(base, synthetic)
-    return Population(both, np.concatenate([np.full(len(base), np.nan), diameter]),
-                      np.concatenate([np.ones(len(base)), weight]))
+    return Population(
+        both,
+        np.concatenate([np.full(len(base), np.nan), diameter]),
+        np.concatenate([np.ones(len(base)), weight]),
+    )
 
 
 def concat_catalogs(first: Catalog, second: Catalog) -> Catalog:
@@ -307,7 +357,15 @@ def concat_catalogs(first: Catalog, second: Catalog) -> Catalog:
     def cat(attr):
         return np.concatenate([getattr(first, attr), getattr(second, attr)])
 
-    return Catalog(satrecs=first.satrecs + second.satrecs, norad_id=cat("norad_id"),
-                   name=cat("name"), intl_des=cat("intl_des"), object_type=cat("object_type"),
-                   owner=cat("owner"), rcs_size=cat("rcs_size"), source=cat("source"),
-                   opsmode=first.opsmode, type_source=first.type_source)
+    return Catalog(
+        satrecs=first.satrecs + second.satrecs,
+        norad_id=cat("norad_id"),
+        name=cat("name"),
+        intl_des=cat("intl_des"),
+        object_type=cat("object_type"),
+        owner=cat("owner"),
+        rcs_size=cat("rcs_size"),
+        source=cat("source"),
+        opsmode=first.opsmode,
+        type_source=first.type_source,
+    )

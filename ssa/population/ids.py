@@ -24,8 +24,10 @@ class CatalogNumberAllocator:
     """Hands out unused catalogue numbers, skipping every number in ``taken``."""
 
     def __init__(self, taken=()):
-        self._taken = set(int(x) for x in np.asarray(list(taken) if not isinstance(taken, np.ndarray)
-                                                     else taken).ravel())
+        self._taken = set(
+            int(x)
+            for x in np.asarray(list(taken) if not isinstance(taken, np.ndarray) else taken).ravel()
+        )
         self._next = {"alpha5": ALPHA5_FIRST, "wide": WIDE_FIRST}
 
     def take(self, n: int, block: str = "alpha5") -> np.ndarray:
@@ -44,7 +46,8 @@ class CatalogNumberAllocator:
                 raise UserError(
                     f"synthetic catalogue numbers exhausted: {n} asked from the {block} block "
                     f"({ALPHA5_FIRST}-{ALPHA5_MAX}); 3LE's Alpha-5 field stops at {ALPHA5_MAX}: "
-                    "write OMM instead (e.g. --omm) to use 9-digit numbers")
+                    "write OMM instead (e.g. --omm) to use 9-digit numbers"
+                )
             if x not in self._taken:
                 out[k] = x
                 k += 1

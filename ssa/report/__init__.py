@@ -81,10 +81,13 @@ def _table(results: Results, order: np.ndarray) -> TableData:
         else:
             cols.append([str(v) for v in values])
     rows = [[rank + 1, *vals] for rank, vals in enumerate(zip(*cols, strict=True))] if cols else []
-    return TableData(keys=[c[0] for c in TABLE_COLUMNS], labels=[c[1] for c in TABLE_COLUMNS],
-                     numeric=[c[3] for c in TABLE_COLUMNS],
-                     formats=[c[4] if c[4] == "e" or isinstance(c[4], int) else None
-                              for c in TABLE_COLUMNS], rows=rows)
+    return TableData(
+        keys=[c[0] for c in TABLE_COLUMNS],
+        labels=[c[1] for c in TABLE_COLUMNS],
+        numeric=[c[3] for c in TABLE_COLUMNS],
+        formats=[c[4] if c[4] == "e" or isinstance(c[4], int) else None for c in TABLE_COLUMNS],
+        rows=rows,
+    )
 
 
 def _png(fig) -> bytes:
@@ -107,11 +110,18 @@ def _run_facts(results: Results, n: int) -> list[tuple[str, str]]:
     facts = [
         ("Catalog", ", ".join(str(c) for c in catalogs) or "not recorded"),
         ("SATCAT", str(inputs.get("satcat") or "none")),
-        ("Window (UTC)", f"{inputs.get('start_utc', '?')} to {inputs.get('end_utc', '?')}"
-                         f" ({inputs.get('days', '?')} days)"),
+        (
+            "Window (UTC)",
+            f"{inputs.get('start_utc', '?')} to {inputs.get('end_utc', '?')}"
+            f" ({inputs.get('days', '?')} days)",
+        ),
         ("Threshold", f"{inputs.get('threshold_km', '?')} km"),
-        ("Primaries", "all vs all" if not inputs.get("primaries")
-         else ", ".join(str(p) for p in np.atleast_1d(inputs.get("primaries")))),
+        (
+            "Primaries",
+            "all vs all"
+            if not inputs.get("primaries")
+            else ", ".join(str(p) for p in np.atleast_1d(inputs.get("primaries"))),
+        ),
         ("SGP4 opsmode", str(inputs.get("opsmode", "?"))),
         ("Counts", ", ".join(f"{k} {v}" for k, v in counts.items()) or f"conjunctions {n}"),
         ("Conjunctions in table", str(n)),
@@ -132,8 +142,15 @@ def _write_figures(figs, out_dir: Path) -> list[FigureRef]:
     for name, fig, alt_text, caption in figs:
         png = _png(fig)
         (out_dir / name).write_bytes(png)
-        out.append(FigureRef(png=png, filename=name, alt=alt_text, caption=caption,
-                             wide=name.endswith("_rtn.png")))
+        out.append(
+            FigureRef(
+                png=png,
+                filename=name,
+                alt=alt_text,
+                caption=caption,
+                wide=name.endswith("_rtn.png"),
+            )
+        )
     return out
 
 
@@ -144,14 +161,17 @@ def _overview(results: Results, out_dir: Path, catalog) -> list[FigureRef]:
     threshold = inputs.get("threshold_km")
     threshold = float(threshold) if isinstance(threshold, (int, float)) else None
     pairs = figures.type_pair_labels(c["OBJECT_TYPE_1"], c["OBJECT_TYPE_2"])
-    return _write_figures([
-        _per_day_figure(results, inputs),
-        _miss_speed_figure(results, pairs, threshold),
-        _type_pairs_figure(results, pairs),
-        _owners_figure(results),
-        _altitude_figure(results),
-        _gabbard_figure(results, catalog),
-    ], out_dir)
+    return _write_figures(
+        [
+            _per_day_figure(results, inputs),
+            _miss_speed_figure(results, pairs, threshold),
+            _type_pairs_figure(results, pairs),
+            _owners_figure(results),
+            _altitude_figure(results),
+            _gabbard_figure(results, catalog),
+        ],
+        out_dir,
+    )
 
 
 def _per_day_figure(results: Results, inputs: dict):
@@ -162,57 +182,81 @@ def _per_day_figure(results: Results, inputs: dict):
             return None
 
     valid = results.tca[~np.isnat(results.tca)]
-    alt_text = (f"Bar chart of conjunctions per UTC day, {results.n} in total"
-                + (f", from {str(valid.min())[:10]} to {str(valid.max())[:10]}." if valid.size
-                   else "."))
-    return ("overview_per_day.png",
-            figures.conjunctions_per_day(results.tca, when("start_utc"), when("end_utc")),
-            alt_text, "Conjunctions per UTC day of TCA.")
+    alt_text = f"Bar chart of conjunctions per UTC day, {results.n} in total" + (
+        f", from {str(valid.min())[:10]} to {str(valid.max())[:10]}." if valid.size else "."
+    )
+    return (
+        "overview_per_day.png",
+        figures.conjunctions_per_day(results.tca, when("start_utc"), when("end_utc")),
+        alt_text,
+        "Conjunctions per UTC day of TCA.",
+    )
 
 
 def _miss_speed_figure(results: Results, pairs, threshold):
     c, n = results.columns, results.n
     miss = c["TCA_RANGE"]
     has_pc = bool(np.any(c["PC"] > 0))
-    return ("overview_miss_speed.png",
-            figures.miss_vs_speed(miss, c["TCA_RELATIVE_SPEED"],
-                                  pc=c["PC"] if has_pc else None,
-                                  category=None if has_pc else pairs, threshold_km=threshold),
-            f"Scatter plot of miss distance (km) against relative speed (km/s) for {n} "
-            f"conjunctions; miss from {_fmt(np.nanmin(miss) if n else np.nan, '.3f')} to "
-            f"{_fmt(np.nanmax(miss) if n else np.nan, '.3f')} km. "
-            + ("Colour is log10 Pc." if has_pc else "Colour is the object-type pair."),
-            "Miss distance vs relative speed at TCA"
-            + (", coloured by collision probability." if has_pc
-               else ", coloured by object-type pair (no Pc in this result)."))
+    return (
+        "overview_miss_speed.png",
+        figures.miss_vs_speed(
+            miss,
+            c["TCA_RELATIVE_SPEED"],
+            pc=c["PC"] if has_pc else None,
+            category=None if has_pc else pairs,
+            threshold_km=threshold,
+        ),
+        f"Scatter plot of miss distance (km) against relative speed (km/s) for {n} "
+        f"conjunctions; miss from {_fmt(np.nanmin(miss) if n else np.nan, '.3f')} to "
+        f"{_fmt(np.nanmax(miss) if n else np.nan, '.3f')} km. "
+        + ("Colour is log10 Pc." if has_pc else "Colour is the object-type pair."),
+        "Miss distance vs relative speed at TCA"
+        + (
+            ", coloured by collision probability."
+            if has_pc
+            else ", coloured by object-type pair (no Pc in this result)."
+        ),
+    )
 
 
 def _type_pairs_figure(results: Results, pairs):
     c = results.columns
     top_pairs = Counter(pairs).most_common(3)
-    return ("overview_type_pairs.png",
-            figures.type_pair_counts(c["OBJECT_TYPE_1"], c["OBJECT_TYPE_2"]),
-            "Bar chart of conjunctions by object-type pair: "
-            + "; ".join(f"{k} {v}" for k, v in top_pairs) + ".",
-            "Conjunctions by object-type pair.")
+    return (
+        "overview_type_pairs.png",
+        figures.type_pair_counts(c["OBJECT_TYPE_1"], c["OBJECT_TYPE_2"]),
+        "Bar chart of conjunctions by object-type pair: "
+        + "; ".join(f"{k} {v}" for k, v in top_pairs)
+        + ".",
+        "Conjunctions by object-type pair.",
+    )
 
 
 def _owners_figure(results: Results):
     c = results.columns
-    return ("overview_payload_owners.png",
-            figures.payload_owner_counts(c["OBJECT_TYPE_1"], c["OWNER_1"],
-                                         c["OBJECT_TYPE_2"], c["OWNER_2"]),
-            "Bar chart of conjunctions involving a payload, by the payload owner's SATCAT code.",
-            "Conjunctions involving a payload, by payload owner.")
+    return (
+        "overview_payload_owners.png",
+        figures.payload_owner_counts(
+            c["OBJECT_TYPE_1"], c["OWNER_1"], c["OBJECT_TYPE_2"], c["OWNER_2"]
+        ),
+        "Bar chart of conjunctions involving a payload, by the payload owner's SATCAT code.",
+        "Conjunctions involving a payload, by payload owner.",
+    )
 
 
 def _altitude_figure(results: Results):
     alt = results.columns["ALT_KM"]
-    return ("overview_altitude.png", figures.altitude_band_counts(alt),
-            "Histogram of conjunctions by altitude of object 1 at TCA in 50 km bands"
-            + (f", from {np.nanmin(alt):.0f} to {np.nanmax(alt):.0f} km."
-               if np.isfinite(alt).any() else "."),
-            "Conjunctions by altitude band (object 1 at TCA).")
+    return (
+        "overview_altitude.png",
+        figures.altitude_band_counts(alt),
+        "Histogram of conjunctions by altitude of object 1 at TCA in 50 km bands"
+        + (
+            f", from {np.nanmin(alt):.0f} to {np.nanmax(alt):.0f} km."
+            if np.isfinite(alt).any()
+            else "."
+        ),
+        "Conjunctions by altitude band (object 1 at TCA).",
+    )
 
 
 def _gabbard_figure(results: Results, catalog):
@@ -225,22 +269,32 @@ def _gabbard_figure(results: Results, catalog):
     if catalog is not None:
         sub = catalog.select(ids=uniq[uniq >= 0])
         by_id = dict(zip(ids[first], types[first], strict=True))
-        g = figures.gabbard(sub.period_min, sub.apogee_km, sub.perigee_km,
-                            [by_id.get(i, t) for i, t in zip(sub.norad_id, sub.object_type,
-                                                              strict=True)])
+        g = figures.gabbard(
+            sub.period_min,
+            sub.apogee_km,
+            sub.perigee_km,
+            [by_id.get(i, t) for i, t in zip(sub.norad_id, sub.object_type, strict=True)],
+        )
         how = "mean elements of the catalog"
         n_obj = len(sub)
     else:
-        states = np.concatenate([np.column_stack([c[k] for k in STATE_COLUMNS[:6]]),
-                                 np.column_stack([c[k] for k in STATE_COLUMNS[6:]])])[first]
+        states = np.concatenate(
+            [
+                np.column_stack([c[k] for k in STATE_COLUMNS[:6]]),
+                np.column_stack([c[k] for k in STATE_COLUMNS[6:]]),
+            ]
+        )[first]
         period, apo, peri = osculating_apsides(states[:, :3], states[:, 3:])
         g = figures.gabbard(period, apo, peri, types[first])
         how = "osculating elements at TCA (catalog not available)"
         n_obj = len(uniq)
-    return ("gabbard.png", g,
-            f"Gabbard diagram: apogee and perigee altitude (km) against period (min) of the "
-            f"{n_obj} objects involved, payloads and debris in different colours and markers.",
-            f"Gabbard diagram of the objects involved ({how}).")
+    return (
+        "gabbard.png",
+        g,
+        f"Gabbard diagram: apogee and perigee altitude (km) against period (min) of the "
+        f"{n_obj} objects involved, payloads and debris in different colours and markers.",
+        f"Gabbard diagram of the objects involved ({how}).",
+    )
 
 
 @dataclass
@@ -260,12 +314,18 @@ class _EventRow:
 
 
 def _event_row(c, i: int) -> _EventRow:
-    return _EventRow(name1=str(c["OBJECT_NAME_1"][i]), name2=str(c["OBJECT_NAME_2"][i]),
-                     id1=int(c["NORAD_CAT_ID_1"][i]), id2=int(c["NORAD_CAT_ID_2"][i]),
-                     s1=np.array([c[k][i] for k in STATE_COLUMNS[:6]]),
-                     s2=np.array([c[k][i] for k in STATE_COLUMNS[6:]]),
-                     miss=c["TCA_RANGE"][i], speed=c["TCA_RELATIVE_SPEED"][i], pc=c["PC"][i],
-                     hbr=c["HBR_M"][i])
+    return _EventRow(
+        name1=str(c["OBJECT_NAME_1"][i]),
+        name2=str(c["OBJECT_NAME_2"][i]),
+        id1=int(c["NORAD_CAT_ID_1"][i]),
+        id2=int(c["NORAD_CAT_ID_2"][i]),
+        s1=np.array([c[k][i] for k in STATE_COLUMNS[:6]]),
+        s2=np.array([c[k][i] for k in STATE_COLUMNS[6:]]),
+        miss=c["TCA_RANGE"][i],
+        speed=c["TCA_RELATIVE_SPEED"][i],
+        pc=c["PC"][i],
+        hbr=c["HBR_M"][i],
+    )
 
 
 def _event(results: Results, i: int, rank: int, out_dir: Path, catalog, threshold) -> EventSection:
@@ -279,9 +339,13 @@ def _event(results: Results, i: int, rank: int, out_dir: Path, catalog, threshol
     figs += rng
     figs += _encounter_figure(c, i, ev, prefix, notes)
     figs += _rtn_figure(c, i, ev, prefix, track)
-    return EventSection(rank=rank, title=f"#{rank}: {ev.name1} ({ev.id1}) and {ev.name2} ({ev.id2})",
-                        facts=_event_facts(c, i, ev), figures=_write_figures(figs, out_dir),
-                        notes=notes)
+    return EventSection(
+        rank=rank,
+        title=f"#{rank}: {ev.name1} ({ev.id1}) and {ev.name2} ({ev.id2})",
+        facts=_event_facts(c, i, ev),
+        figures=_write_figures(figs, out_dir),
+        notes=notes,
+    )
 
 
 def _range_figure(c, i, ev: _EventRow, prefix, catalog, threshold, notes):
@@ -292,20 +356,26 @@ def _range_figure(c, i, ev: _EventRow, prefix, catalog, threshold, notes):
         sats = dict(zip(sub.norad_id.tolist(), sub.satrecs, strict=True))
     jd, fr = c["TCA_JD"][i], c["TCA_FR"][i]
     if not (ev.id1 in sats and ev.id2 in sats and np.isfinite(jd) and np.isfinite(fr)):
-        notes.append("Range vs time not drawn: the element sets of both objects or the TCA "
-                     "Julian date are not available.")
+        notes.append(
+            "Range vs time not drawn: the element sets of both objects or the TCA "
+            "Julian date are not available."
+        )
         return [], None
     ap = approach(sats[ev.id1], sats[ev.id2], jd, fr, ev.s1, ev.s2)
     if ap.state_mismatch_km > STATE_MATCH_KM:
-        notes.append(f"The catalog's element sets give states {ap.state_mismatch_km:.3f} km "
-                     "away from the screened ones at TCA: the catalog file may have changed.")
-    fig = (f"{prefix}_range.png",
-           figures.range_vs_time(ap.t_s, ap.range_km, threshold),
-           f"Line plot of the range between {ev.name1} and {ev.name2} from "
-           f"{ap.t_s[0]:.0f} to {ap.t_s[-1]:+.0f} s around TCA on a log scale, minimum "
-           f"{_fmt(np.nanmin(ap.range_km), '.3f')} km"
-           + (f", threshold {threshold:g} km." if threshold else "."),
-           "Range vs time around TCA, propagated with SGP4.")
+        notes.append(
+            f"The catalog's element sets give states {ap.state_mismatch_km:.3f} km "
+            "away from the screened ones at TCA: the catalog file may have changed."
+        )
+    fig = (
+        f"{prefix}_range.png",
+        figures.range_vs_time(ap.t_s, ap.range_km, threshold),
+        f"Line plot of the range between {ev.name1} and {ev.name2} from "
+        f"{ap.t_s[0]:.0f} to {ap.t_s[-1]:+.0f} s around TCA on a log scale, minimum "
+        f"{_fmt(np.nanmin(ap.range_km), '.3f')} km"
+        + (f", threshold {threshold:g} km." if threshold else "."),
+        "Range vs time around TCA, propagated with SGP4.",
+    )
     limit = TRACK_RANGE_FACTOR * max(threshold or 0.0, ev.miss if np.isfinite(ev.miss) else 0.0)
     near = ap.range_km <= limit
     return [fig], (ap.rtn_km[near] if near.any() else None)
@@ -320,15 +390,23 @@ def _encounter_figure(c, i, ev: _EventRow, prefix, notes):
     sig1 = [c[f"SIGMA1_{a}_M"][i] for a in "RTN"]
     sig2 = [c[f"SIGMA2_{a}_M"][i] for a in "RTN"]
     cov = combined_covariance_km2(s1[:3], s1[3:], sig1, s2[:3], s2[3:], sig2)
-    return [(f"{prefix}_encounter.png",
-             figures.encounter_plane(s1[:3], s1[3:], s2[:3], s2[3:], cov_km2=cov,
-                                     hbr_m=hbr if np.isfinite(hbr) else None),
-             f"Encounter-plane view: {ev.name2} passes {_fmt(ev.miss * 1000, ',.0f')} m from "
-             f"{ev.name1}"
-             + (", with the combined covariance ellipses at 1, 2 and 3 sigma"
-                if cov is not None else ", no covariance available")
-             + (f" and a hard-body circle of {hbr:g} m." if np.isfinite(hbr) else "."),
-             "Encounter plane (perpendicular to the relative velocity).")]
+    return [
+        (
+            f"{prefix}_encounter.png",
+            figures.encounter_plane(
+                s1[:3], s1[3:], s2[:3], s2[3:], cov_km2=cov, hbr_m=hbr if np.isfinite(hbr) else None
+            ),
+            f"Encounter-plane view: {ev.name2} passes {_fmt(ev.miss * 1000, ',.0f')} m from "
+            f"{ev.name1}"
+            + (
+                ", with the combined covariance ellipses at 1, 2 and 3 sigma"
+                if cov is not None
+                else ", no covariance available"
+            )
+            + (f" and a hard-body circle of {hbr:g} m." if np.isfinite(hbr) else "."),
+            "Encounter plane (perpendicular to the relative velocity).",
+        )
+    ]
 
 
 def _rtn_figure(c, i, ev: _EventRow, prefix, track):
@@ -336,30 +414,48 @@ def _rtn_figure(c, i, ev: _EventRow, prefix, track):
     rtn = np.array([c["R_KM"][i], c["T_KM"][i], c["N_KM"][i]])
     if not np.all(np.isfinite(rtn)):
         return []
-    return [(f"{prefix}_rtn.png", figures.rtn_relative(rtn, track),
-             f"Relative position of {ev.name2} in the RTN frame of {ev.name1}: "
-             f"R {rtn[0]:.3f} km, T {rtn[1]:.3f} km, N {rtn[2]:.3f} km at TCA.",
-             "Object 2 relative to object 1 in object 1's RTN frame.")]
+    return [
+        (
+            f"{prefix}_rtn.png",
+            figures.rtn_relative(rtn, track),
+            f"Relative position of {ev.name2} in the RTN frame of {ev.name1}: "
+            f"R {rtn[0]:.3f} km, T {rtn[1]:.3f} km, N {rtn[2]:.3f} km at TCA.",
+            "Object 2 relative to object 1 in object 1's RTN frame.",
+        )
+    ]
 
 
 def _event_facts(c, i, ev: _EventRow) -> list[tuple[str, str]]:
     rtn = np.array([c["R_KM"][i], c["T_KM"][i], c["N_KM"][i]])
     facts = [
         ("TCA (UTC)", str(c["TCA"][i])),
-        ("Object 1", f"{ev.name1} (NORAD {ev.id1}, {c['OBJECT_TYPE_1'][i] or 'type unknown'}, "
-                     f"owner {c['OWNER_1'][i] or 'unknown'})"),
-        ("Object 2", f"{ev.name2} (NORAD {ev.id2}, {c['OBJECT_TYPE_2'][i] or 'type unknown'}, "
-                     f"owner {c['OWNER_2'][i] or 'unknown'})"),
+        (
+            "Object 1",
+            f"{ev.name1} (NORAD {ev.id1}, {c['OBJECT_TYPE_1'][i] or 'type unknown'}, "
+            f"owner {c['OWNER_1'][i] or 'unknown'})",
+        ),
+        (
+            "Object 2",
+            f"{ev.name2} (NORAD {ev.id2}, {c['OBJECT_TYPE_2'][i] or 'type unknown'}, "
+            f"owner {c['OWNER_2'][i] or 'unknown'})",
+        ),
         ("Miss distance", _fmt(ev.miss, ".3f", " km")),
         ("Relative speed", _fmt(ev.speed, ".3f", " km/s")),
-        ("Miss in RTN of object 1", "not available" if not np.all(np.isfinite(rtn))
-         else f"R {rtn[0]:.3f} km, T {rtn[1]:.3f} km, N {rtn[2]:.3f} km"),
+        (
+            "Miss in RTN of object 1",
+            "not available"
+            if not np.all(np.isfinite(rtn))
+            else f"R {rtn[0]:.3f} km, T {rtn[1]:.3f} km, N {rtn[2]:.3f} km",
+        ),
         ("Pc", _fmt(ev.pc, ".3e") + (f" ({c['PC_METHOD'][i]})" if c["PC_METHOD"][i] else "")),
         ("Max Pc", _fmt(c["MAX_PROB"][i], ".3e")),
         ("Dilution", _fmt(c["DILUTION"][i], ".3f", " km")),
         ("Hard-body radius", _fmt(ev.hbr, "g", " m")),
-        ("Element-set ages at TCA (days since epoch)", f"{_fmt(c['DSE_1'][i], '.2f', ' d')} (object 1), "
-                                    f"{_fmt(c['DSE_2'][i], '.2f', ' d')} (object 2)"),
+        (
+            "Element-set ages at TCA (days since epoch)",
+            f"{_fmt(c['DSE_1'][i], '.2f', ' d')} (object 1), "
+            f"{_fmt(c['DSE_2'][i], '.2f', ' d')} (object 2)",
+        ),
         ("Altitude of object 1", _fmt(c["ALT_KM"][i], ".1f", " km")),
     ]
     if c["FLAGS"][i]:
@@ -386,11 +482,15 @@ def _add_history_figures(results: Results, rows, events: list[EventSection], out
         eid, event = found
         name = f"event_{section.rank:02d}_history.png"
         history.plot_event(event, out_dir / name)
-        section.figures.append(FigureRef(
-            png=(out_dir / name).read_bytes(), filename=name,
-            alt=f"Event history of {eid}: miss distance and Pc at {len(event['points'])} "
+        section.figures.append(
+            FigureRef(
+                png=(out_dir / name).read_bytes(),
+                filename=name,
+                alt=f"Event history of {eid}: miss distance and Pc at {len(event['points'])} "
                 f"updates against time to TCA.",
-            caption=f"Event history ({eid}): one point per catalogue update."))
+                caption=f"Event history ({eid}): one point per catalogue update.",
+            )
+        )
 
 
 def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
@@ -414,8 +514,9 @@ def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
     threshold = (results.run.get("inputs") or {}).get("threshold_km")
     threshold = float(threshold) if isinstance(threshold, (int, float)) else None
     overview = _overview(results, out, catalog)
-    events = [_event(results, int(i), k + 1, out, catalog, threshold)
-              for k, i in enumerate(order[:top])]
+    events = [
+        _event(results, int(i), k + 1, out, catalog, threshold) for k, i in enumerate(order[:top])
+    ]
     _add_history_figures(results, order[:top], events, out)
     has_pc = bool(np.any(results["PC"] > 0))
     page = Page(
@@ -425,9 +526,12 @@ def build_report(results_dir, out_dir=None, top: int = DEFAULT_TOP) -> Path:
         table=_table(results, order),
         events=events,
         problems=problems,
-        ranking_note=("Ranked by collision probability (Pc), highest first."
-                      if has_pc else "Ranked by miss distance, closest first (no Pc in this "
-                      "result). Click a column header to sort; type to filter."),
+        ranking_note=(
+            "Ranked by collision probability (Pc), highest first."
+            if has_pc
+            else "Ranked by miss distance, closest first (no Pc in this "
+            "result). Click a column header to sort; type to filter."
+        ),
     )
     index = out / INDEX_NAME
     index.write_text(render_page(page), encoding="utf-8")

@@ -74,20 +74,24 @@ def load_catalog(results: Results):
         candidates = [Path(str(name)), results.folder / str(name)]
         found = next((p for p in candidates if p.is_file()), None)
         if found is None:
-            problems.append(f"{results.folder / 'run.json'}: catalog {name!r} not found; "
-                            "range-vs-time curves are left out")
+            problems.append(
+                f"{results.folder / 'run.json'}: catalog {name!r} not found; "
+                "range-vs-time curves are left out"
+            )
             return None, problems
         paths.append(found)
     if not paths:
-        problems.append(f"{results.folder / 'run.json'}: no inputs.catalogs; "
-                        "range-vs-time curves are left out")
+        problems.append(
+            f"{results.folder / 'run.json'}: no inputs.catalogs; range-vs-time curves are left out"
+        )
         return None, problems
     opsmode = inputs.get("opsmode") or "i"
     try:
         catalog = Catalog.load(paths, opsmode=opsmode)
     except (OSError, ValueError) as exc:
-        problems.append(f"{paths[0]}: could not be loaded ({exc}); "
-                        "range-vs-time curves are left out")
+        problems.append(
+            f"{paths[0]}: could not be loaded ({exc}); range-vs-time curves are left out"
+        )
         return None, problems
     return catalog, problems
 

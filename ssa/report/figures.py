@@ -25,9 +25,15 @@ from ssa.report.geometry import encounter_basis  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
 }
 TYPE_STYLE = {  # object type -> (colour, marker)
     "PAYLOAD": (OKABE_ITO["blue"], "o"),
@@ -35,8 +41,10 @@ TYPE_STYLE = {  # object type -> (colour, marker)
     "DEBRIS": (OKABE_ITO["vermillion"], "D"),
     "UNKNOWN": (OKABE_ITO["grey"], "x"),
 }
-CATEGORY_COLOURS = [OKABE_ITO[k] for k in
-                    ("blue", "vermillion", "orange", "green", "purple", "sky_blue", "black", "yellow")]
+CATEGORY_COLOURS = [
+    OKABE_ITO[k]
+    for k in ("blue", "vermillion", "orange", "green", "purple", "sky_blue", "black", "yellow")
+]
 PC_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 # Colour scale floor: Pc below 1e-10 is negligible for any operator and would
 # otherwise stretch the scale over hundreds of decades (TLE-based Pc can be 1e-250).
@@ -61,8 +69,9 @@ def _figure(figsize=FIGSIZE_IN) -> Figure:
 
 
 def _empty_note(ax, text="no conjunctions") -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-            color=OKABE_ITO["grey"])
+    ax.text(
+        0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=OKABE_ITO["grey"]
+    )
 
 
 def save_png(fig: Figure, path) -> None:
@@ -78,8 +87,13 @@ def type_label(object_type: str) -> str:
 
 def type_pair_labels(type1, type2) -> np.ndarray:
     """Return an order-free pair label per conjunction, e.g. 'DEBRIS - PAYLOAD'."""
-    return np.array([" - ".join(sorted((type_label(a), type_label(b))))
-                     for a, b in zip(type1, type2, strict=True)], dtype=object)
+    return np.array(
+        [
+            " - ".join(sorted((type_label(a), type_label(b))))
+            for a, b in zip(type1, type2, strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def conjunctions_per_day(tca_utc, start_utc=None, end_utc=None) -> Figure:
@@ -94,8 +108,14 @@ def conjunctions_per_day(tca_utc, start_utc=None, end_utc=None) -> Figure:
     fig = _figure()
     ax = fig.add_subplot()
     days = tca.astype("datetime64[D]")
-    lo = [d for d in (days.min() if days.size else None,
-                      None if start_utc is None else np.datetime64(start_utc, "D")) if d is not None]
+    lo = [
+        d
+        for d in (
+            days.min() if days.size else None,
+            None if start_utc is None else np.datetime64(start_utc, "D"),
+        )
+        if d is not None
+    ]
     hi_candidates = [days.max() if days.size else None]
     if end_utc is not None:
         end = np.datetime64(end_utc, "ms")
@@ -114,8 +134,11 @@ def conjunctions_per_day(tca_utc, start_utc=None, end_utc=None) -> Figure:
         ax.margins(y=0.1)
     if not tca.size:
         _empty_note(ax)
-    ax.set_xlabel("TCA date (UTC, MM-DD)" if not (lo and hi) else
-                  f"TCA date (UTC, MM-DD, year {str(day_list[0])[:4]})")
+    ax.set_xlabel(
+        "TCA date (UTC, MM-DD)"
+        if not (lo and hi)
+        else f"TCA date (UTC, MM-DD, year {str(day_list[0])[:4]})"
+    )
     ax.set_ylabel("conjunctions per day")
     ax.set_title("Conjunctions per day")
     ax.grid(axis="y", alpha=0.3)
@@ -138,8 +161,15 @@ def miss_vs_speed(miss_km, speed_kms, pc=None, category=None, threshold_km=None)
     if has_pc:
         pos = pc_arr > 0
         if np.any(~pos):
-            ax.scatter(speed[~pos], miss[~pos], s=8, c=OKABE_ITO["grey"], marker=".",
-                       label="Pc 0 or not assessed", rasterized=True)
+            ax.scatter(
+                speed[~pos],
+                miss[~pos],
+                s=8,
+                c=OKABE_ITO["grey"],
+                marker=".",
+                label="Pc 0 or not assessed",
+                rasterized=True,
+            )
         order = np.argsort(pc_arr[pos], kind="stable")  # highest Pc drawn on top
         log_pc = np.log10(pc_arr[pos][order])
         vmax = float(log_pc.max())
@@ -147,26 +177,43 @@ def miss_vs_speed(miss_km, speed_kms, pc=None, category=None, threshold_km=None)
         # so their spread still shows.
         lower = PC_FLOOR_LOG10 if vmax > PC_FLOOR_LOG10 + 1.0 else vmax - PC_SPAN_DECADES
         vmin = min(max(float(log_pc.min()), lower), vmax - 1.0)
-        sc = ax.scatter(speed[pos][order], miss[pos][order], s=12, c=log_pc, cmap=PC_CMAP,
-                        vmin=vmin, vmax=vmax, rasterized=True,
-                        label="coloured by Pc")
-        fig.colorbar(sc, ax=ax, label="log10 Pc",
-                     extend="min" if log_pc.min() < vmin else "neither")
+        sc = ax.scatter(
+            speed[pos][order],
+            miss[pos][order],
+            s=12,
+            c=log_pc,
+            cmap=PC_CMAP,
+            vmin=vmin,
+            vmax=vmax,
+            rasterized=True,
+            label="coloured by Pc",
+        )
+        fig.colorbar(
+            sc, ax=ax, label="log10 Pc", extend="min" if log_pc.min() < vmin else "neither"
+        )
     elif category is not None and len(miss):
         cats = np.asarray(category, dtype=object)
         ranked = [c for c, _ in sorted(Counter(cats).items(), key=lambda kv: (-kv[1], kv[0]))]
         for i, cat in enumerate(ranked):
             m = cats == cat
-            colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] if i < len(CATEGORY_COLOURS) \
+            colour = (
+                CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
+                if i < len(CATEGORY_COLOURS)
                 else OKABE_ITO["grey"]
-            ax.scatter(speed[m], miss[m], s=10, color=colour, label=f"{cat} ({m.sum()})",
-                       rasterized=True)
+            )
+            ax.scatter(
+                speed[m], miss[m], s=10, color=colour, label=f"{cat} ({m.sum()})", rasterized=True
+            )
     else:
-        ax.scatter(speed, miss, s=10, color=OKABE_ITO["blue"], label="conjunction",
-                   rasterized=True)
+        ax.scatter(speed, miss, s=10, color=OKABE_ITO["blue"], label="conjunction", rasterized=True)
     if threshold_km is not None and np.isfinite(threshold_km):
-        ax.axhline(threshold_km, color=OKABE_ITO["black"], ls="--", lw=1,
-                   label=f"threshold {threshold_km:g} km")
+        ax.axhline(
+            threshold_km,
+            color=OKABE_ITO["black"],
+            ls="--",
+            lw=1,
+            label=f"threshold {threshold_km:g} km",
+        )
     if not miss.size:
         _empty_note(ax)
     ax.set_xlabel("relative speed at TCA (km/s)")
@@ -267,8 +314,9 @@ def altitude_band_counts(alt_km, band_km=50.0) -> Figure:
     else:
         _empty_note(ax)
     ax.set_xlabel("conjunctions")
-    ax.set_ylabel(f"altitude of object 1 at TCA (km; {band_km:g} km bands below "
-                  f"{LEO_TOP_KM:.0f} km)")
+    ax.set_ylabel(
+        f"altitude of object 1 at TCA (km; {band_km:g} km bands below {LEO_TOP_KM:.0f} km)"
+    )
     ax.set_title("Conjunctions by altitude band")
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -289,13 +337,24 @@ def range_vs_time(t_s, range_km, threshold_km=None, tca_s=0.0) -> Figure:
     ax.plot(t[ok], rng[ok], color=OKABE_ITO["blue"], lw=1.5, label="range (SGP4)")
     if ok.any():
         i = np.nanargmin(np.where(ok, rng, np.nan))
-        ax.plot([t[i]], [rng[i]], marker="o", ls="none", color=OKABE_ITO["vermillion"],
-                label=f"minimum {rng[i]:.3f} km")
+        ax.plot(
+            [t[i]],
+            [rng[i]],
+            marker="o",
+            ls="none",
+            color=OKABE_ITO["vermillion"],
+            label=f"minimum {rng[i]:.3f} km",
+        )
     else:
         _empty_note(ax, "propagation failed")
     if threshold_km is not None and np.isfinite(threshold_km):
-        ax.axhline(threshold_km, color=OKABE_ITO["black"], ls="--", lw=1,
-                   label=f"threshold {threshold_km:g} km")
+        ax.axhline(
+            threshold_km,
+            color=OKABE_ITO["black"],
+            ls="--",
+            lw=1,
+            label=f"threshold {threshold_km:g} km",
+        )
     ax.axvline(tca_s, color=OKABE_ITO["grey"], ls=":", lw=1, label="TCA")
     ax.set_yscale("log")
     ax.set_xlabel("time from TCA (s)")
@@ -330,28 +389,68 @@ def encounter_plane(r1_km, v1_kms, r2_km, v2_kms, cov_km2=None, hbr_m=None) -> F
         styles = {1: "-", 2: "--", 3: ":"}
         for k in SIGMA_LEVELS:
             # k-sigma contour of a 2-D Gaussian: semi-axes k * sqrt(eigenvalue).
-            ax.add_patch(Ellipse((0.0, 0.0), 2 * k * np.sqrt(eigval[1]), 2 * k * np.sqrt(eigval[0]),
-                                 angle=angle_deg, fill=False, ls=styles[k],
-                                 color=OKABE_ITO["blue"], lw=1.3,
-                                 label=f"combined covariance {k}\u03c3"))
+            ax.add_patch(
+                Ellipse(
+                    (0.0, 0.0),
+                    2 * k * np.sqrt(eigval[1]),
+                    2 * k * np.sqrt(eigval[0]),
+                    angle=angle_deg,
+                    fill=False,
+                    ls=styles[k],
+                    color=OKABE_ITO["blue"],
+                    lw=1.3,
+                    label=f"combined covariance {k}\u03c3",
+                )
+            )
         extent = max(extent, 3.2 * float(np.sqrt(eigval[1])))
-    ax.plot([0.0], [0.0], marker="+", ms=12, mew=2, ls="none", color=OKABE_ITO["black"],
-            label="object 1")
-    ax.plot([miss_m[0]], [miss_m[1]], marker="x", ms=9, mew=2, ls="none",
-            color=OKABE_ITO["vermillion"], label=f"object 2 (miss {np.hypot(*miss_m):,.0f} m)")
+    ax.plot(
+        [0.0],
+        [0.0],
+        marker="+",
+        ms=12,
+        mew=2,
+        ls="none",
+        color=OKABE_ITO["black"],
+        label="object 1",
+    )
+    ax.plot(
+        [miss_m[0]],
+        [miss_m[1]],
+        marker="x",
+        ms=9,
+        mew=2,
+        ls="none",
+        color=OKABE_ITO["vermillion"],
+        label=f"object 2 (miss {np.hypot(*miss_m):,.0f} m)",
+    )
     if hbr_m is not None and np.isfinite(hbr_m) and hbr_m > 0:
-        ax.add_patch(Circle(tuple(miss_m), hbr_m, fill=True, alpha=0.35,
-                            color=OKABE_ITO["vermillion"],
-                            label=f"hard-body radius {hbr_m:g} m"))
+        ax.add_patch(
+            Circle(
+                tuple(miss_m),
+                hbr_m,
+                fill=True,
+                alpha=0.35,
+                color=OKABE_ITO["vermillion"],
+                label=f"hard-body radius {hbr_m:g} m",
+            )
+        )
         extent = max(extent, float(np.hypot(*miss_m)) + hbr_m)
     extent = 1.15 * max(extent, 1.0)
     if hbr_m is not None and np.isfinite(hbr_m) and 0 < hbr_m < HBR_INSET_FRACTION * extent:
         # The hard-body circle would be a dot at this scale: zoom on it in an inset.
         inset = ax.inset_axes([0.68, 0.05, 0.28, 0.28])
-        inset.add_patch(Circle(tuple(miss_m), hbr_m, fill=True, alpha=0.35,
-                               color=OKABE_ITO["vermillion"]))
-        inset.plot([miss_m[0]], [miss_m[1]], marker="x", ms=6, mew=1.5, ls="none",
-                   color=OKABE_ITO["vermillion"])
+        inset.add_patch(
+            Circle(tuple(miss_m), hbr_m, fill=True, alpha=0.35, color=OKABE_ITO["vermillion"])
+        )
+        inset.plot(
+            [miss_m[0]],
+            [miss_m[1]],
+            marker="x",
+            ms=6,
+            mew=1.5,
+            ls="none",
+            color=OKABE_ITO["vermillion"],
+        )
         half = 2.0 * hbr_m
         inset.set_xlim(miss_m[0] - half, miss_m[0] + half)
         inset.set_ylim(miss_m[1] - half, miss_m[1] + half)
@@ -365,8 +464,15 @@ def encounter_plane(r1_km, v1_kms, r2_km, v2_kms, cov_km2=None, hbr_m=None) -> F
     ax.set_ylabel("encounter-plane y (m, towards object 1 radial)")
     ax.set_title("Encounter plane (perpendicular to relative velocity)")
     if cov_km2 is None:
-        ax.text(0.02, 0.98, "no covariance: ellipse not drawn", va="top", transform=ax.transAxes,
-                fontsize="small", color=OKABE_ITO["grey"])
+        ax.text(
+            0.02,
+            0.98,
+            "no covariance: ellipse not drawn",
+            va="top",
+            transform=ax.transAxes,
+            fontsize="small",
+            color=OKABE_ITO["grey"],
+        )
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
     return fig
@@ -385,12 +491,33 @@ def rtn_relative(rtn_tca_km, rtn_track_km=None) -> Figure:
     names = ("radial R (km)", "in-track T (km)", "cross-track N (km)")
     for ax, (ix, iy) in zip(axes, ((1, 0), (1, 2), (2, 0)), strict=True):
         if track is not None and len(track):
-            ax.plot(track[:, ix], track[:, iy], color=OKABE_ITO["sky_blue"], lw=1.2,
-                    label="relative track")
-        ax.plot([0.0], [0.0], marker="+", ms=10, mew=2, ls="none", color=OKABE_ITO["black"],
-                label="object 1")
-        ax.plot([tca[ix]], [tca[iy]], marker="x", ms=8, mew=2, ls="none",
-                color=OKABE_ITO["vermillion"], label="object 2 at TCA")
+            ax.plot(
+                track[:, ix],
+                track[:, iy],
+                color=OKABE_ITO["sky_blue"],
+                lw=1.2,
+                label="relative track",
+            )
+        ax.plot(
+            [0.0],
+            [0.0],
+            marker="+",
+            ms=10,
+            mew=2,
+            ls="none",
+            color=OKABE_ITO["black"],
+            label="object 1",
+        )
+        ax.plot(
+            [tca[ix]],
+            [tca[iy]],
+            marker="x",
+            ms=8,
+            mew=2,
+            ls="none",
+            color=OKABE_ITO["vermillion"],
+            label="object 2 at TCA",
+        )
         ax.set_xlabel(names[ix])
         ax.set_ylabel(names[iy])
         ax.grid(alpha=0.3)
@@ -417,10 +544,25 @@ def gabbard(period_min, apogee_km, perigee_km, object_type) -> Figure:
         m = (types == kind) & np.isfinite(period)
         if not m.any():
             continue
-        ax.scatter(period[m], apo[m], marker="^", s=14, color=colour, rasterized=True,
-                   label=f"{kind.lower()} apogee ({m.sum()})")
-        ax.scatter(period[m], peri[m], marker="v", s=14, facecolors="none", edgecolors=colour,
-                   rasterized=True, label=f"{kind.lower()} perigee")
+        ax.scatter(
+            period[m],
+            apo[m],
+            marker="^",
+            s=14,
+            color=colour,
+            rasterized=True,
+            label=f"{kind.lower()} apogee ({m.sum()})",
+        )
+        ax.scatter(
+            period[m],
+            peri[m],
+            marker="v",
+            s=14,
+            facecolors="none",
+            edgecolors=colour,
+            rasterized=True,
+            label=f"{kind.lower()} perigee",
+        )
     if not np.isfinite(period).any():
         _empty_note(ax, "no objects")
     elif np.nanmax(apo) > GABBARD_LOG_ABOVE_KM:

@@ -31,9 +31,9 @@ def encounter_basis(r1_km, v1_kms, r2_km, v2_kms) -> np.ndarray:
     if not np.all(np.isfinite(frame)):
         raise ValueError("encounter plane needs a non-zero relative velocity (v2 - v1)")
     z = frame[1]
-    plane = frame[[0, 2]]                              # (2, 3): the plane's two axes
+    plane = frame[[0, 2]]  # (2, 3): the plane's two axes
     rtn = rtn_basis(r1_km, v1_kms)[0]
-    up = plane.T @ (plane @ rtn[0])                    # radial, projected onto the plane
+    up = plane.T @ (plane @ rtn[0])  # radial, projected onto the plane
     if np.linalg.norm(up) < RADIAL_ALONG_VELOCITY_SIN:
         up = plane.T @ (plane @ rtn[2])
     y = up / np.linalg.norm(up)

@@ -78,15 +78,19 @@ def json_for_script(obj) -> str:
 
 
 def _sha256_source(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    return (
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    )
 
 
 def _img(fig: FigureRef) -> str:
     data = base64.b64encode(fig.png).decode("ascii")
     cls = ' class="wide"' if fig.wide else ""
-    return (f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{e(fig.alt)}" '
-            f'data-file="{e(fig.filename)}">'
-            f'<figcaption>{e(fig.caption)} <a href="{e(fig.filename)}">PNG</a></figcaption></figure>')
+    return (
+        f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{e(fig.alt)}" '
+        f'data-file="{e(fig.filename)}">'
+        f'<figcaption>{e(fig.caption)} <a href="{e(fig.filename)}">PNG</a></figcaption></figure>'
+    )
 
 
 def _facts(facts) -> str:
@@ -229,14 +233,27 @@ def render_page(page: Page) -> str:
     table = page.table
     head_cells = "".join(f'<th scope="col">{e(label)}</th>' for label in table.labels)
     static_rows = "".join(
-        "<tr>" + "".join(_cell(v, num, f) for v, num, f in zip(row, table.numeric, table.formats,
-                                                      strict=True)) + "</tr>"
-        for row in table.rows[:PAGE_ROWS])
-    data_json = json_for_script({"keys": table.keys, "numeric": table.numeric, "formats": table.formats,
-                                 "pageSize": PAGE_ROWS, "rows": table.rows})
-    csp = ("default-src 'none'; img-src data:; "
-           f"style-src {_sha256_source(CSS)}; script-src {_sha256_source(SCRIPT)}; "
-           "base-uri 'none'; form-action 'none'")
+        "<tr>"
+        + "".join(
+            _cell(v, num, f) for v, num, f in zip(row, table.numeric, table.formats, strict=True)
+        )
+        + "</tr>"
+        for row in table.rows[:PAGE_ROWS]
+    )
+    data_json = json_for_script(
+        {
+            "keys": table.keys,
+            "numeric": table.numeric,
+            "formats": table.formats,
+            "pageSize": PAGE_ROWS,
+            "rows": table.rows,
+        }
+    )
+    csp = (
+        "default-src 'none'; img-src data:; "
+        f"style-src {_sha256_source(CSS)}; script-src {_sha256_source(SCRIPT)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
     events_html = []
     for ev in page.events:
@@ -245,16 +262,19 @@ def render_page(page: Page) -> str:
         events_html.append(
             f'<section class="event" id="event-{ev.rank}" aria-labelledby="event-{ev.rank}-h">'
             f'<h3 id="event-{ev.rank}-h">{e(ev.title)}</h3>{_facts(ev.facts)}{notes}'
-            f'<div class="figs">{figs}</div></section>')
+            f'<div class="figs">{figs}</div></section>'
+        )
     if not page.events:
         events_html.append("<p>No conjunctions: nothing to rank.</p>")
 
     problems_html = ""
     if page.problems:
         items = "".join(f"<li>{e(p)}</li>" for p in page.problems)
-        problems_html = (f'<section aria-labelledby="problems-h"><h2 id="problems-h">Input problems '
-                         f'({len(page.problems)})</h2><details><summary>Show</summary>'
-                         f'<ul>{items}</ul></details></section>')
+        problems_html = (
+            f'<section aria-labelledby="problems-h"><h2 id="problems-h">Input problems '
+            f"({len(page.problems)})</h2><details><summary>Show</summary>"
+            f"<ul>{items}</ul></details></section>"
+        )
 
     n_rows = len(table.rows)
     shown = min(n_rows, PAGE_ROWS)

@@ -14,20 +14,58 @@ from ssa.errors import DataNotFoundError, InputFileError
 CSV_NAME = "conjunctions.csv"
 RUN_NAME = "run.json"
 
-STRING_COLUMNS = ("OBJECT_NAME_1", "OBJECT_NAME_2", "OBJECT_TYPE_1", "OBJECT_TYPE_2",
-                  "OWNER_1", "OWNER_2", "FLAGS", "PC_METHOD", "PC_2D_VALID", "TCA",
-                  "START", "STOP", "HBR_SOURCE")
+STRING_COLUMNS = (
+    "OBJECT_NAME_1",
+    "OBJECT_NAME_2",
+    "OBJECT_TYPE_1",
+    "OBJECT_TYPE_2",
+    "OWNER_1",
+    "OWNER_2",
+    "FLAGS",
+    "PC_METHOD",
+    "PC_2D_VALID",
+    "TCA",
+    "START",
+    "STOP",
+    "HBR_SOURCE",
+)
 INT_COLUMNS = ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2")
-STATE_COLUMNS = tuple(f"{c}{k}_{u}" for k in (1, 2)
-                      for c, u in (("X", "KM"), ("Y", "KM"), ("Z", "KM"),
-                                   ("VX", "KMS"), ("VY", "KMS"), ("VZ", "KMS")))
+STATE_COLUMNS = tuple(
+    f"{c}{k}_{u}"
+    for k in (1, 2)
+    for c, u in (("X", "KM"), ("Y", "KM"), ("Z", "KM"), ("VX", "KMS"), ("VY", "KMS"), ("VZ", "KMS"))
+)
 SIGMA_COLUMNS = tuple(f"SIGMA{k}_{a}_M" for k in (1, 2) for a in "RTN")
-FLOAT_COLUMNS = ("DSE_1", "DSE_2", "TCA_RANGE", "TCA_RELATIVE_SPEED", "MAX_PROB", "DILUTION",
-                 "TCA_JD", "TCA_FR", "R_KM", "T_KM", "N_KM", "ALT_KM", "LAT_DEG", "LON_DEG",
-                 *STATE_COLUMNS, "HBR_M", "PC", *SIGMA_COLUMNS)
+FLOAT_COLUMNS = (
+    "DSE_1",
+    "DSE_2",
+    "TCA_RANGE",
+    "TCA_RELATIVE_SPEED",
+    "MAX_PROB",
+    "DILUTION",
+    "TCA_JD",
+    "TCA_FR",
+    "R_KM",
+    "T_KM",
+    "N_KM",
+    "ALT_KM",
+    "LAT_DEG",
+    "LON_DEG",
+    *STATE_COLUMNS,
+    "HBR_M",
+    "PC",
+    *SIGMA_COLUMNS,
+)
 # Without these the report cannot say anything meaningful; the rest may be absent.
-REQUIRED_COLUMNS = ("NORAD_CAT_ID_1", "OBJECT_NAME_1", "NORAD_CAT_ID_2", "OBJECT_NAME_2",
-                    "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED")
+REQUIRED_COLUMNS = (
+    "NORAD_CAT_ID_1",
+    "OBJECT_NAME_1",
+    "NORAD_CAT_ID_2",
+    "OBJECT_NAME_2",
+    "TCA",
+    "TCA_RANGE",
+    "TCA_RELATIVE_SPEED",
+)
 
 
 @dataclass
@@ -54,8 +92,9 @@ class Results:
         return self.columns[name]
 
 
-def _to_float(values: list[str], name: str, path: Path, linenos: list[int],
-              problems: list[str]) -> np.ndarray:
+def _to_float(
+    values: list[str], name: str, path: Path, linenos: list[int], problems: list[str]
+) -> np.ndarray:
     arr = np.array(values, dtype=object)
     text = np.where(arr == "", "nan", arr).astype(str)
     try:
@@ -71,8 +110,9 @@ def _to_float(values: list[str], name: str, path: Path, linenos: list[int],
     return out
 
 
-def _to_int(values: list[str], name: str, path: Path, linenos: list[int],
-            problems: list[str]) -> np.ndarray:
+def _to_int(
+    values: list[str], name: str, path: Path, linenos: list[int], problems: list[str]
+) -> np.ndarray:
     out = np.full(len(values), -1, dtype=np.int64)
     for i, v in enumerate(values):
         try:
@@ -82,8 +122,7 @@ def _to_int(values: list[str], name: str, path: Path, linenos: list[int],
     return out
 
 
-def _to_time(values: list[str], path: Path, linenos: list[int],
-             problems: list[str]) -> np.ndarray:
+def _to_time(values: list[str], path: Path, linenos: list[int], problems: list[str]) -> np.ndarray:
     text = np.array([v.strip().replace(" ", "T", 1) for v in values], dtype=object)
     try:
         return text.astype("datetime64[ms]")
@@ -94,8 +133,10 @@ def _to_time(values: list[str], path: Path, linenos: list[int],
         try:
             out[i] = np.datetime64(v, "ms")
         except ValueError:
-            problems.append(f"{path}:{linenos[i]}: column TCA: {values[i]!r} is not a UTC time "
-                            "(expected YYYY-MM-DD HH:MM:SS.sss)")
+            problems.append(
+                f"{path}:{linenos[i]}: column TCA: {values[i]!r} is not a UTC time "
+                "(expected YYYY-MM-DD HH:MM:SS.sss)"
+            )
     return out
 
 
@@ -110,7 +151,8 @@ def find_table(folder) -> tuple[str, Path]:
             return fmt, folder / TABLE_NAMES[fmt]
     raise DataNotFoundError(
         f"{folder / CSV_NAME} not found: RESULTS_DIR must be a folder written by 'ssa screen' "
-        f"(with {CSV_NAME}, conjunctions.parquet or conjunctions.json, and {RUN_NAME})")
+        f"(with {CSV_NAME}, conjunctions.parquet or conjunctions.json, and {RUN_NAME})"
+    )
 
 
 def _read_csv(path: Path, problems: list[str]) -> tuple[list[str], list[list], list[int]]:
@@ -119,8 +161,10 @@ def _read_csv(path: Path, problems: list[str]) -> tuple[list[str], list[list], l
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
-            raise ValueError(f"{path}: empty file, expected a header line with "
-                             f"{', '.join(REQUIRED_COLUMNS)}, ...")
+            raise ValueError(
+                f"{path}: empty file, expected a header line with "
+                f"{', '.join(REQUIRED_COLUMNS)}, ..."
+            )
         header = [h.strip() for h in header]
         raw: list[list] = [[] for _ in header]
         width = len(header)
@@ -128,8 +172,9 @@ def _read_csv(path: Path, problems: list[str]) -> tuple[list[str], list[list], l
         for row in reader:
             lineno = reader.line_num  # physical line, right even with quoted newlines
             if len(row) != width:
-                problems.append(f"{path}:{lineno}: {len(row)} fields, expected {width}; "
-                                "row skipped")
+                problems.append(
+                    f"{path}:{lineno}: {len(row)} fields, expected {width}; row skipped"
+                )
                 continue
             linenos.append(lineno)
             for j, v in enumerate(row):
@@ -198,21 +243,31 @@ def load_results(folder) -> Results:
         problems.append(f"{run_path}: missing; run inputs are not shown")
     check_schema(run.get(SCHEMA_KEY), run_path)
 
-    reader = {"csv": lambda p: _read_csv(p, problems), "parquet": _read_parquet,
-              "json": _read_json}[fmt]
+    reader = {
+        "csv": lambda p: _read_csv(p, problems),
+        "parquet": _read_parquet,
+        "json": _read_json,
+    }[fmt]
     header, raw, linenos = reader(csv_path)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise InputFileError(csv_path, 1, f"missing columns {', '.join(missing)}; expected the "
-                             "'ssa screen' layout of docs/DESIGN.md")
+        raise InputFileError(
+            csv_path,
+            1,
+            f"missing columns {', '.join(missing)}; expected the "
+            "'ssa screen' layout of docs/DESIGN.md",
+        )
     by_name = dict(zip(header, raw, strict=True))
     n = len(raw[0]) if raw else 0
     columns: dict[str, np.ndarray] = {}
     for name in INT_COLUMNS:
         columns[name] = _to_int(by_name[name], name, csv_path, linenos, problems)
     for name in FLOAT_COLUMNS:
-        columns[name] = (_to_float(by_name[name], name, csv_path, linenos, problems) if name in by_name
-                         else np.full(n, np.nan))
+        columns[name] = (
+            _to_float(by_name[name], name, csv_path, linenos, problems)
+            if name in by_name
+            else np.full(n, np.nan)
+        )
     for name in STRING_COLUMNS:
         columns[name] = np.array(by_name.get(name, [""] * n), dtype=object)
     tca = _to_time(by_name["TCA"], csv_path, linenos, problems)

@@ -54,7 +54,9 @@ def _set(rows, name, values, optional=False):
         if name not in rows.dtype.names and optional:
             return
         if name not in rows.dtype.names:
-            raise ValueError(f"screening rows have no column {name}; expected the DESIGN.md columns")
+            raise ValueError(
+                f"screening rows have no column {name}; expected the DESIGN.md columns"
+            )
         rows[name] = values
 
 
@@ -81,10 +83,15 @@ def object_info(rows, catalog, k):
     ids = _col(rows, f"NORAD_CAT_ID_{k}").astype(np.int64)
     r, v = _state(rows, k)
     _, ha, hp = osculating_apsides(r, v)  # used when the catalog lacks the object
-    types = (_col(rows, f"OBJECT_TYPE_{k}").astype(object) if f"OBJECT_TYPE_{k}" in _names(rows)
-             else np.full(len(ids), "", dtype=object))
+    types = (
+        _col(rows, f"OBJECT_TYPE_{k}").astype(object)
+        if f"OBJECT_TYPE_{k}" in _names(rows)
+        else np.full(len(ids), "", dtype=object)
+    )
     return {
-        "id": ids, "r": r, "v": v,
+        "id": ids,
+        "r": r,
+        "v": v,
         "age": _col(rows, f"DSE_{k}").astype(np.float64),
         "perigee": _catalog_lookup(catalog, ids, "perigee_km", hp).astype(np.float64),
         "apogee": _catalog_lookup(catalog, ids, "apogee_km", ha).astype(np.float64),
@@ -93,9 +100,15 @@ def object_info(rows, catalog, k):
     }
 
 
-def assess(rows, catalog=None, model: CovarianceModel | None = None,
-           hbr: HardBodyRadius | None = None, shape: str = "circle", method: str = "foster",
-           **method_options):
+def assess(
+    rows,
+    catalog=None,
+    model: CovarianceModel | None = None,
+    hbr: HardBodyRadius | None = None,
+    shape: str = "circle",
+    method: str = "foster",
+    **method_options,
+):
     """Fill the risk columns of ``rows`` in place and return it.
 
     catalog: the screened ``Catalog`` (perigee/apogee, type, RCS by NORAD id);
@@ -114,16 +127,24 @@ def assess(rows, catalog=None, model: CovarianceModel | None = None,
         return rows
     o1 = object_info(rows, catalog, 1)
     o2 = object_info(rows, catalog, 2)
-    s1 = np.asarray(model.rtn_sigma_m(o1["age"], o1["perigee"], o1["apogee"], o1["type"]), dtype=float)
-    s2 = np.asarray(model.rtn_sigma_m(o2["age"], o2["perigee"], o2["apogee"], o2["type"]), dtype=float)
+    s1 = np.asarray(
+        model.rtn_sigma_m(o1["age"], o1["perigee"], o1["apogee"], o1["type"]), dtype=float
+    )
+    s2 = np.asarray(
+        model.rtn_sigma_m(o2["age"], o2["perigee"], o2["apogee"], o2["type"]), dtype=float
+    )
     if s1.shape != (n, 3) or s2.shape != (n, 3):
-        raise ValueError(f"covariance model returned shape {s1.shape}/{s2.shape}, expected ({n}, 3)")
+        raise ValueError(
+            f"covariance model returned shape {s1.shape}/{s2.shape}, expected ({n}, 3)"
+        )
     c1 = rtn_to_inertial(o1["r"], o1["v"], sigma_to_rtn_cov_km2(s1))
     c2 = rtn_to_inertial(o2["r"], o2["v"], sigma_to_rtn_cov_km2(s2))
-    hbr_m, hbr_source = hbr.combined_with_source(o1["id"], o2["id"], o1["type"], o2["type"],
-                                                 o1["rcs"], o2["rcs"])
-    result = entry.compute(o1["r"], o1["v"], c1, o2["r"], o2["v"], c2, hbr_m, shape=shape,
-                           **method_options)
+    hbr_m, hbr_source = hbr.combined_with_source(
+        o1["id"], o2["id"], o1["type"], o2["type"], o1["rcs"], o2["rcs"]
+    )
+    result = entry.compute(
+        o1["r"], o1["v"], c1, o2["r"], o2["v"], c2, hbr_m, shape=shape, **method_options
+    )
     valid = pcm.pc_2d_valid(o1["r"], o1["v"], c1, o2["r"], o2["v"], c2, hbr_m)
     top = pcm.max_pc_socrates(o1["r"], o1["v"], o2["r"], o2["v"], hbr_m)
 
@@ -158,17 +179,31 @@ def resolve_hbr(hbr_table=None, hbr_m: float | None = None) -> tuple[HardBodyRad
     """Return (HardBodyRadius, note): a fixed combined radius ``hbr_m`` wins over a CARA
     table file ``hbr_table``; the note says so when both were given (else None)."""
     if hbr_m is not None:
-        note = (f"--hbr-m {hbr_m:g} overrides --hbr {hbr_table}: every pair gets the combined "
-                f"radius {hbr_m:g} m" if hbr_table else None)
+        note = (
+            f"--hbr-m {hbr_m:g} overrides --hbr {hbr_table}: every pair gets the combined "
+            f"radius {hbr_m:g} m"
+            if hbr_table
+            else None
+        )
         return HardBodyRadius.fixed(hbr_m), note
     if hbr_table:
         return HardBodyRadius.from_cara_csv(hbr_table), None
     return HardBodyRadius(), None
 
 
-def assess_result(rows, catalog=None, *, hbr_table=None, hbr_m: float | None = None,
-                  shape: str = "circle", method: str = "foster", cdm_dir=None,
-                  cdm_top: int | None = None, cdm_xml: bool = False, **method_options) -> dict:
+def assess_result(
+    rows,
+    catalog=None,
+    *,
+    hbr_table=None,
+    hbr_m: float | None = None,
+    shape: str = "circle",
+    method: str = "foster",
+    cdm_dir=None,
+    cdm_top: int | None = None,
+    cdm_xml: bool = False,
+    **method_options,
+) -> dict:
     """Fill the risk columns of a screening table and write CDMs if asked; return the
     run.json summary (covariance_model, hbr_table, hbr_fixed_m, hbr_note, hbr_shape,
     pc_method, cdm_files, wall_s).
@@ -186,12 +221,19 @@ def assess_result(rows, catalog=None, *, hbr_table=None, hbr_m: float | None = N
     hbr, note = resolve_hbr(hbr_table, hbr_m)
     model = TleCovarianceModel()
     assess(rows, catalog, model=model, hbr=hbr, shape=shape, method=method, **method_options)
-    summary = {"covariance_model": model.name, "hbr_table": None if hbr_m is not None else hbr_table,
-               "hbr_fixed_m": hbr_m, "hbr_note": note, "hbr_shape": shape, "pc_method": method,
-               "cdm_files": 0}
+    summary = {
+        "covariance_model": model.name,
+        "hbr_table": None if hbr_m is not None else hbr_table,
+        "hbr_fixed_m": hbr_m,
+        "hbr_note": note,
+        "hbr_shape": shape,
+        "pc_method": method,
+        "cdm_files": 0,
+    }
     if cdm_dir is not None:
-        paths = write_result_cdms(rows, Path(cdm_dir), catalog, top=cdm_top, xml=cdm_xml,
-                                  shape=shape, method=method)
+        paths = write_result_cdms(
+            rows, Path(cdm_dir), catalog, top=cdm_top, xml=cdm_xml, shape=shape, method=method
+        )
         summary["cdm_files"] = len(paths)
     summary["wall_s"] = time.perf_counter() - t0
     return summary
@@ -203,9 +245,15 @@ def assess_result(rows, catalog=None, *, hbr_table=None, hbr_m: float | None = N
 CDM_OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN", "OTHER")
 
 
-def cdms_from_result(rows, catalog=None, top: int | None = None, originator: str = "SSA",
-                     creation: dt.datetime | None = None, shape: str = "circle",
-                     method: str = "foster") -> list[Cdm]:
+def cdms_from_result(
+    rows,
+    catalog=None,
+    top: int | None = None,
+    originator: str = "SSA",
+    creation: dt.datetime | None = None,
+    shape: str = "circle",
+    method: str = "foster",
+) -> list[Cdm]:
     """Return one Cdm per conjunction of an assessed result (top N by PC if given).
 
     States are rotated from TEME to GCRF at TCA (REF_FRAME = GCRF). The 6x6 RTN
@@ -301,8 +349,14 @@ def _cdm_segment(rows, i, obj, nid, intl, r, v, teme_to_gcrf) -> CdmSegment:
     }
     if otype.upper() in CDM_OBJECT_TYPES:
         seg.values["OBJECT_TYPE"] = otype.upper()
-    seg.values.update({"EPHEMERIS_NAME": "NONE", "COVARIANCE_METHOD": "DEFAULT",
-                       "MANEUVERABLE": "N/A", "REF_FRAME": "GCRF"})
+    seg.values.update(
+        {
+            "EPHEMERIS_NAME": "NONE",
+            "COVARIANCE_METHOD": "DEFAULT",
+            "MANEUVERABLE": "N/A",
+            "REF_FRAME": "GCRF",
+        }
+    )
     seg.comments["metadata"] = [
         f"ELEMENT_SET_AGE = {float(rows[f'DSE_{obj}'][i])!r} [d]",
         "COVARIANCE_MODEL = TLE-AGE-REGIME (ssa.risk.covariance)",
@@ -312,15 +366,21 @@ def _cdm_segment(rows, i, obj, nid, intl, r, v, teme_to_gcrf) -> CdmSegment:
         seg.values[key] = float(val)
     sig = np.array([float(rows[f"SIGMA{obj}_{a}_M"][i]) for a in "RTN"])
     mean_motion = np.linalg.norm(v) / np.linalg.norm(r)  # rad/s, circular approx
-    diag = np.concatenate([sig ** 2, (mean_motion * sig) ** 2])
+    diag = np.concatenate([sig**2, (mean_motion * sig) ** 2])
     for a in range(6):
         for b in range(a + 1):
             seg.values[cov_key(a, b)] = float(diag[a]) if a == b else 0.0
     return seg
 
 
-def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
-               mc_samples: int = 0, seed: int = 0, method: str = "foster") -> dict:
+def assess_cdm(
+    cdm: Cdm,
+    hbr_m: float | None = None,
+    shape: str = "circle",
+    mc_samples: int = 0,
+    seed: int = 0,
+    method: str = "foster",
+) -> dict:
     """Return Pc of one CDM as a dict (the ``ssa pc --json`` fields).
 
     HBR: ``hbr_m`` if given, else the file's ``COMMENT HBR`` value; without
@@ -340,8 +400,9 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
         hbr_m = cdm.hbr_m
         source = "file"
     if hbr_m is None:
-        raise UserError(f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body "
-                         "radius with --hbr-m")
+        raise UserError(
+            f"{cdm.source}: no 'COMMENT HBR = ...' line; pass the hard-body radius with --hbr-m"
+        )
     r1, v1, c1, r2, v2, c2 = inertial_states(cdm)
     valid = pcm.pc_2d_valid(r1, v1, c1, r2, v2, c2, hbr_m)
     mc_options = {"n_samples": mc_samples or 100_000, "seed": seed, "motion": "kepler"}
@@ -357,8 +418,12 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
         extra["dilution_km"] = float(result.extra["dilution_km"][0])
     if mc_samples > 0 and method != "monte-carlo":
         mc = pcm.pc_monte_carlo(*inertial_states(cdm, full=True), hbr_m, **mc_options)
-        extra |= {"pc_mc": float(mc.value[0]), "pc_mc_ci95": [float(mc.low[0]), float(mc.high[0])],
-                  "mc_samples": mc_samples, "mc_seed": seed}
+        extra |= {
+            "pc_mc": float(mc.value[0]),
+            "pc_mc_ci95": [float(mc.low[0]), float(mc.high[0])],
+            "mc_samples": mc_samples,
+            "mc_seed": seed,
+        }
     return extra | {
         "file": cdm.source,
         "message_id": cdm.message_id,
@@ -376,9 +441,16 @@ def assess_cdm(cdm: Cdm, hbr_m: float | None = None, shape: str = "circle",
     }
 
 
-def write_result_cdms(rows, out_dir, catalog=None, top: int | None = None, xml: bool = False,
-                      originator: str = "SSA", shape: str = "circle",
-                      method: str = "foster") -> list:
+def write_result_cdms(
+    rows,
+    out_dir,
+    catalog=None,
+    top: int | None = None,
+    xml: bool = False,
+    originator: str = "SSA",
+    shape: str = "circle",
+    method: str = "foster",
+) -> list:
     """Write one CDM per conjunction (or the top N by PC) into out_dir; return the paths.
 
     Files are named ``<MESSAGE_ID>.cdm`` (KVN) and, with xml=True, also ``.xml``.
@@ -391,8 +463,9 @@ def write_result_cdms(rows, out_dir, catalog=None, top: int | None = None, xml: 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for cdm in cdms_from_result(rows, catalog, top=top, originator=originator, shape=shape,
-                                method=method):
+    for cdm in cdms_from_result(
+        rows, catalog, top=top, originator=originator, shape=shape, method=method
+    ):
         paths.append(write_kvn(cdm, out / f"{cdm.message_id}.cdm"))
         if xml:
             paths.append(write_xml(cdm, out / f"{cdm.message_id}.xml"))

@@ -83,7 +83,9 @@ def regime_names(perigee_km, apogee_km) -> np.ndarray:
     low = ha < 2000.0
     return np.select(
         [low & (hp < 500.0), low & (hp < 800.0), low & (hp < 2000.0), geo, heo],
-        ["LEO<500", "LEO<800", "LEO<2000", "GEO", "HEO"], default="MEO")
+        ["LEO<500", "LEO<800", "LEO<2000", "GEO", "HEO"],
+        default="MEO",
+    )
 
 
 class TleCovarianceModel:
@@ -91,13 +93,13 @@ class TleCovarianceModel:
 
     name = "TLE-AGE-REGIME-v1"
 
-    def __init__(self, regimes: dict | None = None,
-                 debris_drag_factor: float = DEBRIS_DRAG_FACTOR):
+    def __init__(self, regimes: dict | None = None, debris_drag_factor: float = DEBRIS_DRAG_FACTOR):
         """regimes: {name: RegimeSigma} replacing those entries of ``REGIMES``."""
         unknown = set(regimes or {}) - set(REGIMES)
         if unknown:
-            raise ValueError(f"unknown regime name(s) {sorted(unknown)}; "
-                             f"expected some of {list(REGIMES)}")
+            raise ValueError(
+                f"unknown regime name(s) {sorted(unknown)}; expected some of {list(REGIMES)}"
+            )
         self.regimes = {**REGIMES, **(regimes or {})}
         self.debris_drag_factor = debris_drag_factor
 
@@ -114,9 +116,11 @@ class TleCovarianceModel:
         if object_type is not None:
             types = np.broadcast_to(np.asarray(object_type, dtype=object), age.shape)
             debris = np.array([str(t).upper().startswith("DEB") for t in types.ravel()])
-            drag = drag * np.where(debris.reshape(age.shape), self.debris_drag_factor, 1.0)[..., None]
+            drag = (
+                drag * np.where(debris.reshape(age.shape), self.debris_drag_factor, 1.0)[..., None]
+            )
         a = age[..., None]
-        sig = np.sqrt(s0 ** 2 + (rate * a) ** 2 + (drag * a * a) ** 2)
+        sig = np.sqrt(s0**2 + (rate * a) ** 2 + (drag * a * a) ** 2)
         bad = ~np.isfinite(age) | ~np.isfinite(hp) | ~np.isfinite(ha)
         sig[bad] = np.nan
         return sig
@@ -139,5 +143,5 @@ def sigma_to_rtn_cov_km2(sigma_m) -> np.ndarray:
     s = np.atleast_2d(np.asarray(sigma_m, dtype=np.float64)) * 1e-3
     out = np.zeros(s.shape[:-1] + (3, 3))
     idx = np.arange(3)
-    out[..., idx, idx] = s ** 2
+    out[..., idx, idx] = s**2
     return out

@@ -35,8 +35,12 @@ DEFAULT_HBR_M = 1.1
 class HardBodyRadius:
     """HBR lookup: CARA table, else RCS size class, else object type, else default."""
 
-    def __init__(self, table: dict[int, float] | None = None, source: str = "",
-                 fixed_combined_m: float | None = None):
+    def __init__(
+        self,
+        table: dict[int, float] | None = None,
+        source: str = "",
+        fixed_combined_m: float | None = None,
+    ):
         self.table = dict(table or {})
         self.source = source
         self.problems: list[str] = []
@@ -47,8 +51,10 @@ class HardBodyRadius:
         """Return a lookup giving every pair the combined radius ``combined_m`` (m)."""
         value = float(combined_m)
         if not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"a fixed combined hard-body radius must be a non-negative number "
-                             f"of metres, got {combined_m!r}")
+            raise ValueError(
+                f"a fixed combined hard-body radius must be a non-negative number "
+                f"of metres, got {combined_m!r}"
+            )
         return cls(source="fixed", fixed_combined_m=value)
 
     @classmethod
@@ -59,9 +65,14 @@ class HardBodyRadius:
         problems = []
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            if not reader.fieldnames or "ObjectID" not in reader.fieldnames or "HBR" not in reader.fieldnames:
-                raise InputFileError(path, 1, "expected CARA columns ObjectID,HBR,...; "
-                                     f"got {reader.fieldnames}")
+            if (
+                not reader.fieldnames
+                or "ObjectID" not in reader.fieldnames
+                or "HBR" not in reader.fieldnames
+            ):
+                raise InputFileError(
+                    path, 1, f"expected CARA columns ObjectID,HBR,...; got {reader.fieldnames}"
+                )
             for line, row in enumerate(reader, 2):
                 text = (row.get("HBR") or "").strip()
                 if not text:
@@ -88,8 +99,12 @@ class HardBodyRadius:
         """Return ((n,) radius m, (n,) source 'cara'/'rcs'/'type'/'default') per object."""
         ids = np.atleast_1d(np.asarray(norad_id))
         n = len(ids)
-        types = np.broadcast_to(np.asarray(object_type if object_type is not None else "", dtype=object), (n,))
-        rcs = np.broadcast_to(np.asarray(rcs_size if rcs_size is not None else "", dtype=object), (n,))
+        types = np.broadcast_to(
+            np.asarray(object_type if object_type is not None else "", dtype=object), (n,)
+        )
+        rcs = np.broadcast_to(
+            np.asarray(rcs_size if rcs_size is not None else "", dtype=object), (n,)
+        )
         out = np.empty(n)
         src = np.empty(n, dtype=object)
         for i in range(n):

@@ -91,9 +91,9 @@ METHOD_NAMES = {
 
 # Status codes of pc_foster (bit flags, 0 = covariance used as given).
 STATUS_OK = 0
-STATUS_NPD_INPUT = 1        # a 3x3 input covariance had a negative eigenvalue
-STATUS_CLIPPED_2D = 2       # the projected 2x2 covariance was repaired by eigenvalue clipping
-STATUS_REFUSED = 4          # no usable covariance (all eigenvalues <= 0 or NaN): Pc is NaN
+STATUS_NPD_INPUT = 1  # a 3x3 input covariance had a negative eigenvalue
+STATUS_CLIPPED_2D = 2  # the projected 2x2 covariance was repaired by eigenvalue clipping
+STATUS_REFUSED = 4  # no usable covariance (all eigenvalues <= 0 or NaN): Pc is NaN
 
 # Eigenvalue clipping floor for a non-positive-definite 2x2 covariance, as a
 # fraction of HBR (CARA's Pc2D_Foster remediation: (1e-4 * HBR)^2).
@@ -108,16 +108,42 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT1_2 = math.sqrt(0.5)
 
 # Gauss-Kronrod 7/15 nodes (positive half) and weights.
-_XGK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-                 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-                 0.207784955007898467600689403773245, 0.000000000000000000000000000000000])
-_WGK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-                 0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-                 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-                 0.204432940075298892414161999234649, 0.209482141084727828012999174891714])
-_WG = np.array([0.0, 0.129484966168869693270611432679082, 0.0, 0.279705391489276667901467771423780,
-                0.0, 0.381830050505118944950369775488975, 0.0, 0.417959183673469387755102040816327])
+_XGK = np.array(
+    [
+        0.991455371120812639206854697526329,
+        0.949107912342758524526189684047851,
+        0.864864423359769072789712788640926,
+        0.741531185599394439863864773280788,
+        0.586087235467691130294144845693013,
+        0.405845151377397166906606412076961,
+        0.207784955007898467600689403773245,
+        0.000000000000000000000000000000000,
+    ]
+)
+_WGK = np.array(
+    [
+        0.022935322010529224963732008058970,
+        0.063092092629978553290700663189204,
+        0.104790010322250183839876322541518,
+        0.140653259715525918745189590510238,
+        0.169004726639267902826583426598550,
+        0.190350578064785409913256402421014,
+        0.204432940075298892414161999234649,
+        0.209482141084727828012999174891714,
+    ]
+)
+_WG = np.array(
+    [
+        0.0,
+        0.129484966168869693270611432679082,
+        0.0,
+        0.279705391489276667901467771423780,
+        0.0,
+        0.381830050505118944950369775488975,
+        0.0,
+        0.417959183673469387755102040816327,
+    ]
+)
 
 
 @njit(cache=True)
@@ -258,8 +284,14 @@ def _log_integral(mode, mu, su, c, k, s, half, xgk, wgk, wg, rtol, max_iv):
 def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
     """Return (Pc, status) for one encounter-plane miss (mx, mz) and covariance."""
     status = 0
-    if not (math.isfinite(mx) and math.isfinite(mz) and math.isfinite(cxx)
-            and math.isfinite(cxz) and math.isfinite(czz) and math.isfinite(hbr)):
+    if not (
+        math.isfinite(mx)
+        and math.isfinite(mz)
+        and math.isfinite(cxx)
+        and math.isfinite(cxz)
+        and math.isfinite(czz)
+        and math.isfinite(hbr)
+    ):
         return np.nan, 4
     if hbr <= 0.0:
         return 0.0, 0
@@ -295,8 +327,9 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
         # Circle: principal axes, integrate along the larger sigma.
         mu = ex * mx + ez * mz
         mv = -ez * mx + ex * mz
-        lint = _log_integral(0, mu, math.sqrt(l1), mv, 0.0, math.sqrt(l2), hbr,
-                             xgk, wgk, wg, rtol, max_iv)
+        lint = _log_integral(
+            0, mu, math.sqrt(l1), mv, 0.0, math.sqrt(l2), hbr, xgk, wgk, wg, rtol, max_iv
+        )
     else:
         half = hbr if shape == 1 else 0.5 * hbr * math.sqrt(math.pi)
         # Square aligned with the encounter-plane axes: rebuild the (repaired)
@@ -312,8 +345,7 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
         s = math.sqrt(max(sv2 - cuv * k, l1 * l2 / su2))
         # v given u is N(k u, s^2): the v-interval mv +- half, seen from the
         # conditional mean, is centred at mv - k u (the integrand's c - k u).
-        lint = _log_integral(1, mu, math.sqrt(su2), mv, k, s, half,
-                             xgk, wgk, wg, rtol, max_iv)
+        lint = _log_integral(1, mu, math.sqrt(su2), mv, k, s, half, xgk, wgk, wg, rtol, max_iv)
     pc = math.exp(lint) if lint > -745.0 else 0.0
     return min(pc, 1.0), status
 
@@ -321,8 +353,9 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
 @njit(cache=True, parallel=True)
 def _pc2d_kernel(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv, pc, status):
     for i in prange(mx.shape[0]):
-        pc[i], status[i] = _pc2d_one(mx[i], mz[i], cxx[i], cxz[i], czz[i], hbr[i], shape,
-                                     xgk, wgk, wg, rtol, max_iv)
+        pc[i], status[i] = _pc2d_one(
+            mx[i], mz[i], cxx[i], cxz[i], czz[i], hbr[i], shape, xgk, wgk, wg, rtol, max_iv
+        )
 
 
 def _as_n(a, shape_tail, name):
@@ -330,8 +363,10 @@ def _as_n(a, shape_tail, name):
     if a.shape == shape_tail:
         a = a[None]
     if a.shape[1:] != shape_tail:
-        raise ValueError(f"{name}: expected shape (n, {', '.join(map(str, shape_tail))}) "
-                         f"or {shape_tail}, got {a.shape}")
+        raise ValueError(
+            f"{name}: expected shape (n, {', '.join(map(str, shape_tail))}) "
+            f"or {shape_tail}, got {a.shape}"
+        )
     return np.ascontiguousarray(a)
 
 
@@ -347,8 +382,12 @@ def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
     Miss vector (|r2 - r1|, 0) and combined covariance cov1 + cov2 expressed
     in the encounter plane (axes x, z of ``encounter_frame``).
     """
-    frame = encounter_frame(_as_n(r1_km, (3,), "r1_km"), _as_n(v1_kms, (3,), "v1_kms"),
-                            _as_n(r2_km, (3,), "r2_km"), _as_n(v2_kms, (3,), "v2_kms"))
+    frame = encounter_frame(
+        _as_n(r1_km, (3,), "r1_km"),
+        _as_n(v1_kms, (3,), "v1_kms"),
+        _as_n(r2_km, (3,), "r2_km"),
+        _as_n(v2_kms, (3,), "v2_kms"),
+    )
     r = _as_n(r2_km, (3,), "r2_km") - _as_n(r1_km, (3,), "r1_km")
     c1 = _as_n(cov1_km2, (3, 3), "cov1_km2")
     c2 = _as_n(cov2_km2, (3, 3), "cov2_km2")
@@ -386,15 +425,28 @@ def pc_2d(miss_xz_km, cov_xz_km2, hbr_m, shape="circle", rtol=QUAD_RTOL):
     hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, (n,)).copy()
     pc = np.empty(n)
     status = np.empty(n, dtype=np.int64)
-    _pc2d_kernel(np.ascontiguousarray(m[:, 0]), np.ascontiguousarray(m[:, 1]),
-                 np.ascontiguousarray(c[:, 0, 0]), np.ascontiguousarray(0.5 * (c[:, 0, 1] + c[:, 1, 0])),
-                 np.ascontiguousarray(c[:, 1, 1]), hbr_km, code, _XGK, _WGK, _WG,
-                 float(rtol), QUAD_MAX_INTERVALS, pc, status)
+    _pc2d_kernel(
+        np.ascontiguousarray(m[:, 0]),
+        np.ascontiguousarray(m[:, 1]),
+        np.ascontiguousarray(c[:, 0, 0]),
+        np.ascontiguousarray(0.5 * (c[:, 0, 1] + c[:, 1, 0])),
+        np.ascontiguousarray(c[:, 1, 1]),
+        hbr_km,
+        code,
+        _XGK,
+        _WGK,
+        _WG,
+        float(rtol),
+        QUAD_MAX_INTERVALS,
+        pc,
+        status,
+    )
     return pc, status
 
 
-def pc_foster(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="circle",
-              rtol=QUAD_RTOL) -> PcResult:
+def pc_foster(
+    r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="circle", rtol=QUAD_RTOL
+) -> PcResult:
     """Return the Foster & Estes (1992) 2D Pc of n conjunctions as a PcResult.
 
     r*_km (n,3), v*_kms (n,3), cov*_km2 (n,3,3) position covariances, all in
@@ -409,6 +461,7 @@ def pc_foster(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="ci
 
 
 # --------------------------------------------------------------------------- Chan
+
 
 def _log_gammainc_lower(a, x):
     """log of the regularised lower incomplete gamma P(a, x), a >= 1, x >= 0."""
@@ -454,8 +507,11 @@ def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult
         m_max = int(half_v + 12.0 * math.sqrt(half_v + 1.0) + 40)
         logs = []
         for m in range(m_max + 1):
-            lw = (-half_v + (m * math.log(half_v) if half_v > 0 else (0.0 if m == 0 else -math.inf))
-                  - special.gammaln(m + 1.0))
+            lw = (
+                -half_v
+                + (m * math.log(half_v) if half_v > 0 else (0.0 if m == 0 else -math.inf))
+                - special.gammaln(m + 1.0)
+            )
             if lw == -math.inf:
                 continue
             logs.append(lw + _log_gammainc_lower(m + 1.0, 0.5 * u))
@@ -464,6 +520,7 @@ def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult
 
 
 # ---------------------------------------------------------------------- Monte Carlo
+
 
 @njit(cache=True)
 def _stumpff(z):
@@ -488,8 +545,8 @@ def _kepler(r0, v0, dt, mu, out_r):
     for _ in range(50):
         z = alpha * chi * chi
         c2, c3 = _stumpff(z)
-        r = (chi * chi * c2 + rv / smu * chi * (1.0 - z * c3) + rn * (1.0 - z * c2))
-        f_t = (chi ** 3 * c3 + rv / smu * chi * chi * c2 + rn * chi * (1.0 - z * c3)) - smu * dt
+        r = chi * chi * c2 + rv / smu * chi * (1.0 - z * c3) + rn * (1.0 - z * c2)
+        f_t = (chi**3 * c3 + rv / smu * chi * chi * c2 + rn * chi * (1.0 - z * c3)) - smu * dt
         step = f_t / r
         chi -= step
         if abs(step) < 1e-12 * max(1.0, abs(chi)):
@@ -497,7 +554,7 @@ def _kepler(r0, v0, dt, mu, out_r):
     z = alpha * chi * chi
     c2, c3 = _stumpff(z)
     f = 1.0 - chi * chi / rn * c2
-    g = dt - chi ** 3 / smu * c3
+    g = dt - chi**3 / smu * c3
     for j in range(3):
         out_r[j] = f * r0[j] + g * v0[j]
 
@@ -563,20 +620,40 @@ def _mc_one(rng, r1, v1, cov1, r2, v2, cov2, hbr_m, n_samples, motion, window_s)
         vv = np.sum(dv * dv, axis=1)
         t = -np.sum(dr * dv, axis=1) / vv
         closest = dr + t[:, None] * dv
-        return int(np.count_nonzero(np.sum(closest * closest, axis=1) < hbr_km ** 2))
+        return int(np.count_nonzero(np.sum(closest * closest, axis=1) < hbr_km**2))
     if window_s is None:
-        _, tau = encounter_duration_s(r1, v1, np.asarray(cov1)[:3, :3], r2, v2,
-                                      np.asarray(cov2)[:3, :3], hbr_m)
+        _, tau = encounter_duration_s(
+            r1, v1, np.asarray(cov1)[:3, :3], r2, v2, np.asarray(cov2)[:3, :3], hbr_m
+        )
         window_s = max(60.0, 4.0 * float(tau[0]))
     n_steps = 200
     h = np.zeros(n_samples, dtype=np.int64)
-    _mc_kepler_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), hbr_km,
-                      float(window_s), n_steps, MU_KM3_S2, h)
+    _mc_kepler_kernel(
+        np.ascontiguousarray(s1),
+        np.ascontiguousarray(s2),
+        hbr_km,
+        float(window_s),
+        n_steps,
+        MU_KM3_S2,
+        h,
+    )
     return int(h.sum())
 
 
-def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=100_000,
-                   seed=0, motion="linear", window_s=None, confidence=0.95) -> PcResult:
+def pc_monte_carlo(
+    r1_km,
+    v1_kms,
+    cov1,
+    r2_km,
+    v2_kms,
+    cov2,
+    hbr_m,
+    n_samples=100_000,
+    seed=0,
+    motion="linear",
+    window_s=None,
+    confidence=0.95,
+) -> PcResult:
     """Return the seeded Monte Carlo Pc of n conjunctions as a PcResult with its interval.
 
     cov1, cov2: 3x3 position covariances (km^2) or 6x6 state covariances
@@ -592,8 +669,10 @@ def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=10
         raise ValueError(f"motion must be 'linear' or 'kepler'; got {motion!r}")
     if not (isinstance(n_samples, (int, np.integer)) and n_samples > 0):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    r1, v1, r2, v2 = (_as_n(a, (3,), name) for a, name in
-                      ((r1_km, "r1_km"), (v1_kms, "v1_kms"), (r2_km, "r2_km"), (v2_kms, "v2_kms")))
+    r1, v1, r2, v2 = (
+        _as_n(a, (3,), name)
+        for a, name in ((r1_km, "r1_km"), (v1_kms, "v1_kms"), (r2_km, "r2_km"), (v2_kms, "v2_kms"))
+    )
     n = len(r1)
     k1 = np.asarray(cov1, dtype=np.float64)
     k2 = np.asarray(cov2, dtype=np.float64)
@@ -601,16 +680,30 @@ def pc_monte_carlo(r1_km, v1_kms, cov1, r2_km, v2_kms, cov2, hbr_m, n_samples=10
     k2 = np.broadcast_to(k2, (n,) + k2.shape[-2:])
     hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,))
     rng = np.random.default_rng(seed)
-    hits = np.array([_mc_one(rng, r1[i], v1[i], k1[i], r2[i], v2[i], k2[i], hbr[i], n_samples,
-                             motion, window_s) for i in range(n)], dtype=np.int64)
+    hits = np.array(
+        [
+            _mc_one(
+                rng, r1[i], v1[i], k1[i], r2[i], v2[i], k2[i], hbr[i], n_samples, motion, window_s
+            )
+            for i in range(n)
+        ],
+        dtype=np.int64,
+    )
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore"):
         lo = np.where(hits == 0, 0.0, stats.beta.ppf(alpha / 2, hits, n_samples - hits + 1))
-        hi = np.where(hits == n_samples, 1.0,
-                      stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits))
-    return PcResult(hits / n_samples, np.zeros(n, np.int64), "monte-carlo",
-                    f"MONTE-CARLO-{motion.upper()}", low=np.asarray(lo, float),
-                    high=np.asarray(hi, float), extra={"hits": hits, "n_samples": n_samples})
+        hi = np.where(
+            hits == n_samples, 1.0, stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits)
+        )
+    return PcResult(
+        hits / n_samples,
+        np.zeros(n, np.int64),
+        "monte-carlo",
+        f"MONTE-CARLO-{motion.upper()}",
+        low=np.asarray(lo, float),
+        high=np.asarray(hi, float),
+        extra={"hits": hits, "n_samples": n_samples},
+    )
 
 
 # ------------------------------------------------------------------ 2D validity
@@ -712,8 +805,9 @@ def _max_oriented_one(d, ar, hbr, a, b, xgk, wgk, wg, rtol, max_iv):
 @njit(cache=True, parallel=True)
 def _max_oriented_kernel(d, ar, hbr, lo, hi, xgk, wgk, wg, rtol, max_iv, p_out, u_out):
     for i in prange(d.shape[0]):
-        p_out[i], u_out[i] = _max_oriented_one(d[i], ar[i], hbr[i], lo[i], hi[i],
-                                               xgk, wgk, wg, rtol, max_iv)
+        p_out[i], u_out[i] = _max_oriented_one(
+            d[i], ar[i], hbr[i], lo[i], hi[i], xgk, wgk, wg, rtol, max_iv
+        )
 
 
 def _oriented_numeric(d, ar, hbr_km):
@@ -725,18 +819,32 @@ def _oriented_numeric(d, ar, hbr_km):
     (Below the lower bound the quadrature also meets underflowing integrands.)"""
     n = d.size
     u0 = d / math.sqrt(2.0)
-    p0, _ = pc_2d(np.stack([d, np.zeros(n)], axis=1),
-                  np.einsum("n,ij->nij", u0 * u0, np.diag([1.0, 0.0]))
-                  + np.einsum("n,ij->nij", (u0 / ar) ** 2, np.diag([0.0, 1.0])), hbr_km * 1e3)
+    p0, _ = pc_2d(
+        np.stack([d, np.zeros(n)], axis=1),
+        np.einsum("n,ij->nij", u0 * u0, np.diag([1.0, 0.0]))
+        + np.einsum("n,ij->nij", (u0 / ar) ** 2, np.diag([0.0, 1.0])),
+        hbr_km * 1e3,
+    )
     p0 = np.clip(p0, 1e-300, 0.5)
     lo = np.log(np.maximum((d - hbr_km) / special.ndtri(1.0 - p0), 1e-12 * d))
     lo = np.minimum(lo, np.log(u0))
     hi = np.maximum(np.log(hbr_km * np.sqrt(ar / (2.0 * p0))), np.log(u0))
     p = np.empty(n)
     u = np.empty(n)
-    _max_oriented_kernel(np.ascontiguousarray(d), np.ascontiguousarray(ar),
-                         np.ascontiguousarray(hbr_km), lo, hi, _XGK, _WGK, _WG, QUAD_RTOL,
-                         QUAD_MAX_INTERVALS, p, u)
+    _max_oriented_kernel(
+        np.ascontiguousarray(d),
+        np.ascontiguousarray(ar),
+        np.ascontiguousarray(hbr_km),
+        lo,
+        hi,
+        _XGK,
+        _WGK,
+        _WG,
+        QUAD_RTOL,
+        QUAD_MAX_INTERVALS,
+        p,
+        u,
+    )
     return p, u
 
 
@@ -821,12 +929,14 @@ def max_pc_socrates(r1_km, v1_kms, r2_km, v2_kms, hbr_m) -> PcResult:
     miss = np.linalg.norm(r2 - r1, axis=1)
     p, u = max_pc_oriented(miss, ar, hbr_m)
     status = np.where(np.isnan(p), STATUS_REFUSED, STATUS_OK).astype(np.int64)
-    return PcResult(p, status, "max-socrates", "MAX-PC-SOCRATES",
-                    extra={"dilution_km": u, "aspect_ratio": ar})
+    return PcResult(
+        p, status, "max-socrates", "MAX-PC-SOCRATES", extra={"dilution_km": u, "aspect_ratio": ar}
+    )
 
 
 def _golden_max(miss, c0, hbr, s0, shape):
     """Golden-section search of max over s of pc_2d(miss, s^2 c0); returns (max, s)."""
+
     def f(log_s):
         s2 = np.exp(2.0 * log_s)
         p, _ = pc_2d(miss, c0 * s2[:, None, None], hbr, shape)
@@ -857,8 +967,9 @@ _GOLDEN_ITERATIONS = 40
 MAXPC_ANALYTIC_RATIO = 0.03
 
 
-def max_pc_scaled(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
-                  shape="circle") -> PcResult:
+def max_pc_scaled(
+    r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, shape="circle"
+) -> PcResult:
     """Return Alfano's (2005) maximum 2D Pc over a scale factor k on the *given*
     covariances (k^2 cov1 + k^2 cov2: size varies, orientation and shape kept) as a
     PcResult; extra['scale'] is the maximising k (dimensionless).
@@ -882,13 +993,13 @@ def max_pc_scaled(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
     # Small-HBR optimum s = d0 / sqrt(2) brackets the search in log s.
     s0 = np.maximum(d0 / math.sqrt(2.0), 1e-9)
     hbr_km = hbr * 1e-3
-    area_km2 = hbr_km ** 2 * (4.0 if shape == "square" else math.pi)
+    area_km2 = hbr_km**2 * (4.0 if shape == "square" else math.pi)
     # Small HBR (relative to the optimal sigma): Pc ~ A * density, whose maximum
     # over s is A / (pi e d0^2 sqrt(det C0)) at s = d0 / sqrt(2) (Alfano 2005),
     # with relative error O((HBR/sigma)^2).
     with np.errstate(divide="ignore", invalid="ignore"):
         small = hbr_km / (s0 * np.sqrt(np.clip(l_min, 0.0, None))) < MAXPC_ANALYTIC_RATIO
-        best = np.where(small, area_km2 / (math.pi * math.e * d0 ** 2 * np.sqrt(det)), np.nan)
+        best = np.where(small, area_km2 / (math.pi * math.e * d0**2 * np.sqrt(det)), np.nan)
     best = np.minimum(best, 1.0)
     scale = np.where(small, s0, np.nan)
     todo = np.nonzero(~small & np.isfinite(d0))[0]
@@ -898,11 +1009,13 @@ def max_pc_scaled(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
     best = np.where(inside, 1.0, best)
     scale = np.where(inside, 0.0, scale)
     status = np.where(np.isnan(best), STATUS_REFUSED, STATUS_OK).astype(np.int64)
-    return PcResult(best, status, "max-scaled", "MAX-PC-SCALED-" + METHOD_NAMES[shape],
-                    extra={"scale": scale})
+    return PcResult(
+        best, status, "max-scaled", "MAX-PC-SCALED-" + METHOD_NAMES[shape], extra={"scale": scale}
+    )
 
 
 # ------------------------------------------------------------------- registry
+
 
 @dataclass(frozen=True)
 class PcMethod:
@@ -937,15 +1050,18 @@ def get_pc_method(name: str) -> PcMethod:
     try:
         return PC_METHODS[name]
     except KeyError:
-        raise ValueError(f"unknown Pc method {name!r}; choose one of "
-                         f"{', '.join(PC_METHODS)}") from None
+        raise ValueError(
+            f"unknown Pc method {name!r}; choose one of {', '.join(PC_METHODS)}"
+        ) from None
 
 
-def compute_pc(method: str, r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m,
-               **options) -> PcResult:
+def compute_pc(
+    method: str, r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, **options
+) -> PcResult:
     """Return the PcResult of the registered method ``method`` (options as its function)."""
-    return get_pc_method(method).compute(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2,
-                                         hbr_m, **options)
+    return get_pc_method(method).compute(
+        r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m, **options
+    )
 
 
 def _no_options(name, options, allowed=()):
@@ -957,8 +1073,10 @@ def _no_options(name, options, allowed=()):
 def _socrates_entry(r1, v1, c1, r2, v2, c2, hbr_m, shape="circle", **options):
     _no_options("max-socrates", options)
     if shape != "circle":
-        raise ValueError("max-socrates uses spherical objects (SOCRATES' definition): "
-                         f"hard-body shape must be 'circle', got {shape!r}")
+        raise ValueError(
+            "max-socrates uses spherical objects (SOCRATES' definition): "
+            f"hard-body shape must be 'circle', got {shape!r}"
+        )
     return max_pc_socrates(r1, v1, r2, v2, hbr_m)
 
 
@@ -975,14 +1093,54 @@ def _mc_entry(r1, v1, c1, r2, v2, c2, hbr_m, shape="circle", **options):
     return pc_monte_carlo(r1, v1, c1, r2, v2, c2, hbr_m, **options)
 
 
-register_pc_method(PcMethod("foster", "FOSTER-1992", pc_foster, True, False,
-                            "Foster & Estes (1992) 2D Pc, adaptive quadrature (default)"))
-register_pc_method(PcMethod("chan", "CHAN-1997", _chan_entry, True, False,
-                            "Chan's series (exact for isotropic covariance)"))
+register_pc_method(
+    PcMethod(
+        "foster",
+        "FOSTER-1992",
+        pc_foster,
+        True,
+        False,
+        "Foster & Estes (1992) 2D Pc, adaptive quadrature (default)",
+    )
+)
+register_pc_method(
+    PcMethod(
+        "chan",
+        "CHAN-1997",
+        _chan_entry,
+        True,
+        False,
+        "Chan's series (exact for isotropic covariance)",
+    )
+)
 # SANA's registry has no Monte Carlo entry: this text is ours.
-register_pc_method(PcMethod("monte-carlo", "MONTE-CARLO", _mc_entry, True, True,
-                            "seeded Monte Carlo with a 95 % Clopper-Pearson interval"))
-register_pc_method(PcMethod("max-socrates", "ALFANO_MAX_PROBABILITY", _socrates_entry, False,
-                            False, "SOCRATES' maximum probability (no covariance used)"))
-register_pc_method(PcMethod("max-scaled", "ALFANO_MAX_PROBABILITY", max_pc_scaled, True, False,
-                            "maximum Pc over the size of the given covariance"))
+register_pc_method(
+    PcMethod(
+        "monte-carlo",
+        "MONTE-CARLO",
+        _mc_entry,
+        True,
+        True,
+        "seeded Monte Carlo with a 95 % Clopper-Pearson interval",
+    )
+)
+register_pc_method(
+    PcMethod(
+        "max-socrates",
+        "ALFANO_MAX_PROBABILITY",
+        _socrates_entry,
+        False,
+        False,
+        "SOCRATES' maximum probability (no covariance used)",
+    )
+)
+register_pc_method(
+    PcMethod(
+        "max-scaled",
+        "ALFANO_MAX_PROBABILITY",
+        max_pc_scaled,
+        True,
+        False,
+        "maximum Pc over the size of the given covariance",
+    )
+)

@@ -64,7 +64,7 @@ class Participant:
 
     key: str
     member: int
-    kind: str                       # alone | grouping | without
+    kind: str  # alone | grouping | without
     partners: tuple[int, ...] = ()
     excluded: int = -1
 
@@ -73,14 +73,14 @@ class Participant:
 class ParticipantResult:
     """Per-event decisions of one participant (arrays over its events)."""
 
-    events: np.ndarray                 # (E,) conjunction indices
-    pc_commit: np.ndarray              # (R, C, E) per run and commit time
-    pc_max: np.ndarray                 # (R, E) up to the headline commit
-    flips: np.ndarray                  # (R, E)
-    warning_h: np.ndarray              # (R, E)
-    sigma_commit_m: np.ndarray         # (E, 2, 3) run 0, both objects
-    source_commit: np.ndarray          # (E, 2) index into SOURCE_NAMES, run 0
-    secondary_side: np.ndarray         # (E,) 0/1: the object not protected by the member
+    events: np.ndarray  # (E,) conjunction indices
+    pc_commit: np.ndarray  # (R, C, E) per run and commit time
+    pc_max: np.ndarray  # (R, E) up to the headline commit
+    flips: np.ndarray  # (R, E)
+    warning_h: np.ndarray  # (R, E)
+    sigma_commit_m: np.ndarray  # (E, 2, 3) run 0, both objects
+    source_commit: np.ndarray  # (E, 2) index into SOURCE_NAMES, run 0
+    secondary_side: np.ndarray  # (E,) 0/1: the object not protected by the member
 
 
 @dataclass
@@ -90,12 +90,12 @@ class RunResult:
     scenario: Scenario
     truth: tr.Truth
     participants: list[Participant]
-    results: dict                       # participant key -> ParticipantResult
-    risk: np.ndarray                    # (R, C) risk of every event per run
-    protected_counts: dict              # member -> protected satellites
-    maintained: dict                    # participant key -> {own, pooled, public}
+    results: dict  # participant key -> ParticipantResult
+    risk: np.ndarray  # (R, C) risk of every event per run
+    protected_counts: dict  # member -> protected satellites
+    maintained: dict  # participant key -> {own, pooled, public}
     tasking_summary: dict
-    tracks_by_inclination: dict         # member (and "pool") -> {band: tracks a day per object}
+    tracks_by_inclination: dict  # member (and "pool") -> {band: tracks a day per object}
     sensor_ids: list
     timings_s: dict
     counts: dict
@@ -116,6 +116,7 @@ class RunResult:
 
 # ----------------------------------------------------------------------------- stages
 
+
 def stage_truth(sc: Scenario, catalog=None, screen=None, quiet=True) -> tr.Truth:
     """Truth stage: see ``truth.build_truth``."""
     return tr.build_truth(sc, catalog=catalog, screen=screen, quiet=quiet)
@@ -124,10 +125,12 @@ def stage_truth(sc: Scenario, catalog=None, screen=None, quiet=True) -> tr.Truth
 def member_sensors(sc: Scenario):
     """Return (SensorTable of the members' sensors, (S,) member index of each)."""
     used = [s for m in sc.members for s in m.sensors]
-    table = sc.sensors.subset(np.array([sc.sensors.index(s) for s in used], dtype=np.int64)
-                              if used else np.zeros(0, dtype=np.int64))
-    member = np.array([m for m, mem in enumerate(sc.members) for _ in mem.sensors],
-                      dtype=np.int64)
+    table = sc.sensors.subset(
+        np.array([sc.sensors.index(s) for s in used], dtype=np.int64)
+        if used
+        else np.zeros(0, dtype=np.int64)
+    )
+    member = np.array([m for m, mem in enumerate(sc.members) for _ in mem.sensors], dtype=np.int64)
     return table, member
 
 
@@ -147,8 +150,9 @@ def conjunction_partners(sc: Scenario, truth: tr.Truth) -> np.ndarray:
 def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True) -> tk.Tasking:
     """Tasking stage: whole-catalog passes, budgets, scheduler."""
     table, member = member_sensors(sc)
-    return tk.run_tasking(sc, truth.catalog, table, member, conjunction_partners(sc, truth),
-                          quiet=quiet)
+    return tk.run_tasking(
+        sc, truth.catalog, table, member, conjunction_partners(sc, truth), quiet=quiet
+    )
 
 
 def participants_of(sc: Scenario) -> list[Participant]:
@@ -156,8 +160,10 @@ def participants_of(sc: Scenario) -> list[Participant]:
     mem = sc.members
     n = len(mem)
     out = [Participant(f"{m.name} alone", i, "alone") for i, m in enumerate(mem)]
-    out += [Participant(f"{m.name} grouping", i, "grouping",
-                        tuple(x for x in range(n) if x != i)) for i, m in enumerate(mem)]
+    out += [
+        Participant(f"{m.name} grouping", i, "grouping", tuple(x for x in range(n) if x != i))
+        for i, m in enumerate(mem)
+    ]
     if sc.leave_one_out:
         for x in range(n):
             if mem[x].sharing == "none":
@@ -165,8 +171,15 @@ def participants_of(sc: Scenario) -> list[Participant]:
             for i, m in enumerate(mem):
                 if i == x or m.sharing == "none":
                     continue
-                out.append(Participant(f"{m.name} without {mem[x].name}", i, "without",
-                                       tuple(k for k in range(n) if k not in (i, x)), x))
+                out.append(
+                    Participant(
+                        f"{m.name} without {mem[x].name}",
+                        i,
+                        "without",
+                        tuple(k for k in range(n) if k not in (i, x)),
+                        x,
+                    )
+                )
     return out
 
 
@@ -195,8 +208,13 @@ class KnowledgeContext:
                 k = names.index(e.member)
                 self.leave_s[k] = min(self.leave_s[k], (e.start - sc.start).total_seconds())
             elif e.kind == "outage" and e.sensor in ids:
-                self.outages.append((ids.index(e.sensor), (e.start - sc.start).total_seconds(),
-                                     (e.end - sc.start).total_seconds()))
+                self.outages.append(
+                    (
+                        ids.index(e.sensor),
+                        (e.start - sc.start).total_seconds(),
+                        (e.end - sc.start).total_seconds(),
+                    )
+                )
 
     def member_info(self, x: int, obj, t_s) -> tuple[np.ndarray, np.ndarray]:
         """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors."""
@@ -208,7 +226,8 @@ class KnowledgeContext:
                 continue
             lo = t_s - span * SECONDS_PER_DAY
             lost = np.clip(np.minimum(t_s, b) - np.maximum(lo, a), 0, None) / (
-                span * SECONDS_PER_DAY)
+                span * SECONDS_PER_DAY
+            )
             rate_s = self.tasking.tracks_per_day[s, obj][:, None] * span
             info = info - lost * rate_s * self.tasking.weight[s]
             count = count - lost * rate_s
@@ -247,8 +266,9 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
                 ix, cx = info(x)
                 i_part = i_part + np.where(act_m & active(x), ix, 0.0)
                 c_part = c_part + np.where(act_m & active(x), cx, 0.0)
-    meas, dens = kn.od_variances(ctx.model, lead, i_own, i_part,
-                                 sc.observation_latency_h / 24.0, bal, hp, ha)
+    meas, dens = kn.od_variances(
+        ctx.model, lead, i_own, i_part, sc.observation_latency_h / 24.0, bal, hp, ha
+    )
     meas = np.where(((c_own + c_part) >= od.MIN_TRACKS_FOR_OD)[..., None], meas, np.inf)
     cands.append((meas, dens, m, np.where(c_part > 0, 1, 0)))
     # Alerts: partners' solutions (each partner's own tracking, plus its pool).
@@ -282,7 +302,7 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
     if "public" not in cache:
         age = kn.element_age_d(t_s, ctx.interval[obj][:, None], ctx.phase[obj][:, None])
         sig = kn.public_sigma_m(lead, age, hp, ha, ctx.truth.catalog.object_type[obj][:, None])
-        cache["public"] = sig ** 2
+        cache["public"] = sig**2
     cands.append((cache["public"], np.zeros_like(cache["public"]), 2 * n, 4))
     best = np.zeros(t_s.shape, dtype=np.int64)
     best_total = np.sum(cands[0][0] + cands[0][1], axis=-1)
@@ -323,8 +343,7 @@ def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cac
     c = truth.conj
     tca = c["tca_s"][events]
     commits = sc.sweep_commit_days
-    t_s, valid = dec.assessment_times(tca, 0.0, sc.screen_ahead_days, sc.cadence_h,
-                                      min(commits))
+    t_s, valid = dec.assessment_times(tca, 0.0, sc.screen_ahead_days, sc.cadence_h, min(commits))
     rho = dec.successive_correlation(sc.cadence_h, sc.fit_span_days)
     shape = t_s.shape + (3,)
     caches = [{}, {}]
@@ -332,8 +351,10 @@ def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cac
     r = [r_true[events, 0], r_true[events, 1]]
     v = [c["v1"][events], c["v2"][events]]
     objs = [c["i1"][events], c["i2"][events]]
-    z_dens = [_normals(zcache[j], sc, run, group_cache_seed, j, DENSITY_STREAM, shape,
-                       dec.DENSITY_RHO) for j in (0, 1)]
+    z_dens = [
+        _normals(zcache[j], sc, run, group_cache_seed, j, DENSITY_STREAM, shape, dec.DENSITY_RHO)
+        for j in (0, 1)
+    ]
     from ssa.geometry import rtn_basis
 
     bases = [rtn_basis(r[j], v[j]) for j in (0, 1)]
@@ -341,37 +362,46 @@ def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cac
     for p in parts:
         err, cov, sig_c, src_c = [], [], [], []
         for j in (0, 1):
-            meas, dens, stream, source = participant_variances(ctx, p, objs[j], tca, t_s,
-                                                               caches[j])
+            meas, dens, stream, source = participant_variances(ctx, p, objs[j], tca, t_s, caches[j])
             z = np.zeros(shape)
             for st in np.unique(stream):
                 sel = stream == st
-                z[sel] = _normals(zcache[j], sc, run, group_cache_seed, j, int(st), shape,
-                                  rho)[sel]
-            e_rtn_m = np.sqrt(np.where(np.isfinite(meas), meas, 0.0)) * z + np.sqrt(dens) * z_dens[j]
+                z[sel] = _normals(zcache[j], sc, run, group_cache_seed, j, int(st), shape, rho)[sel]
+            e_rtn_m = (
+                np.sqrt(np.where(np.isfinite(meas), meas, 0.0)) * z + np.sqrt(dens) * z_dens[j]
+            )
             var = meas + dens
             err.append(np.einsum("eki,etk->eti", bases[j], e_rtn_m * 1e-3))
             cov.append(np.einsum("eki,etk,ekj->etij", bases[j], var * 1e-6, bases[j]))
             sig_c.append(np.sqrt(var))
             src_c.append(source)
-        pc = dec.pc_series(r[0], v[0], r[1], v[1], c["hbr_m"][events], err[0], err[1], cov[0],
-                           cov[1], valid)
-        per_commit = [dec.decision_metrics(pc, t_s, valid, tca, cd, sc.pc_threshold)
-                      for cd in commits]
+        pc = dec.pc_series(
+            r[0], v[0], r[1], v[1], c["hbr_m"][events], err[0], err[1], cov[0], cov[1], valid
+        )
+        per_commit = [
+            dec.decision_metrics(pc, t_s, valid, tca, cd, sc.pc_threshold) for cd in commits
+        ]
         head = per_commit[commits.index(sc.commit_days)]
         k = np.maximum(head["commit_k"], 0)
         e = np.arange(len(events))
         out[p.key] = {
             "pc_commit": np.stack([x["pc_commit"] for x in per_commit]),
-            "pc_max": head["pc_max"], "flips": head["flips"], "warning_h": head["warning_h"],
+            "pc_max": head["pc_max"],
+            "flips": head["flips"],
+            "warning_h": head["warning_h"],
             "sigma_commit_m": np.stack([sig_c[0][e, k], sig_c[1][e, k]], axis=1),
             "source_commit": np.stack([src_c[0][e, k], src_c[1][e, k]], axis=1),
         }
     return out
 
 
-def run_variant(sc: Scenario, truth: tr.Truth, tasking: tk.Tasking | None = None,
-                quiet: bool = True, model: od.OdModel | None = None) -> RunResult:
+def run_variant(
+    sc: Scenario,
+    truth: tr.Truth,
+    tasking: tk.Tasking | None = None,
+    quiet: bool = True,
+    model: od.OdModel | None = None,
+) -> RunResult:
     """Run one scenario variant on a truth: tasking, knowledge, decisions, scoring, coverage.
 
     A pure function of its arguments (seeded), so sweep variants can run as independent
@@ -411,34 +441,57 @@ def run_variant(sc: Scenario, truth: tr.Truth, tasking: tk.Tasking | None = None
         events = np.flatnonzero((p1 == m) | (p2 == m))
         if len(events) == 0:
             z = np.zeros((n_runs, len(sc.sweep_commit_days), 0))
-            results[p.key] = ParticipantResult(events, z, np.zeros((n_runs, 0)),
-                                               np.zeros((n_runs, 0)), np.zeros((n_runs, 0)),
-                                               np.zeros((0, 2, 3)), np.zeros((0, 2), int),
-                                               np.zeros(0, int))
+            results[p.key] = ParticipantResult(
+                events,
+                z,
+                np.zeros((n_runs, 0)),
+                np.zeros((n_runs, 0)),
+                np.zeros((n_runs, 0)),
+                np.zeros((0, 2, 3)),
+                np.zeros((0, 2), int),
+                np.zeros(0, int),
+            )
             continue
         rr = [x[p.key] for x in per_run]
         results[p.key] = ParticipantResult(
-            events=events, pc_commit=np.stack([x["pc_commit"] for x in rr]),
-            pc_max=np.stack([x["pc_max"] for x in rr]), flips=np.stack([x["flips"] for x in rr]),
+            events=events,
+            pc_commit=np.stack([x["pc_commit"] for x in rr]),
+            pc_max=np.stack([x["pc_max"] for x in rr]),
+            flips=np.stack([x["flips"] for x in rr]),
             warning_h=np.stack([x["warning_h"] for x in rr]),
-            sigma_commit_m=rr[0]["sigma_commit_m"], source_commit=rr[0]["source_commit"],
-            secondary_side=np.where(p1[events] == m, 1, 0))
+            sigma_commit_m=rr[0]["sigma_commit_m"],
+            source_commit=rr[0]["source_commit"],
+            secondary_side=np.where(p1[events] == m, 1, 0),
+        )
     # Coverage stage.
     t = time.perf_counter()
     maintained = stage_coverage(ctx, parts)
     timings["coverage"] = time.perf_counter() - t
-    counts = {"catalog_objects": len(truth.catalog),
-              "protected": int(np.sum(truth.protected_by >= 0)), "conjunctions": truth.n,
-              "sensors": len(tasking.sensor_ids), "tasking_days": tasking.days,
-              "participants": len(parts)}
+    counts = {
+        "catalog_objects": len(truth.catalog),
+        "protected": int(np.sum(truth.protected_by >= 0)),
+        "conjunctions": truth.n,
+        "sensors": len(tasking.sensor_ids),
+        "tasking_days": tasking.days,
+        "participants": len(parts),
+    }
     return RunResult(
-        scenario=sc, truth=truth, participants=parts, results=results, risk=risks,
-        protected_counts={mm.name: int(np.sum(truth.protected_by == i))
-                          for i, mm in enumerate(sc.members)},
-        maintained=maintained, tasking_summary=tasking_summary(tasking),
+        scenario=sc,
+        truth=truth,
+        participants=parts,
+        results=results,
+        risk=risks,
+        protected_counts={
+            mm.name: int(np.sum(truth.protected_by == i)) for i, mm in enumerate(sc.members)
+        },
+        maintained=maintained,
+        tasking_summary=tasking_summary(tasking),
         tracks_by_inclination=tracks_by_inclination(ctx),
-        sensor_ids=list(tasking.sensor_ids), timings_s=timings, counts=counts,
-        notes=list(truth.notes))
+        sensor_ids=list(tasking.sensor_ids),
+        timings_s=timings,
+        counts=counts,
+        notes=list(truth.notes),
+    )
 
 
 def tasking_summary(tasking: tk.Tasking) -> dict:
@@ -452,7 +505,8 @@ def tasking_summary(tasking: tk.Tasking) -> dict:
             "passes_per_day": float(tasking.passes_per_day[s].sum()),
             "objects_visible": int(np.sum(tasking.passes_per_day[s] > 0)),
             "objects_tracked": int(np.sum(tasking.tracks_per_day[s] > 0)),
-            "weight_per_track": float(tasking.weight[s])}
+            "weight_per_track": float(tasking.weight[s]),
+        }
     return out
 
 
@@ -486,8 +540,9 @@ def stage_coverage(ctx: KnowledgeContext, parts) -> dict:
     own_cache = {}
 
     def keep(info, count):
-        return tk.maintained(ctx.model, info, count, sc.fit_span_days, ctx.ballistic,
-                             ctx.perigee, ctx.apogee)
+        return tk.maintained(
+            ctx.model, info, count, sc.fit_span_days, ctx.ballistic, ctx.perigee, ctx.apogee
+        )
 
     out = {}
     for p in parts:
@@ -504,8 +559,11 @@ def stage_coverage(ctx: KnowledgeContext, parts) -> dict:
                     info += ctx.info_rate[x]
                     count += ctx.track_rate[x]
             pooled = keep(info, count)
-        out[p.key] = {"own": tk.count_by_regime(own, regimes),
-                      "pooled": tk.count_by_regime(pooled, regimes), "public": public}
+        out[p.key] = {
+            "own": tk.count_by_regime(own, regimes),
+            "pooled": tk.count_by_regime(pooled, regimes),
+            "public": public,
+        }
     return out
 
 
@@ -519,12 +577,12 @@ def run_scenario(sc: Scenario, quiet: bool = True, catalog=None, screen=None) ->
     truth = stage_truth(sc, catalog=catalog, screen=screen, quiet=quiet)
     t_truth = time.perf_counter() - t
     result = run_variant(sc, truth, quiet=quiet)
-    result.timings_s = {"truth": t_truth, **result.timings_s,
-                        "total": time.perf_counter() - t}
+    result.timings_s = {"truth": t_truth, **result.timings_s, "total": time.perf_counter() - t}
     return result
 
 
 # ----------------------------------------------------------------------------- scoring
+
 
 def _member_events(result: RunResult, p: Participant):
     pr = result.results[p.key]
@@ -544,19 +602,34 @@ def participant_metrics(result: RunResult) -> list[dict]:
         sy = result.sat_years(p.member)
         n_ev = len(pr.events)
         boot = scoring.bootstrap_index(n_ev, sc.bootstrap, sc.seed + p.member)
-        row = {"participant": p.key, "member": sc.members[p.member].name, "kind": p.kind,
-               "in_grouping": p.kind != "alone", "sharing": sc.members[p.member].sharing,
-               "without": sc.members[p.excluded].name if p.excluded >= 0 else None,
-               "protected_satellites": result.protected_counts[sc.members[p.member].name],
-               "sat_years": sy, "events": n_ev,
-               "maintained_objects": result.maintained[p.key]}
+        row = {
+            "participant": p.key,
+            "member": sc.members[p.member].name,
+            "kind": p.kind,
+            "in_grouping": p.kind != "alone",
+            "sharing": sc.members[p.member].sharing,
+            "without": sc.members[p.excluded].name if p.excluded >= 0 else None,
+            "protected_satellites": result.protected_counts[sc.members[p.member].name],
+            "sat_years": sy,
+            "events": n_ev,
+            "maintained_objects": result.maintained[p.key],
+        }
         no_risk = n_ev == 0 or risk.sum() / max(n_runs, 1) < MIN_TOTAL_RISK
         row["total_risk_per_run"] = float(risk.sum() / max(n_runs, 1)) if n_ev else 0.0
         if n_ev == 0 or sy <= 0:
-            row.update({"manoeuvres_per_sat_year": None, "risk_reduction": None,
-                        "manoeuvres_per_sat_year_at_90": None, "workload_per_sat_year": None,
-                        "sigma_at_commit_m": None, "warning_time_h": None,
-                        "decision_flips": None, "commit_sweep": [], "curve": []})
+            row.update(
+                {
+                    "manoeuvres_per_sat_year": None,
+                    "risk_reduction": None,
+                    "manoeuvres_per_sat_year_at_90": None,
+                    "workload_per_sat_year": None,
+                    "sigma_at_commit_m": None,
+                    "warning_time_h": None,
+                    "decision_flips": None,
+                    "commit_sweep": [],
+                    "curve": [],
+                }
+            )
             rows.append(row)
             continue
         pcc = pr.pc_commit[:, ci]
@@ -570,40 +643,54 @@ def participant_metrics(result: RunResult) -> list[dict]:
         row["manoeuvres_per_sat_year"] = {
             "value": n_man / sy,
             "interval": scoring.interval([(man[:, b].sum() / n_runs) / sy for b in boot]),
-            "poisson": scoring.poisson_interval(man.sum(), sy * n_runs)}
+            "poisson": scoring.poisson_interval(man.sum(), sy * n_runs),
+        }
         if no_risk:
             row["risk_reduction"] = None
             row["manoeuvres_per_sat_year_at_90"] = None
         else:
             row["risk_reduction"] = {
                 "value": scoring.reduction_at(risk, man),
-                "interval": scoring.interval([scoring.reduction_at(risk[:, b], man[:, b])
-                                              for b in boot])}
+                "interval": scoring.interval(
+                    [scoring.reduction_at(risk[:, b], man[:, b]) for b in boot]
+                ),
+            }
             row["manoeuvres_per_sat_year_at_90"] = {
-                "value": n90 / n_runs / sy, "reached_with_pc_above_floor": reached,
-                "interval": scoring.interval([at90(b) for b in boot])}
+                "value": n90 / n_runs / sy,
+                "reached_with_pc_above_floor": reached,
+                "interval": scoring.interval([at90(b) for b in boot]),
+            }
         row["workload_per_sat_year"] = {
-            f"{lvl:g}": float((pr.pc_max >= lvl).sum() / n_runs / sy)
-            for lvl in dec.WORKLOAD_LEVELS}
+            f"{lvl:g}": float((pr.pc_max >= lvl).sum() / n_runs / sy) for lvl in dec.WORKLOAD_LEVELS
+        }
         sec = pr.sigma_commit_m[np.arange(n_ev), pr.secondary_side]
         row["sigma_at_commit_m"] = {a: float(np.median(sec[:, k])) for k, a in enumerate("RTN")}
         src = pr.source_commit[np.arange(n_ev), pr.secondary_side]
         row["secondary_knowledge_at_commit"] = {
-            SOURCE_NAMES[k]: int(np.sum(src == k)) for k in range(len(SOURCE_NAMES))}
+            SOURCE_NAMES[k]: int(np.sum(src == k)) for k in range(len(SOURCE_NAMES))
+        }
         w = pr.warning_h[np.isfinite(pr.warning_h)]
         row["warning_time_h"] = float(np.median(w)) if len(w) else None
-        row["decision_flips"] = {"per_sat_year": float(pr.flips.sum() / n_runs / sy),
-                                 "per_event_with_a_flip": float(
-                                     pr.flips[pr.flips > 0].mean()) if np.any(pr.flips) else 0.0}
+        row["decision_flips"] = {
+            "per_sat_year": float(pr.flips.sum() / n_runs / sy),
+            "per_event_with_a_flip": float(pr.flips[pr.flips > 0].mean())
+            if np.any(pr.flips)
+            else 0.0,
+        }
         row["commit_sweep"] = []
         for k, cd in enumerate(commits):
             pk = pr.pc_commit[:, k]
             mk = pk >= sc.pc_threshold
-            row["commit_sweep"].append({
-                "commit_days": cd, "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
-                "risk_reduction": None if no_risk else scoring.reduction_at(risk, mk),
-                "manoeuvres_per_sat_year_at_90": None if no_risk else
-                scoring.manoeuvres_for_reduction(risk, pk)[0] / n_runs / sy})
+            row["commit_sweep"].append(
+                {
+                    "commit_days": cd,
+                    "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
+                    "risk_reduction": None if no_risk else scoring.reduction_at(risk, mk),
+                    "manoeuvres_per_sat_year_at_90": None
+                    if no_risk
+                    else scoring.manoeuvres_for_reduction(risk, pk)[0] / n_runs / sy,
+                }
+            )
         row["curve"] = scoring.curve(risk, pcc, thresholds, sy)
         rows.append(row)
     _marginal_values(result, rows)
@@ -620,14 +707,18 @@ def _marginal_values(result: RunResult, rows: list[dict]) -> None:
         for o in rows:
             if o["kind"] != "without" or o["member"] != r["member"]:
                 continue
-            d_cat = (r["maintained_objects"]["pooled"]["total"]
-                     - o["maintained_objects"]["pooled"]["total"])
+            d_cat = (
+                r["maintained_objects"]["pooled"]["total"]
+                - o["maintained_objects"]["pooled"]["total"]
+            )
             a = r.get("manoeuvres_per_sat_year_at_90")
             b = o.get("manoeuvres_per_sat_year_at_90")
             loss[o["without"]] = {
                 "maintained_objects_lost": d_cat,
                 "extra_manoeuvres_per_sat_year_at_90": (b["value"] - a["value"])
-                if a and b else None}
+                if a and b
+                else None,
+            }
         if loss:
             r["without_member"] = loss
     del by_key

@@ -7,9 +7,22 @@ from pathlib import Path
 
 # (column, how to read it from a participant row of summary.json)
 METRICS = (
-    ("manoeuvres_per_sat_year_at_90", lambda r: (r.get("manoeuvres_per_sat_year_at_90") or {}).get("value")),
-    ("at_90_low", lambda r: ((r.get("manoeuvres_per_sat_year_at_90") or {}).get("interval") or [None, None])[0]),
-    ("at_90_high", lambda r: ((r.get("manoeuvres_per_sat_year_at_90") or {}).get("interval") or [None, None])[1]),
+    (
+        "manoeuvres_per_sat_year_at_90",
+        lambda r: (r.get("manoeuvres_per_sat_year_at_90") or {}).get("value"),
+    ),
+    (
+        "at_90_low",
+        lambda r: ((r.get("manoeuvres_per_sat_year_at_90") or {}).get("interval") or [None, None])[
+            0
+        ],
+    ),
+    (
+        "at_90_high",
+        lambda r: ((r.get("manoeuvres_per_sat_year_at_90") or {}).get("interval") or [None, None])[
+            1
+        ],
+    ),
     ("risk_reduction", lambda r: (r.get("risk_reduction") or {}).get("value")),
     ("manoeuvres_per_sat_year", lambda r: (r.get("manoeuvres_per_sat_year") or {}).get("value")),
     ("workload_1e-5_per_sat_year", lambda r: (r.get("workload_per_sat_year") or {}).get("1e-05")),
@@ -26,8 +39,9 @@ def load_summary(run_dir: str | Path) -> dict:
     """Return a run's summary.json; raise FileNotFoundError naming the folder."""
     path = Path(run_dir) / "summary.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: is {run_dir} an 'ssa scenario run' "
-                                "output folder?")
+        raise FileNotFoundError(
+            f"{path} not found: is {run_dir} an 'ssa scenario run' output folder?"
+        )
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -63,20 +77,32 @@ def format_table(headers, rows) -> str:
     risk reduction at the threshold, maintained catalogue (own/pooled)."""
     n = len(METRICS)
     runs = [h.split(": ")[0] for h in headers[1::n]]
-    lines = ["manoeuvres per satellite-year for 90 % risk reduction [5-95 %]; risk reduction "
-             "at the Pc threshold; maintained objects own/pooled", "",
-             "| participant | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
+    lines = [
+        "manoeuvres per satellite-year for 90 % risk reduction [5-95 %]; risk reduction "
+        "at the Pc threshold; maintained objects own/pooled",
+        "",
+        "| participant | " + " | ".join(runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
     for r in rows:
         cells = []
         for k in range(len(runs)):
-            v = dict(zip([m for m, _ in METRICS], r[1 + k * n: 1 + (k + 1) * n], strict=True))
+            v = dict(zip([m for m, _ in METRICS], r[1 + k * n : 1 + (k + 1) * n], strict=True))
             if v["maintained_own"] is None:
                 cells.append("-")
                 continue
-            m90 = "-" if v["manoeuvres_per_sat_year_at_90"] is None else (
-                f"{v['manoeuvres_per_sat_year_at_90']:.2f}"
-                + (f" [{v['at_90_low']:.2f}-{v['at_90_high']:.2f}]"
-                   if v["at_90_low"] is not None else ""))
+            m90 = (
+                "-"
+                if v["manoeuvres_per_sat_year_at_90"] is None
+                else (
+                    f"{v['manoeuvres_per_sat_year_at_90']:.2f}"
+                    + (
+                        f" [{v['at_90_low']:.2f}-{v['at_90_high']:.2f}]"
+                        if v["at_90_low"] is not None
+                        else ""
+                    )
+                )
+            )
             rr = "-" if v["risk_reduction"] is None else f"{v['risk_reduction']:.2f}"
             cells.append(f"{m90}; {rr}; {v['maintained_own']}/{v['maintained_pooled']}")
         lines.append(f"| {r[0]} | " + " | ".join(cells) + " |")

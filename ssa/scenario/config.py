@@ -23,18 +23,39 @@ SHARING_POLICIES = ("observations", "alerts", "none")
 OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN")
 
 # Allowed keys per table, with defaults (None: required).
-_TOP = {"name": None, "description": "", "seed": 1, "window": None, "catalog": None,
-        "screening": {}, "tracking": {}, "assessment": {}, "sensors": {}, "members": None,
-        "events": [], "sweep": {}}
+_TOP = {
+    "name": None,
+    "description": "",
+    "seed": 1,
+    "window": None,
+    "catalog": None,
+    "screening": {},
+    "tracking": {},
+    "assessment": {},
+    "sensors": {},
+    "members": None,
+    "events": [],
+    "sweep": {},
+}
 _WINDOW = {"start": None, "days": 3.0, "history_days": 1.0}
 _CATALOG = {"file": None, "satcat": None, "rcs": None, "hbr": None}
 _SCREENING = {"threshold_km": 5.0}
 _TRACKING = {"step_s": 60.0, "coverage_step_s": 120.0}
-_ASSESSMENT = {"pc_threshold": 1e-4, "commit_days": 1.0, "screen_ahead_days": 7.0,
-               "cadence_h": 8.0, "fit_span_days": 3.5, "observation_latency_h": 1.0,
-               "alert_latency_h": 4.0, "miss_rule_km": 0.0,
-               "protect_types": ["PAYLOAD"], "exclude_names": [], "monte_carlo_runs": 4,
-               "bootstrap": 400, "leave_one_out": False}
+_ASSESSMENT = {
+    "pc_threshold": 1e-4,
+    "commit_days": 1.0,
+    "screen_ahead_days": 7.0,
+    "cadence_h": 8.0,
+    "fit_span_days": 3.5,
+    "observation_latency_h": 1.0,
+    "alert_latency_h": 4.0,
+    "miss_rule_km": 0.0,
+    "protect_types": ["PAYLOAD"],
+    "exclude_names": [],
+    "monte_carlo_runs": 4,
+    "bootstrap": 400,
+    "leave_one_out": False,
+}
 # Sweep dimensions (docs/DESIGN.md): commit_days and threshold_pc are evaluated inside
 # one run; start and seeds expand into independent runs (``expand_sweep``).
 _SWEEP = {"commit_days": [], "threshold_pc": [], "seeds": [], "start": []}
@@ -42,10 +63,24 @@ _SENSORS = {"file": "sensors.csv"}
 _MEMBER = {"name": None, "owners": None, "sensors": [], "sharing": None}
 _EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None, "at": None}
 # Keys of the security event kinds (ssa.scenario.security_events), with "not given" defaults.
-_EVENT.update({"parent": 0, "mode": "", "impactor": 0, "parent_mass_kg": 0.0,
-               "impactor_mass_kg": 0.0, "impact_speed_km_s": 0.0, "min_size_m": 0.0,
-               "object": 0, "dv_rtn_ms": [], "towards": 0, "miss_km": 0.0, "transfer_h": 0.0,
-               "sample": 0, "exposure_days": 0.0})
+_EVENT.update(
+    {
+        "parent": 0,
+        "mode": "",
+        "impactor": 0,
+        "parent_mass_kg": 0.0,
+        "impactor_mass_kg": 0.0,
+        "impact_speed_km_s": 0.0,
+        "min_size_m": 0.0,
+        "object": 0,
+        "dv_rtn_ms": [],
+        "towards": 0,
+        "miss_km": 0.0,
+        "transfer_h": 0.0,
+        "sample": 0,
+        "exposure_days": 0.0,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +102,7 @@ class Event:
     member: str = ""
     start: dt.datetime | None = None
     end: dt.datetime | None = None
-    params: dict = field(default_factory=dict)   # breakup / manoeuvre settings
+    params: dict = field(default_factory=dict)  # breakup / manoeuvre settings
 
 
 @dataclass(frozen=True)
@@ -119,28 +154,59 @@ class Scenario:
     def settings(self) -> dict:
         """Return the settings as plain JSON-ready values (for summary.json)."""
         return {
-            "scenario": str(self.path), "name": self.name, "description": self.description,
-            "seed": self.seed, "start_utc": self.start.isoformat(), "days": self.days,
-            "history_days": self.history_days, "catalog": self.catalog_file,
-            "satcat": self.satcat, "rcs": self.rcs, "hbr": self.hbr, "threshold_km": self.threshold_km,
-            "step_s": self.step_s, "coverage_step_s": self.coverage_step_s,
-            "pc_threshold": self.pc_threshold, "commit_days": self.commit_days,
-            "screen_ahead_days": self.screen_ahead_days, "cadence_h": self.cadence_h,
+            "scenario": str(self.path),
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "start_utc": self.start.isoformat(),
+            "days": self.days,
+            "history_days": self.history_days,
+            "catalog": self.catalog_file,
+            "satcat": self.satcat,
+            "rcs": self.rcs,
+            "hbr": self.hbr,
+            "threshold_km": self.threshold_km,
+            "step_s": self.step_s,
+            "coverage_step_s": self.coverage_step_s,
+            "pc_threshold": self.pc_threshold,
+            "commit_days": self.commit_days,
+            "screen_ahead_days": self.screen_ahead_days,
+            "cadence_h": self.cadence_h,
             "fit_span_days": self.fit_span_days,
             "observation_latency_h": self.observation_latency_h,
-            "alert_latency_h": self.alert_latency_h, "miss_rule_km": self.miss_rule_km,
-            "protect_types": list(self.protect_types), "exclude_names": list(self.exclude_names),
-            "monte_carlo_runs": self.monte_carlo_runs, "bootstrap": self.bootstrap,
-            "leave_one_out": self.leave_one_out, "sensors_file": str(self.sensors_file),
-            "sweep": {"commit_days": list(self.sweep_commit_days),
-                      "threshold_pc": list(self.sweep_threshold_pc),
-                      "seeds": list(self.sweep_seeds),
-                      "start": [x.isoformat() for x in self.sweep_start]},
-            "members": [{"name": m.name, "owners": list(m.owners), "sensors": list(m.sensors),
-                         "sharing": m.sharing} for m in self.members],
-            "events": [{"kind": e.kind, "sensor": e.sensor, "member": e.member,
-                        "from": e.start.isoformat() if e.start else None,
-                        "to": e.end.isoformat() if e.end else None} for e in self.events],
+            "alert_latency_h": self.alert_latency_h,
+            "miss_rule_km": self.miss_rule_km,
+            "protect_types": list(self.protect_types),
+            "exclude_names": list(self.exclude_names),
+            "monte_carlo_runs": self.monte_carlo_runs,
+            "bootstrap": self.bootstrap,
+            "leave_one_out": self.leave_one_out,
+            "sensors_file": str(self.sensors_file),
+            "sweep": {
+                "commit_days": list(self.sweep_commit_days),
+                "threshold_pc": list(self.sweep_threshold_pc),
+                "seeds": list(self.sweep_seeds),
+                "start": [x.isoformat() for x in self.sweep_start],
+            },
+            "members": [
+                {
+                    "name": m.name,
+                    "owners": list(m.owners),
+                    "sensors": list(m.sensors),
+                    "sharing": m.sharing,
+                }
+                for m in self.members
+            ],
+            "events": [
+                {
+                    "kind": e.kind,
+                    "sensor": e.sensor,
+                    "member": e.member,
+                    "from": e.start.isoformat() if e.start else None,
+                    "to": e.end.isoformat() if e.end else None,
+                }
+                for e in self.events
+            ],
         }
 
 
@@ -167,8 +233,11 @@ class _Checker:
             else:
                 out[k] = v
         for k, v in allowed.items():
-            if v is None and k not in data and k not in ("sensor", "member", "from", "to", "at",
-                                                       "satcat", "rcs", "hbr"):
+            if (
+                v is None
+                and k not in data
+                and k not in ("sensor", "member", "from", "to", "at", "satcat", "rcs", "hbr")
+            ):
                 self.add(f"{prefix}{k}", "required key is missing")
         return out
 
@@ -204,8 +273,7 @@ class _Checker:
             try:
                 value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
             except ValueError:
-                self.add(key, f"{value!r} is not an ISO-8601 date-time "
-                              "(e.g. 2024-07-05T12:00:00Z)")
+                self.add(key, f"{value!r} is not an ISO-8601 date-time (e.g. 2024-07-05T12:00:00Z)")
                 return None
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             value = dt.datetime(value.year, value.month, value.day)
@@ -213,8 +281,11 @@ class _Checker:
             self.add(key, f"expected a date-time, got {value!r}")
             return None
         if value.tzinfo is None:
-            self.add(key, f"{value.isoformat()} has no time zone; write it in UTC with a "
-                          "trailing Z, e.g. 2024-07-05T12:00:00Z")
+            self.add(
+                key,
+                f"{value.isoformat()} has no time zone; write it in UTC with a "
+                "trailing Z, e.g. 2024-07-05T12:00:00Z",
+            )
             return None
         return value.astimezone(dt.timezone.utc)
 
@@ -227,8 +298,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}): TOML files are "
-                         f"UTF-8") from None
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {exc.start}): TOML files are UTF-8"
+        ) from None
     c = _Checker(path)
     top = c.table(raw, "", _TOP)
     name = c.text(top["name"], "name")
@@ -259,8 +331,7 @@ def load_scenario(path: str | Path) -> Scenario:
     ahead = c.number(ass["screen_ahead_days"], "assessment.screen_ahead_days", 0.5, 14.0)
     cadence = c.number(ass["cadence_h"], "assessment.cadence_h", 0.25, 72.0)
     span = c.number(ass["fit_span_days"], "assessment.fit_span_days", 0.25, 30.0)
-    obs_lat = c.number(ass["observation_latency_h"], "assessment.observation_latency_h",
-                       0.0, 240.0)
+    obs_lat = c.number(ass["observation_latency_h"], "assessment.observation_latency_h", 0.0, 240.0)
     alert_lat = c.number(ass["alert_latency_h"], "assessment.alert_latency_h", 0.0, 240.0)
     miss_rule = c.number(ass["miss_rule_km"], "assessment.miss_rule_km", 0.0, 100.0)
     protect = c.strings(ass["protect_types"], "assessment.protect_types")
@@ -268,8 +339,7 @@ def load_scenario(path: str | Path) -> Scenario:
         if t not in OBJECT_TYPES:
             c.add("assessment.protect_types", f"{t!r} is not one of {', '.join(OBJECT_TYPES)}")
     exclude = c.strings(ass["exclude_names"], "assessment.exclude_names")
-    runs = c.number(ass["monte_carlo_runs"], "assessment.monte_carlo_runs", 1, 10000,
-                    integer=True)
+    runs = c.number(ass["monte_carlo_runs"], "assessment.monte_carlo_runs", 1, 10000, integer=True)
     boot = c.number(ass["bootstrap"], "assessment.bootstrap", 0, 100000, integer=True)
     loo = ass["leave_one_out"]
     if not isinstance(loo, bool):
@@ -277,20 +347,34 @@ def load_scenario(path: str | Path) -> Scenario:
         loo = False
 
     sw = c.table(top["sweep"], "sweep", _SWEEP)
-    sweep_commit = tuple(x for i, v in enumerate(_list(c, sw["commit_days"], "sweep.commit_days"))
-                         if (x := c.number(v, f"sweep.commit_days[{i}]", 0.0, 7.0)) is not None)
-    sweep_thr = tuple(x for i, v in enumerate(_list(c, sw["threshold_pc"], "sweep.threshold_pc"))
-                      if (x := c.number(v, f"sweep.threshold_pc[{i}]", 1e-12, 1.0)) is not None)
-    sweep_seeds = tuple(x for i, v in enumerate(_list(c, sw["seeds"], "sweep.seeds"))
-                        if (x := c.number(v, f"sweep.seeds[{i}]", 0, 2**63 - 1, integer=True))
-                        is not None)
-    sweep_start = tuple(x for i, v in enumerate(_list(c, sw["start"], "sweep.start"))
-                        if (x := c.when(v, f"sweep.start[{i}]")) is not None)
+    sweep_commit = tuple(
+        x
+        for i, v in enumerate(_list(c, sw["commit_days"], "sweep.commit_days"))
+        if (x := c.number(v, f"sweep.commit_days[{i}]", 0.0, 7.0)) is not None
+    )
+    sweep_thr = tuple(
+        x
+        for i, v in enumerate(_list(c, sw["threshold_pc"], "sweep.threshold_pc"))
+        if (x := c.number(v, f"sweep.threshold_pc[{i}]", 1e-12, 1.0)) is not None
+    )
+    sweep_seeds = tuple(
+        x
+        for i, v in enumerate(_list(c, sw["seeds"], "sweep.seeds"))
+        if (x := c.number(v, f"sweep.seeds[{i}]", 0, 2**63 - 1, integer=True)) is not None
+    )
+    sweep_start = tuple(
+        x
+        for i, v in enumerate(_list(c, sw["start"], "sweep.start"))
+        if (x := c.when(v, f"sweep.start[{i}]")) is not None
+    )
     if commit is not None and ahead is not None:
         for cd in (commit, *sweep_commit):
             if cd >= ahead:
-                c.add("assessment.commit_days", f"commit time {cd} d is not after the first "
-                      f"assessment (screen_ahead_days = {ahead})")
+                c.add(
+                    "assessment.commit_days",
+                    f"commit time {cd} d is not after the first "
+                    f"assessment (screen_ahead_days = {ahead})",
+                )
 
     sen = c.table(top["sensors"], "sensors", _SENSORS)
     sensors_file = (path.parent / str(sen["file"])).resolve()
@@ -340,8 +424,11 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(raw_events, list):
         c.add("events", "expected a list of [[events]] tables")
         raw_events = []
-    ctx = {"sensors": set(sensors.id) if sensors is not None else None,
-           "sensors_file": sensors_file, "members": {m.name for m in members}}
+    ctx = {
+        "sensors": set(sensors.id) if sensors is not None else None,
+        "sensors_file": sensors_file,
+        "members": {m.name for m in members},
+    }
     for i, e in enumerate(raw_events):
         key = f"events[{i}]"
         e = c.table(e, key, _EVENT)
@@ -356,16 +443,42 @@ def load_scenario(path: str | Path) -> Scenario:
     if c.problems:
         raise ValueError(f"{len(c.problems)} problem(s) in scenario:\n" + "\n".join(c.problems))
     return Scenario(
-        path=path, name=name, description=description, seed=seed, start=start, days=days,
-        history_days=history, catalog_file=catalog_file, satcat=satcat, rcs=rcs, hbr=hbr,
-        threshold_km=threshold, step_s=step, coverage_step_s=cov_step, pc_threshold=pc_thr,
-        cadence_h=cadence, commit_days=commit, screen_ahead_days=ahead, fit_span_days=span,
-        observation_latency_h=obs_lat, alert_latency_h=alert_lat, miss_rule_km=miss_rule,
-        protect_types=protect, exclude_names=exclude, monte_carlo_runs=runs, bootstrap=boot,
-        leave_one_out=loo, sensors_file=sensors_file, sensors=sensors,
-        members=tuple(members), events=tuple(events),
+        path=path,
+        name=name,
+        description=description,
+        seed=seed,
+        start=start,
+        days=days,
+        history_days=history,
+        catalog_file=catalog_file,
+        satcat=satcat,
+        rcs=rcs,
+        hbr=hbr,
+        threshold_km=threshold,
+        step_s=step,
+        coverage_step_s=cov_step,
+        pc_threshold=pc_thr,
+        cadence_h=cadence,
+        commit_days=commit,
+        screen_ahead_days=ahead,
+        fit_span_days=span,
+        observation_latency_h=obs_lat,
+        alert_latency_h=alert_lat,
+        miss_rule_km=miss_rule,
+        protect_types=protect,
+        exclude_names=exclude,
+        monte_carlo_runs=runs,
+        bootstrap=boot,
+        leave_one_out=loo,
+        sensors_file=sensors_file,
+        sensors=sensors,
+        members=tuple(members),
+        events=tuple(events),
         sweep_commit_days=tuple(sorted(set(sweep_commit) | {commit})),
-        sweep_threshold_pc=sweep_thr, sweep_seeds=sweep_seeds, sweep_start=sweep_start)
+        sweep_threshold_pc=sweep_thr,
+        sweep_seeds=sweep_seeds,
+        sweep_start=sweep_start,
+    )
 
 
 def _list(c: _Checker, value, key: str) -> list:
@@ -390,8 +503,10 @@ def _leave(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
     mname = c.text(e["member"], f"{key}.member")
     at = c.when(e["at"], f"{key}.at")
     if mname and mname not in ctx["members"]:
-        c.add(f"{key}.member", f"unknown member {mname!r} (members: "
-                               f"{', '.join(sorted(ctx['members']))})")
+        c.add(
+            f"{key}.member",
+            f"unknown member {mname!r} (members: {', '.join(sorted(ctx['members']))})",
+        )
     return Event("leave", member=mname, start=at) if mname and at else None
 
 
@@ -400,7 +515,7 @@ def _leave(c: _Checker, e: dict, key: str, ctx: dict) -> Event | None:
 EVENT_KINDS = {"outage": _outage, "leave": _leave}
 from ssa.scenario.security_events import EVENT_PARSERS as _SECURITY  # noqa: E402
 
-EVENT_KINDS.update(_SECURITY)   # "breakup", "manoeuvre", "small_debris"
+EVENT_KINDS.update(_SECURITY)  # "breakup", "manoeuvre", "small_debris"
 
 
 def expand_sweep(sc: Scenario) -> list[Scenario]:

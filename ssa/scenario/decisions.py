@@ -48,8 +48,9 @@ def ar1_normals(rng, shape, rho: float, axis: int = 1) -> np.ndarray:
     return np.moveaxis(z, 0, axis)
 
 
-def assessment_times(tca_s, window_start_s: float, ahead_days: float, cadence_h: float,
-                     last_commit_days: float) -> tuple[np.ndarray, np.ndarray]:
+def assessment_times(
+    tca_s, window_start_s: float, ahead_days: float, cadence_h: float, last_commit_days: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (t (E, K) s, valid (E, K)): the global 8-hourly grid inside each event's span.
 
     The grid starts ``ahead_days`` before the window; an event's assessments run from
@@ -65,8 +66,9 @@ def assessment_times(tca_s, window_start_s: float, ahead_days: float, cadence_h:
     return t, valid
 
 
-def pc_series(r1_km, v1_kms, r2_km, v2_kms, hbr_m, err1_km, err2_km, cov1_km2, cov2_km2,
-              valid) -> np.ndarray:
+def pc_series(
+    r1_km, v1_kms, r2_km, v2_kms, hbr_m, err1_km, err2_km, cov1_km2, cov2_km2, valid
+) -> np.ndarray:
     """Return (E, K) Pc of estimated states (truth + error) under the given covariances.
 
     r*, v* (E, 3) true TCA states; err* (E, K, 3) inertial errors (km); cov* (E, K, 3, 3)
@@ -87,7 +89,7 @@ def pc_series(r1_km, v1_kms, r2_km, v2_kms, hbr_m, err1_km, err2_km, cov1_km2, c
     frame = encounter_frame(r1, v1, r2, v2)
     plane = frame[:, [0, 2], :]
     dr = r2 - r1
-    miss = np.einsum("nij,nj->ni", plane, dr)          # linear-motion miss in the plane
+    miss = np.einsum("nij,nj->ni", plane, dr)  # linear-motion miss in the plane
     cov = cov1_km2[ie, ik] + cov2_km2[ie, ik]
     cov2d = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
     hbr_km = np.asarray(hbr_m, dtype=float)[ie] * 1e-3
@@ -95,12 +97,16 @@ def pc_series(r1_km, v1_kms, r2_km, v2_kms, hbr_m, err1_km, err2_km, cov1_km2, c
     # smallest Mahalanobis distance (miss distance minus the disc radius in the
     # narrowest direction). Pc is evaluated only where the bound reaches PC_FLOOR.
     a, b, cxz = cov2d[:, 0, 0], cov2d[:, 1, 1], cov2d[:, 0, 1]
-    det = np.maximum(a * b - cxz ** 2, 1e-30)
-    lam_min = np.maximum(0.5 * (a + b) - np.sqrt(0.25 * (a - b) ** 2 + cxz ** 2), 1e-30)
-    maha = np.sqrt(np.maximum((b * miss[:, 0] ** 2 - 2 * cxz * miss[:, 0] * miss[:, 1]
-                               + a * miss[:, 1] ** 2) / det, 0.0))
+    det = np.maximum(a * b - cxz**2, 1e-30)
+    lam_min = np.maximum(0.5 * (a + b) - np.sqrt(0.25 * (a - b) ** 2 + cxz**2), 1e-30)
+    maha = np.sqrt(
+        np.maximum(
+            (b * miss[:, 0] ** 2 - 2 * cxz * miss[:, 0] * miss[:, 1] + a * miss[:, 1] ** 2) / det,
+            0.0,
+        )
+    )
     near = np.maximum(maha - hbr_km / np.sqrt(lam_min), 0.0)
-    bound = hbr_km ** 2 / (2.0 * np.sqrt(det)) * np.exp(-0.5 * near ** 2)
+    bound = hbr_km**2 / (2.0 * np.sqrt(det)) * np.exp(-0.5 * near**2)
     out = np.zeros(len(ie))
     need = bound >= PC_FLOOR
     if np.any(need):
@@ -135,8 +141,13 @@ def decision_metrics(pc, t_s, valid, tca_s, commit_days: float, threshold: float
     flips = np.sum((over[:, 1:] != over[:, :-1]) & both, axis=1)
     warn = upto & (pcu >= WARNING_PC)
     first = np.argmax(warn, axis=1)
-    warning_h = np.where(warn.any(axis=1),
-                         (np.asarray(tca_s) - t_s[e, first]) / 3600.0, np.nan)
-    return {"pc_commit": pc_c, "manoeuvre": pc_c >= threshold, "pc_max": pmax,
-            "workload": {lvl: pmax >= lvl for lvl in WORKLOAD_LEVELS},
-            "flips": flips, "warning_h": warning_h, "commit_k": k}
+    warning_h = np.where(warn.any(axis=1), (np.asarray(tca_s) - t_s[e, first]) / 3600.0, np.nan)
+    return {
+        "pc_commit": pc_c,
+        "manoeuvre": pc_c >= threshold,
+        "pc_max": pmax,
+        "workload": {lvl: pmax >= lvl for lvl in WORKLOAD_LEVELS},
+        "flips": flips,
+        "warning_h": warning_h,
+        "commit_k": k,
+    }

@@ -72,8 +72,9 @@ def public_sigma_m(lead_d, elem_age_d, perigee_km, apogee_km, object_type) -> np
     return TleCovarianceModel().rtn_sigma_m(age.ravel(), hp, ha, ty).reshape(*shape, 3)
 
 
-def od_variances(model: od.OdModel, lead_d, info_own, info_partner, latency_d, ballistic,
-                 perigee_km, apogee_km) -> tuple[np.ndarray, np.ndarray]:
+def od_variances(
+    model: od.OdModel, lead_d, info_own, info_partner, latency_d, ballistic, perigee_km, apogee_km
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (measurement var (..., 3), density var (..., 3)) in m^2.
 
     Own tracks count at lead L, partners' at L + latency; information adds.

@@ -44,14 +44,29 @@ from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2
 SECONDS_PER_DAY = 86400.0
 # Exponential atmosphere (Vallado, Fundamentals of Astrodynamics, Table 8-4, V):
 # base altitude (km), base density (kg/m^3), scale height (km).
-_ATMOSPHERE = np.array([
-    (100, 5.297e-7, 5.877), (110, 9.661e-8, 7.263), (120, 2.438e-8, 9.473),
-    (130, 8.484e-9, 12.636), (140, 3.845e-9, 16.149), (150, 2.070e-9, 22.523),
-    (180, 5.464e-10, 29.740), (200, 2.789e-10, 37.105), (250, 7.248e-11, 45.546),
-    (300, 2.418e-11, 53.628), (350, 9.518e-12, 53.298), (400, 3.725e-12, 58.515),
-    (450, 1.585e-12, 60.828), (500, 6.967e-13, 63.822), (600, 1.454e-13, 71.835),
-    (700, 3.614e-14, 88.667), (800, 1.170e-14, 124.64), (900, 5.245e-15, 181.05),
-    (1000, 3.019e-15, 268.00)])
+_ATMOSPHERE = np.array(
+    [
+        (100, 5.297e-7, 5.877),
+        (110, 9.661e-8, 7.263),
+        (120, 2.438e-8, 9.473),
+        (130, 8.484e-9, 12.636),
+        (140, 3.845e-9, 16.149),
+        (150, 2.070e-9, 22.523),
+        (180, 5.464e-10, 29.740),
+        (200, 2.789e-10, 37.105),
+        (250, 7.248e-11, 45.546),
+        (300, 2.418e-11, 53.628),
+        (350, 9.518e-12, 53.298),
+        (400, 3.725e-12, 58.515),
+        (450, 1.585e-12, 60.828),
+        (500, 6.967e-13, 63.822),
+        (600, 1.454e-13, 71.835),
+        (700, 3.614e-14, 88.667),
+        (800, 1.170e-14, 124.64),
+        (900, 5.245e-15, 181.05),
+        (1000, 3.019e-15, 268.00),
+    ]
+)
 # SGP4's reference density in B* = (Cd A/m) rho0 / 2 (kg / m^2 / Earth radius).
 BSTAR_RHO0 = 0.15696615
 # Cd A/m (m^2/kg) when B* is not positive: typical by type (judgement, from the
@@ -80,8 +95,7 @@ DEFAULT_FIT_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "knowledg
 def density_kg_m3(alt_km) -> np.ndarray:
     """Return the exponential-atmosphere density (kg/m^3) at altitudes (km); 0 above 2500 km."""
     h = np.asarray(alt_km, dtype=float)
-    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], h, side="right") - 1, 0,
-                  len(_ATMOSPHERE) - 1)
+    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], h, side="right") - 1, 0, len(_ATMOSPHERE) - 1)
     h0, rho0, scale = _ATMOSPHERE[idx, 0], _ATMOSPHERE[idx, 1], _ATMOSPHERE[idx, 2]
     rho = rho0 * np.exp(-(h - h0) / scale)
     return np.where(h > 2500.0, 0.0, rho)
@@ -96,8 +110,7 @@ def orbit_drag_density_kg_m3(perigee_km, apogee_km) -> np.ndarray:
     hp = np.asarray(perigee_km, dtype=float)
     ha = np.asarray(apogee_km, dtype=float)
     ae_km = 0.5 * np.maximum(ha - hp, 0.0)
-    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], hp, side="right") - 1, 0,
-                  len(_ATMOSPHERE) - 1)
+    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], hp, side="right") - 1, 0, len(_ATMOSPHERE) - 1)
     scale = _ATMOSPHERE[idx, 2]
     x = ae_km / scale
     exposure = np.minimum(1.0, 1.0 / np.sqrt(np.maximum(2.0 * math.pi * x, 1e-12)))
@@ -108,8 +121,10 @@ def ballistic_from_bstar(bstar, object_type) -> np.ndarray:
     """Return Cd A/m (m^2/kg) from SGP4 B* (1/Earth radii); type default when B* <= 0."""
     bstar = np.asarray(bstar, dtype=float)
     types = np.asarray(object_type, dtype=object)
-    default = np.array([DEFAULT_BALLISTIC_M2_KG.get(t, DEFAULT_BALLISTIC_M2_KG["UNKNOWN"])
-                        for t in types], dtype=float)
+    default = np.array(
+        [DEFAULT_BALLISTIC_M2_KG.get(t, DEFAULT_BALLISTIC_M2_KG["UNKNOWN"]) for t in types],
+        dtype=float,
+    )
     b = np.where(bstar > 0, 2.0 * bstar / BSTAR_RHO0, default)
     return np.clip(b, *BALLISTIC_RANGE_M2_KG)
 
@@ -124,10 +139,10 @@ def drag_displacement_m(lead_d, ballistic_m2_kg, perigee_km, apogee_km) -> np.nd
     hp = np.asarray(perigee_km, dtype=float)
     r_m = (EARTH_RADIUS_KM + hp) * 1e3
     a_m = (EARTH_RADIUS_KM + 0.5 * (hp + np.asarray(apogee_km, dtype=float))) * 1e3
-    n_rad_s = np.sqrt(MU_KM3_S2 * 1e9 / a_m ** 3)
+    n_rad_s = np.sqrt(MU_KM3_S2 * 1e9 / a_m**3)
     da = 0.5 * rho * (MU_KM3_S2 * 1e9 / r_m) * np.asarray(ballistic_m2_kg, dtype=float)
     t = np.asarray(lead_d, dtype=float) * SECONDS_PER_DAY
-    return np.stack(np.broadcast_arrays(2.0 * da * t / n_rad_s, 1.5 * da * t ** 2), axis=-1)
+    return np.stack(np.broadcast_arrays(2.0 * da * t / n_rad_s, 1.5 * da * t**2), axis=-1)
 
 
 def track_sigma_m(range_sigma_m, angle_sigma_deg, is_optical) -> np.ndarray:
@@ -162,25 +177,29 @@ class OdModel:
 
     def density_var_m2(self, lead_d, ballistic_m2_kg, perigee_km, apogee_km) -> np.ndarray:
         """Return (..., 3) density-term variances (m^2): radial and in-track, the same for all."""
-        d = self.density_error * drag_displacement_m(np.maximum(lead_d, 0.0), ballistic_m2_kg,
-                                                     perigee_km, apogee_km)
-        return np.concatenate([d ** 2, np.zeros_like(d[..., :1])], axis=-1)
+        d = self.density_error * drag_displacement_m(
+            np.maximum(lead_d, 0.0), ballistic_m2_kg, perigee_km, apogee_km
+        )
+        return np.concatenate([d**2, np.zeros_like(d[..., :1])], axis=-1)
 
     def sigma_rtn_m(self, lead_d, info, ballistic_m2_kg, perigee_km, apogee_km) -> np.ndarray:
         """Return (..., 3) R, T, N 1-sigma (m) of an orbit with ``info`` tracks, at lead L."""
-        var = (self.measurement_var_m2(lead_d, info)
-               + self.density_var_m2(lead_d, ballistic_m2_kg, perigee_km, apogee_km))
+        var = self.measurement_var_m2(lead_d, info) + self.density_var_m2(
+            lead_d, ballistic_m2_kg, perigee_km, apogee_km
+        )
         return np.maximum(np.sqrt(var), SIGMA_FLOOR_M)
 
     def to_json(self) -> dict:
-        return {"log_m": list(self.log_m), "b": list(self.b),
-                "density_error": self.density_error}
+        return {"log_m": list(self.log_m), "b": list(self.b), "density_error": self.density_error}
 
     @classmethod
     def from_json(cls, data: dict) -> OdModel:
         p = data.get("params", data)
-        return cls(tuple(float(x) for x in p["log_m"]), tuple(float(x) for x in p["b"]),
-                   float(p["density_error"]))
+        return cls(
+            tuple(float(x) for x in p["log_m"]),
+            tuple(float(x) for x in p["b"]),
+            float(p["density_error"]),
+        )
 
 
 def load_model(path: str | Path | None = None) -> OdModel:
@@ -197,6 +216,7 @@ def load_model(path: str | Path | None = None) -> OdModel:
 
 
 # ----------------------------------------------------------------------------- calibration
+
 
 @dataclass
 class CdmObject:
@@ -243,28 +263,37 @@ def read_cdm_objects(paths) -> list[CdmObject]:
                 cov = seg.covariance_rtn
                 sig = np.sqrt(np.diag(cov)[:3])
                 span = seg.get("ACTUAL_OD_SPAN")
-                out.append(CdmObject(
-                    file=Path(path).name, object=k + 1,
-                    norad_id=int(str(seg.get("OBJECT_DESIGNATOR", "0")).strip() or 0),
-                    name=str(seg.get("OBJECT_NAME", "")),
-                    tracks_used=int(seg["TRACKS_USED"]), obs_used=int(seg.get("OBS_USED", 0)),
-                    od_span_d=float(span) if span is not None else float("nan"),
-                    lead_d=lead / SECONDS_PER_DAY,
-                    perigee_km=_comment_value(lines, "Perigee Altitude"),
-                    apogee_km=_comment_value(lines, "Apogee Altitude"),
-                    inclination_deg=_comment_value(lines, "Inclination"),
-                    ballistic_m2_kg=float(seg["CD_AREA_OVER_MASS"]),
-                    sigma_rtn_m_cdm=tuple(float(x) for x in sig)))
+                out.append(
+                    CdmObject(
+                        file=Path(path).name,
+                        object=k + 1,
+                        norad_id=int(str(seg.get("OBJECT_DESIGNATOR", "0")).strip() or 0),
+                        name=str(seg.get("OBJECT_NAME", "")),
+                        tracks_used=int(seg["TRACKS_USED"]),
+                        obs_used=int(seg.get("OBS_USED", 0)),
+                        od_span_d=float(span) if span is not None else float("nan"),
+                        lead_d=lead / SECONDS_PER_DAY,
+                        perigee_km=_comment_value(lines, "Perigee Altitude"),
+                        apogee_km=_comment_value(lines, "Apogee Altitude"),
+                        inclination_deg=_comment_value(lines, "Inclination"),
+                        ballistic_m2_kg=float(seg["CD_AREA_OVER_MASS"]),
+                        sigma_rtn_m_cdm=tuple(float(x) for x in sig),
+                    )
+                )
             except (KeyError, ValueError) as exc:
                 raise InputFileError(path, None, f"object {k + 1}: {exc}") from None
     return out
 
 
 def _arrays(objs):
-    return (np.array([o.lead_d for o in objs]), np.array([o.tracks_used for o in objs], float),
-            np.array([o.ballistic_m2_kg for o in objs]), np.array([o.perigee_km for o in objs]),
-            np.array([o.apogee_km for o in objs]),
-            np.log(np.array([o.sigma_rtn_m_cdm for o in objs])))
+    return (
+        np.array([o.lead_d for o in objs]),
+        np.array([o.tracks_used for o in objs], float),
+        np.array([o.ballistic_m2_kg for o in objs]),
+        np.array([o.perigee_km for o in objs]),
+        np.array([o.apogee_km for o in objs]),
+        np.log(np.array([o.sigma_rtn_m_cdm for o in objs])),
+    )
 
 
 def predict(model: OdModel, objs) -> np.ndarray:
@@ -286,10 +315,15 @@ def fit(objs) -> OdModel:
         s = unpack(x).sigma_rtn_m(lead, tracks, bal, hp, ha)
         return (np.log(s) - log_sig).ravel()
 
-    x0 = np.array([math.log(60.0), math.log(500.0), math.log(40.0), 1.0, 1.0, 0.3,
-                   math.log(0.1)])
-    res = least_squares(resid, x0, bounds=([-5, -5, -5, 0, 0, 0, math.log(1e-3)],
-                                           [15, 15, 15, B_MAX, B_MAX, B_MAX, math.log(2.0)]))
+    x0 = np.array([math.log(60.0), math.log(500.0), math.log(40.0), 1.0, 1.0, 0.3, math.log(0.1)])
+    res = least_squares(
+        resid,
+        x0,
+        bounds=(
+            [-5, -5, -5, 0, 0, 0, math.log(1e-3)],
+            [15, 15, 15, B_MAX, B_MAX, B_MAX, math.log(2.0)],
+        ),
+    )
     return unpack(res.x)
 
 
@@ -309,12 +343,13 @@ def cross_validate(objs) -> dict:
         err[test_idx] = np.log10(pred) - np.log10([objs[i].sigma_rtn_m_cdm for i in test_idx])
     axes = ("R", "T", "N")
     return {
-        "cdms": len(files), "objects": len(objs),
+        "cdms": len(files),
+        "objects": len(objs),
         "rms_log10": {a: float(np.sqrt(np.mean(err[:, k] ** 2))) for k, a in enumerate(axes)},
-        "median_factor": {a: float(np.median(10 ** np.abs(err[:, k])))
-                          for k, a in enumerate(axes)},
-        "p90_factor": {a: float(np.percentile(10 ** np.abs(err[:, k]), 90))
-                       for k, a in enumerate(axes)},
+        "median_factor": {a: float(np.median(10 ** np.abs(err[:, k]))) for k, a in enumerate(axes)},
+        "p90_factor": {
+            a: float(np.percentile(10 ** np.abs(err[:, k]), 90)) for k, a in enumerate(axes)
+        },
         "bias_log10": {a: float(np.mean(err[:, k])) for k, a in enumerate(axes)},
     }
 
@@ -332,7 +367,7 @@ def fit_report(paths) -> dict:
     return {
         "what": "ssa.scenario.od knowledge model fitted to real NASA CARA CDMs",
         "made_by": "ssa scenario calibrate --fit scenarios/knowledge-fit.json "
-                   "$SSA_DATA/cara-cdm/*.cdm",
+        "$SSA_DATA/cara-cdm/*.cdm",
         "cdm_files": sorted({o.file for o in objs}),
         "params": model.to_json(),
         "in_sample_rms_log10": in_sample(model, objs),
@@ -345,10 +380,20 @@ def calibration_rows(paths, model: OdModel | None = None) -> list[dict]:
     model = model or load_model()
     objs = read_cdm_objects(paths)
     pred = predict(model, objs)
-    return [{"file": o.file, "object": o.object, "norad_id": o.norad_id, "name": o.name,
-             "sigma_rtn_m_cdm": [round(x, 2) for x in o.sigma_rtn_m_cdm],
-             "sigma_rtn_m_model": [round(float(x), 2) for x in p],
-             "tracks_used": o.tracks_used, "od_span_d": o.od_span_d,
-             "lead_d": round(o.lead_d, 3), "perigee_km": o.perigee_km,
-             "apogee_km": o.apogee_km, "ballistic_m2_kg": o.ballistic_m2_kg}
-            for o, p in zip(objs, pred, strict=True)]
+    return [
+        {
+            "file": o.file,
+            "object": o.object,
+            "norad_id": o.norad_id,
+            "name": o.name,
+            "sigma_rtn_m_cdm": [round(x, 2) for x in o.sigma_rtn_m_cdm],
+            "sigma_rtn_m_model": [round(float(x), 2) for x in p],
+            "tracks_used": o.tracks_used,
+            "od_span_d": o.od_span_d,
+            "lead_d": round(o.lead_d, 3),
+            "perigee_km": o.perigee_km,
+            "apogee_km": o.apogee_km,
+            "ballistic_m2_kg": o.ballistic_m2_kg,
+        }
+        for o, p in zip(objs, pred, strict=True)
+    ]

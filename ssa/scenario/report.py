@@ -43,42 +43,46 @@ def summary(result: RunResult) -> dict:
     """Return the summary.json content of a run."""
     sc = result.scenario
     fit = json.loads(od.DEFAULT_FIT_PATH.read_text()) if od.DEFAULT_FIT_PATH.exists() else {}
-    return _clean({
-        "ssa_version": ssa.__version__,
-        "scenario": sc.name,
-        "description": sc.description,
-        "seed": sc.seed,
-        "settings": sc.settings(),
-        "counts": result.counts,
-        "protected_satellites": result.protected_counts,
-        "participants": result.metrics(),
-        "tasking": result.tasking_summary,
-        "tracks_per_day_per_leo_object_by_inclination": result.tracks_by_inclination,
-        "knowledge_model": {"params": od.load_model().to_json(),
-                            "leave_one_cdm_out": fit.get("leave_one_cdm_out")},
-        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
-        "notes": result.notes,
-        "rules": {
-            "risk": "Foster Pc of the true miss vector (SGP4 + true offset drawn from the public "
-                    f"element set's error) under a fixed reference covariance, R/T/N "
-                    f"{truth.REFERENCE_SIGMA_RTN_M} m per object; the same in every scenario",
-            "manoeuvre": f"Pc >= {sc.pc_threshold:g} at the last assessment at or before TCA - "
-                         f"{sc.commit_days} d (assessments every {sc.cadence_h} h from "
-                         f"{sc.screen_ahead_days} d before TCA)",
-            "risk_reduction": "risk of the manoeuvred events / risk of all the member's events",
-            "manoeuvres_per_sat_year_at_90": "fewest manoeuvres (highest threshold) removing 90 % "
-                                             "of the risk, per protected satellite-year",
-            "workload": f"events whose Pc reached {decisions.WORKLOAD_LEVELS} up to the commit "
-                        "time, per protected satellite-year",
-            "warning_time_h": f"median TCA minus the first assessment with Pc >= "
-                              f"{decisions.WARNING_PC:g}",
-            "maintained_objects": f"objects with >= {od.MIN_TRACKS_FOR_OD} tracks per fit span "
-                                  f"and predicted in-track error <= "
-                                  f"{tasking.CORRELATION_GATE_M / 1000:g} km one day after",
-            "intervals": "5-95 % bootstrap over events (Monte Carlo runs pooled); "
-                         "'poisson': exact 90 % interval of the manoeuvre count",
-        },
-    })
+    return _clean(
+        {
+            "ssa_version": ssa.__version__,
+            "scenario": sc.name,
+            "description": sc.description,
+            "seed": sc.seed,
+            "settings": sc.settings(),
+            "counts": result.counts,
+            "protected_satellites": result.protected_counts,
+            "participants": result.metrics(),
+            "tasking": result.tasking_summary,
+            "tracks_per_day_per_leo_object_by_inclination": result.tracks_by_inclination,
+            "knowledge_model": {
+                "params": od.load_model().to_json(),
+                "leave_one_cdm_out": fit.get("leave_one_cdm_out"),
+            },
+            "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+            "notes": result.notes,
+            "rules": {
+                "risk": "Foster Pc of the true miss vector (SGP4 + true offset drawn from the public "
+                f"element set's error) under a fixed reference covariance, R/T/N "
+                f"{truth.REFERENCE_SIGMA_RTN_M} m per object; the same in every scenario",
+                "manoeuvre": f"Pc >= {sc.pc_threshold:g} at the last assessment at or before TCA - "
+                f"{sc.commit_days} d (assessments every {sc.cadence_h} h from "
+                f"{sc.screen_ahead_days} d before TCA)",
+                "risk_reduction": "risk of the manoeuvred events / risk of all the member's events",
+                "manoeuvres_per_sat_year_at_90": "fewest manoeuvres (highest threshold) removing 90 % "
+                "of the risk, per protected satellite-year",
+                "workload": f"events whose Pc reached {decisions.WORKLOAD_LEVELS} up to the commit "
+                "time, per protected satellite-year",
+                "warning_time_h": f"median TCA minus the first assessment with Pc >= "
+                f"{decisions.WARNING_PC:g}",
+                "maintained_objects": f"objects with >= {od.MIN_TRACKS_FOR_OD} tracks per fit span "
+                f"and predicted in-track error <= "
+                f"{tasking.CORRELATION_GATE_M / 1000:g} km one day after",
+                "intervals": "5-95 % bootstrap over events (Monte Carlo runs pooled); "
+                "'poisson': exact 90 % interval of the manoeuvre count",
+            },
+        }
+    )
 
 
 def event_rows(result: RunResult, key: str) -> list[dict]:
@@ -91,22 +95,32 @@ def event_rows(result: RunResult, key: str) -> list[dict]:
     for n, i in enumerate(pr.events.tolist()):
         sec = int(pr.secondary_side[n])
         sig = pr.sigma_commit_m[n, sec]
-        rows.append({
-            "NORAD_CAT_ID_1": int(c["norad1"][i]), "OBJECT_NAME_1": c["name1"][i],
-            "OWNER_1": c["owner1"][i], "NORAD_CAT_ID_2": int(c["norad2"][i]),
-            "OBJECT_NAME_2": c["name2"][i], "OWNER_2": c["owner2"][i],
-            "TCA": c["tca_utc"][i], "SGP4_MISS_KM": f"{c['miss_km'][i]:.4f}",
-            "HBR_M": f"{c['hbr_m'][i]:.2f}", "RISK": f"{result.risk[0, i]:.4g}",
-            "PC_AT_COMMIT": f"{pr.pc_commit[0, ci, n]:.4g}",
-            "MANOEUVRE": int(pr.pc_commit[0, ci, n] >= sc.pc_threshold),
-            "PC_MAX": f"{pr.pc_max[0, n]:.4g}", "DECISION_FLIPS": int(pr.flips[0, n]),
-            "WARNING_H": "" if not np.isfinite(pr.warning_h[0, n]) else
-                         f"{pr.warning_h[0, n]:.1f}",
-            "SECONDARY": sec + 1,
-            "SECONDARY_KNOWLEDGE": assess.SOURCE_NAMES[pr.source_commit[n, sec]],
-            "SECONDARY_SIGMA_R_M": f"{sig[0]:.1f}", "SECONDARY_SIGMA_T_M": f"{sig[1]:.1f}",
-            "SECONDARY_SIGMA_N_M": f"{sig[2]:.1f}",
-        })
+        rows.append(
+            {
+                "NORAD_CAT_ID_1": int(c["norad1"][i]),
+                "OBJECT_NAME_1": c["name1"][i],
+                "OWNER_1": c["owner1"][i],
+                "NORAD_CAT_ID_2": int(c["norad2"][i]),
+                "OBJECT_NAME_2": c["name2"][i],
+                "OWNER_2": c["owner2"][i],
+                "TCA": c["tca_utc"][i],
+                "SGP4_MISS_KM": f"{c['miss_km'][i]:.4f}",
+                "HBR_M": f"{c['hbr_m'][i]:.2f}",
+                "RISK": f"{result.risk[0, i]:.4g}",
+                "PC_AT_COMMIT": f"{pr.pc_commit[0, ci, n]:.4g}",
+                "MANOEUVRE": int(pr.pc_commit[0, ci, n] >= sc.pc_threshold),
+                "PC_MAX": f"{pr.pc_max[0, n]:.4g}",
+                "DECISION_FLIPS": int(pr.flips[0, n]),
+                "WARNING_H": ""
+                if not np.isfinite(pr.warning_h[0, n])
+                else f"{pr.warning_h[0, n]:.1f}",
+                "SECONDARY": sec + 1,
+                "SECONDARY_KNOWLEDGE": assess.SOURCE_NAMES[pr.source_commit[n, sec]],
+                "SECONDARY_SIGMA_R_M": f"{sig[0]:.1f}",
+                "SECONDARY_SIGMA_T_M": f"{sig[1]:.1f}",
+                "SECONDARY_SIGMA_N_M": f"{sig[2]:.1f}",
+            }
+        )
     return rows
 
 
@@ -127,7 +141,7 @@ def draw_coastlines(ax, **style) -> int:
         pts, lengths = data["points"], data["lengths"]
     start = 0
     for n in lengths.tolist():
-        seg = pts[start:start + n]
+        seg = pts[start : start + n]
         start += n
         ax.plot(seg[:, 0], seg[:, 1], **({"color": "0.5", "lw": 0.6} | style))
     return len(lengths)
@@ -155,8 +169,16 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
         for kind, marker in (("radar", "^"), ("optical", "o")):
             sel = [k for k in range(len(t)) if owner.get(t.id[k]) == i and t.type[k] == kind]
             if sel:
-                ax.scatter(t.lon_deg[sel], t.lat_deg[sel], marker=marker, s=60, zorder=3,
-                           color=colors(i % 10), label=f"{m.name} {kind}", edgecolor="k")
+                ax.scatter(
+                    t.lon_deg[sel],
+                    t.lat_deg[sel],
+                    marker=marker,
+                    s=60,
+                    zorder=3,
+                    color=colors(i % 10),
+                    label=f"{m.name} {kind}",
+                    edgecolor="k",
+                )
     for k in range(len(t)):
         if t.id[k] in outaged:
             ax.scatter(t.lon_deg[k], t.lat_deg[k], marker="x", s=160, color="red", zorder=4)
@@ -179,8 +201,11 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             r = by.get(f"{name} {kind}")
             if not r or not r["curve"]:
                 continue
-            pts = [(p["manoeuvres_per_sat_year"], p["risk_reduction"]) for p in r["curve"]
-                   if p["risk_reduction"] is not None]
+            pts = [
+                (p["manoeuvres_per_sat_year"], p["risk_reduction"])
+                for p in r["curve"]
+                if p["risk_reduction"] is not None
+            ]
             if pts:
                 ax.plot(*zip(*pts, strict=True), style, marker=".", label=kind)
         ax.axhline(0.9, color="k", lw=0.5)
@@ -196,8 +221,9 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             ax.text(0.5, 0.5, "no risky event", ha="center", transform=ax.transAxes)
     for k in range(n, rws * cols):
         axes[k // cols, k % cols].axis("off")
-    fig.suptitle(f"Risk reduction against manoeuvres as the Pc threshold varies "
-                 f"(commit {sc.commit_days} d)")
+    fig.suptitle(
+        f"Risk reduction against manoeuvres as the Pc threshold varies (commit {sc.commit_days} d)"
+    )
     fig.tight_layout()
     figs["risk_vs_manoeuvres"] = fig
 
@@ -206,16 +232,24 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
     for off, kind, field in ((-0.2, "alone", "own"), (0.2, "grouping", "pooled")):
         bottom = np.zeros(n)
         for j, reg in enumerate(tasking.REGIMES):
-            v = np.array([by[f"{m} {kind}"]["maintained_objects"][field][reg] for m in members],
-                         dtype=float)
-            ax.bar(x + off, v, 0.38, bottom=bottom, color=colors(j),
-                   alpha=1.0 if kind == "grouping" else 0.55,
-                   label=f"{reg} ({kind})")
+            v = np.array(
+                [by[f"{m} {kind}"]["maintained_objects"][field][reg] for m in members], dtype=float
+            )
+            ax.bar(
+                x + off,
+                v,
+                0.38,
+                bottom=bottom,
+                color=colors(j),
+                alpha=1.0 if kind == "grouping" else 0.55,
+                label=f"{reg} ({kind})",
+            )
             bottom += v
     ax.set_xticks(x, members, rotation=30)
     ax.set_ylabel("maintained objects")
-    ax.set_title("Maintained catalogue by regime: own sensors (left, pale) and with the pool "
-                 "(right)")
+    ax.set_title(
+        "Maintained catalogue by regime: own sensors (left, pale) and with the pool (right)"
+    )
     ax.legend(fontsize=7, ncol=4)
     figs["maintained_catalogue"] = fig
 
@@ -229,8 +263,12 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             vals.append(pr.sigma_commit_m[np.arange(len(pr.events)), pr.secondary_side, 1])
         if vals:
             v = np.concatenate(vals)
-            ax.hist(np.log10(np.maximum(v, 1.0)), bins=40, alpha=0.55,
-                    label=f"{kind} (median {np.median(v):.0f} m)")
+            ax.hist(
+                np.log10(np.maximum(v, 1.0)),
+                bins=40,
+                alpha=0.55,
+                label=f"{kind} (median {np.median(v):.0f} m)",
+            )
     ax.set_xlabel("log10 in-track sigma of the secondary at commit (m)")
     ax.set_ylabel("events")
     ax.legend()
@@ -243,8 +281,9 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
     w = 0.8 / max(len(names), 1)
     for k, name in enumerate(names):
         v = [result.tracks_by_inclination[name][b] or 0.0 for b in bands]
-        ax.bar(np.arange(len(bands)) + (k - len(names) / 2) * w, v, w, label=name,
-               color=colors(k % 10))
+        ax.bar(
+            np.arange(len(bands)) + (k - len(names) / 2) * w, v, w, label=name, color=colors(k % 10)
+        )
     ax.set_xticks(np.arange(len(bands)), [f"{b} deg" for b in bands])
     ax.set_ylabel("tracks a day per LEO object")
     ax.set_title("Tracking by inclination band (the geography effect)")
@@ -255,8 +294,9 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
 
 def _html_table(headers, rows) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -277,23 +317,40 @@ def headline_rows(rows: list[dict]) -> list[list]:
         if r["kind"] == "without":
             continue
         mo = r["maintained_objects"]
-        out.append([r["participant"], r["sharing"], r["events"],
-                    _val(r["manoeuvres_per_sat_year_at_90"]), _val(r["risk_reduction"]),
-                    _val(r["manoeuvres_per_sat_year"]),
-                    "-" if not r["workload_per_sat_year"] else
-                    f"{r['workload_per_sat_year']['1e-05']:.1f} / "
-                    f"{r['workload_per_sat_year']['1e-07']:.1f}",
-                    "-" if not r["sigma_at_commit_m"] else
-                    "/".join(f"{r['sigma_at_commit_m'][a]:.0f}" for a in "RTN"),
-                    "-" if r["warning_time_h"] is None else f"{r['warning_time_h']:.0f}",
-                    f"{mo['own']['total']} / {mo['pooled']['total']} / {mo['public']['total']}"])
+        out.append(
+            [
+                r["participant"],
+                r["sharing"],
+                r["events"],
+                _val(r["manoeuvres_per_sat_year_at_90"]),
+                _val(r["risk_reduction"]),
+                _val(r["manoeuvres_per_sat_year"]),
+                "-"
+                if not r["workload_per_sat_year"]
+                else f"{r['workload_per_sat_year']['1e-05']:.1f} / "
+                f"{r['workload_per_sat_year']['1e-07']:.1f}",
+                "-"
+                if not r["sigma_at_commit_m"]
+                else "/".join(f"{r['sigma_at_commit_m'][a]:.0f}" for a in "RTN"),
+                "-" if r["warning_time_h"] is None else f"{r['warning_time_h']:.0f}",
+                f"{mo['own']['total']} / {mo['pooled']['total']} / {mo['public']['total']}",
+            ]
+        )
     return out
 
 
-HEADLINE_HEADERS = ["participant", "sharing", "events", "manoeuvres/sat-yr at 90 % [5-95 %]",
-                    "risk reduction at threshold", "manoeuvres/sat-yr at threshold",
-                    "workload/sat-yr Pc>=1e-5 / 1e-7", "secondary sigma R/T/N (m)",
-                    "warning (h)", "maintained own / pooled / public"]
+HEADLINE_HEADERS = [
+    "participant",
+    "sharing",
+    "events",
+    "manoeuvres/sat-yr at 90 % [5-95 %]",
+    "risk reduction at threshold",
+    "manoeuvres/sat-yr at threshold",
+    "workload/sat-yr Pc>=1e-5 / 1e-7",
+    "secondary sigma R/T/N (m)",
+    "warning (h)",
+    "maintained own / pooled / public",
+]
 
 
 def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
@@ -304,8 +361,9 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     for p in result.participants:
         rows = event_rows(result, p.key)
-        with open(out_dir / "events" / f"{slug(p.key)}.csv", "w", newline="",
-                  encoding="utf-8") as fh:
+        with open(
+            out_dir / "events" / f"{slug(p.key)}.csv", "w", newline="", encoding="utf-8"
+        ) as fh:
             if rows:
                 w = csv.DictWriter(fh, list(rows[0]))
                 w.writeheader()
@@ -319,10 +377,12 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
         (out_dir / f"{name}.png").write_bytes(base64.b64decode(data))
         imgs[name] = data
     sc = result.scenario
-    img = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'
-                  for k, v in imgs.items())
-    rules = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                    for k, v in summ["rules"].items())
+    img = "".join(
+        f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>' for k, v in imgs.items()
+    )
+    rules = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in summ["rules"].items()
+    )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Scenario {html.escape(sc.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto}}
@@ -332,9 +392,9 @@ img{{max-width:100%}}</style></head><body>
 <p>{html.escape(sc.description)}</p>
 <p>Window {html.escape(sc.start.isoformat())} + {sc.days} d, seed {sc.seed},
 {sc.monte_carlo_runs} Monte Carlo runs. Catalog {html.escape(sc.catalog_file)}:
-{result.counts['catalog_objects']} objects, {result.counts['protected']} protected,
-{result.counts['conjunctions']} conjunctions within {sc.threshold_km} km.
-Run time {result.timings_s.get('total', 0):.0f} s.</p>
+{result.counts["catalog_objects"]} objects, {result.counts["protected"]} protected,
+{result.counts["conjunctions"]} conjunctions within {sc.threshold_km} km.
+Run time {result.timings_s.get("total", 0):.0f} s.</p>
 <h2>Per participant</h2>
 {_html_table(HEADLINE_HEADERS, headline_rows(summ["participants"]))}
 <h2>Rules</h2><ul>{rules}</ul>

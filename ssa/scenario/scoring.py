@@ -67,9 +67,13 @@ def curve(risk, pc_commit, thresholds, sat_years: float) -> list[dict]:
     out = []
     for thr in thresholds:
         man = np.asarray(pc_commit) >= thr
-        out.append({"threshold": float(thr),
-                    "manoeuvres_per_sat_year": float(man.sum() / runs / sat_years),
-                    "risk_reduction": reduction_at(risk, man)})
+        out.append(
+            {
+                "threshold": float(thr),
+                "manoeuvres_per_sat_year": float(man.sum() / runs / sat_years),
+                "risk_reduction": reduction_at(risk, man),
+            }
+        )
     return out
 
 

@@ -36,11 +36,11 @@ import datetime as dt
 
 import numpy as np
 
-INIT_TRACKS = 3            # tracks to start a catalogue entry (MODEL-ANCHORS: 3-4)
-MAINTAIN_GAP_H = 24.0      # a track at least this often keeps the entry (judgement)
-DETECT_SIGMA = 3.0         # manoeuvre detected when the track leaves the 3-sigma prediction
-PASS_BIN_S = 3600.0        # breakup passes counted per hour
-MANOEUVRE_BIN_S = 120.0    # manoeuvre: track times resolved to 2 min
+INIT_TRACKS = 3  # tracks to start a catalogue entry (MODEL-ANCHORS: 3-4)
+MAINTAIN_GAP_H = 24.0  # a track at least this often keeps the entry (judgement)
+DETECT_SIGMA = 3.0  # manoeuvre detected when the track leaves the 3-sigma prediction
+PASS_BIN_S = 3600.0  # breakup passes counted per hour
+MANOEUVRE_BIN_S = 120.0  # manoeuvre: track times resolved to 2 min
 SNAPSHOT_DAYS = (1.0, 3.0, 7.0)
 SECONDS_PER_DAY = 86400.0
 
@@ -53,8 +53,10 @@ def sensor_sets(sc) -> dict:
     out = {}
     for m in sc.members:
         own = sorted(ids[s] for s in m.sensors)
-        out[m.name] = (np.array(own, dtype=np.int64),
-                       np.array(pooled if m.sharing != "none" else own, dtype=np.int64))
+        out[m.name] = (
+            np.array(own, dtype=np.int64),
+            np.array(pooled if m.sharing != "none" else own, dtype=np.int64),
+        )
     out["public"] = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))
     return out
 
@@ -63,8 +65,13 @@ def _outages(sc, t0: dt.datetime) -> list:
     out = []
     for e in sc.events:
         if e.kind == "outage":
-            out.append((sc.sensors.index(e.sensor), (e.start - t0).total_seconds(),
-                        (e.end - t0).total_seconds()))
+            out.append(
+                (
+                    sc.sensors.index(e.sensor),
+                    (e.start - t0).total_seconds(),
+                    (e.end - t0).total_seconds(),
+                )
+            )
     return out
 
 
@@ -77,7 +84,7 @@ def budgeted_passes(passes: np.ndarray, capacity_per_day, bin_s: float) -> np.nd
         if not np.isfinite(cap):
             continue
         for d0 in range(0, out.shape[2], per_day):
-            day = out[s, :, d0:d0 + per_day]
+            day = out[s, :, d0 : d0 + per_day]
             tracks = day.sum(axis=1)
             seen = np.flatnonzero(tracks > 0)
             first = np.array([np.argmax(day[i] > 0) for i in seen])
@@ -94,8 +101,9 @@ def maintained(passes_cum: np.ndarray, last_bin: np.ndarray, b: int, bin_s: floa
     last within MAINTAIN_GAP_H. ``passes_cum`` (N, B) cumulative tracks of a participant,
     ``last_bin`` (N, B) index of the latest bin with a track (-1: none)."""
     gap_bins = MAINTAIN_GAP_H * 3600.0 / bin_s
-    return (passes_cum[:, b] >= INIT_TRACKS) & (last_bin[:, b] >= 0) & (
-        b - last_bin[:, b] < gap_bins)
+    return (
+        (passes_cum[:, b] >= INIT_TRACKS) & (last_bin[:, b] >= 0) & (b - last_bin[:, b] < gap_bins)
+    )
 
 
 def _participant_tracks(passes: np.ndarray, sensors: np.ndarray):
@@ -118,18 +126,39 @@ def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
     p = event.params
     masses = load_cara_masses(resolve_data_path(sc.hbr, sc.path)) if sc.hbr else {}
     jd, fr = datetime_to_jd(event.start)
-    res = breakup(catalog, p["parent"], jd, fr, p["mode"], parent_mass_kg=p["parent_mass_kg"],
-                  impactor_id=p["impactor"], impactor_mass_kg=p["impactor_mass_kg"],
-                  impact_speed_km_s=p["impact_speed_km_s"], lc_min_m=p["min_size_m"],
-                  seed=sc.seed, masses=masses)
+    res = breakup(
+        catalog,
+        p["parent"],
+        jd,
+        fr,
+        p["mode"],
+        parent_mass_kg=p["parent_mass_kg"],
+        impactor_id=p["impactor"],
+        impactor_mass_kg=p["impactor_mass_kg"],
+        impact_speed_km_s=p["impact_speed_km_s"],
+        lc_min_m=p["min_size_m"],
+        seed=sc.seed,
+        masses=masses,
+    )
     frag = res.fragments
     size = res.cloud.lc_m[res.orbiting]
     end = sc.start + dt.timedelta(days=sc.days)
     days = max((end - event.start).total_seconds() / SECONDS_PER_DAY, PASS_BIN_S / SECONDS_PER_DAY)
     snaps = [d for d in SNAPSHOT_DAYS if d <= days + 1e-9] or [days]
-    tr = track(frag.satrecs, size, sc.sensors, jd, fr, 0.0, days * SECONDS_PER_DAY,
-               sc.coverage_step_s, [d * SECONDS_PER_DAY for d in snaps],
-               outages=_outages(sc, event.start), quiet=quiet, bin_s=PASS_BIN_S)
+    tr = track(
+        frag.satrecs,
+        size,
+        sc.sensors,
+        jd,
+        fr,
+        0.0,
+        days * SECONDS_PER_DAY,
+        sc.coverage_step_s,
+        [d * SECONDS_PER_DAY for d in snaps],
+        outages=_outages(sc, event.start),
+        quiet=quiet,
+        bin_s=PASS_BIN_S,
+    )
     passes = budgeted_passes(tr.passes, sc.sensors.capacity_per_day, PASS_BIN_S)
     n_bins = passes.shape[2]
 
@@ -142,21 +171,34 @@ def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
         rows = screen_truth(both, event.start, days, sc.threshold_km, prot.norad_id, quiet=quiet)
     ids1 = np.asarray(rows.get("NORAD_CAT_ID_1", []), dtype=np.int64)
     ids2 = np.asarray(rows.get("NORAD_CAT_ID_2", []), dtype=np.int64)
-    tca = ((np.asarray(rows.get("TCA_JD", []), float) - jd)
-           + (np.asarray(rows.get("TCA_FR", []), float) - fr)) * SECONDS_PER_DAY
+    tca = (
+        (np.asarray(rows.get("TCA_JD", []), float) - jd)
+        + (np.asarray(rows.get("TCA_FR", []), float) - fr)
+    ) * SECONDS_PER_DAY
     frag_index = {int(n): k for k, n in enumerate(frag.norad_id.tolist())}
     prot_index = {int(n): k for k, n in enumerate(prot.norad_id.tolist())}
-    pairs = []   # (member index, fragment index, tca bin)
+    pairs = []  # (member index, fragment index, tca bin)
     for a, b, t in zip(ids1.tolist(), ids2.tolist(), tca.tolist(), strict=True):
         sat, deb = (a, b) if a in prot_index else (b, a)
         if sat in prot_index and deb in frag_index:
-            pairs.append((int(owner_member[prot_index[sat]]), frag_index[deb],
-                          min(int(t // PASS_BIN_S), n_bins - 1)))
-    out = {"parent": int(p["parent"]), "time_utc": event.start.isoformat(),
-           "mode": p["mode"], "fragments": int(len(frag)),
-           "fragments_10cm": int(np.count_nonzero(size >= 0.1)),
-           "min_size_m": p["min_size_m"], "mass_budget": _plain(res.mass_budget()),
-           "snapshots_days": snaps, "participants": {}}
+            pairs.append(
+                (
+                    int(owner_member[prot_index[sat]]),
+                    frag_index[deb],
+                    min(int(t // PASS_BIN_S), n_bins - 1),
+                )
+            )
+    out = {
+        "parent": int(p["parent"]),
+        "time_utc": event.start.isoformat(),
+        "mode": p["mode"],
+        "fragments": int(len(frag)),
+        "fragments_10cm": int(np.count_nonzero(size >= 0.1)),
+        "min_size_m": p["min_size_m"],
+        "mass_budget": _plain(res.mass_budget()),
+        "snapshots_days": snaps,
+        "participants": {},
+    }
     names = [m.name for m in sc.members]
     for name, (alone, group) in sensor_sets(sc).items():
         entry = {}
@@ -171,19 +213,32 @@ def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
                 mnt.append(int(maintained(cum, last, b, PASS_BIN_S).sum()))
             mine = [(f, b) for m, f, b in pairs if name in names and m == names.index(name)]
             known = sum(bool(maintained(cum[[f]], last[[f]], b, PASS_BIN_S)[0]) for f, b in mine)
-            entry[label] = {"detected": det, "maintained": mnt,
-                            "close_approaches": len(mine), "known": int(known),
-                            "unknown": len(mine) - int(known)}
+            entry[label] = {
+                "detected": det,
+                "maintained": mnt,
+                "close_approaches": len(mine),
+                "known": int(known),
+                "unknown": len(mine) - int(known),
+            }
         out["participants"][name] = entry
     return out
 
 
 def _plain(d: dict) -> dict:
-    return {k: (float(v) if isinstance(v, (np.floating, float)) else
-                int(v) if isinstance(v, (np.integer,)) else v) for k, v in d.items()}
+    return {
+        k: (
+            float(v)
+            if isinstance(v, (np.floating, float))
+            else int(v)
+            if isinstance(v, (np.integer,))
+            else v
+        )
+        for k, v in d.items()
+    }
 
 
 # ----------------------------------------------------------------------------- manoeuvres
+
 
 def solve_towards(sat, target, jd, fr, transfer_h: float, miss_km: float):
     """Return (dv TEME km/s (3,), post-burn Satrec) for ``sat`` to pass ``miss_km`` radially
@@ -239,16 +294,21 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
     from ssa.scenario.tracking import object_diameter_m, track
 
     p = event.params
-    i = int(np.flatnonzero(catalog.norad_id == p["object"])[0]) if np.any(
-        catalog.norad_id == p["object"]) else None
+    i = (
+        int(np.flatnonzero(catalog.norad_id == p["object"])[0])
+        if np.any(catalog.norad_id == p["object"])
+        else None
+    )
     if i is None:
         raise ValueError(f"{sc.path}: manoeuvre object {p['object']} is not in the catalogue")
     sat = catalog.satrecs[i]
     jd, fr = datetime_to_jd(event.start)
     err, r0, v0 = sat.sgp4(jd, fr)
     if err:
-        raise ValueError(f"{sc.path}: manoeuvre object {p['object']} cannot be propagated to "
-                         f"{event.start.isoformat()} (sgp4 error {err}: decayed?)")
+        raise ValueError(
+            f"{sc.path}: manoeuvre object {p['object']} cannot be propagated to "
+            f"{event.start.isoformat()} (sgp4 error {err}: decayed?)"
+        )
     r0, v0 = np.array(r0), np.array(v0)
     target = tca_s = miss_km = None
     if p.get("towards"):
@@ -257,11 +317,12 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
             raise ValueError(f"{sc.path}: manoeuvre target {p['towards']} is not in the catalogue")
         target = catalog.satrecs[int(j[0])]
         dv, new = solve_towards(sat, target, jd, fr, p["transfer_h"], p["miss_km"])
-        fr_ca, miss_km = closest_approach(new, target, jd, fr + p["transfer_h"] / 24.0,
-                                          window_min=60.0)
+        fr_ca, miss_km = closest_approach(
+            new, target, jd, fr + p["transfer_h"] / 24.0, window_min=60.0
+        )
         tca_s = (fr_ca - fr) * SECONDS_PER_DAY
     else:
-        basis = rtn_basis(r0[None], v0[None])[0]          # rows R, T, N
+        basis = rtn_basis(r0[None], v0[None])[0]  # rows R, T, N
         dv = basis.T @ (np.array(p["dv_rtn_ms"]) * 1e-3)
         new = fit_states(r0, v0 + dv, jd, fr, bstar=sat.bstar).satrecs[0]
     end = sc.start + dt.timedelta(days=sc.days)
@@ -270,27 +331,48 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
         horizon_s = max(horizon_s, tca_s + 3600.0)
     times = np.arange(0.0, horizon_s + MANOEUVRE_BIN_S, MANOEUVRE_BIN_S)
     _, r_new, _ = SatrecArray([new]).sgp4(np.full(times.size, jd), fr + times / SECONDS_PER_DAY)
-    _, r_old, v_old = SatrecArray([sat]).sgp4(np.full(times.size, jd),
-                                               fr + times / SECONDS_PER_DAY)
+    _, r_old, v_old = SatrecArray([sat]).sgp4(np.full(times.size, jd), fr + times / SECONDS_PER_DAY)
     d_rtn = np.einsum("tij,tj->ti", rtn_basis(r_old[0], v_old[0]), (r_new[0] - r_old[0]) * 1e3)
     interval = reissue_interval_d(catalog)[i]
-    phase = reissue_phase_d(catalog.norad_id[i:i + 1], interval)[0]
+    phase = reissue_phase_d(catalog.norad_id[i : i + 1], interval)[0]
     t_event_s = (jd - catalog.epoch_jd[i] + fr - catalog.epoch_fr[i]) * SECONDS_PER_DAY
     age0_d = float(np.clip(t_event_s / SECONDS_PER_DAY, 0.0, None))
-    sigma = public_sigma_m(times / SECONDS_PER_DAY, np.full(times.size, age0_d),
-                           catalog.perigee_km[i], catalog.apogee_km[i],
-                           catalog.object_type[i])
+    sigma = public_sigma_m(
+        times / SECONDS_PER_DAY,
+        np.full(times.size, age0_d),
+        catalog.perigee_km[i],
+        catalog.apogee_km[i],
+        catalog.object_type[i],
+    )
     dev_sigma = np.sqrt(np.sum((d_rtn / sigma) ** 2, axis=1))
-    diameter = object_diameter_m(catalog.rcs_size[i:i + 1], catalog.object_type[i:i + 1])
-    tr = track([new], diameter, sc.sensors, jd, fr, 0.0, float(times[-1]), sc.step_s, [0.0],
-               outages=_outages(sc, event.start), quiet=quiet, bin_s=MANOEUVRE_BIN_S)
-    passes = tr.passes[:, 0, :]                      # (S, bins)
+    diameter = object_diameter_m(catalog.rcs_size[i : i + 1], catalog.object_type[i : i + 1])
+    tr = track(
+        [new],
+        diameter,
+        sc.sensors,
+        jd,
+        fr,
+        0.0,
+        float(times[-1]),
+        sc.step_s,
+        [0.0],
+        outages=_outages(sc, event.start),
+        quiet=quiet,
+        bin_s=MANOEUVRE_BIN_S,
+    )
+    passes = tr.passes[:, 0, :]  # (S, bins)
     n = min(passes.shape[1], times.size)
-    out = {"object": int(p["object"]), "name": str(catalog.name[i]),
-           "time_utc": event.start.isoformat(), "dv_ms": float(np.linalg.norm(dv) * 1e3),
-           "target": int(p["towards"]) if p.get("towards") else None,
-           "approach_h": None if tca_s is None else tca_s / 3600.0,
-           "miss_km": miss_km, "detect_sigma": DETECT_SIGMA, "participants": {}}
+    out = {
+        "object": int(p["object"]),
+        "name": str(catalog.name[i]),
+        "time_utc": event.start.isoformat(),
+        "dv_ms": float(np.linalg.norm(dv) * 1e3),
+        "target": int(p["towards"]) if p.get("towards") else None,
+        "approach_h": None if tca_s is None else tca_s / 3600.0,
+        "miss_km": miss_km,
+        "detect_sigma": DETECT_SIGMA,
+        "participants": {},
+    }
     # Public baseline: the first element set re-issued after the burn (published late).
     t_pub = []
     k = 0
@@ -309,9 +391,13 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
         for label, sens in (("alone", alone), ("grouping", group)):
             tracked = passes[sens, :n].sum(axis=0) > 0 if sens.size else np.zeros(n, bool)
             t_det = detection_time_s(times[:n][tracked], dev_sigma[:n][tracked])
-            entry[label] = {"detection_h": _hours(t_det), "warning_h": None if (
-                t_det is None or tca_s is None or t_det > tca_s) else (tca_s - t_det) / 3600.0,
-                "tracks": int(tracked.sum())}
+            entry[label] = {
+                "detection_h": _hours(t_det),
+                "warning_h": None
+                if (t_det is None or tca_s is None or t_det > tca_s)
+                else (tca_s - t_det) / 3600.0,
+                "tracks": int(tracked.sum()),
+            }
         out["participants"][name] = entry
     return out
 
@@ -326,8 +412,13 @@ def run_security(sc, catalog=None, quiet: bool = True) -> dict:
 
     catalog = load_catalog(sc) if catalog is None else catalog
     protected = protected_by(sc, catalog)
-    out = {"scenario": sc.name, "seed": sc.seed, "breakups": [], "manoeuvres": [],
-           "small_debris": []}
+    out = {
+        "scenario": sc.name,
+        "seed": sc.seed,
+        "breakups": [],
+        "manoeuvres": [],
+        "small_debris": [],
+    }
     for e in sc.events:
         if e.kind == "breakup":
             out["breakups"].append(breakup_effect(sc, catalog, e, protected, quiet))
@@ -340,7 +431,7 @@ def run_security(sc, catalog=None, quiet: bool = True) -> dict:
 
 # ----------------------------------------------------------------------------- small debris
 
-EXPOSURE_THRESHOLD_KM = 2.0      # sample screening distance (rates scale as area)
+EXPOSURE_THRESHOLD_KM = 2.0  # sample screening distance (rates scale as area)
 DAYS_PER_YEAR = 365.25
 
 
@@ -366,53 +457,100 @@ def exposure_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
 
     p = event.params
     jd, fr = datetime_to_jd(event.start)
-    pop = generate_population(catalog, p["sample"], (0.01, 0.1), seed=sc.seed,
-                              include_base=False, regimes=("LEO",), epoch=(jd, fr),
-                              block="wide", survive_days=p["exposure_days"])
+    pop = generate_population(
+        catalog,
+        p["sample"],
+        (0.01, 0.1),
+        seed=sc.seed,
+        include_base=False,
+        regimes=("LEO",),
+        epoch=(jd, fr),
+        block="wide",
+        survive_days=p["exposure_days"],
+    )
     sample = pop.catalog
     weight = float(pop.weight[0])
     span_s = p["exposure_days"] * SECONDS_PER_DAY
-    tr = track(sample.satrecs, pop.diameter_m, sc.sensors, jd, fr, 0.0, span_s,
-               sc.coverage_step_s, [span_s], outages=_outages(sc, event.start), quiet=quiet,
-               bin_s=span_s)
+    tr = track(
+        sample.satrecs,
+        pop.diameter_m,
+        sc.sensors,
+        jd,
+        fr,
+        0.0,
+        span_s,
+        sc.coverage_step_s,
+        [span_s],
+        outages=_outages(sc, event.start),
+        quiet=quiet,
+        bin_s=span_s,
+    )
     passes = budgeted_passes(tr.passes, sc.sensors.capacity_per_day, span_s)[:, :, 0]
     leo = catalog.regime == "LEO"
     prot_idx = np.flatnonzero((protected >= 0) & leo)
     prot = catalog.subset(prot_idx)
-    hbr = HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr else \
-        HardBodyRadius()
+    hbr = (
+        HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path))
+        if sc.hbr
+        else HardBodyRadius()
+    )
     sat_r = hbr.radius_m(prot.norad_id, prot.object_type, prot.rcs_size)
-    rows = screen_truth(concat_catalogs(prot, sample), event.start, p["exposure_days"],
-                        EXPOSURE_THRESHOLD_KM, prot.norad_id, quiet=quiet) if len(prot) else {}
+    rows = (
+        screen_truth(
+            concat_catalogs(prot, sample),
+            event.start,
+            p["exposure_days"],
+            EXPOSURE_THRESHOLD_KM,
+            prot.norad_id,
+            quiet=quiet,
+        )
+        if len(prot)
+        else {}
+    )
     pidx = {int(n): k for k, n in enumerate(prot.norad_id.tolist())}
     sidx = {int(n): k for k, n in enumerate(sample.norad_id.tolist())}
-    conj = [(pidx[a], sidx[b]) if a in pidx else (pidx[b], sidx[a])
-            for a, b in zip(np.asarray(rows.get("NORAD_CAT_ID_1", []), np.int64).tolist(),
-                            np.asarray(rows.get("NORAD_CAT_ID_2", []), np.int64).tolist(),
-                            strict=True)
-            if (a in pidx and b in sidx) or (b in pidx and a in sidx)]
+    conj = [
+        (pidx[a], sidx[b]) if a in pidx else (pidx[b], sidx[a])
+        for a, b in zip(
+            np.asarray(rows.get("NORAD_CAT_ID_1", []), np.int64).tolist(),
+            np.asarray(rows.get("NORAD_CAT_ID_2", []), np.int64).tolist(),
+            strict=True,
+        )
+        if (a in pidx and b in sidx) or (b in pidx and a in sidx)
+    ]
     scale = weight * DAYS_PER_YEAR / p["exposure_days"]
     owner = protected[prot_idx]
-    out = {"time_utc": event.start.isoformat(), "sample": int(len(sample)),
-           "weight": weight, "exposure_days": p["exposure_days"],
-           "threshold_km": EXPOSURE_THRESHOLD_KM, "sample_conjunctions": len(conj),
-           "participants": {}}
+    out = {
+        "time_utc": event.start.isoformat(),
+        "sample": int(len(sample)),
+        "weight": weight,
+        "exposure_days": p["exposure_days"],
+        "threshold_km": EXPOSURE_THRESHOLD_KM,
+        "sample_conjunctions": len(conj),
+        "participants": {},
+    }
     for m, member in enumerate(sc.members):
         mine = [(s, o) for s, o in conj if owner[s] == m]
         n_sats = int(np.count_nonzero(owner == m))
         alone, group = sensor_sets(sc)[member.name]
         entry = {"protected_leo": n_sats, "sample_conjunctions": len(mine)}
         for label, sens in (("alone", alone), ("grouping", group)):
-            seen = (passes[sens].sum(axis=0) >= INIT_TRACKS) if sens.size else \
-                np.zeros(len(sample), bool)
+            seen = (
+                (passes[sens].sum(axis=0) >= INIT_TRACKS)
+                if sens.size
+                else np.zeros(len(sample), bool)
+            )
             unseen = [(s, o) for s, o in mine if not seen[o]]
-            pc = sum(((sat_r[s] + pop.diameter_m[o] / 2) / (EXPOSURE_THRESHOLD_KM * 1e3)) ** 2
-                     for s, o in unseen)
+            pc = sum(
+                ((sat_r[s] + pop.diameter_m[o] / 2) / (EXPOSURE_THRESHOLD_KM * 1e3)) ** 2
+                for s, o in unseen
+            )
             per_sat = scale / n_sats if n_sats else float("nan")
             entry[label] = {
                 "sample_objects_seen": int(seen.sum()),
                 "unseen_conjunctions_per_sat_year": len(unseen) * per_sat,
                 "unseen_pc_per_sat_year": pc * per_sat,
-                "relative_error": 1 / np.sqrt(len(unseen)) if unseen else None}
+                "relative_error": 1 / np.sqrt(len(unseen)) if unseen else None,
+            }
         out["participants"][member.name] = entry
     return out

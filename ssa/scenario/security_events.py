@@ -66,14 +66,19 @@ def _breakup(c, e: dict, key: str, ctx: dict):
     imp_mass = _positive(c, e["impactor_mass_kg"], f"{key}.impactor_mass_kg", False)
     speed = _positive(c, e["impact_speed_km_s"], f"{key}.impact_speed_km_s", False)
     if mode == "collision" and not impactor and (imp_mass is None or speed is None):
-        c.add(key, "a collision needs impactor = NORAD id, or impactor_mass_kg and "
-                   "impact_speed_km_s")
-    params = {"parent": parent, "mode": mode, "impactor": impactor or None,
-              "impactor_mass_kg": imp_mass, "impact_speed_km_s": speed,
-              "parent_mass_kg": _positive(c, e["parent_mass_kg"], f"{key}.parent_mass_kg",
-                                          False),
-              "min_size_m": _positive(c, e["min_size_m"], f"{key}.min_size_m", False)
-              or DEFAULT_MIN_SIZE_M}
+        c.add(
+            key, "a collision needs impactor = NORAD id, or impactor_mass_kg and impact_speed_km_s"
+        )
+    params = {
+        "parent": parent,
+        "mode": mode,
+        "impactor": impactor or None,
+        "impactor_mass_kg": imp_mass,
+        "impact_speed_km_s": speed,
+        "parent_mass_kg": _positive(c, e["parent_mass_kg"], f"{key}.parent_mass_kg", False),
+        "min_size_m": _positive(c, e["min_size_m"], f"{key}.min_size_m", False)
+        or DEFAULT_MIN_SIZE_M,
+    }
     return Event("breakup", start=at, params=params) if parent and at else None
 
 
@@ -88,12 +93,19 @@ def _manoeuvre(c, e: dict, key: str, ctx: dict):
         miss = _positive(c, e["miss_km"], f"{key}.miss_km", True)
         if dv:
             c.add(f"{key}.dv_rtn_ms", "give either dv_rtn_ms or towards, not both")
-        params = {"object": obj, "towards": towards, "miss_km": miss,
-                  "transfer_h": _positive(c, e["transfer_h"], f"{key}.transfer_h", False)
-                  or DEFAULT_TRANSFER_H}
+        params = {
+            "object": obj,
+            "towards": towards,
+            "miss_km": miss,
+            "transfer_h": _positive(c, e["transfer_h"], f"{key}.transfer_h", False)
+            or DEFAULT_TRANSFER_H,
+        }
     else:
-        ok = (isinstance(dv, list) and len(dv) == 3
-              and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in dv))
+        ok = (
+            isinstance(dv, list)
+            and len(dv) == 3
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in dv)
+        )
         if not ok:
             c.add(f"{key}.dv_rtn_ms", f"expected [radial, transverse, normal] in m/s, got {dv!r}")
             return None
@@ -110,8 +122,9 @@ def _small_debris(c, e: dict, key: str, ctx: dict):
         c.add(f"{key}.sample", f"expected an integer sample size >= 100, got {n!r}")
         return None
     days = _positive(c, e["exposure_days"], f"{key}.exposure_days", False) or 1.0
-    return Event("small_debris", start=at, params={"sample": n, "exposure_days": days}) \
-        if at else None
+    return (
+        Event("small_debris", start=at, params={"sample": n, "exposure_days": days}) if at else None
+    )
 
 
 EVENT_PARSERS = {"breakup": _breakup, "manoeuvre": _manoeuvre, "small_debris": _small_debris}

@@ -16,18 +16,47 @@ import numpy as np
 SENSOR_TYPES = ("radar", "optical")
 SENSOR_MODES = ("survey", "tracking")
 
-_FLOAT_COLUMNS = ("lat_deg", "lon_deg", "alt_m", "min_el_deg", "max_el_deg", "az_min_deg",
-                  "az_max_deg", "min_range_km", "max_range_km", "ref_size_m", "ref_range_km",
-                  "range_sigma_m", "angle_sigma_deg")
-REQUIRED_COLUMNS = ("id", "name", "operator", "country", "type", "mode", *_FLOAT_COLUMNS,
-                    "fan_az_deg", "source")
+_FLOAT_COLUMNS = (
+    "lat_deg",
+    "lon_deg",
+    "alt_m",
+    "min_el_deg",
+    "max_el_deg",
+    "az_min_deg",
+    "az_max_deg",
+    "min_range_km",
+    "max_range_km",
+    "ref_size_m",
+    "ref_range_km",
+    "range_sigma_m",
+    "angle_sigma_deg",
+)
+REQUIRED_COLUMNS = (
+    "id",
+    "name",
+    "operator",
+    "country",
+    "type",
+    "mode",
+    *_FLOAT_COLUMNS,
+    "fan_az_deg",
+    "source",
+)
 
 # Valid ranges per column: (low, high), inclusive.
 _BOUNDS = {
-    "lat_deg": (-90.0, 90.0), "lon_deg": (-180.0, 360.0), "alt_m": (-500.0, 9000.0),
-    "min_el_deg": (-5.0, 90.0), "max_el_deg": (0.0, 90.0), "az_min_deg": (0.0, 360.0),
-    "az_max_deg": (0.0, 360.0), "min_range_km": (0.0, 1e6), "max_range_km": (1.0, 1e6),
-    "ref_size_m": (1e-4, 100.0), "ref_range_km": (1.0, 1e6), "range_sigma_m": (0.0, 1e5),
+    "lat_deg": (-90.0, 90.0),
+    "lon_deg": (-180.0, 360.0),
+    "alt_m": (-500.0, 9000.0),
+    "min_el_deg": (-5.0, 90.0),
+    "max_el_deg": (0.0, 90.0),
+    "az_min_deg": (0.0, 360.0),
+    "az_max_deg": (0.0, 360.0),
+    "min_range_km": (0.0, 1e6),
+    "max_range_km": (1.0, 1e6),
+    "ref_size_m": (1e-4, 100.0),
+    "ref_range_km": (1.0, 1e6),
+    "range_sigma_m": (0.0, 1e5),
     "angle_sigma_deg": (1e-6, 10.0),
 }
 
@@ -74,14 +103,12 @@ class SensorTable:
         """Return the row of ``sensor_id``; raise ValueError listing known ids."""
         hits = np.flatnonzero(self.id == sensor_id)
         if len(hits) == 0:
-            raise ValueError(f"unknown sensor {sensor_id!r}; {self.path} has: "
-                             f"{', '.join(self.id)}")
+            raise ValueError(f"unknown sensor {sensor_id!r}; {self.path} has: {', '.join(self.id)}")
         return int(hits[0])
 
     def subset(self, index) -> SensorTable:
         """Return the sensors at ``index`` (indices or boolean mask)."""
-        fields = {k: getattr(self, k)[index] for k in self.__dataclass_fields__
-                  if k != "path"}
+        fields = {k: getattr(self, k)[index] for k in self.__dataclass_fields__ if k != "path"}
         return SensorTable(**fields, path=self.path)
 
     @property
@@ -102,8 +129,9 @@ def load_sensors(path: str | Path) -> SensorTable:
     try:
         return _load_sensors(path)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}): sensor tables are "
-                         f"UTF-8 CSV") from None
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {exc.start}): sensor tables are UTF-8 CSV"
+        ) from None
     except csv.Error as exc:
         raise ValueError(f"{path}: not a readable CSV: {exc}") from None
 
@@ -114,8 +142,10 @@ def _load_sensors(path: Path) -> SensorTable:
         reader = csv.DictReader(fh)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path}:1: missing column(s) {', '.join(missing)}; "
-                             f"expected {', '.join(REQUIRED_COLUMNS)}")
+            raise ValueError(
+                f"{path}:1: missing column(s) {', '.join(missing)}; "
+                f"expected {', '.join(REQUIRED_COLUMNS)}"
+            )
         rows = []
         seen: dict[str, int] = {}
         for row in reader:
@@ -126,17 +156,22 @@ def _load_sensors(path: Path) -> SensorTable:
                 problems.append(f"{path}:{line}: column id: empty sensor id")
                 ok = False
             elif sid in seen:
-                problems.append(f"{path}:{line}: column id: duplicate id {sid!r} "
-                                f"(first on line {seen[sid]})")
+                problems.append(
+                    f"{path}:{line}: column id: duplicate id {sid!r} (first on line {seen[sid]})"
+                )
                 ok = False
             seen.setdefault(sid, line)
             if row["type"] not in SENSOR_TYPES:
-                problems.append(f"{path}:{line}: column type: {row['type']!r} is not one of "
-                                f"{', '.join(SENSOR_TYPES)}")
+                problems.append(
+                    f"{path}:{line}: column type: {row['type']!r} is not one of "
+                    f"{', '.join(SENSOR_TYPES)}"
+                )
                 ok = False
             if row["mode"] not in SENSOR_MODES:
-                problems.append(f"{path}:{line}: column mode: {row['mode']!r} is not one of "
-                                f"{', '.join(SENSOR_MODES)}")
+                problems.append(
+                    f"{path}:{line}: column mode: {row['mode']!r} is not one of "
+                    f"{', '.join(SENSOR_MODES)}"
+                )
                 ok = False
             values = {}
             for col in _FLOAT_COLUMNS:
@@ -148,8 +183,9 @@ def _load_sensors(path: Path) -> SensorTable:
                     continue
                 lo, hi = _BOUNDS[col]
                 if not (lo <= values[col] <= hi):
-                    problems.append(f"{path}:{line}: column {col}: {values[col]} outside "
-                                    f"[{lo}, {hi}]")
+                    problems.append(
+                        f"{path}:{line}: column {col}: {values[col]} outside [{lo}, {hi}]"
+                    )
                     ok = False
             cap = (row.get("capacity_per_day") or "").strip()
             try:
@@ -157,27 +193,36 @@ def _load_sensors(path: Path) -> SensorTable:
                 if cap and not values["capacity_per_day"] > 0:
                     raise ValueError
             except ValueError:
-                problems.append(f"{path}:{line}: column capacity_per_day: {cap!r} is not a "
-                                "positive number (leave empty for unlimited)")
+                problems.append(
+                    f"{path}:{line}: column capacity_per_day: {cap!r} is not a "
+                    "positive number (leave empty for unlimited)"
+                )
                 ok = False
             fan = (row["fan_az_deg"] or "").strip()
             try:
                 values["fan_az_deg"] = float(fan) if fan else np.nan
             except ValueError:
-                problems.append(f"{path}:{line}: column fan_az_deg: {fan!r} is not a number "
-                                "(leave empty for no fan)")
+                problems.append(
+                    f"{path}:{line}: column fan_az_deg: {fan!r} is not a number "
+                    "(leave empty for no fan)"
+                )
                 ok = False
             if ok and values["min_range_km"] >= values["max_range_km"]:
-                problems.append(f"{path}:{line}: min_range_km {values['min_range_km']} >= "
-                                f"max_range_km {values['max_range_km']}")
+                problems.append(
+                    f"{path}:{line}: min_range_km {values['min_range_km']} >= "
+                    f"max_range_km {values['max_range_km']}"
+                )
                 ok = False
             if ok and values["min_el_deg"] >= values["max_el_deg"]:
-                problems.append(f"{path}:{line}: min_el_deg {values['min_el_deg']} >= "
-                                f"max_el_deg {values['max_el_deg']}")
+                problems.append(
+                    f"{path}:{line}: min_el_deg {values['min_el_deg']} >= "
+                    f"max_el_deg {values['max_el_deg']}"
+                )
                 ok = False
             if ok and row["type"] == "radar" and values["range_sigma_m"] <= 0:
-                problems.append(f"{path}:{line}: column range_sigma_m: a radar needs a "
-                                "positive range noise")
+                problems.append(
+                    f"{path}:{line}: column range_sigma_m: a radar needs a positive range noise"
+                )
                 ok = False
             if ok:
                 rows.append({**row, **values, "id": sid})

@@ -98,12 +98,12 @@ def schedule(passes, budget, sensor_member, priority_mask, seed: int = 0) -> np.
 class Tasking:
     """Steady-state tracking per sensor and object (rates per day)."""
 
-    sensor_ids: np.ndarray         # (S,)
-    sensor_member: np.ndarray      # (S,) member index
-    weight: np.ndarray             # (S,) information per track (reference tracks)
-    passes_per_day: np.ndarray     # (S, N) float32 visible passes a day
-    tracks_per_day: np.ndarray     # (S, N) float32 scheduled tracks a day
-    budget: np.ndarray             # (S,)
+    sensor_ids: np.ndarray  # (S,)
+    sensor_member: np.ndarray  # (S,) member index
+    weight: np.ndarray  # (S,) information per track (reference tracks)
+    passes_per_day: np.ndarray  # (S, N) float32 visible passes a day
+    tracks_per_day: np.ndarray  # (S, N) float32 scheduled tracks a day
+    budget: np.ndarray  # (S,)
     days: int
 
     def info_rate(self, sensors_mask) -> np.ndarray:
@@ -126,29 +126,48 @@ def run_tasking(sc, catalog, table, sensor_member, priority_mask, quiet=True) ->
     n_days = max(1, int(round(sc.history_days)))
     if n_s == 0 or n_obj == 0:
         z = np.zeros((n_s, n_obj), dtype=np.float32)
-        return Tasking(np.asarray(table.id), sensor_member, weight, z, z, table.capacity_per_day,
-                       n_days)
+        return Tasking(
+            np.asarray(table.id), sensor_member, weight, z, z, table.capacity_per_day, n_days
+        )
     jd0, fr0 = datetime_to_jd(sc.start)
     # Capability without outages: an outage removes a sensor's share of the information
     # at the assessments whose fit span it overlaps (``assess.KnowledgeContext``).
     t0 = -n_days * SECONDS_PER_DAY
-    res = track(catalog.satrec_array(), object_diameter_m(catalog.rcs_size, catalog.object_type),
-                table, jd0, fr0, t0, 0.0, sc.coverage_step_s, [0.0], quiet=quiet,
-                bin_s=SECONDS_PER_DAY)
+    res = track(
+        catalog.satrec_array(),
+        object_diameter_m(catalog.rcs_size, catalog.object_type),
+        table,
+        jd0,
+        fr0,
+        t0,
+        0.0,
+        sc.coverage_step_s,
+        [0.0],
+        quiet=quiet,
+        bin_s=SECONDS_PER_DAY,
+    )
     passes = res.passes[:, :, :n_days]
     tracks = schedule(passes, table.capacity_per_day, sensor_member, priority_mask, sc.seed)
-    return Tasking(np.asarray(table.id), sensor_member, weight,
-                   passes.mean(axis=2).astype(np.float32),
-                   tracks.mean(axis=2).astype(np.float32), table.capacity_per_day, n_days)
+    return Tasking(
+        np.asarray(table.id),
+        sensor_member,
+        weight,
+        passes.mean(axis=2).astype(np.float32),
+        tracks.mean(axis=2).astype(np.float32),
+        table.capacity_per_day,
+        n_days,
+    )
 
 
-def maintained(model: od.OdModel, info_rate, track_rate, span_days, ballistic, perigee_km,
-               apogee_km) -> np.ndarray:
+def maintained(
+    model: od.OdModel, info_rate, track_rate, span_days, ballistic, perigee_km, apogee_km
+) -> np.ndarray:
     """Return (N,) bool: objects a participant with these rates keeps in its catalogue."""
     info = np.asarray(info_rate) * span_days
     enough = np.asarray(track_rate) * span_days >= od.MIN_TRACKS_FOR_OD
-    sig = model.sigma_rtn_m(np.full(len(info), GATE_LEAD_D), np.maximum(info, 1e-12), ballistic,
-                            perigee_km, apogee_km)
+    sig = model.sigma_rtn_m(
+        np.full(len(info), GATE_LEAD_D), np.maximum(info, 1e-12), ballistic, perigee_km, apogee_km
+    )
     return enough & (sig[:, 1] <= CORRELATION_GATE_M)
 
 

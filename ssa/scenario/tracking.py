@@ -59,8 +59,9 @@ def object_diameter_m(rcs_size, object_type) -> np.ndarray:
     """Return a representative diameter (m) per object from its RCS class, else its type."""
     rcs_size = np.asarray(rcs_size, dtype=object)
     object_type = np.asarray(object_type, dtype=object)
-    out = np.array([TYPE_DIAMETER_M.get(t, TYPE_DIAMETER_M["UNKNOWN"]) for t in object_type],
-                   dtype=np.float64)
+    out = np.array(
+        [TYPE_DIAMETER_M.get(t, TYPE_DIAMETER_M["UNKNOWN"]) for t in object_type], dtype=np.float64
+    )
     for cls, d in RCS_CLASS_DIAMETER_M.items():
         out[rcs_size == cls] = d
     return out
@@ -102,6 +103,7 @@ def sun_unit_ecef(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
             # builtin timescale and only the DE421 ephemeris, which does not expire.
             warnings.simplefilter("ignore", RuntimeWarning)
             from skyfield_data import get_skyfield_data_path
+
             path = get_skyfield_data_path()
         load = Loader(path, verbose=False)
         _SKY["ts"] = load.timescale(builtin=True)
@@ -113,9 +115,35 @@ def sun_unit_ecef(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _detect(t_s, pos, ok, sun, site, enu, sin_min_el, sin_max_el, min_r, max_r,
-            az_lo, az_hi, az_all, fan_n, is_fan, optical, dark, avail, size_m, ref_size,
-            ref_range, size_exp, last_seen, n_seen, bin_idx, passes, pass_gap_s):
+def _detect(
+    t_s,
+    pos,
+    ok,
+    sun,
+    site,
+    enu,
+    sin_min_el,
+    sin_max_el,
+    min_r,
+    max_r,
+    az_lo,
+    az_hi,
+    az_all,
+    fan_n,
+    is_fan,
+    optical,
+    dark,
+    avail,
+    size_m,
+    ref_size,
+    ref_range,
+    size_exp,
+    last_seen,
+    n_seen,
+    bin_idx,
+    passes,
+    pass_gap_s,
+):
     """Update last_seen[s, i] (s) and n_seen[s, i] with steps 1..T-1 of ``pos`` (T, N, 3).
 
     Step 0 is only the left end of the first fence-crossing interval. A detection
@@ -219,16 +247,24 @@ class SensorGeometry:
         c = np.ascontiguousarray
         return cls(
             site_km=c(geodetic_to_ecef_km(sensors.lat_deg, sensors.lon_deg, sensors.alt_m)),
-            enu=c(enu), sin_min_el=np.sin(np.radians(sensors.min_el_deg)),
+            enu=c(enu),
+            sin_min_el=np.sin(np.radians(sensors.min_el_deg)),
             # A 90 deg limit must not reject the zenith by rounding (sin_el = 1 + 1e-16).
-            sin_max_el=np.where(sensors.max_el_deg >= 90.0, 2.0,
-                                np.sin(np.radians(sensors.max_el_deg))),
-            min_range_km=c(sensors.min_range_km), max_range_km=c(sensors.max_range_km),
-            az_lo_deg=c(sensors.az_min_deg % 360.0), az_hi_deg=c(sensors.az_max_deg % 360.0),
-            az_all=c(az_all), fan_normal=c(fan_normal), is_fan=c(sensors.is_fan),
-            optical=c(optical), ref_size_m=c(sensors.ref_size_m),
+            sin_max_el=np.where(
+                sensors.max_el_deg >= 90.0, 2.0, np.sin(np.radians(sensors.max_el_deg))
+            ),
+            min_range_km=c(sensors.min_range_km),
+            max_range_km=c(sensors.max_range_km),
+            az_lo_deg=c(sensors.az_min_deg % 360.0),
+            az_hi_deg=c(sensors.az_max_deg % 360.0),
+            az_all=c(az_all),
+            fan_normal=c(fan_normal),
+            is_fan=c(sensors.is_fan),
+            optical=c(optical),
+            ref_size_m=c(sensors.ref_size_m),
             ref_range_km=c(sensors.ref_range_km),
-            size_exp=np.where(optical, OPTICAL_SIZE_EXPONENT, RADAR_SIZE_EXPONENT))
+            size_exp=np.where(optical, OPTICAL_SIZE_EXPONENT, RADAR_SIZE_EXPONENT),
+        )
 
     def station_dark(self, sun_unit: np.ndarray) -> np.ndarray:
         """Return (S, T) True where the Sun is below DARK_SUN_EL_DEG at the site."""
@@ -251,12 +287,23 @@ class TrackingResult:
     step_s: float
     t0_s: float
     t1_s: float
-    passes: np.ndarray | None = None   # (S, N, bins) passes started per bin (bin_s given)
+    passes: np.ndarray | None = None  # (S, N, bins) passes started per bin (bin_s given)
     bin_s: float | None = None
 
 
-def detect_ecef(t_s, pos_ecef_km, sun_unit, geo: SensorGeometry, diameter_m, last_seen,
-                n_seen, ok=None, available=None, bin_idx=None, passes=None) -> None:
+def detect_ecef(
+    t_s,
+    pos_ecef_km,
+    sun_unit,
+    geo: SensorGeometry,
+    diameter_m,
+    last_seen,
+    n_seen,
+    ok=None,
+    available=None,
+    bin_idx=None,
+    passes=None,
+) -> None:
     """Update ``last_seen`` (S, N) and ``n_seen`` with detections at steps 1..T-1.
 
     pos_ecef_km (T, N, 3) Earth-fixed object positions; sun_unit (T, 3) Earth-fixed
@@ -274,18 +321,51 @@ def detect_ecef(t_s, pos_ecef_km, sun_unit, geo: SensorGeometry, diameter_m, las
     if passes is None:
         passes = np.zeros((len(geo.site_km), pos.shape[1], 1), dtype=np.int32)
         bin_idx = np.zeros(n_t, dtype=np.int64)
-    _detect(np.ascontiguousarray(t_s, dtype=np.float64), pos, np.ascontiguousarray(ok), sun,
-            geo.site_km, geo.enu, geo.sin_min_el, geo.sin_max_el, geo.min_range_km,
-            geo.max_range_km, geo.az_lo_deg, geo.az_hi_deg, geo.az_all, geo.fan_normal,
-            geo.is_fan, geo.optical, np.ascontiguousarray(geo.station_dark(sun)),
-            np.ascontiguousarray(available), np.ascontiguousarray(diameter_m, dtype=np.float64),
-            geo.ref_size_m, geo.ref_range_km, geo.size_exp, last_seen, n_seen,
-            np.ascontiguousarray(bin_idx, dtype=np.int64), passes, PASS_GAP_S)
+    _detect(
+        np.ascontiguousarray(t_s, dtype=np.float64),
+        pos,
+        np.ascontiguousarray(ok),
+        sun,
+        geo.site_km,
+        geo.enu,
+        geo.sin_min_el,
+        geo.sin_max_el,
+        geo.min_range_km,
+        geo.max_range_km,
+        geo.az_lo_deg,
+        geo.az_hi_deg,
+        geo.az_all,
+        geo.fan_normal,
+        geo.is_fan,
+        geo.optical,
+        np.ascontiguousarray(geo.station_dark(sun)),
+        np.ascontiguousarray(available),
+        np.ascontiguousarray(diameter_m, dtype=np.float64),
+        geo.ref_size_m,
+        geo.ref_range_km,
+        geo.size_exp,
+        last_seen,
+        n_seen,
+        np.ascontiguousarray(bin_idx, dtype=np.int64),
+        passes,
+        PASS_GAP_S,
+    )
 
 
-def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: float,
-          t0_s: float, t1_s: float, step_s: float, snapshot_s, outages=(),
-          quiet: bool = True, bin_s: float | None = None) -> TrackingResult:
+def track(
+    satrecs,
+    diameter_m,
+    sensors: SensorTable,
+    epoch_jd: float,
+    epoch_fr: float,
+    t0_s: float,
+    t1_s: float,
+    step_s: float,
+    snapshot_s,
+    outages=(),
+    quiet: bool = True,
+    bin_s: float | None = None,
+) -> TrackingResult:
     """Return when each sensor last detected each object, at each snapshot time.
 
     ``satrecs``: sgp4 ``SatrecArray`` or list of Satrec (n objects);
@@ -300,8 +380,10 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
     from ssa.progress import progress
 
     if step_s <= 0 or t1_s <= t0_s:
-        raise ValueError(f"tracking grid needs step_s > 0 and t1_s > t0_s, got step_s={step_s},"
-                         f" t0_s={t0_s}, t1_s={t1_s}")
+        raise ValueError(
+            f"tracking grid needs step_s > 0 and t1_s > t0_s, got step_s={step_s},"
+            f" t0_s={t0_s}, t1_s={t1_s}"
+        )
     sat_array = satrecs if isinstance(satrecs, SatrecArray) else SatrecArray(list(satrecs))
     diameter_m = np.ascontiguousarray(diameter_m, dtype=np.float64)
     geo = SensorGeometry.from_table(sensors)
@@ -317,13 +399,13 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
     passes = np.zeros((n_sens, n_obj, n_bins), dtype=np.int32)
     # Chunk boundaries: every CHUNK_STEPS steps and at every snapshot time.
     snap_idx = np.searchsorted(times, snapshot_s[order], side="right")  # steps <= snapshot
-    bounds = sorted(set(range(0, len(times), CHUNK_STEPS)) | set(snap_idx.tolist())
-                    | {len(times)})
+    bounds = sorted(set(range(0, len(times), CHUNK_STEPS)) | set(snap_idx.tolist()) | {len(times)})
     bounds = [b for b in bounds if 0 <= b <= len(times)]
     k_next = 0
     prev_pos = prev_ok = None
-    for a, b in progress(list(zip(bounds[:-1], bounds[1:], strict=False)), desc="tracking",
-                         unit="chunk", quiet=quiet):
+    for a, b in progress(
+        list(zip(bounds[:-1], bounds[1:], strict=False)), desc="tracking", unit="chunk", quiet=quiet
+    ):
         while k_next < len(order) and snap_idx[k_next] <= a:
             out[order[k_next]] = last_seen
             k_next += 1
@@ -343,17 +425,35 @@ def track(satrecs, diameter_m, sensors: SensorTable, epoch_jd: float, epoch_fr: 
         if prev_pos is None:  # first chunk: a dummy left end, no fence crossing before it
             prev_pos = np.full((1, n_obj, 3), np.nan)
             prev_ok = np.zeros((1, n_obj), dtype=bool)
-        bins = (np.clip(((t_chunk - t0_s) // bin_s).astype(np.int64), 0, n_bins - 1) if bin_s
-                else np.zeros(len(t_chunk), dtype=np.int64))
-        detect_ecef(np.concatenate([[np.nan], t_chunk]), np.concatenate([prev_pos, pos]),
-                    np.concatenate([sun[:1], sun]), geo, diameter_m, last_seen, n_seen,
-                    ok=np.concatenate([prev_ok, ok]),
-                    available=np.concatenate([avail[:, :1], avail], axis=1),
-                    bin_idx=np.concatenate([[0], bins]), passes=passes)
+        bins = (
+            np.clip(((t_chunk - t0_s) // bin_s).astype(np.int64), 0, n_bins - 1)
+            if bin_s
+            else np.zeros(len(t_chunk), dtype=np.int64)
+        )
+        detect_ecef(
+            np.concatenate([[np.nan], t_chunk]),
+            np.concatenate([prev_pos, pos]),
+            np.concatenate([sun[:1], sun]),
+            geo,
+            diameter_m,
+            last_seen,
+            n_seen,
+            ok=np.concatenate([prev_ok, ok]),
+            available=np.concatenate([avail[:, :1], avail], axis=1),
+            bin_idx=np.concatenate([[0], bins]),
+            passes=passes,
+        )
         prev_pos, prev_ok = pos[-1:], ok[-1:]
     while k_next < len(order):
         out[order[k_next]] = last_seen
         k_next += 1
-    return TrackingResult(snapshot_s=snapshot_s, last_seen_s=out, detections=n_seen,
-                          step_s=float(step_s), t0_s=float(t0_s), t1_s=float(times[-1]),
-                          passes=passes if bin_s else None, bin_s=bin_s)
+    return TrackingResult(
+        snapshot_s=snapshot_s,
+        last_seen_s=out,
+        detections=n_seen,
+        step_s=float(step_s),
+        t0_s=float(t0_s),
+        t1_s=float(times[-1]),
+        passes=passes if bin_s else None,
+        bin_s=bin_s,
+    )

@@ -71,16 +71,23 @@ def protected_by(sc: Scenario, catalog) -> np.ndarray:
     return out
 
 
-def screen_truth(catalog, start: dt.datetime, days: float, threshold_km: float,
-                 primary_ids, quiet: bool = True) -> dict:
+def screen_truth(
+    catalog, start: dt.datetime, days: float, threshold_km: float, primary_ids, quiet: bool = True
+) -> dict:
     """Return the truth conjunctions as a dict of column arrays (docs/DESIGN.md columns).
 
     The one place that calls the screening core: primaries vs the whole catalog.
     """
     from ssa.screening import screen
 
-    result = screen(catalog, start=start, days=days, threshold_km=threshold_km,
-                    primaries=np.asarray(primary_ids, dtype=np.int64), quiet=quiet)
+    result = screen(
+        catalog,
+        start=start,
+        days=days,
+        threshold_km=threshold_km,
+        primaries=np.asarray(primary_ids, dtype=np.int64),
+        quiet=quiet,
+    )
     rows = result.rows
     names = rows.dtype.names if hasattr(rows, "dtype") else list(rows)
     return {k: np.asarray(rows[k]) for k in names}
@@ -101,8 +108,12 @@ def caching_screen(cache_dir, screen=None):
 
     def run(catalog, start, days, threshold_km, primary_ids, quiet=True):
         h = hashlib.sha256()
-        for arr in (catalog.norad_id, catalog.epoch_jd, catalog.epoch_fr,
-                    np.sort(np.asarray(primary_ids, dtype=np.int64))):
+        for arr in (
+            catalog.norad_id,
+            catalog.epoch_jd,
+            catalog.epoch_fr,
+            np.sort(np.asarray(primary_ids, dtype=np.int64)),
+        ):
             h.update(np.ascontiguousarray(arr).tobytes())
         h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
         path = cache_dir / f"screen-{h.hexdigest()[:24]}.npz"
@@ -112,8 +123,7 @@ def caching_screen(cache_dir, screen=None):
         rows = inner(catalog, start, days, threshold_km, primary_ids, quiet=quiet)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **{k: (v.astype(str) if v.dtype == object else v)
-                         for k, v in rows.items()})
+        np.savez(tmp, **{k: (v.astype(str) if v.dtype == object else v) for k, v in rows.items()})
         tmp.replace(path)
         return rows
 
@@ -133,21 +143,32 @@ def _conj_arrays(rows: dict, catalog, jd0: float, fr0: float) -> dict:
 
     i1 = index_of(rows["NORAD_CAT_ID_1"])
     i2 = index_of(rows["NORAD_CAT_ID_2"])
-    tca_s = ((np.asarray(rows["TCA_JD"], float) - jd0)
-             + (np.asarray(rows["TCA_FR"], float) - fr0)) * SECONDS_PER_DAY
+    tca_s = (
+        (np.asarray(rows["TCA_JD"], float) - jd0) + (np.asarray(rows["TCA_FR"], float) - fr0)
+    ) * SECONDS_PER_DAY
 
     def vec(prefix, n):
-        return np.stack([np.asarray(rows[f"{c}{n}_{u}"], float)
-                         for c, u in zip(prefix, ("KM",) * 3 if prefix[0] == "X" else
-                                         ("KMS",) * 3, strict=True)], axis=1)
+        return np.stack(
+            [
+                np.asarray(rows[f"{c}{n}_{u}"], float)
+                for c, u in zip(
+                    prefix, ("KM",) * 3 if prefix[0] == "X" else ("KMS",) * 3, strict=True
+                )
+            ],
+            axis=1,
+        )
 
     return {
-        "i1": i1, "i2": i2, "tca_s": tca_s,
+        "i1": i1,
+        "i2": i2,
+        "tca_s": tca_s,
         "tca_utc": np.asarray(rows["TCA"], dtype=object),
         "miss_km": np.asarray(rows["TCA_RANGE"], float),
         "speed_kms": np.asarray(rows["TCA_RELATIVE_SPEED"], float),
-        "r1": vec(("X", "Y", "Z"), 1), "v1": vec(("VX", "VY", "VZ"), 1),
-        "r2": vec(("X", "Y", "Z"), 2), "v2": vec(("VX", "VY", "VZ"), 2),
+        "r1": vec(("X", "Y", "Z"), 1),
+        "v1": vec(("VX", "VY", "VZ"), 1),
+        "r2": vec(("X", "Y", "Z"), 2),
+        "v2": vec(("VX", "VY", "VZ"), 2),
     }
 
 
@@ -156,7 +177,7 @@ class Truth:
     """The truth conjunctions of a window (arrays indexed by conjunction)."""
 
     catalog: object
-    protected_by: np.ndarray     # (n,) member index protecting each object, -1 none
+    protected_by: np.ndarray  # (n,) member index protecting each object, -1 none
     conj: dict
     start: dt.datetime
     days: float
@@ -173,8 +194,10 @@ class Truth:
         base = (self.start - dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)).total_seconds()
         for k in range(self.n):
             h = hashlib.blake2b(digest_size=8)
-            h.update(f"{int(c['norad1'][k])}|{int(c['norad2'][k])}|"
-                     f"{round((base + c['tca_s'][k]) * 1000)}".encode())
+            h.update(
+                f"{int(c['norad1'][k])}|{int(c['norad2'][k])}|"
+                f"{round((base + c['tca_s'][k]) * 1000)}".encode()
+            )
             out[k] = int.from_bytes(h.digest(), "little")
         return out
 
@@ -188,10 +211,13 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
     prot = protected_by(sc, catalog)
     primary_ids = catalog.norad_id[prot >= 0]
     if len(primary_ids) == 0:
-        raise ValueError(f"{sc.path}: no catalog object is protected by any member "
-                         f"(owners {[m.owners for m in sc.members]}, types {sc.protect_types})")
-    rows = (screen or screen_truth)(catalog, sc.start, sc.days, sc.threshold_km, primary_ids,
-                                    quiet=quiet)
+        raise ValueError(
+            f"{sc.path}: no catalog object is protected by any member "
+            f"(owners {[m.owners for m in sc.members]}, types {sc.protect_types})"
+        )
+    rows = (screen or screen_truth)(
+        catalog, sc.start, sc.days, sc.threshold_km, primary_ids, quiet=quiet
+    )
     jd0, fr0 = datetime_to_jd(sc.start)
     conj = _conj_arrays(rows, catalog, jd0, fr0)
     notes = []
@@ -199,31 +225,43 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
     keep &= (prot[np.maximum(conj["i1"], 0)] >= 0) | (prot[np.maximum(conj["i2"], 0)] >= 0)
     keep &= np.all(np.isfinite(conj["r1"]), axis=1) & np.all(np.isfinite(conj["r2"]), axis=1)
     if np.sum(~keep):
-        notes.append(f"{int(np.sum(~keep))} screening rows without a protected object or "
-                     "valid states were left out")
+        notes.append(
+            f"{int(np.sum(~keep))} screening rows without a protected object or "
+            "valid states were left out"
+        )
     if "FLAGS" in rows:
         # Docked vehicles and formations (LONG_DURATION) stay close on purpose: their
         # operators manage them, they are not collision-avoidance events.
         persistent = np.array(["LONG_DURATION" in str(f) for f in rows["FLAGS"]], dtype=bool)
         if np.any(persistent & keep):
-            notes.append(f"{int(np.sum(persistent & keep))} LONG_DURATION rows (docked or "
-                         "formation flying) were left out")
+            notes.append(
+                f"{int(np.sum(persistent & keep))} LONG_DURATION rows (docked or "
+                "formation flying) were left out"
+            )
         keep &= ~persistent
     conj = {k: v[keep] for k, v in conj.items()}
-    hbr = (HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path)) if sc.hbr
-           else HardBodyRadius())
-    conj["hbr_m"] = hbr.combined_m(catalog.norad_id[conj["i1"]], catalog.norad_id[conj["i2"]],
-                                   catalog.object_type[conj["i1"]],
-                                   catalog.object_type[conj["i2"]],
-                                   catalog.rcs_size[conj["i1"]], catalog.rcs_size[conj["i2"]])
+    hbr = (
+        HardBodyRadius.from_cara_csv(resolve_data_path(sc.hbr, sc.path))
+        if sc.hbr
+        else HardBodyRadius()
+    )
+    conj["hbr_m"] = hbr.combined_m(
+        catalog.norad_id[conj["i1"]],
+        catalog.norad_id[conj["i2"]],
+        catalog.object_type[conj["i1"]],
+        catalog.object_type[conj["i2"]],
+        catalog.rcs_size[conj["i1"]],
+        catalog.rcs_size[conj["i2"]],
+    )
     for j in (1, 2):
         idx = conj[f"i{j}"]
         conj[f"norad{j}"] = catalog.norad_id[idx]
         conj[f"name{j}"] = catalog.name[idx]
         conj[f"type{j}"] = catalog.object_type[idx]
         conj[f"owner{j}"] = catalog.owner[idx]
-    return Truth(catalog=catalog, protected_by=prot, conj=conj, start=sc.start, days=sc.days,
-                 notes=notes)
+    return Truth(
+        catalog=catalog, protected_by=prot, conj=conj, start=sc.start, days=sc.days, notes=notes
+    )
 
 
 def true_offsets_m(truth: Truth, seed: int, run: int) -> np.ndarray:
@@ -234,9 +272,18 @@ def true_offsets_m(truth: Truth, seed: int, run: int) -> np.ndarray:
     from ssa.risk.covariance import TleCovarianceModel
 
     c, cat = truth.conj, truth.catalog
-    sig = np.stack([TleCovarianceModel().rtn_sigma_m(
-        np.full(truth.n, PUBLIC_OFFSET_AGE_D), cat.perigee_km[c[f"i{j}"]],
-        cat.apogee_km[c[f"i{j}"]], cat.object_type[c[f"i{j}"]]) for j in (1, 2)], axis=1)
+    sig = np.stack(
+        [
+            TleCovarianceModel().rtn_sigma_m(
+                np.full(truth.n, PUBLIC_OFFSET_AGE_D),
+                cat.perigee_km[c[f"i{j}"]],
+                cat.apogee_km[c[f"i{j}"]],
+                cat.object_type[c[f"i{j}"]],
+            )
+            for j in (1, 2)
+        ],
+        axis=1,
+    )
     z = np.empty((truth.n, 2, 3))
     for k, key in enumerate(truth.event_keys().tolist()):
         z[k] = np.random.default_rng([seed, run, TRUTH_STREAM, key]).standard_normal((2, 3))
@@ -272,6 +319,16 @@ def risk(truth: Truth, offsets_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     cov1 = rtn_to_inertial_cov(r1, c["v1"], np.broadcast_to(var, (truth.n, 3)))[:, None]
     cov2 = rtn_to_inertial_cov(r2, c["v2"], np.broadcast_to(var, (truth.n, 3)))[:, None]
     zero = np.zeros((truth.n, 1, 3))
-    pc = pc_series(r1, c["v1"], r2, c["v2"], c["hbr_m"], zero, zero, cov1, cov2,
-                   np.ones((truth.n, 1), dtype=bool))[:, 0]
+    pc = pc_series(
+        r1,
+        c["v1"],
+        r2,
+        c["v2"],
+        c["hbr_m"],
+        zero,
+        zero,
+        cov1,
+        cov2,
+        np.ones((truth.n, 1), dtype=bool),
+    )[:, 0]
     return pc, r1, r2

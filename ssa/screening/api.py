@@ -54,9 +54,28 @@ MAX_ERR_KM = 20.0
 LONG_DURATION_S = 3600.0  # an encounter staying within threshold this long is flagged
 # Name prefixes of constellations whose members fly in formation-like shells; a pair
 # sharing one is flagged SAME_CONSTELLATION (reports may filter, nothing is dropped).
-CONSTELLATIONS = ("STARLINK", "ONEWEB", "IRIDIUM", "GLOBALSTAR", "ORBCOMM", "QIANFAN",
-                  "KUIPER", "LEMUR", "FLOCK", "SPIRE", "O3B", "NAVSTAR", "GALILEO",
-                  "BEIDOU", "SWARM", "HULIANWANG", "GUOWANG", "TIANQI", "YAOGAN", "JILIN")
+CONSTELLATIONS = (
+    "STARLINK",
+    "ONEWEB",
+    "IRIDIUM",
+    "GLOBALSTAR",
+    "ORBCOMM",
+    "QIANFAN",
+    "KUIPER",
+    "LEMUR",
+    "FLOCK",
+    "SPIRE",
+    "O3B",
+    "NAVSTAR",
+    "GALILEO",
+    "BEIDOU",
+    "SWARM",
+    "HULIANWANG",
+    "GUOWANG",
+    "TIANQI",
+    "YAOGAN",
+    "JILIN",
+)
 
 
 def _constellation(name: str) -> str:
@@ -79,18 +98,20 @@ def resolve_start(start, catalog):
         try:
             start = dt.datetime.fromisoformat(text)
         except ValueError as exc:
-            raise UserError(f"start {start!r} is not an ISO date-time; expected e.g. "
-                             "2024-07-05T00:00:00Z") from exc
+            raise UserError(
+                f"start {start!r} is not an ISO date-time; expected e.g. 2024-07-05T00:00:00Z"
+            ) from exc
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.timezone.utc)
     if isinstance(start, dt.datetime):
         if start.tzinfo is None:
             raise UserError("start is a naive datetime; pass one with tzinfo=timezone.utc")
         s = start.astimezone(dt.timezone.utc)
-        return jday(s.year, s.month, s.day, s.hour, s.minute,
-                    s.second + s.microsecond * 1e-6)
-    raise UserError(f"start must be None, an ISO string, an aware datetime or (jd, fr); "
-                     f"got {type(start).__name__}")
+        return jday(s.year, s.month, s.day, s.hour, s.minute, s.second + s.microsecond * 1e-6)
+    raise UserError(
+        f"start must be None, an ISO string, an aware datetime or (jd, fr); "
+        f"got {type(start).__name__}"
+    )
 
 
 def resolve_primaries(primaries, catalog) -> np.ndarray:
@@ -108,15 +129,21 @@ def resolve_primaries(primaries, catalog) -> np.ndarray:
         text = str(p).strip()
         if text.isdigit():
             hit = catalog.norad_id == int(text)
-        elif text.upper() in types or text.upper() in ("PAYLOAD", "ROCKET BODY", "DEBRIS",
-                                                         "UNKNOWN"):
+        elif text.upper() in types or text.upper() in (
+            "PAYLOAD",
+            "ROCKET BODY",
+            "DEBRIS",
+            "UNKNOWN",
+        ):
             hit = catalog.object_type == text.upper()
         elif text in owners or text.upper() in owners:
             hit = (catalog.owner == text) | (catalog.owner == text.upper())
         else:
-            raise UserError(f"primary {text!r} is neither a NORAD id in the catalog, an "
-                             f"object type nor an owner code present (owners: "
-                             f"{', '.join(sorted(owners)[:12])}...)")
+            raise UserError(
+                f"primary {text!r} is neither a NORAD id in the catalog, an "
+                f"object type nor an owner code present (owners: "
+                f"{', '.join(sorted(owners)[:12])}...)"
+            )
         mask |= hit
     if not mask.any():
         raise UserError(f"primaries {list(primaries)} match no object in the catalog")
@@ -167,11 +194,21 @@ class SliceSpec:
     cap: int
 
 
-def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
-           primaries=None, quiet: bool = True, threads: int | None = None,
-           step_s: float = DEFAULT_STEP_S, err_target_km: float = DEFAULT_ERR_TARGET_KM,
-           inputs: dict | None = None, scheduler: str | None = None,
-           cluster: str | None = None, slice_spans: int | None = None) -> ScreenResult:
+def screen(
+    catalog,
+    start=None,
+    days: float = 7.0,
+    threshold_km: float = 5.0,
+    primaries=None,
+    quiet: bool = True,
+    threads: int | None = None,
+    step_s: float = DEFAULT_STEP_S,
+    err_target_km: float = DEFAULT_ERR_TARGET_KM,
+    inputs: dict | None = None,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    slice_spans: int | None = None,
+) -> ScreenResult:
     """Return the conjunctions (SGP4 distance <= threshold_km) among catalog objects in
     [start, start + days]; see the module docstring for the guarantee.
 
@@ -187,15 +224,24 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     """
     t_wall = time.perf_counter()
     timings = {}
-    job = _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_target_km,
-               scheduler, cluster)
+    job = _job(
+        catalog,
+        start,
+        days,
+        threshold_km,
+        primaries,
+        threads,
+        step_s,
+        err_target_km,
+        scheduler,
+        cluster,
+    )
     n = len(catalog)
     ctx = executor.SatrecContext(catalog.satrecs)
     prev_threads = numba.get_num_threads()
     numba.set_num_threads(min(job.threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with executor.make_executor(ctx, job.threads, scheduler, cluster,
-                                    warm_up=_warm_up) as ex:
+        with executor.make_executor(ctx, job.threads, scheduler, cluster, warm_up=_warm_up) as ex:
             plan = _plan_step(ex, catalog, job, timings) if n else None
             slices, dropped, tri = [], [], np.zeros((3, 0), np.int64)
             t_fail_s = np.full(n, np.inf)
@@ -211,18 +257,40 @@ def screen(catalog, start=None, days: float = 7.0, threshold_km: float = 5.0,
     rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
     timings["table"] = time.perf_counter() - stage
     stage = time.perf_counter()
-    crossings.add_start_stop(rows, catalog, job.jd0, job.fr0, job.threshold_km,
-                             job.window_s)  # START, STOP
+    crossings.add_start_stop(
+        rows, catalog, job.jd0, job.fr0, job.threshold_km, job.window_s
+    )  # START, STOP
     timings["start_stop"] = time.perf_counter() - stage
-    run = _run_record(catalog, job, plan, rows, dropped, slices, tri.shape[1], n_windows,
-                      timings, described, t_wall)
+    run = _run_record(
+        catalog,
+        job,
+        plan,
+        rows,
+        dropped,
+        slices,
+        tri.shape[1],
+        n_windows,
+        timings,
+        described,
+        t_wall,
+    )
     if inputs:
         run["inputs"].update(inputs)
     return ScreenResult(rows, run)
 
 
-def _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_target_km,
-         scheduler, cluster) -> _Job:
+def _job(
+    catalog,
+    start,
+    days,
+    threshold_km,
+    primaries,
+    threads,
+    step_s,
+    err_target_km,
+    scheduler,
+    cluster,
+) -> _Job:
     """Validate the arguments; return the run's inputs."""
     if not days > 0:
         raise UserError(f"days must be > 0, got {days}")
@@ -231,16 +299,23 @@ def _job(catalog, start, days, threshold_km, primaries, threads, step_s, err_tar
     distributed = bool(scheduler or cluster or os.environ.get(executor.ENV_SCHEDULER))
     if distributed:
         n_local = executor.parse_cluster(cluster) if cluster else None
-        threads = (executor.threads_rule(n_local, threads) if n_local
-                   else int(threads or 1))
+        threads = executor.threads_rule(n_local, threads) if n_local else int(threads or 1)
     threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
     if threads < 1:
         raise UserError(f"threads must be >= 1, got {threads}")
     jd0, fr0 = resolve_start(start, catalog)
-    return _Job(jd0=jd0, fr0=fr0, days=float(days), window_s=float(days) * 86400.0,
-                threshold_km=float(threshold_km),
-                primary=resolve_primaries(primaries, catalog), primaries=primaries,
-                threads=threads, step_s=float(step_s), err_target_km=float(err_target_km))
+    return _Job(
+        jd0=jd0,
+        fr0=fr0,
+        days=float(days),
+        window_s=float(days) * 86400.0,
+        threshold_km=float(threshold_km),
+        primary=resolve_primaries(primaries, catalog),
+        primaries=primaries,
+        threads=threads,
+        step_s=float(step_s),
+        err_target_km=float(err_target_km),
+    )
 
 
 def _warm_up():
@@ -251,8 +326,9 @@ def _warm_up():
 def _plan_step(ex, catalog, job, timings) -> propagate.Plan:
     """Knot spacing and interpolation error bound per object (verified against SGP4)."""
     stage = time.perf_counter()
-    plan = propagate.make_plan(ex, catalog, job.step_s, job.err_target_km, job.jd0, job.fr0,
-                               job.window_s)
+    plan = propagate.make_plan(
+        ex, catalog, job.step_s, job.err_target_km, job.jd0, job.fr0, job.window_s
+    )
     timings["plan"] = time.perf_counter() - stage
     return plan
 
@@ -265,12 +341,22 @@ def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
     tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
     pad = tol + job.threshold_km / 2.0
     base_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
-    return SliceSpec(plan=plan, jd0=job.jd0, fr0=job.fr0, window_s=job.window_s,
-                     step_s=job.step_s, threshold_km=job.threshold_km,
-                     slice_s=propagate.chunk_length_s(plan, job.window_s, spans),
-                     cell_km=8.0 * job.step_s + 2.0 * float(np.median(pad)), pad_km=pad,
-                     tol_km=tol, primary=job.primary, perm=plan.class_order,
-                     base_fail_s=base_fail, cap=max(1024, 4 * n))
+    return SliceSpec(
+        plan=plan,
+        jd0=job.jd0,
+        fr0=job.fr0,
+        window_s=job.window_s,
+        step_s=job.step_s,
+        threshold_km=job.threshold_km,
+        slice_s=propagate.chunk_length_s(plan, job.window_s, spans),
+        cell_km=8.0 * job.step_s + 2.0 * float(np.median(pad)),
+        pad_km=pad,
+        tol_km=tol,
+        primary=job.primary,
+        perm=plan.class_order,
+        base_fail_s=base_fail,
+        cap=max(1024, 4 * n),
+    )
 
 
 def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | None = None):
@@ -301,9 +387,23 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
     while True:
         # Objects in class order: their coefficient rows are contiguous.
         oi, oj, ok, counts, skipped = kernels.screen_chunk(
-            ch.coef, ch.cls_first, ch.cls_size, ch.cls_base, ch.cls_nspan, ch.cls_h,
-            until[perm], spec.pad_km[perm], spec.tol_km[perm], spec.primary[perm],
-            spec.step_s, spec.threshold_km, spec.cell_km, n_steps, n_blocks, cap)
+            ch.coef,
+            ch.cls_first,
+            ch.cls_size,
+            ch.cls_base,
+            ch.cls_nspan,
+            ch.cls_h,
+            until[perm],
+            spec.pad_km[perm],
+            spec.tol_km[perm],
+            spec.primary[perm],
+            spec.step_s,
+            spec.threshold_km,
+            spec.cell_km,
+            n_steps,
+            n_blocks,
+            cap,
+        )
         if counts.max() <= cap:
             break
         cap = int(counts.max() * 1.3)
@@ -313,14 +413,23 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
     for b in range(n_blocks):
         m = int(counts[b])
         a_, b_ = perm[oi[b, :m]], perm[oj[b, :m]]
-        tri.append(np.stack([np.minimum(a_, b_), np.maximum(a_, b_),
-                             ok[b, :m].astype(np.int64) + base]))
+        tri.append(
+            np.stack([np.minimum(a_, b_), np.maximum(a_, b_), ok[b, :m].astype(np.int64) + base])
+        )
     rows = np.flatnonzero(np.isfinite(ch.fail_s))
     tri = np.concatenate(tri, axis=1)
-    return {"t0_s": float(t0_s), "tri": tri, "result_bytes": int(tri.nbytes + 24 * rows.size),
-            "fail_rows": rows,
-            "fail_s": ch.fail_s[rows], "fail_code": ch.fail_code[rows],
-            "skipped": int(skipped), "cap": cap, "sgp4_s": sgp4_s, "kernel_s": kernel_s}
+    return {
+        "t0_s": float(t0_s),
+        "tri": tri,
+        "result_bytes": int(tri.nbytes + 24 * rows.size),
+        "fail_rows": rows,
+        "fail_s": ch.fail_s[rows],
+        "fail_code": ch.fail_code[rows],
+        "skipped": int(skipped),
+        "cap": cap,
+        "sgp4_s": sgp4_s,
+        "kernel_s": kernel_s,
+    }
 
 
 def _slice_task(ctx, spec, t0_s, threads):
@@ -345,8 +454,7 @@ def _slices_step(ex, spec, timings, quiet) -> list:
     starts = np.arange(int(np.ceil(spec.window_s / spec.slice_s))) * spec.slice_s
     if ex.slices_as_tasks:
         handle = ex.share(spec)
-        results = ex.map(_slice_task, [(handle, float(t0), ex.threads) for t0 in starts],
-                         "slices")
+        results = ex.map(_slice_task, [(handle, float(t0), ex.threads) for t0 in starts], "slices")
     else:
         results = []
         known = spec.base_fail_s.copy()
@@ -369,22 +477,37 @@ def _combine_slices(slices, spec, plan, job):
     """Return the flagged triples of all slices, each object's first failure time and
     the dropped objects (plan or SGP4), independent of how the window was sliced."""
     t_fail_s = spec.base_fail_s.copy()
-    dropped = [{"index": int(q), "t_s": 0.0, "reason": (
-        f"interpolation error {plan.measured_err_km[q]:.3g} km at the finest knot "
-        f"spacing ({plan.h_s[q]:.0f} s): SGP4 output not smooth")}
-        for q in np.flatnonzero(plan.err_km > MAX_ERR_KM)]
+    dropped = [
+        {
+            "index": int(q),
+            "t_s": 0.0,
+            "reason": (
+                f"interpolation error {plan.measured_err_km[q]:.3g} km at the finest knot "
+                f"spacing ({plan.h_s[q]:.0f} s): SGP4 output not smooth"
+            ),
+        }
+        for q in np.flatnonzero(plan.err_km > MAX_ERR_KM)
+    ]
     for res in slices:  # time order: the first failure of an object wins
-        for q, f, code in zip(res["fail_rows"].tolist(), res["fail_s"].tolist(),
-                              res["fail_code"].tolist(), strict=True):
+        for q, f, code in zip(
+            res["fail_rows"].tolist(),
+            res["fail_s"].tolist(),
+            res["fail_code"].tolist(),
+            strict=True,
+        ):
             if np.isfinite(t_fail_s[q]) or f >= job.window_s:
                 continue
             t_fail_s[q] = f
-            reason = (f"SGP4 error {code}: {SGP4_ERRORS.get(code, 'unknown')}" if code else
-                      "SGP4 returned a non-finite or non-physical state (|r| > 2e6 km "
-                      "or |v| > 12 km/s)")
+            reason = (
+                f"SGP4 error {code}: {SGP4_ERRORS.get(code, 'unknown')}"
+                if code
+                else "SGP4 returned a non-finite or non-physical state (|r| > 2e6 km "
+                "or |v| > 12 km/s)"
+            )
             dropped.append({"index": q, "t_s": f, "reason": reason})
-    tri = (np.concatenate([r["tri"] for r in slices], axis=1) if slices
-           else np.zeros((3, 0), np.int64))
+    tri = (
+        np.concatenate([r["tri"] for r in slices], axis=1) if slices else np.zeros((3, 0), np.int64)
+    )
     # A slice only knew the failures up to its own end: drop intervals after an
     # object's failure found in an earlier slice (no-op when slices ran in order).
     until = propagate.active_until_s(t_fail_s, plan.h_s)
@@ -399,8 +522,9 @@ def _refine_step(ex, tri, t_fail_s, job, timings, quiet):
     wi, wj, wlo, whi = _windows(tri, job.step_s)
     parts = ex.workers * 4 if ex.slices_as_tasks else ex.workers
     with progress(total=1, desc="refine", unit="stage", quiet=quiet) as bar:
-        found = refine.refine(ex, wi, wj, wlo, whi, job.jd0, job.fr0, job.window_s,
-                              job.threshold_km, parts=parts)
+        found = refine.refine(
+            ex, wi, wj, wlo, whi, job.jd0, job.fr0, job.window_s, job.threshold_km, parts=parts
+        )
         bar.update(1)
     # Drop minima after an object's failure (the window may run past it).
     ok = (found["tca_s"] < t_fail_s[found["i"]]) & (found["tca_s"] < t_fail_s[found["j"]])
@@ -409,8 +533,9 @@ def _refine_step(ex, tri, t_fail_s, job, timings, quiet):
     return found, int(wi.size)
 
 
-def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows, timings,
-                described, t_wall) -> dict:
+def _run_record(
+    catalog, job, plan, rows, dropped, slices, n_flagged, n_windows, timings, described, t_wall
+) -> dict:
     """Return run.json's content: inputs, counts, dropped objects, settings, timings."""
     n = len(catalog)
     names = np.asarray(catalog.name, dtype=object)
@@ -418,43 +543,76 @@ def _run_record(catalog, job, plan, rows, dropped, slices, n_flagged, n_windows,
     drop_rows = []
     for d in sorted(dropped, key=lambda x: (x["t_s"], int(catalog.norad_id[x["index"]]))):
         q = d["index"]
-        drop_rows.append({"norad_id": int(catalog.norad_id[q]), "name": str(names[q]),
-                          "t_utc": format_tca(jd0, fr0 + d["t_s"] / 86400.0)[0],
-                          "reason": d["reason"]})
+        drop_rows.append(
+            {
+                "norad_id": int(catalog.norad_id[q]),
+                "name": str(names[q]),
+                "t_utc": format_tca(jd0, fr0 + d["t_s"] / 86400.0)[0],
+                "reason": d["reason"],
+            }
+        )
     primaries = job.primaries
     ok_err = plan.err_km <= MAX_ERR_KM if n else None
     return {
         "ssa_version": ssa.__version__,
-        "inputs": {"catalogs": [], "satcat": None,
-                   "start_utc": format_tca(jd0, fr0)[0],
-                   "end_utc": format_tca(jd0, fr0 + job.window_s / 86400.0)[0],
-                   "days": job.days, "threshold_km": job.threshold_km,
-                   "primaries": None if primaries is None else [str(p) for p in (
-                       [primaries] if isinstance(primaries, (str, int)) else primaries)],
-                   "opsmode": getattr(catalog, "opsmode", "i")},
-        "counts": {"objects": n, "screened": int(n - len(dropped)), "dropped": len(dropped),
-                   "primaries": int(job.primary.sum()),
-                   "candidate_intervals": int(n_flagged),
-                   "skipped_object_intervals": sum(r["skipped"] for r in slices),
-                   "candidate_windows": n_windows,
-                   "conjunctions": len(rows["NORAD_CAT_ID_1"]),
-                   "long_duration": int(sum("LONG_DURATION" in f for f in rows["FLAGS"])),
-                   "same_constellation": int(sum("SAME_CONSTELLATION" in f
-                                                 for f in rows["FLAGS"]))},
+        "inputs": {
+            "catalogs": [],
+            "satcat": None,
+            "start_utc": format_tca(jd0, fr0)[0],
+            "end_utc": format_tca(jd0, fr0 + job.window_s / 86400.0)[0],
+            "days": job.days,
+            "threshold_km": job.threshold_km,
+            "primaries": None
+            if primaries is None
+            else [
+                str(p) for p in ([primaries] if isinstance(primaries, (str, int)) else primaries)
+            ],
+            "opsmode": getattr(catalog, "opsmode", "i"),
+        },
+        "counts": {
+            "objects": n,
+            "screened": int(n - len(dropped)),
+            "dropped": len(dropped),
+            "primaries": int(job.primary.sum()),
+            "candidate_intervals": int(n_flagged),
+            "skipped_object_intervals": sum(r["skipped"] for r in slices),
+            "candidate_windows": n_windows,
+            "conjunctions": len(rows["NORAD_CAT_ID_1"]),
+            "long_duration": int(sum("LONG_DURATION" in f for f in rows["FLAGS"])),
+            "same_constellation": int(sum("SAME_CONSTELLATION" in f for f in rows["FLAGS"])),
+        },
         "dropped": drop_rows,
-        "settings": {"step_s": job.step_s, "err_target_km": job.err_target_km,
-                     "threads": job.threads,
-                     "refine_sample_s": refine.SAMPLE_S, "tca_tol_s": refine.TCA_TOL_S,
-                     "long_duration_s": LONG_DURATION_S,
-                     "knot_spacing_s_counts": ({str(int(h)): int(c) for h, c in zip(
-                         *np.unique(plan.h_s, return_counts=True), strict=False)} if n else {}),
-                     "max_interp_error_bound_km": (float(np.max(plan.err_km[ok_err]))
-                                                   if n and ok_err.any() else None)},
+        "settings": {
+            "step_s": job.step_s,
+            "err_target_km": job.err_target_km,
+            "threads": job.threads,
+            "refine_sample_s": refine.SAMPLE_S,
+            "tca_tol_s": refine.TCA_TOL_S,
+            "long_duration_s": LONG_DURATION_S,
+            "knot_spacing_s_counts": (
+                {
+                    str(int(h)): int(c)
+                    for h, c in zip(*np.unique(plan.h_s, return_counts=True), strict=False)
+                }
+                if n
+                else {}
+            ),
+            "max_interp_error_bound_km": (
+                float(np.max(plan.err_km[ok_err])) if n and ok_err.any() else None
+            ),
+        },
         "executor": described,
-        "slices": [{"t0_s": r["t0_s"], "sgp4_s": round(r["sgp4_s"], 3),
-                    "kernel_s": round(r["kernel_s"], 3), "worker": r["worker"],
-                    "result_bytes": r["result_bytes"],
-                    "flagged": int(r["tri"].shape[1])} for r in slices],
+        "slices": [
+            {
+                "t0_s": r["t0_s"],
+                "sgp4_s": round(r["sgp4_s"], 3),
+                "kernel_s": round(r["kernel_s"], 3),
+                "worker": r["worker"],
+                "result_bytes": r["result_bytes"],
+                "flagged": int(r["tri"].shape[1]),
+            }
+            for r in slices
+        ],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "wall_s": round(time.perf_counter() - t_wall, 3),
         "peak_memory_mb": round(_peak_mb(), 1),
@@ -508,9 +666,11 @@ def _table(catalog, found, jd0, fr0, threshold_km):
             f.append("SAME_CONSTELLATION")
         flags.append(";".join(f))
     rows = {
-        "NORAD_CAT_ID_1": catalog.norad_id[i], "OBJECT_NAME_1": names[i],
+        "NORAD_CAT_ID_1": catalog.norad_id[i],
+        "OBJECT_NAME_1": names[i],
         "DSE_1": (tca_jd - catalog.epoch_jd[i]) + (tca_fr - catalog.epoch_fr[i]),
-        "NORAD_CAT_ID_2": catalog.norad_id[j], "OBJECT_NAME_2": names[j],
+        "NORAD_CAT_ID_2": catalog.norad_id[j],
+        "OBJECT_NAME_2": names[j],
         "DSE_2": (tca_jd - catalog.epoch_jd[j]) + (tca_fr - catalog.epoch_fr[j]),
         "TCA": np.array(format_tca(tca_jd, tca_fr), dtype=object),
         "TCA_RANGE": np.linalg.norm(dr, axis=1),
@@ -519,9 +679,14 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         "OBJECT_TYPE_2": np.asarray(catalog.object_type, dtype=object)[j],
         "OWNER_1": np.asarray(catalog.owner, dtype=object)[i],
         "OWNER_2": np.asarray(catalog.owner, dtype=object)[j],
-        "TCA_JD": tca_jd, "TCA_FR": tca_fr,
-        "R_KM": rtn[:, 0], "T_KM": rtn[:, 1], "N_KM": rtn[:, 2],
-        "ALT_KM": alt, "LAT_DEG": lat, "LON_DEG": lon,
+        "TCA_JD": tca_jd,
+        "TCA_FR": tca_fr,
+        "R_KM": rtn[:, 0],
+        "T_KM": rtn[:, 1],
+        "N_KM": rtn[:, 2],
+        "ALT_KM": alt,
+        "LAT_DEG": lat,
+        "LON_DEG": lon,
         "FLAGS": np.array(flags, dtype=object),
     }
     for q, ax in enumerate("XYZ"):

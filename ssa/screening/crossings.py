@@ -39,17 +39,18 @@ REL_ACCEL_PER_KM_S2 = 3.0 * MU_KM3_S2 / EARTH_RADIUS_KM**3
 # (deep space, see refine._polish): added to the relative speed of a safe step.
 SGP4_VELOCITY_SLACK_KMS = 0.005
 LINEAR_MARGIN_KM = 1e-3  # a trial aims this far outside the threshold
-CROSSING_TOL_KM = 1e-6   # |d - threshold| at a reported crossing (1 mm)
-CROSSING_TOL_S = 1e-4    # time resolution (the table prints 1 ms)
-MAX_MARCH_STEPS = 2000   # per row; a row still inside after that is left NaN
+CROSSING_TOL_KM = 1e-6  # |d - threshold| at a reported crossing (1 mm)
+CROSSING_TOL_S = 1e-4  # time resolution (the table prints 1 ms)
+MAX_MARCH_STEPS = 2000  # per row; a row still inside after that is left NaN
 MAX_NEWTON_STEPS = 60
 
 
 def _rel_state(satrecs, si, sj, jd0, fr0, t_s):
     """Return (bad (n,), dr (n,3), dv (n,3)) of object j relative to i at window seconds t_s."""
     m = len(si)
-    err, r, v = refine.states(satrecs, np.concatenate([si, sj]), jd0, fr0,
-                              np.concatenate([t_s, t_s]))
+    err, r, v = refine.states(
+        satrecs, np.concatenate([si, sj]), jd0, fr0, np.concatenate([t_s, t_s])
+    )
     bad = (err[:m] != 0) | (err[m:] != 0)
     return bad, r[m:] - r[:m], v[m:] - v[:m]
 
@@ -58,8 +59,9 @@ def _dist(dr):
     return np.sqrt(np.einsum("ij,ij->i", dr, dr))
 
 
-def threshold_crossings(satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s,
-                        dr_tca=None, dv_tca=None):
+def threshold_crossings(
+    satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr_tca=None, dv_tca=None
+):
     """Return (start_s, stop_s, start_clipped, stop_clipped) of each conjunction.
 
     satrecs: the catalog's Satrec objects; si, sj: indices of both objects of each
@@ -180,8 +182,9 @@ def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
     out[todo] = np.where(by_width, a, t)
 
 
-def add_start_stop(rows: dict, catalog, jd0: float, fr0: float, threshold_km: float,
-                   window_s: float) -> None:
+def add_start_stop(
+    rows: dict, catalog, jd0: float, fr0: float, threshold_km: float, window_s: float
+) -> None:
     """Add the START and STOP columns (UTC text, ms) to a screening table in place and
     append START_CLIPPED / STOP_CLIPPED to FLAGS where the pair is inside at a window
     edge. rows: the table's dict of columns (NORAD ids, TCA_JD/TCA_FR, TEME states)."""
@@ -203,7 +206,8 @@ def add_start_stop(rows: dict, catalog, jd0: float, fr0: float, threshold_km: fl
     v1 = np.stack([rows[f"V{a}1_KMS"] for a in "XYZ"], axis=1)
     v2 = np.stack([rows[f"V{a}2_KMS"] for a in "XYZ"], axis=1)
     start, stop, c_start, c_stop = threshold_crossings(
-        catalog.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1)
+        catalog.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1
+    )
     rows["START"] = _utc(format_tca, jd0, fr0, start)
     rows["STOP"] = _utc(format_tca, jd0, fr0, stop)
     flags = []

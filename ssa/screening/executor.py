@@ -69,8 +69,10 @@ def satrecs_from_bytes(raw: np.ndarray) -> list:
     """Return Satrec objects whose SGP4 state is raw's rows (inverse of satrec_bytes)."""
     raw = np.ascontiguousarray(raw, np.uint8)
     if raw.ndim != 2 or raw.shape[1] != _BODY:
-        raise ValueError(f"satrec state rows of {raw.shape[-1]} bytes; this sgp4 "
-                         f"{sgp4.__version__} needs {_BODY}")
+        raise ValueError(
+            f"satrec state rows of {raw.shape[-1]} bytes; this sgp4 "
+            f"{sgp4.__version__} needs {_BODY}"
+        )
     out = []
     for q in range(raw.shape[0]):
         s = Satrec()
@@ -97,8 +99,10 @@ class SatrecContext:
 
     def __setstate__(self, state):
         if state["sgp4"] != sgp4.__version__:
-            raise WorkerError(f"worker has sgp4 {sgp4.__version__}, the client "
-                              f"{state['sgp4']}: install the same version everywhere")
+            raise WorkerError(
+                f"worker has sgp4 {sgp4.__version__}, the client "
+                f"{state['sgp4']}: install the same version everywhere"
+            )
         self.__init__(satrecs_from_bytes(state["raw"]))
 
     def satrec_array(self, idx: np.ndarray) -> SatrecArray:
@@ -143,8 +147,9 @@ def _child_main(conn, ctx, parent_pid):
         try:
             conn.send(out)
         except Exception as exc:  # noqa: BLE001 - an unpicklable result or exception
-            conn.send((False, (RuntimeError(f"{type(exc).__name__}: {exc}"),
-                               traceback.format_exc())))
+            conn.send(
+                (False, (RuntimeError(f"{type(exc).__name__}: {exc}"), traceback.format_exc()))
+            )
 
 
 class LocalExecutor:
@@ -181,8 +186,12 @@ class LocalExecutor:
         try:
             for _ in range(self.workers):
                 mine, theirs = fork.Pipe()
-                proc = fork.Process(target=_child_main, args=(theirs, self.ctx, os.getpid()), daemon=True,
-                                    name="ssa-worker")
+                proc = fork.Process(
+                    target=_child_main,
+                    args=(theirs, self.ctx, os.getpid()),
+                    daemon=True,
+                    name="ssa-worker",
+                )
                 proc.start()
                 theirs.close()
                 self._children.append((proc, mine))
@@ -219,8 +228,9 @@ class LocalExecutor:
                         self._died(c, stage)
                     if not ok:
                         exc, text = value
-                        raise exc from _RemoteTraceback(f"in worker process "
-                                                        f"{self._children[c][0].pid}:\n{text}")
+                        raise exc from _RemoteTraceback(
+                            f"in worker process {self._children[c][0].pid}:\n{text}"
+                        )
                     results[q] = value
                     idle.append(c)
         except BaseException:
@@ -231,9 +241,11 @@ class LocalExecutor:
     def _died(self, c: int, stage: str):
         proc = self._children[c][0]
         proc.join(timeout=1.0)
-        raise WorkerError(f"stage '{stage}': {describe_death([proc])}; the run was stopped and "
-                          "the other workers ended (a worker killed by SIGKILL is often the "
-                          "system running out of memory: try fewer --threads)")
+        raise WorkerError(
+            f"stage '{stage}': {describe_death([proc])}; the run was stopped and "
+            "the other workers ended (a worker killed by SIGKILL is often the "
+            "system running out of memory: try fewer --threads)"
+        )
 
     def children(self) -> list[int]:
         """Return the pids of the live children (for tests and diagnostics)."""
@@ -268,8 +280,7 @@ class LocalExecutor:
         self.close(abort=exc_type is not None)
 
 
-def pieces(workers: int, sizes, n_times, per_worker: int = 4,
-           min_calls: int = 20_000) -> list:
+def pieces(workers: int, sizes, n_times, per_worker: int = 4, min_calls: int = 20_000) -> list:
     """Cut groups (sizes[g] objects, n_times[g] times each) into (g, lo, hi) pieces of
     similar SGP4 work, biggest first: about total / (workers * per_worker) calls each,
     so no worker idles while another finishes a big group, and at least min_calls
@@ -280,8 +291,11 @@ def pieces(workers: int, sizes, n_times, per_worker: int = 4,
     for g, (size, c) in enumerate(zip(sizes, cost, strict=True)):
         parts = min(int(size), max(1, math.ceil(c / target)))
         bounds = np.linspace(0, size, parts + 1).round().astype(np.int64)
-        out += [(c * (b - a) / size, g, int(a), int(b))
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+        out += [
+            (c * (b - a) / size, g, int(a), int(b))
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            if b > a
+        ]
     out.sort(key=lambda p: -p[0])
     return [p[1:] for p in out]
 
@@ -296,8 +310,9 @@ def parse_cluster(spec: str | None) -> int | None:
         return os.cpu_count() or 1
     if text.startswith("local:") and text[6:].isdigit() and int(text[6:]) >= 1:
         return int(text[6:])
-    raise UserError(f"--cluster {spec!r}: expected 'local' or 'local:N' with N >= 1 "
-                    "worker processes")
+    raise UserError(
+        f"--cluster {spec!r}: expected 'local' or 'local:N' with N >= 1 worker processes"
+    )
 
 
 def threads_rule(workers: int, threads: int | None, cores: int | None = None) -> int:
@@ -306,14 +321,18 @@ def threads_rule(workers: int, threads: int | None, cores: int | None = None) ->
     threads None: cores // workers (at least 1). Asking for more raises UserError."""
     cores = cores or os.cpu_count() or 1
     if workers > cores:
-        raise UserError(f"--cluster local:{workers}: more worker processes than the {cores} "
-                        f"cores of this machine; use local:{cores} or fewer")
+        raise UserError(
+            f"--cluster local:{workers}: more worker processes than the {cores} "
+            f"cores of this machine; use local:{cores} or fewer"
+        )
     if threads is None:
         return max(1, cores // workers)
     if workers * threads > cores:
-        raise UserError(f"{workers} workers x {threads} threads = {workers * threads} "
-                        f"exceeds the {cores} cores of this machine; use --threads "
-                        f"{max(1, cores // workers)} or fewer workers")
+        raise UserError(
+            f"{workers} workers x {threads} threads = {workers * threads} "
+            f"exceeds the {cores} cores of this machine; use --threads "
+            f"{max(1, cores // workers)} or fewer workers"
+        )
     return int(threads)
 
 
@@ -333,9 +352,14 @@ class DaskExecutor:
     slices_as_tasks = True
     forked = False
 
-    def __init__(self, ctx: SatrecContext, address: str | None = None,
-                 local_workers: int | None = None, threads: int = 1,
-                 connect_timeout_s: float = CONNECT_TIMEOUT_S):
+    def __init__(
+        self,
+        ctx: SatrecContext,
+        address: str | None = None,
+        local_workers: int | None = None,
+        threads: int = 1,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ):
         from distributed import Client, LocalCluster
 
         self.ctx = ctx
@@ -344,46 +368,63 @@ class DaskExecutor:
         self._cluster = None
         self.client = None
         if address is None:
-            self._cluster = LocalCluster(n_workers=int(local_workers or 1),
-                                         threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1",
-                                         silence_logs=logging.ERROR)
+            self._cluster = LocalCluster(
+                n_workers=int(local_workers or 1),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=logging.ERROR,
+            )
             address = self._cluster.scheduler_address
         try:
             self.client = Client(address, timeout=f"{connect_timeout_s}s")
         except (OSError, TimeoutError) as exc:
             self.close()
-            raise UserError(f"cannot reach the Dask scheduler at {address} within "
-                            f"{connect_timeout_s:g} s ({type(exc).__name__}); is "
-                            "'dask scheduler' running there and the port open?") from exc
+            raise UserError(
+                f"cannot reach the Dask scheduler at {address} within "
+                f"{connect_timeout_s:g} s ({type(exc).__name__}); is "
+                "'dask scheduler' running there and the port open?"
+            ) from exc
         self.address = address
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         t = time.perf_counter()
         raw_bytes = len(pickle.dumps(ctx, protocol=5))
         self._ctx = self.client.scatter(ctx, broadcast=True, hash=False)
-        self.ship = {"catalogue_bytes": raw_bytes,
-                     "scatter_s": round(time.perf_counter() - t, 3)}
+        self.ship = {"catalogue_bytes": raw_bytes, "scatter_s": round(time.perf_counter() - t, 3)}
 
     def share(self, obj):
         """Return a future of obj present on every worker (shipped once each)."""
-        self.ship["shared_bytes"] = (self.ship.get("shared_bytes", 0)
-                                     + len(pickle.dumps(obj, protocol=5)))
+        self.ship["shared_bytes"] = self.ship.get("shared_bytes", 0) + len(
+            pickle.dumps(obj, protocol=5)
+        )
         return self.client.scatter(obj, broadcast=True, hash=False)
 
     def map(self, fn, jobs: list, stage: str) -> list:
         from distributed import KilledWorker
 
         tag = uuid.uuid4().hex[:8]
-        futures = [self.client.submit(_dask_task, fn, self._ctx, job, pure=False,
-                                      retries=TASK_RETRIES, key=f"ssa-{stage}-{q}-{tag}")
-                   for q, job in enumerate(jobs)]
+        futures = [
+            self.client.submit(
+                _dask_task,
+                fn,
+                self._ctx,
+                job,
+                pure=False,
+                retries=TASK_RETRIES,
+                key=f"ssa-{stage}-{q}-{tag}",
+            )
+            for q, job in enumerate(jobs)
+        ]
         try:
             return self.client.gather(futures)
         except KilledWorker as exc:
             self.client.cancel(futures)
-            raise WorkerError(f"{stage}: task {exc.task} was lost with worker "
-                              f"{exc.last_worker.address if exc.last_worker else '?'} "
-                              "more times than allowed") from exc
+            raise WorkerError(
+                f"{stage}: task {exc.task} was lost with worker "
+                f"{exc.last_worker.address if exc.last_worker else '?'} "
+                "more times than allowed"
+            ) from exc
         except BaseException:
             self.client.cancel(futures)
             raise
@@ -393,9 +434,14 @@ class DaskExecutor:
         return self.client.run(os.getpid)
 
     def describe(self) -> dict:
-        return {"name": "dask", "scheduler": self.address, "workers": self.workers,
-                "threads_per_worker": self.threads,
-                "local_cluster": self._cluster is not None, **self.ship}
+        return {
+            "name": "dask",
+            "scheduler": self.address,
+            "workers": self.workers,
+            "threads_per_worker": self.threads,
+            "local_cluster": self._cluster is not None,
+            **self.ship,
+        }
 
     def close(self, abort: bool = False) -> None:
         client, self.client = self.client, None
@@ -415,8 +461,13 @@ class DaskExecutor:
         self.close(abort=exc_type is not None)
 
 
-def make_executor(ctx: SatrecContext, threads: int, scheduler: str | None = None,
-                  cluster: str | None = None, warm_up=None):
+def make_executor(
+    ctx: SatrecContext,
+    threads: int,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    warm_up=None,
+):
     """Return the executor for the options: Dask at ``scheduler`` (or $SSA_SCHEDULER),
     a LocalCluster for ``cluster`` = 'local[:N]', else local processes (threads)."""
     scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None

@@ -33,12 +33,21 @@ PARQUET_SCHEMA_KEY = b"ssa.schema_version"
 PARQUET_RUN_KEY = b"ssa.run"
 DEFAULT_FORMATS = ("csv",)
 RUN_NAME = "run.json"
-TABLE_NAMES = {"csv": "conjunctions.csv", "json": "conjunctions.json",
-               "parquet": "conjunctions.parquet"}
+TABLE_NAMES = {
+    "csv": "conjunctions.csv",
+    "json": "conjunctions.json",
+    "parquet": "conjunctions.parquet",
+}
 PYARROW_HINT = "pip install 'ssa[data]' (or pip install pyarrow)"
 # Decimal places in the CSV (values in JSON and Parquet keep full precision).
-_DECIMALS = {"DSE_1": 3, "DSE_2": 3, "TCA_RANGE": 6, "TCA_RELATIVE_SPEED": 6,
-             "TCA_JD": 1, "TCA_FR": 12}
+_DECIMALS = {
+    "DSE_1": 3,
+    "DSE_2": 3,
+    "TCA_RANGE": 6,
+    "TCA_RELATIVE_SPEED": 6,
+    "TCA_JD": 1,
+    "TCA_FR": 12,
+}
 _SCIENTIFIC = ("PC", "MAX_PROB")  # span 1e-300..1: fixed decimals would print 0
 
 
@@ -135,8 +144,9 @@ def require_pyarrow():
     try:
         import pyarrow
     except ImportError:
-        raise UserError(f"Parquet and Arrow output need pyarrow, which is not installed: "
-                        f"{PYARROW_HINT}") from None
+        raise UserError(
+            f"Parquet and Arrow output need pyarrow, which is not installed: {PYARROW_HINT}"
+        ) from None
     return pyarrow
 
 
@@ -165,12 +175,15 @@ def to_arrow(result):
         col = typed_column(result.rows[name])
         if col.dtype.kind == "O":
             kinds = {type(v) for v in col.tolist() if v is not None}
-            arrays.append(pa.array(col.tolist(), type=pa.bool_() if kinds == {bool}
-                                   else pa.string()))
+            arrays.append(
+                pa.array(col.tolist(), type=pa.bool_() if kinds == {bool} else pa.string())
+            )
         else:
             arrays.append(pa.array(col))
-    metadata = {PARQUET_SCHEMA_KEY: str(SCHEMA_VERSION).encode(),
-                PARQUET_RUN_KEY: json.dumps(result.run, default=_json_default).encode()}
+    metadata = {
+        PARQUET_SCHEMA_KEY: str(SCHEMA_VERSION).encode(),
+        PARQUET_RUN_KEY: json.dumps(result.run, default=_json_default).encode(),
+    }
     return pa.Table.from_arrays(arrays, names=list(result.columns), metadata=metadata)
 
 
@@ -206,8 +219,10 @@ def get_writer(name: str) -> Callable:
         try:
             writer = getattr(importlib.import_module(module), func)
         except (ImportError, AttributeError):
-            raise UserError(f"output format {name!r} is not available in this version of "
-                            f"ssa ({writer} is missing)") from None
+            raise UserError(
+                f"output format {name!r} is not available in this version of "
+                f"ssa ({writer} is missing)"
+            ) from None
     return writer
 
 
@@ -250,9 +265,11 @@ def check_schema(version, where) -> None:
     except (TypeError, ValueError):
         raise UserError(f"{where}: schema_version {version!r} is not a number") from None
     if number > SCHEMA_VERSION:
-        raise UserError(f"{where}: written with result schema version {number}, this ssa reads "
-                        f"up to version {SCHEMA_VERSION}; upgrade ssa (pip install -U ssa) or "
-                        f"re-run the screening with this version")
+        raise UserError(
+            f"{where}: written with result schema version {number}, this ssa reads "
+            f"up to version {SCHEMA_VERSION}; upgrade ssa (pip install -U ssa) or "
+            f"re-run the screening with this version"
+        )
 
 
 def _json_default(o):

@@ -102,9 +102,14 @@ def _eval(coef, off, stride, h_s, nspan, i, t_s, out, q):
     st = stride[i]
     for ax in range(3):
         c = off[i] + (s * _NC + ax * 6) * st
-        out[q, ax] = coef[c] + tau * (coef[c + st] + tau * (
-            coef[c + 2 * st] + tau * (coef[c + 3 * st] + tau * (
-                coef[c + 4 * st] + tau * coef[c + 5 * st]))))
+        out[q, ax] = coef[c] + tau * (
+            coef[c + st]
+            + tau
+            * (
+                coef[c + 2 * st]
+                + tau * (coef[c + 3 * st] + tau * (coef[c + 4 * st] + tau * coef[c + 5 * st]))
+            )
+        )
 
 
 @njit(cache=True)
@@ -136,9 +141,17 @@ def _eval_class(coef, base, size, nspan, h, first, t_s, m, pos, q0):
                 c = base + (s * _NC + ax * 6) * size
                 for r in range(r0, r1):
                     pos[q0 + q, ax, first + r] = coef[c + r] + tau * (
-                        coef[c + size + r] + tau * (coef[c + 2 * size + r] + tau * (
-                            coef[c + 3 * size + r] + tau * (coef[c + 4 * size + r]
-                                                            + tau * coef[c + 5 * size + r]))))
+                        coef[c + size + r]
+                        + tau
+                        * (
+                            coef[c + 2 * size + r]
+                            + tau
+                            * (
+                                coef[c + 3 * size + r]
+                                + tau * (coef[c + 4 * size + r] + tau * coef[c + 5 * size + r])
+                            )
+                        )
+                    )
 
 
 @njit(cache=True, inline="always")
@@ -166,13 +179,13 @@ def eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, 
     t_s[:m] (s) into pos[q0 + q] (3, n) for q < m, objects in class order (see
     screen_chunk for the class arrays)."""
     for c in range(cls_first.shape[0]):
-        _eval_class(coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c],
-                    t_s, m, pos, q0)
+        _eval_class(
+            coef, cls_base[c], cls_size[c], cls_nspan[c], cls_h[c], cls_first[c], t_s, m, pos, q0
+        )
 
 
 @njit(cache=True, inline="always")
-def make_boxes(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, seg, cel,
-               act):
+def make_boxes(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, seg, cel, act):
     """Stage 2: enclose each object's motion over one interval; return (cell entries of
     the active objects, of the active primaries, object-intervals skipped).
 
@@ -263,8 +276,9 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
             for cy in range(cel[i, 1], cel[i, 4] + 1):
                 for cz in range(cel[i, 2], cel[i, 5] + 1):
                     h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
-                    if only_marked and not (marks[h >> np.uint64(6)]
-                                            >> (h & np.uint64(63))) & np.uint64(1):
+                    if only_marked and not (
+                        marks[h >> np.uint64(6)] >> (h & np.uint64(63))
+                    ) & np.uint64(1):
                         continue
                     out[ne] = (h << np.uint64(32)) | np.uint64(i)
                     hist_lo[h & _RADIX_MASK] += 1
@@ -331,8 +345,23 @@ def chord_miss2_km2(seg, i, j):
 
 
 @njit(cache=True, inline="always")
-def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, inv_cell, k,
-               out_i, out_j, out_k, cap, nout):
+def flag_pairs(
+    ent,
+    ne,
+    box,
+    seg,
+    tol_km,
+    primary,
+    any_primary,
+    threshold_km,
+    inv_cell,
+    k,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    nout,
+):
     """Stage 5: flag the pairs of objects sharing a cell hash in the sorted ent[:ne]
     whose boxes overlap and whose chords come within threshold_km + tol_km[i] +
     tol_km[j] (km); return nout plus their number.
@@ -364,15 +393,26 @@ def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, in
                 j = np.int64(ent[e2] & _OBJ_MASK)
                 # Boxes must overlap on every axis. One branch, not six: most pairs
                 # fail, unpredictably (benchmarks/kernel_profile.py).
-                if not ((ilx <= box[j, 3]) & (box[j, 0] <= ihx) & (ily <= box[j, 4])
-                        & (box[j, 1] <= ihy) & (ilz <= box[j, 5]) & (box[j, 2] <= ihz)):
+                if not (
+                    (ilx <= box[j, 3])
+                    & (box[j, 0] <= ihx)
+                    & (ily <= box[j, 4])
+                    & (box[j, 1] <= ihy)
+                    & (ilz <= box[j, 5])
+                    & (box[j, 2] <= ihz)
+                ):
                     continue
                 if i == j or (any_primary and not (primary[i] or primary[j])):
                     continue
                 # Test the pair only in the cell of the intersection's low corner.
-                if _hash(_cell(max(ilx, box[j, 0]), inv_cell),
-                         _cell(max(ily, box[j, 1]), inv_cell),
-                         _cell(max(ilz, box[j, 2]), inv_cell)) != hkey:
+                if (
+                    _hash(
+                        _cell(max(ilx, box[j, 0]), inv_cell),
+                        _cell(max(ily, box[j, 1]), inv_cell),
+                        _cell(max(ilz, box[j, 2]), inv_cell),
+                    )
+                    != hkey
+                ):
                     continue
                 lim = threshold_km + tol_km[i] + tol_km[j]
                 if chord_miss2_km2(seg, i, j) > lim * lim:
@@ -386,9 +426,28 @@ def flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary, threshold_km, in
 
 
 @njit(cache=True, nogil=True)
-def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
-                  pad_km, tol_km, primary, step_s, threshold_km, cell_km, k_first, k_last,
-                  out_i, out_j, out_k, cap, skipped):
+def _screen_block(
+    coef,
+    cls_first,
+    cls_size,
+    cls_base,
+    cls_nspan,
+    cls_h,
+    active_until_s,
+    pad_km,
+    tol_km,
+    primary,
+    step_s,
+    threshold_km,
+    cell_km,
+    k_first,
+    k_last,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    skipped,
+):
     """Return the number of flagged (pair, interval) triples of intervals k_first ..
     k_last - 1 (written to out_* up to cap): the stages above, interval by interval."""
     n = pad_km.shape[0]
@@ -426,9 +485,19 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
         for q in range(m):
             k = kb + q
             tb = (k + 1) * step_s
-            n_entries, n_prim_entries, n_skip = make_boxes(pos[q], pos[q + 1], pad_km,
-                                                           active_until_s, primary, tb,
-                                                           inv_cell, box, seg, cel, act)
+            n_entries, n_prim_entries, n_skip = make_boxes(
+                pos[q],
+                pos[q + 1],
+                pad_km,
+                active_until_s,
+                primary,
+                tb,
+                inv_cell,
+                box,
+                seg,
+                cel,
+                act,
+            )
             skipped[0] += n_skip
             if n_entries > ecap:
                 ecap = 2 * n_entries
@@ -439,15 +508,45 @@ def _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_
             sparse = any_primary and 4 * n_prim_entries < n_entries
             ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
             radix_sort(ent, scratch, ne, hist_lo, hist_hi)
-            nout = flag_pairs(ent, ne, box, seg, tol_km, primary, any_primary,
-                              threshold_km, inv_cell, k, out_i, out_j, out_k, cap, nout)
+            nout = flag_pairs(
+                ent,
+                ne,
+                box,
+                seg,
+                tol_km,
+                primary,
+                any_primary,
+                threshold_km,
+                inv_cell,
+                k,
+                out_i,
+                out_j,
+                out_k,
+                cap,
+                nout,
+            )
         pos[0] = pos[m]
     return nout
 
 
-def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_until_s,
-                 pad_km, tol_km, primary, step_s, threshold_km, cell_km, n_steps, n_blocks,
-                 cap):
+def screen_chunk(
+    coef,
+    cls_first,
+    cls_size,
+    cls_base,
+    cls_nspan,
+    cls_h,
+    active_until_s,
+    pad_km,
+    tol_km,
+    primary,
+    step_s,
+    threshold_km,
+    cell_km,
+    n_steps,
+    n_blocks,
+    cap,
+):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
     Objects are indexed in class order: class c holds objects cls_first[c] ..
@@ -472,10 +571,28 @@ def screen_chunk(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, active_u
     def block(b):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
-        counts[b] = _screen_block(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h,
-                                  active_until_s, pad_km, tol_km, primary, step_s,
-                                  threshold_km, cell_km, k0, k1, out_i[b], out_j[b],
-                                  out_k[b], cap, skipped[b])
+        counts[b] = _screen_block(
+            coef,
+            cls_first,
+            cls_size,
+            cls_base,
+            cls_nspan,
+            cls_h,
+            active_until_s,
+            pad_km,
+            tol_km,
+            primary,
+            step_s,
+            threshold_km,
+            cell_km,
+            k0,
+            k1,
+            out_i[b],
+            out_j[b],
+            out_k[b],
+            cap,
+            skipped[b],
+        )
 
     # Python threads over a nogil kernel, not prange: same speed, and a first run
     # compiles in a fraction of the time (no parallel lowering; kernel_compile.json).

@@ -29,12 +29,12 @@ from sgp4.api import SatrecArray
 
 from ssa.errors import UserError
 
-BAND_MARGIN_KM = 50.0      # SGP4 mean vs osculating radius, plus drag over a few days
-MAX_CLOSING_KMS = 16.0     # fastest closing speed between two Earth orbiters
-SAMPLE_S = 1.0             # Hermite sampling inside a candidate interval
-VREL_CHANGE_KMS = 1.2      # relative velocity change within one 60-s interval (2 g x 60 s)
-HERMITE_MARGIN_KM = 0.01   # cubic Hermite error (<0.5 m over 60 s in LEO), generously
-TCA_TOL_S = 1e-3           # TCA polish stops below this step
+BAND_MARGIN_KM = 50.0  # SGP4 mean vs osculating radius, plus drag over a few days
+MAX_CLOSING_KMS = 16.0  # fastest closing speed between two Earth orbiters
+SAMPLE_S = 1.0  # Hermite sampling inside a candidate interval
+VREL_CHANGE_KMS = 1.2  # relative velocity change within one 60-s interval (2 g x 60 s)
+HERMITE_MARGIN_KM = 0.01  # cubic Hermite error (<0.5 m over 60 s in LEO), generously
+TCA_TOL_S = 1e-3  # TCA polish stops below this step
 RANGE_RATE_COS_TOL = 1e-3  # |cos(dr, dv)| below this: the range rate is zero (a minimum)
 SECONDS_PER_DAY = 86400.0
 
@@ -68,8 +68,12 @@ def _teme_states(segment):
         from ssa.geometry.frames import teme_to_gcrf_rotation
 
         rot = np.transpose(teme_to_gcrf_rotation(jd, fr), (0, 2, 1))  # GCRF -> TEME
-        states = np.hstack([np.einsum("nij,nj->ni", rot, states[:, :3]),
-                            np.einsum("nij,nj->ni", rot, states[:, 3:])])
+        states = np.hstack(
+            [
+                np.einsum("nij,nj->ni", rot, states[:, :3]),
+                np.einsum("nij,nj->ni", rot, states[:, 3:]),
+            ]
+        )
     elif frame != "TEME":
         raise UserError(f"OEM frame {frame!r}: screening reads TEME or GCRF ephemerides")
     if segment.meta.get("CENTER_NAME", "EARTH").upper() != "EARTH":
@@ -77,8 +81,9 @@ def _teme_states(segment):
     return jd, fr, states
 
 
-def screen_oem(segment, catalog, threshold_km: float = 5.0,
-               exclude: tuple[int, ...] = ()) -> list[OemEncounter]:
+def screen_oem(
+    segment, catalog, threshold_km: float = 5.0, exclude: tuple[int, ...] = ()
+) -> list[OemEncounter]:
     """Return the close approaches (distance <= threshold_km) of an OEM segment's
     trajectory with the catalogue's objects (except ``exclude``), sorted by TCA."""
     jd, fr, states = _teme_states(segment)
@@ -100,7 +105,8 @@ def screen_oem(segment, catalog, threshold_km: float = 5.0,
     step = np.diff(t_s)
     reach = threshold_km + MAX_CLOSING_KMS * step / 2.0
     near = (np.minimum(dist[:, :-1], dist[:, 1:]) <= reach[None, :]) & (
-        (err[:, :-1] == 0) & (err[:, 1:] == 0))
+        (err[:, :-1] == 0) & (err[:, 1:] == 0)
+    )
     objs, ks = np.nonzero(near)
     # All candidate intervals at once on 1-s Hermite samples; only those whose sampled
     # minimum could hide a miss within the threshold go on to the exact polish.
@@ -115,10 +121,14 @@ def screen_oem(segment, catalog, threshold_km: float = 5.0,
         if key not in found:
             i = int(index[obj])
             whole = np.floor(fr[0] + tca_s / SECONDS_PER_DAY)
-            found[key] = OemEncounter(int(catalog.norad_id[i]), str(catalog.name[i]),
-                                      float(jd[0] + whole),
-                                      float(fr[0] + tca_s / SECONDS_PER_DAY - whole),
-                                      miss, speed)
+            found[key] = OemEncounter(
+                int(catalog.norad_id[i]),
+                str(catalog.name[i]),
+                float(jd[0] + whole),
+                float(fr[0] + tca_s / SECONDS_PER_DAY - whole),
+                miss,
+                speed,
+            )
     return sorted(found.values(), key=lambda e: (e.tca_jd + e.tca_fr, e.norad_id))
 
 
@@ -129,21 +139,37 @@ def _sampled_minimum_within(objs, ks, t_s, states, r, v, threshold_km, chunk=204
     error, far below HERMITE_MARGIN_KM)."""
     keep = np.zeros(len(objs), dtype=bool)
     for a in range(0, len(objs), chunk):
-        o, k = objs[a:a + chunk], ks[a:a + chunk]
+        o, k = objs[a : a + chunk], ks[a : a + chunk]
         t0, t1 = t_s[k], t_s[k + 1]
         n_s = int(np.ceil(np.max(t1 - t0) / SAMPLE_S)) + 1
         frac = np.linspace(0.0, 1.0, n_s)[None, :]
         tt = t0[:, None] + frac * (t1 - t0)[:, None]
-        p = _hermite(tt, t0[:, None], t1[:, None], states[k, None, :3], states[k, None, 3:],
-                     states[k + 1, None, :3], states[k + 1, None, 3:])
-        q = _hermite(tt, t0[:, None], t1[:, None], r[o, k][:, None], v[o, k][:, None],
-                     r[o, k + 1][:, None], v[o, k + 1][:, None])
+        p = _hermite(
+            tt,
+            t0[:, None],
+            t1[:, None],
+            states[k, None, :3],
+            states[k, None, 3:],
+            states[k + 1, None, :3],
+            states[k + 1, None, 3:],
+        )
+        q = _hermite(
+            tt,
+            t0[:, None],
+            t1[:, None],
+            r[o, k][:, None],
+            v[o, k][:, None],
+            r[o, k + 1][:, None],
+            v[o, k + 1][:, None],
+        )
         d_min = np.min(np.linalg.norm(q - p, axis=2), axis=1)
-        v_rel = np.maximum(np.linalg.norm(v[o, k] - states[k, 3:], axis=1),
-                           np.linalg.norm(v[o, k + 1] - states[k + 1, 3:], axis=1))
+        v_rel = np.maximum(
+            np.linalg.norm(v[o, k] - states[k, 3:], axis=1),
+            np.linalg.norm(v[o, k + 1] - states[k + 1, 3:], axis=1),
+        )
         step = (t1 - t0) / (n_s - 1)
         reach = np.hypot(threshold_km, (v_rel + VREL_CHANGE_KMS) * step / 2) + HERMITE_MARGIN_KM
-        keep[a:a + chunk] = d_min <= reach
+        keep[a : a + chunk] = d_min <= reach
     return keep
 
 
@@ -157,8 +183,15 @@ def _closest_in_interval(sat, t_s, jd0, fr0, states, r_obj, v_obj, k):
     j = int(np.argmin(np.linalg.norm(q - p, axis=1)))
 
     def distance(t):
-        pt = _hermite(np.array([t]), t0, t1, states[k, :3], states[k, 3:], states[k + 1, :3],
-                      states[k + 1, 3:])[0]
+        pt = _hermite(
+            np.array([t]),
+            t0,
+            t1,
+            states[k, :3],
+            states[k, 3:],
+            states[k + 1, :3],
+            states[k + 1, 3:],
+        )[0]
         days = fr0 + t / SECONDS_PER_DAY
         e, rr, vv = sat.sgp4(jd0, days)
         return float(np.linalg.norm(np.asarray(rr) - pt)), np.asarray(vv)
@@ -166,8 +199,9 @@ def _closest_in_interval(sat, t_s, jd0, fr0, states, r_obj, v_obj, k):
     from scipy.optimize import minimize_scalar
 
     lo, hi = ts[max(j - 1, 0)], ts[min(j + 1, len(ts) - 1)]
-    res = minimize_scalar(lambda t: distance(t)[0], bounds=(lo, hi), method="bounded",
-                          options={"xatol": TCA_TOL_S})
+    res = minimize_scalar(
+        lambda t: distance(t)[0], bounds=(lo, hi), method="bounded", options={"xatol": TCA_TOL_S}
+    )
     tca = float(res.x)
     for end, e in ((t0, k), (t1, k + 1)):
         if abs(tca - end) <= TCA_TOL_S:
@@ -180,9 +214,23 @@ def _closest_in_interval(sat, t_s, jd0, fr0, states, r_obj, v_obj, k):
     miss, v2 = distance(tca)
     # the OEM velocity at TCA from the Hermite derivative, by a central difference
     dt = 1e-3
-    p_plus = _hermite(np.array([tca + dt]), t0, t1, states[k, :3], states[k, 3:],
-                      states[k + 1, :3], states[k + 1, 3:])[0]
-    p_minus = _hermite(np.array([tca - dt]), t0, t1, states[k, :3], states[k, 3:],
-                       states[k + 1, :3], states[k + 1, 3:])[0]
+    p_plus = _hermite(
+        np.array([tca + dt]),
+        t0,
+        t1,
+        states[k, :3],
+        states[k, 3:],
+        states[k + 1, :3],
+        states[k + 1, 3:],
+    )[0]
+    p_minus = _hermite(
+        np.array([tca - dt]),
+        t0,
+        t1,
+        states[k, :3],
+        states[k, 3:],
+        states[k + 1, :3],
+        states[k + 1, 3:],
+    )[0]
     v1 = (p_plus - p_minus) / (2 * dt)
     return tca, miss, float(np.linalg.norm(v2 - v1))

@@ -66,7 +66,7 @@ class Plan:
 
     @property
     def h_s(self) -> np.ndarray:
-        return self.step_s * (2.0 ** self.klass)
+        return self.step_s * (2.0**self.klass)
 
     @property
     def class_order(self) -> np.ndarray:
@@ -109,13 +109,26 @@ def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     one = np.zeros((1, 3, 3))
     coef = np.zeros(kernels._NC)
-    kernels.fill_coefficients(one, one, 1.0, _MINV, coef, np.zeros(1, np.int64),
-                              np.ones(1, np.int64))
+    kernels.fill_coefficients(
+        one, one, 1.0, _MINV, coef, np.zeros(1, np.int64), np.ones(1, np.int64)
+    )
     first_bad_knot(np.zeros((1, 3), np.uint8), one, one, 1.0, 1.0)
-    kernels.eval_positions(coef, np.zeros(1, np.int64), np.ones(1, np.int64), np.ones(1),
-                           np.ones(1, np.int64), np.zeros(1, np.int64), np.zeros(1))
-    max_fit_error_km(np.zeros((1, 3), np.uint8), np.zeros((1, 4), np.uint8),
-                     np.zeros((1, 4, 3)), np.zeros((4, 3)), 1)
+    kernels.eval_positions(
+        coef,
+        np.zeros(1, np.int64),
+        np.ones(1, np.int64),
+        np.ones(1),
+        np.ones(1, np.int64),
+        np.zeros(1, np.int64),
+        np.zeros(1),
+    )
+    max_fit_error_km(
+        np.zeros((1, 3), np.uint8),
+        np.zeros((1, 4), np.uint8),
+        np.zeros((1, 4, 3)),
+        np.zeros((4, 3)),
+        1,
+    )
 
 
 def _attach(buf) -> np.ndarray:
@@ -167,8 +180,9 @@ def _verify_times(catalog, idx, m, step_s, window_s):
     period_s = min(float(np.max(catalog.period_min[idx])) * 60.0, window_s)
     n_span = max(1, math.ceil(period_s / span))
     last_start = max(0.0, math.floor(max(window_s - period_s, 0.0) / span) * span)
-    starts = np.unique(np.concatenate([np.arange(n_span) * span,
-                                       last_start + np.arange(n_span) * span]))
+    starts = np.unique(
+        np.concatenate([np.arange(n_span) * span, last_start + np.arange(n_span) * span])
+    )
     knots = (starts[:, None] + np.array([0.0, h, 2 * h])[None, :]).ravel()
     checks = (starts[:, None] + _CHECK_TAU[None, :] * h).ravel()
     return h, starts.size, np.concatenate([knots, checks])
@@ -187,7 +201,11 @@ def max_fit_error_km(err_knot, err_check, r_check_km, p_km, n_sp):
     for i in range(n):
         worst = 0.0
         for s in range(n_sp):
-            if err_knot[i, 3 * s] != 0 or err_knot[i, 3 * s + 1] != 0 or err_knot[i, 3 * s + 2] != 0:
+            if (
+                err_knot[i, 3 * s] != 0
+                or err_knot[i, 3 * s + 1] != 0
+                or err_knot[i, 3 * s + 2] != 0
+            ):
                 continue
             for j in range(n_c):
                 col = s * n_c + j
@@ -216,16 +234,25 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     single = np.arange(m, dtype=np.int64)
     ones = np.ones(m, np.int64)
     coef = np.empty(m * kernels._NC)
-    kernels.fill_coefficients(r_k.reshape(m, 3, 3), v_k.reshape(m, 3, 3), h, _MINV, coef,
-                              kernels._NC * single, ones)
+    kernels.fill_coefficients(
+        r_k.reshape(m, 3, 3), v_k.reshape(m, 3, 3), h, _MINV, coef, kernels._NC * single, ones
+    )
     n_c = _CHECK_TAU.size
-    p = kernels.eval_positions(coef, kernels._NC * single, ones, np.full(m, h), ones,
-                               np.repeat(single, n_c), np.tile(_CHECK_TAU * h, m))
+    p = kernels.eval_positions(
+        coef,
+        kernels._NC * single,
+        ones,
+        np.full(m, h),
+        ones,
+        np.repeat(single, n_c),
+        np.tile(_CHECK_TAU * h, m),
+    )
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
-def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: float,
-              window_s: float) -> Plan:
+def make_plan(
+    ex, catalog, step_s: float, target_km: float, jd0: float, fr0: float, window_s: float
+) -> Plan:
     """Return the per-object interpolation plan (classes verified against SGP4)."""
     n = len(catalog)
     klass = initial_class(catalog, step_s, target_km)
@@ -241,17 +268,19 @@ def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: flo
         for m in np.unique(klass[pending]):
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
-                groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s,
-                                                           window_s)))
-        pieces = executor.pieces(ex.workers, [g[1].size for g in groups],
-                                 [g[4].size for g in groups])
+                groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
+        pieces = executor.pieces(
+            ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
+        )
         jobs = []
         for g, lo, hi in pieces:
             m, idx, h, n_sp, t_all = groups[g]
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True):
+        for (g, lo, hi), err in zip(
+            pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True
+        ):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)
@@ -259,8 +288,13 @@ def make_plan(ex, catalog, step_s: float, target_km: float, jd0: float, fr0: flo
             klass[idx[lo:hi][too_big]] = m - 1
     rp = np.maximum(np.minimum(perigee_radius_km(catalog), 1e12), MIN_RADIUS_KM)
     accel = ACCEL_SAFETY * MU_KM3_S2 / rp**2
-    return Plan(step_s=step_s, klass=klass, err_km=ERR_SAFETY * measured + ERR_FLOOR_KM,
-                measured_err_km=measured, accel_km_s2=accel)
+    return Plan(
+        step_s=step_s,
+        klass=klass,
+        err_km=ERR_SAFETY * measured + ERR_FLOOR_KM,
+        measured_err_km=measured,
+        accel_km_s2=accel,
+    )
 
 
 @dataclass
@@ -304,8 +338,7 @@ def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
     return rows, first[rows], e[rows, first[rows]].astype(np.int64)
 
 
-def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
-                fr0: float) -> Chunk:
+def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: float) -> Chunk:
     """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
     n = plan.klass.size
     h_all = plan.h_s
@@ -322,7 +355,7 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
     base = 0
     groups = []  # (objects, knot spacing, knot times) per class
     for c in range(classes.size):
-        idx = cls_index[cls_first[c]:cls_first[c] + cls_size[c]]
+        idx = cls_index[cls_first[c] : cls_first[c] + cls_size[c]]
         cls_base[c] = base
         off[idx] = base + np.arange(idx.size)
         stride[idx] = idx.size
@@ -331,8 +364,7 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
         groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
     fail_s = np.full(n, np.inf)
     fail_code = np.zeros(n, np.int64)
-    pieces = executor.pieces(ex.workers, [g[0].size for g in groups],
-                             [g[2].size for g in groups])
+    pieces = executor.pieces(ex.workers, [g[0].size for g in groups], [g[2].size for g in groups])
     shared = ex.forked and _SHARED_OK and base
     fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if shared else -1
     try:
@@ -360,9 +392,22 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float,
         idx, h, t = groups[g]
         fail_s[idx[lo:hi][rows]] = t[first]
         fail_code[idx[lo:hi][rows]] = code
-    return Chunk(t0_s=t0_s, length_s=length_s, coef=coef, off=off, stride=stride, nspan=nspan,
-                 fail_s=fail_s, fail_code=fail_code, cls_index=cls_index, cls_first=cls_first,
-                 cls_size=cls_size, cls_base=cls_base, cls_nspan=cls_nspan, cls_h=cls_h)
+    return Chunk(
+        t0_s=t0_s,
+        length_s=length_s,
+        coef=coef,
+        off=off,
+        stride=stride,
+        nspan=nspan,
+        fail_s=fail_s,
+        fail_code=fail_code,
+        cls_index=cls_index,
+        cls_first=cls_first,
+        cls_size=cls_size,
+        cls_base=cls_base,
+        cls_nspan=cls_nspan,
+        cls_h=cls_h,
+    )
 
 
 def active_until_s(fail_s: np.ndarray, h_s: np.ndarray) -> np.ndarray:

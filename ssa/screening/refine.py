@@ -119,7 +119,7 @@ def _distinct_rows(order, key, sat_idx, t_s):
             uniq[k] = o
         row[o] = k
     starts[n_sat] = k + 1
-    return uniq[:k + 1], row, starts[:n_sat + 1]
+    return uniq[: k + 1], row, starts[: n_sat + 1]
 
 
 @njit(cache=True)
@@ -144,8 +144,7 @@ def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
     sat_idx = np.asarray(sat_idx, np.int64)
     t_s = np.asarray(t_s, np.float64)
     if sat_idx.size == 0:
-        return (np.zeros(0, np.int64), np.empty((0, 3)), np.empty((0, 3)),
-                np.zeros(0, np.int64))
+        return (np.zeros(0, np.int64), np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, np.int64))
     key = _sort_key(sat_idx, t_s)
     order = np.argsort(key, kind="stable")  # timsort: rows come in sorted runs
     uniq, row, starts = _distinct_rows(order, key, sat_idx, t_s)
@@ -156,8 +155,7 @@ def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
     r_u = np.empty((m_u, 3))
     v_u = np.empty((m_u, 3))
     starts = starts.tolist()
-    for s, a, b in zip(sat_idx[uniq[starts[:-1]]].tolist(), starts[:-1], starts[1:],
-                       strict=True):
+    for s, a, b in zip(sat_idx[uniq[starts[:-1]]].tolist(), starts[:-1], starts[1:], strict=True):
         sat = satrecs[s]
         if hasattr(sat, "_sgp4"):  # the C++ Satrec writes into the contiguous slices
             sat._sgp4(jd_u[a:b], fr_u[a:b], e_u[a:b], r_u[a:b], v_u[a:b])
@@ -300,8 +298,18 @@ def _encounter_runs(below, first, n_s, w, cand):
 _FOUND = ("i", "j", "tca_s", "miss_km", "run_lo_s", "run_hi_s")
 
 
-def refine(ex, pair_i, pair_j, win_lo_s, win_hi_s, jd0, fr0, window_s, threshold_km,
-           parts: int | None = None):
+def refine(
+    ex,
+    pair_i,
+    pair_j,
+    win_lo_s,
+    win_hi_s,
+    jd0,
+    fr0,
+    window_s,
+    threshold_km,
+    parts: int | None = None,
+):
     """Return the conjunctions found in candidate windows.
 
     ex: an executor (ssa.screening.executor) over the catalogue's satrecs, or a list
@@ -379,8 +387,11 @@ def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
         # An object's samples are shared by its long windows: count its longest once.
         cost[long_w] = WINDOW_COST_SAMPLES
         longest = {}
-        for x, m in zip(np.r_[pair_i[long_w], pair_j[long_w]].tolist(),
-                        np.r_[n_s[long_w], n_s[long_w]].tolist(), strict=True):
+        for x, m in zip(
+            np.r_[pair_i[long_w], pair_j[long_w]].tolist(),
+            np.r_[n_s[long_w], n_s[long_w]].tolist(),
+            strict=True,
+        ):
             longest[x] = max(longest.get(x, 0.0), m)
     load = np.zeros(workers)
     owner = np.zeros(n, np.int64)
@@ -426,8 +437,13 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
         pos = np.arange(w.size) - first[w]
         t = lo_cur[todo][w] + (hi_cur[todo] - lo_cur[todo])[w] * pos / (n_s[w] - 1)
         m = w.size
-        err, r, v, row = _evaluate(satrecs, np.concatenate([pair_i[todo][w], pair_j[todo][w]]),
-                                   jd0, fr0, np.concatenate([t, t]))
+        err, r, v, row = _evaluate(
+            satrecs,
+            np.concatenate([pair_i[todo][w], pair_j[todo][w]]),
+            jd0,
+            fr0,
+            np.concatenate([t, t]),
+        )
         # d, f and the half-spacing travel |v_rel| * SAMPLE_S / 2 at each sample.
         d, f, half_km = _sampled_distance(err, r, v, row[:m], row[m:], 0.5 * SAMPLE_S)
         # Brackets: f < 0 at sample s, f >= 0 at s + 1, same window, d small enough.
@@ -436,8 +452,9 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
         # The sample nearer the TCA is within half a spacing of it, so its distance is
         # at most miss + |v_rel| * spacing / 2: head-on LEO pairs (15 km/s) need ~80 km.
         near_km = threshold_km + np.maximum(half_km, np.roll(half_km, -1)) + BRACKET_MARGIN_KM
-        cand = np.flatnonzero(same & (f < 0) & (np.roll(f, -1) >= 0)
-                              & (np.minimum(d, np.roll(d, -1)) <= near_km))
+        cand = np.flatnonzero(
+            same & (f < 0) & (np.roll(f, -1) >= 0) & (np.minimum(d, np.roll(d, -1)) <= near_km)
+        )
         if cand.size:
             ci, cj = pair_i[todo][w[cand]], pair_j[todo][w[cand]]
             tca = _newton(satrecs, ci, cj, t[cand], t[cand + 1], jd0, fr0)
@@ -445,8 +462,9 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
             miss = np.linalg.norm(a2 - a1, axis=1)
             near = np.flatnonzero(~bad_m & (miss <= threshold_km + POLISH_MARGIN_KM))
             if near.size:
-                tca[near], miss[near] = _polish(satrecs, ci[near], cj[near], tca[near],
-                                                miss[near], jd0, fr0)
+                tca[near], miss[near] = _polish(
+                    satrecs, ci[near], cj[near], tca[near], miss[near], jd0, fr0
+                )
             keep = ~bad_m & (miss <= threshold_km) & (tca > 0) & (tca < window_s)
             cand_k = cand[keep]
             run_lo, run_hi = _encounter_runs(d <= threshold_km, first, n_s, w, cand_k)
@@ -463,18 +481,18 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
             has_min[w[cand]] = True
         for wi in np.flatnonzero(~has_min).tolist():
             f0 = first[wi]
-            dd = d[f0:f0 + n_s[wi]]
-            tt = t[f0:f0 + n_s[wi]]
+            dd = d[f0 : f0 + n_s[wi]]
+            tt = t[f0 : f0 + n_s[wi]]
             inner = (tt > 0) & (tt < window_s)
             if not inner.any() or not (dd[inner] <= threshold_km).all() or dd.size < 3:
                 continue
-            if np.nanmax(np.abs(f[f0:f0 + n_s[wi]])) > FLAT_F_KM2_S:
+            if np.nanmax(np.abs(f[f0 : f0 + n_s[wi]])) > FLAT_F_KM2_S:
                 continue
             q = np.flatnonzero(inner)[np.argmin(dd[inner])]
-            found["i"].append(pair_i[todo[wi:wi + 1]])
-            found["j"].append(pair_j[todo[wi:wi + 1]])
-            found["tca_s"].append(tt[q:q + 1])
-            found["miss_km"].append(dd[q:q + 1])
+            found["i"].append(pair_i[todo[wi : wi + 1]])
+            found["j"].append(pair_j[todo[wi : wi + 1]])
+            found["tca_s"].append(tt[q : q + 1])
+            found["miss_km"].append(dd[q : q + 1])
             found["run_lo_s"].append(tt[:1])
             found["run_hi_s"].append(tt[-1:])
         # A window whose first (last) sample is a decreasing (increasing) d <= threshold
@@ -485,9 +503,12 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
         grow_hi = (f[b] < 0) & (d[b] <= threshold_km) & (hi_cur[todo] < window_s)
         grow = grow_lo | grow_hi
         ext = todo[grow]
-        new_lo = np.where(grow_lo, np.maximum(0.0, lo_cur[todo] - 10 * SAMPLE_S), lo_cur[todo])[grow]
-        new_hi = np.where(grow_hi, np.minimum(window_s, hi_cur[todo] + 10 * SAMPLE_S),
-                          hi_cur[todo])[grow]
+        new_lo = np.where(grow_lo, np.maximum(0.0, lo_cur[todo] - 10 * SAMPLE_S), lo_cur[todo])[
+            grow
+        ]
+        new_hi = np.where(
+            grow_hi, np.minimum(window_s, hi_cur[todo] + 10 * SAMPLE_S), hi_cur[todo]
+        )[grow]
         if not ext.size:
             break
         lo_cur = lo_cur.copy()
@@ -495,8 +516,10 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
         lo_cur[ext] = new_lo
         hi_cur[ext] = new_hi
         todo = ext
-    return {k: (np.concatenate(v) if v else np.zeros(0, np.int64 if k in ("i", "j") else float))
-            for k, v in found.items()}
+    return {
+        k: (np.concatenate(v) if v else np.zeros(0, np.int64 if k in ("i", "j") else float))
+        for k, v in found.items()
+    }
 
 
 def _encounters(found):
@@ -512,8 +535,12 @@ def _encounters(found):
     keep = []
     best = -1
     for q in order.tolist():
-        if best >= 0 and i[q] == i[best] and j[q] == j[best] and (
-                rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3):
+        if (
+            best >= 0
+            and i[q] == i[best]
+            and j[q] == j[best]
+            and (rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3)
+        ):
             rhi[best] = max(rhi[best], rhi[q])
             rlo[best] = min(rlo[best], rlo[q])
             if miss[q] < miss[best]:
@@ -522,5 +549,10 @@ def _encounters(found):
         best = q
         keep.append(q)
     keep = np.asarray(keep, np.int64)
-    return {"i": i[keep], "j": j[keep], "tca_s": tca[keep], "miss_km": miss[keep],
-            "duration_s": rhi[keep] - rlo[keep]}
+    return {
+        "i": i[keep],
+        "j": j[keep],
+        "tca_s": tca[keep],
+        "miss_km": miss[keep],
+        "duration_s": rhi[keep] - rlo[keep],
+    }

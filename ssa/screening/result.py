@@ -10,16 +10,62 @@ from ssa.errors import UserError
 from ssa.geometry.timeutil import format_utc_ms as format_tca  # noqa: F401
 from ssa.screening.formats import json_column, to_arrow, typed_column, write_result
 
-SOCRATES_COLUMNS = ["NORAD_CAT_ID_1", "OBJECT_NAME_1", "DSE_1", "NORAD_CAT_ID_2",
-                    "OBJECT_NAME_2", "DSE_2", "TCA", "TCA_RANGE", "TCA_RELATIVE_SPEED",
-                    "MAX_PROB", "DILUTION"]
+SOCRATES_COLUMNS = [
+    "NORAD_CAT_ID_1",
+    "OBJECT_NAME_1",
+    "DSE_1",
+    "NORAD_CAT_ID_2",
+    "OBJECT_NAME_2",
+    "DSE_2",
+    "TCA",
+    "TCA_RANGE",
+    "TCA_RELATIVE_SPEED",
+    "MAX_PROB",
+    "DILUTION",
+]
 # START/STOP (SOCRATES' "time in" and out of the threshold sphere) come first of ours.
-OWN_COLUMNS = ["START", "STOP", "OBJECT_TYPE_1", "OBJECT_TYPE_2", "OWNER_1", "OWNER_2", "TCA_JD", "TCA_FR",
-               "R_KM", "T_KM", "N_KM", "ALT_KM", "LAT_DEG", "LON_DEG",
-               "X1_KM", "Y1_KM", "Z1_KM", "VX1_KMS", "VY1_KMS", "VZ1_KMS",
-               "X2_KM", "Y2_KM", "Z2_KM", "VX2_KMS", "VY2_KMS", "VZ2_KMS", "FLAGS"]
-RISK_COLUMNS = ["HBR_M", "HBR_SOURCE", "PC", "PC_METHOD", "PC_2D_VALID", "SIGMA1_R_M", "SIGMA1_T_M",
-                "SIGMA1_N_M", "SIGMA2_R_M", "SIGMA2_T_M", "SIGMA2_N_M"]
+OWN_COLUMNS = [
+    "START",
+    "STOP",
+    "OBJECT_TYPE_1",
+    "OBJECT_TYPE_2",
+    "OWNER_1",
+    "OWNER_2",
+    "TCA_JD",
+    "TCA_FR",
+    "R_KM",
+    "T_KM",
+    "N_KM",
+    "ALT_KM",
+    "LAT_DEG",
+    "LON_DEG",
+    "X1_KM",
+    "Y1_KM",
+    "Z1_KM",
+    "VX1_KMS",
+    "VY1_KMS",
+    "VZ1_KMS",
+    "X2_KM",
+    "Y2_KM",
+    "Z2_KM",
+    "VX2_KMS",
+    "VY2_KMS",
+    "VZ2_KMS",
+    "FLAGS",
+]
+RISK_COLUMNS = [
+    "HBR_M",
+    "HBR_SOURCE",
+    "PC",
+    "PC_METHOD",
+    "PC_2D_VALID",
+    "SIGMA1_R_M",
+    "SIGMA1_T_M",
+    "SIGMA1_N_M",
+    "SIGMA2_R_M",
+    "SIGMA2_T_M",
+    "SIGMA2_N_M",
+]
 COLUMNS = SOCRATES_COLUMNS + OWN_COLUMNS + RISK_COLUMNS
 # Text among them (the rest are numbers).
 TEXT_RISK_COLUMNS = ("HBR_SOURCE", "PC_METHOD")
@@ -51,8 +97,9 @@ class ScreenResult:
         """Add or overwrite column ``name`` (length must match the table)."""
         values = np.asarray(values)
         if values.shape[0] != len(self):
-            raise ValueError(f"column {name} has {values.shape[0]} values, "
-                             f"the table has {len(self)} rows")
+            raise ValueError(
+                f"column {name} has {values.shape[0]} values, the table has {len(self)} rows"
+            )
         self.rows[name] = values
 
     def records(self) -> list[dict]:
@@ -79,8 +126,10 @@ class ScreenResult:
         try:
             import pandas as pd
         except ImportError:
-            raise UserError("to_pandas needs pandas, which is not installed: "
-                            "pip install 'ssa[data]' (or pip install pandas)") from None
+            raise UserError(
+                "to_pandas needs pandas, which is not installed: "
+                "pip install 'ssa[data]' (or pip install pandas)"
+            ) from None
         frame = pd.DataFrame({name: typed_column(self.rows[name]) for name in self.columns})
         frame.attrs["run"] = self.run
         return frame

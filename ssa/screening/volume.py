@@ -32,8 +32,9 @@ def parse_volume(text: str) -> tuple[float, float, float]:
     except ValueError:
         axes = ()
     if len(axes) != 3 or not all(a > 0 and np.isfinite(a) for a in axes):
-        raise UserError(f"--volume {text!r}: expected three positive semi-axes in km, "
-                        f"R,T,N, e.g. 0.5,25,25")
+        raise UserError(
+            f"--volume {text!r}: expected three positive semi-axes in km, R,T,N, e.g. 0.5,25,25"
+        )
     return axes  # type: ignore[return-value]
 
 
