@@ -28,20 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from ssa.errors import InputFileError, UserError
+from ssa.screening.result import SOCRATES_COLUMNS
 
-HEADER = [
-    "NORAD_CAT_ID_1",
-    "OBJECT_NAME_1",
-    "DSE_1",
-    "NORAD_CAT_ID_2",
-    "OBJECT_NAME_2",
-    "DSE_2",
-    "TCA",
-    "TCA_RANGE",
-    "TCA_RELATIVE_SPEED",
-    "MAX_PROB",
-    "DILUTION",
-]
+# CelesTrak's SOCRATES CSV header: exactly our first columns (ssa.screening.result).
+HEADER = list(SOCRATES_COLUMNS)
 FILE_NAME = "socrates.csv"
 SORTS = ("maxProb", "minRange", "timeIn")
 # SOCRATES' printed precision: 3 decimals (days, km, km/s), 4 significant digits.
