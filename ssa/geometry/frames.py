@@ -19,7 +19,8 @@ import numpy as np
 from ssa.geometry.constants import WGS84_A_KM, WGS84_F
 
 
-def _rows(a, name: str, tail=(3,)) -> np.ndarray:
+def as_rows(a, name: str, tail=(3,)) -> np.ndarray:
+    """Return ``a`` as float64 rows (n, *tail); one item of shape ``tail`` becomes n = 1."""
     arr = np.asarray(a, dtype=np.float64)
     if arr.shape == tail:
         arr = arr[None]
@@ -32,8 +33,8 @@ def _rows(a, name: str, tail=(3,)) -> np.ndarray:
 
 def rtn_basis(r_km, v_kms) -> np.ndarray:
     """Return (n, 3, 3): rows R, T, N unit vectors of each state."""
-    r = _rows(r_km, "r_km")
-    v = _rows(v_kms, "v_kms")
+    r = as_rows(r_km, "r_km")
+    v = as_rows(v_kms, "v_kms")
     rh = r / np.linalg.norm(r, axis=1, keepdims=True)
     h = np.cross(r, v)
     nh = h / np.linalg.norm(h, axis=1, keepdims=True)
@@ -42,7 +43,7 @@ def rtn_basis(r_km, v_kms) -> np.ndarray:
 
 def rtn_components(r1_km, v1_kms, dr_km) -> np.ndarray:
     """Return (n, 3) R, T, N components of vectors dr_km in the RTN frame of (r1, v1)."""
-    return np.einsum("nij,nj->ni", rtn_basis(r1_km, v1_kms), _rows(dr_km, "dr_km"))
+    return np.einsum("nij,nj->ni", rtn_basis(r1_km, v1_kms), as_rows(dr_km, "dr_km"))
 
 
 def rtn_to_inertial_cov(r_km, v_kms, cov_rtn) -> np.ndarray:
@@ -70,8 +71,8 @@ def encounter_frame(r1_km, v1_kms, r2_km, v2_kms) -> np.ndarray:
     Zero relative velocity leaves no plane: those rows are NaN. A zero miss takes
     any x normal to y.
     """
-    r = _rows(r2_km, "r2_km") - _rows(r1_km, "r1_km")
-    v = _rows(v2_kms, "v2_kms") - _rows(v1_kms, "v1_kms")
+    r = as_rows(r2_km, "r2_km") - as_rows(r1_km, "r1_km")
+    v = as_rows(v2_kms, "v2_kms") - as_rows(v1_kms, "v1_kms")
     vn = np.linalg.norm(v, axis=1, keepdims=True)
     y = np.divide(v, vn, out=np.full_like(v, np.nan), where=vn > 0)
     x = r - np.sum(r * y, axis=1, keepdims=True) * y
@@ -89,8 +90,8 @@ def teme_to_itrf(r_km, v_kms, jd, fr):
     """Return (r_itrf_km (n,3), v_itrf_kms (n,3)) of TEME states at UTC two-part JDs."""
     from skyfield.sgp4lib import TEME_to_ITRF
 
-    r = _rows(r_km, "r_km")
-    v = _rows(v_kms, "v_kms") if v_kms is not None else np.zeros_like(r)
+    r = as_rows(r_km, "r_km")
+    v = as_rows(v_kms, "v_kms") if v_kms is not None else np.zeros_like(r)
     jd = np.broadcast_to(np.asarray(jd, float), (len(r),))
     fr = np.broadcast_to(np.asarray(fr, float), (len(r),))
     # skyfield wants velocity per day; it returns it per day too.

@@ -45,6 +45,7 @@ from numba import njit, prange
 from scipy import special, stats
 
 from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
+from ssa.geometry.frames import as_rows
 
 
 @dataclass(frozen=True)
@@ -359,15 +360,7 @@ def _pc2d_kernel(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv, 
 
 
 def _as_n(a, shape_tail, name):
-    a = np.asarray(a, dtype=np.float64)
-    if a.shape == shape_tail:
-        a = a[None]
-    if a.shape[1:] != shape_tail:
-        raise ValueError(
-            f"{name}: expected shape (n, {', '.join(map(str, shape_tail))}) "
-            f"or {shape_tail}, got {a.shape}"
-        )
-    return np.ascontiguousarray(a)
+    return np.ascontiguousarray(as_rows(a, name, shape_tail))
 
 
 def _check_shape(shape):
