@@ -177,21 +177,18 @@ def _closest_in_interval(sat, t_s, jd0, fr0, states, r_obj, v_obj, k):
     """Return (tca_s, miss_km, speed_kms) of the closest approach in interval k, or None
     when the closest point is an end where the range still falls (not a minimum)."""
     t0, t1 = t_s[k], t_s[k + 1]
+
+    def oem_at(t):  # the OEM position (Hermite between its states k and k + 1)
+        ends = (states[k, :3], states[k, 3:], states[k + 1, :3], states[k + 1, 3:])
+        return _hermite(np.atleast_1d(np.asarray(t, float)), t0, t1, *ends)
+
     ts = np.arange(t0, t1 + SAMPLE_S / 2, SAMPLE_S)
-    p = _hermite(ts, t0, t1, states[k, :3], states[k, 3:], states[k + 1, :3], states[k + 1, 3:])
+    p = oem_at(ts)
     q = _hermite(ts, t0, t1, r_obj[k], v_obj[k], r_obj[k + 1], v_obj[k + 1])
     j = int(np.argmin(np.linalg.norm(q - p, axis=1)))
 
     def distance(t):
-        pt = _hermite(
-            np.array([t]),
-            t0,
-            t1,
-            states[k, :3],
-            states[k, 3:],
-            states[k + 1, :3],
-            states[k + 1, 3:],
-        )[0]
+        pt = oem_at(t)[0]
         days = fr0 + t / SECONDS_PER_DAY
         e, rr, vv = sat.sgp4(jd0, days)
         return float(np.linalg.norm(np.asarray(rr) - pt)), np.asarray(vv)
@@ -214,23 +211,5 @@ def _closest_in_interval(sat, t_s, jd0, fr0, states, r_obj, v_obj, k):
     miss, v2 = distance(tca)
     # the OEM velocity at TCA from the Hermite derivative, by a central difference
     dt = 1e-3
-    p_plus = _hermite(
-        np.array([tca + dt]),
-        t0,
-        t1,
-        states[k, :3],
-        states[k, 3:],
-        states[k + 1, :3],
-        states[k + 1, 3:],
-    )[0]
-    p_minus = _hermite(
-        np.array([tca - dt]),
-        t0,
-        t1,
-        states[k, :3],
-        states[k, 3:],
-        states[k + 1, :3],
-        states[k + 1, 3:],
-    )[0]
-    v1 = (p_plus - p_minus) / (2 * dt)
+    v1 = (oem_at(tca + dt)[0] - oem_at(tca - dt)[0]) / (2 * dt)
     return tca, miss, float(np.linalg.norm(v2 - v1))
