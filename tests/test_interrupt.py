@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -188,7 +189,9 @@ def test_killed_worker_gives_worker_error(ssa_data, tmp_path):
     os.kill(workers[0], signal.SIGKILL)
     rc, err = _finish(proc, workers)
     assert rc == 1, err
-    assert "stage 'SGP4" in err
+    # Killed in the first pooled stage, or (a very loaded machine) idle between
+    # stages: then the next stage names it. Either way a stage is named.
+    assert re.search(r"stage '(SGP4 interpolation plan|SGP4 knots|refine)'", err), err
     assert f"worker process {workers[0]} died (killed by SIGKILL)" in err
     assert "Traceback" not in err
     _assert_untouched(out, record)
