@@ -40,6 +40,13 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.fuzzing import CHOICE_BYTES, READERS, check, mutate  # noqa: E402
 
 BATCH = 1000
+# Failures the long runs found -> the regression test that now holds the fix.
+FIXED = {
+    "OverflowError: int too large to convert to float": "tests/test_fuzz_regressions.py::"
+    "test_scenario_integer_too_large_for_a_float_is_refused",
+    "ValueError: invalid literal for int() with base 10: '²'": "tests/test_fuzz_regressions.py::"
+    "test_satcat_superscript_digit_in_catalog_number_is_reported",
+}
 # The choice bytes Hypothesis draws; tests.fuzzing.mutate turns them into a file.
 CHOICES = st.binary(min_size=CHOICE_BYTES, max_size=CHOICE_BYTES)
 
@@ -312,15 +319,19 @@ def merge(parts: list[Path], out: Path) -> None:
         )
     for name, r in res["readers"].items():
         for key, f in r["failures"].items():
+            shrunk = f.get("shrunk_input") or "-"
+            if len(shrunk) > 160:
+                shrunk = shrunk[:50] + " ... " + shrunk[-100:]
             lines.append(
                 f"\n- {name}: {f['count']} x `{key}` (batch seed {f.get('batch_seed')}; "
-                f"first input `{f['first_input'][:120]}`; shrunk "
-                f"`{(f.get('shrunk_input') or '-')[:160]}`)"
+                f"shrunk input `{shrunk}`): "
+                + (f"fixed, test `{FIXED[key]}`" if key in FIXED else "**not fixed**")
             )
     big = res.get("big_garbage")
     if big:
         lines.append(
-            f"\nGarbage catalogue ({big.get('started_utc', '')}): {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
+            f"\nGarbage catalogue ({big.get('started_utc', '')}): {big['lines']:,} lines "
+            f"({big['bytes'] / 1e6:.0f} MB) "
             f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
             f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
             f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone."
