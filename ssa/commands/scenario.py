@@ -88,7 +88,7 @@ def _run(args) -> int:
         t1 = time.perf_counter()
         truth = stage_truth(var, screen=screen, quiet=args.quiet)
         t_truth = time.perf_counter() - t1
-        result = run_variant(var, truth, quiet=args.quiet)
+        result = run_variant(var, truth, quiet=args.quiet, cache_dir=args.screening_cache)
         result.timings_s = {"truth": t_truth, **result.timings_s, "total": time.perf_counter() - t1}
         sub = (
             "."

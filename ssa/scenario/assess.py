@@ -136,22 +136,49 @@ def member_sensors(sc: Scenario):
 
 def conjunction_partners(sc: Scenario, truth: tr.Truth) -> np.ndarray:
     """Return (M, N) bool: partners of each member's satellites in the first screen."""
+    return partners_between(truth, len(sc.members))(0.0, sc.screen_ahead_days * SECONDS_PER_DAY)
+
+
+def partners_between(truth: tr.Truth, n_members: int):
+    """Return f(t0_s, t1_s) -> (M, N) bool: partners of each member's satellites in the
+    events with TCA in [t0_s, t1_s] (what a screen at t0_s shows; the scheduler's
+    first priority, re-planned at every assessment)."""
     c = truth.conj
-    soon = c["tca_s"] <= sc.screen_ahead_days * SECONDS_PER_DAY
-    mask = np.zeros((len(sc.members), len(truth.catalog)), dtype=bool)
-    p1 = truth.protected_by[c["i1"]]
-    p2 = truth.protected_by[c["i2"]]
-    for m in range(len(sc.members)):
-        mask[m, c["i2"][soon & (p1 == m)]] = True
-        mask[m, c["i1"][soon & (p2 == m)]] = True
-    return mask
+    order = np.argsort(c["tca_s"], kind="stable")
+    tca = c["tca_s"][order]
+    i1, i2 = c["i1"][order], c["i2"][order]
+    p1 = truth.protected_by[i1]
+    p2 = truth.protected_by[i2]
+    n = len(truth.catalog)
+
+    def at(t0_s: float, t1_s: float) -> np.ndarray:
+        a = np.searchsorted(tca, t0_s, side="left")
+        b = np.searchsorted(tca, t1_s, side="right")
+        mask = np.zeros((n_members, n), dtype=bool)
+        q1, q2, j1, j2 = p1[a:b], p2[a:b], i1[a:b], i2[a:b]
+        for m in range(n_members):
+            mask[m, j2[q1 == m]] = True
+            mask[m, j1[q2 == m]] = True
+        return mask
+
+    return at
 
 
-def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True) -> tk.Tasking:
-    """Tasking stage: whole-catalog passes, budgets, scheduler."""
+def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True, cache_dir=None) -> tk.Tasking:
+    """Tasking stage: whole-catalog passes, budgets, the scheduler re-planned per assessment.
+
+    ``cache_dir``: keep each sensor's visibility there and reuse it (``tasking.visibility_passes``).
+    """
     table, member = member_sensors(sc)
     return tk.run_tasking(
-        sc, truth.catalog, table, member, conjunction_partners(sc, truth), quiet=quiet
+        sc,
+        truth.catalog,
+        table,
+        member,
+        conjunction_partners(sc, truth),
+        quiet=quiet,
+        partners_at=partners_between(truth, len(sc.members)),
+        cache_dir=cache_dir,
     )
 
 
@@ -217,19 +244,31 @@ class KnowledgeContext:
                 )
 
     def member_info(self, x: int, obj, t_s) -> tuple[np.ndarray, np.ndarray]:
-        """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors."""
+        """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors.
+
+        From the re-planned tracks per bin (outages already remove passes there);
+        a steady-state Tasking (no bins) gives rate x span, minus outages.
+        """
         span = self.sc.fit_span_days
+        task = self.tasking
+        if task.tracks_bins is not None:
+            if not np.any(self.own_mask[x]):
+                return np.zeros(t_s.shape), np.zeros(t_s.shape)
+            uniq, inv = np.unique(obj, return_inverse=True)
+            ci, cc = task.cumulative(self.own_mask[x], uniq)
+            span_s = span * SECONDS_PER_DAY
+            return task.in_span(ci, t_s, span_s, inv), task.in_span(cc, t_s, span_s, inv)
         info = np.broadcast_to(self.info_rate[x][obj][:, None], t_s.shape) * span
         count = np.broadcast_to(self.track_rate[x][obj][:, None], t_s.shape) * span
         for s, a, b in self.outages:
-            if self.tasking.sensor_member[s] != x:
+            if task.sensor_member[s] != x:
                 continue
             lo = t_s - span * SECONDS_PER_DAY
             lost = np.clip(np.minimum(t_s, b) - np.maximum(lo, a), 0, None) / (
                 span * SECONDS_PER_DAY
             )
-            rate_s = self.tasking.tracks_per_day[s, obj][:, None] * span
-            info = info - lost * rate_s * self.tasking.weight[s]
+            rate_s = task.tracks_per_day[s, obj][:, None] * span
+            info = info - lost * rate_s * task.weight[s]
             count = count - lost * rate_s
         return np.maximum(info, 0.0), np.maximum(count, 0.0)
 
@@ -401,17 +440,19 @@ def run_variant(
     tasking: tk.Tasking | None = None,
     quiet: bool = True,
     model: od.OdModel | None = None,
+    cache_dir=None,
 ) -> RunResult:
     """Run one scenario variant on a truth: tasking, knowledge, decisions, scoring, coverage.
 
     A pure function of its arguments (seeded), so sweep variants can run as independent
     tasks; ``tasking`` may be shared by variants with the same sensors, start and seed.
+    ``cache_dir``: reuse sensors' visibility kept there (results do not depend on it).
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     model = model or od.load_model()
     if tasking is None:
-        tasking = stage_tasking(sc, truth, quiet=quiet)
+        tasking = stage_tasking(sc, truth, quiet=quiet, cache_dir=cache_dir)
     timings["tasking"] = time.perf_counter() - t
     ctx = KnowledgeContext(sc, truth, tasking, model)
     parts = participants_of(sc)
