@@ -81,6 +81,7 @@ class ParticipantResult:
     sigma_commit_m: np.ndarray  # (E, 2, 3) run 0, both objects
     source_commit: np.ndarray  # (E, 2) index into SOURCE_NAMES, run 0
     secondary_side: np.ndarray  # (E,) 0/1: the object not protected by the member
+    miss_commit_km: np.ndarray | None = None  # (R, C, E) estimated miss (miss rule on)
 
 
 @dataclass
@@ -423,7 +424,17 @@ def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cac
         head = per_commit[commits.index(sc.commit_days)]
         k = np.maximum(head["commit_k"], 0)
         e = np.arange(len(events))
+        miss_commit = None
+        if sc.miss_rule_km > 0:
+            miss = dec.miss_series(r[0], v[0], r[1], v[1], err[0], err[1], valid)
+            miss_commit = np.stack(
+                [
+                    np.where(x["commit_k"] >= 0, miss[e, np.maximum(x["commit_k"], 0)], np.inf)
+                    for x in per_commit
+                ]
+            )
         out[p.key] = {
+            "miss_commit_km": miss_commit,
             "pc_commit": np.stack([x["pc_commit"] for x in per_commit]),
             "pc_max": head["pc_max"],
             "flips": head["flips"],
@@ -503,6 +514,9 @@ def run_variant(
             sigma_commit_m=rr[0]["sigma_commit_m"],
             source_commit=rr[0]["source_commit"],
             secondary_side=np.where(p1[events] == m, 1, 0),
+            miss_commit_km=None
+            if rr[0]["miss_commit_km"] is None
+            else np.stack([x["miss_commit_km"] for x in rr]),
         )
     # Coverage stage.
     t = time.perf_counter()
@@ -669,6 +683,7 @@ def participant_metrics(result: RunResult) -> list[dict]:
                     "decision_flips": None,
                     "commit_sweep": [],
                     "curve": [],
+                    "miss_rule": None,
                 }
             )
             rows.append(row)
@@ -733,9 +748,49 @@ def participant_metrics(result: RunResult) -> list[dict]:
                 }
             )
         row["curve"] = scoring.curve(risk, pcc, thresholds, sy)
+        row["miss_rule"] = _miss_rule(sc, pr, risk, ci, sy, boot, no_risk)
         rows.append(row)
     _marginal_values(result, rows)
     return rows
+
+
+def _miss_rule(sc, pr: ParticipantResult, risk, ci: int, sy: float, boot, no_risk: bool):
+    """Return the optional miss-distance policy's metrics (None when it is off).
+
+    Manoeuvre when the estimated miss at the commit time is <= ``miss_rule_km``;
+    scored exactly like the Pc decisions, and reported apart from them.
+    """
+    if pr.miss_commit_km is None or sc.miss_rule_km <= 0:
+        return None
+    n_runs = risk.shape[0]
+    man = pr.miss_commit_km[:, ci] <= sc.miss_rule_km
+    out = {
+        "miss_km": sc.miss_rule_km,
+        "manoeuvres_per_sat_year": {
+            "value": float(man.sum() / n_runs / sy),
+            "interval": scoring.interval([(man[:, b].sum() / n_runs) / sy for b in boot]),
+            "poisson": scoring.poisson_interval(man.sum(), sy * n_runs),
+        },
+        "risk_reduction": None,
+        "commit_sweep": [],
+    }
+    if not no_risk:
+        out["risk_reduction"] = {
+            "value": scoring.reduction_at(risk, man),
+            "interval": scoring.interval(
+                [scoring.reduction_at(risk[:, b], man[:, b]) for b in boot]
+            ),
+        }
+    for k, cd in enumerate(sc.sweep_commit_days):
+        mk = pr.miss_commit_km[:, k] <= sc.miss_rule_km
+        out["commit_sweep"].append(
+            {
+                "commit_days": cd,
+                "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
+                "risk_reduction": None if no_risk else scoring.reduction_at(risk, mk),
+            }
+        )
+    return out
 
 
 def _marginal_values(result: RunResult, rows: list[dict]) -> None:
