@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ssa.scenario import decisions as dec
 from ssa.scenario import tasking as tk
@@ -127,11 +128,64 @@ def test_snapshot_sweep_runs_each_start_on_its_catalog(tmp_path):
 
 
 def test_snapshot_sweep_errors_name_the_key(tmp_path):
-    import pytest
-
     text = GOOD.replace(
         "seeds = [3, 4]", 'seeds = [3]\n[[sweep.snapshots]]\nfile = "a.3le"\nstart = ["soon"]\n'
     )
     with pytest.raises(ValueError) as exc:
         load_scenario(write(tmp_path, text))
     assert "sweep.snapshots[0].start[0]: 'soon' is not an ISO-8601 date-time" in str(exc.value)
+
+
+def _decisions(path, risk, pc, sat_years, days=7.0):
+    path.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path / "decisions.npz",
+        pc_threshold=1e-4,
+        days=days,
+        runs=risk.shape[0],
+        **{
+            "eu-alone__risk": risk,
+            "eu-alone__pc": pc,
+            "eu-alone__events_total": np.int64(risk.shape[1] + 10),
+            "eu-alone__sat_years": sat_years,
+        },
+    )
+
+
+def test_pooling_adds_counts_and_exposure_and_narrows_intervals(tmp_path):
+    from ssa.scenario import scoring
+    from ssa.scenario.pool import pool
+
+    rng = np.random.default_rng(2)
+    risk_a, pc_a = rng.exponential(1e-4, (2, 40)), 10 ** rng.uniform(-7, -2, (2, 40))
+    risk_b, pc_b = rng.exponential(1e-4, (2, 25)), 10 ** rng.uniform(-7, -2, (2, 25))
+    _decisions(tmp_path / "sweep" / "a", risk_a, pc_a, 2.0)
+    _decisions(tmp_path / "sweep" / "b", risk_b, pc_b, 3.0)
+    both = pool([tmp_path / "sweep"], n_boot=50)["participants"]["eu-alone"]
+    one = pool([tmp_path / "sweep" / "a"], n_boot=50)["participants"]["eu-alone"]
+    n_man = np.sum(pc_a >= 1e-4) + np.sum(pc_b >= 1e-4)
+    assert both["manoeuvres_per_sat_year"]["value"] == pytest.approx(n_man / 2 / 5.0)
+    assert both["events"] == 40 + 25 + 20
+    n90, _ = scoring.manoeuvres_for_reduction(
+        np.concatenate([risk_a, risk_b], axis=1), np.concatenate([pc_a, pc_b], axis=1)
+    )
+    assert both["manoeuvres_per_sat_year_at_90"]["value"] == pytest.approx(n90 / 2 / 5.0)
+    # The same window twice: same rates, narrower Poisson interval.
+    _decisions(tmp_path / "twice" / "a", risk_a, pc_a, 2.0)
+    _decisions(tmp_path / "twice" / "a2", risk_a, pc_a, 2.0)
+    twice = pool([tmp_path / "twice"], n_boot=50)["participants"]["eu-alone"]
+    assert twice["manoeuvres_per_sat_year"]["value"] == pytest.approx(
+        one["manoeuvres_per_sat_year"]["value"]
+    )
+    lo1, hi1 = one["manoeuvres_per_sat_year"]["poisson"]
+    lo2, hi2 = twice["manoeuvres_per_sat_year"]["poisson"]
+    assert hi2 - lo2 < hi1 - lo1
+
+
+def test_pooling_refuses_runs_with_different_settings(tmp_path):
+    from ssa.scenario.pool import pool
+
+    _decisions(tmp_path / "a", np.ones((2, 3)) * 1e-4, np.ones((2, 3)) * 1e-3, 1.0)
+    _decisions(tmp_path / "b", np.ones((3, 3)) * 1e-4, np.ones((3, 3)) * 1e-3, 1.0)
+    with pytest.raises(ValueError, match="differ in Monte Carlo runs"):
+        pool([tmp_path / "a", tmp_path / "b"])

@@ -307,13 +307,13 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
                 i_part = i_part + np.where(act_m & active(x), ix, 0.0)
                 c_part = c_part + np.where(act_m & active(x), cx, 0.0)
     meas, dens = kn.od_variances(
-        ctx.model, lead, i_own, i_part, sc.observation_latency_h / 24.0, bal, hp, ha
+        ctx.model, lead, i_own, i_part, sc.observation_latency_h / 24.0, bal, hp, ha, memo=cache
     )
     meas = np.where(((c_own + c_part) >= od.MIN_TRACKS_FOR_OD)[..., None], meas, np.inf)
     cands.append((meas, dens, m, np.where(c_part > 0, 1, 0)))
     # Alerts: partners' solutions (each partner's own tracking, plus its pool).
     if in_group:
-        lead_a = lead + sc.alert_latency_h / 24.0
+        lat_a = sc.alert_latency_h / 24.0
         for x in p.partners:
             if ctx.sharing[x] == "none" or (ctx.sharing[x] == ctx.sharing[m] == "observations"):
                 continue
@@ -325,7 +325,9 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
                         iy, cy = info(y)
                         ix = ix + np.where(active(y), iy, 0.0)
                         cx = cx + np.where(active(y), cy, 0.0)
-            mx, dx = kn.od_variances(ctx.model, lead_a, ix, np.zeros_like(ix), 0.0, bal, hp, ha)
+            mx, dx = kn.od_variances(
+                ctx.model, lead, ix, 0.0, 0.0, bal, hp, ha, lead_offset_d=lat_a, memo=cache
+            )
             mx = np.where((ok & (cx >= od.MIN_TRACKS_FOR_OD))[..., None], mx, np.inf)
             cands.append((mx, dx, x, 2))
     # Owners' ephemerides (one candidate: an object has one protector).
@@ -336,7 +338,7 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
             if ctx.sharing[x] != "none":
                 ok = ok | ((prot == x) & act_m & active(x))
     if np.any(ok):
-        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha)
+        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha, memo=cache)
         cands.append((np.where(ok[..., None], om, np.inf), odn, n + prot, 3))
     # Public catalog.
     if "public" not in cache:

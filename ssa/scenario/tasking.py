@@ -41,6 +41,8 @@ GATE_LEAD_D = 1.0
 # Random stream tag of the scheduler's tie-breaks.
 SCHEDULER_STREAM = 5_000_011
 REGIMES = ("LEO", "MEO", "GEO", "HEO")
+# Added to a conjunction partner's predicted error (m) so partners always come first.
+PARTNER_PRIORITY = 1e18
 
 
 def regime_names(perigee_km, apogee_km) -> np.ndarray:
@@ -116,9 +118,19 @@ def replan(
     since = rng.uniform(0.0, 3.0, (n_mem, n_obj))
     tie = rng.random((n_s, n_obj)) * 1e-3
     caps = bin_budgets(budget_per_day, n_bins, bin_d)
+    members = sorted(set(int(x) for x in sensor_member))
+    everything = np.arange(n_obj)
+    if predicted_error is None:
+
+        def predicted_error(m, idx, since_d):
+            return since_d
+
+    zero = {m: predicted_error(m, everything, np.zeros(n_obj)) for m in members}
     for b in range(n_bins):
         passes = first if b == 0 else np.asarray(passes_at(b))
         prio_mask = prio0 if b == 0 else np.asarray(priority_at(b))
+        # Each member's predicted error now; objects it tracks in this bin drop to zero age.
+        err = {m: np.array(predicted_error(m, everything, since[m]), dtype=float) for m in members}
         for s in range(n_s):
             m = int(sensor_member[s])
             vis = np.flatnonzero(passes[s] > 0)
@@ -126,14 +138,12 @@ def replan(
                 continue
             cap = caps[s, b]
             cap = len(vis) * 1000 if not np.isfinite(cap) else int(cap)
-            err = (
-                since[m, vis] if predicted_error is None else predicted_error(m, vis, since[m, vis])
-            )
-            # Rank: partners first, then predicted error (ties broken at random).
-            prio = np.argsort(np.argsort(err, kind="stable"), kind="stable") + tie[s, vis]
+            # Partners first, then the largest predicted error (ties broken at random).
+            t = tie[s, vis]
+            key = err[m][vis] * (1.0 + t) + t
             if m < len(prio_mask):
-                prio = prio + np.where(prio_mask[m, vis], 1e9, 0.0)
-            order = vis[np.argsort(-prio, kind="stable")]
+                key = key + np.where(prio_mask[m, vis], PARTNER_PRIORITY, 0.0)
+            order = vis[np.argsort(-key, kind="stable")]
             chosen = order[:cap]
             tracks[s, chosen, b] = 1
             left = cap - len(chosen)
@@ -142,6 +152,7 @@ def replan(
                 take = np.minimum(extra, np.maximum(left - (np.cumsum(extra) - extra), 0))
                 tracks[s, order, b] += take.astype(np.int8)
             since[m, chosen] = 0.0
+            err[m][chosen] = zero[m][chosen]
         since += bin_d
     return tracks
 
