@@ -1,24 +1,28 @@
-"""Tasking stage: finite sensors spend a daily track budget on the whole catalog.
+"""Tasking stage: finite sensors spend a track budget, re-planned at every assessment.
 
-Over the simulated history before the window (``window.history_days``), the
-visibility kernel (``tracking.track``) counts each sensor's passes of every
-catalog object per day. Each sensor then has ``capacity_per_day`` tracks a
-day (one track per pass; sensors.csv ``basis`` says which budgets are
-published and which judgement). The scheduler spends it day by day, for each
-sensor of a member in table order:
+The visibility kernel (``tracking.track``) counts each sensor's passes of every
+catalog object over ``window.history_days`` before the window, in bins of the
+assessment cadence (8 h); geometry repeats daily to first order, so that
+pattern repeats over the run (``visibility_passes``, cached per sensor). Each
+sensor has ``capacity_per_day`` tracks a day (one track per pass; sensors.csv
+``basis`` says which budgets are published and which judgement), spread over
+the bins. The scheduler (``replan``) runs bin by bin from before the first fit
+span of the first assessment to the window end; in every bin each sensor of a
+member spends its share:
 
-1. partners of the member's protected satellites in the conjunctions a screen
-   at the window start shows (TCA within ``screen_ahead_days``), one track each;
-2. then the objects its member has gone longest without tracking (the proxy for
-   "largest predicted error": predicted error grows with time since the last
-   track), one track each;
-3. leftover budget buys further passes of the same objects, in the same order.
+1. partners of the member's protected satellites in the events a screen at
+   that time shows (TCA within ``screen_ahead_days``): re-planned at every
+   assessment, so each event's partners get tracks in the days before its TCA;
+2. objects in the member's catalogue that need a track to stay in it (at most
+   ``od.MIN_TRACKS_FOR_OD`` tracks in the fit span, or predicted error past half
+   the correlation gate), largest predicted error first;
+3. objects outside its catalogue, those closest to entering it first;
+4. the rest of its catalogue; leftover budget buys further passes.
 
-Tasking does not change with sharing (each member tasks for its own
-priorities; a pool sees the union). The result is a steady-state track rate
-per sensor and object (tracks a day), from which knowledge at any time in
-the window follows (``knowledge``): geometry repeats daily to first order,
-and a 30-day window does not need 30 days of whole-catalog tracking.
+A sensor in an ``outage`` has no passes in the bins it covers. Tasking does not
+change with sharing (each member tasks for its own priorities; a pool sees the
+union). Knowledge at an assessment counts the tracks in the trailing fit span
+(``Tasking.in_span``).
 
 Coverage stage (``maintained``): an object is in a participant's maintained
 catalogue while it gets at least ``od.MIN_TRACKS_FOR_OD`` tracks per fit span
