@@ -19,14 +19,18 @@ members' protected satellites with fragments within the screening threshold are
 counted as known (maintained at TCA) or unknown, alone and in the grouping.
 
 **Manoeuvre** (``kind = "manoeuvre"``): the object's element set after the burn is fitted
-to its state plus delta-v (``ssa.breakup.fit``); with ``towards`` the delta-v is solved
-(scipy least squares, SGP4 as the model) so the object passes ``miss_km`` above the
-target ``transfer_h`` after the burn. A participant detects the manoeuvre at the first
+to its state plus delta-v (``ssa.breakup.fit``); with ``towards`` the burn is the
+fuel-optimal one (``solve_towards``: Lambert transfers over a grid of times of flight up to
+``transfer_h``, least departure + arrival delta-v, refined with SGP4 as the model) so the
+object passes ``miss_km`` above the target. Delta-v above ``MAX_MANOEUVRE_DV_MS`` is
+refused. A participant detects the manoeuvre at the first
 track by a usable sensor where the object's position has left the prediction of its
 pre-manoeuvre orbit by ``DETECT_SIGMA`` (Mahalanobis in RTN, with the public catalogue's
 TLE sigma at that age: the same prior for everyone, so pooling only adds tracks and can
 never delay detection). The public catalogue's own baseline is its first re-issued
 element set after the burn (``ssa.scenario.knowledge``'s re-issue cycle and delay).
+Everyone also reads the public catalogue, which catalogues fragments >= 10 cm with the
+delay of ``ssa.breakup.cataloguing``.
 Warning = TCA with the target - detection time.
 """
 

@@ -10,6 +10,8 @@ Otherwise:
   impactor) has no conjunctions after the event.
 * **manoeuvre**: the object's element set is replaced by its post-burn one (fitted to
   its state plus delta-v at the burn, ``security.manoeuvre_effect``).
+* **small_debris**: effects only (``security.exposure_effect``); the weighted sample of
+  1-10 cm objects does not join the truth (each sample object stands for ~50).
 * the screening function is wrapped so that no conjunction involves an object before
   it exists (fragments before the event; a manoeuvred object's new orbit before the
   burn) or after it is destroyed.
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SECONDS_PER_DAY = 86400.0
-EVENT_KINDS = ("breakup", "manoeuvre")
+EVENT_KINDS = ("breakup", "manoeuvre", "small_debris")
 
 
 @dataclass
@@ -101,13 +103,17 @@ def apply_security_events(sc, catalog, screen, quiet: bool = True):
     public = np.full(n0, -np.inf)
     died = np.full(n0, np.inf)
     kind = np.full(n0, "", dtype=object)
-    effects = {"breakups": [], "manoeuvres": []}
+    effects = {"breakups": [], "manoeuvres": [], "small_debris": []}
     protected = protected_by(sc, catalog)
     base = catalog
     frags = []
     for e in events:
         t_e = (e.start - sc.start).total_seconds()
-        if e.kind == "breakup":
+        if e.kind == "small_debris":  # effects only: a weighted sample is not truth
+            effects["small_debris"].append(
+                security.exposure_effect(sc, base, e, protected, quiet=quiet)
+            )
+        elif e.kind == "breakup":
             res = security.event_breakup(sc, base, e)
             effects["breakups"].append(
                 security.breakup_effect(sc, base, e, protected, quiet=quiet, result=res)
