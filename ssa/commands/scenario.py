@@ -52,6 +52,14 @@ def register(subparsers) -> None:
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
     cmp_.add_argument("--csv", help="also write the table to this CSV file")
     cmp_.set_defaults(func=_compare)
+    pl = sub.add_parser(
+        "pool",
+        help="pool several runs (a [sweep] over start dates or snapshots) into one set of rates",
+    )
+    pl.add_argument("dirs", nargs="+", help="run folders, or a folder of sweep sub-folders")
+    pl.add_argument("--out", help="also write the pooled metrics to this JSON file")
+    pl.add_argument("--bootstrap", type=int, default=400, help="bootstrap resamples (400)")
+    pl.set_defaults(func=_pool)
     cal = sub.add_parser(
         "calibrate",
         help="compare the orbit-knowledge model with real CDMs (and refit it with --fit)",
@@ -179,7 +187,7 @@ def _run_one(args, file, out_dir) -> int:
         t1 = time.perf_counter()
         truth = stage_truth(var, screen=screen, quiet=args.quiet)
         t_truth = time.perf_counter() - t1
-        result = run_variant(var, truth, quiet=args.quiet)
+        result = run_variant(var, truth, quiet=args.quiet, cache_dir=args.screening_cache)
         result.timings_s = {"truth": t_truth, **result.timings_s, "total": time.perf_counter() - t1}
         sub = variant_folder(var, len(variants))
         where = out / sub
@@ -190,6 +198,18 @@ def _run_one(args, file, out_dir) -> int:
             _print_run(var, k, len(variants), truth.n, time.perf_counter() - t1, summ, where)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _pool(args) -> int:
+    from ssa.scenario.pool import format_pooled, pool
+
+    pooled = _user_input(lambda d: pool(d, n_boot=args.bootstrap), args.dirs)
+    if args.out:
+        import json
+
+        Path(args.out).write_text(json.dumps(pooled, indent=1) + "\n")
+    print(format_pooled(pooled))
     return 0
 
 

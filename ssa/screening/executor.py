@@ -48,6 +48,8 @@ CONNECT_TIMEOUT_S = 5.0
 # rescheduling of tasks that were merely queued on it).
 TASK_RETRIES = 2
 ENV_SCHEDULER = "SSA_SCHEDULER"
+# Seconds to wait for the exit status of a local worker seen dying (to name the signal).
+DEATH_STATUS_TIMEOUT_S = 10.0
 # Stages whose Dask task already uses all of its worker's cores (a time slice: SGP4
 # over the worker's pool, numba threads): one task per job, never grouped.
 WHOLE_WORKER_STAGES = ("slices",)
@@ -230,11 +232,21 @@ class LocalExecutor:
         busy = {}  # connection -> (child, job)
         sentinels = {proc.sentinel: c for c, (proc, _) in enumerate(self._children)}
         try:
+            # The parent takes no share of the work: it only waits on the pipes and on
+            # every child's sentinel, so a death during a stage is seen at once. A child
+            # that died idle, between stages (while the parent ran its own kernel work),
+            # held no job: it is reported here, before any job is sent to it.
+            for c, (proc, _) in enumerate(self._children):
+                if proc.exitcode is not None:
+                    self._died(c, stage)
             while todo or busy:
                 while idle and todo:
                     c, q = idle.pop(), todo.pop()
                     conn = self._children[c][1]
-                    conn.send((fn, jobs[q]))
+                    try:
+                        conn.send((fn, jobs[q]))
+                    except OSError:  # EPIPE: it died since the check above
+                        self._died(c, stage)
                     busy[conn] = (c, q)
                 for ready in mp_connection.wait([*busy, *sentinels]):
                     if ready in sentinels:
@@ -260,7 +272,9 @@ class LocalExecutor:
 
     def _died(self, c: int, stage: str):
         proc = self._children[c][0]
-        proc.join(timeout=1.0)
+        # Its sentinel fired or its pipe closed: it is exiting; wait for its exit status
+        # (a bound only against a loaded machine, not a delay in practice).
+        proc.join(timeout=DEATH_STATUS_TIMEOUT_S)
         raise WorkerError(
             f"stage '{stage}': {describe_death([proc])}; the run was stopped and "
             "the other workers ended (a worker killed by SIGKILL is often the "
