@@ -7,11 +7,17 @@ measured against SGP4 over a full orbit at the start and at the end of the windo
 stays under the target; the measured maximum times a safety factor becomes the
 object's error bound used to pad the screening boxes.
 
-SGP4 runs in sgp4's compiled ``SatrecArray``. It holds the GIL
-(see benchmarks/screen_catalog.py), so with threads > 1 the objects are split over
-forked processes (``ssa.screening.executor.LocalExecutor``). Each worker does all per-object work of its share (SGP4,
-fits, error checks, failure scan) and writes a chunk's coefficients straight into
-a shared memfd the parent then maps: only small arrays go through the pipes.
+The knots of the time slices run SGP4 in numba (``ssa.screening.sgp4_numba``, on
+the coefficients sgp4's own init computed; bit-identical to sgp4's output) fused
+with the fits: one numba-parallel pass per knot class in which each object's knots
+stay in a small buffer until its coefficients are written. The plan's verification
+(and the knots when KNOT_SGP4 is "satrecarray", or this sgp4 build's Satrec layout
+is not the one sgp4_numba reads) runs sgp4's compiled ``SatrecArray``. That holds
+the GIL (see benchmarks/screen_catalog.py), so with threads > 1 the objects are
+split over forked processes (``ssa.screening.executor.LocalExecutor``). Each
+worker does all per-object work of its share (SGP4, fits, error checks, failure
+scan) and writes a chunk's coefficients straight into a shared memfd the parent
+then maps: only small arrays go through the pipes.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
-from ssa.screening import executor, kernels
+from ssa.screening import executor, kernels, sgp4_numba
 
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
 # means r < 1 Earth radius); used to bound the acceleration of decaying objects.
@@ -52,6 +58,11 @@ MAX_POSITION_KM = 2.0e6
 MAX_SPEED_KMS = 12.0
 
 _MINV = kernels.quintic_matrix()
+
+# SGP4 of the slices' knots: "numba" (fused with the fits, numba threads) or
+# "satrecarray" (sgp4's SatrecArray over the executor's processes), for comparison.
+# Both give the same coefficients bit for bit (tests/test_sgp4_numba.py).
+KNOT_SGP4 = os.environ.get("SSA_KNOT_SGP4", "numba")
 
 
 @dataclass
@@ -107,6 +118,23 @@ def first_bad_knot(err, r_km, v_kms, max_r_km, max_v_kms):
 
 def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
+    el = np.zeros((1, sgp4_numba.N_COLUMNS))
+    el[0, sgp4_numba.NO] = 1.0
+    knots_and_fits(
+        el,
+        np.zeros(1, np.int64),
+        np.zeros(3),
+        np.zeros(3),
+        1.0,
+        _MINV,
+        np.zeros(kernels._NC),
+        np.zeros(1, np.int64),
+        np.ones(1, np.int64),
+        1.0,
+        1.0,
+        np.zeros(1, np.int64),
+        np.zeros(1, np.int64),
+    )
     one = np.zeros((1, 3, 3))
     coef = np.zeros(kernels._NC)
     kernels.fill_coefficients(
@@ -338,32 +366,83 @@ def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
     return rows, first[rows], e[rows, first[rows]].astype(np.int64)
 
 
-def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: float) -> Chunk:
-    """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
-    n = plan.klass.size
-    h_all = plan.h_s
-    nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
-    off = np.zeros(n, np.int64)
-    stride = np.ones(n, np.int64)
-    classes, cls_size = np.unique(plan.klass, return_counts=True)
-    cls_size = cls_size.astype(np.int64)
-    cls_index = plan.class_order
-    cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
-    cls_h = plan.step_s * 2.0**classes
-    cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
-    cls_base = np.zeros(classes.size, np.int64)
-    base = 0
-    groups = []  # (objects, knot spacing, knot times) per class
-    for c in range(classes.size):
-        idx = cls_index[cls_first[c] : cls_first[c] + cls_size[c]]
-        cls_base[c] = base
-        off[idx] = base + np.arange(idx.size)
-        stride[idx] = idx.size
-        base += idx.size * int(cls_nspan[c]) * kernels._NC
-        h = float(cls_h[c])
-        groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
-    fail_s = np.full(n, np.inf)
-    fail_code = np.zeros(n, np.int64)
+# error_model numpy: SGP4 of a bad element set gives NaN/inf, as in C, not an exception.
+@njit(cache=True, parallel=True, error_model="numpy")
+def knots_and_fits(el, idx, jd, fr, h_s, minv, coef, off, stride, max_r_km, max_v_kms, first, code):
+    """SGP4 (sgp4_numba rows el) of objects idx at the knots (jd, fr), spaced h_s, and
+    their quintic fits written into coef at off, stride (as kernels.fill_coefficients,
+    same arithmetic). first, code (per object): the first knot failing as in
+    first_bad_knot (-1: none) and its SGP4 error code (0: non-finite or too large).
+    Objects run in parallel; each one's knots stay in a buffer of its own."""
+    n = idx.shape[0]
+    nk = jd.shape[0]
+    nspan = (nk - 1) // 2
+    for q in prange(n):
+        row = el[idx[q]]
+        rv = np.empty((nk, 6))
+        res = np.zeros(3)
+        bad = -1
+        bad_code = 0
+        for k in range(nk):
+            c = sgp4_numba.sgp4_state(
+                row, sgp4_numba.minutes_since_epoch(row, jd[k], fr[k]), rv[k], res
+            )
+            if bad < 0:
+                fails = c != 0
+                for ax in range(3):
+                    if not (abs(rv[k, ax]) < max_r_km) or not (abs(rv[k, 3 + ax]) < max_v_kms):
+                        fails = True
+                if fails:
+                    bad = k
+                    bad_code = c
+        first[q] = bad
+        code[q] = bad_code
+        b = np.empty(6)
+        for s in range(nspan):
+            for ax in range(3):
+                for p in range(3):
+                    b[2 * p] = rv[2 * s + p, ax]
+                    b[2 * p + 1] = rv[2 * s + p, 3 + ax] * h_s
+                for k in range(6):
+                    acc = 0.0
+                    for m in range(6):
+                        acc += minv[k, m] * b[m]
+                    coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = acc
+
+
+def _numba_rows(ctx) -> np.ndarray:
+    """The sgp4_numba rows of ctx's satrecs, read once per context and process."""
+    el = getattr(ctx, "_sgp4_numba_rows", None)
+    if el is None or el.shape[0] != len(ctx):
+        el = sgp4_numba.elements(ctx.satrecs)
+        ctx._sgp4_numba_rows = el
+    return el
+
+
+def use_numba_knots() -> bool:
+    """True when the slices' knots run in sgp4_numba (see KNOT_SGP4)."""
+    return KNOT_SGP4 == "numba" and sgp4_numba.available()
+
+
+def _numba_chunk(ctx, groups, jd0, fr0, off, stride, coef, fail_s, fail_code):
+    """Knots and fits of every class group in this process, on numba threads."""
+    el = _numba_rows(ctx)
+    for idx, h, t in groups:
+        jd, fr = times_to_jd(jd0, fr0, t)
+        first = np.empty(idx.size, np.int64)
+        code = np.empty(idx.size, np.int64)
+        knots_and_fits(
+            el, idx, jd, fr, h, _MINV, coef, off[idx], stride[idx],
+            MAX_POSITION_KM, MAX_SPEED_KMS, first, code,
+        )  # fmt: skip
+        rows = np.flatnonzero(first >= 0)
+        fail_s[idx[rows]] = t[first[rows]]
+        fail_code[idx[rows]] = code[rows]
+
+
+def _satrecarray_chunk(ex, groups, base, jd0, fr0, off, stride, fail_s, fail_code):
+    """Knots (sgp4's SatrecArray) and fits of every class group over ex's processes;
+    returns the coefficients (a shared memfd mapping when forked)."""
     pieces = executor.pieces(ex.workers, [g[0].size for g in groups], [g[2].size for g in groups])
     shared = ex.forked and _SHARED_OK and base
     fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if shared else -1
@@ -392,6 +471,40 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: f
         idx, h, t = groups[g]
         fail_s[idx[lo:hi][rows]] = t[first]
         fail_code[idx[lo:hi][rows]] = code
+    return coef
+
+
+def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: float) -> Chunk:
+    """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
+    n = plan.klass.size
+    h_all = plan.h_s
+    nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
+    off = np.zeros(n, np.int64)
+    stride = np.ones(n, np.int64)
+    classes, cls_size = np.unique(plan.klass, return_counts=True)
+    cls_size = cls_size.astype(np.int64)
+    cls_index = plan.class_order
+    cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
+    cls_h = plan.step_s * 2.0**classes
+    cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
+    cls_base = np.zeros(classes.size, np.int64)
+    base = 0
+    groups = []  # (objects, knot spacing, knot times) per class
+    for c in range(classes.size):
+        idx = cls_index[cls_first[c] : cls_first[c] + cls_size[c]]
+        cls_base[c] = base
+        off[idx] = base + np.arange(idx.size)
+        stride[idx] = idx.size
+        base += idx.size * int(cls_nspan[c]) * kernels._NC
+        h = float(cls_h[c])
+        groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
+    fail_s = np.full(n, np.inf)
+    fail_code = np.zeros(n, np.int64)
+    if use_numba_knots():
+        coef = np.empty(base)
+        _numba_chunk(ex.ctx, groups, jd0, fr0, off, stride, coef, fail_s, fail_code)
+    else:
+        coef = _satrecarray_chunk(ex, groups, base, jd0, fr0, off, stride, fail_s, fail_code)
     return Chunk(
         t0_s=t0_s,
         length_s=length_s,
