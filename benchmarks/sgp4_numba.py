@@ -2,11 +2,16 @@
 
     SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.sgp4_numba [--days 1 7] [--reps 2]
 
-1. Raw propagation of the full catalogue (catalog-2024-07-05.3le) over 3 hours at
+1. The stages SGP4 runs in, in one process (2 forked SatrecArray workers when
+   the engine is "satrecarray"): the plan (class verification) and the knots and
+   fits of every time slice of the 7-day full-catalogue screen, engines
+   interleaved (sat, numba, sat, numba); plans and every slice's coefficients are
+   checked bit-identical across engines.
+2. Raw propagation of the full catalogue (catalog-2024-07-05.3le) over 3 hours at
    60 s steps: SatrecArray in one process, SatrecArray split over 2 forked worker
    processes (the screening's old knot path, results summed in the workers so only
    a number crosses the pipe), sgp4_numba on 1 and on 2 numba threads.
-2. Full-catalogue screens (``ssa.screening.screen``, default settings), each in a
+3. Full-catalogue screens (``ssa.screening.screen``, default settings), each in a
    fresh process, with the slices' knots in SatrecArray (SSA_KNOT_SGP4=satrecarray,
    main's path) and in numba, interleaved (sat, numba, sat, numba, ...) so both see
    the same machine load. Reports wall time, the knots stage (``sgp4_knots``) and
@@ -89,6 +94,56 @@ def raw() -> dict:
     return out
 
 
+def stages(days: float, reps: int) -> dict:
+    """Time make_plan and all build_chunk calls of a full screen, both engines."""
+    import hashlib
+
+    import numba
+
+    from ssa.screening import api, executor
+    from ssa.screening import propagate as prop
+
+    cat = _catalog()
+    jd0, fr0 = api.resolve_start(None, cat)
+    window_s = days * 86400.0
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    ctx = executor.SatrecContext(cat.satrecs)
+    out = {"days": days, "objects": len(cat), "runs": []}
+    digests = {}
+    with executor.LocalExecutor(ctx, 2, warm_up=api._warm_up) as ex:
+        for _rep in range(reps):
+            for engine in ("satrecarray", "numba"):
+                prop.KNOT_SGP4 = engine
+                t = time.perf_counter()
+                plan = prop.make_plan(
+                    ex, cat, api.DEFAULT_STEP_S, api.DEFAULT_ERR_TARGET_KM, jd0, fr0, window_s
+                )
+                plan_s = time.perf_counter() - t
+                length = prop.chunk_length_s(plan, window_s)
+                knots_s = 0.0
+                h = hashlib.sha256(plan.klass.tobytes() + plan.measured_err_km.tobytes())
+                for t0 in np.arange(0.0, window_s, length):
+                    t = time.perf_counter()
+                    ch = prop.build_chunk(ex, plan, float(t0), length, jd0, fr0)
+                    knots_s += time.perf_counter() - t
+                    h.update(ch.coef.tobytes())
+                    h.update(ch.fail_s.tobytes() + ch.fail_code.tobytes())
+                    del ch
+                digests.setdefault(engine, set()).add(h.hexdigest())
+                run = {"engine": engine, "plan_s": round(plan_s, 2), "knots_s": round(knots_s, 2)}
+                out["runs"].append(run)
+                print(json.dumps(run), flush=True)
+    out["identical_plans_and_coefficients"] = len(set.union(*digests.values())) == 1
+    for key in ("plan_s", "knots_s"):
+        best = {
+            e: min(r[key] for r in out["runs"] if r["engine"] == e)
+            for e in ("satrecarray", "numba")
+        }
+        out[f"{key}_min"] = best
+        out[f"{key}_ratio_numba_over_satrecarray"] = round(best["numba"] / best["satrecarray"], 3)
+    return out
+
+
 def one(days: float) -> dict:
     """Screen once in this process (engine from SSA_KNOT_SGP4); timings and table."""
     from ssa.screening import propagate, screen
@@ -129,6 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--days", type=float, nargs="*", default=[1.0, 7.0])
     ap.add_argument("--reps", type=int, default=2, help="screens per engine and length")
     ap.add_argument("--no-raw", action="store_true")
+    ap.add_argument("--stage-days", type=float, default=7.0, help="0: skip the stages")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
@@ -136,9 +192,19 @@ def main(argv=None) -> int:
         print(json.dumps(one(args.one)))
         return 0
     result = {"machine": "2 cores, shared with other jobs: compare within this run only"}
+
+    def save():
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+    if args.stage_days > 0:
+        result["stages"] = stages(args.stage_days, args.reps)
+        print(json.dumps({k: v for k, v in result["stages"].items() if k != "runs"}), flush=True)
+        save()
     if not args.no_raw:
         result["raw"] = raw()
         print(json.dumps(result["raw"], indent=1), flush=True)
+        save()
     if args.days:
         # Fill numba's cache first, so no timed screen pays for compiling.
         t = time.perf_counter()
@@ -180,8 +246,7 @@ def main(argv=None) -> int:
         )
         result[f"screen_{days:g}d"] = summary
         print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=1), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+        save()
     return 0
 
 

@@ -170,3 +170,24 @@ def test_fused_knots_and_fits_equal_the_satrecarray_path(shipped, monkeypatch):
     np.testing.assert_array_equal(new.fail_s, ref.fail_s)
     np.testing.assert_array_equal(new.fail_code, ref.fail_code)
     assert np.isfinite(ref.fail_s).any()  # a failing object is among them
+
+
+def _plan(catalog, engine, monkeypatch):
+    monkeypatch.setattr(propagate, "KNOT_SGP4", engine)
+    jd0, fr0 = catalog.epoch_median()
+    with LocalExecutor(SatrecContext(catalog.satrecs), 2) as ex:
+        return propagate.make_plan(ex, catalog, 20.0, 0.2, jd0, fr0, 3 * 86400.0)
+
+
+def test_plan_verification_in_numba_equals_the_worker_pool(shipped, monkeypatch):
+    """Knot classes and measured interpolation errors: the same bits from the fused
+    numba verification as from SatrecArray on two forked workers."""
+    pick = _small_set(shipped)
+    if not JIT_OFF:
+        pick = np.union1d(pick, np.arange(0, len(shipped), max(1, len(shipped) // 600)))
+    sub = shipped.subset(pick)
+    ref = _plan(sub, "satrecarray", monkeypatch)
+    new = _plan(sub, "numba", monkeypatch)
+    np.testing.assert_array_equal(new.klass, ref.klass)
+    np.testing.assert_array_equal(new.measured_err_km, ref.measured_err_km)
+    assert len(np.unique(ref.klass)) >= 3 and (ref.measured_err_km > 0).mean() > 0.75

@@ -278,6 +278,67 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
+@njit(cache=True, parallel=True, error_model="numpy")
+def verify_errors(el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau):
+    """_verify_piece with SGP4 in numba, fused per object (parallel over objects): SGP4
+    at the knots (3 per span) and checks (check_tau per span), each span's quintic
+    and the max distance at the checks, with the same arithmetic as
+    kernels.fill_coefficients, kernels.eval_positions and max_fit_error_km."""
+    n = idx.shape[0]
+    nk = jd_k.shape[0]
+    n_check = jd_c.shape[0]
+    n_c = check_tau.shape[0]
+    out = np.zeros(n)
+    for q in prange(n):
+        row = el[idx[q]]
+        res = np.zeros(3)
+        rk = np.empty((nk, 6))
+        ek = np.empty(nk, np.int64)
+        for k in range(nk):
+            t = sgp4_numba.minutes_since_epoch(row, jd_k[k], fr_k[k])
+            ek[k] = sgp4_numba.sgp4_state(row, t, rk[k], res)
+        rc = np.empty((n_check, 6))
+        ec = np.empty(n_check, np.int64)
+        for k in range(n_check):
+            t = sgp4_numba.minutes_since_epoch(row, jd_c[k], fr_c[k])
+            ec[k] = sgp4_numba.sgp4_state(row, t, rc[k], res)
+        b = np.empty(6)
+        c = np.empty((3, 6))
+        p = np.empty(3)
+        worst = 0.0
+        for s in range(n_sp):
+            if ek[3 * s] != 0 or ek[3 * s + 1] != 0 or ek[3 * s + 2] != 0:
+                continue
+            for ax in range(3):
+                for m3 in range(3):
+                    b[2 * m3] = rk[3 * s + m3, ax]
+                    b[2 * m3 + 1] = rk[3 * s + m3, 3 + ax] * h_s
+                for k in range(6):
+                    acc = 0.0
+                    for m in range(6):
+                        acc += minv[k, m] * b[m]
+                    c[ax, k] = acc
+            for j in range(n_c):
+                col = s * n_c + j
+                if ec[col] != 0:
+                    continue
+                t_s = check_tau[j] * h_s
+                tau = t_s / h_s - 2.0 * int(t_s / (2.0 * h_s))
+                for ax in range(3):
+                    p[ax] = c[ax, 0] + tau * (
+                        c[ax, 1]
+                        + tau * (c[ax, 2] + tau * (c[ax, 3] + tau * (c[ax, 4] + tau * c[ax, 5])))
+                    )
+                d0 = p[0] - rc[col, 0]
+                d1 = p[1] - rc[col, 1]
+                d2 = p[2] - rc[col, 2]
+                e = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                if np.isfinite(e) and e > worst:
+                    worst = e
+        out[q] = worst
+    return out
+
+
 def make_plan(
     ex, catalog, step_s: float, target_km: float, jd0: float, fr0: float, window_s: float
 ) -> Plan:
@@ -297,18 +358,25 @@ def make_plan(
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
-        pieces = executor.pieces(
-            ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
-        )
+        numba_sgp4 = use_numba_knots()
+        if numba_sgp4:  # whole groups in this process, on numba threads
+            pieces = [(g, 0, groups[g][1].size) for g in range(len(groups))]
+        else:
+            pieces = executor.pieces(
+                ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
+            )
         jobs = []
         for g, lo, hi in pieces:
             m, idx, h, n_sp, t_all = groups[g]
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(
-            pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True
-        ):
+        if numba_sgp4:
+            el = _numba_rows(ex.ctx)
+            errs = [verify_errors(el, *job, _MINV, _CHECK_TAU) for job in jobs]
+        else:
+            errs = ex.map(_verify_piece, jobs, "SGP4 interpolation plan")
+        for (g, lo, hi), err in zip(pieces, errs, strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)

@@ -150,14 +150,15 @@ def satrec_rows(satrecs) -> np.ndarray:
 def elements(satrecs) -> np.ndarray:
     """Return the (n, N_COLUMNS) float64 rows of initialised satrecs (column names in
     COLUMNS) that ``propagate`` and the fused knot fits read."""
-    raw = satrec_rows(satrecs)
-    el = np.empty((raw.size, N_COLUMNS))
-    el[:, ISIMP] = raw["isimp"]
-    el[:, IREZ] = raw["irez"]
-    el[:, DEEP] = raw["method"] == b"d"
-    el[:, AFSPC] = raw["operationmode"] == b"a"
-    for name in _DOUBLES:
-        el[:, _C[name]] = raw[name]
+    raw = satrec_rows(satrecs).view(np.uint8).reshape(len(satrecs), _BODY)
+    el = np.empty((raw.shape[0], N_COLUMNS))
+    # One gather per type over the struct's byte offsets (every double is aligned).
+    el[:, 4:] = raw.view(np.float64)[:, [_STRUCT.fields[f][1] // 8 for f in _DOUBLES]]
+    ints = raw.view(np.int32)
+    el[:, ISIMP] = ints[:, _STRUCT.fields["isimp"][1] // 4]
+    el[:, IREZ] = ints[:, _STRUCT.fields["irez"][1] // 4]
+    el[:, DEEP] = raw[:, _STRUCT.fields["method"][1]] == ord("d")
+    el[:, AFSPC] = raw[:, _STRUCT.fields["operationmode"][1]] == ord("a")
     return el
 
 
