@@ -358,7 +358,8 @@ def make_plan(
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
-        numba_sgp4 = use_numba_knots()
+        # On a Dask cluster the verification stays on the workers (SatrecArray tasks).
+        numba_sgp4 = use_numba_knots() and not ex.slices_as_tasks
         if numba_sgp4:  # whole groups in this process, on numba threads
             pieces = [(g, 0, groups[g][1].size) for g in range(len(groups))]
         else:
