@@ -1,13 +1,20 @@
 """Long fuzz run of every reader (the CI run is tests/test_fuzz_readers.py).
 
-    SSA_DATA=../shared/catalogs .venv/bin/python benchmarks/fuzz.py --examples 100000 \
-        --minutes-per-reader 6 --out benchmarks/results/fuzz.json
+    SSA_DATA=../shared/catalogs nice -n 10 .venv/bin/python benchmarks/fuzz.py \
+        --examples 100000 --minutes-per-reader 16 --readers tle omm-csv \
+        --out /tmp/fuzz-a.json --log /tmp/fuzz-a.log
+    .venv/bin/python benchmarks/fuzz.py --merge /tmp/fuzz-a.json /tmp/fuzz-b.json \
+        --out benchmarks/results/fuzz.json
 
 Hypothesis mutates real records (tests/fuzzing.py) in seeded batches of 1,000
-examples (batch k uses seed k, so any batch can be re-run); a failing example is
-recorded (its exception and a shortened input) and the run goes on. Each reader stops
-at ``--examples`` or after ``--minutes-per-reader`` of wall-clock time, whichever
-comes first; the summary says which. ``--big`` also times a 10-million-line garbage
+examples (batch k uses seed k, so any batch can be re-run). The campaign runs
+Hypothesis's generate phase only (no database, no deadline, no shrinking) for
+throughput; a failing example is recorded (its exception, the input and the choice
+bytes that rebuild it with ``tests.fuzzing.mutate``) and the run goes on. After the
+reader's campaign, each distinct failure is replayed from its batch seed with
+shrinking on, and the shrunk input is recorded too. Each reader stops at
+``--examples`` or after ``--minutes-per-reader`` of wall-clock time, whichever comes
+first; the summary says which. ``--big`` also times a 10-million-line garbage
 catalogue (memory bound of the streaming readers).
 """
 
@@ -27,37 +34,59 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-from tests.fuzzing import READERS, check, mutated  # noqa: E402
+from tests.fuzzing import CHOICE_BYTES, READERS, check, mutate  # noqa: E402
 
 BATCH = 1000
+# The choice bytes Hypothesis draws; tests.fuzzing.mutate turns them into a file.
+CHOICES = st.binary(min_size=CHOICE_BYTES, max_size=CHOICE_BYTES)
 
 
-def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dict:
-    """Return {'examples', 'outcomes', 'failures', 'capped_by'} for one reader."""
+def _key(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
+
+
+def _campaign_settings(n: int, shrink: bool = False) -> settings:
+    phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=phases,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path, log=None) -> dict:
+    """Return {'examples', 'outcomes', 'failures', 'capped_by', ...} for one reader."""
     counts = {"examples": 0, "outcomes": {}, "failures": {}}
     t0 = time.monotonic()
+    cpu0 = time.process_time()
     batch = 0
+    current = {}  # the batch being run (its seed and size, for replaying a failure)
     while counts["examples"] < examples and time.monotonic() - t0 < seconds:
         n = min(BATCH, examples - counts["examples"])
+        current.update(batch_seed=batch, batch_examples=n)
 
         @seed(batch)
-        @settings(
-            max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )
-        @given(data=mutated(reader))
-        def run(data):
+        @_campaign_settings(n)
+        @given(choices=CHOICES)
+        def run(choices):
+            data = mutate(reader, choices)
             counts["examples"] += 1
             try:
                 outcome = check(reader, data, folder)
             except Exception as exc:  # a failure: recorded, the run goes on
-                key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
                 entry = counts["failures"].setdefault(
-                    key,
+                    _key(exc),
                     {
                         "count": 0,
                         "first_input": repr(data[:300]),
+                        "choices_hex": choices.hex(),
+                        **current,
                         "where": traceback.format_exc().splitlines()[-3][:200],
                     },
                 )
@@ -67,10 +96,47 @@ def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dic
 
         run()
         batch += 1
+        if log is not None:
+            wall = time.monotonic() - t0
+            print(
+                f"{time.strftime('%H:%M:%S')} {reader} batch {batch}: "
+                f"{counts['examples']} examples, {wall:.0f} s wall, "
+                f"{1000 * wall / counts['examples']:.1f} ms/example, "
+                f"load {os.getloadavg()[0]:.1f}, outcomes {counts['outcomes']}",
+                file=log,
+                flush=True,
+            )
     counts["wall_s"] = round(time.monotonic() - t0, 1)
+    counts["cpu_s"] = round(time.process_time() - cpu0, 1)
     counts["batches"] = batch
     counts["capped_by"] = "examples" if counts["examples"] >= examples else "wall-clock"
+    for key, entry in counts["failures"].items():
+        entry["shrunk_input"] = shrink_failure(reader, key, entry, folder)
     return counts
+
+
+def shrink_failure(reader: str, key: str, entry: dict, folder: Path) -> str | None:
+    """Replay the failure's batch from its seed with shrinking on; return the shrunk
+    input (repr), or None if the replay did not fail the same way."""
+    shrunk = []
+
+    @seed(entry["batch_seed"])
+    @_campaign_settings(entry["batch_examples"], shrink=True)
+    @given(choices=CHOICES)
+    def replay(choices):
+        data = mutate(reader, choices)
+        try:
+            check(reader, data, folder)
+        except Exception as exc:
+            if _key(exc) == key:
+                shrunk.append(data)
+                raise
+
+    try:
+        replay()
+    except Exception:  # noqa: BLE001 - the expected failure, now shrunk
+        pass
+    return repr(shrunk[-1][:300]) if shrunk else None
 
 
 def big_garbage(lines: int, folder: Path) -> dict:
@@ -134,6 +200,7 @@ def main(argv=None) -> int:
         help="also load a garbage catalogue of this many lines (e.g. 10000000)",
     )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
+    p.add_argument("--log", type=Path, help="progress log (a line per batch)")
     p.add_argument(
         "--merge",
         nargs="+",
@@ -160,10 +227,12 @@ def main(argv=None) -> int:
         },
         "readers": {},
     }
+    log = open(args.log, "a") if args.log else None  # noqa: SIM115 - open for the run
+    res["command"] = " ".join([Path(sys.executable).name, *sys.argv])
     with tempfile.TemporaryDirectory(prefix="ssa-fuzz-") as tmp:
         for reader in args.readers:
             r = fuzz_reader(
-                reader, args.examples, 60.0 * args.minutes_per_reader, Path(tmp) / reader
+                reader, args.examples, 60.0 * args.minutes_per_reader, Path(tmp) / reader, log
             )
             res["readers"][reader] = r
             print(

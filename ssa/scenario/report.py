@@ -124,6 +124,35 @@ def event_rows(result: RunResult, key: str) -> list[dict]:
     return rows
 
 
+def write_decisions(result: RunResult, path) -> None:
+    """Write the per-event risk and commit-time Pc (every run) of the alone and grouping
+    participants, for pooling several runs (``ssa.scenario.pool``).
+
+    Events whose risk and Pc are 0 in every run carry neither risk nor manoeuvres
+    and are left out; ``events_total`` keeps their count.
+    """
+    sc = result.scenario
+    ci = list(sc.sweep_commit_days).index(sc.commit_days)
+    arrays = {
+        "pc_threshold": np.float64(sc.pc_threshold),
+        "days": np.float64(sc.days),
+        "runs": np.int64(sc.monte_carlo_runs),
+    }
+    for p in result.participants:
+        if p.kind not in ("alone", "grouping"):
+            continue
+        pr = result.results[p.key]
+        risk = result.risk[:, pr.events]
+        pc = pr.pc_commit[:, ci] if pr.pc_commit.size else np.zeros_like(risk)
+        keep = np.any(risk > 0, axis=0) | np.any(pc > 0, axis=0)
+        name = slug(p.key)
+        arrays[f"{name}__risk"] = risk[:, keep]
+        arrays[f"{name}__pc"] = pc[:, keep]
+        arrays[f"{name}__events_total"] = np.int64(len(pr.events))
+        arrays[f"{name}__sat_years"] = np.float64(result.sat_years(p.member))
+    np.savez_compressed(path, **arrays)
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -370,6 +399,7 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
                 w.writerows(rows)
             else:
                 fh.write("NORAD_CAT_ID_1,NORAD_CAT_ID_2,TCA,RISK,PC_AT_COMMIT\n")
+    write_decisions(result, out_dir / "decisions.npz")
     figs = figures(result, summ["participants"])
     imgs = {}
     for name, fig in figs.items():

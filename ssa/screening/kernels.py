@@ -235,6 +235,67 @@ def make_boxes(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, 
     return n_entries, n_prim_entries, n_skipped
 
 
+# Relative widening that makes a float32 copy of a float64 bound conservative: rounding
+# to nearest moves a value by at most 2^-24 of it (finer subnormals aside, covered by
+# the absolute term).
+_F32_WIDEN = 2.0**-22
+_F32_TINY = 1e-30
+
+
+@njit(cache=True, inline="always")
+def _lo32(x):
+    return np.float32(x - abs(x) * _F32_WIDEN - _F32_TINY)
+
+
+@njit(cache=True, inline="always")
+def _hi32(x):
+    return np.float32(x + abs(x) * _F32_WIDEN + _F32_TINY)
+
+
+@njit(cache=True, inline="always")
+def make_boxes32(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, seg, cel, act):
+    """Stage 2 with float32 boxes: as make_boxes, but box (n, 8) float32 holds the
+    padded box widened outwards to float32 (never smaller than the float64 box), and
+    cel the cells of that float32 box. Half the bytes per box: the pair stage reads
+    boxes in random object order, and the whole array then stays in L2."""
+    n = pad_km.shape[0]
+    n_entries = 0
+    n_prim_entries = 0
+    n_skipped = 0
+    for i in range(n):
+        cells = 1
+        finite = True
+        p = pad_km[i]
+        for ax in range(3):
+            a = pa[ax, i]
+            b = pb[ax, i]
+            if not (np.isfinite(a) and np.isfinite(b)):
+                finite = False
+                a = 0.0
+                b = 0.0
+            seg[i, ax] = a
+            seg[i, 3 + ax] = b
+            lo = _lo32(min(a, b) - p)
+            hi = _hi32(max(a, b) + p)
+            box[i, ax] = lo
+            box[i, 3 + ax] = hi
+            cl = _cell(np.float64(lo), inv_cell)
+            ch = _cell(np.float64(hi), inv_cell)
+            cel[i, ax] = cl
+            cel[i, 3 + ax] = ch
+            cells *= ch - cl + 1
+        ok = t_end_s <= active_until_s[i]
+        if ok and (not finite or cells > MAX_CELLS_PER_BOX):
+            ok = False
+            n_skipped += 1
+        act[i] = ok
+        if ok:
+            n_entries += cells
+            if primary[i]:
+                n_prim_entries += cells
+    return n_entries, n_prim_entries, n_skipped
+
+
 @njit(cache=True)
 def _mark_cells(cel, act, primary, marks, mark):
     """Set (mark) or clear (not mark: whole words) the bits of the cell hashes of the
@@ -459,7 +520,7 @@ def _screen_block(
     t_s = np.empty(EVAL_BATCH)
     # Per object one cache line each for the pair tests: box lo xyz, hi xyz | chord
     # ends a xyz, b xyz | cell range lo xyz, hi xyz.
-    box = np.empty((n, 8))
+    box = np.empty((n, 8), np.float32)
     seg = np.empty((n, 8))
     cel = np.empty((n, 8), np.int32)
     act = np.zeros(n, np.bool_)
@@ -485,7 +546,7 @@ def _screen_block(
         for q in range(m):
             k = kb + q
             tb = (k + 1) * step_s
-            n_entries, n_prim_entries, n_skip = make_boxes(
+            n_entries, n_prim_entries, n_skip = make_boxes32(
                 pos[q],
                 pos[q + 1],
                 pad_km,
