@@ -1,8 +1,15 @@
 """Long fuzz run of every reader (the CI run is tests/test_fuzz_readers.py).
 
+    # two processes at most, each a share of the readers, in the background:
     SSA_DATA=../shared/catalogs nice -n 10 .venv/bin/python benchmarks/fuzz.py \
-        --examples 100000 --minutes-per-reader 16 --readers tle omm-csv \
-        --out /tmp/fuzz-a.json --log /tmp/fuzz-a.log
+        --examples 100000 --minutes-per-reader 14 \
+        --readers scenario cdm-xml omm-xml tle satcat \
+        --out /tmp/fuzz-a.json --log /tmp/fuzz-a.log &
+    SSA_DATA=../shared/catalogs nice -n 10 .venv/bin/python benchmarks/fuzz.py \
+        --examples 100000 --minutes-per-reader 14 \
+        --readers omm-kvn cdm-kvn omm-json omm-csv sensors \
+        --out /tmp/fuzz-b.json --log /tmp/fuzz-b.log &
+    wait
     .venv/bin/python benchmarks/fuzz.py --merge /tmp/fuzz-a.json /tmp/fuzz-b.json \
         --out benchmarks/results/fuzz.json
 
