@@ -242,6 +242,7 @@ def main(argv=None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "load_avg_start": os.getloadavg(),
+            "nice": os.nice(0),
         },
         "settings": {
             "examples_per_reader": args.examples,
@@ -305,6 +306,13 @@ def merge(parts: list[Path], out: Path) -> None:
             res["big_garbage"].setdefault("started_utc", "2026-12-01")
     _save(out, res)
     lines = [
+        "# Long fuzz run of every reader (benchmarks/fuzz.py)",
+        "",
+        "Examples: mutated files checked against the property (tests/fuzzing.py); capped "
+        "by wall-clock: the reader's --minutes-per-reader ran out before --examples. "
+        "CPU s: the fuzzing process's CPU time for the reader (Hypothesis, mutation, "
+        "file, reader, checks).",
+        "",
         "| reader | examples | capped by | wall s | CPU s | loaded | refused | failures |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
@@ -319,8 +327,9 @@ def merge(parts: list[Path], out: Path) -> None:
     lines.append("")
     for run in res["runs"]:
         m = run["machine"]
+        nice = f"nice -n {m['nice']} " if m.get("nice") else ""
         lines.append(
-            f"- `{run.get('command', '?')}` started {run['started_utc']}, "
+            f"- `{nice}{run.get('command', '?')}` started {run['started_utc']}, "
             f"{m['cpus']} CPUs, load average {m['load_avg_start'][0]:.1f} at the start "
             f"and {m.get('load_avg_end', [float('nan')])[0]:.1f} at the end"
         )
