@@ -8,7 +8,7 @@ import pytest
 from ssa.scenario import decisions as dec
 from ssa.scenario import tasking as tk
 from ssa.scenario.config import expand_sweep, load_scenario
-from tests.test_scenario_config import GOOD, write
+from tests.test_scenario_config import GOOD, SCENARIOS, write
 from tests.test_scenario_decisions import encounters
 
 
@@ -218,3 +218,25 @@ def test_catalogue_maintenance_keeps_what_the_budget_can_hold():
     assert 0.6 * most <= kept <= most + 1
     # Round-robin over everything would leave every object below 3 tracks a span.
     assert np.sum(in_span >= 1) < n_obj
+
+
+def test_visibility_cache_returns_what_the_kernel_computes(tmp_path, shipped):
+    """Cached passes equal a fresh run; a changed sensor geometry is not served from cache."""
+    from ssa.scenario.sensors import load_sensors
+
+    table = load_sensors(SCENARIOS / "sensors.csv")
+    table = table.subset(np.array([table.index("ES-S3TSR"), table.index("FR-GRAVES")]))
+    cat = shipped.subset(np.arange(len(shipped)) < 300)
+    jd0, fr0 = float(np.median(cat.epoch_jd)), 0.5
+    args = (cat, table, jd0, fr0, -86400.0, 3, 28800.0, 120.0)
+    fresh = tk.visibility_passes(*args)
+    assert fresh.sum() > 0
+    first = tk.visibility_passes(*args, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("passes-*.npy"))) == 2
+    again = tk.visibility_passes(*args, cache_dir=tmp_path)
+    assert np.array_equal(fresh, first) and np.array_equal(fresh, again)
+    moved = table.subset(np.array([0, 1]))
+    moved.min_el_deg[0] += 20.0  # S3TSR now sees less: must be recomputed
+    fewer = tk.visibility_passes(cat, moved, *args[2:], cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("passes-*.npy"))) == 3
+    assert fewer[0].sum() < fresh[0].sum() and np.array_equal(fewer[1], fresh[1])
