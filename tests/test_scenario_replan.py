@@ -240,3 +240,20 @@ def test_visibility_cache_returns_what_the_kernel_computes(tmp_path, shipped):
     fewer = tk.visibility_passes(cat, moved, *args[2:], cache_dir=tmp_path)
     assert len(list(tmp_path.glob("passes-*.npy"))) == 3
     assert fewer[0].sum() < fresh[0].sum() and np.array_equal(fewer[1], fresh[1])
+
+
+def test_keyed_truth_normals_are_standard_and_keyed_per_event():
+    from scipy import stats
+
+    from ssa.scenario.truth import hash_u64, keyed_normals
+
+    keys = hash_u64(np.arange(100_000, dtype=np.uint64))
+    z = keyed_normals(keys, 20240705, 0, 7, 6)
+    # Kolmogorov-Smirnov against N(0, 1) per column; independent columns and runs.
+    for col in range(6):
+        assert stats.kstest(z[:, col], "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(z[:, 0], z[:, 3])[0, 1]) < 0.02
+    other_run = keyed_normals(keys, 20240705, 1, 7, 6)
+    assert abs(np.corrcoef(z[:, 0], other_run[:, 0])[0, 1]) < 0.02
+    # An event's numbers do not depend on which other events are drawn with it.
+    assert np.array_equal(keyed_normals(keys[5::11], 20240705, 0, 7, 6), z[5::11])
