@@ -150,6 +150,8 @@ def write_decisions(result: RunResult, path) -> None:
         arrays[f"{name}__pc"] = pc[:, keep]
         arrays[f"{name}__events_total"] = np.int64(len(pr.events))
         arrays[f"{name}__sat_years"] = np.float64(result.sat_years(p.member))
+        arrays[f"{name}__member"] = np.array(sc.members[p.member].name)
+        arrays[f"{name}__kind"] = np.array(p.kind)
     np.savez_compressed(path, **arrays)
 
 
