@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 GABBARD_DAYS = 7.0
+# Members with fewer fragment approaches are left out of the share plot (too noisy).
+MIN_APPROACHES_PLOTTED = 40
 
 
 def _plt():
@@ -81,8 +83,8 @@ def fragments_known(summ: dict, out: Path) -> str | None:
     rows = [
         m
         for m in members
-        if (parts.get(f"{m} alone") or {}).get("fragment")
-        or (parts.get(f"{m} grouping") or {}).get("fragment")
+        if ((parts.get(f"{m} grouping") or {}).get("fragment") or {}).get("approaches", 0)
+        >= MIN_APPROACHES_PLOTTED
     ]
     breakups = (sec.get("effects") or {}).get("breakups") or []
     if not rows and not breakups:
@@ -109,7 +111,11 @@ def fragments_known(summ: dict, out: Path) -> str | None:
     axes[0].set_ylabel("share of fragment approaches known at commit")
     axes[0].set_ylim(-0.03, 1.03)
     axes[0].legend(fontsize=6, ncol=2)
-    axes[0].set_title("Fragment close approaches known in time to decide", fontsize="small")
+    axes[0].set_title(
+        f"Fragment close approaches known in time to decide (members with >= "
+        f"{MIN_APPROACHES_PLOTTED}); dashed alone, solid grouping",
+        fontsize="small",
+    )
     if breakups:
         b = breakups[0]
         snaps = b["snapshots_days"]
