@@ -297,12 +297,15 @@ def headline_table(root) -> str:
             f"{g['unseen_conjunctions_per_sat_year']:.0f} / {g['unseen_pc_per_sat_year']:.1e}"
         )
 
-    def man90(summ, member):
+    def reduction(summ, member):
         rows = {r["participant"]: r for r in summ.get("participants", [])}
 
         def v(key):
-            x = (rows.get(key) or {}).get("manoeuvres_per_sat_year_at_90")
-            return "-" if not x or x.get("value") is None else f"{x['value']:.2f}"
+            r = rows.get(key) or {}
+            rr, man = r.get("risk_reduction"), r.get("manoeuvres_per_sat_year")
+            if not rr or rr.get("value") is None:
+                return "-"
+            return f"{rr['value']:.2f} ({man['value']:.2f})"
 
         return f"{v(member + ' alone')} -> {v(member + ' grouping')}"
 
@@ -310,8 +313,8 @@ def headline_table(root) -> str:
     members = [m for m in members if m != "public"]
     lines = [
         "| member | ASAT: fragments maintained after 1/3/7 d, alone -> grouping | ASAT: "
-        "fragment approaches known at commit, alone -> grouping | ASAT: manoeuvres per "
-        "sat-year for 90 % risk reduction | collision: maintained 1/3/7 d | collision: "
+        "fragment approaches known at commit, alone -> grouping | ASAT: share of the risk "
+        "removed by manoeuvres at the Pc threshold (manoeuvres per sat-year) | collision: maintained 1/3/7 d | collision: "
         "approaches known | GEO inspector: detected after h (warning h) | LEO inspector | "
         "small debris: unseen conjunctions / Pc per LEO sat-year |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -320,7 +323,7 @@ def headline_table(root) -> str:
         am, ak = breakup_cells(asat, m)
         cm, ck = breakup_cells(coll, m)
         lines.append(
-            f"| {m} | {am} | {ak} | {man90(asat, m)} | {cm} | {ck} | {man_cell(0, m)} | "
+            f"| {m} | {am} | {ak} | {reduction(asat, m)} | {cm} | {ck} | {man_cell(0, m)} | "
             f"{man_cell(1, m)} | {quiet_cell(m)} |"
         )
     pub = [b.get("public_catalogued") for b in (eff(asat, "breakups") + eff(coll, "breakups"))]
