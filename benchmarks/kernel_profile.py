@@ -47,7 +47,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from ssa.screening.kernels import _cell, _hash, chord_miss2_km2
+from ssa.screening.kernels import _HASH_MASK, _OBJ_MASK, _cell, _hash, chord_miss2_km2
 
 RESULTS = Path(__file__).parent / "results"
 CATALOG = "catalog-2024-07-05.3le"
@@ -114,16 +114,16 @@ def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts)
     kernels.flag_pairs without primaries."""
     run0 = 0
     while run0 < ne:
-        hkey = ent[run0] >> np.uint64(32)
+        hkey = (ent[run0] >> np.uint64(32)) & _HASH_MASK
         end = run0 + 1
-        while end < ne and (ent[end] >> np.uint64(32)) == hkey:
+        while end < ne and ((ent[end] >> np.uint64(32)) & _HASH_MASK) == hkey:
             end += 1
         first = run0
         run0 = end
         for e1 in range(first, end - 1):
-            i = np.int64(ent[e1] & np.uint64(0xFFFFFFFF))
+            i = np.int64(ent[e1] & _OBJ_MASK)
             for e2 in range(e1 + 1, end):
-                j = np.int64(ent[e2] & np.uint64(0xFFFFFFFF))
+                j = np.int64(ent[e2] & _OBJ_MASK)
                 a = min(reg[i], reg[j])
                 b = max(reg[i], reg[j])
                 counts[0, a, b] += 1
@@ -169,7 +169,6 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
     hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
-    marks = np.zeros(1 << (2 * K._RADIX_BITS - 6), np.uint64)
     ecap = 8 * n + 16
     ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
     out = np.empty((3, 1 << 20), np.int32)
@@ -197,7 +196,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             if n_ent > ecap:
                 ecap = 2 * n_ent
                 ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
-            ne = K.cell_entries(cel, act, primary, False, marks, ent, hist_lo, hist_hi)
+            ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
             d = time.thread_time()
             K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
             e = time.thread_time()
