@@ -7,7 +7,7 @@
    fits of every time slice of the 7-day full-catalogue screen, engines
    interleaved (sat, numba, sat, numba); plans and every slice's coefficients are
    checked bit-identical across engines.
-2. Raw propagation of the full catalogue (catalog-2024-07-05.3le) over 3 hours at
+2. Raw propagation of the full catalogue (catalog-2024-07-05.3le) over 1 hour at
    60 s steps: SatrecArray in one process, SatrecArray split over 2 forked worker
    processes (the screening's old knot path, results summed in the workers so only
    a number crosses the pipe), sgp4_numba on 1 and on 2 numba threads.
@@ -34,7 +34,7 @@ import numpy as np
 
 CATALOG = "catalog-2024-07-05.3le"
 OUT = Path(__file__).parent / "results" / "sgp4_numba.json"
-RAW_HOURS = 3.0
+RAW_HOURS = 1.0
 RAW_STEP_S = 60.0
 
 
