@@ -219,7 +219,8 @@ def _same_rows(a: dict, b: dict) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=float, nargs="*", default=[1.0, 7.0])
-    ap.add_argument("--reps", type=int, default=2, help="screens per engine and length")
+    ap.add_argument("--reps", type=int, default=2, help="stage runs per engine")
+    ap.add_argument("--screen-reps", type=int, default=1, help="screens per engine and length")
     ap.add_argument("--no-raw", action="store_true")
     ap.add_argument("--stage-days", type=float, default=7.0, help="0: skip the stages")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
@@ -245,7 +246,7 @@ def main(argv=None) -> int:
         save()
     for days in args.days:
         runs = []
-        for _ in range(args.reps):
+        for _ in range(args.screen_reps):
             for engine in ("satrecarray", "numba"):
                 r = _child(days, engine)
                 runs.append(r)
