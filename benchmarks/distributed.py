@@ -112,6 +112,7 @@ def measure(
     configs=DEFAULT_CONFIGS,
     baseline_src: Path | None = None,
     log=print,
+    save=None,
 ) -> dict:
     """Run the configurations (interleaved, ``repeats`` rounds); return the results."""
     runs = {name: [] for name in configs}
@@ -124,6 +125,8 @@ def measure(
                 r = _one(catalog, days, CONFIGS[name], work, src)
                 log(f"{name} round {rnd + 1}: {r.get('wall_s', r.get('error'))} s")
                 runs[name].append(r)
+                if save is not None:  # partial results survive an interrupted campaign
+                    save({"days": days, "partial": True, "runs": runs})
     summary = {}
     for name, rs in runs.items():
         ok = [r for r in rs if "error" not in r]
@@ -183,6 +186,7 @@ def main(argv=None) -> int:
     if bad or ("baseline" in configs and args.baseline_src is None):
         p.error(f"--configs: unknown {bad} (or 'baseline' without --baseline-src)")
     out = args.out or RESULTS / f"distributed-{args.days:g}d.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     catalog = args.catalog or data_file(CATALOG)
     load0 = os.getloadavg()
     res = measure(
@@ -192,6 +196,7 @@ def main(argv=None) -> int:
         configs,
         args.baseline_src,
         log=lambda m: print(m, file=sys.stderr, flush=True),
+        save=lambda part: out.write_text(json.dumps({**part, "load_avg_start": load0}, indent=1)),
     )
     res["load_avg_start"] = load0
     res["load_avg_end"] = os.getloadavg()

@@ -40,6 +40,13 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.fuzzing import CHOICE_BYTES, READERS, check, mutate  # noqa: E402
 
 BATCH = 1000
+# Failures the long runs found -> the regression test that now holds the fix.
+FIXED = {
+    "OverflowError: int too large to convert to float": "tests/test_fuzz_regressions.py::"
+    "test_scenario_integer_too_large_for_a_float_is_refused",
+    "ValueError: invalid literal for int() with base 10: '²'": "tests/test_fuzz_regressions.py::"
+    "test_satcat_superscript_digit_in_catalog_number_is_reported",
+}
 # The choice bytes Hypothesis draws; tests.fuzzing.mutate turns them into a file.
 CHOICES = st.binary(min_size=CHOICE_BYTES, max_size=CHOICE_BYTES)
 
@@ -60,12 +67,15 @@ def _campaign_settings(n: int, shrink: bool = False) -> settings:
     )
 
 
-def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path, log=None) -> dict:
-    """Return {'examples', 'outcomes', 'failures', 'capped_by', ...} for one reader."""
+def fuzz_reader(
+    reader: str, examples: int, seconds: float, folder: Path, log=None, first_batch: int = 0
+) -> dict:
+    """Return {'examples', 'outcomes', 'failures', 'capped_by', ...} for one reader
+    (batch seeds first_batch, first_batch + 1, ...)."""
     counts = {"examples": 0, "outcomes": {}, "failures": {}}
     t0 = time.monotonic()
     cpu0 = time.process_time()
-    batch = 0
+    batch = first_batch
     current = {}  # the batch being run (its seed and size, for replaying a failure)
     while counts["examples"] < examples and time.monotonic() - t0 < seconds:
         n = min(BATCH, examples - counts["examples"])
@@ -108,7 +118,7 @@ def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path, log=No
             )
     counts["wall_s"] = round(time.monotonic() - t0, 1)
     counts["cpu_s"] = round(time.process_time() - cpu0, 1)
-    counts["batches"] = batch
+    counts["batches"] = [first_batch, batch]  # the seeds run: first_batch .. batch - 1
     counts["capped_by"] = "examples" if counts["examples"] >= examples else "wall-clock"
     for key, entry in counts["failures"].items():
         entry["shrunk_input"] = shrink_failure(reader, key, entry, folder)
@@ -202,6 +212,12 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
     p.add_argument("--log", type=Path, help="progress log (a line per batch)")
     p.add_argument(
+        "--first-batch",
+        type=int,
+        default=0,
+        help="seed of the first batch (a continuation run uses seeds after the last run's)",
+    )
+    p.add_argument(
         "--merge",
         nargs="+",
         type=Path,
@@ -232,7 +248,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="ssa-fuzz-") as tmp:
         for reader in args.readers:
             r = fuzz_reader(
-                reader, args.examples, 60.0 * args.minutes_per_reader, Path(tmp) / reader, log
+                reader,
+                args.examples,
+                60.0 * args.minutes_per_reader,
+                Path(tmp) / reader,
+                log,
+                args.first_batch,
             )
             res["readers"][reader] = r
             print(
@@ -256,36 +277,61 @@ def merge(parts: list[Path], out: Path) -> None:
     runs = [json.loads(p.read_text()) for p in parts]
     res = {
         "runs": [
-            {k: r[k] for k in ("started_utc", "machine", "settings", "peak_rss_mb") if k in r}
+            {
+                k: r[k]
+                for k in ("command", "started_utc", "machine", "settings", "peak_rss_mb")
+                if k in r
+            }
             for r in runs
         ],
         "readers": {},
     }
     for r in runs:
-        res["readers"].update(r["readers"])
+        for name, part in r["readers"].items():
+            _add_run(res["readers"], name, part, r["settings"]["examples_per_reader"])
         if "big_garbage" in r:
-            res["big_garbage"] = r["big_garbage"]
+            res["big_garbage"] = dict(r["big_garbage"], started_utc=r["started_utc"])
+    if "big_garbage" not in res and out.exists():  # keep an earlier --big measurement
+        old = json.loads(out.read_text())
+        if "big_garbage" in old:
+            res["big_garbage"] = old["big_garbage"]
+            res["big_garbage"].setdefault("started_utc", "2026-12-01")
     _save(out, res)
     lines = [
-        "| reader | examples | capped by | wall s | loaded | refused | failures |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| reader | examples | capped by | wall s | CPU s | loaded | refused | failures |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in res["readers"].items():
         o = r["outcomes"]
         lines.append(
             f"| {name} | {r['examples']:,} | {r['capped_by']} | {r['wall_s']:.0f} | "
+            f"{r['cpu_s']:.0f} | "
             f"{o.get('loaded', 0):,} | {o.get('refused', 0):,} | "
             f"{sum(f['count'] for f in r['failures'].values())} |"
         )
+    lines.append("")
+    for run in res["runs"]:
+        m = run["machine"]
+        lines.append(
+            f"- `{run.get('command', '?')}` started {run['started_utc']}, "
+            f"{m['cpus']} CPUs, load average {m['load_avg_start'][0]:.1f} at the start "
+            f"and {m.get('load_avg_end', [float('nan')])[0]:.1f} at the end"
+        )
     for name, r in res["readers"].items():
         for key, f in r["failures"].items():
+            shrunk = f.get("shrunk_input") or "-"
+            if len(shrunk) > 160:
+                shrunk = shrunk[:50] + " ... " + shrunk[-100:]
             lines.append(
-                f"\n- {name}: {f['count']} x `{key}` (first input `{f['first_input'][:120]}`)"
+                f"\n- {name}: {f['count']} x `{key}` (batch seed {f.get('batch_seed')}; "
+                f"shrunk input `{shrunk}`): "
+                + (f"fixed, test `{FIXED[key]}`" if key in FIXED else "**not fixed**")
             )
     big = res.get("big_garbage")
     if big:
         lines.append(
-            f"\nGarbage catalogue: {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
+            f"\nGarbage catalogue ({big.get('started_utc', '')}): {big['lines']:,} lines "
+            f"({big['bytes'] / 1e6:.0f} MB) "
             f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
             f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
             f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone."
@@ -293,6 +339,28 @@ def merge(parts: list[Path], out: Path) -> None:
     from ssa.outputs import write_text_atomic
 
     write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
+
+
+def _add_run(readers: dict, name: str, part: dict, target: int) -> None:
+    """Add one run of a reader to readers[name] (a continuation run adds its examples,
+    with other batch seeds, to the earlier run's)."""
+    seeds = part["batches"] if isinstance(part["batches"], list) else [0, part["batches"]]
+    total = readers.setdefault(
+        name,
+        {"examples": 0, "outcomes": {}, "failures": {}, "wall_s": 0.0, "cpu_s": 0.0, "seeds": []},
+    )
+    total["examples"] += part["examples"]
+    for k, v in part["outcomes"].items():
+        total["outcomes"][k] = total["outcomes"].get(k, 0) + v
+    for k, f in part["failures"].items():
+        if k in total["failures"]:
+            total["failures"][k]["count"] += f["count"]
+        else:
+            total["failures"][k] = f
+    total["wall_s"] = round(total["wall_s"] + part["wall_s"], 1)
+    total["cpu_s"] = round(total["cpu_s"] + part.get("cpu_s", 0.0), 1)
+    total["seeds"].append(seeds)
+    total["capped_by"] = "examples" if total["examples"] >= target else "wall-clock"
 
 
 def _save(path: Path, res: dict) -> None:

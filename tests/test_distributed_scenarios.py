@@ -60,6 +60,9 @@ owners = ["SKOR"]
 sensors = ["KR-OWL-DAEJEON"]
 sharing = "{kr_sharing}"
 """
+# The unreachable-scheduler error comes within the connect timeout plus this (event
+# loop start on a loaded machine).
+UNREACHABLE_SLACK_S = 10.0
 # summary.json fields that hold run times (differ between any two runs).
 TIMING_KEYS = ("timings_s",)
 
@@ -161,3 +164,22 @@ def test_dask_sweep_equals_one_by_one(files, tmp_path, capsys):
     assert seq["sweep/start-20240705T1200-seed-3/summary.json"]["counts"]["conjunctions"] > 0
     for k in seq:
         assert seq[k] == dist[k], k
+
+
+def test_unreachable_scheduler_is_one_error(files, tmp_path, capsys):
+    """No scheduler at the address: exit status 1 and a message naming it, in bounded
+    time, and no output folder."""
+    import socket
+    import time
+
+    from ssa.screening.executor import CONNECT_TIMEOUT_S
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
+    t = time.monotonic()
+    out = tmp_path / "never"
+    assert main(["scenario", "run", str(files[0]), "--scheduler", address, "--out", str(out)]) == 1
+    assert time.monotonic() - t < CONNECT_TIMEOUT_S + UNREACHABLE_SLACK_S
+    assert f"cannot reach the Dask scheduler at {address}" in capsys.readouterr().err
+    assert not out.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,12 +96,17 @@ def _wait_for_workers(proc, n: int = 1) -> list[int]:
     pytest.fail("no worker process appeared")
 
 
-def _finish(proc, workers: list[int]) -> tuple[int, str]:
+def _finish(proc, workers: list[int], record_property=None) -> tuple[int, str]:
+    """Wait for proc (a signal was just sent); return its status and stderr. The time
+    from the signal to its exit goes to the test report (stop_s), not into a bound."""
+    t0 = time.monotonic()
     try:
         _, err = proc.communicate(timeout=EXIT_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail("ssa screen did not stop: hang")
+    if record_property is not None:
+        record_property("stop_s", round(time.monotonic() - t0, 3))
     # Workers are gone (zombies of an orphaned group count as gone: nothing left to
     # reap for us). They die on SIGTERM/SIGKILL at once; the bound only absorbs load.
     deadline = time.monotonic() + WORKERS_TIMEOUT_S
@@ -146,7 +152,7 @@ def _shm_in_use(pids: list[int]) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["sigint-group", "sigint-inherited-ignored", "sigterm-parent"])
-def test_signal_stops_screen_and_keeps_previous_output(ssa_data, tmp_path, how):
+def test_signal_stops_screen_and_keeps_previous_output(ssa_data, tmp_path, how, record_property):
     out = tmp_path / "screen"
     record = _previous_output(out)
     proc = _start_screen(ssa_data, out, ignore_sigint=(how == "sigint-inherited-ignored"))
@@ -158,7 +164,7 @@ def test_signal_stops_screen_and_keeps_previous_output(ssa_data, tmp_path, how):
     else:  # what Ctrl-C in a terminal does: the whole process group gets SIGINT
         os.killpg(proc.pid, signal.SIGINT)
         expected = signal.SIGINT
-    rc, err = _finish(proc, workers)
+    rc, err = _finish(proc, workers, record_property)
     assert rc == 128 + expected, err
     assert f"interrupted by {expected.name}" in err
     assert "Traceback" not in err
@@ -180,15 +186,17 @@ def test_killed_parent_takes_its_workers_along(ssa_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_worker_gives_worker_error(ssa_data, tmp_path):
+def test_killed_worker_gives_worker_error(ssa_data, tmp_path, record_property):
     out = tmp_path / "screen"
     record = _previous_output(out)
     proc = _start_screen(ssa_data, out)
     workers = _wait_for_workers(proc, 2)
     os.kill(workers[0], signal.SIGKILL)
-    rc, err = _finish(proc, workers)
+    rc, err = _finish(proc, workers, record_property)
     assert rc == 1, err
-    assert "stage 'SGP4" in err
+    # Killed in the first pooled stage, or (a very loaded machine) idle between
+    # stages: then the next stage names it. Either way a stage is named.
+    assert re.search(r"stage '(SGP4 interpolation plan|SGP4 knots|refine)'", err), err
     assert f"worker process {workers[0]} died (killed by SIGKILL)" in err
     assert "Traceback" not in err
     _assert_untouched(out, record)

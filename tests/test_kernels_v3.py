@@ -1,5 +1,6 @@
 """The kernel stages added for the screening core v3 (issue 18), each against a plain
-version: float32 boxes against the float64 boxes of ``make_boxes``.
+version: float32 boxes against the float64 boxes of ``make_boxes``, entries carrying the
+prefilter against numpy, the prefiltered pair stage against brute force.
 
 Runs with the JIT off too (as tests/test_kernels.py):
     NUMBA_DISABLE_JIT=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_kernels_v3.py
@@ -8,6 +9,7 @@ Runs with the JIT off too (as tests/test_kernels.py):
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ssa.screening import kernels
 
@@ -72,3 +74,94 @@ def test_make_boxes32_encloses_the_float64_boxes():
     assert not act[7] and not act[9] and n_skip == 2
     assert n_ent == cells[act].sum()
     assert n_prim == cells[act & args[4]].sum()
+
+
+def _entries_x(pa, pb, pad, cell_km):
+    n = pad.size
+    args = (pa, pb, pad, np.full(n, np.inf), np.zeros(n, bool))
+    box = np.empty((n, 8), np.float32)
+    seg = np.empty((n, 8))
+    cel = np.empty((n, 8), np.int32)
+    act = np.zeros(n, bool)
+    n_ent, _, _ = kernels.make_boxes32(*args, 20.0, 1.0 / cell_km, box, seg, cel, act)
+    ent = np.empty(n_ent + 8, np.uint64)
+    hist_lo = np.zeros(kernels._RADIX, np.int64)
+    hist_hi = np.zeros(kernels._RADIX, np.int64)
+    ne = kernels.cell_entries_x(cel, act, box, 1.0 / cell_km, ent, hist_lo, hist_hi)
+    return ent, ne, n_ent, box, seg, cel, act, hist_lo, hist_hi
+
+
+def test_cell_entries_x_vs_numpy():
+    """The entries of cell_entries plus the quantised x, y box extents in each cell."""
+    rng = np.random.default_rng(7)
+    n, cell_km = 300, 170.0
+    pa = rng.uniform(-8000, 8000, (3, n))
+    pb = pa + rng.normal(0, 120, (3, n))
+    pad = rng.uniform(1, 30, n)
+    ent, ne, n_ent, box, _, cel, act, hist_lo, hist_hi = _entries_x(pa, pb, pad, cell_km)
+    assert ne == n_ent > n
+    obj_hash = ent[:ne] & ~(
+        (np.uint64(0x3FF) << np.uint64(22)) | (np.uint64(0x3FF) << np.uint64(54))
+    )
+    plain = np.empty(n_ent, np.uint64)
+    h_lo = np.zeros(kernels._RADIX, np.int64)
+    h_hi = np.zeros(kernels._RADIX, np.int64)
+    marks = np.zeros(1 << (2 * kernels._RADIX_BITS - 6), np.uint64)
+    kernels.cell_entries(cel, act, np.zeros(n, bool), False, marks, plain, h_lo, h_hi)
+    np.testing.assert_array_equal(obj_hash, plain)
+    np.testing.assert_array_equal(hist_lo, h_lo)
+    np.testing.assert_array_equal(hist_hi, h_hi)
+    # Per entry: which object and cell (same order as the plain loops), then the fields.
+    rows = []
+    for i in np.flatnonzero(act):
+        for cx in range(cel[i, 0], cel[i, 3] + 1):
+            for cy in range(cel[i, 1], cel[i, 4] + 1):
+                for _cz in range(cel[i, 2], cel[i, 5] + 1):
+                    rows.append((i, cx, cy))
+    i, cx, cy = np.array(rows).T
+    b = box.astype(np.float64)
+
+    def q(x, c):
+        raw = np.floor(x * (32.0 / cell_km)) - (c - kernels._CELL_OFFSET) * 32
+        return np.clip(raw, 0, 31).astype(np.uint64)
+
+    e = ent[:ne]
+    m5 = np.uint64(31)
+    np.testing.assert_array_equal((e >> np.uint64(22)) & m5, q(b[i, 0], cx))
+    np.testing.assert_array_equal((e >> np.uint64(27)) & m5, q(b[i, 3], cx))
+    np.testing.assert_array_equal((e >> np.uint64(54)) & m5, q(b[i, 1], cy))
+    np.testing.assert_array_equal((e >> np.uint64(59)) & m5, q(b[i, 4], cy))
+
+
+@pytest.mark.parametrize("cell_km", [60.0, 170.0, 900.0])
+def test_prefiltered_pairs_vs_brute_force(cell_km):
+    """With the prefilter in the entries, the pair stage still flags every pair whose
+    float32 boxes overlap and whose chords pass, exactly once."""
+    rng = np.random.default_rng(8)
+    n = 500
+    pa = rng.uniform(-900, 900, (3, n))
+    pb = pa + rng.normal(0, 150, (3, n))
+    tol = rng.uniform(0.01, 3.0, n)
+    threshold_km = 30.0
+    pad = tol + rng.uniform(0.0, 60.0, n)
+    ent, ne, _, box, seg, _, _, hist_lo, hist_hi = _entries_x(pa, pb, pad, cell_km)
+    kernels.radix_sort(ent, np.empty(ne, np.uint64), ne, hist_lo, hist_hi)
+    cap = n * n
+    out = np.empty((3, cap), np.int32)
+    nout = kernels.flag_pairs(
+        ent, ne, box, seg, tol, np.zeros(n, bool), False, threshold_km, 1.0 / cell_km, 3,
+        out[0], out[1], out[2], cap, 0,
+    )  # fmt: skip
+    got = sorted((int(a), int(b)) for a, b in out[:2, :nout].T)
+    lo, hi = box[:, :3], box[:, 3:6]
+    ok = ((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :])).all(2)
+    ci, cj = np.nonzero(np.triu(ok, 1))
+    a = seg[cj, :3] - seg[ci, :3]
+    d = seg[cj, 3:6] - seg[ci, 3:6] - a
+    qq = (d * d).sum(1)
+    s = np.clip(-(a * d).sum(1) / np.where(qq > 0, qq, 1.0), 0.0, 1.0)
+    miss = np.linalg.norm(a + s[:, None] * d, axis=1)
+    keep = miss <= threshold_km + tol[ci] + tol[cj]
+    want = sorted(zip(ci[keep].tolist(), cj[keep].tolist(), strict=True))
+    assert 20 < len(want) < ci.size, (len(want), ci.size)
+    assert got == want

@@ -62,7 +62,7 @@ def test_scheduler_serves_the_largest_predicted_error_after_partners():
         lambda b: np.zeros((1, n_obj), dtype=bool),
         1,
         1.0,
-        predicted_error=lambda m, idx, since: err[idx],
+        predicted_error=lambda m, idx, since, n: err[idx],
     )
     assert np.array_equal(np.flatnonzero(tracks[0, :, 0]), np.arange(30))
 
@@ -189,3 +189,32 @@ def test_pooling_refuses_runs_with_different_settings(tmp_path):
     _decisions(tmp_path / "b", np.ones((3, 3)) * 1e-4, np.ones((3, 3)) * 1e-3, 1.0)
     with pytest.raises(ValueError, match="differ in Monte Carlo runs"):
         pool([tmp_path / "a", tmp_path / "b"])
+
+
+def test_catalogue_maintenance_keeps_what_the_budget_can_hold():
+    """A sensor that sees everything keeps about budget x span / min_tracks objects."""
+    n_obj, n_bins, span_bins, bin_d = 3000, 60, 10, 8.0 / 24.0
+    budget = 300.0  # tracks a day
+    passes = np.ones((1, n_obj), dtype=np.int32)
+
+    def error(m, idx, since, n):
+        with np.errstate(divide="ignore"):
+            return np.where(n > 0, 1000.0 * (1 + since) ** 3 / np.sqrt(np.maximum(n, 1)), np.inf)
+
+    tracks = tk.replan(
+        lambda b: passes,
+        np.array([budget]),
+        np.array([0]),
+        lambda b: np.zeros((1, n_obj), dtype=bool),
+        n_bins,
+        bin_d,
+        predicted_error=error,
+        span_bins=span_bins,
+        gate=10_000.0,
+    )
+    in_span = tracks[0, :, -span_bins:].sum(axis=1)
+    kept = np.sum(in_span >= 3)
+    most = budget * span_bins * bin_d / 3
+    assert 0.6 * most <= kept <= most + 1
+    # Round-robin over everything would leave every object below 3 tracks a span.
+    assert np.sum(in_span >= 1) < n_obj

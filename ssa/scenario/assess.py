@@ -261,6 +261,9 @@ class KnowledgeContext:
             return task.in_span(ci, t_s, span_s, inv), task.in_span(cc, t_s, span_s, inv)
         info = np.broadcast_to(self.info_rate[x][obj][:, None], t_s.shape) * span
         count = np.broadcast_to(self.track_rate[x][obj][:, None], t_s.shape) * span
+        if self.truth.events is not None:  # fragments/manoeuvred objects: tracks since the event
+            frac = self.truth.events.track_fraction(obj, t_s, span)
+            info, count = info * frac, count * frac
         for s, a, b in self.outages:
             if task.sensor_member[s] != x:
                 continue
@@ -345,6 +348,9 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
         age = kn.element_age_d(t_s, ctx.interval[obj][:, None], ctx.phase[obj][:, None])
         sig = kn.public_sigma_m(lead, age, hp, ha, ctx.truth.catalog.object_type[obj][:, None])
         cache["public"] = sig**2
+        if ctx.truth.events is not None:  # not yet publicly catalogued: unknown
+            known = ctx.truth.events.public_known(obj, t_s)
+            cache["public"] = np.where(known[..., None], cache["public"], np.inf)
     cands.append((cache["public"], np.zeros_like(cache["public"]), 2 * n, 4))
     best = np.zeros(t_s.shape, dtype=np.int64)
     best_total = np.sum(cands[0][0] + cands[0][1], axis=-1)

@@ -254,7 +254,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.add(key, f"expected a number, got {value!r}")
             return None
-        if integer and not float(value).is_integer():
+        # An int is whole already (float() of a 400-digit TOML integer overflows).
+        if integer and isinstance(value, float) and not value.is_integer():
             self.add(key, f"expected an integer, got {value!r}")
             return None
         if not (low <= value <= high):

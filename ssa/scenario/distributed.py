@@ -206,16 +206,17 @@ def truth_task(sc: Scenario, cache_dir: str | None = None) -> SharedScreening:
     return SharedScreening(seen["rows"], seen["digest"], time.perf_counter() - t)
 
 
-def run_task(var: Scenario, shared: SharedScreening) -> dict:
+def run_task(var: Scenario, shared: SharedScreening, cache_dir: str | None = None) -> dict:
     """Run one variant on a shared truth screening; return its output files as bytes
-    (relative path -> content), its summary and its seconds."""
+    (relative path -> content), its summary and its seconds. ``cache_dir``: the
+    --screening-cache folder, also for sensors' visibility (results do not depend on it)."""
     from ssa.scenario.assess import run_variant, stage_truth
     from ssa.scenario.report import write_outputs
 
     t1 = time.perf_counter()
     truth = stage_truth(var, catalog=_catalogs.get(var), screen=shared.screen, quiet=True)
     t_truth = shared.seconds + (time.perf_counter() - t1)
-    result = run_variant(var, truth, quiet=True)
+    result = run_variant(var, truth, quiet=True, cache_dir=cache_dir)
     result.timings_s = {
         "truth": t_truth,
         **result.timings_s,
@@ -289,6 +290,7 @@ def run_on_dask(
                 run_task,
                 run.scenario,
                 truths[run.truth],
+                cache_dir,
                 key=f"ssa-run-{q}-{os.getpid()}-{time.time_ns()}",
                 pure=False,
                 retries=executor.TASK_RETRIES,

@@ -3,8 +3,9 @@
 Sources of knowledge, the best (smallest total variance) is used:
 
 * **Own orbit determination** (``od.OdModel``): the information of the
-  participant's tracking in the trailing fit span, ``info = rate x span``
-  (rates from the tasking stage), at lead L = TCA - assessment time.
+  participant's tracks in the trailing fit span before the assessment (the
+  tasking stage's schedule, re-planned at every assessment), at lead
+  L = TCA - assessment time.
   Inside the grouping with ``observations`` sharing, partners' tracks arrive
   ``observation_latency_h`` late: their information counts at lead L + latency,
   and information adds (``od_variances``). Fewer than ``od.MIN_TRACKS_FOR_OD``

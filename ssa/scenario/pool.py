@@ -85,6 +85,8 @@ def pool(paths, n_boot: int = 400, seed: int = 0) -> dict:
         r_all, p_all = np.concatenate(risk, axis=1), np.concatenate(pc, axis=1)
         man = p_all >= thr
         row = {
+            "member": str(parts[0].get("member", name.rsplit("-", 1)[0])),
+            "kind": str(parts[0].get("kind", name.rsplit("-", 1)[-1])),
             "sat_years": sy,
             "events": int(sum(p["events_total"] for p in parts)),
             "events_with_risk_or_pc": int(r_all.shape[1]),
@@ -132,10 +134,10 @@ def format_pooled(pooled: dict) -> str:
         return f"{v['value']:.2f}" + (f" [{lo:.2f}-{hi:.2f}]" if lo is not None else "")
 
     members = []
-    for k in pooled["participants"]:
+    for k, v in pooled["participants"].items():
         base = k.rsplit("-", 1)[0]
-        if base not in members:
-            members.append(base)
+        if base not in [b for b, _ in members]:
+            members.append((base, v.get("member", base)))
     lines = [
         f"{pooled['windows']} windows, {pooled['window_days']:g} days, "
         f"{pooled['monte_carlo_runs']} Monte Carlo runs each",
@@ -144,11 +146,11 @@ def format_pooled(pooled: dict) -> str:
         "| in grouping | manoeuvres/sat-yr at Pc threshold, alone | in grouping |",
         "|---|---|---|---|---|---|",
     ]
-    for base in members:
+    for base, label in members:
         a = pooled["participants"].get(f"{base}-alone", {})
         g = pooled["participants"].get(f"{base}-grouping", {})
         lines.append(
-            f"| {base} | {a.get('sat_years', 0):.1f} | "
+            f"| {label} | {a.get('sat_years', 0):.2f} | "
             f"{cell(a, 'manoeuvres_per_sat_year_at_90', 'interval')} | "
             f"{cell(g, 'manoeuvres_per_sat_year_at_90', 'interval')} | "
             f"{cell(a, 'manoeuvres_per_sat_year', 'poisson')} | "

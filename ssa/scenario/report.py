@@ -150,6 +150,8 @@ def write_decisions(result: RunResult, path) -> None:
         arrays[f"{name}__pc"] = pc[:, keep]
         arrays[f"{name}__events_total"] = np.int64(len(pr.events))
         arrays[f"{name}__sat_years"] = np.float64(result.sat_years(p.member))
+        arrays[f"{name}__member"] = np.array(sc.members[p.member].name)
+        arrays[f"{name}__kind"] = np.array(p.kind)
     np.savez_compressed(path, **arrays)
 
 
@@ -292,6 +294,7 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             vals.append(pr.sigma_commit_m[np.arange(len(pr.events)), pr.secondary_side, 1])
         if vals:
             v = np.concatenate(vals)
+            v = v[np.isfinite(v)]  # unknown secondaries (security events) have no sigma
             ax.hist(
                 np.log10(np.maximum(v, 1.0)),
                 bins=40,
@@ -387,6 +390,10 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
     out_dir = Path(out_dir)
     (out_dir / "events").mkdir(parents=True, exist_ok=True)
     summ = summary(result)
+    if result.truth.events is not None:  # breakups/manoeuvres (ssa.scenario.security_truth)
+        from ssa.scenario.security_truth import security_metrics
+
+        summ["security"] = _clean(security_metrics(result))
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     for p in result.participants:
         rows = event_rows(result, p.key)

@@ -1,24 +1,28 @@
-"""Tasking stage: finite sensors spend a daily track budget on the whole catalog.
+"""Tasking stage: finite sensors spend a track budget, re-planned at every assessment.
 
-Over the simulated history before the window (``window.history_days``), the
-visibility kernel (``tracking.track``) counts each sensor's passes of every
-catalog object per day. Each sensor then has ``capacity_per_day`` tracks a
-day (one track per pass; sensors.csv ``basis`` says which budgets are
-published and which judgement). The scheduler spends it day by day, for each
-sensor of a member in table order:
+The visibility kernel (``tracking.track``) counts each sensor's passes of every
+catalog object over ``window.history_days`` before the window, in bins of the
+assessment cadence (8 h); geometry repeats daily to first order, so that
+pattern repeats over the run (``visibility_passes``, cached per sensor). Each
+sensor has ``capacity_per_day`` tracks a day (one track per pass; sensors.csv
+``basis`` says which budgets are published and which judgement), spread over
+the bins. The scheduler (``replan``) runs bin by bin from before the first fit
+span of the first assessment to the window end; in every bin each sensor of a
+member spends its share:
 
-1. partners of the member's protected satellites in the conjunctions a screen
-   at the window start shows (TCA within ``screen_ahead_days``), one track each;
-2. then the objects its member has gone longest without tracking (the proxy for
-   "largest predicted error": predicted error grows with time since the last
-   track), one track each;
-3. leftover budget buys further passes of the same objects, in the same order.
+1. partners of the member's protected satellites in the events a screen at
+   that time shows (TCA within ``screen_ahead_days``): re-planned at every
+   assessment, so each event's partners get tracks in the days before its TCA;
+2. objects in the member's catalogue that need a track to stay in it (at most
+   ``od.MIN_TRACKS_FOR_OD`` tracks in the fit span, or predicted error past half
+   the correlation gate), largest predicted error first;
+3. objects outside its catalogue, those closest to entering it first;
+4. the rest of its catalogue; leftover budget buys further passes.
 
-Tasking does not change with sharing (each member tasks for its own
-priorities; a pool sees the union). The result is a steady-state track rate
-per sensor and object (tracks a day), from which knowledge at any time in
-the window follows (``knowledge``): geometry repeats daily to first order,
-and a 30-day window does not need 30 days of whole-catalog tracking.
+A sensor in an ``outage`` has no passes in the bins it covers. Tasking does not
+change with sharing (each member tasks for its own priorities; a pool sees the
+union). Knowledge at an assessment counts the tracks in the trailing fit span
+(``Tasking.in_span``).
 
 Coverage stage (``maintained``): an object is in a participant's maintained
 catalogue while it gets at least ``od.MIN_TRACKS_FOR_OD`` tracks per fit span
@@ -41,8 +45,10 @@ GATE_LEAD_D = 1.0
 # Random stream tag of the scheduler's tie-breaks.
 SCHEDULER_STREAM = 5_000_011
 REGIMES = ("LEO", "MEO", "GEO", "HEO")
-# Added to a conjunction partner's predicted error (m) so partners always come first.
-PARTNER_PRIORITY = 1e18
+# Offsets of the scheduler's priority tiers (above any predicted error in m, capped at
+# 1e12): conjunction partners always first.
+TIER = 1e14
+PARTNER_PRIORITY = 1e16
 
 
 def regime_names(perigee_km, apogee_km) -> np.ndarray:
@@ -96,16 +102,27 @@ def replan(
     bin_d: float,
     seed: int = 0,
     predicted_error=None,
+    span_bins: int = 0,
+    gate: float = np.inf,
+    min_tracks: int = od.MIN_TRACKS_FOR_OD,
 ) -> np.ndarray:
     """Return tracks (S, N, B) int8: the scheduler re-planned at every bin (assessment).
 
     passes_at(b) -> (S, N) passes in bin b; budget_per_day (S,) (NaN: unlimited);
     priority_at(b) -> (M, N) bool, each member's protected satellites' current
-    conjunction partners (served first); predicted_error(m, idx, since_d) -> the
-    member's predicted error of objects idx after since_d days without a track
-    (default: since_d itself), served next, largest first; leftover budget buys
-    further passes in the same order. Each sensor's tracks in a bin never exceed its
-    passes or its share of the daily budget (``bin_budgets``).
+    conjunction partners (served first). predicted_error(m, idx, since_d, n_span) ->
+    the member's predicted error of objects idx, since_d days after their last track
+    with n_span tracks in the trailing ``span_bins`` bins (default: since_d).
+
+    With ``span_bins`` (catalogue maintenance): an object is in the member's
+    catalogue while it has >= ``min_tracks`` tracks in the span and its predicted
+    error is within ``gate``. After partners come catalogue objects that need a track
+    to stay in it (``min_tracks`` or fewer in the span, or error past half the gate),
+    largest predicted error first; then objects outside the catalogue, those closest
+    to entering it first (most tracks in the span, then most recent); then the rest
+    of the catalogue, largest error first. Without it: largest predicted error first.
+    Leftover budget buys further passes in the same order. Each sensor's tracks in a
+    bin never exceed its passes or its share of the daily budget (``bin_budgets``).
     """
     sensor_member = np.asarray(sensor_member)
     first = np.asarray(passes_at(0))
@@ -116,21 +133,28 @@ def replan(
     tracks = np.zeros((n_s, n_obj, n_bins), dtype=np.int8)
     # Days since the member last tracked each object: random start (no history before).
     since = rng.uniform(0.0, 3.0, (n_mem, n_obj))
+    hist = np.zeros((n_mem, n_obj, max(span_bins, 1)), dtype=np.int8)
+    n_span = np.zeros((n_mem, n_obj), dtype=np.int64)
     tie = rng.random((n_s, n_obj)) * 1e-3
     caps = bin_budgets(budget_per_day, n_bins, bin_d)
     members = sorted(set(int(x) for x in sensor_member))
     everything = np.arange(n_obj)
     if predicted_error is None:
 
-        def predicted_error(m, idx, since_d):
+        def predicted_error(m, idx, since_d, n):
             return since_d
 
-    zero = {m: predicted_error(m, everything, np.zeros(n_obj)) for m in members}
     for b in range(n_bins):
         passes = first if b == 0 else np.asarray(passes_at(b))
         prio_mask = prio0 if b == 0 else np.asarray(priority_at(b))
-        # Each member's predicted error now; objects it tracks in this bin drop to zero age.
-        err = {m: np.array(predicted_error(m, everything, since[m]), dtype=float) for m in members}
+        slot = b % hist.shape[2]
+        if span_bins:  # tracks older than the span age out
+            n_span -= hist[:, :, slot]
+            hist[:, :, slot] = 0
+        err = {
+            m: np.array(predicted_error(m, everything, since[m], n_span[m]), dtype=float)
+            for m in members
+        }
         for s in range(n_s):
             m = int(sensor_member[s])
             vis = np.flatnonzero(passes[s] > 0)
@@ -138,9 +162,15 @@ def replan(
                 continue
             cap = caps[s, b]
             cap = len(vis) * 1000 if not np.isfinite(cap) else int(cap)
-            # Partners first, then the largest predicted error (ties broken at random).
             t = tie[s, vis]
-            key = err[m][vis] * (1.0 + t) + t
+            e = np.minimum(err[m][vis], 1e12)
+            key = e * (1.0 + t) + t
+            if span_bins:
+                n = n_span[m, vis]
+                kept = (n >= min_tracks) & (e <= gate)
+                need = kept & ((n <= min_tracks) | (e > 0.5 * gate))
+                outside = n * 1e6 - np.minimum(since[m, vis], 1e5) + t
+                key = np.where(need, 3 * TIER + key, np.where(kept, TIER + key, 2 * TIER + outside))
             if m < len(prio_mask):
                 key = key + np.where(prio_mask[m, vis], PARTNER_PRIORITY, 0.0)
             order = vis[np.argsort(-key, kind="stable")]
@@ -152,7 +182,10 @@ def replan(
                 take = np.minimum(extra, np.maximum(left - (np.cumsum(extra) - extra), 0))
                 tracks[s, order, b] += take.astype(np.int8)
             since[m, chosen] = 0.0
-            err[m][chosen] = zero[m][chosen]
+            if span_bins:
+                hist[m, chosen, slot] += 1
+                n_span[m, chosen] += 1
+            err[m][chosen] = predicted_error(m, chosen, since[m, chosen], n_span[m, chosen])
         since += bin_d
     return tracks
 
@@ -342,11 +375,18 @@ def run_tasking(
     bal = od.ballistic_from_bstar(catalog.bstar, catalog.object_type)
     model = od.load_model()
 
-    def predicted_error(m, idx, since_d):
-        # In-track sigma of a minimal orbit determination propagated since the last track.
-        return model.sigma_rtn_m(
-            since_d, od.MIN_TRACKS_FOR_OD, bal[idx], catalog.perigee_km[idx], catalog.apogee_km[idx]
-        )[:, 1]
+    def predicted_error(m, idx, since_d, n_span):
+        # In-track sigma one gate lead after now of an orbit from the tracks in the span
+        # (counted as reference tracks), as the coverage stage's ``maintained`` judges it.
+        # No track in the span: infinite (measurement_var_m2 overflows to inf there).
+        with np.errstate(over="ignore"):
+            return model.sigma_rtn_m(
+                since_d + GATE_LEAD_D,
+                n_span,
+                bal[idx],
+                catalog.perigee_km[idx],
+                catalog.apogee_km[idx],
+            )[:, 1]
 
     tracks = replan(
         passes_at,
@@ -357,6 +397,8 @@ def run_tasking(
         bin_s / SECONDS_PER_DAY,
         seed=sc.seed,
         predicted_error=predicted_error,
+        span_bins=max(1, int(round(sc.fit_span_days * SECONDS_PER_DAY / bin_s))),
+        gate=CORRELATION_GATE_M,
     )
     total_d = n_bins * bin_s / SECONDS_PER_DAY
     return Tasking(

@@ -446,13 +446,19 @@ class DaskExecutor:
     ):
         self.ctx = ctx
         self.threads = int(threads)
+        t = time.perf_counter()
         self.client, self._cluster = connect(address, local_workers, threads, connect_timeout_s)
+        connect_s = time.perf_counter() - t
         self.address = address or self._cluster.scheduler_address
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         t = time.perf_counter()
         raw_bytes = len(pickle.dumps(ctx, protocol=5))
         self._ctx = self.client.scatter(ctx, broadcast=True, hash=False)
-        self.ship = {"catalogue_bytes": raw_bytes, "scatter_s": round(time.perf_counter() - t, 3)}
+        self.ship = {
+            "connect_s": round(connect_s, 3),  # includes starting a LocalCluster
+            "catalogue_bytes": raw_bytes,
+            "scatter_s": round(time.perf_counter() - t, 3),
+        }
 
     def share(self, obj):
         """Return a future of obj present on every worker (shipped once each)."""
