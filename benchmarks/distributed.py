@@ -1,15 +1,23 @@
 """Distributed section: single process vs a local Dask cluster of 1 and 2 workers.
 
     SSA_DATA=../shared/catalogs .venv/bin/python -m benchmarks.distributed [--days 1]
+        [--configs single,dask-1,dask-2] [--repeats 2] [--baseline-src /path/to/other/checkout]
     .venv/bin/ssa bench --distributed [--days 1]
 
 Every configuration screens the same catalogue and window with ``ssa screen`` in a
-fresh process (so its peak memory is its own), in this order, twice (A B C A B C:
-a machine shared with other work drifts; the median of the two is reported):
+fresh process (so its peak memory is its own), in this order, ``repeats`` times
+(A B C A B C: a machine shared with other work drifts; the median is reported):
 
 - ``single``: this process and its forked SGP4 children (today's path);
-- ``dask-1``: ``--cluster local:1`` (one worker process, numba on all cores);
-- ``dask-2``: ``--cluster local:2`` (two worker processes, 1 numba thread each).
+- ``single-t1``: the same on one core (``--threads 1``);
+- ``dask-1``: ``--cluster local:1`` (one worker process using all cores: numba
+  threads, and forked children for its SGP4 work);
+- ``dask-1-t1``: ``--cluster local:1 --threads 1`` (one worker on one core: against
+  ``single-t1`` this is the pure Dask overhead);
+- ``dask-2``: ``--cluster local:2`` (two worker processes, 1 core each);
+- ``baseline``: ``single`` with the ``ssa`` package of ``--baseline-src`` (e.g. the
+  main branch before a change: the same-run check that the in-process path is no
+  slower).
 
 Reported per run: wall time of the screening call (run.json wall_s: includes the
 LocalCluster start and the catalogue's scatter), the stage timings, bytes shipped
@@ -31,16 +39,20 @@ import time
 from pathlib import Path
 
 CATALOG = "catalog-2024-07-05.3le"
-OUT = Path(__file__).parent / "results" / "distributed.json"
-CONFIGS = (
-    ("single", []),
-    ("dask-1", ["--cluster", "local:1"]),
-    ("dask-2", ["--cluster", "local:2"]),
-)
+RESULTS = Path(__file__).parent / "results"
+CONFIGS = {
+    "single": [],
+    "single-t1": ["--threads", "1"],
+    "dask-1": ["--cluster", "local:1"],
+    "dask-1-t1": ["--cluster", "local:1", "--threads", "1"],
+    "dask-2": ["--cluster", "local:2"],
+    "baseline": [],
+}
+DEFAULT_CONFIGS = ("single", "dask-1", "dask-2")
 RUN_TIMEOUT_S = 3600.0
 
 
-def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
+def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None = None) -> dict:
     out = work / "out"
     cmd = [
         sys.executable,
@@ -55,8 +67,12 @@ def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
         str(out),
         *extra,
     ]
+    env = dict(os.environ)
+    if src is not None:  # another checkout's ssa package first on the path
+        env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    load = os.getloadavg()[0]
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         _, err = proc.communicate(timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -69,7 +85,9 @@ def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
     run = json.loads((out / "run.json").read_text())
     table = (out / "conjunctions.csv").read_bytes()
     slices = run.get("slices", [])
+    ex = run.get("executor") or {}
     res = {
+        "load_avg_1min_start": round(load, 2),
         "process_s": round(elapsed, 2),
         "wall_s": run["wall_s"],
         "timings_s": run["timings_s"],
@@ -81,34 +99,61 @@ def _one(catalog: Path, days: float, extra: list, work: Path) -> dict:
         "slice_s": sorted(round(s["sgp4_s"] + s["kernel_s"], 3) for s in slices),
         "slice_result_bytes": sorted(int(s.get("result_bytes", 0)) for s in slices),
         "workers_used": sorted({s["worker"] for s in slices}),
+        # Shipped once per worker: the raw SGP4 state and the slice spec.
+        "shipped_once_per_worker_bytes": ex.get("catalogue_bytes", 0) + ex.get("shared_bytes", 0),
     }
     return res
 
 
-def measure(catalog: Path, days: float, repeats: int = 2, log=print) -> dict:
+def measure(
+    catalog: Path,
+    days: float,
+    repeats: int = 2,
+    configs=DEFAULT_CONFIGS,
+    baseline_src: Path | None = None,
+    log=print,
+    save=None,
+) -> dict:
     """Run the configurations (interleaved, ``repeats`` rounds); return the results."""
-    runs = {name: [] for name, _ in CONFIGS}
+    runs = {name: [] for name in configs}
     with tempfile.TemporaryDirectory(prefix="ssa-dist-") as tmp:
         for rnd in range(repeats):
-            for name, extra in CONFIGS:
+            for name in configs:
                 work = Path(tmp) / f"{name}-{rnd}"
                 work.mkdir()
-                r = _one(catalog, days, extra, work)
+                src = baseline_src if name == "baseline" else None
+                r = _one(catalog, days, CONFIGS[name], work, src)
                 log(f"{name} round {rnd + 1}: {r.get('wall_s', r.get('error'))} s")
                 runs[name].append(r)
+                if save is not None:  # partial results survive an interrupted campaign
+                    save({"days": days, "partial": True, "runs": runs})
     summary = {}
     for name, rs in runs.items():
         ok = [r for r in rs if "error" not in r]
         walls = sorted(r["wall_s"] for r in ok)
+        slice_s = sorted(x for r in ok[:1] for x in r["slice_s"])
         summary[name] = {
             "wall_s_median": walls[len(walls) // 2] if walls else None,
             "wall_s_all": walls,
+            "slice_s_min_median_max": (
+                [slice_s[0], slice_s[len(slice_s) // 2], slice_s[-1]] if slice_s else None
+            ),
         }
-    single = summary["single"]["wall_s_median"]
+    ref = summary.get("single", {}).get("wall_s_median")
     for name in summary:
         w = summary[name]["wall_s_median"]
-        summary[name]["vs_single"] = round(w / single, 3) if w and single else None
-    hashes = {r["csv_sha256"] for rs in runs.values() for r in rs if "error" not in r}
+        summary[name]["vs_single"] = round(w / ref, 3) if w and ref else None
+    t1 = summary.get("single-t1", {}).get("wall_s_median")
+    if t1 and summary.get("dask-1-t1", {}).get("wall_s_median"):
+        summary["dask-1-t1"]["vs_single_t1"] = round(summary["dask-1-t1"]["wall_s_median"] / t1, 3)
+    # The baseline's table may differ where another change landed; the others must not.
+    hashes = {
+        r["csv_sha256"]
+        for name, rs in runs.items()
+        if name != "baseline"
+        for r in rs
+        if "error" not in r
+    }
     return {
         "catalog": str(catalog),
         "days": days,
@@ -128,23 +173,41 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=float, default=1.0)
     p.add_argument("--catalog", type=Path, default=None)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--configs",
+        default=",".join(DEFAULT_CONFIGS),
+        help=f"comma-separated, in run order, from {', '.join(CONFIGS)}",
+    )
+    p.add_argument("--baseline-src", type=Path, default=None, help="checkout for 'baseline'")
+    p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    bad = [c for c in configs if c not in CONFIGS]
+    if bad or ("baseline" in configs and args.baseline_src is None):
+        p.error(f"--configs: unknown {bad} (or 'baseline' without --baseline-src)")
+    out = args.out or RESULTS / f"distributed-{args.days:g}d.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     catalog = args.catalog or data_file(CATALOG)
     load0 = os.getloadavg()
     res = measure(
-        catalog, args.days, args.repeats, log=lambda m: print(m, file=sys.stderr, flush=True)
+        catalog,
+        args.days,
+        args.repeats,
+        configs,
+        args.baseline_src,
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+        save=lambda part: out.write_text(json.dumps({**part, "load_avg_start": load0}, indent=1)),
     )
     res["load_avg_start"] = load0
     res["load_avg_end"] = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
     for name, s in res["summary"].items():
         print(
             f"{name:8s} wall {s['wall_s_median']} s (x{s['vs_single']} of single; "
             f"all {s['wall_s_all']})"
         )
-    print(f"identical tables: {res['identical_tables']}; wrote {args.out}")
+    print(f"identical tables: {res['identical_tables']}; wrote {out}")
     return 0 if res["identical_tables"] else 1
 
 

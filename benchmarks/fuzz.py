@@ -1,13 +1,20 @@
 """Long fuzz run of every reader (the CI run is tests/test_fuzz_readers.py).
 
-    SSA_DATA=../shared/catalogs .venv/bin/python benchmarks/fuzz.py --examples 100000 \
-        --minutes-per-reader 6 --out benchmarks/results/fuzz.json
+    SSA_DATA=../shared/catalogs nice -n 10 .venv/bin/python benchmarks/fuzz.py \
+        --examples 100000 --minutes-per-reader 16 --readers tle omm-csv \
+        --out /tmp/fuzz-a.json --log /tmp/fuzz-a.log
+    .venv/bin/python benchmarks/fuzz.py --merge /tmp/fuzz-a.json /tmp/fuzz-b.json \
+        --out benchmarks/results/fuzz.json
 
 Hypothesis mutates real records (tests/fuzzing.py) in seeded batches of 1,000
-examples (batch k uses seed k, so any batch can be re-run); a failing example is
-recorded (its exception and a shortened input) and the run goes on. Each reader stops
-at ``--examples`` or after ``--minutes-per-reader`` of wall-clock time, whichever
-comes first; the summary says which. ``--big`` also times a 10-million-line garbage
+examples (batch k uses seed k, so any batch can be re-run). The campaign runs
+Hypothesis's generate phase only (no database, no deadline, no shrinking) for
+throughput; a failing example is recorded (its exception, the input and the choice
+bytes that rebuild it with ``tests.fuzzing.mutate``) and the run goes on. After the
+reader's campaign, each distinct failure is replayed from its batch seed with
+shrinking on, and the shrunk input is recorded too. Each reader stops at
+``--examples`` or after ``--minutes-per-reader`` of wall-clock time, whichever comes
+first; the summary says which. ``--big`` also times a 10-million-line garbage
 catalogue (memory bound of the streaming readers).
 """
 
@@ -27,37 +34,69 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-from tests.fuzzing import READERS, check, mutated  # noqa: E402
+from tests.fuzzing import CHOICE_BYTES, READERS, check, mutate  # noqa: E402
 
 BATCH = 1000
+# Failures the long runs found -> the regression test that now holds the fix.
+FIXED = {
+    "OverflowError: int too large to convert to float": "tests/test_fuzz_regressions.py::"
+    "test_scenario_integer_too_large_for_a_float_is_refused",
+    "ValueError: invalid literal for int() with base 10: '²'": "tests/test_fuzz_regressions.py::"
+    "test_satcat_superscript_digit_in_catalog_number_is_reported",
+}
+# The choice bytes Hypothesis draws; tests.fuzzing.mutate turns them into a file.
+CHOICES = st.binary(min_size=CHOICE_BYTES, max_size=CHOICE_BYTES)
 
 
-def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dict:
-    """Return {'examples', 'outcomes', 'failures', 'capped_by'} for one reader."""
+def _key(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
+
+
+def _campaign_settings(n: int, shrink: bool = False) -> settings:
+    phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=phases,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+def fuzz_reader(
+    reader: str, examples: int, seconds: float, folder: Path, log=None, first_batch: int = 0
+) -> dict:
+    """Return {'examples', 'outcomes', 'failures', 'capped_by', ...} for one reader
+    (batch seeds first_batch, first_batch + 1, ...)."""
     counts = {"examples": 0, "outcomes": {}, "failures": {}}
     t0 = time.monotonic()
-    batch = 0
+    cpu0 = time.process_time()
+    batch = first_batch
+    current = {}  # the batch being run (its seed and size, for replaying a failure)
     while counts["examples"] < examples and time.monotonic() - t0 < seconds:
         n = min(BATCH, examples - counts["examples"])
+        current.update(batch_seed=batch, batch_examples=n)
 
         @seed(batch)
-        @settings(
-            max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )
-        @given(data=mutated(reader))
-        def run(data):
+        @_campaign_settings(n)
+        @given(choices=CHOICES)
+        def run(choices):
+            data = mutate(reader, choices)
             counts["examples"] += 1
             try:
                 outcome = check(reader, data, folder)
             except Exception as exc:  # a failure: recorded, the run goes on
-                key = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
                 entry = counts["failures"].setdefault(
-                    key,
+                    _key(exc),
                     {
                         "count": 0,
                         "first_input": repr(data[:300]),
+                        "choices_hex": choices.hex(),
+                        **current,
                         "where": traceback.format_exc().splitlines()[-3][:200],
                     },
                 )
@@ -67,10 +106,47 @@ def fuzz_reader(reader: str, examples: int, seconds: float, folder: Path) -> dic
 
         run()
         batch += 1
+        if log is not None:
+            wall = time.monotonic() - t0
+            print(
+                f"{time.strftime('%H:%M:%S')} {reader} batch {batch}: "
+                f"{counts['examples']} examples, {wall:.0f} s wall, "
+                f"{1000 * wall / counts['examples']:.1f} ms/example, "
+                f"load {os.getloadavg()[0]:.1f}, outcomes {counts['outcomes']}",
+                file=log,
+                flush=True,
+            )
     counts["wall_s"] = round(time.monotonic() - t0, 1)
-    counts["batches"] = batch
+    counts["cpu_s"] = round(time.process_time() - cpu0, 1)
+    counts["batches"] = [first_batch, batch]  # the seeds run: first_batch .. batch - 1
     counts["capped_by"] = "examples" if counts["examples"] >= examples else "wall-clock"
+    for key, entry in counts["failures"].items():
+        entry["shrunk_input"] = shrink_failure(reader, key, entry, folder)
     return counts
+
+
+def shrink_failure(reader: str, key: str, entry: dict, folder: Path) -> str | None:
+    """Replay the failure's batch from its seed with shrinking on; return the shrunk
+    input (repr), or None if the replay did not fail the same way."""
+    shrunk = []
+
+    @seed(entry["batch_seed"])
+    @_campaign_settings(entry["batch_examples"], shrink=True)
+    @given(choices=CHOICES)
+    def replay(choices):
+        data = mutate(reader, choices)
+        try:
+            check(reader, data, folder)
+        except Exception as exc:
+            if _key(exc) == key:
+                shrunk.append(data)
+                raise
+
+    try:
+        replay()
+    except Exception:  # noqa: BLE001 - the expected failure, now shrunk
+        pass
+    return repr(shrunk[-1][:300]) if shrunk else None
 
 
 def big_garbage(lines: int, folder: Path) -> dict:
@@ -134,6 +210,13 @@ def main(argv=None) -> int:
         help="also load a garbage catalogue of this many lines (e.g. 10000000)",
     )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/fuzz.json"))
+    p.add_argument("--log", type=Path, help="progress log (a line per batch)")
+    p.add_argument(
+        "--first-batch",
+        type=int,
+        default=0,
+        help="seed of the first batch (a continuation run uses seeds after the last run's)",
+    )
     p.add_argument(
         "--merge",
         nargs="+",
@@ -160,10 +243,17 @@ def main(argv=None) -> int:
         },
         "readers": {},
     }
+    log = open(args.log, "a") if args.log else None  # noqa: SIM115 - open for the run
+    res["command"] = " ".join([Path(sys.executable).name, *sys.argv])
     with tempfile.TemporaryDirectory(prefix="ssa-fuzz-") as tmp:
         for reader in args.readers:
             r = fuzz_reader(
-                reader, args.examples, 60.0 * args.minutes_per_reader, Path(tmp) / reader
+                reader,
+                args.examples,
+                60.0 * args.minutes_per_reader,
+                Path(tmp) / reader,
+                log,
+                args.first_batch,
             )
             res["readers"][reader] = r
             print(
@@ -187,36 +277,61 @@ def merge(parts: list[Path], out: Path) -> None:
     runs = [json.loads(p.read_text()) for p in parts]
     res = {
         "runs": [
-            {k: r[k] for k in ("started_utc", "machine", "settings", "peak_rss_mb") if k in r}
+            {
+                k: r[k]
+                for k in ("command", "started_utc", "machine", "settings", "peak_rss_mb")
+                if k in r
+            }
             for r in runs
         ],
         "readers": {},
     }
     for r in runs:
-        res["readers"].update(r["readers"])
+        for name, part in r["readers"].items():
+            _add_run(res["readers"], name, part, r["settings"]["examples_per_reader"])
         if "big_garbage" in r:
-            res["big_garbage"] = r["big_garbage"]
+            res["big_garbage"] = dict(r["big_garbage"], started_utc=r["started_utc"])
+    if "big_garbage" not in res and out.exists():  # keep an earlier --big measurement
+        old = json.loads(out.read_text())
+        if "big_garbage" in old:
+            res["big_garbage"] = old["big_garbage"]
+            res["big_garbage"].setdefault("started_utc", "2026-12-01")
     _save(out, res)
     lines = [
-        "| reader | examples | capped by | wall s | loaded | refused | failures |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| reader | examples | capped by | wall s | CPU s | loaded | refused | failures |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in res["readers"].items():
         o = r["outcomes"]
         lines.append(
             f"| {name} | {r['examples']:,} | {r['capped_by']} | {r['wall_s']:.0f} | "
+            f"{r['cpu_s']:.0f} | "
             f"{o.get('loaded', 0):,} | {o.get('refused', 0):,} | "
             f"{sum(f['count'] for f in r['failures'].values())} |"
         )
+    lines.append("")
+    for run in res["runs"]:
+        m = run["machine"]
+        lines.append(
+            f"- `{run.get('command', '?')}` started {run['started_utc']}, "
+            f"{m['cpus']} CPUs, load average {m['load_avg_start'][0]:.1f} at the start "
+            f"and {m.get('load_avg_end', [float('nan')])[0]:.1f} at the end"
+        )
     for name, r in res["readers"].items():
         for key, f in r["failures"].items():
+            shrunk = f.get("shrunk_input") or "-"
+            if len(shrunk) > 160:
+                shrunk = shrunk[:50] + " ... " + shrunk[-100:]
             lines.append(
-                f"\n- {name}: {f['count']} x `{key}` (first input `{f['first_input'][:120]}`)"
+                f"\n- {name}: {f['count']} x `{key}` (batch seed {f.get('batch_seed')}; "
+                f"shrunk input `{shrunk}`): "
+                + (f"fixed, test `{FIXED[key]}`" if key in FIXED else "**not fixed**")
             )
     big = res.get("big_garbage")
     if big:
         lines.append(
-            f"\nGarbage catalogue: {big['lines']:,} lines ({big['bytes'] / 1e6:.0f} MB) "
+            f"\nGarbage catalogue ({big.get('started_utc', '')}): {big['lines']:,} lines "
+            f"({big['bytes'] / 1e6:.0f} MB) "
             f"loaded in {big['load_s']} s, {big['skipped']:,} skipped, "
             f"{big['loaded']} loaded; peak memory {big['peak_rss_mb']} MB vs "
             f"{big['baseline_import_rss_mb']} MB for importing ssa.catalog alone."
@@ -224,6 +339,28 @@ def merge(parts: list[Path], out: Path) -> None:
     from ssa.outputs import write_text_atomic
 
     write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
+
+
+def _add_run(readers: dict, name: str, part: dict, target: int) -> None:
+    """Add one run of a reader to readers[name] (a continuation run adds its examples,
+    with other batch seeds, to the earlier run's)."""
+    seeds = part["batches"] if isinstance(part["batches"], list) else [0, part["batches"]]
+    total = readers.setdefault(
+        name,
+        {"examples": 0, "outcomes": {}, "failures": {}, "wall_s": 0.0, "cpu_s": 0.0, "seeds": []},
+    )
+    total["examples"] += part["examples"]
+    for k, v in part["outcomes"].items():
+        total["outcomes"][k] = total["outcomes"].get(k, 0) + v
+    for k, f in part["failures"].items():
+        if k in total["failures"]:
+            total["failures"][k]["count"] += f["count"]
+        else:
+            total["failures"][k] = f
+    total["wall_s"] = round(total["wall_s"] + part["wall_s"], 1)
+    total["cpu_s"] = round(total["cpu_s"] + part.get("cpu_s", 0.0), 1)
+    total["seeds"].append(seeds)
+    total["capped_by"] = "examples" if total["examples"] >= target else "wall-clock"
 
 
 def _save(path: Path, res: dict) -> None:

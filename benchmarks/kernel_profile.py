@@ -166,7 +166,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     inv_cell = 1.0 / args["cell_km"]
     batch = K.EVAL_BATCH
     pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
-    box, seg = np.empty((n, 8)), np.empty((n, 8))
+    box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
     hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
     marks = np.zeros(1 << (2 * K._RADIX_BITS - 6), np.uint64)
@@ -190,7 +190,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             k = kb + q
             tb = (k + 1) * STEP_S
             b = time.thread_time()
-            n_ent, _, _ = K.make_boxes(
+            n_ent, _, _ = K.make_boxes32(
                 pos[q], pos[q + 1], pad, until, primary, tb, inv_cell, box, seg, cel, act
             )
             c = time.thread_time()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -54,10 +55,13 @@ def main(argv=None) -> int:
         "hours": args.hours,
         "primaries": args.primaries,
         "threshold_km": args.threshold_km,
+        "load_avg_start": os.getloadavg(),
+        "cores": os.cpu_count(),
     }
 
     def save():
         out.parent.mkdir(parents=True, exist_ok=True)
+        rec["load_avg_now"] = os.getloadavg()
         rec["peak_memory_mb"] = round(_peak_mb(), 1)
         out.write_text(json.dumps(rec, indent=1, default=str))
 

@@ -1,6 +1,7 @@
 """Print the README's headline table (alone vs grouping per member) from a summary.json.
 
 Usage: python scripts/headline_table.py scenarios/results/pooled-observations/summary.json
+       python scripts/headline_table.py --miss-rule SUMMARY   (the miss-distance policy apart)
 """
 
 from __future__ import annotations
@@ -51,5 +52,36 @@ def main(path: str) -> None:
         )
 
 
+def miss_rule(path: str) -> None:
+    """Print the optional miss-distance policy per member, apart from the Pc decisions."""
+    data = json.loads(open(path).read())
+    rows = {p["participant"]: p for p in data["participants"]}
+    members = [m["name"] for m in data["settings"]["members"]]
+    km = data["settings"]["miss_rule_km"]
+    print(
+        f"| member | miss <= {km:g} km: manoeuvres/sat-yr, alone -> grouping | risk reduction, "
+        "alone -> grouping | Pc >= threshold: manoeuvres/sat-yr, alone -> grouping | "
+        "risk reduction, alone -> grouping |"
+    )
+    print("|---|---|---|---|---|")
+
+    def v(m, digits=2):
+        return "n/a" if not m or m.get("value") is None else f"{m['value']:.{digits}f}"
+
+    for m in members:
+        a, g = rows[f"{m} alone"], rows[f"{m} grouping"]
+        ma, mg = a.get("miss_rule") or {}, g.get("miss_rule") or {}
+        print(
+            f"| {m} | {v(ma.get('manoeuvres_per_sat_year'))} -> "
+            f"{v(mg.get('manoeuvres_per_sat_year'))} | {v(ma.get('risk_reduction'))} -> "
+            f"{v(mg.get('risk_reduction'))} | {v(a.get('manoeuvres_per_sat_year'))} -> "
+            f"{v(g.get('manoeuvres_per_sat_year'))} | {v(a.get('risk_reduction'))} -> "
+            f"{v(g.get('risk_reduction'))} |"
+        )
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--miss-rule":
+        miss_rule(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -151,7 +151,9 @@ def real_cluster():
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # Non-daemonic workers may fork: with --threads 2 a worker runs its SGP4 work on
+    # forked children (executor.SatrecContext.pool), as on a multi-core host.
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     sched = subprocess.Popen(
         [
             str(bin_dir / "dask"),
@@ -206,10 +208,16 @@ def real_cluster():
 
 def test_real_scheduler_and_workers(shell, start, reference, real_cluster, tmp_path):
     ref, ref_csv = reference
-    address, _ = real_cluster
-    res = _screen(shell, start, scheduler=address, slice_spans=SLICE_SPANS)
+    # threads=2: plan, knots and refinement in each worker over its own forked pool
+    # (two per worker: oversubscribed on 2 cores, which only costs time).
+    address, watcher = real_cluster
+    # A lambda pickles by value (the workers cannot import this test module).
+    daemonic = watcher.run(lambda: __import__("multiprocessing").current_process().daemon)
+    assert not any(daemonic.values())  # so the pools really fork
+    res = _screen(shell, start, scheduler=address, slice_spans=SLICE_SPANS, threads=2)
     assert res.run["executor"]["scheduler"] == address
     assert res.run["executor"]["workers"] == 2
+    assert res.run["executor"]["threads_per_worker"] == 2
     assert _csv(res, tmp_path) == ref_csv
 
 

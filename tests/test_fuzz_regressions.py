@@ -133,3 +133,19 @@ def test_satcat_superscript_digit_in_catalog_number_is_reported(ssa_data, tmp_pa
     entries, problems = load_satcat(path)
     assert len(entries) == len(lines) - 2
     assert len(problems) == 1 and problems[0].line == 2 and "NORAD_CAT_ID" in problems[0].reason
+
+
+def test_scenario_integer_too_large_for_a_float_is_refused(ssa_data, tmp_path):
+    """Was: OverflowError from float() of a 400-digit ``seed`` (benchmarks/fuzz.py, 2026-12-02,
+    batch seed 5)."""
+    import shutil
+
+    from tests.fuzzing import REPO
+
+    toml = tmp_path / "s.toml"
+    text = seeds()["scenario"].decode()
+    assert "seed = 20240705" in text
+    toml.write_text(text.replace("seed = 20240705", "seed = " + "9" * 400))
+    shutil.copy(REPO / "scenarios" / "sensors.csv", tmp_path / "sensors.csv")
+    with pytest.raises(ValueError, match=rf"{toml}.*seed.*outside"):
+        load_scenario(toml)

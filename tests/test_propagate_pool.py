@@ -20,6 +20,13 @@ TARGET_KM = 0.2
 WINDOW_S = 3 * 86400.0
 
 
+@pytest.fixture(autouse=True)
+def satrecarray_knots(monkeypatch):
+    """The chunks' knots through sgp4's SatrecArray on the pool (the numba knots run
+    in this process: tests/test_sgp4_numba.py)."""
+    monkeypatch.setattr(propagate, "KNOT_SGP4", "satrecarray")
+
+
 @pytest.fixture(scope="module")
 def sample(shared_file):
     """600 objects: a random draw plus the lowest perigees (some decay in the window)."""

@@ -37,6 +37,7 @@ coverage_step_s = 180.0
 monte_carlo_runs = 2
 bootstrap = 40
 leave_one_out = true
+miss_rule_km = 0.2
 [sweep]
 commit_days = [0.5, 1.0, 3.0]
 [sensors]
@@ -223,6 +224,22 @@ def test_outputs_have_every_member_and_the_named_fields(run, capsys):
     for m in sc.members:
         assert f"| {m.name} alone |" in table and f"| {m.name} grouping |" in table
     assert "manoeuvres_per_sat_year_at_90" in (tmp / "c.csv").read_text().splitlines()[0]
+    # The miss-distance rule is its own policy: reported apart, scored on the same events.
+    for p in data["participants"]:
+        if p["events"]:
+            mr = p["miss_rule"]
+            assert mr["miss_km"] == 0.2
+            assert mr["manoeuvres_per_sat_year"]["value"] >= 0
+    pr = result.results["EU grouping"]
+    ci = list(sc.sweep_commit_days).index(sc.commit_days)
+    n_miss = (pr.miss_commit_km[:, ci] <= 0.2).sum() / sc.monte_carlo_runs / result.sat_years(0)
+    assert eu["miss_rule"]["manoeuvres_per_sat_year"]["value"] == pytest.approx(n_miss)
+    # Pooling one run reproduces its own manoeuvre rate at the threshold.
+    assert main(["scenario", "pool", str(out), "--out", str(tmp / "pooled.json")]) == 0
+    pooled = json.loads((tmp / "pooled.json").read_text())["participants"]["eu-grouping"]
+    assert pooled["manoeuvres_per_sat_year"]["value"] == pytest.approx(
+        eu["manoeuvres_per_sat_year"]["value"]
+    )
 
 
 def test_compare_names_a_missing_folder(tmp_path, capsys):

@@ -114,6 +114,11 @@ def setup(shared_file, tmp_path_factory):
             "dv_rtn_ms = [0, 1, 0]\nmiss_km = 5.0",
             "not both",
         ),
+        (
+            'kind = "manoeuvre"\nobject = 40258\nat = 2024-07-05T12:00:00Z\n'
+            "dv_rtn_ms = [300, 450, 0]",
+            "540.8 m/s exceeds the allowed 500 m/s",
+        ),
     ],
 )
 def test_bad_security_events_are_listed(tmp_path, shared_file, event, match):
@@ -139,9 +144,10 @@ def test_breakup_detection_is_bounded_monotone_and_pooled(setup):
             g >= a for a, g in zip(e["alone"]["detected"], e["grouping"]["detected"], strict=True)
         )
         assert e["grouping"]["known"] >= e["alone"]["known"]
-    # no sensors: nothing beyond the public catalogue
-    assert parts["Canada"]["alone"]["detected"] == [0] * len(out["snapshots_days"])
-    assert parts["public"]["grouping"]["detected"] == [0] * len(out["snapshots_days"])
+    # no sensors: nothing beyond the public catalogue (which has none within hours)
+    assert parts["Canada"]["alone"]["detected"] == out["public_catalogued"]
+    assert parts["public"]["grouping"]["detected"] == out["public_catalogued"]
+    assert out["public_catalogued"] == [0] * len(out["snapshots_days"])
     assert parts["Canada"]["grouping"]["detected"][-1] > 0
 
 
@@ -234,3 +240,34 @@ def test_manoeuvre_on_a_decayed_object_is_a_clear_error(setup):
     e = Event("manoeuvre", start=when, params={"object": 58930, "dv_rtn_ms": [0, 1, 0]})
     with pytest.raises(ValueError, match="58930 cannot be propagated .*decayed"):
         manoeuvre_effect(dataclasses.replace(sc, events=(e,)), catalog, e)
+
+
+def test_towards_is_fuel_optimal_and_capped(setup):
+    """The GEO inspector (LUCH/OLYMP, 1.8 deg out of SKYNET 5C's plane, 0.25 deg apart in
+    longitude) needs about the plane change, 2 v sin(1.8 deg / 2) = 98 m/s in all; the old
+    shooting solution spent 181 m/s on the departure alone. A target out of reach is refused, nothing solved."""
+    from ssa.scenario import security
+    from ssa.scenario.config import Event
+
+    sc, catalog = setup
+    when = dt.datetime(2024, 7, 5, 12, tzinfo=dt.timezone.utc)
+    params = {"object": 40258, "towards": 33055, "miss_km": 5.0, "transfer_h": 36.0}
+    e = Event("manoeuvre", start=when, params=params)
+    out = manoeuvre_effect(dataclasses.replace(sc, events=(e,), days=2.0), catalog, e)
+    from ssa.geometry.timeutil import datetime_to_jd
+
+    jd, fr = datetime_to_jd(when)
+    (r1, v1), (r2, v2) = (
+        np.array(catalog.satrecs[int(np.flatnonzero(catalog.norad_id == n)[0])].sgp4(jd, fr)[1:])
+        for n in (40258, 33055)
+    )
+    h1, h2 = np.cross(r1, v1), np.cross(r2, v2)
+    angle = np.arccos(np.dot(h1, h2) / np.linalg.norm(h1) / np.linalg.norm(h2))
+    # hand-worked: a pure plane change of a circular orbit costs 2 v sin(angle / 2)
+    plane_change_ms = 2 * np.linalg.norm(v2) * 1e3 * np.sin(angle / 2)
+    total = out["dv_ms"] + out["arrival_dv_ms"]
+    assert abs(total - plane_change_ms) < 0.1 * plane_change_ms
+    assert out["dv_ms"] < 100.0
+    assert abs(out["miss_km"] - 5.0) < 0.5
+    with pytest.raises(ValueError, match="exceeds the allowed"):
+        security.check_dv_ms(security.MAX_MANOEUVRE_DV_MS + 1.0, "test")

@@ -33,12 +33,13 @@ import numpy as np
 from sgp4.api import SatrecArray
 
 from ssa.breakup import model
+from ssa.breakup.drag import bstar_from_am
 from ssa.breakup.fit import fit_states
 from ssa.catalog import Catalog
 from ssa.errors import DataNotFoundError, UserError
+from ssa.geometry import osculating_apsides
 from ssa.geometry.constants import EARTH_RADIUS_KM
 from ssa.geometry.timeutil import format_utc, jd_to_datetime
-from ssa.population.generate import bstar_from_am
 from ssa.population.ids import ALPHA5_FIRST, ALPHA5_MAX, CatalogNumberAllocator
 
 MODES = ("collision", "explosion")
@@ -222,9 +223,10 @@ def cloud_catalog(
     v = np.stack([bodies[int(b)].v_kms for b in cloud.body]) if n else np.empty((0, 3))
     v = v + cloud.dv_ms * 1e-3
     numbers = allocator.take(n, block)
-    fit = fit_states(
-        r, v, jd, fr, bstar=bstar_from_am(cloud.am_m2_kg), satnum=numbers, opsmode=opsmode
-    )
+    # B* matched to the real atmosphere at each fragment's perigee (ssa.breakup.drag)
+    _, _, perigee0 = osculating_apsides(r, v) if n else (None, None, np.empty(0))
+    bstar = bstar_from_am(cloud.am_m2_kg, perigee_km=perigee0)
+    fit = fit_states(r, v, jd, fr, bstar=bstar, satnum=numbers, opsmode=opsmode)
     # A fragment whose perigee is below 100 km re-enters within its first revolution:
     # it "cannot orbit" like one SGP4 cannot hold (sgp4 itself only notices when it is
     # below the surface at the requested time).

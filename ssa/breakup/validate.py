@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssa.breakup.cataloguing import CURVE_DAYS, REAL_SHARES
 from ssa.breakup.event import Body, cloud_catalog, draw_cloud
 from ssa.geometry import osculating_apsides
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2
@@ -36,6 +37,11 @@ from ssa.population.ids import CatalogNumberAllocator
 DECAY_DAYS = (30, 90, 365, 730)
 GABBARD_DAYS = 30
 SEEDS = (0, 1, 2, 3, 4)
+CATALOGUING_EVENT = {
+    "fengyun-1c": "Fengyun-1C",
+    "iridium-cosmos": "Iridium 33 / Cosmos 2251",
+    "cosmos-1408": "Cosmos 1408",
+}
 
 
 @dataclass(frozen=True)
@@ -196,12 +202,27 @@ def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
     err, r, v = sats.sgp4(np.full(days.size, jd), fr + days)
     alive = err == 0
     period, apo, peri = osculating_apsides(r[:, 0][alive[:, 0]], v[:, 0][alive[:, 0]])
+    # Like the real clouds, count only pieces that live until they would be catalogued:
+    # each gets a cataloguing delay from the event's own SATCAT-dated curve
+    # (ssa.breakup.cataloguing), and one that decays before it is never counted.
+    daily = np.arange(1.0, DECAY_DAYS[-1] + 1.0)
+    err_d, _, _ = sats.sgp4(np.full(daily.size, jd), fr + daily)
+    dead = err_d != 0
+    decay_day = np.where(dead.any(axis=1), daily[np.argmax(dead, axis=1)], np.inf)
+    shares = np.asarray(REAL_SHARES[CATALOGUING_EVENT[event.key]], float)
+    q = rng.random(decay_day.size) * shares[-1]
+    delay = np.interp(q, shares + np.arange(shares.size) * 1e-9, CURVE_DAYS)
+    seen = decay_day > delay
     return {
         "fragments_10cm": int(np.count_nonzero(cloud.lc_m[ok] >= 0.1)),
         "not_orbiting": int((~ok).sum()),
         "decayed_fraction": {
             int(d): float(1 - alive[:, k + 1].mean()) for k, d in enumerate(DECAY_DAYS)
         },
+        "decayed_fraction_as_catalogued": {
+            int(d): float(np.mean(decay_day[seen] <= d)) if seen.any() else None for d in DECAY_DAYS
+        },
+        "never_catalogued": float(1 - seen.mean()) if seen.size else None,
         "gabbard": (period, apo, peri),
         "apogee_km_p5_p50_p95": _pct(apo),
         "perigee_km_p5_p50_p95": _pct(peri),
@@ -243,10 +264,28 @@ def validate(satcat_path, out_dir, seeds=SEEDS) -> dict:
                 "simulated_10cm_sd": float(counts.std()),
                 "catalogued": real["catalogued"],
                 "simulated_over_catalogued": round(float(counts.mean()) / real["catalogued"], 2),
+                # catalogued within a year (SATCAT number dating, ssa.breakup.cataloguing):
+                # later additions are mostly small pieces of the 2020s Space Fence era
+                "catalogued_within_365_d": round(
+                    real["catalogued"]
+                    * REAL_SHARES[CATALOGUING_EVENT[event.key]][CURVE_DAYS.index(365.0)]
+                ),
                 "simulated_decayed_fraction": {
                     d: round(float(np.mean([r["decayed_fraction"][d] for r in runs])), 3)
                     for d in DECAY_DAYS
                 },
+                "simulated_decayed_fraction_as_catalogued": {
+                    d: round(
+                        float(np.mean([r["decayed_fraction_as_catalogued"][d] for r in runs])), 3
+                    )
+                    for d in DECAY_DAYS
+                },
+                "simulated_never_catalogued": round(
+                    float(np.mean([r["never_catalogued"] for r in runs])), 3
+                ),
+                "lc_m_where_model_count_equals_catalogued": round(
+                    0.1 * (float(counts.mean()) / real["catalogued"]) ** (1 / 1.71), 3
+                ),
                 "real_decayed_fraction": {
                     d: round(v, 3) for d, v in real["decayed_fraction"].items()
                 },
@@ -274,9 +313,10 @@ def render(summary: dict) -> str:
     d1, d2, d3, d4 = DECAY_DAYS
     lines = [
         "| event | mass kg | SBM N>=10 cm | simulated >= 10 cm (mean +- sd) | catalogued "
-        "(SATCAT) | ratio | apogee p5/p50/p95, max (sim, +30 d) | perigee p5/p50/p95, "
-        f"min | decayed {d1}/{d2}/{d3}/{d4} d: sim | real |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "(SATCAT) | ratio | catalogued within 1 year, ratio | apogee p5/p50/p95, max (sim, +30 d) | perigee p5/p50/p95, "
+        f"min | decayed {d1}/{d2}/{d3}/{d4} d: sim, all | sim, as catalogued | real "
+        "(catalogued) | Lc where the model's count = catalogued |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in summary["events"]:
         sim = e["simulated_decayed_fraction"]
@@ -284,15 +324,20 @@ def render(summary: dict) -> str:
         lines.append(
             f"| {e['event']} | {e['colliding_mass_kg']:.0f} | {e['model_n_10cm']} | "
             f"{e['simulated_10cm_mean']:.0f} +- {e['simulated_10cm_sd']:.0f} | {e['catalogued']} | "
-            f"{e['simulated_over_catalogued']} | "
+            f"{e['simulated_over_catalogued']} | {e['catalogued_within_365_d']}, "
+            f"{e['simulated_10cm_mean'] / e['catalogued_within_365_d']:.2f} | "
             f"{'/'.join(map(str, e['simulated_apogee_km_p5_p50_p95']))}, "
             f"{e['simulated_apogee_km_max']} | "
             f"{'/'.join(map(str, e['simulated_perigee_km_p5_p50_p95']))}, "
             f"{e['simulated_perigee_km_min']} | "
             + "/".join(f"{sim[d]:.2f}" for d in DECAY_DAYS)
             + " | "
+            + "/".join(
+                f"{e['simulated_decayed_fraction_as_catalogued'][d]:.2f}" for d in DECAY_DAYS
+            )
+            + " | "
             + "/".join(f"{real[d]:.2f}" for d in DECAY_DAYS)
-            + " |"
+            + f" | {e['lc_m_where_model_count_equals_catalogued'] * 100:.1f} cm |"
         )
     lines.append("")
     lines.append(f"Seeds {summary['seeds']}. Sources of the event parameters:")

@@ -58,6 +58,10 @@ def _h(x) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
+def _g(x, fmt=".3g") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
 def render(result: dict) -> str:
     """Return Markdown tables of ``run_security``'s result."""
     lines = [f"# {result['scenario']} (seed {result['seed']})", ""]
@@ -66,7 +70,8 @@ def render(result: dict) -> str:
         lines += [
             f"Breakup ({b['mode']}) of {b['parent']} at {b['time_utc']}: "
             f"{b['fragments']} fragments >= {b['min_size_m']} m orbiting "
-            f"({b['fragments_10cm']} >= 10 cm).",
+            f"({b['fragments_10cm']} >= 10 cm). Public catalogue after {snaps} d: "
+            f"{'/'.join(map(str, b.get('public_catalogued', [])))} (everyone reads it).",
             "",
             f"| member | detected after {snaps} d: alone -> grouping | maintained: alone "
             "-> grouping | close approaches with fragments | known alone | known in "
@@ -90,7 +95,13 @@ def render(result: dict) -> str:
         )
         lines += [
             f"Manoeuvre of {m['name']} ({m['object']}) at {m['time_utc']}: "
-            f"{m['dv_ms']:.2f} m/s{target}; public catalogue shows it after "
+            f"{m['dv_ms']:.2f} m/s{target}"
+            + (
+                f" (and {m['arrival_dv_ms']:.1f} m/s to stay)"
+                if m.get("arrival_dv_ms") is not None
+                else ""
+            )
+            + "; public catalogue shows it after "
             f"{_h(m['public_detection_h'])} h.",
             "",
             "| member | detection h: alone -> grouping | warning h: alone -> grouping |",
@@ -119,9 +130,10 @@ def render(result: dict) -> str:
             a, g = e["alone"], e["grouping"]
             lines.append(
                 f"| {name} | {e['protected_leo']} | "
-                f"{a['unseen_conjunctions_per_sat_year']:.3g} -> "
-                f"{g['unseen_conjunctions_per_sat_year']:.3g} | "
-                f"{a['unseen_pc_per_sat_year']:.2e} -> {g['unseen_pc_per_sat_year']:.2e}"
+                f"{_g(a['unseen_conjunctions_per_sat_year'])} -> "
+                f"{_g(g['unseen_conjunctions_per_sat_year'])} | "
+                f"{_g(a['unseen_pc_per_sat_year'], '.2e')} -> "
+                f"{_g(g['unseen_pc_per_sat_year'], '.2e')}"
                 f" | {a['sample_objects_seen']} -> {g['sample_objects_seen']} |"
             )
         lines.append("")

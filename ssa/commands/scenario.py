@@ -14,13 +14,32 @@ def register(subparsers) -> None:
         help="simulate a space-surveillance data-sharing grouping and measure what sharing buys",
     )
     sub = p.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
-    run = sub.add_parser("run", help="run one scenario TOML file")
+    run = sub.add_parser("run", help="run scenario TOML files (one by one, or on a Dask cluster)")
     run.add_argument(
-        "file",
+        "files",
+        nargs="+",
+        metavar="file",
         help="scenario file, e.g. scenarios/status-quo.toml, or the name "
-        "of a shipped scenario, e.g. status-quo",
+        "of a shipped scenario, e.g. status-quo; with several, each gets "
+        "the sub-folder of its name in --out",
     )
-    run.add_argument("--out", help="output folder (default results/<scenario name>)")
+    run.add_argument(
+        "--out",
+        help="output folder (default results/<scenario name>; with several "
+        "scenarios results/, one sub-folder per scenario)",
+    )
+    run.add_argument(
+        "--cluster",
+        metavar="local[:N]",
+        help="run scenarios, seeds and start dates as tasks on a local Dask cluster "
+        "of N worker processes (default N: the cores); runs with the same truth "
+        "share one screening",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run them on this Dask scheduler's workers (default $SSA_SCHEDULER)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     run.add_argument(
         "--screening-cache",
@@ -33,6 +52,14 @@ def register(subparsers) -> None:
     cmp_.add_argument("dirs", nargs="+", help="output folders of 'ssa scenario run'")
     cmp_.add_argument("--csv", help="also write the table to this CSV file")
     cmp_.set_defaults(func=_compare)
+    pl = sub.add_parser(
+        "pool",
+        help="pool several runs (a [sweep] over start dates or snapshots) into one set of rates",
+    )
+    pl.add_argument("dirs", nargs="+", help="run folders, or a folder of sweep sub-folders")
+    pl.add_argument("--out", help="also write the pooled metrics to this JSON file")
+    pl.add_argument("--bootstrap", type=int, default=400, help="bootstrap resamples (400)")
+    pl.set_defaults(func=_pool)
     cal = sub.add_parser(
         "calibrate",
         help="compare the orbit-knowledge model with real CDMs (and refit it with --fit)",
@@ -73,55 +100,137 @@ def _user_input(read, what):
 
 
 def _run(args) -> int:
+    """Run the scenario files: on Dask with --cluster/--scheduler/SSA_SCHEDULER
+    (ssa.scenario.distributed), else one by one in this process."""
+    import os
+
+    from ssa.scenario.config import load_scenario
+    from ssa.screening.executor import ENV_SCHEDULER
+
+    scheduler = args.scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if args.cluster or scheduler:
+        return _run_distributed(args, scheduler)
+    if len(args.files) == 1:
+        return _run_one(args, args.files[0], args.out)
+    scenarios = [_user_input(load_scenario, scenario_path(f)) for f in args.files]
+    _check_names(scenarios)
+    base = Path(args.out) if args.out else Path("results")
+    for f, sc in zip(args.files, scenarios, strict=True):
+        _run_one(args, f, str(base / sc.name))
+    return 0
+
+
+def _check_names(scenarios) -> None:
+    from ssa.scenario.distributed import plan_runs
+
+    plan_runs(scenarios)  # refuses two scenarios of one name (one sub-folder each)
+
+
+def _run_distributed(args, scheduler) -> int:
+    from ssa.errors import UserError
+    from ssa.scenario.config import load_scenario
+    from ssa.scenario.distributed import plan_runs, run_on_dask
+
+    if args.cluster and scheduler:
+        raise UserError("give either --scheduler (or SSA_SCHEDULER) or --cluster, not both")
+    t0 = time.perf_counter()
+    scenarios = [_user_input(load_scenario, scenario_path(f)) for f in args.files]
+    runs = plan_runs(scenarios)
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = Path("results") / (scenarios[0].name if len(scenarios) == 1 else "")
+
+    def done(run, res, where):
+        if not args.quiet:
+            _print_run(
+                run.scenario,
+                run.number - 1,
+                run.variants,
+                res["conjunctions"],
+                res["seconds"],
+                res["summary"],
+                where,
+            )
+
+    rec = run_on_dask(
+        runs,
+        out,
+        scheduler=scheduler,
+        cluster=args.cluster,
+        cache_dir=args.screening_cache,
+        on_done=done,
+    )
+    if not args.quiet:
+        print(
+            f"{len(runs)} runs of {len(scenarios)} scenarios on {rec['workers']} Dask "
+            f"workers, {rec['truth_tasks']} truth screenings: total "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+    return 0
+
+
+def _run_one(args, file, out_dir) -> int:
     from ssa.outputs import atomic_folder
     from ssa.scenario.assess import run_variant, stage_truth
     from ssa.scenario.config import expand_sweep, load_scenario
+    from ssa.scenario.distributed import variant_folder
     from ssa.scenario.report import write_outputs
     from ssa.scenario.truth import caching_screen
 
     t0 = time.perf_counter()
-    sc = _user_input(load_scenario, scenario_path(args.file))
-    out = Path(args.out) if args.out else Path("results") / sc.name
+    sc = _user_input(load_scenario, scenario_path(file))
+    out = Path(out_dir) if out_dir else Path("results") / sc.name
     screen = caching_screen(args.screening_cache) if args.screening_cache else None
     variants = expand_sweep(sc)
     for k, var in enumerate(variants):
         t1 = time.perf_counter()
         truth = stage_truth(var, screen=screen, quiet=args.quiet)
         t_truth = time.perf_counter() - t1
-        result = run_variant(var, truth, quiet=args.quiet)
+        result = run_variant(var, truth, quiet=args.quiet, cache_dir=args.screening_cache)
         result.timings_s = {"truth": t_truth, **result.timings_s, "total": time.perf_counter() - t1}
-        sub = (
-            "."
-            if len(variants) == 1
-            else (f"start-{var.start.strftime('%Y%m%dT%H%M')}-seed-{var.seed}")
-        )
+        sub = variant_folder(var, len(variants))
         where = out / sub
         # Each output folder complete or absent (ssa.outputs).
         with atomic_folder(where) as tmp:
             summ = write_outputs(result, tmp)
         if not args.quiet:
-            print(
-                f"scenario {sc.name} ({k + 1}/{len(variants)}, start "
-                f"{var.start.isoformat()}, seed {var.seed}): {truth.n} conjunctions, "
-                f"{time.perf_counter() - t1:.0f} s"
-            )
-            print(
-                f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} "
-                f"{'maint own/pool':>15s}"
-            )
-            for m in summ["participants"]:
-                if m["kind"] == "without":
-                    continue
-                mo = m["maintained_objects"]
-                print(
-                    f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
-                    f"{_value(m['risk_reduction']):>7s} "
-                    f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}"
-                )
-            print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
+            _print_run(var, k, len(variants), truth.n, time.perf_counter() - t1, summ, where)
     if not args.quiet:
         print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _pool(args) -> int:
+    from ssa.scenario.pool import format_pooled, pool
+
+    pooled = _user_input(lambda d: pool(d, n_boot=args.bootstrap), args.dirs)
+    if args.out:
+        import json
+
+        Path(args.out).write_text(json.dumps(pooled, indent=1) + "\n")
+    print(format_pooled(pooled))
+    return 0
+
+
+def _print_run(var, k, n_variants, n_conj, seconds, summ, where) -> None:
+    """Print one run's headline table (variant k of n_variants)."""
+    print(
+        f"scenario {var.name} ({k + 1}/{n_variants}, start "
+        f"{var.start.isoformat()}, seed {var.seed}): {n_conj} conjunctions, "
+        f"{seconds:.0f} s"
+    )
+    print(f"{'participant':28s} {'man/sat-yr@90%':>16s} {'RR@thr':>7s} {'maint own/pool':>15s}")
+    for m in summ["participants"]:
+        if m["kind"] == "without":
+            continue
+        mo = m["maintained_objects"]
+        print(
+            f"{m['participant']:28s} {_value(m['manoeuvres_per_sat_year_at_90']):>16s} "
+            f"{_value(m['risk_reduction']):>7s} "
+            f"{mo['own']['total']:>7d}/{mo['pooled']['total']:<7d}"
+        )
+    print(f"wrote {where}/summary.json, {where}/events/*.csv, {where}/report.html")
 
 
 def _value(metric) -> str:

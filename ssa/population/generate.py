@@ -93,9 +93,20 @@ def cumulative_count(d_m) -> np.ndarray:
     return N_GT_10CM * (np.asarray(d_m, float) / 0.1) ** -SIZE_EXPONENT
 
 
-def bstar_from_am(am_m2_kg, cd: float = DRAG_COEFFICIENT) -> np.ndarray:
-    """Return SGP4's B* (1/Earth radii) for area-to-mass ``am_m2_kg`` (m^2/kg)."""
-    return RHO0_KG_M2_ER * cd * np.asarray(am_m2_kg, float) / 2.0
+def bstar_from_am(am_m2_kg, cd: float = DRAG_COEFFICIENT, perigee_km=None) -> np.ndarray:
+    """Return SGP4's B* (1/Earth radii) for area-to-mass ``am_m2_kg`` (m^2/kg); with
+    ``perigee_km`` matched to the real atmosphere there (``ssa.breakup.drag``)."""
+    from ssa.breakup.drag import bstar_from_am as matched
+
+    return matched(am_m2_kg, perigee_km, cd)
+
+
+def _perigee_km(el: dict) -> np.ndarray:
+    """Return the perigee height (km) of SGP4 mean elements (WGS72)."""
+    from sgp4.earth_gravity import wgs72
+
+    a_er = (wgs72.xke / el["no_kozai"]) ** (2.0 / 3.0)
+    return (a_er * (1.0 - el["ecco"]) - 1.0) * _EARTH_RADIUS_KM
 
 
 def sample_sizes(rng, n: int, size_range_m) -> np.ndarray:
@@ -295,8 +306,8 @@ def generate_population(
 
     sizes = sample_sizes(rng, n_small, (lo, hi))
 
-    def small_bstar(_el, d):
-        return bstar_from_am(sample_am(rng, d))
+    def small_bstar(el, d):
+        return bstar_from_am(sample_am(rng, d), perigee_km=_perigee_km(el))
 
     sats = _synthetic(
         rng, base, templates, sizes, small_bstar, epoch, survive_days, numbers[:n_small]

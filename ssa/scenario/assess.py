@@ -81,6 +81,7 @@ class ParticipantResult:
     sigma_commit_m: np.ndarray  # (E, 2, 3) run 0, both objects
     source_commit: np.ndarray  # (E, 2) index into SOURCE_NAMES, run 0
     secondary_side: np.ndarray  # (E,) 0/1: the object not protected by the member
+    miss_commit_km: np.ndarray | None = None  # (R, C, E) estimated miss (miss rule on)
 
 
 @dataclass
@@ -136,22 +137,49 @@ def member_sensors(sc: Scenario):
 
 def conjunction_partners(sc: Scenario, truth: tr.Truth) -> np.ndarray:
     """Return (M, N) bool: partners of each member's satellites in the first screen."""
+    return partners_between(truth, len(sc.members))(0.0, sc.screen_ahead_days * SECONDS_PER_DAY)
+
+
+def partners_between(truth: tr.Truth, n_members: int):
+    """Return f(t0_s, t1_s) -> (M, N) bool: partners of each member's satellites in the
+    events with TCA in [t0_s, t1_s] (what a screen at t0_s shows; the scheduler's
+    first priority, re-planned at every assessment)."""
     c = truth.conj
-    soon = c["tca_s"] <= sc.screen_ahead_days * SECONDS_PER_DAY
-    mask = np.zeros((len(sc.members), len(truth.catalog)), dtype=bool)
-    p1 = truth.protected_by[c["i1"]]
-    p2 = truth.protected_by[c["i2"]]
-    for m in range(len(sc.members)):
-        mask[m, c["i2"][soon & (p1 == m)]] = True
-        mask[m, c["i1"][soon & (p2 == m)]] = True
-    return mask
+    order = np.argsort(c["tca_s"], kind="stable")
+    tca = c["tca_s"][order]
+    i1, i2 = c["i1"][order], c["i2"][order]
+    p1 = truth.protected_by[i1]
+    p2 = truth.protected_by[i2]
+    n = len(truth.catalog)
+
+    def at(t0_s: float, t1_s: float) -> np.ndarray:
+        a = np.searchsorted(tca, t0_s, side="left")
+        b = np.searchsorted(tca, t1_s, side="right")
+        mask = np.zeros((n_members, n), dtype=bool)
+        q1, q2, j1, j2 = p1[a:b], p2[a:b], i1[a:b], i2[a:b]
+        for m in range(n_members):
+            mask[m, j2[q1 == m]] = True
+            mask[m, j1[q2 == m]] = True
+        return mask
+
+    return at
 
 
-def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True) -> tk.Tasking:
-    """Tasking stage: whole-catalog passes, budgets, scheduler."""
+def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True, cache_dir=None) -> tk.Tasking:
+    """Tasking stage: whole-catalog passes, budgets, the scheduler re-planned per assessment.
+
+    ``cache_dir``: keep each sensor's visibility there and reuse it (``tasking.visibility_passes``).
+    """
     table, member = member_sensors(sc)
     return tk.run_tasking(
-        sc, truth.catalog, table, member, conjunction_partners(sc, truth), quiet=quiet
+        sc,
+        truth.catalog,
+        table,
+        member,
+        conjunction_partners(sc, truth),
+        quiet=quiet,
+        partners_at=partners_between(truth, len(sc.members)),
+        cache_dir=cache_dir,
     )
 
 
@@ -217,19 +245,34 @@ class KnowledgeContext:
                 )
 
     def member_info(self, x: int, obj, t_s) -> tuple[np.ndarray, np.ndarray]:
-        """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors."""
+        """Return (info, tracks) in the fit span before t_s (E, K) of member x's sensors.
+
+        From the re-planned tracks per bin (outages already remove passes there);
+        a steady-state Tasking (no bins) gives rate x span, minus outages.
+        """
         span = self.sc.fit_span_days
+        task = self.tasking
+        if task.tracks_bins is not None:
+            if not np.any(self.own_mask[x]):
+                return np.zeros(t_s.shape), np.zeros(t_s.shape)
+            uniq, inv = np.unique(obj, return_inverse=True)
+            ci, cc = task.cumulative(self.own_mask[x], uniq)
+            span_s = span * SECONDS_PER_DAY
+            return task.in_span(ci, t_s, span_s, inv), task.in_span(cc, t_s, span_s, inv)
         info = np.broadcast_to(self.info_rate[x][obj][:, None], t_s.shape) * span
         count = np.broadcast_to(self.track_rate[x][obj][:, None], t_s.shape) * span
+        if self.truth.events is not None:  # fragments/manoeuvred objects: tracks since the event
+            frac = self.truth.events.track_fraction(obj, t_s, span)
+            info, count = info * frac, count * frac
         for s, a, b in self.outages:
-            if self.tasking.sensor_member[s] != x:
+            if task.sensor_member[s] != x:
                 continue
             lo = t_s - span * SECONDS_PER_DAY
             lost = np.clip(np.minimum(t_s, b) - np.maximum(lo, a), 0, None) / (
                 span * SECONDS_PER_DAY
             )
-            rate_s = self.tasking.tracks_per_day[s, obj][:, None] * span
-            info = info - lost * rate_s * self.tasking.weight[s]
+            rate_s = task.tracks_per_day[s, obj][:, None] * span
+            info = info - lost * rate_s * task.weight[s]
             count = count - lost * rate_s
         return np.maximum(info, 0.0), np.maximum(count, 0.0)
 
@@ -267,13 +310,13 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
                 i_part = i_part + np.where(act_m & active(x), ix, 0.0)
                 c_part = c_part + np.where(act_m & active(x), cx, 0.0)
     meas, dens = kn.od_variances(
-        ctx.model, lead, i_own, i_part, sc.observation_latency_h / 24.0, bal, hp, ha
+        ctx.model, lead, i_own, i_part, sc.observation_latency_h / 24.0, bal, hp, ha, memo=cache
     )
     meas = np.where(((c_own + c_part) >= od.MIN_TRACKS_FOR_OD)[..., None], meas, np.inf)
     cands.append((meas, dens, m, np.where(c_part > 0, 1, 0)))
     # Alerts: partners' solutions (each partner's own tracking, plus its pool).
     if in_group:
-        lead_a = lead + sc.alert_latency_h / 24.0
+        lat_a = sc.alert_latency_h / 24.0
         for x in p.partners:
             if ctx.sharing[x] == "none" or (ctx.sharing[x] == ctx.sharing[m] == "observations"):
                 continue
@@ -285,7 +328,9 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
                         iy, cy = info(y)
                         ix = ix + np.where(active(y), iy, 0.0)
                         cx = cx + np.where(active(y), cy, 0.0)
-            mx, dx = kn.od_variances(ctx.model, lead_a, ix, np.zeros_like(ix), 0.0, bal, hp, ha)
+            mx, dx = kn.od_variances(
+                ctx.model, lead, ix, 0.0, 0.0, bal, hp, ha, lead_offset_d=lat_a, memo=cache
+            )
             mx = np.where((ok & (cx >= od.MIN_TRACKS_FOR_OD))[..., None], mx, np.inf)
             cands.append((mx, dx, x, 2))
     # Owners' ephemerides (one candidate: an object has one protector).
@@ -296,13 +341,16 @@ def participant_variances(ctx: KnowledgeContext, p: Participant, obj, tca_s, t_s
             if ctx.sharing[x] != "none":
                 ok = ok | ((prot == x) & act_m & active(x))
     if np.any(ok):
-        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha)
+        om, odn = kn.owner_variances(ctx.model, lead, bal, hp, ha, memo=cache)
         cands.append((np.where(ok[..., None], om, np.inf), odn, n + prot, 3))
     # Public catalog.
     if "public" not in cache:
         age = kn.element_age_d(t_s, ctx.interval[obj][:, None], ctx.phase[obj][:, None])
         sig = kn.public_sigma_m(lead, age, hp, ha, ctx.truth.catalog.object_type[obj][:, None])
         cache["public"] = sig**2
+        if ctx.truth.events is not None:  # not yet publicly catalogued: unknown
+            known = ctx.truth.events.public_known(obj, t_s)
+            cache["public"] = np.where(known[..., None], cache["public"], np.inf)
     cands.append((cache["public"], np.zeros_like(cache["public"]), 2 * n, 4))
     best = np.zeros(t_s.shape, dtype=np.int64)
     best_total = np.sum(cands[0][0] + cands[0][1], axis=-1)
@@ -384,7 +432,17 @@ def stage_decisions(ctx: KnowledgeContext, parts, events, run, r_true, group_cac
         head = per_commit[commits.index(sc.commit_days)]
         k = np.maximum(head["commit_k"], 0)
         e = np.arange(len(events))
+        miss_commit = None
+        if sc.miss_rule_km > 0:
+            miss = dec.miss_series(r[0], v[0], r[1], v[1], err[0], err[1], valid)
+            miss_commit = np.stack(
+                [
+                    np.where(x["commit_k"] >= 0, miss[e, np.maximum(x["commit_k"], 0)], np.inf)
+                    for x in per_commit
+                ]
+            )
         out[p.key] = {
+            "miss_commit_km": miss_commit,
             "pc_commit": np.stack([x["pc_commit"] for x in per_commit]),
             "pc_max": head["pc_max"],
             "flips": head["flips"],
@@ -401,17 +459,19 @@ def run_variant(
     tasking: tk.Tasking | None = None,
     quiet: bool = True,
     model: od.OdModel | None = None,
+    cache_dir=None,
 ) -> RunResult:
     """Run one scenario variant on a truth: tasking, knowledge, decisions, scoring, coverage.
 
     A pure function of its arguments (seeded), so sweep variants can run as independent
     tasks; ``tasking`` may be shared by variants with the same sensors, start and seed.
+    ``cache_dir``: reuse sensors' visibility kept there (results do not depend on it).
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     model = model or od.load_model()
     if tasking is None:
-        tasking = stage_tasking(sc, truth, quiet=quiet)
+        tasking = stage_tasking(sc, truth, quiet=quiet, cache_dir=cache_dir)
     timings["tasking"] = time.perf_counter() - t
     ctx = KnowledgeContext(sc, truth, tasking, model)
     parts = participants_of(sc)
@@ -462,6 +522,9 @@ def run_variant(
             sigma_commit_m=rr[0]["sigma_commit_m"],
             source_commit=rr[0]["source_commit"],
             secondary_side=np.where(p1[events] == m, 1, 0),
+            miss_commit_km=None
+            if rr[0]["miss_commit_km"] is None
+            else np.stack([x["miss_commit_km"] for x in rr]),
         )
     # Coverage stage.
     t = time.perf_counter()
@@ -628,6 +691,7 @@ def participant_metrics(result: RunResult) -> list[dict]:
                     "decision_flips": None,
                     "commit_sweep": [],
                     "curve": [],
+                    "miss_rule": None,
                 }
             )
             rows.append(row)
@@ -692,9 +756,49 @@ def participant_metrics(result: RunResult) -> list[dict]:
                 }
             )
         row["curve"] = scoring.curve(risk, pcc, thresholds, sy)
+        row["miss_rule"] = _miss_rule(sc, pr, risk, ci, sy, boot, no_risk)
         rows.append(row)
     _marginal_values(result, rows)
     return rows
+
+
+def _miss_rule(sc, pr: ParticipantResult, risk, ci: int, sy: float, boot, no_risk: bool):
+    """Return the optional miss-distance policy's metrics (None when it is off).
+
+    Manoeuvre when the estimated miss at the commit time is <= ``miss_rule_km``;
+    scored exactly like the Pc decisions, and reported apart from them.
+    """
+    if pr.miss_commit_km is None or sc.miss_rule_km <= 0:
+        return None
+    n_runs = risk.shape[0]
+    man = pr.miss_commit_km[:, ci] <= sc.miss_rule_km
+    out = {
+        "miss_km": sc.miss_rule_km,
+        "manoeuvres_per_sat_year": {
+            "value": float(man.sum() / n_runs / sy),
+            "interval": scoring.interval([(man[:, b].sum() / n_runs) / sy for b in boot]),
+            "poisson": scoring.poisson_interval(man.sum(), sy * n_runs),
+        },
+        "risk_reduction": None,
+        "commit_sweep": [],
+    }
+    if not no_risk:
+        out["risk_reduction"] = {
+            "value": scoring.reduction_at(risk, man),
+            "interval": scoring.interval(
+                [scoring.reduction_at(risk[:, b], man[:, b]) for b in boot]
+            ),
+        }
+    for k, cd in enumerate(sc.sweep_commit_days):
+        mk = pr.miss_commit_km[:, k] <= sc.miss_rule_km
+        out["commit_sweep"].append(
+            {
+                "commit_days": cd,
+                "manoeuvres_per_sat_year": float(mk.sum() / n_runs / sy),
+                "risk_reduction": None if no_risk else scoring.reduction_at(risk, mk),
+            }
+        )
+    return out
 
 
 def _marginal_values(result: RunResult, rows: list[dict]) -> None:

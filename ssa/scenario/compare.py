@@ -32,6 +32,15 @@ METRICS = (
     ("maintained_own", lambda r: r["maintained_objects"]["own"]["total"]),
     ("maintained_pooled", lambda r: r["maintained_objects"]["pooled"]["total"]),
     ("events", lambda r: r.get("events")),
+    # The optional miss-distance policy, apart from the Pc decisions (None when off).
+    (
+        "miss_rule_manoeuvres_per_sat_year",
+        lambda r: ((r.get("miss_rule") or {}).get("manoeuvres_per_sat_year") or {}).get("value"),
+    ),
+    (
+        "miss_rule_risk_reduction",
+        lambda r: ((r.get("miss_rule") or {}).get("risk_reduction") or {}).get("value"),
+    ),
 )
 
 

@@ -58,7 +58,10 @@ _ASSESSMENT = {
 }
 # Sweep dimensions (docs/DESIGN.md): commit_days and threshold_pc are evaluated inside
 # one run; start and seeds expand into independent runs (``expand_sweep``).
-_SWEEP = {"commit_days": [], "threshold_pc": [], "seeds": [], "start": []}
+_SWEEP = {"commit_days": [], "threshold_pc": [], "seeds": [], "start": [], "snapshots": []}
+# [[sweep.snapshots]]: a catalog snapshot and the window starts run on it (several
+# start dates over several snapshots; each (file, start) is one run per seed).
+_SNAPSHOT = {"file": None, "start": None}
 _SENSORS = {"file": "sensors.csv"}
 _MEMBER = {"name": None, "owners": None, "sensors": [], "sharing": None}
 _EVENT = {"kind": None, "sensor": None, "member": None, "from": None, "to": None, "at": None}
@@ -144,6 +147,8 @@ class Scenario:
     sweep_threshold_pc: tuple[float, ...] = ()
     sweep_seeds: tuple[int, ...] = ()
     sweep_start: tuple[dt.datetime, ...] = ()
+    # ((catalog file, (start, ...)), ...): replaces catalog.file and start per run
+    sweep_snapshots: tuple[tuple[str, tuple[dt.datetime, ...]], ...] = ()
 
     def member(self, name: str) -> Member:
         for m in self.members:
@@ -187,6 +192,10 @@ class Scenario:
                 "threshold_pc": list(self.sweep_threshold_pc),
                 "seeds": list(self.sweep_seeds),
                 "start": [x.isoformat() for x in self.sweep_start],
+                "snapshots": [
+                    {"file": f, "start": [x.isoformat() for x in st]}
+                    for f, st in self.sweep_snapshots
+                ],
             },
             "members": [
                 {
@@ -245,7 +254,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.add(key, f"expected a number, got {value!r}")
             return None
-        if integer and not float(value).is_integer():
+        # An int is whole already (float() of a 400-digit TOML integer overflows).
+        if integer and isinstance(value, float) and not value.is_integer():
             self.add(key, f"expected an integer, got {value!r}")
             return None
         if not (low <= value <= high):
@@ -367,6 +377,20 @@ def load_scenario(path: str | Path) -> Scenario:
         for i, v in enumerate(_list(c, sw["start"], "sweep.start"))
         if (x := c.when(v, f"sweep.start[{i}]")) is not None
     )
+    sweep_snapshots = []
+    for i, v in enumerate(_list(c, sw["snapshots"], "sweep.snapshots")):
+        key = f"sweep.snapshots[{i}]"
+        snap = c.table(v, key, _SNAPSHOT)
+        f = c.text(snap["file"], f"{key}.file")
+        st = tuple(
+            x
+            for j, w in enumerate(_list(c, snap["start"], f"{key}.start"))
+            if (x := c.when(w, f"{key}.start[{j}]")) is not None
+        )
+        if f and st:
+            sweep_snapshots.append((f, st))
+    if sweep_snapshots and sweep_start:
+        c.add("sweep.start", "give the starts inside [[sweep.snapshots]], not both")
     if commit is not None and ahead is not None:
         for cd in (commit, *sweep_commit):
             if cd >= ahead:
@@ -478,6 +502,7 @@ def load_scenario(path: str | Path) -> Scenario:
         sweep_threshold_pc=sweep_thr,
         sweep_seeds=sweep_seeds,
         sweep_start=sweep_start,
+        sweep_snapshots=tuple(sweep_snapshots),
     )
 
 
@@ -521,14 +546,22 @@ EVENT_KINDS.update(_SECURITY)  # "breakup", "manoeuvre", "small_debris"
 def expand_sweep(sc: Scenario) -> list[Scenario]:
     """Return the independent runs of a scenario: one per (start, seed) of its [sweep].
 
-    commit_days and threshold_pc are evaluated inside every run (they only change
+    With [[sweep.snapshots]], one per (snapshot file, start, seed), each run on its
+    snapshot (``catalog_file`` replaced). commit_days and threshold_pc are evaluated inside every run (they only change
     decisions), so they do not multiply runs. Each returned Scenario is a complete
     run description: ``ssa.scenario.assess.run_variant(variant, truth)`` runs it.
     """
     import dataclasses
 
-    starts = sc.sweep_start or (sc.start,)
     seeds = sc.sweep_seeds or (sc.seed,)
+    if sc.sweep_snapshots:
+        return [
+            dataclasses.replace(sc, catalog_file=f, start=s, seed=k)
+            for f, starts in sc.sweep_snapshots
+            for s in starts
+            for k in seeds
+        ]
+    starts = sc.sweep_start or (sc.start,)
     return [dataclasses.replace(sc, start=s, seed=k) for s in starts for k in seeds]
 
 

@@ -116,6 +116,21 @@ def pc_series(
     return pc
 
 
+def miss_series(r1_km, v1_kms, r2_km, v2_kms, err1_km, err2_km, valid) -> np.ndarray:
+    """Return (E, K) estimated miss distance (km) in the encounter plane; NaN where invalid.
+
+    The linear-motion miss of the estimated states (truth + error): the separation
+    with its component along the relative velocity removed. The optional
+    miss-distance rule (``assessment.miss_rule_km``) decides on it instead of Pc.
+    """
+    dr = (r2_km[:, None] + err2_km) - (r1_km[:, None] + err1_km)
+    dv = np.asarray(v2_kms) - np.asarray(v1_kms)
+    u = dv / np.linalg.norm(dv, axis=1, keepdims=True)
+    along = np.einsum("eki,ei->ek", dr, u)
+    miss = np.linalg.norm(dr - along[..., None] * u[:, None], axis=2)
+    return np.where(valid, miss, np.nan)
+
+
 def commit_index(t_s, valid, tca_s, commit_days: float) -> np.ndarray:
     """Return (E,) index of the last valid assessment at or before TCA - commit (-1: none)."""
     ok = valid & (t_s <= np.asarray(tca_s)[:, None] - commit_days * SECONDS_PER_DAY + 1e-6)

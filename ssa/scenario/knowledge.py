@@ -3,8 +3,9 @@
 Sources of knowledge, the best (smallest total variance) is used:
 
 * **Own orbit determination** (``od.OdModel``): the information of the
-  participant's tracking in the trailing fit span, ``info = rate x span``
-  (rates from the tasking stage), at lead L = TCA - assessment time.
+  participant's tracks in the trailing fit span before the assessment (the
+  tasking stage's schedule, re-planned at every assessment), at lead
+  L = TCA - assessment time.
   Inside the grouping with ``observations`` sharing, partners' tracks arrive
   ``observation_latency_h`` late: their information counts at lead L + latency,
   and information adds (``od_variances``). Fewer than ``od.MIN_TRACKS_FOR_OD``
@@ -73,25 +74,56 @@ def public_sigma_m(lead_d, elem_age_d, perigee_km, apogee_km, object_type) -> np
 
 
 def od_variances(
-    model: od.OdModel, lead_d, info_own, info_partner, latency_d, ballistic, perigee_km, apogee_km
+    model: od.OdModel,
+    lead_d,
+    info_own,
+    info_partner,
+    latency_d,
+    ballistic,
+    perigee_km,
+    apogee_km,
+    lead_offset_d: float = 0.0,
+    memo: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (measurement var (..., 3), density var (..., 3)) in m^2.
 
-    Own tracks count at lead L, partners' at L + latency; information adds.
+    Own tracks count at lead L + lead_offset_d, partners' at L + lead_offset_d +
+    latency; information adds. ``memo``: a dict kept for the same (lead, objects),
+    reusing the terms that do not depend on the information.
     """
-    inv = np.zeros(np.shape(lead_d) + (3,))
+    memo = {} if memo is None else memo
+
+    def g(off):
+        if ("g", off) not in memo:
+            memo[("g", off)] = model.measurement_var_m2(np.asarray(lead_d) + off, 1.0)
+        return memo[("g", off)]
+
     own = np.asarray(info_own, dtype=float)
     part = np.asarray(info_partner, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g_own = model.measurement_var_m2(lead_d, np.ones_like(own))
-        g_part = model.measurement_var_m2(np.asarray(lead_d) + latency_d, np.ones_like(part))
-        inv = own[..., None] / g_own + part[..., None] / g_part
+        inv = own[..., None] / g(lead_offset_d)
+        if np.any(part):
+            inv = inv + part[..., None] / g(lead_offset_d + latency_d)
         meas = np.where(inv > 0, 1.0 / inv, np.inf)
-    dens = model.density_var_m2(lead_d, ballistic, perigee_km, apogee_km)
-    return meas, dens
+    return meas, density_variances(
+        model, lead_d, ballistic, perigee_km, apogee_km, lead_offset_d, memo
+    )
 
 
-def owner_variances(model: od.OdModel, lead_d, ballistic, perigee_km, apogee_km):
+def density_variances(
+    model, lead_d, ballistic, perigee_km, apogee_km, lead_offset_d=0.0, memo=None
+):
+    """Return (..., 3) density-term variances (m^2), the same for every participant."""
+    key = ("dens", lead_offset_d)
+    if memo is not None and key in memo:
+        return memo[key]
+    out = model.density_var_m2(np.asarray(lead_d) + lead_offset_d, ballistic, perigee_km, apogee_km)
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def owner_variances(model: od.OdModel, lead_d, ballistic, perigee_km, apogee_km, memo=None):
     """Return (measurement var, density var) (m^2) of an owner's GPS-based ephemeris."""
-    meas = np.broadcast_to(np.square(OWNER_SIGMA_RTN_M), np.shape(lead_d) + (3,)).copy()
-    return meas, model.density_var_m2(lead_d, ballistic, perigee_km, apogee_km)
+    meas = np.broadcast_to(np.square(OWNER_SIGMA_RTN_M), np.shape(lead_d) + (3,))
+    return meas, density_variances(model, lead_d, ballistic, perigee_km, apogee_km, 0.0, memo)

@@ -124,6 +124,37 @@ def event_rows(result: RunResult, key: str) -> list[dict]:
     return rows
 
 
+def write_decisions(result: RunResult, path) -> None:
+    """Write the per-event risk and commit-time Pc (every run) of the alone and grouping
+    participants, for pooling several runs (``ssa.scenario.pool``).
+
+    Events whose risk and Pc are 0 in every run carry neither risk nor manoeuvres
+    and are left out; ``events_total`` keeps their count.
+    """
+    sc = result.scenario
+    ci = list(sc.sweep_commit_days).index(sc.commit_days)
+    arrays = {
+        "pc_threshold": np.float64(sc.pc_threshold),
+        "days": np.float64(sc.days),
+        "runs": np.int64(sc.monte_carlo_runs),
+    }
+    for p in result.participants:
+        if p.kind not in ("alone", "grouping"):
+            continue
+        pr = result.results[p.key]
+        risk = result.risk[:, pr.events]
+        pc = pr.pc_commit[:, ci] if pr.pc_commit.size else np.zeros_like(risk)
+        keep = np.any(risk > 0, axis=0) | np.any(pc > 0, axis=0)
+        name = slug(p.key)
+        arrays[f"{name}__risk"] = risk[:, keep]
+        arrays[f"{name}__pc"] = pc[:, keep]
+        arrays[f"{name}__events_total"] = np.int64(len(pr.events))
+        arrays[f"{name}__sat_years"] = np.float64(result.sat_years(p.member))
+        arrays[f"{name}__member"] = np.array(sc.members[p.member].name)
+        arrays[f"{name}__kind"] = np.array(p.kind)
+    np.savez_compressed(path, **arrays)
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -263,6 +294,7 @@ def figures(result: RunResult, rows: list[dict]) -> dict:
             vals.append(pr.sigma_commit_m[np.arange(len(pr.events)), pr.secondary_side, 1])
         if vals:
             v = np.concatenate(vals)
+            v = v[np.isfinite(v)]  # unknown secondaries (security events) have no sigma
             ax.hist(
                 np.log10(np.maximum(v, 1.0)),
                 bins=40,
@@ -358,6 +390,10 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
     out_dir = Path(out_dir)
     (out_dir / "events").mkdir(parents=True, exist_ok=True)
     summ = summary(result)
+    if result.truth.events is not None:  # breakups/manoeuvres (ssa.scenario.security_truth)
+        from ssa.scenario.security_truth import security_metrics
+
+        summ["security"] = _clean(security_metrics(result))
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     for p in result.participants:
         rows = event_rows(result, p.key)
@@ -370,6 +406,7 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> dict:
                 w.writerows(rows)
             else:
                 fh.write("NORAD_CAT_ID_1,NORAD_CAT_ID_2,TCA,RISK,PC_AT_COMMIT\n")
+    write_decisions(result, out_dir / "decisions.npz")
     figs = figures(result, summ["participants"])
     imgs = {}
     for name, fig in figs.items():

@@ -19,14 +19,18 @@ members' protected satellites with fragments within the screening threshold are
 counted as known (maintained at TCA) or unknown, alone and in the grouping.
 
 **Manoeuvre** (``kind = "manoeuvre"``): the object's element set after the burn is fitted
-to its state plus delta-v (``ssa.breakup.fit``); with ``towards`` the delta-v is solved
-(scipy least squares, SGP4 as the model) so the object passes ``miss_km`` above the
-target ``transfer_h`` after the burn. A participant detects the manoeuvre at the first
+to its state plus delta-v (``ssa.breakup.fit``); with ``towards`` the burn is the
+fuel-optimal one (``solve_towards``: Lambert transfers over a grid of times of flight up to
+``transfer_h``, least departure + arrival delta-v, refined with SGP4 as the model) so the
+object passes ``miss_km`` above the target. Delta-v above ``MAX_MANOEUVRE_DV_MS`` is
+refused. A participant detects the manoeuvre at the first
 track by a usable sensor where the object's position has left the prediction of its
 pre-manoeuvre orbit by ``DETECT_SIGMA`` (Mahalanobis in RTN, with the public catalogue's
 TLE sigma at that age: the same prior for everyone, so pooling only adds tracks and can
 never delay detection). The public catalogue's own baseline is its first re-issued
 element set after the burn (``ssa.scenario.knowledge``'s re-issue cycle and delay).
+Everyone also reads the public catalogue, which catalogues fragments >= 10 cm with the
+delay of ``ssa.breakup.cataloguing``.
 Warning = TCA with the target - detection time.
 """
 
@@ -114,19 +118,16 @@ def _participant_tracks(passes: np.ndarray, sensors: np.ndarray):
     return cum, np.maximum.accumulate(idx, axis=1)
 
 
-def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
-    """Return per-participant fragment detection/maintenance and close approaches."""
+def event_breakup(sc, catalog, event):
+    """Return the ``ssa.breakup.event.BreakupResult`` of a scenario's breakup event."""
     from ssa.breakup.event import breakup, load_cara_masses
     from ssa.geometry.timeutil import datetime_to_jd
-    from ssa.population.generate import concat_catalogs
     from ssa.scenario.config import resolve_data_path
-    from ssa.scenario.tracking import track
-    from ssa.scenario.truth import screen_truth
 
     p = event.params
     masses = load_cara_masses(resolve_data_path(sc.hbr, sc.path)) if sc.hbr else {}
     jd, fr = datetime_to_jd(event.start)
-    res = breakup(
+    return breakup(
         catalog,
         p["parent"],
         jd,
@@ -140,6 +141,21 @@ def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
         seed=sc.seed,
         masses=masses,
     )
+
+
+def breakup_effect(sc, catalog, event, protected, quiet: bool = True, result=None) -> dict:
+    """Return per-participant fragment detection/maintenance and close approaches.
+
+    ``result``: the event's BreakupResult when already made (``event_breakup``)."""
+    from ssa.breakup.cataloguing import public_delay_days
+    from ssa.geometry.timeutil import datetime_to_jd
+    from ssa.population.generate import concat_catalogs
+    from ssa.scenario.tracking import track
+    from ssa.scenario.truth import screen_truth
+
+    p = event.params
+    jd, fr = datetime_to_jd(event.start)
+    res = result if result is not None else event_breakup(sc, catalog, event)
     frag = res.fragments
     size = res.cloud.lc_m[res.orbiting]
     end = sc.start + dt.timedelta(days=sc.days)
@@ -199,20 +215,28 @@ def breakup_effect(sc, catalog, event, protected, quiet: bool = True) -> dict:
         "snapshots_days": snaps,
         "participants": {},
     }
+    # Everyone also reads the public catalogue, which catalogues fragments >= 10 cm
+    # days to weeks later (ssa.breakup.cataloguing).
+    public_bin = public_delay_days(size) * SECONDS_PER_DAY / PASS_BIN_S
+    out["public_catalogued"] = [
+        int(np.sum(public_bin <= d * SECONDS_PER_DAY / PASS_BIN_S)) for d in snaps
+    ]
     names = [m.name for m in sc.members]
     for name, (alone, group) in sensor_sets(sc).items():
         entry = {}
         for label, sens in (("alone", alone), ("grouping", group)):
             cum, last = _participant_tracks(passes, sens)
-            ever = np.zeros(len(frag), bool)
             det, mnt = [], []
             for d in snaps:
                 b = min(int(round(d * SECONDS_PER_DAY / PASS_BIN_S)) - 1, n_bins - 1)
-                ever = cum[:, b] > 0
-                det.append(int(ever.sum()))
-                mnt.append(int(maintained(cum, last, b, PASS_BIN_S).sum()))
+                public = public_bin <= b + 1
+                det.append(int(np.sum((cum[:, b] > 0) | public)))
+                mnt.append(int(np.sum(maintained(cum, last, b, PASS_BIN_S) | public)))
             mine = [(f, b) for m, f, b in pairs if name in names and m == names.index(name)]
-            known = sum(bool(maintained(cum[[f]], last[[f]], b, PASS_BIN_S)[0]) for f, b in mine)
+            known = sum(
+                bool(maintained(cum[[f]], last[[f]], b, PASS_BIN_S)[0] or public_bin[f] <= b + 1)
+                for f, b in mine
+            )
             entry[label] = {
                 "detected": det,
                 "maintained": mnt,
@@ -240,23 +264,61 @@ def _plain(d: dict) -> dict:
 # ----------------------------------------------------------------------------- manoeuvres
 
 
+# Largest delta-v a scenario manoeuvre may use (m/s, judgement): above the whole
+# propellant budget of the small inspector/servicing satellites such scenarios model
+# (GEO station keeping needs ~50 m/s a year; a LEO plane change of 1 deg costs ~130 m/s).
+MAX_MANOEUVRE_DV_MS = 500.0
+# "towards": times of flight tried (step) and the shortest one (s).
+TRANSFER_GRID_S = 900.0
+MIN_TRANSFER_S = 3600.0
+
+
+def check_dv_ms(dv_ms: float, what: str) -> float:
+    """Return ``dv_ms`` or raise ValueError when it exceeds MAX_MANOEUVRE_DV_MS."""
+    if not dv_ms <= MAX_MANOEUVRE_DV_MS:
+        raise ValueError(
+            f"{what}: delta-v {dv_ms:.1f} m/s exceeds the allowed {MAX_MANOEUVRE_DV_MS:g} m/s "
+            "(MAX_MANOEUVRE_DV_MS)"
+        )
+    return dv_ms
+
+
 def solve_towards(sat, target, jd, fr, transfer_h: float, miss_km: float):
-    """Return (dv TEME km/s (3,), post-burn Satrec) for ``sat`` to pass ``miss_km`` radially
-    above ``target`` ``transfer_h`` after (jd, fr): scipy least squares, SGP4 as the model."""
+    """Return (dv TEME km/s (3,), post-burn Satrec, time of flight s, arrival dv km/s) for
+    ``sat`` to pass ``miss_km`` radially above ``target`` at most ``transfer_h`` after (jd, fr).
+
+    Fuel-optimal: two-body Lambert transfers (``security_lambert.best_transfer``, 0-3
+    revolutions, both ways) to the aim point over times of flight every TRANSFER_GRID_S
+    from MIN_TRANSFER_S to ``transfer_h``, least total delta-v (departure + matching the
+    target's velocity on arrival, as an inspector that stays would); then the departure
+    burn is refined with SGP4 as the model (scipy least squares from the Lambert burn) so
+    the SGP4 orbit passes the aim point at that time of flight."""
     from scipy.optimize import least_squares
 
     from ssa.breakup.fit import fit_states
+    from ssa.scenario.security_lambert import best_transfer
 
     err, r0, v0 = sat.sgp4(jd, fr)
     if err:
         raise ValueError(f"object cannot be propagated to the manoeuvre time (sgp4 error {err})")
     r0, v0 = np.array(r0), np.array(v0)
-    t_ca = fr + transfer_h / 24.0
-    e2, rt, _ = target.sgp4(jd, t_ca)
-    if e2:
-        raise ValueError(f"target cannot be propagated to the approach (sgp4 error {e2})")
-    rt = np.array(rt)
-    aim = rt + miss_km * rt / np.linalg.norm(rt)
+
+    def aim_state(t_s):
+        e2, rt, vt = target.sgp4(jd, fr + t_s / SECONDS_PER_DAY)
+        if e2:
+            raise ValueError(f"target cannot be propagated to the approach (sgp4 error {e2})")
+        rt = np.array(rt)
+        return rt + miss_km * rt / np.linalg.norm(rt), np.array(vt)
+
+    times = np.arange(MIN_TRANSFER_S, transfer_h * 3600.0 + 1e-6, TRANSFER_GRID_S)
+    if not times.size:
+        times = np.array([transfer_h * 3600.0])
+    best = best_transfer(r0, v0, aim_state, times)
+    if best is None:
+        raise ValueError("no Lambert transfer reaches the target within transfer_h")
+    tof = best["tof_s"]
+    aim, _ = aim_state(tof)
+    t_ca = fr + tof / SECONDS_PER_DAY
 
     def miss(dv_ms):
         f = fit_states(r0, v0 + dv_ms * 1e-3, jd, fr, bstar=sat.bstar)
@@ -265,10 +327,10 @@ def solve_towards(sat, target, jd, fr, transfer_h: float, miss_km: float):
         _, r, _ = f.satrecs[0].sgp4(jd, t_ca)
         return np.array(r) - aim
 
-    sol = least_squares(miss, np.zeros(3), x_scale=1.0, diff_step=1e-4, xtol=1e-10)
+    sol = least_squares(miss, best["dv1"] * 1e3, x_scale=1.0, diff_step=1e-6, xtol=1e-10)
     dv = sol.x * 1e-3
     fit = fit_states(r0, v0 + dv, jd, fr, bstar=sat.bstar)
-    return dv, fit.satrecs[0]
+    return dv, fit.satrecs[0], tof, best["dv2"]
 
 
 def detection_time_s(t_tracks_s: np.ndarray, deviation_sigma: np.ndarray) -> float | None:
@@ -277,8 +339,9 @@ def detection_time_s(t_tracks_s: np.ndarray, deviation_sigma: np.ndarray) -> flo
     return float(t_tracks_s[hit[0]]) if hit.size else None
 
 
-def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
-    """Return per-participant manoeuvre detection time and warning before the approach."""
+def manoeuvre_effect(sc, catalog, event, quiet: bool = True, return_orbit: bool = False):
+    """Return per-participant manoeuvre detection time and warning before the approach
+    (and, with ``return_orbit``, also the post-burn Satrec: (effect, satrec))."""
     from sgp4.api import SatrecArray
 
     from ssa.breakup.event import closest_approach
@@ -316,15 +379,20 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
         if not j.size:
             raise ValueError(f"{sc.path}: manoeuvre target {p['towards']} is not in the catalogue")
         target = catalog.satrecs[int(j[0])]
-        dv, new = solve_towards(sat, target, jd, fr, p["transfer_h"], p["miss_km"])
+        dv, new, tof_s, dv_arrival = solve_towards(
+            sat, target, jd, fr, p["transfer_h"], p["miss_km"]
+        )
+        check_dv_ms(float(np.linalg.norm(dv) * 1e3), f"{sc.path}: manoeuvre of {p['object']}")
         fr_ca, miss_km = closest_approach(
-            new, target, jd, fr + p["transfer_h"] / 24.0, window_min=60.0
+            new, target, jd, fr + tof_s / SECONDS_PER_DAY, window_min=60.0
         )
         tca_s = (fr_ca - fr) * SECONDS_PER_DAY
     else:
         basis = rtn_basis(r0[None], v0[None])[0]  # rows R, T, N
         dv = basis.T @ (np.array(p["dv_rtn_ms"]) * 1e-3)
+        check_dv_ms(float(np.linalg.norm(dv) * 1e3), f"{sc.path}: manoeuvre of {p['object']}")
         new = fit_states(r0, v0 + dv, jd, fr, bstar=sat.bstar).satrecs[0]
+        dv_arrival = None
     end = sc.start + dt.timedelta(days=sc.days)
     horizon_s = max((end - event.start).total_seconds(), 3600.0)
     if tca_s is not None:
@@ -367,6 +435,7 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
         "name": str(catalog.name[i]),
         "time_utc": event.start.isoformat(),
         "dv_ms": float(np.linalg.norm(dv) * 1e3),
+        "arrival_dv_ms": None if dv_arrival is None else float(np.linalg.norm(dv_arrival) * 1e3),
         "target": int(p["towards"]) if p.get("towards") else None,
         "approach_h": None if tca_s is None else tca_s / 3600.0,
         "miss_km": miss_km,
@@ -399,7 +468,7 @@ def manoeuvre_effect(sc, catalog, event, quiet: bool = True) -> dict:
                 "tracks": int(tracked.sum()),
             }
         out["participants"][name] = entry
-    return out
+    return (out, new) if return_orbit else out
 
 
 def _hours(t_s):

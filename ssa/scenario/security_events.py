@@ -16,9 +16,9 @@ kind = "manoeuvre"
 object = 40258                 # NORAD id of the manoeuvring object
 at = 2024-07-05T18:00:00Z
 dv_rtn_ms = [0.0, 0.5, 0.0]    # delta-v, m/s, in the object's RTN frame; or:
-towards = 41471                # target satellite: delta-v solved for a closest approach
-miss_km = 5.0                  #   of miss_km ...
-transfer_h = 24.0              #   transfer_h after the burn
+towards = 41471                # target satellite: fuel-optimal delta-v (Lambert) for a
+miss_km = 5.0                  #   closest approach of miss_km, at most
+transfer_h = 24.0              #   transfer_h after the burn (delta-v <= 500 m/s)
 
 [[events]]
 kind = "small_debris"          # 1-10 cm objects nobody catalogues publicly
@@ -26,7 +26,9 @@ at = 2024-07-05T12:00:00Z      # start of the exposure sample
 sample = 20000                 # weighted sample of the ~1.1 million objects
 exposure_days = 1.0            # screened span (rates are scaled to a year)
 ```
-The effects are computed by ``ssa.scenario.security`` (``ssa exercise``).
+``ssa scenario run`` feeds breakups and manoeuvres into the truth stage
+(``ssa.scenario.security_truth``); ``ssa.scenario.security`` computes the per-event
+effects (also ``ssa exercise``).
 """
 
 from __future__ import annotations
@@ -108,6 +110,15 @@ def _manoeuvre(c, e: dict, key: str, ctx: dict):
         )
         if not ok:
             c.add(f"{key}.dv_rtn_ms", f"expected [radial, transverse, normal] in m/s, got {dv!r}")
+            return None
+        from ssa.scenario.security import MAX_MANOEUVRE_DV_MS
+
+        norm = sum(float(x) ** 2 for x in dv) ** 0.5
+        if norm > MAX_MANOEUVRE_DV_MS:
+            c.add(
+                f"{key}.dv_rtn_ms",
+                f"delta-v {norm:.1f} m/s exceeds the allowed {MAX_MANOEUVRE_DV_MS:g} m/s",
+            )
             return None
         params = {"object": obj, "dv_rtn_ms": [float(x) for x in dv]}
     return Event("manoeuvre", start=at, params=params) if obj and at else None

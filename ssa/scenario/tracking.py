@@ -64,6 +64,9 @@ def object_diameter_m(rcs_size, object_type) -> np.ndarray:
     )
     for cls, d in RCS_CLASS_DIAMETER_M.items():
         out[rcs_size == cls] = d
+    # A float is a known diameter (m): simulated fragments (ssa.scenario.security_truth).
+    size = np.array([isinstance(x, float) for x in rcs_size], dtype=bool)
+    out[size] = rcs_size[size].astype(float)
     return out
 
 

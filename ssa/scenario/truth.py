@@ -182,6 +182,8 @@ class Truth:
     start: dt.datetime
     days: float
     notes: list = field(default_factory=list)
+    # Breakup/manoeuvre objects (security_truth.EventObjects), None without such events.
+    events: object = None
 
     @property
     def n(self) -> int:
@@ -208,6 +210,10 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
     from ssa.risk.hbr import HardBodyRadius
 
     catalog = catalog if catalog is not None else load_catalog(sc)
+    # Security events (breakups, manoeuvres) change the truth: ssa.scenario.security_truth.
+    from ssa.scenario.security_truth import apply_security_events
+
+    catalog, screen, events = apply_security_events(sc, catalog, screen or screen_truth, quiet)
     prot = protected_by(sc, catalog)
     primary_ids = catalog.norad_id[prot >= 0]
     if len(primary_ids) == 0:
@@ -215,9 +221,7 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
             f"{sc.path}: no catalog object is protected by any member "
             f"(owners {[m.owners for m in sc.members]}, types {sc.protect_types})"
         )
-    rows = (screen or screen_truth)(
-        catalog, sc.start, sc.days, sc.threshold_km, primary_ids, quiet=quiet
-    )
+    rows = screen(catalog, sc.start, sc.days, sc.threshold_km, primary_ids, quiet=quiet)
     jd0, fr0 = datetime_to_jd(sc.start)
     conj = _conj_arrays(rows, catalog, jd0, fr0)
     notes = []
@@ -260,7 +264,13 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
         conj[f"type{j}"] = catalog.object_type[idx]
         conj[f"owner{j}"] = catalog.owner[idx]
     return Truth(
-        catalog=catalog, protected_by=prot, conj=conj, start=sc.start, days=sc.days, notes=notes
+        catalog=catalog,
+        protected_by=prot,
+        conj=conj,
+        start=sc.start,
+        days=sc.days,
+        notes=notes,
+        events=events,
     )
 
 

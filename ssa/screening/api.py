@@ -439,7 +439,7 @@ def _slice_task(ctx, spec, t0_s, threads):
         prev = numba.get_num_threads()
         numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
         try:
-            out = run_slice(executor.LocalExecutor(ctx, 1), spec, t0_s)
+            out = run_slice(ctx.pool(int(threads), warm_up=_warm_up), spec, t0_s)
         finally:
             numba.set_num_threads(prev)
     out["worker"] = f"{socket.gethostname()}:{os.getpid()}"

@@ -33,6 +33,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 
 import numpy as np
 import sgp4
@@ -47,6 +48,11 @@ CONNECT_TIMEOUT_S = 5.0
 # rescheduling of tasks that were merely queued on it).
 TASK_RETRIES = 2
 ENV_SCHEDULER = "SSA_SCHEDULER"
+# Seconds to wait for the exit status of a local worker seen dying (to name the signal).
+DEATH_STATUS_TIMEOUT_S = 10.0
+# Stages whose Dask task already uses all of its worker's cores (a time slice: SGP4
+# over the worker's pool, numba threads): one task per job, never grouped.
+WHOLE_WORKER_STAGES = ("slices",)
 
 # A Satrec is a C++ struct (only numbers and chars) behind a Python object header;
 # sgp4 offers no pickling, and rebuilding it with sgp4init reproduces SGP4's output
@@ -90,6 +96,8 @@ class SatrecContext:
         self.satrecs = list(satrecs)
         self._arrays: dict = {}
         self._lock = threading.Lock()
+        self._pool_lock = threading.Lock()
+        self._pool = None
 
     def __len__(self) -> int:
         return len(self.satrecs)
@@ -114,6 +122,20 @@ class SatrecContext:
                 self._arrays.clear()
             arr = self._arrays[key] = SatrecArray([self.satrecs[i] for i in idx])
         return arr
+
+    def pool(self, workers: int, warm_up=None) -> LocalExecutor:
+        """Return this process's LocalExecutor of ``workers`` forked children over these
+        satellites, started once and kept while this context lives (a Dask worker's
+        tasks use it for their SGP4 work: one worker process per machine or group of
+        cores, its GIL-bound work still on all of them). In a daemonic process (a
+        Dask worker started with daemon=True) it runs in-process."""
+        with self._pool_lock:
+            if self._pool is None or self._pool.workers != workers:
+                if self._pool is not None:
+                    self._pool.close()
+                self._pool = LocalExecutor(self, workers, warm_up=warm_up)
+                weakref.finalize(self, self._pool.close, True)
+            return self._pool
 
     @property
     def kernel_lock(self) -> threading.Lock:
@@ -210,11 +232,21 @@ class LocalExecutor:
         busy = {}  # connection -> (child, job)
         sentinels = {proc.sentinel: c for c, (proc, _) in enumerate(self._children)}
         try:
+            # The parent takes no share of the work: it only waits on the pipes and on
+            # every child's sentinel, so a death during a stage is seen at once. A child
+            # that died idle, between stages (while the parent ran its own kernel work),
+            # held no job: it is reported here, before any job is sent to it.
+            for c, (proc, _) in enumerate(self._children):
+                if proc.exitcode is not None:
+                    self._died(c, stage)
             while todo or busy:
                 while idle and todo:
                     c, q = idle.pop(), todo.pop()
                     conn = self._children[c][1]
-                    conn.send((fn, jobs[q]))
+                    try:
+                        conn.send((fn, jobs[q]))
+                    except OSError:  # EPIPE: it died since the check above
+                        self._died(c, stage)
                     busy[conn] = (c, q)
                 for ready in mp_connection.wait([*busy, *sentinels]):
                     if ready in sentinels:
@@ -240,7 +272,9 @@ class LocalExecutor:
 
     def _died(self, c: int, stage: str):
         proc = self._children[c][0]
-        proc.join(timeout=1.0)
+        # Its sentinel fired or its pipe closed: it is exiting; wait for its exit status
+        # (a bound only against a loaded machine, not a delay in practice).
+        proc.join(timeout=DEATH_STATUS_TIMEOUT_S)
         raise WorkerError(
             f"stage '{stage}': {describe_death([proc])}; the run was stopped and "
             "the other workers ended (a worker killed by SIGKILL is often the "
@@ -336,8 +370,58 @@ def threads_rule(workers: int, threads: int | None, cores: int | None = None) ->
     return int(threads)
 
 
+def connect(
+    address: str | None,
+    local_workers: int | None = None,
+    threads: int | None = None,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+):
+    """Return (distributed.Client, LocalCluster or None).
+
+    address: ``tcp://HOST:PORT`` of a running scheduler; None starts a LocalCluster of
+    ``local_workers`` single-threaded worker processes on 127.0.0.1 whose numba pool
+    has ``threads`` threads (NUMBA_NUM_THREADS, set before numba loads). A scheduler
+    that does not answer within connect_timeout_s raises UserError naming it."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if address is None:
+        import dask
+
+        env = {"NUMBA_NUM_THREADS": str(int(threads))} if threads else {}
+        # Non-daemonic workers may fork (SatrecContext.pool: a worker's SGP4 work on
+        # all its cores). A worker the nanny restarts after a death is daemonic again
+        # (the setting is read at each start) and runs that work in-process.
+        with dask.config.set({"distributed.worker.daemon": False}):
+            cluster = LocalCluster(
+                n_workers=int(local_workers or 1),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=logging.ERROR,
+                env=env,
+            )
+        address = cluster.scheduler_address
+    try:
+        return Client(address, timeout=f"{connect_timeout_s}s"), cluster
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close(timeout=10)
+        raise UserError(
+            f"cannot reach the Dask scheduler at {address} within "
+            f"{connect_timeout_s:g} s ({type(exc).__name__}); is "
+            "'dask scheduler' running there and the port open?"
+        ) from exc
+
+
 def _dask_task(fn, ctx, args):
     return fn(ctx, *args)
+
+
+def _dask_chunk(fn, ctx, jobs, threads, stage):
+    """Several jobs as one Dask task, over the worker's ``threads`` forked children."""
+    return ctx.pool(threads).map(fn, jobs, stage)
 
 
 class DaskExecutor:
@@ -360,38 +444,21 @@ class DaskExecutor:
         threads: int = 1,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ):
-        from distributed import Client, LocalCluster
-
         self.ctx = ctx
         self.threads = int(threads)
-        self.address = address
-        self._cluster = None
-        self.client = None
-        if address is None:
-            self._cluster = LocalCluster(
-                n_workers=int(local_workers or 1),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-                silence_logs=logging.ERROR,
-            )
-            address = self._cluster.scheduler_address
-        try:
-            self.client = Client(address, timeout=f"{connect_timeout_s}s")
-        except (OSError, TimeoutError) as exc:
-            self.close()
-            raise UserError(
-                f"cannot reach the Dask scheduler at {address} within "
-                f"{connect_timeout_s:g} s ({type(exc).__name__}); is "
-                "'dask scheduler' running there and the port open?"
-            ) from exc
-        self.address = address
+        t = time.perf_counter()
+        self.client, self._cluster = connect(address, local_workers, threads, connect_timeout_s)
+        connect_s = time.perf_counter() - t
+        self.address = address or self._cluster.scheduler_address
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         t = time.perf_counter()
         raw_bytes = len(pickle.dumps(ctx, protocol=5))
         self._ctx = self.client.scatter(ctx, broadcast=True, hash=False)
-        self.ship = {"catalogue_bytes": raw_bytes, "scatter_s": round(time.perf_counter() - t, 3)}
+        self.ship = {
+            "connect_s": round(connect_s, 3),  # includes starting a LocalCluster
+            "catalogue_bytes": raw_bytes,
+            "scatter_s": round(time.perf_counter() - t, 3),
+        }
 
     def share(self, obj):
         """Return a future of obj present on every worker (shipped once each)."""
@@ -401,23 +468,27 @@ class DaskExecutor:
         return self.client.scatter(obj, broadcast=True, hash=False)
 
     def map(self, fn, jobs: list, stage: str) -> list:
+        """Return [fn(ctx, *job) for job in jobs]: one task per job, or, when each worker
+        has several cores (threads > 1), one task per worker holding every workers-th
+        job (biggest first, so balanced), run over that worker's forked children
+        (SGP4 holds the GIL: one task per core would need one worker per core)."""
         from distributed import KilledWorker
 
         tag = uuid.uuid4().hex[:8]
+        chunked = self.threads > 1 and len(jobs) > 1 and stage not in WHOLE_WORKER_STAGES
+        if chunked:
+            groups = [jobs[w :: self.workers] for w in range(min(self.workers, len(jobs)))]
+            calls = [(_dask_chunk, fn, self._ctx, g, self.threads, stage) for g in groups]
+        else:
+            calls = [(_dask_task, fn, self._ctx, job) for job in jobs]
         futures = [
             self.client.submit(
-                _dask_task,
-                fn,
-                self._ctx,
-                job,
-                pure=False,
-                retries=TASK_RETRIES,
-                key=f"ssa-{stage}-{q}-{tag}",
+                *call, pure=False, retries=TASK_RETRIES, key=f"ssa-{stage}-{q}-{tag}"
             )
-            for q, job in enumerate(jobs)
+            for q, call in enumerate(calls)
         ]
         try:
-            return self.client.gather(futures)
+            out = self.client.gather(futures)
         except KilledWorker as exc:
             self.client.cancel(futures)
             raise WorkerError(
@@ -428,6 +499,12 @@ class DaskExecutor:
         except BaseException:
             self.client.cancel(futures)
             raise
+        if not chunked:
+            return out
+        results = [None] * len(jobs)
+        for w, part in enumerate(out):
+            results[w :: self.workers] = part
+        return results
 
     def worker_pids(self) -> dict:
         """Return {worker address: pid} (tests use it to kill one)."""

@@ -44,7 +44,17 @@ _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 _RADIX_BITS = 11
 _RADIX = 1 << _RADIX_BITS
 _RADIX_MASK = np.uint64(_RADIX - 1)
-_OBJ_MASK = np.uint64(0xFFFFFFFF)
+# Entry layout (64 bits): object index in bits 0-21, cell hash in bits 32-53, and the
+# pair stage's prefilter (see cell_entries_x) in bits 22-31 (x) and 54-63 (y).
+_OBJ_BITS = 22
+MAX_OBJECTS = 1 << _OBJ_BITS
+_OBJ_MASK = np.uint64(MAX_OBJECTS - 1)
+_HASH_MASK = np.uint64((1 << (2 * _RADIX_BITS)) - 1)
+_Q_BITS = 5  # prefilter: box ends per axis in 1/32 of a cell
+_Q_MAX = (1 << _Q_BITS) - 1
+_Q_MASK = np.uint64(_Q_MAX)
+_QX_SHIFT = np.uint64(_OBJ_BITS)
+_QY_SHIFT = np.uint64(32 + 2 * _RADIX_BITS)
 # A box touching more cells than this means non-physical motion (SGP4 garbage).
 MAX_CELLS_PER_BOX = 4096
 
@@ -235,6 +245,67 @@ def make_boxes(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, 
     return n_entries, n_prim_entries, n_skipped
 
 
+# Relative widening that makes a float32 copy of a float64 bound conservative: rounding
+# to nearest moves a value by at most 2^-24 of it (finer subnormals aside, covered by
+# the absolute term).
+_F32_WIDEN = 2.0**-22
+_F32_TINY = 1e-30
+
+
+@njit(cache=True, inline="always")
+def _lo32(x):
+    return np.float32(x - abs(x) * _F32_WIDEN - _F32_TINY)
+
+
+@njit(cache=True, inline="always")
+def _hi32(x):
+    return np.float32(x + abs(x) * _F32_WIDEN + _F32_TINY)
+
+
+@njit(cache=True, inline="always")
+def make_boxes32(pa, pb, pad_km, active_until_s, primary, t_end_s, inv_cell, box, seg, cel, act):
+    """Stage 2 with float32 boxes: as make_boxes, but box (n, 8) float32 holds the
+    padded box widened outwards to float32 (never smaller than the float64 box), and
+    cel the cells of that float32 box. Half the bytes per box: the pair stage reads
+    boxes in random object order, and the whole array then stays in L2."""
+    n = pad_km.shape[0]
+    n_entries = 0
+    n_prim_entries = 0
+    n_skipped = 0
+    for i in range(n):
+        cells = 1
+        finite = True
+        p = pad_km[i]
+        for ax in range(3):
+            a = pa[ax, i]
+            b = pb[ax, i]
+            if not (np.isfinite(a) and np.isfinite(b)):
+                finite = False
+                a = 0.0
+                b = 0.0
+            seg[i, ax] = a
+            seg[i, 3 + ax] = b
+            lo = _lo32(min(a, b) - p)
+            hi = _hi32(max(a, b) + p)
+            box[i, ax] = lo
+            box[i, 3 + ax] = hi
+            cl = _cell(np.float64(lo), inv_cell)
+            ch = _cell(np.float64(hi), inv_cell)
+            cel[i, ax] = cl
+            cel[i, 3 + ax] = ch
+            cells *= ch - cl + 1
+        ok = t_end_s <= active_until_s[i]
+        if ok and (not finite or cells > MAX_CELLS_PER_BOX):
+            ok = False
+            n_skipped += 1
+        act[i] = ok
+        if ok:
+            n_entries += cells
+            if primary[i]:
+                n_prim_entries += cells
+    return n_entries, n_prim_entries, n_skipped
+
+
 @njit(cache=True)
 def _mark_cells(cel, act, primary, marks, mark):
     """Set (mark) or clear (not mark: whole words) the bits of the cell hashes of the
@@ -290,6 +361,54 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
 
 
 @njit(cache=True, inline="always")
+def _q(x, scale, base):
+    """Box end x (km) in 1/2^_Q_BITS of a cell from the cell's low side (base: that
+    side in the same unit), clamped to the cell: monotone in x, so two x-intervals
+    that overlap inside a cell both touch keep overlapping once quantised."""
+    q = np.int64(np.floor(np.float64(x) * scale)) - base
+    if q < 0:
+        return np.uint64(0)
+    if q > _Q_MAX:
+        return np.uint64(_Q_MAX)
+    return np.uint64(q)
+
+
+@njit(cache=True, inline="always")
+def cell_entries_x(cel, act, box, inv_cell, out, hist_lo, hist_hi):
+    """Stage 3 for all-vs-all: as cell_entries (sparse off), each entry also carrying
+    its box's x and y extents within the cell, quantised (_q) to 1/32 of a cell, in
+    bits 22-31 (x lo, hi) and 54-63 (y lo, hi): flag_pairs rejects most same-cell
+    pairs on these before reading any box."""
+    hist_lo[:] = 0
+    hist_hi[:] = 0
+    scale = inv_cell * (1 << _Q_BITS)
+    ne = 0
+    for i in range(cel.shape[0]):
+        if not act[i]:
+            continue
+        for cx in range(cel[i, 0], cel[i, 3] + 1):
+            bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
+            qx = (_q(box[i, 0], scale, bx) << _QX_SHIFT) | (
+                _q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS))
+            )
+            for cy in range(cel[i, 1], cel[i, 4] + 1):
+                by = np.int64(cy - _CELL_OFFSET) << _Q_BITS
+                qxy = (
+                    qx
+                    | (_q(box[i, 1], scale, by) << _QY_SHIFT)
+                    | (_q(box[i, 4], scale, by) << (_QY_SHIFT + np.uint64(_Q_BITS)))
+                    | np.uint64(i)
+                )
+                for cz in range(cel[i, 2], cel[i, 5] + 1):
+                    h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
+                    out[ne] = (h << np.uint64(32)) | qxy
+                    hist_lo[h & _RADIX_MASK] += 1
+                    hist_hi[h >> _RADIX_BITS] += 1
+                    ne += 1
+    return ne
+
+
+@njit(cache=True, inline="always")
 def radix_sort(ent, scratch, ne, hist_lo, hist_hi):
     """Stage 4: sort ent[:ne] in place by the cell hash (bits 32.. of each entry),
     stable, given the histograms of the hash's low and high _RADIX_BITS bits (from
@@ -314,7 +433,7 @@ def radix_sort(ent, scratch, ne, hist_lo, hist_hi):
         hist_lo[d] += 1
     for e in range(ne):
         v = scratch[e]
-        d = v >> np.uint64(32 + _RADIX_BITS)
+        d = (v >> np.uint64(32 + _RADIX_BITS)) & _RADIX_MASK
         ent[hist_hi[d]] = v
         hist_hi[d] += 1
 
@@ -371,57 +490,70 @@ def flag_pairs(
     the low corner of the boxes' intersection, so once per interval (a hash collision
     can only add duplicates). With any_primary, pairs need at least one primary.
     """
-    run0 = 0
-    while run0 < ne:
-        hkey = ent[run0] >> np.uint64(32)
-        end = run0 + 1
-        while end < ne and (ent[end] >> np.uint64(32)) == hkey:
-            end += 1
-        first = run0
-        run0 = end
-        if end - first < 2:
+    # Entry by entry against its successors of the same hash: most entries have none,
+    # so the loop's branches are mostly predicted; a box is read only for pairs that
+    # pass the prefilter carried in the entries.
+    for e1 in range(ne - 1):
+        v1 = ent[e1]
+        hkey = (v1 >> np.uint64(32)) & _HASH_MASK
+        if ((ent[e1 + 1] >> np.uint64(32)) & _HASH_MASK) != hkey:
             continue
-        for e1 in range(first, end - 1):
-            i = np.int64(ent[e1] & _OBJ_MASK)
+        i = np.int64(v1 & _OBJ_MASK)
+        qxl = (v1 >> _QX_SHIFT) & _Q_MASK
+        qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
+        qyl = (v1 >> _QY_SHIFT) & _Q_MASK
+        qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
+        for e2 in range(e1 + 1, ne):
+            v2 = ent[e2]
+            if ((v2 >> np.uint64(32)) & _HASH_MASK) != hkey:
+                break
+            # Prefilter on the quantised x, y extents carried in the entries (no
+            # memory access): most same-cell pairs are apart on x or y.
+            if not (
+                (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
+                & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
+                & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
+                & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
+            ):
+                continue
             ilx = box[i, 0]
             ily = box[i, 1]
             ilz = box[i, 2]
             ihx = box[i, 3]
             ihy = box[i, 4]
             ihz = box[i, 5]
-            for e2 in range(e1 + 1, end):
-                j = np.int64(ent[e2] & _OBJ_MASK)
-                # Boxes must overlap on every axis. One branch, not six: most pairs
-                # fail, unpredictably (benchmarks/kernel_profile.py).
-                if not (
-                    (ilx <= box[j, 3])
-                    & (box[j, 0] <= ihx)
-                    & (ily <= box[j, 4])
-                    & (box[j, 1] <= ihy)
-                    & (ilz <= box[j, 5])
-                    & (box[j, 2] <= ihz)
-                ):
-                    continue
-                if i == j or (any_primary and not (primary[i] or primary[j])):
-                    continue
-                # Test the pair only in the cell of the intersection's low corner.
-                if (
-                    _hash(
-                        _cell(max(ilx, box[j, 0]), inv_cell),
-                        _cell(max(ily, box[j, 1]), inv_cell),
-                        _cell(max(ilz, box[j, 2]), inv_cell),
-                    )
-                    != hkey
-                ):
-                    continue
-                lim = threshold_km + tol_km[i] + tol_km[j]
-                if chord_miss2_km2(seg, i, j) > lim * lim:
-                    continue
-                if nout < cap:
-                    out_i[nout] = min(i, j)
-                    out_j[nout] = max(i, j)
-                    out_k[nout] = k
-                nout += 1
+            j = np.int64(v2 & _OBJ_MASK)
+            # Boxes must overlap on every axis. One branch, not six: most pairs
+            # fail, unpredictably (benchmarks/kernel_profile.py).
+            if not (
+                (ilx <= box[j, 3])
+                & (box[j, 0] <= ihx)
+                & (ily <= box[j, 4])
+                & (box[j, 1] <= ihy)
+                & (ilz <= box[j, 5])
+                & (box[j, 2] <= ihz)
+            ):
+                continue
+            if i == j or (any_primary and not (primary[i] or primary[j])):
+                continue
+            # Test the pair only in the cell of the intersection's low corner.
+            if (
+                _hash(
+                    _cell(max(ilx, box[j, 0]), inv_cell),
+                    _cell(max(ily, box[j, 1]), inv_cell),
+                    _cell(max(ilz, box[j, 2]), inv_cell),
+                )
+                != hkey
+            ):
+                continue
+            lim = threshold_km + tol_km[i] + tol_km[j]
+            if chord_miss2_km2(seg, i, j) > lim * lim:
+                continue
+            if nout < cap:
+                out_i[nout] = min(i, j)
+                out_j[nout] = max(i, j)
+                out_k[nout] = k
+            nout += 1
     return nout
 
 
@@ -459,7 +591,7 @@ def _screen_block(
     t_s = np.empty(EVAL_BATCH)
     # Per object one cache line each for the pair tests: box lo xyz, hi xyz | chord
     # ends a xyz, b xyz | cell range lo xyz, hi xyz.
-    box = np.empty((n, 8))
+    box = np.empty((n, 8), np.float32)
     seg = np.empty((n, 8))
     cel = np.empty((n, 8), np.int32)
     act = np.zeros(n, np.bool_)
@@ -485,7 +617,7 @@ def _screen_block(
         for q in range(m):
             k = kb + q
             tb = (k + 1) * step_s
-            n_entries, n_prim_entries, n_skip = make_boxes(
+            n_entries, n_prim_entries, n_skip = make_boxes32(
                 pos[q],
                 pos[q + 1],
                 pad_km,
@@ -506,7 +638,10 @@ def _screen_block(
             # Few primaries: enter other objects only in the primaries' cells (the pairs
             # they could form all need a primary).
             sparse = any_primary and 4 * n_prim_entries < n_entries
-            ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+            if any_primary:
+                ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+            else:
+                ne = cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
             radix_sort(ent, scratch, ne, hist_lo, hist_hi)
             nout = flag_pairs(
                 ent,
@@ -562,6 +697,10 @@ def screen_chunk(
     Blocks run on numba.get_num_threads() threads (the kernel releases the GIL); the
     result does not depend on that number.
     """
+    if pad_km.shape[0] > MAX_OBJECTS:
+        raise ValueError(
+            f"{pad_km.shape[0]} objects: the kernel's entries hold at most {MAX_OBJECTS}"
+        )
     out_i = np.empty((n_blocks, cap), np.int32)
     out_j = np.empty((n_blocks, cap), np.int32)
     out_k = np.empty((n_blocks, cap), np.int32)

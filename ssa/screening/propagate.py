@@ -7,11 +7,17 @@ measured against SGP4 over a full orbit at the start and at the end of the windo
 stays under the target; the measured maximum times a safety factor becomes the
 object's error bound used to pad the screening boxes.
 
-SGP4 runs in sgp4's compiled ``SatrecArray``. It holds the GIL
-(see benchmarks/screen_catalog.py), so with threads > 1 the objects are split over
-forked processes (``ssa.screening.executor.LocalExecutor``). Each worker does all per-object work of its share (SGP4,
-fits, error checks, failure scan) and writes a chunk's coefficients straight into
-a shared memfd the parent then maps: only small arrays go through the pipes.
+The knots of the time slices run SGP4 in numba (``ssa.screening.sgp4_numba``, on
+the coefficients sgp4's own init computed; bit-identical to sgp4's output) fused
+with the fits: one numba-parallel pass per knot class in which each object's knots
+stay in a small buffer until its coefficients are written. The plan's verification
+(and the knots when KNOT_SGP4 is "satrecarray", or this sgp4 build's Satrec layout
+is not the one sgp4_numba reads) runs sgp4's compiled ``SatrecArray``. That holds
+the GIL (see benchmarks/screen_catalog.py), so with threads > 1 the objects are
+split over forked processes (``ssa.screening.executor.LocalExecutor``). Each
+worker does all per-object work of its share (SGP4, fits, error checks, failure
+scan) and writes a chunk's coefficients straight into a shared memfd the parent
+then maps: only small arrays go through the pipes.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
-from ssa.screening import executor, kernels
+from ssa.screening import executor, kernels, sgp4_numba
 
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
 # means r < 1 Earth radius); used to bound the acceleration of decaying objects.
@@ -52,6 +58,11 @@ MAX_POSITION_KM = 2.0e6
 MAX_SPEED_KMS = 12.0
 
 _MINV = kernels.quintic_matrix()
+
+# SGP4 of the slices' knots: "numba" (fused with the fits, numba threads) or
+# "satrecarray" (sgp4's SatrecArray over the executor's processes), for comparison.
+# Both give the same coefficients bit for bit (tests/test_sgp4_numba.py).
+KNOT_SGP4 = os.environ.get("SSA_KNOT_SGP4", "numba")
 
 
 @dataclass
@@ -107,6 +118,23 @@ def first_bad_knot(err, r_km, v_kms, max_r_km, max_v_kms):
 
 def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
+    el = np.zeros((1, sgp4_numba.N_COLUMNS))
+    el[0, sgp4_numba.NO] = 1.0
+    knots_and_fits(
+        el,
+        np.zeros(1, np.int64),
+        np.zeros(3),
+        np.zeros(3),
+        1.0,
+        _MINV,
+        np.zeros(kernels._NC),
+        np.zeros(1, np.int64),
+        np.ones(1, np.int64),
+        1.0,
+        1.0,
+        np.zeros(1, np.int64),
+        np.zeros(1, np.int64),
+    )
     one = np.zeros((1, 3, 3))
     coef = np.zeros(kernels._NC)
     kernels.fill_coefficients(
@@ -250,6 +278,67 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
+@njit(cache=True, parallel=True, error_model="numpy")
+def verify_errors(el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau):
+    """_verify_piece with SGP4 in numba, fused per object (parallel over objects): SGP4
+    at the knots (3 per span) and checks (check_tau per span), each span's quintic
+    and the max distance at the checks, with the same arithmetic as
+    kernels.fill_coefficients, kernels.eval_positions and max_fit_error_km."""
+    n = idx.shape[0]
+    nk = jd_k.shape[0]
+    n_check = jd_c.shape[0]
+    n_c = check_tau.shape[0]
+    out = np.zeros(n)
+    for q in prange(n):
+        row = el[idx[q]]
+        res = np.zeros(3)
+        rk = np.empty((nk, 6))
+        ek = np.empty(nk, np.int64)
+        for k in range(nk):
+            t = sgp4_numba.minutes_since_epoch(row, jd_k[k], fr_k[k])
+            ek[k] = sgp4_numba.sgp4_state(row, t, rk[k], res)
+        rc = np.empty((n_check, 6))
+        ec = np.empty(n_check, np.int64)
+        for k in range(n_check):
+            t = sgp4_numba.minutes_since_epoch(row, jd_c[k], fr_c[k])
+            ec[k] = sgp4_numba.sgp4_state(row, t, rc[k], res)
+        b = np.empty(6)
+        c = np.empty((3, 6))
+        p = np.empty(3)
+        worst = 0.0
+        for s in range(n_sp):
+            if ek[3 * s] != 0 or ek[3 * s + 1] != 0 or ek[3 * s + 2] != 0:
+                continue
+            for ax in range(3):
+                for m3 in range(3):
+                    b[2 * m3] = rk[3 * s + m3, ax]
+                    b[2 * m3 + 1] = rk[3 * s + m3, 3 + ax] * h_s
+                for k in range(6):
+                    acc = 0.0
+                    for m in range(6):
+                        acc += minv[k, m] * b[m]
+                    c[ax, k] = acc
+            for j in range(n_c):
+                col = s * n_c + j
+                if ec[col] != 0:
+                    continue
+                t_s = check_tau[j] * h_s
+                tau = t_s / h_s - 2.0 * int(t_s / (2.0 * h_s))
+                for ax in range(3):
+                    p[ax] = c[ax, 0] + tau * (
+                        c[ax, 1]
+                        + tau * (c[ax, 2] + tau * (c[ax, 3] + tau * (c[ax, 4] + tau * c[ax, 5])))
+                    )
+                d0 = p[0] - rc[col, 0]
+                d1 = p[1] - rc[col, 1]
+                d2 = p[2] - rc[col, 2]
+                e = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+                if np.isfinite(e) and e > worst:
+                    worst = e
+        out[q] = worst
+    return out
+
+
 def make_plan(
     ex, catalog, step_s: float, target_km: float, jd0: float, fr0: float, window_s: float
 ) -> Plan:
@@ -269,18 +358,26 @@ def make_plan(
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
-        pieces = executor.pieces(
-            ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
-        )
+        # On a Dask cluster the verification stays on the workers (SatrecArray tasks).
+        numba_sgp4 = use_numba_knots() and not ex.slices_as_tasks
+        if numba_sgp4:  # whole groups in this process, on numba threads
+            pieces = [(g, 0, groups[g][1].size) for g in range(len(groups))]
+        else:
+            pieces = executor.pieces(
+                ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
+            )
         jobs = []
         for g, lo, hi in pieces:
             m, idx, h, n_sp, t_all = groups[g]
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        for (g, lo, hi), err in zip(
-            pieces, ex.map(_verify_piece, jobs, "SGP4 interpolation plan"), strict=True
-        ):
+        if numba_sgp4:
+            el = _numba_rows(ex.ctx)
+            errs = [verify_errors(el, *job, _MINV, _CHECK_TAU) for job in jobs]
+        else:
+            errs = ex.map(_verify_piece, jobs, "SGP4 interpolation plan")
+        for (g, lo, hi), err in zip(pieces, errs, strict=True):
             m, idx = groups[g][:2]
             measured[idx[lo:hi]] = err
             too_big = (err > target_km) & (m > 0)
@@ -338,32 +435,83 @@ def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
     return rows, first[rows], e[rows, first[rows]].astype(np.int64)
 
 
-def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: float) -> Chunk:
-    """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
-    n = plan.klass.size
-    h_all = plan.h_s
-    nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
-    off = np.zeros(n, np.int64)
-    stride = np.ones(n, np.int64)
-    classes, cls_size = np.unique(plan.klass, return_counts=True)
-    cls_size = cls_size.astype(np.int64)
-    cls_index = plan.class_order
-    cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
-    cls_h = plan.step_s * 2.0**classes
-    cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
-    cls_base = np.zeros(classes.size, np.int64)
-    base = 0
-    groups = []  # (objects, knot spacing, knot times) per class
-    for c in range(classes.size):
-        idx = cls_index[cls_first[c] : cls_first[c] + cls_size[c]]
-        cls_base[c] = base
-        off[idx] = base + np.arange(idx.size)
-        stride[idx] = idx.size
-        base += idx.size * int(cls_nspan[c]) * kernels._NC
-        h = float(cls_h[c])
-        groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
-    fail_s = np.full(n, np.inf)
-    fail_code = np.zeros(n, np.int64)
+# error_model numpy: SGP4 of a bad element set gives NaN/inf, as in C, not an exception.
+@njit(cache=True, parallel=True, error_model="numpy")
+def knots_and_fits(el, idx, jd, fr, h_s, minv, coef, off, stride, max_r_km, max_v_kms, first, code):
+    """SGP4 (sgp4_numba rows el) of objects idx at the knots (jd, fr), spaced h_s, and
+    their quintic fits written into coef at off, stride (as kernels.fill_coefficients,
+    same arithmetic). first, code (per object): the first knot failing as in
+    first_bad_knot (-1: none) and its SGP4 error code (0: non-finite or too large).
+    Objects run in parallel; each one's knots stay in a buffer of its own."""
+    n = idx.shape[0]
+    nk = jd.shape[0]
+    nspan = (nk - 1) // 2
+    for q in prange(n):
+        row = el[idx[q]]
+        rv = np.empty((nk, 6))
+        res = np.zeros(3)
+        bad = -1
+        bad_code = 0
+        for k in range(nk):
+            c = sgp4_numba.sgp4_state(
+                row, sgp4_numba.minutes_since_epoch(row, jd[k], fr[k]), rv[k], res
+            )
+            if bad < 0:
+                fails = c != 0
+                for ax in range(3):
+                    if not (abs(rv[k, ax]) < max_r_km) or not (abs(rv[k, 3 + ax]) < max_v_kms):
+                        fails = True
+                if fails:
+                    bad = k
+                    bad_code = c
+        first[q] = bad
+        code[q] = bad_code
+        b = np.empty(6)
+        for s in range(nspan):
+            for ax in range(3):
+                for p in range(3):
+                    b[2 * p] = rv[2 * s + p, ax]
+                    b[2 * p + 1] = rv[2 * s + p, 3 + ax] * h_s
+                for k in range(6):
+                    acc = 0.0
+                    for m in range(6):
+                        acc += minv[k, m] * b[m]
+                    coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = acc
+
+
+def _numba_rows(ctx) -> np.ndarray:
+    """The sgp4_numba rows of ctx's satrecs, read once per context and process."""
+    el = getattr(ctx, "_sgp4_numba_rows", None)
+    if el is None or el.shape[0] != len(ctx):
+        el = sgp4_numba.elements(ctx.satrecs)
+        ctx._sgp4_numba_rows = el
+    return el
+
+
+def use_numba_knots() -> bool:
+    """True when the slices' knots run in sgp4_numba (see KNOT_SGP4)."""
+    return KNOT_SGP4 == "numba" and sgp4_numba.available()
+
+
+def _numba_chunk(ctx, groups, jd0, fr0, off, stride, coef, fail_s, fail_code):
+    """Knots and fits of every class group in this process, on numba threads."""
+    el = _numba_rows(ctx)
+    for idx, h, t in groups:
+        jd, fr = times_to_jd(jd0, fr0, t)
+        first = np.empty(idx.size, np.int64)
+        code = np.empty(idx.size, np.int64)
+        knots_and_fits(
+            el, idx, jd, fr, h, _MINV, coef, off[idx], stride[idx],
+            MAX_POSITION_KM, MAX_SPEED_KMS, first, code,
+        )  # fmt: skip
+        rows = np.flatnonzero(first >= 0)
+        fail_s[idx[rows]] = t[first[rows]]
+        fail_code[idx[rows]] = code[rows]
+
+
+def _satrecarray_chunk(ex, groups, base, jd0, fr0, off, stride, fail_s, fail_code):
+    """Knots (sgp4's SatrecArray) and fits of every class group over ex's processes;
+    returns the coefficients (a shared memfd mapping when forked)."""
     pieces = executor.pieces(ex.workers, [g[0].size for g in groups], [g[2].size for g in groups])
     shared = ex.forked and _SHARED_OK and base
     fd = os.memfd_create("ssa-chunk-coef", os.MFD_CLOEXEC) if shared else -1
@@ -392,6 +540,40 @@ def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: f
         idx, h, t = groups[g]
         fail_s[idx[lo:hi][rows]] = t[first]
         fail_code[idx[lo:hi][rows]] = code
+    return coef
+
+
+def build_chunk(ex, plan: Plan, t0_s: float, length_s: float, jd0: float, fr0: float) -> Chunk:
+    """Return the chunk starting at t0_s: SGP4 at the knots of every class, then fits."""
+    n = plan.klass.size
+    h_all = plan.h_s
+    nspan = np.round(length_s / (2.0 * h_all)).astype(np.int64)
+    off = np.zeros(n, np.int64)
+    stride = np.ones(n, np.int64)
+    classes, cls_size = np.unique(plan.klass, return_counts=True)
+    cls_size = cls_size.astype(np.int64)
+    cls_index = plan.class_order
+    cls_first = np.concatenate([[0], np.cumsum(cls_size)[:-1]]).astype(np.int64)
+    cls_h = plan.step_s * 2.0**classes
+    cls_nspan = np.round(length_s / (2.0 * cls_h)).astype(np.int64)
+    cls_base = np.zeros(classes.size, np.int64)
+    base = 0
+    groups = []  # (objects, knot spacing, knot times) per class
+    for c in range(classes.size):
+        idx = cls_index[cls_first[c] : cls_first[c] + cls_size[c]]
+        cls_base[c] = base
+        off[idx] = base + np.arange(idx.size)
+        stride[idx] = idx.size
+        base += idx.size * int(cls_nspan[c]) * kernels._NC
+        h = float(cls_h[c])
+        groups.append((idx, h, t0_s + np.arange(round(length_s / h) + 1) * h))
+    fail_s = np.full(n, np.inf)
+    fail_code = np.zeros(n, np.int64)
+    if use_numba_knots():
+        coef = np.empty(base)
+        _numba_chunk(ex.ctx, groups, jd0, fr0, off, stride, coef, fail_s, fail_code)
+    else:
+        coef = _satrecarray_chunk(ex, groups, base, jd0, fr0, off, stride, fail_s, fail_code)
     return Chunk(
         t0_s=t0_s,
         length_s=length_s,
