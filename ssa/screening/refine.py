@@ -154,6 +154,17 @@ def _numba_elements(satrecs):
     return _ELEMENTS[1]
 
 
+def share_elements(ctx) -> None:
+    """Read ctx's sgp4_numba rows here (or take the knots' copy) so that workers forked
+    from now on inherit them instead of each reading the catalogue again."""
+    global _ELEMENTS
+    el = getattr(ctx, "_sgp4_numba_rows", None)
+    if USE_NUMBA_SGP4 and isinstance(ctx.satrecs, list) and el is not None:
+        if el.shape[0] == len(ctx.satrecs) and _ELEMENTS[0] is not ctx.satrecs:
+            _ELEMENTS = (ctx.satrecs, el)
+    _numba_elements(ctx.satrecs)
+
+
 @njit(cache=True, error_model="numpy")
 def _sgp4_rows(el, sat, jd0, fr, e, r, v):
     """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
@@ -382,6 +393,7 @@ def refine(
     order = np.lexsort((pair_j, pair_i))
     pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
     split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
+    share_elements(ex.ctx)
     args = (jd0, fr0, window_s, threshold_km)
     if len(split) == 1:
         found = _refine_windows(ex.ctx, pair_i, pair_j, lo_w, hi_w, *args)
@@ -400,6 +412,10 @@ def warm_up():
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
     _sampled_distance(one, np.zeros((1, 3)), np.zeros((1, 3)), one, one, 0.5)
+    if sgp4_numba.available():
+        el = np.zeros((1, sgp4_numba.N_COLUMNS))
+        el[0, sgp4_numba.NO] = 1.0
+        _sgp4_rows(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
 
 
 def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
