@@ -110,7 +110,12 @@ def fragments_known(summ: dict, out: Path) -> str | None:
     axes[0].set_xlabel("day of the close approach after the window start")
     axes[0].set_ylabel("share of fragment approaches known at commit")
     axes[0].set_ylim(-0.03, 1.03)
-    axes[0].legend(fontsize=6, ncol=2)
+    if rows:
+        axes[0].legend(fontsize=6, ncol=2)
+    else:
+        axes[0].text(
+            0.5, 0.5, f"no member with >= {MIN_APPROACHES_PLOTTED} approaches", ha="center"
+        )
     axes[0].set_title(
         f"Fragment close approaches known in time to decide (members with >= "
         f"{MIN_APPROACHES_PLOTTED}); dashed alone, solid grouping",
