@@ -57,11 +57,58 @@ def format_utc_ms(jd, fr) -> list[str]:
     """Return ``YYYY-MM-DD HH:MM:SS.sss`` strings (SOCRATES' TCA format) of two-part JDs.
 
     Exact integer arithmetic on milliseconds, so rounding never carries into a
-    wrong day (59.9996 s becomes the next minute correctly).
+    wrong day (59.9996 s becomes the next minute correctly). Vectorised (the same
+    float rounding as ``_civil_ms``, which still formats dates outside years 1-9999
+    and non-finite ones: it raises for them, as before).
     """
-    jds = np.atleast_1d(np.asarray(jd, float)).tolist()
-    frs = np.atleast_1d(np.asarray(fr, float)).tolist()
-    return [_civil_ms(a, b) for a, b in zip(jds, frs, strict=True)]
+    jd = np.atleast_1d(np.asarray(jd, float))
+    fr = np.atleast_1d(np.asarray(fr, float))
+    with np.errstate(invalid="ignore", over="ignore"):
+        total_ms = np.rint(((jd - _UNIX_JD) + fr) * _MS_PER_DAY)  # round(): half to even
+    if not np.all((total_ms >= _MIN_MS) & (total_ms <= _MAX_MS)):
+        return [_civil_ms(a, b) for a, b in zip(jd.tolist(), fr.tolist(), strict=True)]
+    return _civil_text(total_ms.astype(np.int64))
+
+
+# Milliseconds from 1970 of 0001-01-01 and of the last ms of 9999 (datetime's range).
+_MIN_MS = -62_135_596_800_000
+_MAX_MS = 253_402_300_799_999
+
+
+def _civil_text(total_ms: np.ndarray) -> list[str]:
+    """``YYYY-MM-DD HH:MM:SS.sss`` of integer ms from 1970 (proleptic Gregorian, as
+    datetime), with H. Hinnant's days -> civil date algorithm in integer numpy."""
+    days, rem = np.divmod(total_ms, _MS_PER_DAY)
+    z = days + 719_468  # days from 0000-03-01
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    hh, rem = np.divmod(rem, 3_600_000)
+    mm, rem = np.divmod(rem, 60_000)
+    ss, mmm = np.divmod(rem, 1000)
+    out = np.empty((total_ms.size, 23), np.uint8)
+    out[:, [4, 7]] = ord("-")
+    out[:, 10] = ord(" ")
+    out[:, [13, 16]] = ord(":")
+    out[:, 19] = ord(".")
+    for value, first, width in (
+        (year, 0, 4),
+        (month, 5, 2),
+        (day, 8, 2),
+        (hh, 11, 2),
+        (mm, 14, 2),
+        (ss, 17, 2),
+        (mmm, 20, 3),
+    ):
+        for k in range(width - 1, -1, -1):
+            value, digit = np.divmod(value, 10)
+            out[:, first + k] = 48 + digit
+    return out.view("S23").ravel().astype("U23").tolist()
 
 
 def _civil_ms(jd: float, fr: float) -> str:

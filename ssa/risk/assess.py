@@ -69,11 +69,15 @@ def _state(rows, k):
 def _catalog_lookup(catalog, ids, attr, fallback):
     if catalog is None or not hasattr(catalog, attr):
         return fallback
-    index = {int(n): i for i, n in enumerate(catalog.norad_id)}
+    ids = np.asarray(ids, np.int64)
+    norad = np.asarray(catalog.norad_id, np.int64)
+    order = np.argsort(norad, kind="stable")
+    # The last catalogue row of an id (stable sort: the last of equal ids), as before.
+    at = np.maximum(np.searchsorted(norad[order], ids, side="right") - 1, 0)
+    pos = order[at] if norad.size else np.zeros(ids.size, np.int64)
+    ok = norad[pos] == ids if norad.size else np.zeros(ids.size, bool)
     values = np.asarray(getattr(catalog, attr))
-    pos = np.array([index.get(int(i), -1) for i in ids])
     out = np.array(fallback, dtype=values.dtype if values.dtype != object else object, copy=True)
-    ok = pos >= 0
     out[ok] = values[pos[ok]]
     return out
 
@@ -162,16 +166,14 @@ def assess(
     _set(rows, "MAX_PROB", top.value)
     _set(rows, "DILUTION", top.extra["dilution_km"])
     if "FLAGS" in _names(rows):
-        flags = [str(f) if f is not None else "" for f in _col(rows, "FLAGS")]
-        new = []
-        for f, st in zip(flags, result.status, strict=True):
-            parts = [p for p in f.split(";") if p]
-            if st & (pcm.STATUS_NPD_INPUT | pcm.STATUS_CLIPPED_2D):
-                parts.append("COV_REPAIRED")
-            if st & pcm.STATUS_REFUSED:
-                parts.append("PC_REFUSED")
-            new.append(";".join(parts))
-        _set(rows, "FLAGS", np.array(new, dtype=object))
+        from ssa.screening.result import add_flags
+
+        st = np.asarray(result.status)
+        repaired = (st & (pcm.STATUS_NPD_INPUT | pcm.STATUS_CLIPPED_2D)) != 0
+        refused = (st & pcm.STATUS_REFUSED) != 0
+        flags = _col(rows, "FLAGS")
+        flags = np.array([str(f) if f is not None else "" for f in flags.tolist()], dtype=object)
+        _set(rows, "FLAGS", add_flags(flags, [("COV_REPAIRED", repaired), ("PC_REFUSED", refused)]))
     return rows
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
-from scipy import special, stats
+from scipy import special
 
 from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
 from ssa.geometry.frames import as_rows
@@ -684,6 +684,8 @@ def pc_monte_carlo(
     )
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore"):
+        from scipy import stats  # only here: importing it costs ~1 s per run
+
         lo = np.where(hits == 0, 0.0, stats.beta.ppf(alpha / 2, hits, n_samples - hits + 1))
         hi = np.where(
             hits == n_samples, 1.0, stats.beta.ppf(1 - alpha / 2, hits + 1, n_samples - hits)

@@ -250,17 +250,17 @@ def screen(
                 slices = _slices_step(ex, spec, timings, quiet)
                 tri, t_fail_s, dropped = _combine_slices(slices, spec, plan, job)
             found, n_windows = _refine_step(ex, tri, t_fail_s, job, timings, quiet)
+            stage = time.perf_counter()
+            rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
+            timings["table"] = time.perf_counter() - stage
+            stage = time.perf_counter()
+            crossings.add_start_stop(  # START, STOP, split over the executor's workers
+                rows, catalog, job.jd0, job.fr0, job.threshold_km, job.window_s, ex=ex
+            )
+            timings["start_stop"] = time.perf_counter() - stage
             described = ex.describe()
     finally:
         numba.set_num_threads(prev_threads)
-    stage = time.perf_counter()
-    rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
-    timings["table"] = time.perf_counter() - stage
-    stage = time.perf_counter()
-    crossings.add_start_stop(
-        rows, catalog, job.jd0, job.fr0, job.threshold_km, job.window_s
-    )  # START, STOP
-    timings["start_stop"] = time.perf_counter() - stage
     run = _run_record(
         catalog,
         job,

@@ -182,13 +182,46 @@ def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
     out[todo] = np.where(by_width, a, t)
 
 
+# Rows per worker task below which START/STOP stays in this process (a task costs a
+# round trip of its arrays; each row's search is independent of the others, so the
+# split never changes a value).
+MIN_ROWS_PER_TASK = 2000
+
+
+def _crossings_task(ctx, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv):
+    """threshold_crossings of some rows on a worker (ctx: executor.SatrecContext)."""
+    return threshold_crossings(ctx.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
+
+
+def crossings_split(ex, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv):
+    """threshold_crossings over the executor's workers (few rows or 1 worker: here)."""
+    m = len(tca_s)
+    parts = min(ex.workers, m // MIN_ROWS_PER_TASK)
+    if parts <= 1:
+        return _crossings_task(ex.ctx, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
+    cuts = np.linspace(0, m, parts + 1).astype(np.int64)
+    jobs = [
+        (si[a:b], sj[a:b], jd0, fr0, tca_s[a:b], threshold_km, window_s, dr[a:b], dv[a:b])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+    res = ex.map(_crossings_task, jobs, "start_stop")
+    return tuple(np.concatenate([r[k] for r in res]) for k in range(4))
+
+
 def add_start_stop(
-    rows: dict, catalog, jd0: float, fr0: float, threshold_km: float, window_s: float
+    rows: dict,
+    catalog,
+    jd0: float,
+    fr0: float,
+    threshold_km: float,
+    window_s: float,
+    ex=None,
 ) -> None:
     """Add the START and STOP columns (UTC text, ms) to a screening table in place and
     append START_CLIPPED / STOP_CLIPPED to FLAGS where the pair is inside at a window
-    edge. rows: the table's dict of columns (NORAD ids, TCA_JD/TCA_FR, TEME states)."""
-    from ssa.screening.result import format_tca
+    edge. rows: the table's dict of columns (NORAD ids, TCA_JD/TCA_FR, TEME states);
+    ex: an executor over the catalogue's satellites to split the rows over (None: here)."""
+    from ssa.screening.result import add_flags, format_tca
 
     ids = np.asarray(rows["NORAD_CAT_ID_1"], np.int64)
     m = ids.size
@@ -205,20 +238,17 @@ def add_start_stop(
     r2 = np.stack([rows[f"{a}2_KM"] for a in "XYZ"], axis=1)
     v1 = np.stack([rows[f"V{a}1_KMS"] for a in "XYZ"], axis=1)
     v2 = np.stack([rows[f"V{a}2_KMS"] for a in "XYZ"], axis=1)
-    start, stop, c_start, c_stop = threshold_crossings(
-        catalog.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1
-    )
+    if ex is None:
+        start, stop, c_start, c_stop = threshold_crossings(
+            catalog.satrecs, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1
+        )
+    else:
+        start, stop, c_start, c_stop = crossings_split(
+            ex, si, sj, jd0, fr0, tca_s, threshold_km, window_s, r2 - r1, v2 - v1
+        )
     rows["START"] = _utc(format_tca, jd0, fr0, start)
     rows["STOP"] = _utc(format_tca, jd0, fr0, stop)
-    flags = []
-    for f, a, b in zip(rows["FLAGS"].tolist(), c_start.tolist(), c_stop.tolist(), strict=True):
-        parts = [p for p in str(f or "").split(";") if p]
-        if a:
-            parts.append("START_CLIPPED")
-        if b:
-            parts.append("STOP_CLIPPED")
-        flags.append(";".join(parts))
-    rows["FLAGS"] = np.array(flags, dtype=object)
+    rows["FLAGS"] = add_flags(rows["FLAGS"], [("START_CLIPPED", c_start), ("STOP_CLIPPED", c_stop)])
 
 
 def _utc(format_tca, jd0, fr0, t_s):

@@ -213,7 +213,7 @@ def column_spec(name: str, values, decimals: dict, scientific, cell) -> tuple:
 
 
 # --- numba assembly -----------------------------------------------------------------------
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _n_digits(x):
     n = 1
     while x >= 10:
@@ -222,7 +222,7 @@ def _n_digits(x):
     return n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put_uint(buf, pos, x, width):
     """Write x in exactly width digits (zero-padded) ending before pos + width."""
     for k in range(width - 1, -1, -1):

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from ssa.geometry.constants import MU_KM3_S2
+from ssa.screening import sgp4_numba
 
 # Sampling step inside a window: two distance minima of one pair closer than this
 # would need relative accelerations far beyond orbital ones (see README).
@@ -135,6 +136,63 @@ def _error_codes(e, r, v):
     return err
 
 
+_ELEMENTS: tuple = (None, None)  # (satrecs, their sgp4_numba rows): the last catalogue
+USE_NUMBA_SGP4 = True  # False: one sgp4 call per satellite (the reference path)
+
+
+def _numba_elements(satrecs):
+    """sgp4_numba rows of satrecs (kept for the last list seen), or None when the numba
+    SGP4 cannot read this sgp4 build or is switched off."""
+    global _ELEMENTS
+    if not USE_NUMBA_SGP4 or not isinstance(satrecs, list):
+        return None
+    if not _same_satrecs(_ELEMENTS[0], satrecs):
+        el = None
+        if sgp4_numba.available() and all(type(s) is sgp4_numba.Satrec for s in satrecs):
+            el = sgp4_numba.elements(satrecs)
+        _ELEMENTS = (satrecs, el)
+    return _ELEMENTS[1]
+
+
+def _same_satrecs(a, b) -> bool:
+    """True when lists a and b hold the same Satrec objects (the executor's context
+    copies the catalogue's list: ~1 ms for 26k objects against ~0.2 s for a re-read)."""
+    if a is b:
+        return True
+    return a is not None and len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def share_elements(ctx) -> None:
+    """Read ctx's sgp4_numba rows here (or take the knots' copy) so that workers forked
+    from now on inherit them instead of each reading the catalogue again."""
+    global _ELEMENTS
+    el = getattr(ctx, "_sgp4_numba_rows", None)
+    if USE_NUMBA_SGP4 and isinstance(ctx.satrecs, list) and el is not None:
+        if el.shape[0] == len(ctx.satrecs) and not _same_satrecs(_ELEMENTS[0], ctx.satrecs):
+            _ELEMENTS = (ctx.satrecs, el)
+    _numba_elements(ctx.satrecs)
+
+
+@njit(cache=True, error_model="numpy")
+def _sgp4_rows(el, sat, jd0, fr, e, r, v):
+    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
+    _distinct_rows orders them). One thread: this runs in forked workers."""
+    rv = np.empty(6)
+    res = np.zeros(3)
+    prev = -1
+    for q in range(sat.size):
+        s = sat[q]
+        if s != prev:  # each object's resonance integrator starts afresh
+            res[:] = 0.0
+            prev = s
+        e[q] = sgp4_numba.sgp4_state(
+            el[s], sgp4_numba.minutes_since_epoch(el[s], jd0, fr[q]), rv, res
+        )
+        for c in range(3):
+            r[q, c] = rv[c]
+            v[q, c] = rv[3 + c]
+
+
 def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
     """Return (err, r_km, v_kms) at each distinct (satellite, time) of the rows and row,
     the index of every input row in them.
@@ -154,6 +212,12 @@ def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
     e_u = np.empty(m_u, np.uint8)
     r_u = np.empty((m_u, 3))
     v_u = np.empty((m_u, 3))
+    el = _numba_elements(satrecs)
+    if (
+        el is not None
+    ):  # the same bits as sgp4's C++ (tests/test_sgp4_numba.py), no call per satellite
+        _sgp4_rows(el, sat_idx[uniq], jd0, fr_u, e_u, r_u, v_u)
+        return _error_codes(e_u, r_u, v_u), r_u, v_u, row
     starts = starts.tolist()
     for s, a, b in zip(sat_idx[uniq[starts[:-1]]].tolist(), starts[:-1], starts[1:], strict=True):
         sat = satrecs[s]
@@ -337,6 +401,7 @@ def refine(
     order = np.lexsort((pair_j, pair_i))
     pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
     split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
+    share_elements(ex.ctx)
     args = (jd0, fr0, window_s, threshold_km)
     if len(split) == 1:
         found = _refine_windows(ex.ctx, pair_i, pair_j, lo_w, hi_w, *args)
@@ -355,6 +420,10 @@ def warm_up():
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
     _sampled_distance(one, np.zeros((1, 3)), np.zeros((1, 3)), one, one, 0.5)
+    if sgp4_numba.available():
+        el = np.zeros((1, sgp4_numba.N_COLUMNS))
+        el[0, sgp4_numba.NO] = 1.0
+        _sgp4_rows(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
 
 
 def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):

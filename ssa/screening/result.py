@@ -73,6 +73,28 @@ TEXT_RISK_COLUMNS = ("HBR_SOURCE", "PC_METHOD")
 EMPTY_UNTIL_RISK = ["MAX_PROB", "DILUTION"] + RISK_COLUMNS
 
 
+def add_flags(flags, masks) -> np.ndarray:
+    """Return FLAGS (object array of 'A;B' text) with each name of ``masks`` (an
+    iterable of (name, bool array)) appended where its mask is set, in order.
+
+    As the per-row ``';'.join(p for p in str(f or '').split(';') if p)`` plus appends,
+    done once per distinct flag text and per flagged row (flags are few and rare)."""
+    flags = np.asarray(flags, dtype=object)
+    n = flags.size
+    texts = {}
+    for f in dict.fromkeys(flags.tolist()):
+        texts[f] = ";".join(p for p in str(f or "").split(";") if p)
+    out = np.array([texts[f] for f in flags.tolist()] if texts else [], dtype=object)
+    out = out.reshape(n)
+    masks = [(name, np.asarray(m, bool)) for name, m in masks]
+    rows = np.flatnonzero(np.any([m for _, m in masks], axis=0)) if masks else []
+    for k in rows.tolist() if len(rows) else []:
+        parts = [out[k]] if out[k] else []
+        parts += [name for name, m in masks if m[k]]
+        out[k] = ";".join(parts)
+    return out
+
+
 class ScreenResult:
     """Conjunction table (dict of column arrays, CSV order) plus the run record.
 
