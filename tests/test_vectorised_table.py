@@ -114,6 +114,7 @@ def test_refine_states_in_numba_equal_sgp4_per_satellite(shipped, monkeypatch):
     t[::3] = np.round(t[::3], 1)  # repeated (satellite, time) rows too
     sat[::5] = sat[1::5]
     t[::5] = t[1::5]
+    monkeypatch.setattr(refine, "USE_NUMBA_SGP4", True)
     assert refine._numba_elements(shipped.satrecs) is not None
     fast = refine.states(shipped.satrecs, sat, jd0, fr0, t)
     monkeypatch.setattr(refine, "USE_NUMBA_SGP4", False)
