@@ -47,7 +47,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from ssa.screening.kernels import _cell, _hash, chord_miss2_km2
+from ssa.screening.kernels import _HASH_MASK, _OBJ_MASK, _cell, _hash, chord_miss2_km2
 
 RESULTS = Path(__file__).parent / "results"
 CATALOG = "catalog-2024-07-05.3le"
@@ -110,23 +110,26 @@ def prepare(cat, threads: int = 2) -> dict:
 @njit(cache=True)
 def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts):
     """Add to counts[m, r_i, r_j] (r_i <= r_j regimes of the pair) per metric m: 0 same
-    cell run, 1 boxes overlap, 2 chord tested (low-corner rule), 3 flagged. Mirrors
-    kernels.flag_pairs without primaries."""
+    cell run, 1 passed the entries' x/y prefilter, 2 boxes overlap, 3 chord tested
+    (low-corner rule), 4 flagged. Mirrors kernels.flag_pairs without primaries."""
     run0 = 0
     while run0 < ne:
-        hkey = ent[run0] >> np.uint64(32)
+        hkey = (ent[run0] >> np.uint64(32)) & _HASH_MASK
         end = run0 + 1
-        while end < ne and (ent[end] >> np.uint64(32)) == hkey:
+        while end < ne and ((ent[end] >> np.uint64(32)) & _HASH_MASK) == hkey:
             end += 1
         first = run0
         run0 = end
         for e1 in range(first, end - 1):
-            i = np.int64(ent[e1] & np.uint64(0xFFFFFFFF))
+            i = np.int64(ent[e1] & _OBJ_MASK)
             for e2 in range(e1 + 1, end):
-                j = np.int64(ent[e2] & np.uint64(0xFFFFFFFF))
+                j = np.int64(ent[e2] & _OBJ_MASK)
                 a = min(reg[i], reg[j])
                 b = max(reg[i], reg[j])
                 counts[0, a, b] += 1
+                if not _prefilter(ent[e1], ent[e2]):
+                    continue
+                counts[1, a, b] += 1
                 if (
                     box[i, 0] > box[j, 3]
                     or box[j, 0] > box[i, 3]
@@ -136,7 +139,7 @@ def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts)
                     or box[j, 2] > box[i, 5]
                 ) or i == j:
                     continue
-                counts[1, a, b] += 1
+                counts[2, a, b] += 1
                 if (
                     _hash(
                         _cell(max(box[i, 0], box[j, 0]), inv_cell),
@@ -146,10 +149,22 @@ def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts)
                     != hkey
                 ):
                     continue
-                counts[2, a, b] += 1
+                counts[3, a, b] += 1
                 lim = threshold_km + tol_km[i] + tol_km[j]
                 if chord_miss2_km2(seg, i, j) <= lim * lim:
-                    counts[3, a, b] += 1
+                    counts[4, a, b] += 1
+
+
+@njit(cache=True)
+def _prefilter(v1, v2):
+    """The x/y test of kernels.flag_pairs on two entries' quantised box extents."""
+    q = np.uint64(31)
+    return (
+        ((v2 >> np.uint64(22)) & q) <= ((v1 >> np.uint64(27)) & q)
+        and ((v1 >> np.uint64(22)) & q) <= ((v2 >> np.uint64(27)) & q)
+        and ((v2 >> np.uint64(54)) & q) <= (v1 >> np.uint64(59))
+        and ((v1 >> np.uint64(54)) & q) <= (v2 >> np.uint64(59))
+    )
 
 
 STAGES = ("eval", "boxes", "entries", "sort", "pairs")
@@ -169,12 +184,11 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
     hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
-    marks = np.zeros(1 << (2 * K._RADIX_BITS - 6), np.uint64)
     ecap = 8 * n + 16
     ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
     out = np.empty((3, 1 << 20), np.int32)
     t = dict.fromkeys(STAGES, 0.0)
-    counts = np.zeros((4, max(n_reg, 1), max(n_reg, 1)), np.int64)
+    counts = np.zeros((5, max(n_reg, 1), max(n_reg, 1)), np.int64)
     entries = np.zeros(max(n_reg, 1), np.int64)
     obj_int = np.zeros(max(n_reg, 1), np.int64)
     flagged = 0
@@ -197,7 +211,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             if n_ent > ecap:
                 ecap = 2 * n_ent
                 ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
-            ne = K.cell_entries(cel, act, primary, False, marks, ent, hist_lo, hist_hi)
+            ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
             d = time.thread_time()
             K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
             e = time.thread_time()
@@ -284,7 +298,7 @@ def profile(cat) -> dict:
         "full": full,
         "regimes": {},
     }
-    metrics = ("same_cell_pairs", "boxes_overlap", "chord_tested", "flagged")
+    metrics = ("same_cell_pairs", "prefilter_passed", "boxes_overlap", "chord_tested", "flagged")
     for q, name in enumerate(names):
         sub = cat.subset(groups[name])
         alone = stage_profile(prepare(sub)) if len(sub) > 1 else None
@@ -341,15 +355,16 @@ def _markdown(res: dict) -> str:
         "Pair work in the full catalog, per object-interval of the regime "
         "(pairs across regimes count for both):",
         "",
-        "| regime | objects | cell entries | same-cell pairs | boxes overlap | "
-        "chords tested | flagged |",
-        "|---|---|---|---|---|---|---|",
+        "| regime | objects | cell entries | same-cell pairs | pass x/y prefilter | "
+        "boxes overlap | chords tested | flagged |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in res["regimes"].items():
         c = r["in_full_catalog"]
         lines.append(
             f"| {name} | {r['objects']} | {c['entries_per_object_interval']:.2f} | "
             f"{c['same_cell_pairs_per_object_interval']:.3f} | "
+            f"{c['prefilter_passed_per_object_interval']:.4f} | "
             f"{c['boxes_overlap_per_object_interval']:.4f} | "
             f"{c['chord_tested_per_object_interval']:.4f} | "
             f"{c['flagged_per_object_interval']:.5f} |"
@@ -359,6 +374,7 @@ def _markdown(res: dict) -> str:
         "",
         f"Totals over the chunk: {t['object_intervals']} object-intervals, "
         f"{t['entries']} cell entries, {t['same_cell_pairs']} same-cell pairs, "
+        f"{t['prefilter_passed']} past the x/y prefilter, "
         f"{t['boxes_overlap']} overlapping boxes, {t['chord_tested']} chord tests, "
         f"{t['flagged']} flagged.",
         "",

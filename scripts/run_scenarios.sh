@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the shipped scenarios, keep their summaries and figures in scenarios/results/
+# Run the shipped scenarios (wall and CPU time), keep their summaries and figures in scenarios/results/
 # (committed; the full outputs with per-event CSVs and decisions.npz stay in results/,
 # not committed), record how long each took and the machine load in
 # scenarios/results/RUNS.md, and pool the 30-day run with the snapshot sweep into
@@ -15,9 +15,10 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 for s in "${names[@]}"; do
   start=$(date +%s)
   l0=$(load)
-  .venv/bin/ssa scenario run "scenarios/$s.toml" --out "results/$s" \
-      --screening-cache results/.screening-cache --quiet
+  /usr/bin/time -f "%U %S" -o results/.cpu-$s .venv/bin/ssa scenario run "scenarios/$s.toml" \
+      --out "results/$s" --screening-cache results/.screening-cache --quiet
   end=$(date +%s)
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "results/.cpu-$s")
   rm -rf "scenarios/results/$s" && mkdir -p "scenarios/results/$s"
   # One run, or one sub-folder per sweep run (start/snapshot/seed).
   for d in "results/$s" "results/$s"/*/; do
@@ -26,7 +27,7 @@ for s in "${names[@]}"; do
     mkdir -p "scenarios/results/$s/$rel"
     cp "$d"/summary.json "$d"/*.png "scenarios/results/$s/$rel/"
   done
-  echo "| $s | \`ssa scenario run scenarios/$s.toml --out results/$s --screening-cache results/.screening-cache\` | $((end - start)) s | load $l0 -> $(load) | $(date -u +%Y-%m-%dT%H:%MZ) |" >> scenarios/results/RUNS.md
+  echo "| $s | \`ssa scenario run scenarios/$s.toml --out results/$s --screening-cache results/.screening-cache\` | $((end - start)) s (CPU $cpu s) | $l0 -> $(load) | $(date -u +%Y-%m-%dT%H:%MZ) |" >> scenarios/results/RUNS.md
 done
 if [ -d results/pooled-observations-30d ] && [ -d results/pooled-observations-snapshots ]; then
   .venv/bin/ssa scenario pool results/pooled-observations-30d results/pooled-observations-snapshots \

@@ -149,3 +149,25 @@ def test_scenario_integer_too_large_for_a_float_is_refused(ssa_data, tmp_path):
     shutil.copy(REPO / "scenarios" / "sensors.csv", tmp_path / "sensors.csv")
     with pytest.raises(ValueError, match=rf"{toml}.*seed.*outside"):
         load_scenario(toml)
+
+
+@pytest.mark.parametrize("reader", ["omm-csv", "satcat"])
+def test_stray_quote_in_a_csv_row_does_not_swallow_the_next_rows(ssa_data, tmp_path, reader):
+    """Was: a '"' opened a quoted field that ran over the following lines, so the rows
+    after a damaged one vanished without a report (benchmarks/fuzz.py, 2026-12-02, OMM CSV
+    batch seeds 14, 27, 51 and 52)."""
+    lines = seeds()[reader].decode().splitlines()
+    lines[2] = lines[2].replace(",", ',"', 1)  # the second row gets an unclosed quote
+    path = tmp_path / "stray-quote.csv"
+    path.write_text("\n".join(lines) + "\n")
+    col = lines[0].split(",").index("NORAD_CAT_ID")
+    after = {int(row.split(",")[col]) for row in lines[3:]}
+    if reader == "satcat":
+        entries, problems = load_satcat(path)
+        loaded, skipped = set(entries), problems
+    else:
+        catalog = Catalog.load(path)
+        loaded, skipped = set(catalog.norad_id.tolist()), catalog.load_report.problems
+    assert after <= loaded  # every row after the damaged one still loads
+    assert [(p.file, p.line) for p in skipped] == [(str(path), 3)]
+    assert "columns" in skipped[0].reason

@@ -241,11 +241,27 @@ def _open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
+def _forked_children() -> list[int]:
+    """Live children forked from this process (same command line): the executor's
+    workers. Other children of the test session (multiprocessing's resource tracker,
+    a Dask cluster of another test) run other command lines and are not ours to judge."""
+    own = Path("/proc/self/cmdline").read_bytes()
+    out = []
+    for k in _children(os.getpid()):
+        try:
+            same = Path(f"/proc/{k}/cmdline").read_bytes() == own
+        except OSError:
+            continue
+        if same and _alive(k):
+            out.append(k)
+    return out
+
+
 def _assert_no_children_left() -> None:
     deadline = time.monotonic() + WORKERS_TIMEOUT_S
-    while [k for k in _children(os.getpid()) if _alive(k)] and time.monotonic() < deadline:
+    while _forked_children() and time.monotonic() < deadline:
         time.sleep(POLL_S)
-    assert not [k for k in _children(os.getpid()) if _alive(k)], "orphan worker processes"
+    assert not _forked_children(), "orphan worker processes"
 
 
 def test_executor_worker_death(few_satrecs):

@@ -8,7 +8,7 @@ import pytest
 from ssa.scenario import decisions as dec
 from ssa.scenario import tasking as tk
 from ssa.scenario.config import expand_sweep, load_scenario
-from tests.test_scenario_config import GOOD, write
+from tests.test_scenario_config import GOOD, SCENARIOS, write
 from tests.test_scenario_decisions import encounters
 
 
@@ -218,3 +218,42 @@ def test_catalogue_maintenance_keeps_what_the_budget_can_hold():
     assert 0.6 * most <= kept <= most + 1
     # Round-robin over everything would leave every object below 3 tracks a span.
     assert np.sum(in_span >= 1) < n_obj
+
+
+def test_visibility_cache_returns_what_the_kernel_computes(tmp_path, shipped):
+    """Cached passes equal a fresh run; a changed sensor geometry is not served from cache."""
+    from ssa.scenario.sensors import load_sensors
+
+    table = load_sensors(SCENARIOS / "sensors.csv")
+    table = table.subset(np.array([table.index("ES-S3TSR"), table.index("FR-GRAVES")]))
+    cat = shipped.subset(np.arange(len(shipped)) < 300)
+    jd0, fr0 = float(np.median(cat.epoch_jd)), 0.5
+    args = (cat, table, jd0, fr0, -86400.0, 3, 28800.0, 120.0)
+    fresh = tk.visibility_passes(*args)
+    assert fresh.sum() > 0
+    first = tk.visibility_passes(*args, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("passes-*.npy"))) == 2
+    again = tk.visibility_passes(*args, cache_dir=tmp_path)
+    assert np.array_equal(fresh, first) and np.array_equal(fresh, again)
+    moved = table.subset(np.array([0, 1]))
+    moved.min_el_deg[0] += 20.0  # S3TSR now sees less: must be recomputed
+    fewer = tk.visibility_passes(cat, moved, *args[2:], cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("passes-*.npy"))) == 3
+    assert fewer[0].sum() < fresh[0].sum() and np.array_equal(fewer[1], fresh[1])
+
+
+def test_keyed_truth_normals_are_standard_and_keyed_per_event():
+    from scipy import stats
+
+    from ssa.scenario.truth import hash_u64, keyed_normals
+
+    keys = hash_u64(np.arange(100_000, dtype=np.uint64))
+    z = keyed_normals(keys, 20240705, 0, 7, 6)
+    # Kolmogorov-Smirnov against N(0, 1) per column; independent columns and runs.
+    for col in range(6):
+        assert stats.kstest(z[:, col], "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(z[:, 0], z[:, 3])[0, 1]) < 0.02
+    other_run = keyed_normals(keys, 20240705, 1, 7, 6)
+    assert abs(np.corrcoef(z[:, 0], other_run[:, 0])[0, 1]) < 0.02
+    # An event's numbers do not depend on which other events are drawn with it.
+    assert np.array_equal(keyed_normals(keys[5::11], 20240705, 0, 7, 6), z[5::11])

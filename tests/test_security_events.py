@@ -18,6 +18,8 @@ from ssa.scenario.truth import load_catalog, protected_by
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 START = "2024-07-05T12:00:00Z"
+# Osculating radius can dip below the mean perigee (J2 short-period terms, ~10 km in LEO).
+PERIGEE_MARGIN_KM = 25.0
 
 TOML = f"""
 name = "security-test"
@@ -174,6 +176,32 @@ def test_objects_below_every_size_limit_are_never_detected(setup):
     assert big.detections.sum() > 0
 
 
+def test_detection_never_beats_the_size_limit_at_the_closest_possible_range(setup):
+    """No sensor sees an object smaller than its size limit at the object's perigee height
+    above the site (the closest the object can come): size_limit(R) = ref_size (R /
+    ref_range)^p, p = 2 radar, 1 optical. Objects just below that bound for every sensor are
+    never detected; the same objects 1.5x above it for some sensor can be."""
+    from ssa.scenario.tracking import OPTICAL_SIZE_EXPONENT, RADAR_SIZE_EXPONENT, track
+
+    sc, catalog = setup
+    jd, fr = catalog.epoch_median()
+    leo = np.flatnonzero((catalog.perigee_km > 300) & (catalog.apogee_km < 1200))[:300]
+    sub = catalog.subset(leo)
+    t = sc.sensors
+    p = np.where(t.is_optical, OPTICAL_SIZE_EXPONENT, RADAR_SIZE_EXPONENT)
+    closest_km = (  # (objects, sensors)
+        sub.perigee_km[:, None] - t.alt_m[None, :] / 1e3 - PERIGEE_MARGIN_KM
+    )
+    bound = t.ref_size_m[None, :] * (closest_km / t.ref_range_km[None, :]) ** p[None, :]
+    below = 0.99 * bound.min(axis=1)
+    res = track(sub.satrecs, below, t, jd, fr, 0.0, 6 * 3600.0, 120.0, [6 * 3600.0])
+    assert res.detections.sum() == 0
+    above = track(
+        sub.satrecs, 1.5 * bound.max(axis=1), t, jd, fr, 0.0, 6 * 3600.0, 120.0, [6 * 3600.0]
+    )
+    assert above.detections.sum() > 0
+
+
 def _manoeuvre(sc, catalog, dv):
     from ssa.scenario.config import Event
 
@@ -205,6 +233,9 @@ def test_manoeuvre_detection_zero_never_larger_no_later_pooling_no_later(setup):
             if a is not None:
                 assert p is not None and p <= a
     assert detected_somewhere
+    # no sensors: no detection of its own (only the public catalogue's, reported apart)
+    assert large["participants"]["Canada"]["alone"]["detection_h"] is None
+    assert large["participants"]["public"]["grouping"]["detection_h"] is None
 
 
 def test_small_debris_exposure_alone_vs_grouping(setup):

@@ -126,3 +126,19 @@ def test_exercise_runs_through_the_scenario_pipeline(name, catalog_of, ssa_data,
     if "small_debris" in kinds:
         (e,) = sec["effects"]["small_debris"]
         assert e["participants"]["Canada"]["alone"]["sample_objects_seen"] == 0
+    # the exercise figures and tables come out of the summary
+    from ssa.commands.exercise import render
+    from ssa.scenario import security_figures as sf
+
+    made = [
+        f(summ, tmp_path) for f in (sf.fragments_known, sf.manoeuvre_detection, sf.small_debris)
+    ]
+    expect = {
+        "fragments-known.png": "breakup" in kinds,
+        "manoeuvre-detection.png": "manoeuvre" in kinds,
+        "small-debris.png": "small_debris" in kinds,
+    }
+    assert {m for m in made if m} == {k for k, v in expect.items() if v}
+    assert all((tmp_path / m).stat().st_size > 10_000 for m in made if m)
+    text = render({"scenario": summ["scenario"], "seed": summ["seed"], **sec["effects"]})
+    assert text.startswith(f"# {sc.name} (seed {sc.seed})") and "| member |" in text

@@ -126,10 +126,14 @@ def test_small_set_matches_satrecarray_over_a_day(shipped):
 
 @pytest.mark.slow
 @pytest.mark.skipif(JIT_OFF, reason="whole catalogue: minutes as plain Python")
-def test_whole_catalogue_matches_satrecarray_over_a_day(shared_file):
-    """All 26,389 objects of the shared catalogue, deep space and error codes
-    included, one day at 15-minute steps (odd seconds: not the knots' grid)."""
-    cat = Catalog.load(shared_file(CATALOG))
+@pytest.mark.parametrize(
+    "name, opsmode", [(CATALOG, "i"), ("catalog-2024-11-01.omm.csv", "a")]
+)  # fmt: skip
+def test_whole_catalogue_matches_satrecarray_over_a_day(shared_file, name, opsmode):
+    """All objects of a shared catalogue (26,389 from TLEs; 26,834 from OMM, in AFSPC
+    mode), deep space and error codes included, one day at 15-minute steps (odd
+    seconds: not the knots' grid)."""
+    cat = Catalog.load(shared_file(name), opsmode=opsmode)
     el = sgp4_numba.elements(cat.satrecs)
     jd0, fr0 = cat.epoch_median()
     fr = fr0 + (np.arange(0.0, 86400.0 + 1, 900.0) + 7.3) / 86400.0

@@ -18,11 +18,13 @@ C. 1408   0.001  0.001  0.055  0.132  0.240  0.626  0.837  0.957  0.990  1.000
 ========  =====  =====  =====  =====  =====  =====  =====  =====  =====  =====
 
 (shares of everything ever catalogued, decayed or not, up to the 2025-03 SATCAT).
-Cross-check: Space-Track held 604 Cosmos 1408 pieces on 2021-12-17, 32 days after the
-test (0.33 of the 1,806; our estimate at 32 d: 0.25 -- the number-based dating lags a
-little); LeoLabs had ~500 in its catalogue after five weeks. Sources: the cited counts
-quoted at https://leolabs.space/article/part-iii-cosmos-1408-breakup-observations-one-month-later
-and a reposted blog "The Russian anti-satellite demonstration a month later".
+Cross-checks with counts published at the time: Space-Track held 604 Cosmos 1408 pieces
+on 2021-12-17, 32 days after the test (our dating: 494), and LeoLabs ~500 after five weeks
+(https://leolabs.space/article/part-iii-cosmos-1408-breakup-observations-one-month-later;
+the 604 from a reposted blog, "The Russian anti-satellite demonstration a month later");
+516 Fengyun-1C pieces were on Space-Track on 2007-01-28, 17 days after (our dating: 404;
+http://mt-milcom.blogspot.com/2007/01/fengyun-1c-now-we-have-over-400-pieces.html).
+The dating lags by a few days (the launch spacing): a slightly slow public catalogue.
 
 Model (used by the scenario pipeline and ``ssa exercise``): the public catalogue's
 size limit is 10 cm (MODEL-ANCHORS); a simulated fragment below it is never publicly

@@ -340,6 +340,17 @@ def render(summary: dict) -> str:
             + f" | {e['lc_m_where_model_count_equals_catalogued'] * 100:.1f} cm |"
         )
     lines.append("")
+    lines.append(
+        "Columns: *as catalogued* counts a simulated piece only if it lives until its "
+        "cataloguing delay (drawn from the event's own SATCAT-dated curve, "
+        "`ssa.breakup.cataloguing`), as the real clouds are counted; *within 1 year* is the "
+        "real count catalogued in the first year; *Lc where the model's count = "
+        "catalogued* is the size down to which the catalogue would have to be complete for "
+        "the model to match (the catalogue holds many pieces below 10 cm). B* is matched "
+        "at each fragment's perigee to Vallado's exponential atmosphere "
+        "(`ssa.breakup.drag`). See the README section 'Breakups and synthetic populations'."
+    )
+    lines.append("")
     lines.append(f"Seeds {summary['seeds']}. Sources of the event parameters:")
     for e in summary["events"]:
         lines.append(f"- {e['event']} ({e['time']}): {e['sources']}.")

@@ -12,13 +12,16 @@ HELP = """Run the security events of a scenario file ([[events]] kind = "breakup
 grouping, fragments detected and maintained 1, 3 and 7 days after a breakup, its
 protected satellites' close approaches with fragments it knows or not, and when it
 detects a manoeuvre and how much warning is left before the approach. Writes
-DIR/security.json and DIR/security.md."""
+DIR/security.json and DIR/security.md. These are the event effects alone: 'ssa scenario
+run' runs the same file through the whole pipeline (the events in the truth, every
+member's decisions) and puts them in summary.json's 'security' section."""
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "exercise",
-        help="security events of a scenario (breakups, manoeuvres), alone vs in the grouping",
+        help="security events of a scenario (breakups, manoeuvres), alone vs in the "
+        "grouping: the event effects alone (ssa scenario run runs the whole pipeline)",
         description=HELP,
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from ssa.errors import InputFileError
@@ -19,6 +20,7 @@ __all__ = [
     "read_text",
     "read_lines",
     "read_head",
+    "csv_rows",
     "MAX_LINE_CHARS",
     "MAX_WHOLE_FILE_BYTES",
 ]
@@ -83,6 +85,18 @@ def read_lines(path) -> Iterator[str]:
         if rest:
             number += 1
             yield rest
+
+
+def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, cells) of CSV lines, each line parsed on its own.
+
+    Catalogue CSVs (OMM, SATCAT) never have a line end inside a quoted field, so a stray
+    quote must not open a field that swallows the following lines: a single csv.reader
+    over the file silently merged every later row into the damaged one (fuzzing). Here
+    the damage stays on its line, which then has the wrong number of columns and is
+    reported."""
+    for number, line in enumerate(lines, 1):
+        yield number, next(csv.reader((line,)), [])
 
 
 def _too_long(path, number: int) -> InputFileError:

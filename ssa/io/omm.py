@@ -8,7 +8,6 @@ XML is parsed with defusedxml: no DTDs, no entities, nothing fetched.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -19,6 +18,7 @@ from datetime import datetime
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from ssa.io import csv_rows
 from ssa.io.problems import Problem, clip
 
 # Fields SGP4 cannot do without; the rest get the defaults below.
@@ -67,9 +67,8 @@ def _text(value) -> str:
 
 def iter_omm_csv(lines: Iterable[str], source: str = "<csv>") -> Iterator[OmmRecord | Problem]:
     """Yield records of an OMM CSV (header row with OMM keywords, one element set per row)."""
-    reader = csv.reader(lines)
     header = None
-    for row in reader:
+    for number, row in csv_rows(lines):
         if not row or not any(cell.strip() for cell in row):
             continue
         if header is None:
@@ -78,15 +77,13 @@ def iter_omm_csv(lines: Iterable[str], source: str = "<csv>") -> Iterator[OmmRec
         if len(row) != len(header):
             yield Problem(
                 source,
-                reader.line_num,
+                number,
                 f"{len(row)} columns, expected {len(header)} as in the header",
                 clip(",".join(row)),
                 "layout",
             )
             continue
-        yield OmmRecord(
-            dict(zip(header, (cell.strip() for cell in row), strict=True)), reader.line_num
-        )
+        yield OmmRecord(dict(zip(header, (cell.strip() for cell in row), strict=True)), number)
 
 
 def iter_omm_json(text: str, source: str = "<json>") -> Iterator[OmmRecord | Problem]:

@@ -7,11 +7,11 @@ as the codes PAY / R/B / DEB / UNK, numeric ``RCS`` in m^2) and the Space-Track
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ssa.io import csv_rows
 from ssa.io.problems import Problem, clip
 
 OBJECT_TYPES = ("PAYLOAD", "ROCKET BODY", "DEBRIS", "UNKNOWN")
@@ -54,8 +54,8 @@ def rcs_class(rcs_m2: float) -> str:
 
 def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[SatcatEntry | Problem]:
     """Yield a SatcatEntry per row of a CelesTrak or Space-Track SATCAT CSV."""
-    reader = csv.reader(lines)
-    header = [h.strip().upper() for h in next(reader, [])]
+    reader = csv_rows(lines)
+    header = [h.strip().upper() for h in next(reader, (1, []))[1]]
     if "NORAD_CAT_ID" not in header or "OBJECT_TYPE" not in header:
         yield Problem(
             source,
@@ -73,13 +73,13 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
     i_size, i_rcs = column("RCS_SIZE"), column("RCS")
     i_name = column("OBJECT_NAME", "SATNAME")
     width = len(header)
-    for row in reader:
+    for number, row in reader:
         if not row:
             continue
         if len(row) != width:
             yield Problem(
                 source,
-                reader.line_num,
+                number,
                 f"{len(row)} columns, expected {width} as in the header",
                 clip(",".join(row)),
                 "layout",
@@ -89,7 +89,7 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
         if not (norad.isascii() and norad.isdigit()):  # "²".isdigit() is True (fuzzing)
             yield Problem(
                 source,
-                reader.line_num,
+                number,
                 f"NORAD_CAT_ID {norad!r} is not an integer",
                 clip(",".join(row)),
                 "value",
@@ -100,7 +100,7 @@ def iter_satcat(lines: Iterable[str], source: str = "<satcat>") -> Iterator[Satc
         if object_type is None:
             yield Problem(
                 source,
-                reader.line_num,
+                number,
                 f"unknown OBJECT_TYPE {raw_type!r}",
                 clip(",".join(row)),
                 "value",

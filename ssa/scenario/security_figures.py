@@ -3,6 +3,10 @@ section in summary.json).
 
     python -m ssa.scenario.security_figures scenarios/exercise-asat-480km.toml RUN_DIR [--out DIR]
 
+RUN_DIR: an ``ssa scenario run`` folder (summary.json) or an ``ssa exercise`` folder
+(security.json: the event effects only). ``python -m ssa.scenario.security_figures --table
+docs/exercises`` prints the README's per-member table from the four exercise folders.
+
 Writes into DIR (default RUN_DIR) ``security.md`` (the event effects as tables, as
 ``ssa exercise`` prints them) and, whichever apply:
 
@@ -27,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 GABBARD_DAYS = 7.0
+# Members with fewer fragment approaches are left out of the share plot (too noisy).
+MIN_APPROACHES_PLOTTED = 40
 
 
 def _plt():
@@ -77,8 +83,8 @@ def fragments_known(summ: dict, out: Path) -> str | None:
     rows = [
         m
         for m in members
-        if (parts.get(f"{m} alone") or {}).get("fragment")
-        or (parts.get(f"{m} grouping") or {}).get("fragment")
+        if ((parts.get(f"{m} grouping") or {}).get("fragment") or {}).get("approaches", 0)
+        >= MIN_APPROACHES_PLOTTED
     ]
     breakups = (sec.get("effects") or {}).get("breakups") or []
     if not rows and not breakups:
@@ -105,7 +111,11 @@ def fragments_known(summ: dict, out: Path) -> str | None:
     axes[0].set_ylabel("share of fragment approaches known at commit")
     axes[0].set_ylim(-0.03, 1.03)
     axes[0].legend(fontsize=6, ncol=2)
-    axes[0].set_title("Fragment close approaches known in time to decide", fontsize="small")
+    axes[0].set_title(
+        f"Fragment close approaches known in time to decide (members with >= "
+        f"{MIN_APPROACHES_PLOTTED}); dashed alone, solid grouping",
+        fontsize="small",
+    )
     if breakups:
         b = breakups[0]
         snaps = b["snapshots_days"]
@@ -154,11 +164,19 @@ def manoeuvre_detection(summ: dict, out: Path) -> str | None:
 
         a, a_none = hours("alone")
         g, g_none = hours("grouping")
-        ax.bar(x - 0.2, a, 0.4, label="alone", color="tab:orange")
-        ax.bar(x + 0.2, g, 0.4, label="grouping", color="tab:blue")
-        for xi, none in zip(x, a_none, strict=True):
-            if none:
-                ax.text(xi - 0.2, horizon, "none", rotation=90, fontsize=6, ha="center")
+        ax.bar(x - 0.2, np.where(a_none, 0, a), 0.4, label="alone", color="tab:orange")
+        ax.bar(x + 0.2, np.where(g_none, 0, g), 0.4, label="grouping", color="tab:blue")
+        none_x = np.concatenate([x[a_none] - 0.2, x[g_none] + 0.2])
+        if none_x.size:
+            ax.bar(
+                none_x,
+                horizon,
+                0.4,
+                color="none",
+                edgecolor="grey",
+                hatch="//",
+                label="not detected in the window",
+            )
         if m.get("public_detection_h") is not None:
             ax.axhline(m["public_detection_h"], color="k", ls=":", label="public catalogue")
         if m.get("approach_h") is not None:
@@ -209,15 +227,143 @@ def small_debris(summ: dict, out: Path) -> str | None:
     return "small-debris.png"
 
 
+def _load(folder: Path) -> dict:
+    if (folder / "summary.json").exists():
+        return json.loads((folder / "summary.json").read_text())
+    if (folder / "security.json").exists():
+        return {"security": {"effects": json.loads((folder / "security.json").read_text())}}
+    return {}
+
+
+def _arrow(a, g, fmt="{}") -> str:
+    f = (lambda x: "-" if x is None else fmt.format(x)) if isinstance(fmt, str) else fmt
+    return f"{f(a)} -> {f(g)}"
+
+
+def headline_table(root) -> str:
+    """Return the README's per-member Markdown table from the four exercise folders."""
+    root = Path(root)
+    asat = _load(root / "exercise-asat-480km")
+    coll = _load(root / "exercise-collision")
+    insp = _load(root / "exercise-inspector")
+    quiet = _load(root / "exercise-quiet-baseline")
+
+    def eff(summ, kind):
+        return ((summ.get("security") or {}).get("effects") or {}).get(kind) or []
+
+    def breakup_cells(summ, member):
+        b = eff(summ, "breakups")
+        if not b:
+            return "n/a", "n/a"
+        e = b[0]["participants"][member]
+        mnt = _arrow(
+            e["alone"]["maintained"], e["grouping"]["maintained"], lambda x: "/".join(map(str, x))
+        )
+        parts = (summ.get("security") or {}).get("participants") or {}
+        a = (parts.get(f"{member} alone") or {}).get("fragment")
+        g = (parts.get(f"{member} grouping") or {}).get("fragment")
+        known = (
+            f"{a['known_at_commit'] if a else 0} -> {g['known_at_commit'] if g else 0} "
+            f"of {(g or a)['approaches']}"
+            if (a or g)
+            else "0 of 0"
+        )
+        return mnt, known
+
+    def man_cell(k, member):
+        m = eff(insp, "manoeuvres")
+        if len(m) <= k:
+            return "n/a"
+        e = m[k]["participants"][member]
+
+        def h(x):
+            return "-" if x is None else f"{x:.1f}"
+
+        return (
+            f"{h(e['alone']['detection_h'])} ({h(e['alone']['warning_h'])}) -> "
+            f"{h(e['grouping']['detection_h'])} ({h(e['grouping']['warning_h'])})"
+        )
+
+    def quiet_cell(member):
+        q = eff(quiet, "small_debris")
+        if not q or member not in q[0]["participants"]:
+            return "n/a"
+        e = q[0]["participants"][member]
+        if not e["protected_leo"]:
+            return "-"
+        a, g = e["alone"], e["grouping"]
+        return (
+            f"{a['unseen_conjunctions_per_sat_year']:.0f} / {a['unseen_pc_per_sat_year']:.1e} -> "
+            f"{g['unseen_conjunctions_per_sat_year']:.0f} / {g['unseen_pc_per_sat_year']:.1e}"
+        )
+
+    def reduction(summ, member):
+        rows = {r["participant"]: r for r in summ.get("participants", [])}
+
+        def v(key):
+            r = rows.get(key) or {}
+            rr, man = r.get("risk_reduction"), r.get("manoeuvres_per_sat_year")
+            if not rr or rr.get("value") is None:
+                return "-"
+            return f"{rr['value']:.2f} ({man['value']:.2f})"
+
+        return f"{v(member + ' alone')} -> {v(member + ' grouping')}"
+
+    members = list(eff(asat, "breakups")[0]["participants"]) if eff(asat, "breakups") else []
+    members = [m for m in members if m != "public"]
+    lines = [
+        "| member | ASAT: fragments maintained after 1/3/7 d, alone -> grouping | ASAT: "
+        "fragment approaches known at commit, alone -> grouping | ASAT: share of the risk "
+        "removed by manoeuvres at the Pc threshold (manoeuvres per sat-year) | collision: maintained 1/3/7 d | collision: "
+        "approaches known | GEO inspector: detected after h (warning h) | LEO inspector | "
+        "small debris: unseen conjunctions / Pc per LEO sat-year |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in members:
+        am, ak = breakup_cells(asat, m)
+        cm, ck = breakup_cells(coll, m)
+        lines.append(
+            f"| {m} | {am} | {ak} | {reduction(asat, m)} | {cm} | {ck} | {man_cell(0, m)} | "
+            f"{man_cell(1, m)} | {quiet_cell(m)} |"
+        )
+    pub = [b.get("public_catalogued") for b in (eff(asat, "breakups") + eff(coll, "breakups"))]
+    lines.append(
+        "| public catalogue | "
+        + (" / ".join("/".join(map(str, p)) for p in pub if p) or "-")
+        + " (ASAT / collision) | | | | | "
+        + " | ".join(
+            "-" if m.get("public_detection_h") is None else f"{m['public_detection_h']:.1f}"
+            for m in eff(insp, "manoeuvres")
+        )
+        + " | |"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     from ssa.scenario.config import load_scenario
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--table"]:
+        print(headline_table(argv[1] if len(argv) > 1 else "docs/exercises"), end="")
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", help="the scenario TOML the run used")
     ap.add_argument("run_dir", help="output folder of ssa scenario run (summary.json)")
     ap.add_argument("--out", help="where to write the PNGs (default: run_dir)")
     a = ap.parse_args(argv)
-    summ = json.loads((Path(a.run_dir) / "summary.json").read_text())
+    run = Path(a.run_dir)
+    if (run / "summary.json").exists():
+        summ = json.loads((run / "summary.json").read_text())
+    else:  # an ``ssa exercise`` folder: the event effects only
+        effects = json.loads((run / "security.json").read_text())
+        sc = load_scenario(a.scenario)
+        summ = {
+            "scenario": sc.name,
+            "seed": sc.seed,
+            "participants": [{"member": m.name, "kind": "alone"} for m in sc.members],
+            "security": {"effects": effects, "participants": {}},
+        }
     out = Path(a.out or a.run_dir)
     out.mkdir(parents=True, exist_ok=True)
     from ssa.commands.exercise import render

@@ -100,7 +100,6 @@ def caching_screen(cache_dir, screen=None):
     the threshold and the primaries, so scenarios that differ only in sensors,
     members' policies or events share one truth screening.
     """
-    import hashlib
     from pathlib import Path
 
     cache_dir = Path(cache_dir)
@@ -190,18 +189,14 @@ class Truth:
         return len(self.conj["tca_s"])
 
     def event_keys(self) -> np.ndarray:
-        """Return (C,) uint64 event identities: NORAD ids and TCA (ms since J2000)."""
+        """Return (C,) uint64 event identities: a hash of the NORAD ids and TCA (ms since
+        J2000), vectorised (``hash_u64``)."""
         c = self.conj
-        out = np.empty(self.n, dtype=np.uint64)
         base = (self.start - dt.datetime(2000, 1, 1, 12, tzinfo=dt.timezone.utc)).total_seconds()
-        for k in range(self.n):
-            h = hashlib.blake2b(digest_size=8)
-            h.update(
-                f"{int(c['norad1'][k])}|{int(c['norad2'][k])}|"
-                f"{round((base + c['tca_s'][k]) * 1000)}".encode()
-            )
-            out[k] = int.from_bytes(h.digest(), "little")
-        return out
+        tca_ms = np.round((base + np.asarray(c["tca_s"], dtype=float)) * 1000).astype(np.int64)
+        h = hash_u64(np.asarray(c["norad1"], dtype=np.int64).astype(np.uint64))
+        h = hash_u64(h ^ np.asarray(c["norad2"], dtype=np.int64).astype(np.uint64))
+        return hash_u64(h ^ tca_ms.astype(np.uint64))
 
 
 def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> Truth:
@@ -274,6 +269,38 @@ def build_truth(sc: Scenario, catalog=None, screen=None, quiet: bool = True) -> 
     )
 
 
+def hash_u64(x) -> np.ndarray:
+    """Return the splitmix64 finaliser of uint64 values (a bijective, well-mixed hash).
+
+    Counter-based random numbers keyed per event, vectorised: the same event gets the
+    same numbers whatever other events a truth holds.
+    """
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        z = np.asarray(x, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def keyed_normals(keys, seed: int, run: int, stream: int, n: int) -> np.ndarray:
+    """Return (len(keys), n) standard normals, a pure function of (key, seed, run, stream).
+
+    Box-Muller on counter-hashed uniforms (53 bits each).
+    """
+    keys = np.asarray(keys, dtype=np.uint64)
+    salt = hash_u64(np.uint64(seed % 2**64))
+    salt = hash_u64(salt ^ np.uint64(run % 2**64))
+    salt = hash_u64(salt ^ np.uint64(stream % 2**64))
+    m = (n + 1) // 2
+    ctr = np.arange(2 * m, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = hash_u64(hash_u64(keys ^ salt)[:, None] + ctr[None, :] * np.uint64(0xD1B54A32D192ED03))
+    u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53  # in (0, 1)
+    r = np.sqrt(-2.0 * np.log(u[:, :m]))
+    ang = 2.0 * np.pi * u[:, m:]
+    return np.concatenate([r * np.cos(ang), r * np.sin(ang)], axis=1)[:, :n]
+
+
 def true_offsets_m(truth: Truth, seed: int, run: int) -> np.ndarray:
     """Return (C, 2, 3) true RTN offsets (m) of both objects of every event.
 
@@ -294,9 +321,7 @@ def true_offsets_m(truth: Truth, seed: int, run: int) -> np.ndarray:
         ],
         axis=1,
     )
-    z = np.empty((truth.n, 2, 3))
-    for k, key in enumerate(truth.event_keys().tolist()):
-        z[k] = np.random.default_rng([seed, run, TRUTH_STREAM, key]).standard_normal((2, 3))
+    z = keyed_normals(truth.event_keys(), seed, run, TRUTH_STREAM, 6).reshape(truth.n, 2, 3)
     return sig * z
 
 

@@ -6,22 +6,32 @@ Interpolation (used by ssa.screening.propagate and the kernel below):
 - ``eval_positions``: interpolated positions of given objects at given times.
 
 Broad and narrow phase, ``screen_chunk``: the sample intervals of one time chunk,
-split into blocks of consecutive intervals run in parallel (``prange``), each block
-by ``_screen_block``, which runs five stages per interval [t_k, t_k + T]
-(inlined; each also callable alone and tested against a plain numpy version in
-tests/test_kernels.py):
+split into blocks of consecutive intervals run in parallel (Python threads over the
+GIL-free kernel), each block by ``_screen_block``, which runs five stages per
+interval [t_k, t_k + T] (inlined; each also callable alone and tested against a plain
+version in tests/test_kernels.py and tests/test_kernels_v3.py):
 1. ``eval_classes``: every object's position at the interval end (the start is the
    previous interval's end), one knot class at a time.
-2. ``make_boxes``: each object's motion enclosed in an axis-aligned box (chord of
+2. ``make_boxes32``: each object's motion enclosed in an axis-aligned box (chord of
    the interpolant, padded by the chord deviation, the interpolation error bound and
-   half the threshold) and the range of uniform grid cells the box touches.
-3. ``cell_entries``: one 64-bit entry (22-bit cell hash << 32 | object) per
-   (cell, object) pair the boxes touch.
+   half the threshold), stored as float32 rounded outwards (never smaller than the
+   exact box: half the bytes, so the pair stage's random reads stay in L2), and the
+   range of uniform grid cells that float32 box touches. (``make_boxes``: the same in
+   float64.)
+3. ``cell_entries_x``: one 64-bit entry per (cell, object) pair the boxes touch:
+   object (bits 0-21), 22-bit cell hash (bits 32-53) and, as a prefilter, the box's x
+   and y extents within that cell quantised to 1/32 of a cell (bits 22-31, 54-63).
+   With primaries: ``cell_entries`` (no prefilter; others entered only in the
+   primaries' cells when there are few primaries).
 4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes), so objects
    sharing a cell hash form runs.
-5. ``flag_pairs``: pairs within a run whose boxes overlap are tested once (in the
-   cell holding the low corner of their boxes' intersection), then by the closest
-   approach of their chords (``chord_miss2_km2``) minus the deviation bounds.
+5. ``flag_pairs``: each entry against its successors of the same hash: pairs
+   rejected first on the prefilter (no memory access), then on the float32 boxes;
+   pairs whose boxes overlap are tested once (in the cell holding the low corner of
+   their boxes' intersection), then by the closest approach of their chords
+   (``chord_miss2_km2``) minus the deviation bounds.
+Neither float32 rounding (outwards) nor the prefilter (a monotone function of the box
+ends in one cell's frame, so overlapping boxes keep overlapping) can drop a pair.
 A hash collision can only add work or duplicates, never lose a pair.
 
 Units: km, s. Times inside a chunk are seconds from the chunk start. Kernels import

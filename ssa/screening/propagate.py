@@ -7,17 +7,19 @@ measured against SGP4 over a full orbit at the start and at the end of the windo
 stays under the target; the measured maximum times a safety factor becomes the
 object's error bound used to pad the screening boxes.
 
-The knots of the time slices run SGP4 in numba (``ssa.screening.sgp4_numba``, on
-the coefficients sgp4's own init computed; bit-identical to sgp4's output) fused
-with the fits: one numba-parallel pass per knot class in which each object's knots
-stay in a small buffer until its coefficients are written. The plan's verification
-(and the knots when KNOT_SGP4 is "satrecarray", or this sgp4 build's Satrec layout
-is not the one sgp4_numba reads) runs sgp4's compiled ``SatrecArray``. That holds
-the GIL (see benchmarks/screen_catalog.py), so with threads > 1 the objects are
-split over forked processes (``ssa.screening.executor.LocalExecutor``). Each
-worker does all per-object work of its share (SGP4, fits, error checks, failure
-scan) and writes a chunk's coefficients straight into a shared memfd the parent
-then maps: only small arrays go through the pipes.
+The knots of the time slices and the plan's verification run SGP4 in numba
+(``ssa.screening.sgp4_numba``, on the coefficients sgp4's own init computed;
+bit-identical to sgp4's output) fused with the fits: blocks of objects on the
+numba thread count (Python threads over GIL-free kernels), each object's knots in
+a small buffer of its own until its coefficients (or its measured error) are
+written. With KNOT_SGP4 = "satrecarray" (comparison), on a Dask cluster's plan,
+or when this sgp4 build's Satrec layout is not the one sgp4_numba reads, SGP4 runs
+in sgp4's compiled ``SatrecArray``. That holds the GIL (see
+benchmarks/screen_catalog.py), so with threads > 1 the objects are split over
+forked processes (``ssa.screening.executor.LocalExecutor``). Each worker does all
+per-object work of its share (SGP4, fits, error checks, failure scan) and writes
+a chunk's coefficients straight into a shared memfd the parent then maps: only
+small arrays go through the pipes.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import math
 import mmap
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
 from ssa.screening import executor, kernels, sgp4_numba
@@ -121,6 +125,8 @@ def warm_up():
     el = np.zeros((1, sgp4_numba.N_COLUMNS))
     el[0, sgp4_numba.NO] = 1.0
     knots_and_fits(
+        0,
+        1,
         el,
         np.zeros(1, np.int64),
         np.zeros(3),
@@ -278,18 +284,16 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def verify_errors(el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau):
-    """_verify_piece with SGP4 in numba, fused per object (parallel over objects): SGP4
+@njit(cache=True, nogil=True, error_model="numpy")
+def verify_errors(lo, hi, el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau, out):
+    """_verify_piece with SGP4 in numba, fused per object, for objects idx[lo:hi]: SGP4
     at the knots (3 per span) and checks (check_tau per span), each span's quintic
-    and the max distance at the checks, with the same arithmetic as
+    and the max distance at the checks (into out), with the same arithmetic as
     kernels.fill_coefficients, kernels.eval_positions and max_fit_error_km."""
-    n = idx.shape[0]
     nk = jd_k.shape[0]
     n_check = jd_c.shape[0]
     n_c = check_tau.shape[0]
-    out = np.zeros(n)
-    for q in prange(n):
+    for q in range(lo, hi):
         row = el[idx[q]]
         res = np.zeros(3)
         rk = np.empty((nk, 6))
@@ -336,7 +340,6 @@ def verify_errors(el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau):
                 if np.isfinite(e) and e > worst:
                     worst = e
         out[q] = worst
-    return out
 
 
 def make_plan(
@@ -374,7 +377,10 @@ def make_plan(
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
         if numba_sgp4:
             el = _numba_rows(ex.ctx)
-            errs = [verify_errors(el, *job, _MINV, _CHECK_TAU) for job in jobs]
+            errs = []
+            for job in jobs:
+                errs.append(np.zeros(job[0].size))
+                on_threads(verify_errors, job[0].size, el, *job, _MINV, _CHECK_TAU, errs[-1])
         else:
             errs = ex.map(_verify_piece, jobs, "SGP4 interpolation plan")
         for (g, lo, hi), err in zip(pieces, errs, strict=True):
@@ -436,17 +442,18 @@ def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
 
 
 # error_model numpy: SGP4 of a bad element set gives NaN/inf, as in C, not an exception.
-@njit(cache=True, parallel=True, error_model="numpy")
-def knots_and_fits(el, idx, jd, fr, h_s, minv, coef, off, stride, max_r_km, max_v_kms, first, code):
-    """SGP4 (sgp4_numba rows el) of objects idx at the knots (jd, fr), spaced h_s, and
-    their quintic fits written into coef at off, stride (as kernels.fill_coefficients,
-    same arithmetic). first, code (per object): the first knot failing as in
-    first_bad_knot (-1: none) and its SGP4 error code (0: non-finite or too large).
-    Objects run in parallel; each one's knots stay in a buffer of its own."""
-    n = idx.shape[0]
+@njit(cache=True, nogil=True, error_model="numpy")
+def knots_and_fits(
+    lo, hi, el, idx, jd, fr, h_s, minv, coef, off, stride, max_r_km, max_v_kms, first, code
+):
+    """SGP4 (sgp4_numba rows el) of objects idx[lo:hi] at the knots (jd, fr), spaced
+    h_s, and their quintic fits written into coef at off, stride (as
+    kernels.fill_coefficients, same arithmetic). first, code (per object): the first
+    knot failing as in first_bad_knot (-1: none) and its SGP4 error code (0:
+    non-finite or too large). Each object's knots stay in a buffer of its own."""
     nk = jd.shape[0]
     nspan = (nk - 1) // 2
-    for q in prange(n):
+    for q in range(lo, hi):
         row = el[idx[q]]
         rv = np.empty((nk, 6))
         res = np.zeros(3)
@@ -479,6 +486,30 @@ def knots_and_fits(el, idx, jd, fr, h_s, minv, coef, off, stride, max_r_km, max_
                     coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = acc
 
 
+# Blocks per thread of on_threads: objects differ in cost (deep space, decay), so a
+# few blocks each balance the threads.
+BLOCKS_PER_THREAD = 4
+
+
+def on_threads(kernel, n: int, *args) -> None:
+    """Run kernel(lo, hi, *args) over [0, n) in blocks on numba.get_num_threads()
+    Python threads (the kernels release the GIL). Not prange: a parallel region
+    compiles several times slower, and forked workers stay free of numba's pool."""
+    threads = min(numba.get_num_threads(), max(1, n))
+    if threads <= 1:
+        kernel(0, n, *args)
+        return
+    edges = np.linspace(0, n, threads * BLOCKS_PER_THREAD + 1).astype(np.int64)
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [
+            pool.submit(kernel, int(a), int(b), *args)
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+            if b > a
+        ]
+        for f in futures:
+            f.result()
+
+
 def _numba_rows(ctx) -> np.ndarray:
     """The sgp4_numba rows of ctx's satrecs, read once per context and process."""
     el = getattr(ctx, "_sgp4_numba_rows", None)
@@ -500,8 +531,8 @@ def _numba_chunk(ctx, groups, jd0, fr0, off, stride, coef, fail_s, fail_code):
         jd, fr = times_to_jd(jd0, fr0, t)
         first = np.empty(idx.size, np.int64)
         code = np.empty(idx.size, np.int64)
-        knots_and_fits(
-            el, idx, jd, fr, h, _MINV, coef, off[idx], stride[idx],
+        on_threads(
+            knots_and_fits, idx.size, el, idx, jd, fr, h, _MINV, coef, off[idx], stride[idx],
             MAX_POSITION_KM, MAX_SPEED_KMS, first, code,
         )  # fmt: skip
         rows = np.flatnonzero(first >= 0)
