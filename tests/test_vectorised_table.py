@@ -4,6 +4,7 @@ plain per-row versions they replaced."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ssa.geometry import timeutil
 from ssa.risk.assess import _catalog_lookup
@@ -70,6 +71,7 @@ def test_catalogue_lookup_matches_the_dict_version():
     assert (got != fallback).sum() > 3000
 
 
+@pytest.mark.slow
 def test_start_stop_split_over_worker_processes_is_identical(shipped, monkeypatch):
     """START/STOP computed in two real worker processes (rows cut in halves) equals the
     one-process search value for value (each row's search is independent)."""
