@@ -4,6 +4,7 @@ plain per-row versions they replaced."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ssa.geometry import timeutil
 from ssa.risk.assess import _catalog_lookup
@@ -70,6 +71,7 @@ def test_catalogue_lookup_matches_the_dict_version():
     assert (got != fallback).sum() > 3000
 
 
+@pytest.mark.slow
 def test_start_stop_split_over_worker_processes_is_identical(shipped, monkeypatch):
     """START/STOP computed in two real worker processes (rows cut in halves) equals the
     one-process search value for value (each row's search is independent)."""
@@ -114,6 +116,7 @@ def test_refine_states_in_numba_equal_sgp4_per_satellite(shipped, monkeypatch):
     t[::3] = np.round(t[::3], 1)  # repeated (satellite, time) rows too
     sat[::5] = sat[1::5]
     t[::5] = t[1::5]
+    monkeypatch.setattr(refine, "USE_NUMBA_SGP4", True)
     assert refine._numba_elements(shipped.satrecs) is not None
     fast = refine.states(shipped.satrecs, sat, jd0, fr0, t)
     monkeypatch.setattr(refine, "USE_NUMBA_SGP4", False)

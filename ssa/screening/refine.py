@@ -137,7 +137,13 @@ def _error_codes(e, r, v):
 
 
 _ELEMENTS: tuple = (None, None)  # (satrecs, their sgp4_numba rows): the last catalogue
-USE_NUMBA_SGP4 = True  # False: one sgp4 call per satellite (the reference path)
+# Off: measured in the full 7-day CLI, refinement on sgp4_numba took 4.2x main's time
+# where the untouched kernel took 1.85x (shared machine; benchmarks/results/screen_cli.json),
+# though a same-process 1-day A/B on half the catalogue gave 0.6-0.8x
+# (refine_sgp4_ab.json). Likely cause, not yet checked: each call restarts the
+# deep-space resonance integrator from epoch, where a Satrec keeps its last step
+# between calls. Same bits either way (tests/test_vectorised_table.py).
+USE_NUMBA_SGP4 = False  # True: sgp4_numba; False: one sgp4 call per satellite
 
 
 def _numba_elements(satrecs):
