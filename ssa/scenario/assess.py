@@ -258,7 +258,8 @@ class KnowledgeContext:
             uniq, inv = np.unique(obj, return_inverse=True)
             ci, cc = task.cumulative(self.own_mask[x], uniq)
             span_s = span * SECONDS_PER_DAY
-            if self.truth.events is not None:  # fragments/manoeuvred objects: tracks since the event
+            if self.truth.events is not None:
+                # Fragments/manoeuvred objects: only tracks since the event count.
                 span_s = span_s * self.truth.events.track_fraction(obj, t_s, span)
             return task.in_span(ci, t_s, span_s, inv), task.in_span(cc, t_s, span_s, inv)
         info = np.broadcast_to(self.info_rate[x][obj][:, None], t_s.shape) * span
