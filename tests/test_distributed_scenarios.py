@@ -183,3 +183,15 @@ def test_unreachable_scheduler_is_one_error(files, tmp_path, capsys):
     assert time.monotonic() - t < CONNECT_TIMEOUT_S + UNREACHABLE_SLACK_S
     assert f"cannot reach the Dask scheduler at {address}" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_truth_key_follows_the_seed_only_when_events_change_the_truth(ssa_data):
+    """Breakup fragments are drawn from the seed: two seeds of a breakup exercise need
+    two truth screenings; two seeds of a quiet scenario share one."""
+    import dataclasses
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    quiet = load_scenario(root / "pooled-observations.toml")
+    breakup = load_scenario(root / "exercise-collision.toml")
+    assert truth_key(quiet) == truth_key(dataclasses.replace(quiet, seed=quiet.seed + 1))
+    assert truth_key(breakup) != truth_key(dataclasses.replace(breakup, seed=breakup.seed + 1))

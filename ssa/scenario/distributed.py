@@ -68,7 +68,7 @@ def truth_key(sc: Scenario) -> str:
     Catalogue and SATCAT files (resolved), window, threshold, the union of members'
     owners with the protected types and excluded names (they decide the screened
     primaries), and the events that can change the truth catalogue (all but sensor
-    outages and members leaving). Conservative: two scenarios that happen to protect
+    outages and members leaving), and with such events the seed. Conservative: two scenarios that happen to protect
     the same satellites through different owner lists do not share."""
     owners = sorted({o for m in sc.members for o in m.owners})
     events = sorted(repr(e) for e in getattr(sc, "events", ()) if e.kind not in OBSERVING_EVENTS)
@@ -82,6 +82,9 @@ def truth_key(sc: Scenario) -> str:
         "|".join(sorted(sc.protect_types)),
         "|".join(sorted(sc.exclude_names)),
         *events,
+        # Breakup fragments are drawn from the scenario seed: with such events the
+        # truth differs between seeds (without them it does not).
+        *([f"seed={sc.seed}"] if events else []),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
