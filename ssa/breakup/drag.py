@@ -5,7 +5,7 @@ s = 78 km and rho_q0 = 2.461e-8 kg/m^3 (Hoots & Roehrich 1980, Spacetrack Report
 B* = Cd (A/m) rho_q0 R_E / 2 = Cd (A/m) 0.15697 / 2 (kg/m^2 per Earth radius) is the
 physical B* only where that law matches the air. It does near 120-450 km, but it falls
 much more slowly with height than the real thermosphere: at 800 km it is 20-25 times the
-mean density (Vallado's exponential model, table below). Real element sets absorb this in
+mean density (Vallado's exponential model, `ssa.geometry.atmosphere`). Real element sets absorb this in
 their fitted B*: catalogued Fengyun-1C debris at 770 km have median B* 1.2e-3 (2023-09
 snapshot), where the physical B* of the model's >= 10 cm fragments has median 2.2e-2.
 Used unscaled, it made the validation clouds decay 10-20 times too fast (session 3:
@@ -22,43 +22,20 @@ from __future__ import annotations
 
 import numpy as np
 
-EARTH_RADIUS_M = 6_378_135.0  # SGP4's WGS72 radius
+from ssa.geometry import EARTH_RADIUS_KM, atmosphere
+from ssa.geometry.atmosphere import BSTAR_RHO0_KG_M2_ER
+
+EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000.0  # SGP4's WGS72 radius
 DRAG_COEFFICIENT = 2.2  # Cd of a tumbling fragment in free-molecular flow
-RHO0_KG_M2_ER = 0.15696615  # rho_q0 x R_E: SGP4's reference density for B*
+RHO0_KG_M2_ER = BSTAR_RHO0_KG_M2_ER  # rho_q0 x R_E: SGP4's reference density for B*
 SGP4_Q0_KM = 120.0
 SGP4_S_KM = 78.0
 MAX_MATCH_HEIGHT_KM = 1000.0
-# Vallado table 8-4: base height (km), base density (kg/m^3), scale height (km).
-EXPONENTIAL_ATMOSPHERE = (
-    (100, 5.297e-7, 5.877),
-    (110, 9.661e-8, 7.263),
-    (120, 2.438e-8, 9.473),
-    (130, 8.484e-9, 12.636),
-    (140, 3.845e-9, 16.149),
-    (150, 2.070e-9, 22.523),
-    (180, 5.464e-10, 29.740),
-    (200, 2.789e-10, 37.105),
-    (250, 7.248e-11, 45.546),
-    (300, 2.418e-11, 53.628),
-    (350, 9.518e-12, 53.298),
-    (400, 3.725e-12, 58.515),
-    (450, 1.585e-12, 60.828),
-    (500, 6.967e-13, 63.822),
-    (600, 1.454e-13, 71.835),
-    (700, 3.614e-14, 88.667),
-    (800, 1.170e-14, 124.64),
-    (900, 5.245e-15, 181.05),
-    (1000, 3.019e-15, 268.00),
-)
 
 
 def density_kg_m3(h_km) -> np.ndarray:
     """Return the exponential-model air density (kg/m^3) at heights ``h_km`` (>= 100 km)."""
-    h = np.maximum(np.asarray(h_km, float), 100.0)
-    table = np.array(EXPONENTIAL_ATMOSPHERE)
-    k = np.clip(np.searchsorted(table[:, 0], h, side="right") - 1, 0, len(table) - 1)
-    h0, rho0, scale = table[k, 0], table[k, 1], table[k, 2]
-    return rho0 * np.exp(-(h - h0) / scale)
+    return atmosphere.density_kg_m3(np.maximum(np.asarray(h_km, float), 100.0))
 
 
 def sgp4_density_kg_m3(h_km) -> np.ndarray:

@@ -37,6 +37,7 @@ import numpy as np
 
 from ssa.errors import UserError
 from ssa.scenario.config import Scenario, expand_sweep, resolve_data_path
+from ssa.scenario.truth import screen_digest
 
 # Event kinds that only change who observes (not the truth catalogue or its screening).
 OBSERVING_EVENTS = ("outage", "leave")
@@ -110,20 +111,6 @@ def plan_runs(scenarios: list[Scenario]) -> list[Run]:
     return runs
 
 
-def _screen_digest(catalog, start, days, threshold_km, primary_ids) -> str:
-    """Digest of a truth screening's arguments (as ``truth.caching_screen`` keys them)."""
-    h = hashlib.sha256()
-    for arr in (
-        catalog.norad_id,
-        catalog.epoch_jd,
-        catalog.epoch_fr,
-        np.sort(np.asarray(primary_ids, dtype=np.int64)),
-    ):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
-    return h.hexdigest()
-
-
 class SharedScreening:
     """A truth screening computed once; ``screen`` replays it to ``stage_truth``.
 
@@ -140,7 +127,7 @@ class SharedScreening:
         return int(sum(np.asarray(v).nbytes for v in self.rows.values()))
 
     def screen(self, catalog, start, days, threshold_km, primary_ids, quiet=True) -> dict:
-        if _screen_digest(catalog, start, days, threshold_km, primary_ids) != self.digest:
+        if screen_digest(catalog, start, days, threshold_km, primary_ids) != self.digest:
             raise RuntimeError(
                 "a shared truth screening was asked for another catalogue, window, "
                 "threshold or primaries than it was computed for (truth_key misses an input)"
@@ -199,7 +186,7 @@ def truth_task(sc: Scenario, cache_dir: str | None = None) -> SharedScreening:
     seen = {}
 
     def capture(catalog, start, days, threshold_km, primary_ids, quiet=True):
-        seen["digest"] = _screen_digest(catalog, start, days, threshold_km, primary_ids)
+        seen["digest"] = screen_digest(catalog, start, days, threshold_km, primary_ids)
         seen["rows"] = inner(catalog, start, days, threshold_km, primary_ids, quiet=quiet)
         return seen["rows"]
 

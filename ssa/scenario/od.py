@@ -39,36 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2
+from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2, atmosphere
+from ssa.geometry.atmosphere import BSTAR_RHO0_KG_M2_ER
 
 SECONDS_PER_DAY = 86400.0
-# Exponential atmosphere (Vallado, Fundamentals of Astrodynamics, Table 8-4, V):
-# base altitude (km), base density (kg/m^3), scale height (km).
-_ATMOSPHERE = np.array(
-    [
-        (100, 5.297e-7, 5.877),
-        (110, 9.661e-8, 7.263),
-        (120, 2.438e-8, 9.473),
-        (130, 8.484e-9, 12.636),
-        (140, 3.845e-9, 16.149),
-        (150, 2.070e-9, 22.523),
-        (180, 5.464e-10, 29.740),
-        (200, 2.789e-10, 37.105),
-        (250, 7.248e-11, 45.546),
-        (300, 2.418e-11, 53.628),
-        (350, 9.518e-12, 53.298),
-        (400, 3.725e-12, 58.515),
-        (450, 1.585e-12, 60.828),
-        (500, 6.967e-13, 63.822),
-        (600, 1.454e-13, 71.835),
-        (700, 3.614e-14, 88.667),
-        (800, 1.170e-14, 124.64),
-        (900, 5.245e-15, 181.05),
-        (1000, 3.019e-15, 268.00),
-    ]
-)
 # SGP4's reference density in B* = (Cd A/m) rho0 / 2 (kg / m^2 / Earth radius).
-BSTAR_RHO0 = 0.15696615
+BSTAR_RHO0 = BSTAR_RHO0_KG_M2_ER
 # Cd A/m (m^2/kg) when B* is not positive: typical by type (judgement, from the
 # CDMs: payloads 0.006-0.06, debris 0.1-1.3, rocket bodies 0.013-0.04).
 DEFAULT_BALLISTIC_M2_KG = {"PAYLOAD": 0.02, "ROCKET BODY": 0.02, "DEBRIS": 0.2, "UNKNOWN": 0.1}
@@ -95,10 +71,7 @@ DEFAULT_FIT_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "knowledg
 def density_kg_m3(alt_km) -> np.ndarray:
     """Return the exponential-atmosphere density (kg/m^3) at altitudes (km); 0 above 2500 km."""
     h = np.asarray(alt_km, dtype=float)
-    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], h, side="right") - 1, 0, len(_ATMOSPHERE) - 1)
-    h0, rho0, scale = _ATMOSPHERE[idx, 0], _ATMOSPHERE[idx, 1], _ATMOSPHERE[idx, 2]
-    rho = rho0 * np.exp(-(h - h0) / scale)
-    return np.where(h > 2500.0, 0.0, rho)
+    return np.where(h > 2500.0, 0.0, atmosphere.density_kg_m3(h))
 
 
 def orbit_drag_density_kg_m3(perigee_km, apogee_km) -> np.ndarray:
@@ -110,8 +83,7 @@ def orbit_drag_density_kg_m3(perigee_km, apogee_km) -> np.ndarray:
     hp = np.asarray(perigee_km, dtype=float)
     ha = np.asarray(apogee_km, dtype=float)
     ae_km = 0.5 * np.maximum(ha - hp, 0.0)
-    idx = np.clip(np.searchsorted(_ATMOSPHERE[:, 0], hp, side="right") - 1, 0, len(_ATMOSPHERE) - 1)
-    scale = _ATMOSPHERE[idx, 2]
+    scale = atmosphere.scale_height_km(hp)
     x = ae_km / scale
     exposure = np.minimum(1.0, 1.0 / np.sqrt(np.maximum(2.0 * math.pi * x, 1e-12)))
     return density_kg_m3(hp) * exposure

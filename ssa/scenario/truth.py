@@ -93,6 +93,22 @@ def screen_truth(
     return {k: np.asarray(rows[k]) for k in names}
 
 
+def screen_digest(catalog, start, days, threshold_km, primary_ids) -> str:
+    """Digest of a truth screening's inputs: element sets (NORAD ids and epochs), the
+    window, the threshold and the primaries (the cache key; Dask runs check with it
+    that a shared screening is the one they would have made)."""
+    h = hashlib.sha256()
+    for arr in (
+        catalog.norad_id,
+        catalog.epoch_jd,
+        catalog.epoch_fr,
+        np.sort(np.asarray(primary_ids, dtype=np.int64)),
+    ):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
+    return h.hexdigest()
+
+
 def caching_screen(cache_dir, screen=None):
     """Return a ``screen_truth``-like callable that keeps results in ``cache_dir``.
 
@@ -106,16 +122,8 @@ def caching_screen(cache_dir, screen=None):
     inner = screen or screen_truth
 
     def run(catalog, start, days, threshold_km, primary_ids, quiet=True):
-        h = hashlib.sha256()
-        for arr in (
-            catalog.norad_id,
-            catalog.epoch_jd,
-            catalog.epoch_fr,
-            np.sort(np.asarray(primary_ids, dtype=np.int64)),
-        ):
-            h.update(np.ascontiguousarray(arr).tobytes())
-        h.update(f"{start.isoformat()}|{days!r}|{threshold_km!r}|{catalog.opsmode}".encode())
-        path = cache_dir / f"screen-{h.hexdigest()[:24]}.npz"
+        digest = screen_digest(catalog, start, days, threshold_km, primary_ids)
+        path = cache_dir / f"screen-{digest[:24]}.npz"
         if path.exists():
             with np.load(path, allow_pickle=False) as data:
                 return {k: data[k] for k in data.files}
