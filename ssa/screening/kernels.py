@@ -90,6 +90,16 @@ _EVAL_TILE = 256  # objects per tile of the batched evaluation: 37 kB of coeffic
 EVAL_BATCH = 8
 
 
+@njit(cache=True, inline="always")
+def quintic_coef(minv, b, k):
+    """Coefficient k of the quintic through two-knot-pair data b (positions and
+    velocities x span, 6 values): row k of the inverse Hermite matrix times b."""
+    acc = 0.0
+    for m in range(6):
+        acc += minv[k, m] * b[m]
+    return acc
+
+
 @njit(cache=True)
 def fill_coefficients(r_km, v_kms, h_s, minv, coef, off, stride):
     """Write quintic coefficients for n objects with knots r_km, v_kms (n, 2m+1, 3)
@@ -104,10 +114,7 @@ def fill_coefficients(r_km, v_kms, h_s, minv, coef, off, stride):
                     b[2 * q] = r_km[i, 2 * s + q, ax]
                     b[2 * q + 1] = v_kms[i, 2 * s + q, ax] * h_s
                 for k in range(6):
-                    acc = 0.0
-                    for m in range(6):
-                        acc += minv[k, m] * b[m]
-                    coef[off[i] + (s * _NC + ax * 6 + k) * stride[i]] = acc
+                    coef[off[i] + (s * _NC + ax * 6 + k) * stride[i]] = quintic_coef(minv, b, k)
 
 
 @njit(cache=True, inline="always")

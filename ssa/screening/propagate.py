@@ -318,10 +318,7 @@ def verify_errors(lo, hi, el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, chec
                     b[2 * m3] = rk[3 * s + m3, ax]
                     b[2 * m3 + 1] = rk[3 * s + m3, 3 + ax] * h_s
                 for k in range(6):
-                    acc = 0.0
-                    for m in range(6):
-                        acc += minv[k, m] * b[m]
-                    c[ax, k] = acc
+                    c[ax, k] = kernels.quintic_coef(minv, b, k)
             for j in range(n_c):
                 col = s * n_c + j
                 if ec[col] != 0:
@@ -480,10 +477,9 @@ def knots_and_fits(
                     b[2 * p] = rv[2 * s + p, ax]
                     b[2 * p + 1] = rv[2 * s + p, 3 + ax] * h_s
                 for k in range(6):
-                    acc = 0.0
-                    for m in range(6):
-                        acc += minv[k, m] * b[m]
-                    coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = acc
+                    coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = (
+                        kernels.quintic_coef(minv, b, k)
+                    )
 
 
 # Blocks per thread of on_threads: objects differ in cost (deep space, decay), so a
