@@ -115,6 +115,10 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
+    if not (args.cluster or args.scheduler):  # first run: compile in parallel processes
+        from ssa.screening.warmup import ensure_compiled
+
+        ensure_compiled(quiet=args.quiet, processes=args.threads)
     volume = None
     if args.volume:
         from ssa.screening.volume import parse_volume

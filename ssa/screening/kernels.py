@@ -677,7 +677,11 @@ def _screen_block(
                 cap,
                 nout,
             )
-        pos[0] = pos[m]
+        # Element by element: an array assignment would compile numba's shape-mismatch
+        # message (string formatting, seconds of a first run's compile).
+        for d in range(3):
+            for i in range(n):
+                pos[0, d, i] = pos[m, d, i]
     return nout
 
 

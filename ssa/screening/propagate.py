@@ -28,14 +28,13 @@ import math
 import mmap
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import njit
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
+from ssa.parallel import on_threads
 from ssa.screening import executor, kernels, sgp4_numba
 
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
@@ -508,30 +507,6 @@ def knots_and_fits(
                     coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = (
                         kernels.quintic_coef(minv, b, k)
                     )
-
-
-# Blocks per thread of on_threads: objects differ in cost (deep space, decay), so a
-# few blocks each balance the threads.
-BLOCKS_PER_THREAD = 4
-
-
-def on_threads(kernel, n: int, *args) -> None:
-    """Run kernel(lo, hi, *args) over [0, n) in blocks on numba.get_num_threads()
-    Python threads (the kernels release the GIL). Not prange: a parallel region
-    compiles several times slower, and forked workers stay free of numba's pool."""
-    threads = min(numba.get_num_threads(), max(1, n))
-    if threads <= 1:
-        kernel(0, n, *args)
-        return
-    edges = np.linspace(0, n, threads * BLOCKS_PER_THREAD + 1).astype(np.int64)
-    with ThreadPoolExecutor(threads) as pool:
-        futures = [
-            pool.submit(kernel, int(a), int(b), *args)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
-            if b > a
-        ]
-        for f in futures:
-            f.result()
 
 
 def _numba_rows(ctx) -> np.ndarray:
