@@ -108,7 +108,8 @@ def main(argv=None) -> int:
             table_csv=Path(tmp) / "conjunctions.csv" if stream else None,
         )
         rec["screen_s"] = round(time.perf_counter() - t, 1)
-        rec["run"] = {k: res.run[k] for k in ("counts", "timings_s", "wall_s", "settings")}
+        keep = ("counts", "timings_s", "wall_s", "settings", "slices", "table")
+        rec["run"] = {k: res.run[k] for k in keep if k in res.run}
         rec["stage"] = "screened"
         save()
         if not args.no_write:

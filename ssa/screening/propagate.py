@@ -30,6 +30,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit
 
