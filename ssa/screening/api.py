@@ -537,6 +537,8 @@ def _combine_slices(slices, spec, plan, job):
     tri = (
         np.concatenate([r["tri"] for r in slices], axis=1) if slices else np.zeros((3, 0), np.int64)
     )
+    for r in slices:  # one copy of the triples is enough (run.json keeps the count)
+        r["flagged"] = int(r.pop("tri").shape[1])
     # A slice only knew the failures up to its own end: drop intervals after an
     # object's failure found in an earlier slice (no-op when slices ran in order).
     until = propagate.active_until_s(t_fail_s, plan.h_s)
@@ -636,7 +638,7 @@ def _run_record(
                 "kernel_s": round(r["kernel_s"], 3),
                 "worker": r["worker"],
                 "result_bytes": r["result_bytes"],
-                "flagged": int(r["tri"].shape[1]),
+                "flagged": r["flagged"],
             }
             for r in slices
         ],
@@ -694,7 +696,7 @@ def _table_step(ex, catalog, found, job, timings, table_csv, on_chunk, chunk_row
     timings["table"] = timings["start_stop"] = 0.0
     stage = time.perf_counter()
     ordered = _table_order(catalog, found)
-    del found
+    found.clear()  # the caller's dict too: one copy of the per-conjunction arrays
     m = ordered["i"].size
     step = m if table_csv is None else max(1, int(chunk_rows or STREAM_CHUNK_ROWS))
     looks = _TableLookups(catalog)
