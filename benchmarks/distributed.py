@@ -18,7 +18,7 @@ is compared, the others are kept):
 - ``dask-2``: ``--cluster local:2`` (two worker processes, 1 core each);
 - ``baseline``: ``single`` with the ``ssa`` package of ``--baseline-src`` (e.g. the
   main branch before a change: the same-run check that the in-process path is no
-  slower).
+  slower); ``baseline-dask-1``: ``dask-1`` with that package.
 
 Reported per run: wall time of the screening call (run.json wall_s: includes the
 LocalCluster start and the catalogue's scatter), the stage timings, bytes shipped
@@ -50,6 +50,7 @@ CONFIGS = {
     "dask-1-t1": ["--cluster", "local:1", "--threads", "1"],
     "dask-2": ["--cluster", "local:2"],
     "baseline": [],
+    "baseline-dask-1": ["--cluster", "local:1"],
 }
 DEFAULT_CONFIGS = ("single", "dask-1", "dask-2")
 RUN_TIMEOUT_S = 3600.0
@@ -135,7 +136,7 @@ def summarise(runs: dict) -> tuple[dict, bool]:
     hashes = {
         r["csv_sha256"]
         for name, rs in runs.items()
-        if name != "baseline"
+        if not name.startswith("baseline")
         for r in rs
         if "error" not in r
     }
@@ -158,7 +159,7 @@ def measure(
             for name in configs:
                 work = Path(tmp) / f"{name}-{rnd}"
                 work.mkdir()
-                src = baseline_src if name == "baseline" else None
+                src = baseline_src if name.startswith("baseline") else None
                 r = _one(catalog, days, CONFIGS[name], work, src)
                 log(f"{name} round {rnd + 1}: {r.get('wall_s', r.get('error'))} s")
                 runs[name].append(r)
@@ -194,7 +195,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     bad = [c for c in configs if c not in CONFIGS]
-    if bad or ("baseline" in configs and args.baseline_src is None):
+    if bad or (any(c.startswith("baseline") for c in configs) and args.baseline_src is None):
         p.error(f"--configs: unknown {bad} (or 'baseline' without --baseline-src)")
     out = args.out or RESULTS / f"distributed-{args.days:g}d.json"
     out.parent.mkdir(parents=True, exist_ok=True)

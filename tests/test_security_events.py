@@ -302,3 +302,46 @@ def test_towards_is_fuel_optimal_and_capped(setup):
     assert abs(out["miss_km"] - 5.0) < 0.5
     with pytest.raises(ValueError, match="exceeds the allowed"):
         security.check_dv_ms(security.MAX_MANOEUVRE_DV_MS + 1.0, "test")
+
+
+# Random LEO objects kept besides the members' satellites and the parent (runtime).
+TASKING_BACKGROUND_FRACTION = 0.05
+
+
+def test_no_track_nor_budget_on_fragments_before_the_breakup(setup):
+    """The scheduler plans from days before the window (``tasking.run_tasking``); the
+    fragments exist only from the breakup (the window start here). Before it they take
+    no track, so no sensor's budget, while they are visible and tracked once they
+    exist; their track rate (the coverage stage's) is per day of existence; Globus II
+    (30 tracks a day) spends its whole share on objects that exist."""
+    from ssa.scenario import tasking as tk
+    from ssa.scenario.assess import stage_tasking
+    from ssa.scenario.truth import build_truth
+
+    sc, catalog = setup
+    rng = np.random.default_rng(0)
+    owners = [o for m in sc.members for o in m.owners]
+    keep = np.isin(catalog.owner, owners) & (catalog.object_type == "PAYLOAD")
+    keep |= catalog.norad_id == 14147
+    keep |= (rng.random(len(catalog)) < TASKING_BACKGROUND_FRACTION) & (catalog.apogee_km < 2000)
+    truth = build_truth(sc, catalog=catalog.subset(keep))
+    frag = truth.events.kind == "fragment"
+    assert frag.sum() > 50
+    task = stage_tasking(sc, truth)
+    tracks = task.tracks_bins
+    n_bins = tracks.shape[2]
+    plan_s = task.t0_s + np.arange(n_bins) * task.bin_s
+    before = plan_s < truth.events.born_s[frag].min()
+    assert before.sum() >= 3
+    assert task.passes_per_day[:, frag].sum() > 0  # visible (SGP4 runs before the event)
+    assert tracks[:, frag][:, :, before].sum() == 0
+    assert tracks[:, frag][:, :, ~before].sum() > 0
+    # the coverage stage's rate counts only the days a fragment exists
+    exist_d = (~before).sum() * task.bin_s / tk.SECONDS_PER_DAY
+    every = np.ones(len(task.sensor_ids), dtype=bool)
+    assert np.allclose(
+        task.track_rate(every)[frag], tracks[:, frag].sum(axis=(0, 2)) / exist_d, rtol=1e-5
+    )
+    s = list(task.sensor_ids).index("NO-GLOBUS2")
+    caps = tk.bin_budgets(task.budget, n_bins, task.bin_s / tk.SECONDS_PER_DAY)
+    assert np.array_equal(tracks[s][~frag].sum(axis=0), caps[s])

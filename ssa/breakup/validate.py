@@ -35,6 +35,10 @@ from ssa.geometry.timeutil import datetime_to_jd
 from ssa.population.ids import CatalogNumberAllocator
 
 DECAY_DAYS = (30, 90, 365, 730)
+# Perigee (osculating, just after the event) below which a piece decays within months
+# whatever its A/m: the split of the one-year decays into "thrown low by the delta-v
+# law" and "high A/m" (README "Breakups": whose gap is it).
+LOW_PERIGEE_KM = 350.0
 GABBARD_DAYS = 30
 SEEDS = (0, 1, 2, 3, 4)
 CATALOGUING_EVENT = {
@@ -209,6 +213,11 @@ def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
     err_d, _, _ = sats.sgp4(np.full(daily.size, jd), fr + daily)
     dead = err_d != 0
     decay_day = np.where(dead.any(axis=1), daily[np.argmax(dead, axis=1)], np.inf)
+    # Why pieces decay within a year: thrown to a low perigee by the delta-v law, or light.
+    _, r0, v0 = sats.sgp4(np.array([jd]), np.array([fr]))
+    _, _, peri0 = osculating_apsides(r0[:, 0], v0[:, 0])
+    dv = np.linalg.norm(cloud.dv_ms[ok], axis=1)
+    year = decay_day <= 365
     shares = np.asarray(REAL_SHARES[CATALOGUING_EVENT[event.key]], float)
     q = rng.random(decay_day.size) * shares[-1]
     delay = np.interp(q, shares + np.arange(shares.size) * 1e-9, CURVE_DAYS)
@@ -223,6 +232,15 @@ def simulate(event: RealEvent, seed: int, lc_min_m: float = 0.1) -> dict:
             int(d): float(np.mean(decay_day[seen] <= d)) if seen.any() else None for d in DECAY_DAYS
         },
         "never_catalogued": float(1 - seen.mean()) if seen.size else None,
+        "decayed_365_d_low_perigee_share": float(np.mean(peri0[year] < LOW_PERIGEE_KM))
+        if year.any()
+        else None,
+        "dv_ms_median_decayed_365_d": float(np.median(dv[year])) if year.any() else None,
+        "dv_ms_median": float(np.median(dv)),
+        "am_m2_kg_median_decayed_365_d": float(np.median(cloud.am_m2_kg[ok][year]))
+        if year.any()
+        else None,
+        "am_m2_kg_median": float(np.median(cloud.am_m2_kg[ok])),
         "gabbard": (period, apo, peri),
         "apogee_km_p5_p50_p95": _pct(apo),
         "perigee_km_p5_p50_p95": _pct(peri),
@@ -283,6 +301,19 @@ def validate(satcat_path, out_dir, seeds=SEEDS) -> dict:
                 "simulated_never_catalogued": round(
                     float(np.mean([r["never_catalogued"] for r in runs])), 3
                 ),
+                # why simulated pieces decay within a year (mean over seeds): perigee
+                # below LOW_PERIGEE_KM just after the event (the delta-v law), and the
+                # delta-v and A/m medians of the decayed pieces and of the whole cloud
+                "decay_causes_365_d": {
+                    k: round(float(np.mean([r[k] for r in runs if r[k] is not None])), 3)
+                    for k in (
+                        "decayed_365_d_low_perigee_share",
+                        "dv_ms_median_decayed_365_d",
+                        "dv_ms_median",
+                        "am_m2_kg_median_decayed_365_d",
+                        "am_m2_kg_median",
+                    )
+                },
                 "lc_m_where_model_count_equals_catalogued": round(
                     0.1 * (float(counts.mean()) / real["catalogued"]) ** (1 / 1.71), 3
                 ),
@@ -350,6 +381,20 @@ def render(summary: dict) -> str:
         "at each fragment's perigee to Vallado's exponential atmosphere "
         "(`ssa.breakup.drag`). See the README section 'Breakups and synthetic populations'."
     )
+    lines.append("")
+    lines.append(
+        "Why simulated pieces decay within a year (all pieces, mean over seeds): the share "
+        f"thrown below {LOW_PERIGEE_KM:.0f} km perigee by the delta-v law; median delta-v "
+        "and A/m of the decayed pieces against the whole cloud's."
+    )
+    lines.append("")
+    for e in summary["events"]:
+        c = e["decay_causes_365_d"]
+        lines.append(
+            f"- {e['event']}: {c['decayed_365_d_low_perigee_share']:.2f} thrown low; delta-v "
+            f"{c['dv_ms_median_decayed_365_d']:.0f} vs {c['dv_ms_median']:.0f} m/s; A/m "
+            f"{c['am_m2_kg_median_decayed_365_d']:.3f} vs {c['am_m2_kg_median']:.3f} m^2/kg."
+        )
     lines.append("")
     lines.append(f"Seeds {summary['seeds']}. Sources of the event parameters:")
     for e in summary["events"]:

@@ -180,6 +180,8 @@ def stage_tasking(sc: Scenario, truth: tr.Truth, quiet=True, cache_dir=None) -> 
         quiet=quiet,
         partners_at=partners_between(truth, len(sc.members)),
         cache_dir=cache_dir,
+        # Security events: no track (nor budget) on an object before it exists.
+        exists_s=None if truth.events is None else truth.events.exists_s(),
     )
 
 

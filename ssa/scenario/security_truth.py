@@ -58,6 +58,12 @@ class EventObjects:
         born = born.reshape(born.shape + (1,) * (np.ndim(t_s) - born.ndim))
         return np.clip((np.asarray(t_s) - born) / (span_days * SECONDS_PER_DAY), 0.0, 1.0)
 
+    def exists_s(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (from_s, until_s) (N,): when each object exists at all, for the tasking
+        stage. A fragment from its breakup, a destroyed body until it; a manoeuvred object
+        exists before its burn too (on its old orbit), so it stays eligible for tracks."""
+        return np.where(self.kind == "fragment", self.born_s, -np.inf), self.died_s
+
     def public_known(self, obj, t_s) -> np.ndarray:
         """Return bool: the public catalogue holds ``obj``'s current orbit at ``t_s``."""
         pub = self.public_from_s[np.asarray(obj)]

@@ -19,7 +19,10 @@ member spends its share:
 3. objects outside its catalogue, those closest to entering it first;
 4. the rest of its catalogue; leftover budget buys further passes.
 
-A sensor in an ``outage`` has no passes in the bins it covers. Tasking does not
+A sensor in an ``outage`` has no passes in the bins it covers. An object that does not
+exist when a bin's plan is made (a breakup fragment before its event, a destroyed body
+after it: ``exists_s``) has no passes in that bin, so it takes no track and no budget.
+Tasking does not
 change with sharing (each member tasks for its own priorities; a pool sees the
 union). Knowledge at an assessment counts the tracks in the trailing fit span
 (``Tasking.in_span``).
@@ -208,15 +211,29 @@ class Tasking:
     tracks_bins: np.ndarray | None = None
     t0_s: float = 0.0
     bin_s: float = SECONDS_PER_DAY
+    # (N,) share of the scheduled bins in which each object exists (security events:
+    # a fragment only after its breakup); None: every object in every bin.
+    exist_fraction: np.ndarray | None = None
+
+    def _while_existing(self, rate) -> np.ndarray:
+        """Return ``rate`` (N,) per day the object exists rather than per scheduled day."""
+        if self.exist_fraction is None:
+            return rate
+        f = self.exist_fraction
+        return np.where(f > 0, rate / np.maximum(f, 1e-12), 0.0)
 
     def info_rate(self, sensors_mask) -> np.ndarray:
-        """Return (N,) information rate (reference tracks a day) of the selected sensors."""
+        """Return (N,) information rate (reference tracks a day while the object exists)
+        of the selected sensors."""
         w = np.where(np.asarray(sensors_mask, dtype=bool), self.weight, 0.0)
-        return (w[:, None] * self.tracks_per_day).sum(axis=0)
+        return self._while_existing((w[:, None] * self.tracks_per_day).sum(axis=0))
 
     def track_rate(self, sensors_mask) -> np.ndarray:
-        """Return (N,) tracks a day of the selected sensors (unweighted)."""
-        return self.tracks_per_day[np.asarray(sensors_mask, dtype=bool)].sum(axis=0)
+        """Return (N,) tracks a day while the object exists of the selected sensors
+        (unweighted)."""
+        return self._while_existing(
+            self.tracks_per_day[np.asarray(sensors_mask, dtype=bool)].sum(axis=0)
+        )
 
     def cumulative(self, sensors_mask, obj) -> tuple[np.ndarray, np.ndarray]:
         """Return (info, tracks) (E, B+1) of objects ``obj`` summed over bins up to each edge."""
@@ -314,7 +331,15 @@ def visibility_passes(
 
 
 def run_tasking(
-    sc, catalog, table, sensor_member, priority_mask, quiet=True, partners_at=None, cache_dir=None
+    sc,
+    catalog,
+    table,
+    sensor_member,
+    priority_mask,
+    quiet=True,
+    partners_at=None,
+    cache_dir=None,
+    exists_s=None,
 ) -> Tasking:
     """Return the Tasking of ``table``'s sensors, re-planned every ``cadence_h``.
 
@@ -325,6 +350,11 @@ def run_tasking(
     -> (M, N) bool gives each member's partners in the events a screen at t0 shows
     (TCA up to t1); without it, ``priority_mask`` is used in every bin. A sensor in
     an outage has no passes in the bins whose middle falls inside it.
+
+    ``exists_s``: (from_s, until_s) (N,) s since the window start (security events,
+    ``security_truth.EventObjects.exists_s``). An object has no passes in a bin unless it
+    exists at the bin's start, when that bin's plan is made: nobody tasks a sensor on a
+    fragment before its breakup (nor on a destroyed parent after it).
     """
     from ssa.geometry import datetime_to_jd
 
@@ -356,9 +386,16 @@ def run_tasking(
             b = (e.end - sc.start).total_seconds()
             down[ids.index(e.sensor)] |= (mid >= a) & (mid <= b)
 
+    absent = np.zeros((n_bins, n_obj), dtype=bool)
+    if exists_s is not None:
+        plan_s = t0_s + np.arange(n_bins)[:, None] * bin_s
+        from_s, until_s = (np.asarray(a, dtype=float)[None, :] for a in exists_s)
+        absent = (plan_s < from_s) | (plan_s >= until_s)
+
     def passes_at(b):
         p = passes[:, :, b % n_cycle]
-        return np.where(down[:, b][:, None], 0, p) if down[:, b].any() else p
+        p = np.where(down[:, b][:, None], 0, p) if down[:, b].any() else p
+        return np.where(absent[b][None, :], 0, p) if absent[b].any() else p
 
     ahead_s = sc.screen_ahead_days * SECONDS_PER_DAY
     if partners_at is None:
@@ -412,6 +449,8 @@ def run_tasking(
         tracks_bins=tracks,
         t0_s=float(t0_s),
         bin_s=bin_s,
+        # the coverage stage's rates count only the days an object exists
+        exist_fraction=None if exists_s is None else 1.0 - absent.mean(axis=0),
     )
 
 

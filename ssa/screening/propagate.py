@@ -30,6 +30,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -283,6 +284,29 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
+# Executor stage name of the plan's numba tasks on Dask: one task per worker, which
+# spreads over that worker's numba threads (not over forked children).
+PLAN_STAGE = "SGP4 interpolation plan (numba)"
+
+
+def _verify_bundle_numba(ctx, jobs, threads):
+    """[_verify_piece(ctx, *job) for job in jobs] with SGP4 in numba (verify_errors,
+    the single-process plan's arithmetic) on ``threads`` numba threads of this
+    process: a Dask worker's share of the plan, as one task."""
+    el = _numba_rows(ctx)
+    out = []
+    with ctx.kernel_lock:
+        prev = numba.get_num_threads()
+        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+        try:
+            for job in jobs:
+                out.append(np.zeros(job[0].size))
+                on_threads(verify_errors, job[0].size, el, *job, _MINV, _CHECK_TAU, out[-1])
+        finally:
+            numba.set_num_threads(prev)
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def verify_errors(lo, hi, el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau, out):
     """_verify_piece with SGP4 in numba, fused per object, for objects idx[lo:hi]: SGP4
@@ -357,11 +381,10 @@ def make_plan(
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
-        # On a Dask cluster the verification stays on the workers (SatrecArray tasks).
-        numba_sgp4 = use_numba_knots() and not ex.slices_as_tasks
-        if numba_sgp4:  # whole groups in this process, on numba threads
+        numba_sgp4 = use_numba_knots()
+        if numba_sgp4 and not ex.slices_as_tasks:  # whole groups here, on numba threads
             pieces = [(g, 0, groups[g][1].size) for g in range(len(groups))]
-        else:
+        else:  # pieces of similar work (on Dask: bundled into one task per worker)
             pieces = executor.pieces(
                 ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
             )
@@ -371,7 +394,13 @@ def make_plan(
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        if numba_sgp4:
+        if numba_sgp4 and ex.slices_as_tasks:
+            bundles = [jobs[w :: ex.workers] for w in range(min(ex.workers, len(jobs)))]
+            out = ex.map(_verify_bundle_numba, [(b, ex.threads) for b in bundles], PLAN_STAGE)
+            errs = [None] * len(jobs)
+            for w, part in enumerate(out):
+                errs[w :: ex.workers] = part
+        elif numba_sgp4:
             el = _numba_rows(ex.ctx)
             errs = []
             for job in jobs:
