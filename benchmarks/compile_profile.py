@@ -8,8 +8,8 @@ left ("cached"), optionally after ``ssa warmup`` instead.
 
 Each compile is recorded from numba's own ``numba:compile`` events (every process,
 forked workers included, writes its own event file), with the dispatcher's name, its
-argument types, the wall time inclusive of the callees it compiled and exclusive of
-them. Cache loads are not compile events. Writes benchmarks/results/compile_profile.json.
+argument types, the CPU time of the compiling thread inclusive of the callees it
+compiled and exclusive of them (CPU, not wall: the machine may be shared). Cache loads are not compile events. Writes benchmarks/results/compile_profile.json.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def _install_recorder(events_dir: str) -> None:
         def on_start(self, event):
             fn = event.data["dispatcher"].py_func
             name = f"{fn.__module__}.{fn.__qualname__}"
-            stacks[(os.getpid(), threading.get_ident())].append([time.perf_counter(), 0.0, name])
+            stacks[(os.getpid(), threading.get_ident())].append([time.thread_time(), 0.0, name])
 
         def on_end(self, event):
             stack = stacks[(os.getpid(), threading.get_ident())]
             t0, child_s, _ = stack.pop()
-            incl = time.perf_counter() - t0
+            incl = time.thread_time() - t0
             if stack:
                 stack[-1][1] += incl
             d = event.data["dispatcher"]
@@ -91,7 +91,15 @@ def child(days: float, out: str, events_dir: str, warmup: bool) -> dict:
         ]
     )
     t1 = time.perf_counter()
-    return {"rc": rc, "warmup_rc": rc_w, "warmup_s": t_cli - t0, "screen_s": t1 - t_cli}
+    import ssa
+
+    return {
+        "rc": rc,
+        "ssa_file": ssa.__file__,
+        "warmup_rc": rc_w,
+        "warmup_s": t_cli - t0,
+        "screen_s": t1 - t_cli,
+    }
 
 
 def _run(
@@ -159,11 +167,9 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    ap.add_argument("--child-warmup", action="store_true", help=argparse.SUPPRESS)
-    args, rest = ap.parse_known_args(argv)
+    args = ap.parse_args(argv)
     if args.child:
-        w = "--warmup" in (rest or [])
-        print(json.dumps(child(float(args.child[0]), args.child[1], args.child[2], w)))
+        print(json.dumps(child(float(args.child[0]), args.child[1], args.child[2], args.warmup)))
         return 0
     work = Path(args.work or tempfile.mkdtemp(prefix="ssa-compile-"))
     result = {"catalog": CATALOG, "satcat": SATCAT, "days": args.days, "runs": []}

@@ -312,7 +312,8 @@ def test_no_track_nor_budget_on_fragments_before_the_breakup(setup):
     """The scheduler plans from days before the window (``tasking.run_tasking``); the
     fragments exist only from the breakup (the window start here). Before it they take
     no track, so no sensor's budget, while they are visible and tracked once they
-    exist; Globus II (30 tracks a day) spends its whole share on objects that exist."""
+    exist; their track rate (the coverage stage's) is per day of existence; Globus II
+    (30 tracks a day) spends its whole share on objects that exist."""
     from ssa.scenario import tasking as tk
     from ssa.scenario.assess import stage_tasking
     from ssa.scenario.truth import build_truth
@@ -335,6 +336,12 @@ def test_no_track_nor_budget_on_fragments_before_the_breakup(setup):
     assert task.passes_per_day[:, frag].sum() > 0  # visible (SGP4 runs before the event)
     assert tracks[:, frag][:, :, before].sum() == 0
     assert tracks[:, frag][:, :, ~before].sum() > 0
+    # the coverage stage's rate counts only the days a fragment exists
+    exist_d = (~before).sum() * task.bin_s / tk.SECONDS_PER_DAY
+    every = np.ones(len(task.sensor_ids), dtype=bool)
+    assert np.allclose(
+        task.track_rate(every)[frag], tracks[:, frag].sum(axis=(0, 2)) / exist_d, rtol=1e-5
+    )
     s = list(task.sensor_ids).index("NO-GLOBUS2")
     caps = tk.bin_budgets(task.budget, n_bins, task.bin_s / tk.SECONDS_PER_DAY)
     assert np.array_equal(tracks[s][~frag].sum(axis=0), caps[s])

@@ -40,6 +40,9 @@ print(json.dumps({"rc": rc, "new": new, "cold": warmup.cold_groups()}))
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"), reason="nothing compiles"
+)
 def test_warm_up_compiles_every_signature_a_screen_uses(tmp_path):
     """The groups' tiny inputs have the exact argument types of a real run (the shipped
     catalogue with its SATCAT, every CSV column including Pc and MAX_PROB): running the
@@ -132,7 +135,52 @@ def test_distinct_rows_against_lexsort():
     uniq, row, starts = refine._distinct_rows(order, key, sat, t)
     expect = np.lexsort((t, key))
     assert np.array_equal(order, expect)
-    pairs = sorted(set(zip(sat.tolist(), t.tolist())))
+    pairs = sorted(set(zip(sat.tolist(), t.tolist(), strict=True)))
     assert [(sat[u], t[u]) for u in uniq] == pairs
     assert all((sat[uniq[row[i]]], t[uniq[row[i]]]) == (sat[i], t[i]) for i in range(m))
     assert starts.size == len(set(sat.tolist())) + 1 and starts[-1] == uniq.size
+
+
+_RO_SCRIPT = r"""
+import os, ssa
+from ssa.screening import csvtext
+import numpy as np
+print(os.environ.get("NUMBA_CACHE_DIR"), csvtext.render_rows([np.array([1.5])], [("fixed", 3)]))
+"""
+
+
+def _unshare_ok() -> bool:
+    import shutil
+
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_ok(), reason="needs root and mount namespaces (unshare -m)")
+def test_read_only_install_and_home_fall_back_to_a_temporary_cache(tmp_path):
+    """With the installed package and the home folder both read-only (bind-mounted
+    read-only in a private mount namespace), numba has no cache folder and its
+    cache=True kernels refuse to import; ssa then points NUMBA_CACHE_DIR at a per-user
+    temporary folder and the kernels compile and run."""
+    import ssa
+
+    pkg = os.path.dirname(os.path.abspath(ssa.__file__))
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp_path))
+    cmd = (
+        f"mount --bind {pkg} {pkg} && mount -o remount,bind,ro {pkg} && "
+        f"mount --bind {home} {home} && mount -o remount,bind,ro {home} && "
+        f'exec {sys.executable} -c "$0"'
+    )
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", cmd, _RO_SCRIPT], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cache_dir, text = proc.stdout.split(" ", 1)
+    assert cache_dir == str(tmp_path / f"ssa-numba-cache-{os.getuid()}")
+    assert "1.500" in text
+    assert any(p.suffix == ".nbi" for p in (tmp_path / cache_dir).rglob("*"))

@@ -115,10 +115,6 @@ def run(args) -> int:
     from ssa.snapshot import describe, resolve_catalog
 
     formats = parse_formats(args.format)  # before any work: a missing pyarrow fails now
-    if not (args.cluster or args.scheduler):  # first run: compile in parallel processes
-        from ssa.screening.warmup import ensure_compiled
-
-        ensure_compiled(quiet=args.quiet, processes=args.threads)
     volume = None
     if args.volume:
         from ssa.screening.volume import parse_volume
@@ -135,6 +131,12 @@ def run(args) -> int:
     with progress(total=1, desc="load", unit="file", quiet=args.quiet) as bar:
         catalog = Catalog.load(choice.paths, satcat=choice.satcat, strict=args.strict)
         bar.update(1)
+    if not (args.cluster or args.scheduler):
+        # First run on this install (numba cache cold): compile in parallel processes,
+        # after the inputs are known good so a mistake is reported at once.
+        from ssa.screening.warmup import ensure_compiled
+
+        ensure_compiled(quiet=args.quiet, processes=args.threads)
     if args.oem:
         return run_oem(args, catalog)
     if not args.quiet:

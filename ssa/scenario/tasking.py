@@ -211,15 +211,29 @@ class Tasking:
     tracks_bins: np.ndarray | None = None
     t0_s: float = 0.0
     bin_s: float = SECONDS_PER_DAY
+    # (N,) share of the scheduled bins in which each object exists (security events:
+    # a fragment only after its breakup); None: every object in every bin.
+    exist_fraction: np.ndarray | None = None
+
+    def _while_existing(self, rate) -> np.ndarray:
+        """Return ``rate`` (N,) per day the object exists rather than per scheduled day."""
+        if self.exist_fraction is None:
+            return rate
+        f = self.exist_fraction
+        return np.where(f > 0, rate / np.maximum(f, 1e-12), 0.0)
 
     def info_rate(self, sensors_mask) -> np.ndarray:
-        """Return (N,) information rate (reference tracks a day) of the selected sensors."""
+        """Return (N,) information rate (reference tracks a day while the object exists)
+        of the selected sensors."""
         w = np.where(np.asarray(sensors_mask, dtype=bool), self.weight, 0.0)
-        return (w[:, None] * self.tracks_per_day).sum(axis=0)
+        return self._while_existing((w[:, None] * self.tracks_per_day).sum(axis=0))
 
     def track_rate(self, sensors_mask) -> np.ndarray:
-        """Return (N,) tracks a day of the selected sensors (unweighted)."""
-        return self.tracks_per_day[np.asarray(sensors_mask, dtype=bool)].sum(axis=0)
+        """Return (N,) tracks a day while the object exists of the selected sensors
+        (unweighted)."""
+        return self._while_existing(
+            self.tracks_per_day[np.asarray(sensors_mask, dtype=bool)].sum(axis=0)
+        )
 
     def cumulative(self, sensors_mask, obj) -> tuple[np.ndarray, np.ndarray]:
         """Return (info, tracks) (E, B+1) of objects ``obj`` summed over bins up to each edge."""
@@ -435,6 +449,8 @@ def run_tasking(
         tracks_bins=tracks,
         t0_s=float(t0_s),
         bin_s=bin_s,
+        # the coverage stage's rates count only the days an object exists
+        exist_fraction=None if exists_s is None else 1.0 - absent.mean(axis=0),
     )
 
 

@@ -353,8 +353,8 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
     """
     hist_lo[:] = 0
     hist_hi[:] = 0
-    if sparse:
-        _mark_cells(cel, act, primary, marks, True)
+    if sparse:  # np.bool_, not a literal: one compiled _mark_cells, not one per value
+        _mark_cells(cel, act, primary, marks, np.bool_(True))
     ne = 0
     for i in range(cel.shape[0]):
         if not act[i]:
@@ -373,7 +373,7 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
                     hist_hi[h >> _RADIX_BITS] += 1
                     ne += 1
     if sparse:
-        _mark_cells(cel, act, primary, marks, False)
+        _mark_cells(cel, act, primary, marks, np.bool_(False))
     return ne
 
 

@@ -57,7 +57,7 @@ def _sgp4():
     propagate.warm_up()
     el = np.zeros((1, sgp4_numba.N_COLUMNS))
     el[0, sgp4_numba.NO] = 0.06
-    one = np.zeros(1)
+    checks = np.zeros(propagate._CHECK_TAU.size)  # one span: 3 knots, these checks
     propagate.verify_errors(
         0,
         1,
@@ -65,8 +65,8 @@ def _sgp4():
         np.zeros(1, np.int64),
         np.zeros(3),
         np.zeros(3),
-        one,
-        one,
+        checks,
+        checks,
         640.0,
         1,
         propagate._MINV,
@@ -125,9 +125,13 @@ def _cached(dispatcher) -> bool:
         return False
 
 
+def _jit_off() -> bool:
+    return os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
+
+
 def cold_groups() -> list[str]:
     """Names of the groups whose kernels are not in numba's cache yet."""
-    if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+    if _jit_off():
         return []
     return [g for g, fns in _entry_points().items() if not all(_cached(f) for f in fns)]
 
@@ -151,6 +155,8 @@ def warm_up(groups=None, processes: int | None = None) -> dict:
     to ``processes`` forked processes (default: 2 if the machine has 2 cores), then
     check in this process. Returns {"groups", "processes", "wall_s"}."""
     names = list(GROUPS) if groups is None else list(groups)
+    if _jit_off():  # nothing to compile
+        return {"groups": [], "processes": 0, "wall_s": 0.0}
     if processes is None:
         processes = min(2, os.cpu_count() or 1)
     t0 = time.perf_counter()
