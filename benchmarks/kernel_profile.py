@@ -260,6 +260,62 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     return res
 
 
+def reuse_profile(args: dict, reg: np.ndarray, names: list, n_steps: int = 256) -> dict:
+    """How much of one interval's cell assignment the next could reuse: per regime, the
+    share of object-intervals whose box touches exactly the cells of the previous
+    interval, and the share of (object, cell hash) entries already present in the
+    previous interval (sorted entries that an incremental sort could keep in place)."""
+    from ssa.screening import kernels as K
+
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    until, pad, primary = args["until"], args["pad"], args["primary"]
+    n = pad.size
+    inv_cell = 1.0 / args["cell_km"]
+    pos, t_s = np.empty((2, 3, n)), np.zeros(1)
+    box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
+    cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
+    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
+    ent = np.empty(8 * n + 16, np.uint64)
+    K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
+    n_reg = len(names)
+    same_cells = np.zeros(n_reg)
+    kept = np.zeros(n_reg)
+    total_ent = np.zeros(n_reg)
+    obj_int = np.zeros(n_reg)
+    prev_cel, prev_keys = None, None
+    for k in range(min(n_steps, args["n_steps"])):
+        t_s[0] = (k + 1) * STEP_S
+        K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 1)
+        K.make_boxes32(pos[0], pos[1], pad, until, primary, t_s[0], inv_cell, box, seg, cel, act)
+        ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
+        obj = (ent[:ne] & K._OBJ_MASK).astype(np.int64)
+        keys = obj * (1 << 24) + ((ent[:ne] >> np.uint64(32)) & K._HASH_MASK).astype(np.int64)
+        if prev_cel is not None:
+            same = act & np.all(cel[:, :6] == prev_cel[:, :6], axis=1)
+            same_cells += np.bincount(reg[same], minlength=n_reg)
+            obj_int += np.bincount(reg[act], minlength=n_reg)
+            hit = np.isin(keys, prev_keys)
+            kept += np.bincount(reg[obj], weights=hit, minlength=n_reg)
+            total_ent += np.bincount(reg[obj], minlength=n_reg)
+        prev_cel, prev_keys = cel.copy(), keys
+        pos[0] = pos[1]
+    return {
+        "intervals": min(n_steps, args["n_steps"]),
+        "cell_km": args["cell_km"],
+        "regimes": {
+            nm: {
+                "same_cells_share": round(same_cells[r] / max(obj_int[r], 1), 4),
+                "entries_kept_share": round(kept[r] / max(total_ent[r], 1), 4),
+            }
+            for r, nm in enumerate(names)
+        },
+        "all": {
+            "same_cells_share": round(same_cells.sum() / max(obj_int.sum(), 1), 4),
+            "entries_kept_share": round(kept.sum() / max(total_ent.sum(), 1), 4),
+        },
+    }
+
+
 def profile(cat) -> dict:
     from ssa.screening import kernels as K
 
@@ -535,6 +591,11 @@ def main(argv=None):
     )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="share of cell assignments the next interval could reuse (kernel_reuse.json)",
+    )
+    p.add_argument(
         "--compile",
         nargs="+",
         metavar="KERNELS_PY",
@@ -543,6 +604,19 @@ def main(argv=None):
     p.add_argument("--label", default="", help="key of the comparison in the results file")
     a = p.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
+    if a.reuse:
+        cat = _load()
+        args = prepare(cat)
+        groups = _groups(cat)
+        names = [*groups, "other"]
+        reg = np.full(len(cat), len(groups), np.int64)
+        for r, nm in enumerate(groups):
+            reg[groups[nm]] = r
+        res = reuse_profile(args, reg[args["perm"]], names)
+        res["machine"] = "2 cores, shared"
+        (RESULTS / "kernel_reuse.json").write_text(json.dumps(res, indent=1) + "\n")
+        print(json.dumps(res, indent=1))
+        return 0
     if a.compile:
         res = compile_times(a.compile)
         print(json.dumps(res, indent=1))

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=(pooled-observations-30d pooled-observations-snapshots
-  pooled-observations alerts-only radar-outage member-leaves eu-japan-bilateral)
+  pooled-observations alerts-only radar-outage member-leaves eu-japan-bilateral status-quo)
 mkdir -p results scenarios/results
 load() { cut -d' ' -f1 /proc/loadavg; }
 for s in "${names[@]}"; do

@@ -17,8 +17,47 @@ imported on first use (module ``__getattr__``), so ``import ssa`` and
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.1.0"
+
+
+def _numba_cache_fallback() -> None:
+    """Give numba a writable cache folder when neither of its defaults is.
+
+    Numba caches compiled code next to each module (``__pycache__``), else in the
+    user's cache folder; with neither writable (a read-only install and home, e.g. a
+    container) every ``cache=True`` kernel fails to import. Then, and only then,
+    NUMBA_CACHE_DIR is set to a per-user folder under the temporary directory. An explicit
+    NUMBA_CACHE_DIR wins."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    cache = os.path.join(here, "screening", "__pycache__")
+    user = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+
+    def writable(path):  # the folder, or the nearest existing parent numba would create it in
+        while not os.path.exists(path):
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
+        return os.access(path, os.W_OK)
+
+    if writable(cache) or writable(user):
+        return
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    path = os.path.join(tempfile.gettempdir(), f"ssa-numba-cache-{uid}")
+    os.environ["NUMBA_CACHE_DIR"] = path
+    import sys
+
+    if "numba" in sys.modules:  # imported before ssa: it has read the variable already
+        sys.modules["numba"].config.CACHE_DIR = path
+
+
+_numba_cache_fallback()
 
 # Public name -> module that defines it.
 _EXPORTS = {

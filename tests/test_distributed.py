@@ -36,6 +36,9 @@ CLUSTER_START_S = 90.0
 # covers interpreter and event-loop start on a loaded machine.
 UNREACHABLE_SLACK_S = 10.0
 TASKS_GONE_S = 20.0  # cancelled tasks leave the scheduler well within this
+# The interrupt test's window: enough slice tasks (one per 5120 s) that the watcher,
+# polling the scheduler on a loaded machine, sees them running before they finish.
+INTERRUPT_DAYS = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +276,14 @@ def test_client_interrupt_cancels_its_tasks(shell, start, real_cluster, tmp_path
     thread = threading.Thread(target=interrupt_when_busy, daemon=True)
     thread.start()
     with pytest.raises(KeyboardInterrupt):
-        _screen(shell, start, scheduler=address, slice_spans=SLICE_SPANS)
+        screen(
+            shell,
+            start=start,
+            days=INTERRUPT_DAYS,
+            threshold_km=THRESHOLD_KM,
+            scheduler=address,
+            slice_spans=SLICE_SPANS,
+        )
     thread.join(timeout=5)
     assert sent
     deadline = time.monotonic() + TASKS_GONE_S

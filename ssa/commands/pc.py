@@ -196,9 +196,10 @@ def add_screen_risk_arguments(parser) -> None:
     g.add_argument("--cdm-xml", action="store_true", help="with --cdm, also write the XML form")
 
 
-def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
+def apply_screen_risk(args, rows, catalog, out_dir=None, note: bool = True) -> dict:
     """Fill the Pc columns of screening ``rows`` from the parsed options (see
-    ``ssa.risk.assess_result``); print the --hbr-m/--hbr note; return the run.json summary."""
+    ``ssa.risk.assess_result``); print the --hbr-m/--hbr note (unless note is False: a
+    streamed table's later chunks); return the run.json summary."""
     from pathlib import Path
 
     from ssa.risk import assess_result
@@ -220,6 +221,6 @@ def apply_screen_risk(args, rows, catalog, out_dir=None) -> dict:
         cdm_top=None if cdm in (None, -1) else cdm,
         cdm_xml=getattr(args, "cdm_xml", False),
     )
-    if summary["hbr_note"]:  # shown even with --quiet: the user asked for both
+    if summary["hbr_note"] and note:  # shown even with --quiet: the user asked for both
         print(f"ssa screen: {summary['hbr_note']}", file=sys.stderr)
     return summary

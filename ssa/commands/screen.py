@@ -131,43 +131,68 @@ def run(args) -> int:
     with progress(total=1, desc="load", unit="file", quiet=args.quiet) as bar:
         catalog = Catalog.load(choice.paths, satcat=choice.satcat, strict=args.strict)
         bar.update(1)
+    if not (args.cluster or args.scheduler):
+        # First run on this install (numba cache cold): compile in parallel processes,
+        # after the inputs are known good so a mistake is reported at once.
+        from ssa.screening.warmup import ensure_compiled
+
+        ensure_compiled(quiet=args.quiet, processes=args.threads)
     if args.oem:
         return run_oem(args, catalog)
     if not args.quiet:
         for pr in catalog.load_report.problems[:20]:
             print(f"skipped {pr.file}:{pr.line}: {pr.reason}", file=sys.stderr)
-    result = screen(
-        catalog,
-        start=args.start,
-        days=args.days,
-        threshold_km=args.threshold_km,
-        primaries=args.primaries,
-        quiet=args.quiet,
-        threads=args.threads,
-        scheduler=args.scheduler,
-        cluster=args.cluster,
-        inputs={
-            "catalogs": [str(p) for p in choice.paths],
-            "satcat": str(choice.satcat) if choice.satcat else None,
-            "catalog_origin": describe(choice),
-        },
-    )
-    if volume is not None:
-        from ssa.screening.volume import apply_volume
-
-        apply_volume(result, volume)
-    result.run["load"] = {
-        "read": catalog.load_report.read,
-        "loaded": catalog.load_report.loaded,
-        "skipped": catalog.load_report.skipped,
-    }
     from ssa.commands.pc import apply_screen_risk  # Pc columns (ssa.risk), optional CDMs
     from ssa.outputs import atomic_folder
+    from ssa.screening.formats import TABLE_NAMES
 
     # Everything goes to a temporary sibling, swapped in when complete (ssa.outputs).
     out = Path(args.out)
     with atomic_folder(out) as tmp:
-        result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
+        # A CSV-only run streams its table to disk chunk by chunk (risk columns filled
+        # per chunk: they are per row); the options needing the whole table keep it.
+        stream = formats == ("csv",) and not (
+            volume is not None
+            or args.history
+            or args.report is not None
+            or getattr(args, "cdm", None) is not None
+        )
+        risks = []
+
+        def risk(rows):
+            risks.append(apply_screen_risk(args, rows, catalog, tmp, note=not risks))
+
+        result = screen(
+            catalog,
+            start=args.start,
+            days=args.days,
+            threshold_km=args.threshold_km,
+            primaries=args.primaries,
+            quiet=args.quiet,
+            threads=args.threads,
+            scheduler=args.scheduler,
+            cluster=args.cluster,
+            inputs={
+                "catalogs": [str(p) for p in choice.paths],
+                "satcat": str(choice.satcat) if choice.satcat else None,
+                "catalog_origin": describe(choice),
+            },
+            table_csv=tmp / TABLE_NAMES["csv"] if stream else None,
+            on_chunk=risk if stream else None,
+        )
+        if volume is not None:
+            from ssa.screening.volume import apply_volume
+
+            apply_volume(result, volume)
+        result.run["load"] = {
+            "read": catalog.load_report.read,
+            "loaded": catalog.load_report.loaded,
+            "skipped": catalog.load_report.skipped,
+        }
+        if stream:
+            result.run["risk"] = {**risks[0], "wall_s": sum(r["wall_s"] for r in risks)}
+        else:
+            result.run["risk"] = apply_screen_risk(args, result.rows, catalog, tmp)
         result.run["socrates_sort"] = args.sort  # row order of --format socrates
         if args.history:
             from ssa.history import record_result

@@ -46,6 +46,7 @@ from scipy import special
 
 from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
 from ssa.geometry.frames import as_rows
+from ssa.parallel import on_threads
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ NPD_RELATIVE_TOL = 1e-10
 # Quadrature: relative error goal and maximum number of subintervals.
 QUAD_RTOL = 1e-10
 QUAD_MAX_INTERVALS = 200
+# Rows per extra thread of the Pc kernels (one Pc costs ~10-50 us: threads pay off early).
+_PC_MIN_ROWS = 64
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT1_2 = math.sqrt(0.5)
@@ -328,8 +331,9 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
         # Circle: principal axes, integrate along the larger sigma.
         mu = ex * mx + ez * mz
         mv = -ez * mx + ex * mz
+        # np.int64(...), not a literal: numba would compile a copy per literal value.
         lint = _log_integral(
-            0, mu, math.sqrt(l1), mv, 0.0, math.sqrt(l2), hbr, xgk, wgk, wg, rtol, max_iv
+            np.int64(0), mu, math.sqrt(l1), mv, 0.0, math.sqrt(l2), hbr, xgk, wgk, wg, rtol, max_iv
         )
     else:
         half = hbr if shape == 1 else 0.5 * hbr * math.sqrt(math.pi)
@@ -346,14 +350,16 @@ def _pc2d_one(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv):
         s = math.sqrt(max(sv2 - cuv * k, l1 * l2 / su2))
         # v given u is N(k u, s^2): the v-interval mv +- half, seen from the
         # conditional mean, is centred at mv - k u (the integrand's c - k u).
-        lint = _log_integral(1, mu, math.sqrt(su2), mv, k, s, half, xgk, wgk, wg, rtol, max_iv)
+        lint = _log_integral(
+            np.int64(1), mu, math.sqrt(su2), mv, k, s, half, xgk, wgk, wg, rtol, max_iv
+        )
     pc = math.exp(lint) if lint > -745.0 else 0.0
     return min(pc, 1.0), status
 
 
-@njit(cache=True, parallel=True)
-def _pc2d_kernel(mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv, pc, status):
-    for i in prange(mx.shape[0]):
+@njit(cache=True, nogil=True)
+def _pc2d_kernel(lo, hi, mx, mz, cxx, cxz, czz, hbr, shape, xgk, wgk, wg, rtol, max_iv, pc, status):
+    for i in range(lo, hi):
         pc[i], status[i] = _pc2d_one(
             mx[i], mz[i], cxx[i], cxz[i], czz[i], hbr[i], shape, xgk, wgk, wg, rtol, max_iv
         )
@@ -418,7 +424,9 @@ def pc_2d(miss_xz_km, cov_xz_km2, hbr_m, shape="circle", rtol=QUAD_RTOL):
     hbr_km = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64) * 1e-3, (n,)).copy()
     pc = np.empty(n)
     status = np.empty(n, dtype=np.int64)
-    _pc2d_kernel(
+    on_threads(
+        _pc2d_kernel,
+        n,
         np.ascontiguousarray(m[:, 0]),
         np.ascontiguousarray(m[:, 1]),
         np.ascontiguousarray(c[:, 0, 0]),
@@ -433,6 +441,7 @@ def pc_2d(miss_xz_km, cov_xz_km2, hbr_m, shape="circle", rtol=QUAD_RTOL):
         QUAD_MAX_INTERVALS,
         pc,
         status,
+        min_rows=_PC_MIN_ROWS,
     )
     return pc, status
 
@@ -770,7 +779,8 @@ _MAXPC_LOG_TOL = 3e-4
 @njit(cache=True)
 def _pc_along(d, ar, hbr, log_u, xgk, wgk, wg, rtol, max_iv):
     u = math.exp(log_u)
-    p, _ = _pc2d_one(d, 0.0, u * u, 0.0, (u / ar) ** 2, hbr, 0, xgk, wgk, wg, rtol, max_iv)
+    circle = np.int64(0)  # not a literal (one compiled _pc2d_one, not two)
+    p, _ = _pc2d_one(d, 0.0, u * u, 0.0, (u / ar) ** 2, hbr, circle, xgk, wgk, wg, rtol, max_iv)
     return p
 
 
@@ -797,9 +807,9 @@ def _max_oriented_one(d, ar, hbr, a, b, xgk, wgk, wg, rtol, max_iv):
     return f2, math.exp(x2)
 
 
-@njit(cache=True, parallel=True)
-def _max_oriented_kernel(d, ar, hbr, lo, hi, xgk, wgk, wg, rtol, max_iv, p_out, u_out):
-    for i in prange(d.shape[0]):
+@njit(cache=True, nogil=True)
+def _max_oriented_kernel(i0, i1, d, ar, hbr, lo, hi, xgk, wgk, wg, rtol, max_iv, p_out, u_out):
+    for i in range(i0, i1):
         p_out[i], u_out[i] = _max_oriented_one(
             d[i], ar[i], hbr[i], lo[i], hi[i], xgk, wgk, wg, rtol, max_iv
         )
@@ -826,7 +836,9 @@ def _oriented_numeric(d, ar, hbr_km):
     hi = np.maximum(np.log(hbr_km * np.sqrt(ar / (2.0 * p0))), np.log(u0))
     p = np.empty(n)
     u = np.empty(n)
-    _max_oriented_kernel(
+    on_threads(
+        _max_oriented_kernel,
+        n,
         np.ascontiguousarray(d),
         np.ascontiguousarray(ar),
         np.ascontiguousarray(hbr_km),
@@ -839,6 +851,7 @@ def _oriented_numeric(d, ar, hbr_km):
         QUAD_MAX_INTERVALS,
         p,
         u,
+        min_rows=_PC_MIN_ROWS,
     )
     return p, u
 

@@ -24,6 +24,7 @@ import resource
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -42,6 +43,9 @@ from ssa.screening.result import (
     format_tca,
 )
 
+# Rows per chunk of a streamed table (screen(table_csv=...)): about 0.1 GB of columns
+# in memory at a time (~1 kB per row with the text columns as Python objects).
+STREAM_CHUNK_ROWS = 100_000
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
 # boxes, so a looser target costs a few more candidates but halves the SGP4 knots of
@@ -208,6 +212,9 @@ def screen(
     scheduler: str | None = None,
     cluster: str | None = None,
     slice_spans: int | None = None,
+    table_csv=None,
+    on_chunk=None,
+    chunk_rows: int | None = None,
 ) -> ScreenResult:
     """Return the conjunctions (SGP4 distance <= threshold_km) among catalog objects in
     [start, start + days]; see the module docstring for the guarantee.
@@ -221,6 +228,10 @@ def screen(
     cluster: 'local[:N]' for a LocalCluster of N worker processes.
     step_s, err_target_km, slice_spans (time slice = slice_spans widest knot spans):
     internal resolution and work split (results do not depend on them).
+    table_csv: stream the table to this CSV path, ``chunk_rows`` rows at a time in the
+    final (TCA) order (None: STREAM_CHUNK_ROWS), instead of returning it: the result then holds no rows (its run
+    record counts them; ``result.streamed['csv']`` is the path). on_chunk(rows): called
+    on each chunk before it is written (the CLI fills the risk columns there).
     """
     t_wall = time.perf_counter()
     timings = {}
@@ -250,14 +261,11 @@ def screen(
                 slices = _slices_step(ex, spec, timings, quiet)
                 tri, t_fail_s, dropped = _combine_slices(slices, spec, plan, job)
             found, n_windows = _refine_step(ex, tri, t_fail_s, job, timings, quiet)
-            stage = time.perf_counter()
-            rows = _table(catalog, found, job.jd0, job.fr0, job.threshold_km)
-            timings["table"] = time.perf_counter() - stage
-            stage = time.perf_counter()
-            crossings.add_start_stop(  # START, STOP, split over the executor's workers
-                rows, catalog, job.jd0, job.fr0, job.threshold_km, job.window_s, ex=ex
+            n_flagged = tri.shape[1]
+            del tri
+            rows, counts = _table_step(
+                ex, catalog, found, job, timings, table_csv, on_chunk, chunk_rows
             )
-            timings["start_stop"] = time.perf_counter() - stage
             described = ex.describe()
     finally:
         numba.set_num_threads(prev_threads)
@@ -265,10 +273,10 @@ def screen(
         catalog,
         job,
         plan,
-        rows,
+        counts,
         dropped,
         slices,
-        tri.shape[1],
+        n_flagged,
         n_windows,
         timings,
         described,
@@ -276,7 +284,12 @@ def screen(
     )
     if inputs:
         run["inputs"].update(inputs)
-    return ScreenResult(rows, run)
+    result = ScreenResult(rows, run)
+    if table_csv is not None:
+        chunk_rows = chunk_rows or STREAM_CHUNK_ROWS
+        result.streamed["csv"] = Path(table_csv)
+        run["table"] = {"streamed_to": str(table_csv), "chunk_rows": int(chunk_rows)}
+    return result
 
 
 def _job(
@@ -333,10 +346,26 @@ def _plan_step(ex, catalog, job, timings) -> propagate.Plan:
     return plan
 
 
+# Widest knot spans per time slice: longer slices cost less per-slice setup (each
+# starts the kernel over every object and refits its boundary spans); on Dask the
+# shorter ones are used when the long ones leave fewer than SLICES_PER_WORKER tasks
+# per worker (the last slices would leave workers idle).
+SLICE_SPANS = 4
+SHORT_SLICE_SPANS = 2
+SLICES_PER_WORKER = 4
+
+
+def _default_spans(plan, window_s, ex) -> int:
+    if not ex.slices_as_tasks:
+        return SLICE_SPANS
+    n_long = np.ceil(window_s / propagate.chunk_length_s(plan, window_s, SLICE_SPANS))
+    return SLICE_SPANS if n_long >= SLICES_PER_WORKER * ex.workers else SHORT_SLICE_SPANS
+
+
 def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
     """Return what the slices share: box paddings, cell size, slice length."""
     n = plan.klass.size
-    spans = slice_spans or (2 if ex.slices_as_tasks else 4)
+    spans = slice_spans or _default_spans(plan, job.window_s, ex)
     dev = plan.accel_km_s2 * job.step_s**2 / 8.0
     tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
     pad = tol + job.threshold_km / 2.0
@@ -508,6 +537,8 @@ def _combine_slices(slices, spec, plan, job):
     tri = (
         np.concatenate([r["tri"] for r in slices], axis=1) if slices else np.zeros((3, 0), np.int64)
     )
+    for r in slices:  # one copy of the triples is enough (run.json keeps the count)
+        r["flagged"] = int(r.pop("tri").shape[1])
     # A slice only knew the failures up to its own end: drop intervals after an
     # object's failure found in an earlier slice (no-op when slices ran in order).
     until = propagate.active_until_s(t_fail_s, plan.h_s)
@@ -534,7 +565,7 @@ def _refine_step(ex, tri, t_fail_s, job, timings, quiet):
 
 
 def _run_record(
-    catalog, job, plan, rows, dropped, slices, n_flagged, n_windows, timings, described, t_wall
+    catalog, job, plan, counts, dropped, slices, n_flagged, n_windows, timings, described, t_wall
 ) -> dict:
     """Return run.json's content: inputs, counts, dropped objects, settings, timings."""
     n = len(catalog)
@@ -577,9 +608,7 @@ def _run_record(
             "candidate_intervals": int(n_flagged),
             "skipped_object_intervals": sum(r["skipped"] for r in slices),
             "candidate_windows": n_windows,
-            "conjunctions": len(rows["NORAD_CAT_ID_1"]),
-            "long_duration": int(sum("LONG_DURATION" in f for f in rows["FLAGS"])),
-            "same_constellation": int(sum("SAME_CONSTELLATION" in f for f in rows["FLAGS"])),
+            **counts,
         },
         "dropped": drop_rows,
         "settings": {
@@ -609,7 +638,7 @@ def _run_record(
                 "kernel_s": round(r["kernel_s"], 3),
                 "worker": r["worker"],
                 "result_bytes": r["result_bytes"],
-                "flagged": int(r["tri"].shape[1]),
+                "flagged": r["flagged"],
             }
             for r in slices
         ],
@@ -636,15 +665,83 @@ def _windows(tri, step_s):
     return i[starts], j[starts], k[starts] * step_s, (k[ends] + 1) * step_s
 
 
-def _table(catalog, found, jd0, fr0, threshold_km):
-    """Return the result columns (sorted by TCA, NORAD_CAT_ID_1 < NORAD_CAT_ID_2)."""
+def _table_order(catalog, found) -> dict:
+    """Return found's (i, j, tca_s, duration_s) in table order: NORAD_CAT_ID_1 <
+    NORAD_CAT_ID_2, sorted by (TCA, NORAD_CAT_ID_1, NORAD_CAT_ID_2) over the whole run,
+    so the table cut into consecutive chunks of this order is the table."""
     i, j = found["i"], found["j"]
     swap = catalog.norad_id[i] > catalog.norad_id[j]
     i, j = np.where(swap, j, i), np.where(swap, i, j)
     tca = found["tca_s"]
     order = np.lexsort((catalog.norad_id[j], catalog.norad_id[i], tca))
-    i, j, tca = i[order], j[order], tca[order]
-    dur = found["duration_s"][order]
+    return {"i": i[order], "j": j[order], "tca_s": tca[order], "dur": found["duration_s"][order]}
+
+
+class _TableLookups:
+    """Per-object text columns, built once per run (not once per chunk)."""
+
+    def __init__(self, catalog):
+        self.names = np.asarray(catalog.name, dtype=object)
+        self.cons = np.array([_constellation(str(x)) for x in self.names], dtype=object)
+        self.object_type = np.asarray(catalog.object_type, dtype=object)
+        self.owner = np.asarray(catalog.owner, dtype=object)
+
+
+def _table_step(ex, catalog, found, job, timings, table_csv, on_chunk, chunk_rows):
+    """Build the table (and START/STOP) in chunks of the final row order; return it
+    (table_csv None) or stream every chunk to table_csv and return the empty table.
+    Also return the table's counts for run.json."""
+    from ssa.screening.formats import CsvStream
+
+    timings["table"] = timings["start_stop"] = 0.0
+    stage = time.perf_counter()
+    ordered = _table_order(catalog, found)
+    found.clear()  # the caller's dict too: one copy of the per-conjunction arrays
+    m = ordered["i"].size
+    step = m if table_csv is None else max(1, int(chunk_rows or STREAM_CHUNK_ROWS))
+    looks = _TableLookups(catalog)
+    timings["table"] += time.perf_counter() - stage
+    counts = {"conjunctions": 0, "long_duration": 0, "same_constellation": 0}
+    out, rows = None, None
+    try:
+        for a in range(0, max(m, 1), max(step, 1)):
+            stage = time.perf_counter()
+            part = {k: v[a : a + step] for k, v in ordered.items()}
+            rows = _table(catalog, part, job.jd0, job.fr0, job.threshold_km, looks)
+            timings["table"] += time.perf_counter() - stage
+            stage = time.perf_counter()
+            crossings.add_start_stop(  # START, STOP, split over the executor's workers
+                rows, catalog, job.jd0, job.fr0, job.threshold_km, job.window_s, ex=ex
+            )
+            timings["start_stop"] += time.perf_counter() - stage
+            flags = rows["FLAGS"].tolist()
+            counts["conjunctions"] += len(flags)
+            counts["long_duration"] += sum("LONG_DURATION" in f for f in flags)
+            counts["same_constellation"] += sum("SAME_CONSTELLATION" in f for f in flags)
+            if on_chunk is not None:
+                on_chunk(rows)
+            if table_csv is None:
+                continue
+            stage = time.perf_counter()
+            columns = ScreenResult(rows, {}).columns
+            if out is None:
+                out = CsvStream(table_csv, columns)
+            elif columns != out.columns:
+                raise ValueError(f"chunk columns {columns} differ from {out.columns}")
+            out.append(rows)
+            rows = {k: v[:0] for k, v in rows.items()}
+            timings["write_csv"] = timings.get("write_csv", 0.0) + time.perf_counter() - stage
+    finally:
+        if out is not None:
+            out.close()
+    return rows, counts
+
+
+def _table(catalog, found, jd0, fr0, threshold_km, looks=None):
+    """Return the result columns of found (i, j, tca_s, dur already in table order,
+    see _table_order): NORAD_CAT_ID_1 < NORAD_CAT_ID_2, sorted by TCA."""
+    looks = looks or _TableLookups(catalog)
+    i, j, tca, dur = found["i"], found["j"], found["tca_s"], found["dur"]
     m = i.size
     e1, r1, v1 = refine.states(catalog.satrecs, i, jd0, fr0, tca)
     e2, r2, v2 = refine.states(catalog.satrecs, j, jd0, fr0, tca)
@@ -655,8 +752,7 @@ def _table(catalog, found, jd0, fr0, threshold_km):
     dr = r2 - r1
     rtn = rtn_components(r1, v1, dr) if m else np.zeros((0, 3))
     alt, lat, lon = teme_to_geodetic(r1, tca_jd, tca_fr) if m else (np.zeros(0),) * 3
-    names = np.asarray(catalog.name, dtype=object)
-    cons = np.array([_constellation(str(x)) for x in names], dtype=object)
+    names, cons = looks.names, looks.cons
     flags = []
     for a, b, d in zip(i.tolist(), j.tolist(), dur.tolist(), strict=False):
         f = []
@@ -675,10 +771,10 @@ def _table(catalog, found, jd0, fr0, threshold_km):
         "TCA": np.array(format_tca(tca_jd, tca_fr), dtype=object),
         "TCA_RANGE": np.linalg.norm(dr, axis=1),
         "TCA_RELATIVE_SPEED": np.linalg.norm(v2 - v1, axis=1),
-        "OBJECT_TYPE_1": np.asarray(catalog.object_type, dtype=object)[i],
-        "OBJECT_TYPE_2": np.asarray(catalog.object_type, dtype=object)[j],
-        "OWNER_1": np.asarray(catalog.owner, dtype=object)[i],
-        "OWNER_2": np.asarray(catalog.owner, dtype=object)[j],
+        "OBJECT_TYPE_1": looks.object_type[i],
+        "OBJECT_TYPE_2": looks.object_type[j],
+        "OWNER_1": looks.owner[i],
+        "OWNER_2": looks.owner[j],
         "TCA_JD": tca_jd,
         "TCA_FR": tca_fr,
         "R_KM": rtn[:, 0],

@@ -23,7 +23,9 @@ import io
 import re
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ssa.parallel import on_threads
 
 LINE_END = b"\r\n"  # csv.writer's default line terminator
 # A computed v 10^N is within half an ulp of the exact product; cells nearer a rounding
@@ -197,8 +199,7 @@ def render_rows(columns: list, specs: list) -> bytes:
             kinds[k] = _TEXT
             vals[:, k] = _text_cells(arr, dec, texts)
     blob, offs, lens = texts.blob()
-    assemble = _assemble_threads if n >= PARALLEL_MIN_ROWS else _assemble
-    return assemble(vals, exps, kinds, decs, blob, offs, lens).tobytes()
+    return _assemble(vals, exps, kinds, decs, blob, offs, lens).tobytes()
 
 
 def column_spec(name: str, values, decimals: dict, scientific, cell) -> tuple:
@@ -290,19 +291,22 @@ def _put_cell(buf, pos, kind, dec, v, e, blob, offs, lens):
     return _put_uint(buf, pos + 2, ae, max(2, _n_digits(ae)))
 
 
-def _assemble_rows(vals, exps, kinds, decs, blob, offs, lens):
-    n, c = vals.shape
-    size = np.empty(n + 1, np.int64)
-    size[0] = 0
-    for i in prange(n):
+@njit(cache=True, nogil=True)
+def _row_sizes(lo, hi, vals, exps, kinds, decs, lens, size):
+    """size[i + 1] = bytes of row i (cells, commas, \\r\\n), rows lo .. hi - 1."""
+    c = vals.shape[1]
+    for i in range(lo, hi):
         m = c - 1 + 2  # commas, \r\n
         for k in range(c):
             m += _cell_len(kinds[k], decs[k], vals[i, k], exps[i, k], lens)
         size[i + 1] = m
-    for i in range(n):
-        size[i + 1] += size[i]
-    buf = np.empty(size[n], np.uint8)
-    for i in prange(n):
+
+
+@njit(cache=True, nogil=True)
+def _write_rows(lo, hi, vals, exps, kinds, decs, blob, offs, lens, size, buf):
+    """Rows lo .. hi - 1 into buf at their offsets size[i]."""
+    c = vals.shape[1]
+    for i in range(lo, hi):
         pos = size[i]
         for k in range(c):
             if k:
@@ -311,13 +315,23 @@ def _assemble_rows(vals, exps, kinds, decs, blob, offs, lens):
             pos = _put_cell(buf, pos, kinds[k], decs[k], vals[i, k], exps[i, k], blob, offs, lens)
         buf[pos] = 13
         buf[pos + 1] = 10
-    return buf
 
 
 # Threads pay off from a few thousand rows (waking them costs ~1-100 ms on a busy machine).
 PARALLEL_MIN_ROWS = 4096
-_assemble = njit(cache=True)(_assemble_rows)
-_assemble_threads = njit(parallel=True, cache=True)(_assemble_rows)
+
+
+def _assemble(vals, exps, kinds, decs, blob, offs, lens):
+    """The CSV bytes of the rows: sizes, offsets, then every row at its offset (row
+    blocks on numba's threads: ssa.parallel)."""
+    n = vals.shape[0]
+    size = np.zeros(n + 1, np.int64)
+    rows = PARALLEL_MIN_ROWS // 2
+    on_threads(_row_sizes, n, vals, exps, kinds, decs, lens, size, min_rows=rows)
+    np.cumsum(size, out=size)
+    buf = np.empty(size[n], np.uint8)
+    on_threads(_write_rows, n, vals, exps, kinds, decs, blob, offs, lens, size, buf, min_rows=rows)
+    return buf
 
 
 def header_line(columns) -> bytes:

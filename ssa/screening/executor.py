@@ -51,8 +51,8 @@ ENV_SCHEDULER = "SSA_SCHEDULER"
 # Seconds to wait for the exit status of a local worker seen dying (to name the signal).
 DEATH_STATUS_TIMEOUT_S = 10.0
 # Stages whose Dask task already uses all of its worker's cores (a time slice: SGP4
-# over the worker's pool, numba threads): one task per job, never grouped.
-WHOLE_WORKER_STAGES = ("slices",)
+# over the worker's pool, numba threads; the plan's numba SGP4): one task per job.
+WHOLE_WORKER_STAGES = ("slices", "SGP4 interpolation plan (numba)")  # propagate.PLAN_STAGE
 
 # A Satrec is a C++ struct (only numbers and chars) behind a Python object header;
 # sgp4 offers no pickling, and rebuilding it with sgp4init reproduces SGP4's output
@@ -452,7 +452,7 @@ class DaskExecutor:
         self.address = address or self._cluster.scheduler_address
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         t = time.perf_counter()
-        raw_bytes = len(pickle.dumps(ctx, protocol=5))
+        raw_bytes = len(ctx) * _BODY  # what ctx pickles to (not pickled twice to count)
         self._ctx = self.client.scatter(ctx, broadcast=True, hash=False)
         self.ship = {
             "connect_s": round(connect_s, 3),  # includes starting a LocalCluster

@@ -17,6 +17,7 @@ import csv
 import importlib
 import json
 import math
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -313,7 +314,16 @@ def write_result(result, out_dir, formats: Iterable[str] | None = None) -> dict:
     formats = parse_formats(formats) if not isinstance(formats, tuple) else formats
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: get_writer(name)(result, out_dir) for name in formats}
+    paths = {}
+    for name in formats:
+        done = getattr(result, "streamed", {}).get(name)
+        if done is None:
+            paths[name] = get_writer(name)(result, out_dir)
+        else:  # streamed while screening (ssa.screening.api): move it here if elsewhere
+            paths[name] = out_dir / TABLE_NAMES[name]
+            if Path(done).resolve() != paths[name].resolve():
+                shutil.move(done, paths[name])
+            result.streamed[name] = paths[name]
     result.run[SCHEMA_KEY] = SCHEMA_VERSION
     result.run["formats"] = list(formats)
     paths["run"] = out_dir / RUN_NAME

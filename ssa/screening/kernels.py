@@ -353,8 +353,8 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
     """
     hist_lo[:] = 0
     hist_hi[:] = 0
-    if sparse:
-        _mark_cells(cel, act, primary, marks, True)
+    if sparse:  # np.bool_, not a literal: one compiled _mark_cells, not one per value
+        _mark_cells(cel, act, primary, marks, np.bool_(True))
     ne = 0
     for i in range(cel.shape[0]):
         if not act[i]:
@@ -373,7 +373,7 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
                     hist_hi[h >> _RADIX_BITS] += 1
                     ne += 1
     if sparse:
-        _mark_cells(cel, act, primary, marks, False)
+        _mark_cells(cel, act, primary, marks, np.bool_(False))
     return ne
 
 
@@ -677,7 +677,11 @@ def _screen_block(
                 cap,
                 nout,
             )
-        pos[0] = pos[m]
+        # Element by element: an array assignment would compile numba's shape-mismatch
+        # message (string formatting, seconds of a first run's compile).
+        for d in range(3):
+            for i in range(n):
+                pos[0, d, i] = pos[m, d, i]
     return nout
 
 

@@ -28,7 +28,6 @@ import math
 import mmap
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -36,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
+from ssa.parallel import on_threads
 from ssa.screening import executor, kernels, sgp4_numba
 
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
@@ -284,6 +284,29 @@ def _verify_piece(ctx, idx, jd_knot, fr_knot, jd_check, fr_check, h, n_sp):
     return max_fit_error_km(e_k, e_c, r_c, p, n_sp)
 
 
+# Executor stage name of the plan's numba tasks on Dask: one task per worker, which
+# spreads over that worker's numba threads (not over forked children).
+PLAN_STAGE = "SGP4 interpolation plan (numba)"
+
+
+def _verify_bundle_numba(ctx, jobs, threads):
+    """[_verify_piece(ctx, *job) for job in jobs] with SGP4 in numba (verify_errors,
+    the single-process plan's arithmetic) on ``threads`` numba threads of this
+    process: a Dask worker's share of the plan, as one task."""
+    el = _numba_rows(ctx)
+    out = []
+    with ctx.kernel_lock:
+        prev = numba.get_num_threads()
+        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+        try:
+            for job in jobs:
+                out.append(np.zeros(job[0].size))
+                on_threads(verify_errors, job[0].size, el, *job, _MINV, _CHECK_TAU, out[-1])
+        finally:
+            numba.set_num_threads(prev)
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def verify_errors(lo, hi, el, idx, jd_k, fr_k, jd_c, fr_c, h_s, n_sp, minv, check_tau, out):
     """_verify_piece with SGP4 in numba, fused per object, for objects idx[lo:hi]: SGP4
@@ -358,11 +381,10 @@ def make_plan(
             for b in np.unique(period_bin[pending & (klass == m)]):
                 idx = np.flatnonzero(pending & (klass == m) & (period_bin == b))
                 groups.append((int(m), idx, *_verify_times(catalog, idx, int(m), step_s, window_s)))
-        # On a Dask cluster the verification stays on the workers (SatrecArray tasks).
-        numba_sgp4 = use_numba_knots() and not ex.slices_as_tasks
-        if numba_sgp4:  # whole groups in this process, on numba threads
+        numba_sgp4 = use_numba_knots()
+        if numba_sgp4 and not ex.slices_as_tasks:  # whole groups here, on numba threads
             pieces = [(g, 0, groups[g][1].size) for g in range(len(groups))]
-        else:
+        else:  # pieces of similar work (on Dask: bundled into one task per worker)
             pieces = executor.pieces(
                 ex.workers, [g[1].size for g in groups], [g[4].size for g in groups]
             )
@@ -372,7 +394,13 @@ def make_plan(
             jd, fr = times_to_jd(jd0, fr0, t_all)
             nk = 3 * n_sp
             jobs.append((idx[lo:hi], jd[:nk], fr[:nk], jd[nk:], fr[nk:], h, n_sp))
-        if numba_sgp4:
+        if numba_sgp4 and ex.slices_as_tasks:
+            bundles = [jobs[w :: ex.workers] for w in range(min(ex.workers, len(jobs)))]
+            out = ex.map(_verify_bundle_numba, [(b, ex.threads) for b in bundles], PLAN_STAGE)
+            errs = [None] * len(jobs)
+            for w, part in enumerate(out):
+                errs[w :: ex.workers] = part
+        elif numba_sgp4:
             el = _numba_rows(ex.ctx)
             errs = []
             for job in jobs:
@@ -480,30 +508,6 @@ def knots_and_fits(
                     coef[off[q] + (s * kernels._NC + ax * 6 + k) * stride[q]] = (
                         kernels.quintic_coef(minv, b, k)
                     )
-
-
-# Blocks per thread of on_threads: objects differ in cost (deep space, decay), so a
-# few blocks each balance the threads.
-BLOCKS_PER_THREAD = 4
-
-
-def on_threads(kernel, n: int, *args) -> None:
-    """Run kernel(lo, hi, *args) over [0, n) in blocks on numba.get_num_threads()
-    Python threads (the kernels release the GIL). Not prange: a parallel region
-    compiles several times slower, and forked workers stay free of numba's pool."""
-    threads = min(numba.get_num_threads(), max(1, n))
-    if threads <= 1:
-        kernel(0, n, *args)
-        return
-    edges = np.linspace(0, n, threads * BLOCKS_PER_THREAD + 1).astype(np.int64)
-    with ThreadPoolExecutor(threads) as pool:
-        futures = [
-            pool.submit(kernel, int(a), int(b), *args)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
-            if b > a
-        ]
-        for f in futures:
-            f.result()
 
 
 def _numba_rows(ctx) -> np.ndarray:

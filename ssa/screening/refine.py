@@ -78,22 +78,22 @@ def _sort_key(sat_idx, t_s):
 
 
 @njit(cache=True)
-def _distinct_rows(order, key, sat_idx, t_s):
-    """Order rows by (satellite, time) and number the distinct ones.
-
-    order: rows sorted by key; each run of equal keys (one satellite, one bucket) is
-    sorted by time here, in place. Returns uniq (a row of each distinct (satellite,
-    time), in order), row (index into uniq of every row) and starts (index into uniq
-    where each satellite begins, then uniq.size)."""
+def _sort_short_runs(order, key, t_s, long_runs):
+    """Sort each run of equal keys of order (rows sorted by key: one satellite, one
+    bucket) by time, stably, in place, if it is at most 64 rows long; return the number
+    of longer runs, whose bounds go to long_runs[:, 0:2] for numpy to sort (numba's own
+    stable argsort costs seconds of a first run's compile)."""
     m = order.size
+    n_long = 0
     a = 0
     while a < m:
         b = a + 1
         while b < m and key[order[b]] == key[order[a]]:
             b += 1
         if b - a > 64:
-            run = order[a:b].copy()
-            order[a:b] = run[np.argsort(t_s[run], kind="mergesort")]
+            long_runs[n_long, 0] = a
+            long_runs[n_long, 1] = b
+            n_long += 1
         else:  # insertion sort: runs are short, usually of one repeated time
             for p in range(a + 1, b):
                 x = order[p]
@@ -103,6 +103,27 @@ def _distinct_rows(order, key, sat_idx, t_s):
                     q -= 1
                 order[q + 1] = x
         a = b
+    return n_long
+
+
+def _distinct_rows(order, key, sat_idx, t_s):
+    """Order rows by (satellite, time) and number the distinct ones.
+
+    order: rows sorted by key; each run of equal keys (one satellite, one bucket) is
+    sorted by time here, in place. Returns uniq (a row of each distinct (satellite,
+    time), in order), row (index into uniq of every row) and starts (index into uniq
+    where each satellite begins, then uniq.size)."""
+    long_runs = np.empty((order.size // 65 + 1, 2), np.int64)
+    for a, b in long_runs[: _sort_short_runs(order, key, t_s, long_runs)].tolist():
+        run = order[a:b].copy()
+        order[a:b] = run[np.argsort(t_s[run], kind="stable")]
+    return _number_rows(order, sat_idx, t_s)
+
+
+@njit(cache=True)
+def _number_rows(order, sat_idx, t_s):
+    """uniq, row and starts of _distinct_rows, order sorted by (satellite, time)."""
+    m = order.size
     uniq = np.empty(m, np.int64)
     row = np.empty(m, np.int64)
     starts = np.empty(m + 1, np.int64)

@@ -107,6 +107,8 @@ class ScreenResult:
             if name not in self.rows:
                 self.rows[name] = values
         self.run = run
+        # {format: path} of tables already written while screening (screen(table_csv=...)).
+        self.streamed = {}
 
     def __len__(self) -> int:
         return len(self.rows["NORAD_CAT_ID_1"])
