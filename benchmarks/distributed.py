@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,11 @@ DEFAULT_CONFIGS = ("single", "dask-1", "dask-2")
 RUN_TIMEOUT_S = 3600.0
 
 
+def _children_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None = None) -> dict:
     out = work / "out"
     cmd = [
@@ -63,7 +69,7 @@ def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None =
         "-m",
         "ssa",
         "screen",
-        str(catalog),
+        str(Path(catalog).resolve()),
         "--days",
         str(days),
         "--quiet",
@@ -75,8 +81,13 @@ def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None =
     if src is not None:  # another checkout's ssa package first on the path
         env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
     load = os.getloadavg()[0]
+    cpu0 = _children_cpu_s()
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # cwd outside the checkout: `python -m` puts the cwd first on sys.path, which would
+    # shadow --baseline-src's package with this one.
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work
+    )
     try:
         _, err = proc.communicate(timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -84,6 +95,7 @@ def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None =
         proc.communicate()
         return {"error": f"timeout after {RUN_TIMEOUT_S:.0f} s"}
     elapsed = time.perf_counter() - t
+    cpu_s = _children_cpu_s() - cpu0
     if proc.returncode != 0:
         return {"error": err.strip().splitlines()[-1] if err.strip() else "failed"}
     run = json.loads((out / "run.json").read_text())
@@ -93,6 +105,10 @@ def _one(catalog: Path, days: float, extra: list, work: Path, src: Path | None =
     res = {
         "load_avg_1min_start": round(load, 2),
         "process_s": round(elapsed, 2),
+        # CPU seconds of the command and every process under it (Dask's scheduler
+        # thread, nanny and worker included): what a run costs in cores, which the
+        # shared machine's load disturbs far less than the wall time.
+        "cpu_s": round(cpu_s, 2),
         "wall_s": run["wall_s"],
         "timings_s": run["timings_s"],
         "peak_memory_mb": run["peak_memory_mb"],
@@ -116,7 +132,9 @@ def summarise(runs: dict) -> tuple[dict, bool]:
         ok = [r for r in rs if "error" not in r]
         walls = sorted(r["wall_s"] for r in ok)
         slice_s = sorted(x for r in ok[:1] for x in r["slice_s"])
+        cpus = sorted(r["cpu_s"] for r in ok if "cpu_s" in r)
         summary[name] = {
+            "cpu_s_min": cpus[0] if cpus else None,
             # On a shared machine the fastest run is the one least disturbed by others.
             "wall_s_min": walls[0] if walls else None,
             "wall_s_median": float(np.median(walls)) if walls else None,
@@ -126,9 +144,12 @@ def summarise(runs: dict) -> tuple[dict, bool]:
             ),
         }
     ref = summary.get("single", {}).get("wall_s_min")
+    ref_cpu = summary.get("single", {}).get("cpu_s_min")
     for name in summary:
         w = summary[name]["wall_s_min"]
         summary[name]["vs_single"] = round(w / ref, 3) if w and ref else None
+        c = summary[name]["cpu_s_min"]
+        summary[name]["cpu_vs_single"] = round(c / ref_cpu, 3) if c and ref_cpu else None
     t1 = summary.get("single-t1", {}).get("wall_s_min")
     if t1 and summary.get("dask-1-t1", {}).get("wall_s_min"):
         summary["dask-1-t1"]["vs_single_t1"] = round(summary["dask-1-t1"]["wall_s_min"] / t1, 3)

@@ -30,6 +30,15 @@ RESULTS = Path(__file__).parent / "results"
 SEED = 20240705
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children: the
+    core-seconds a run needs, which a shared machine's load changes far less than
+    its wall time."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _peak_mb() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -80,6 +89,7 @@ def main(argv=None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         rec["load_avg_now"] = os.getloadavg()
         rec["peak_memory_mb"] = round(_peak_mb(), 1)
+        rec["cpu_s_total"] = round(_cpu_s(), 1)
         out.write_text(json.dumps(rec, indent=1, default=str))
 
     t = time.perf_counter()
@@ -97,7 +107,7 @@ def main(argv=None) -> int:
     stream = not (args.no_write or args.in_memory)
     rec["table"] = "none" if args.no_write else "in memory" if args.in_memory else "streamed"
     with tempfile.TemporaryDirectory(prefix="ssa-million-") as tmp:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_s()
         res = screen(
             cat,
             days=args.hours / 24.0,
@@ -108,6 +118,7 @@ def main(argv=None) -> int:
             table_csv=Path(tmp) / "conjunctions.csv" if stream else None,
         )
         rec["screen_s"] = round(time.perf_counter() - t, 1)
+        rec["screen_cpu_s"] = round(_cpu_s() - cpu, 1)
         keep = ("counts", "timings_s", "wall_s", "settings", "slices", "table")
         rec["run"] = {k: res.run[k] for k in keep if k in res.run}
         rec["stage"] = "screened"
