@@ -36,9 +36,10 @@ CLUSTER_START_S = 90.0
 # covers interpreter and event-loop start on a loaded machine.
 UNREACHABLE_SLACK_S = 10.0
 TASKS_GONE_S = 20.0  # cancelled tasks leave the scheduler well within this
-# The interrupt test's window: enough slice tasks (one per 5120 s) that the watcher,
-# polling the scheduler on a loaded machine, sees them running before they finish.
-INTERRUPT_DAYS = 3.0
+# The interrupt test's window: enough tasks (a slice per 5120 s) that the watcher,
+# polling a starved scheduler on a loaded machine, sees some running before the run
+# ends (an interrupted run stops at once, so this costs nothing when it works).
+INTERRUPT_DAYS = 7.0
 
 
 @pytest.fixture(scope="module")
@@ -260,14 +261,14 @@ def _ssa_tasks(watcher) -> list:
 
 
 def test_client_interrupt_cancels_its_tasks(shell, start, real_cluster, tmp_path):
-    """Ctrl-C in the client while slice tasks run: KeyboardInterrupt, no task left."""
+    """Ctrl-C in the client while its tasks run: KeyboardInterrupt, no task left."""
     address, watcher = real_cluster
     sent = []
 
     def interrupt_when_busy():
         deadline = time.monotonic() + 60.0
         while time.monotonic() < deadline:
-            if any(str(k).startswith("ssa-slices") for k in _ssa_tasks(watcher)):
+            if _ssa_tasks(watcher):  # the run's first tasks (plan, then slices) are out
                 os.kill(os.getpid(), signal.SIGINT)
                 sent.append(True)
                 return
