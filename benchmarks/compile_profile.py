@@ -26,8 +26,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-CATALOG = "catalog-2024-07-05.3le"
-SATCAT = "satcat-2025-03.csv.gz"
+try:  # run as a script (the timed child): screen_cli sits beside this file
+    from screen_cli import CATALOG, SATCAT, main_job_argv
+except ImportError:  # python -m benchmarks.compile_profile
+    from benchmarks.screen_cli import CATALOG, SATCAT, main_job_argv
 HERE = Path(__file__).resolve()
 OUT = HERE.parent / "results" / "compile_profile.json"
 
@@ -77,19 +79,7 @@ def child(days: float, out: str, events_dir: str, warmup: bool) -> dict:
     if warmup:
         rc_w = main(["warmup", "--quiet"])
     t_cli = time.perf_counter()
-    rc = main(
-        [
-            "screen",
-            str(Path(os.environ["SSA_DATA"]) / CATALOG),
-            "--satcat",
-            str(Path(os.environ["SSA_DATA"]) / SATCAT),
-            "--days",
-            str(days),
-            "--out",
-            out,
-            "--quiet",
-        ]
-    )
+    rc = main(main_job_argv(days, out))
     t1 = time.perf_counter()
     import ssa
 

@@ -34,6 +34,23 @@ HERE = Path(__file__).resolve()
 WARM_DAYS = 0.2
 
 
+def main_job_argv(days: float, out: str, *extra: str) -> list[str]:
+    """The README's main job as ``ssa`` arguments (full catalogue with the SATCAT)."""
+    data = Path(os.environ["SSA_DATA"])
+    return [
+        "screen",
+        str(data / CATALOG),
+        "--satcat",
+        str(data / SATCAT),
+        "--days",
+        str(days),
+        "--out",
+        out,
+        *extra,
+        "--quiet",
+    ]
+
+
 def _timed(owner, name, bucket, key):
     """Wrap owner.name so each call adds its wall time to bucket[key]."""
     inner = getattr(owner, name)
@@ -108,21 +125,7 @@ def child(days: float, out: str, formats: str) -> dict:
 
     _timed(result_mod, "write_result", steps, "write_total")
     t_cli = time.perf_counter()
-    rc = main(
-        [
-            "screen",
-            str(Path(os.environ["SSA_DATA"]) / CATALOG),
-            "--satcat",
-            str(Path(os.environ["SSA_DATA"]) / SATCAT),
-            "--days",
-            str(days),
-            "--out",
-            out,
-            "--format",
-            formats,
-            "--quiet",
-        ]
-    )
+    rc = main(main_job_argv(days, out, "--format", formats))
     t_end = time.perf_counter()
     run = json.loads((Path(out) / "run.json").read_text())
     return {
