@@ -263,9 +263,18 @@ def _ssa_tasks(watcher) -> list:
 def test_client_interrupt_cancels_its_tasks(shell, start, real_cluster, tmp_path):
     """Ctrl-C in the client while its tasks run: KeyboardInterrupt, no task left."""
     address, watcher = real_cluster
+    # Tasks an earlier test left on this module's cluster (the killed worker's retry)
+    # would trigger the signal before the run starts: wait until they are gone, and
+    # send it only once the run is inside pytest.raises.
+    deadline = time.monotonic() + TASKS_GONE_S
+    while _ssa_tasks(watcher) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ssa_tasks(watcher) == [], "an earlier test's tasks are still on the cluster"
     sent = []
+    inside = threading.Event()
 
     def interrupt_when_busy():
+        inside.wait(60.0)
         deadline = time.monotonic() + 60.0
         while time.monotonic() < deadline:
             if _ssa_tasks(watcher):  # the run's first tasks (plan, then slices) are out
@@ -277,6 +286,7 @@ def test_client_interrupt_cancels_its_tasks(shell, start, real_cluster, tmp_path
     thread = threading.Thread(target=interrupt_when_busy, daemon=True)
     thread.start()
     with pytest.raises(KeyboardInterrupt):
+        inside.set()
         screen(
             shell,
             start=start,
