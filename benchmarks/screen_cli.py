@@ -53,16 +53,7 @@ def main_job_argv(days: float, out: str, *extra: str) -> list[str]:
 
 def _timed(owner, name, bucket, key):
     """Wrap owner.name so each call adds its wall time to bucket[key]."""
-    inner = getattr(owner, name)
-
-    def wrapper(*a, **k):
-        t = time.perf_counter()
-        try:
-            return inner(*a, **k)
-        finally:
-            bucket[key] = bucket.get(key, 0.0) + time.perf_counter() - t
-
-    setattr(owner, name, wrapper)
+    setattr(owner, name, _timed_call(getattr(owner, name), bucket, key))
 
 
 def _timed_call(inner, bucket, key):
