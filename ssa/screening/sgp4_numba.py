@@ -99,7 +99,7 @@ _DOUBLES = (
     + "jdsatepoch jdsatepochF bstar inclo nodeo ecco argpo mo no_unkozai".split()
     + "radiusearthkm xke j2 j3oj2".split()
 )
-# Last, per-object invariants of the propagation (``_invariants``): sin and cos of
+# Last, per-object invariants of the propagation (``fill_invariants``): sin and cos of
 # the epoch inclination and (xke / no)^(2/3), computed once instead of at every time.
 _DERIVED = ["sinio", "cosio", "a_no"]
 COLUMNS = ["isimp", "irez", "deep", "afspc"] + _DOUBLES + _DERIVED
@@ -165,7 +165,7 @@ def elements(satrecs) -> np.ndarray:
     el[:, IREZ] = ints[:, _STRUCT.fields["irez"][1] // 4]
     el[:, DEEP] = raw[:, _STRUCT.fields["method"][1]] == ord("d")
     el[:, AFSPC] = raw[:, _STRUCT.fields["operationmode"][1]] == ord("a")
-    _invariants(el)
+    fill_invariants(el)
     return el
 
 
@@ -230,7 +230,7 @@ _KEPLER_MAX_STEP = 0.95
 
 
 @njit(cache=True, error_model="numpy")
-def _invariants(el):
+def fill_invariants(el):
     """Fill the _DERIVED columns of rows el: the values sgp4_state would compute at
     every time with the same expressions (so the same bits) when inclination and
     mean motion stay at their epoch values (near earth; no resonance)."""
