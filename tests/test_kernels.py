@@ -107,7 +107,6 @@ def test_interpolation_vs_scipy_hermite():
         np.testing.assert_array_equal(pos[q + 2].T, want)
 
 
-
 def test_eval_classes_in_full_tiles_equals_the_scalar_evaluation():
     """Classes larger than a tile (kernels._EVAL_TILE) and not multiples of the vector
     width: the vectorised tile loop gives eval_positions' values bit for bit, at span
@@ -122,6 +121,7 @@ def test_eval_classes_in_full_tiles_equals_the_scalar_evaluation():
     for q, tm in enumerate(t):
         want = kernels.eval_positions(cls[0], off, stride, h, nspan, np.arange(n), np.full(n, tm))
         np.testing.assert_array_equal(pos[q].T, want)
+
 
 def _boxes(pa, pb, pad_km, until_s, primary, t_end_s, cell_km):
     n = pad_km.size
