@@ -20,6 +20,9 @@ refined on its own, so the result does not depend on the split.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 from numba import njit
 
@@ -47,6 +50,10 @@ POLISH_MARGIN_KM = 0.01
 # Fewer samples than this are refined in-process: forking a large process and the
 # objects' calls repeated in each part cost about 25 % more CPU (measured at 100k).
 MIN_PARALLEL_SAMPLES = 100_000
+# On threads (numba SGP4) a part costs only a thread wake-up: split from this many
+# samples, into a few parts per thread (windows differ in cost: deep space, length).
+MIN_THREAD_SAMPLES = 20_000
+PARTS_PER_THREAD = 4
 # Cost of a window in samples beyond its own (Newton and final SGP4 calls), for the split.
 WINDOW_COST_SAMPLES = 20
 # Windows longer than this many samples join their objects' group in the split.
@@ -158,13 +165,12 @@ def _error_codes(e, r, v):
 
 
 _ELEMENTS: tuple = (None, None)  # (satrecs, their sgp4_numba rows): the last catalogue
-# Off: measured in the full 7-day CLI, refinement on sgp4_numba took 4.2x main's time
-# where the untouched kernel took 1.85x (shared machine; benchmarks/results/screen_cli.json),
-# though a same-process 1-day A/B on half the catalogue gave 0.6-0.8x
-# (refine_sgp4_ab.json). Likely cause, not yet checked: each call restarts the
-# deep-space resonance integrator from epoch, where a Satrec keeps its last step
-# between calls. Same bits either way (tests/test_vectorised_table.py).
-USE_NUMBA_SGP4 = False  # True: sgp4_numba; False: one sgp4 call per satellite
+# On: the same bits as one sgp4 call per satellite (tests/test_vectorised_table.py), and
+# it releases the GIL, so a local run refines on threads in this process (no forked
+# workers, no pickled results). Same-process, the full catalogue's 1-day windows: 0.80 s
+# CPU against 1.19 s for sgp4's C++ (shared machine, 2026-12-02). Session 5 measured it
+# 4.2x slower inside a loaded 7-day CLI run (screen_cli.json), never reproduced alone.
+USE_NUMBA_SGP4 = True  # True: sgp4_numba; False: one sgp4 call per satellite
 
 
 def _numba_elements(satrecs):
@@ -200,10 +206,11 @@ def share_elements(ctx) -> None:
     _numba_elements(ctx.satrecs)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sgp4_rows(el, sat, jd0, fr, e, r, v):
     """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
-    _distinct_rows orders them). One thread: this runs in forked workers."""
+    _distinct_rows orders them). One thread, GIL released: refine's parts run it on
+    Python threads."""
     rv = np.empty(6)
     res = np.zeros(3)
     prev = -1
@@ -427,16 +434,40 @@ def refine(
     # of a pair in the same order for any split.
     order = np.lexsort((pair_j, pair_i))
     pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
-    split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
     share_elements(ex.ctx)
+    threads = local_threads(ex)
+    if threads > 1:  # GIL-free SGP4: parts on this process's threads
+        split = _split_by_pair(
+            pair_i, pair_j, lo_w, hi_w, threads * PARTS_PER_THREAD, MIN_THREAD_SAMPLES
+        )
+    else:
+        split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
     args = (jd0, fr0, window_s, threshold_km)
     if len(split) == 1:
         found = _refine_windows(ex.ctx, pair_i, pair_j, lo_w, hi_w, *args)
     else:
         jobs = [(pair_i[q], pair_j[q], lo_w[q], hi_w[q], *args) for q in split]
-        results = ex.map(_refine_windows, jobs, "refine")
+        if threads > 1:
+            results = thread_map(_refine_windows, ex.ctx, jobs, threads)
+        else:
+            results = ex.map(_refine_windows, jobs, "refine")
         found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}
     return _encounters(found)
+
+
+def local_threads(ex) -> int:
+    """Threads to run SGP4 work of ``ex`` on in this process: numba's thread count for a
+    local executor when the numba SGP4 is on (it releases the GIL), else 0 (Dask, or
+    sgp4's C++ path, which holds the GIL: ``ex.map`` over processes)."""
+    if getattr(ex, "slices_as_tasks", False) or _numba_elements(ex.ctx.satrecs) is None:
+        return 0
+    return numba.get_num_threads()
+
+
+def thread_map(fn, ctx, jobs, threads: int) -> list:
+    """Return [fn(ctx, *job) for job in jobs], run on ``threads`` Python threads."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda job: fn(ctx, *job), jobs))
 
 
 def warm_up():
@@ -453,7 +484,7 @@ def warm_up():
         _sgp4_rows(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
 
 
-def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
+def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers, min_samples=MIN_PARALLEL_SAMPLES):
     """Return one sorted array of window indices per process, of about equal SGP4 cost.
 
     Windows (sorted by pair) of one pair go to one process. Objects joined by long
@@ -462,7 +493,7 @@ def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
     first to the least loaded; the other pairs fill up the processes in order."""
     n = pair_i.size
     n_s = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
-    if workers < 2 or n_s.sum() < MIN_PARALLEL_SAMPLES:
+    if workers < 2 or n_s.sum() < min_samples:
         return [np.arange(n)]
     pair = np.cumsum(np.r_[True, (pair_i[1:] != pair_i[:-1]) | (pair_j[1:] != pair_j[:-1])]) - 1
     cost = 2.0 * n_s + WINDOW_COST_SAMPLES
