@@ -43,9 +43,11 @@ from ssa.screening.result import (
     format_tca,
 )
 
-# Rows per chunk of a streamed table (screen(table_csv=...)): about 0.1 GB of columns
-# in memory at a time (~1 kB per row with the text columns as Python objects).
-STREAM_CHUNK_ROWS = 100_000
+# Rows per chunk of a streamed table (screen(table_csv=...)): small enough that the
+# pipeline's stages (table, risk, CSV; _table_step) overlap on the 7-day main job's
+# ~190k rows, large enough that per-chunk costs stay small; at most PIPELINE_CHUNKS + 1
+# chunks in memory (~1 kB per row with the text columns as Python objects).
+STREAM_CHUNK_ROWS = 25_000
 DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_catalog.py)
 # Widest knot spacing keeping the interpolant this close to SGP4. The bound pads the
 # boxes, so a looser target costs a few more candidates but halves the SGP4 knots of
@@ -690,7 +692,12 @@ class _TableLookups:
 def _table_step(ex, catalog, found, job, timings, table_csv, on_chunk, chunk_rows):
     """Build the table (and START/STOP) in chunks of the final row order; return it
     (table_csv None) or stream every chunk to table_csv and return the empty table.
-    Also return the table's counts for run.json."""
+    Also return the table's counts for run.json.
+
+    Streamed, the chunks flow through a pipeline of three threads: table and START/STOP
+    here, then on_chunk (the CLI's risk columns), then the CSV, so one chunk's risk and
+    text run while the next chunk is built (each stage keeps the chunk order; the rows
+    of a chunk do not depend on the others, so the file is the same as one pass)."""
     from ssa.screening.formats import CsvStream
 
     timings["table"] = timings["start_stop"] = 0.0
@@ -702,7 +709,27 @@ def _table_step(ex, catalog, found, job, timings, table_csv, on_chunk, chunk_row
     looks = _TableLookups(catalog)
     timings["table"] += time.perf_counter() - stage
     counts = {"conjunctions": 0, "long_duration": 0, "same_constellation": 0}
-    out, rows = None, None
+    out = None
+    rows = None
+
+    def write(rows):  # the CSV stage (its own thread when streamed)
+        nonlocal out
+        stage = time.perf_counter()
+        columns = ScreenResult(rows, {}).columns
+        if out is None:
+            out = CsvStream(table_csv, columns)
+        elif columns != out.columns:
+            raise ValueError(f"chunk columns {columns} differ from {out.columns}")
+        out.append(rows)
+        timings["write_csv"] = timings.get("write_csv", 0.0) + time.perf_counter() - stage
+
+    def finish(rows):  # the risk stage: on_chunk, then hand the chunk to the CSV stage
+        if on_chunk is not None:
+            on_chunk(rows)
+        return None if table_csv is None else writer.submit(write, rows)
+
+    pipe = _Pipeline() if table_csv is not None else None
+    writer = pipe.writer if pipe else None
     try:
         for a in range(0, max(m, 1), max(step, 1)):
             stage = time.perf_counter()
@@ -718,23 +745,59 @@ def _table_step(ex, catalog, found, job, timings, table_csv, on_chunk, chunk_row
             counts["conjunctions"] += len(flags)
             counts["long_duration"] += sum("LONG_DURATION" in f for f in flags)
             counts["same_constellation"] += sum("SAME_CONSTELLATION" in f for f in flags)
-            if on_chunk is not None:
-                on_chunk(rows)
-            if table_csv is None:
+            if pipe is None:
+                finish(rows)
                 continue
-            stage = time.perf_counter()
-            columns = ScreenResult(rows, {}).columns
-            if out is None:
-                out = CsvStream(table_csv, columns)
-            elif columns != out.columns:
-                raise ValueError(f"chunk columns {columns} differ from {out.columns}")
-            out.append(rows)
+            pipe.put(finish, rows)
+        if pipe is not None:
+            pipe.drain()  # every stage done: rows (the last chunk) is complete
             rows = {k: v[:0] for k, v in rows.items()}
-            timings["write_csv"] = timings.get("write_csv", 0.0) + time.perf_counter() - stage
     finally:
+        if pipe is not None:
+            pipe.close()
         if out is not None:
             out.close()
     return rows, counts
+
+
+# Chunks of a streamed table in flight (built, in risk or in CSV) at most: bounds the
+# memory to a few chunks whatever the table's length.
+PIPELINE_CHUNKS = 3
+
+
+class _Pipeline:
+    """The risk and CSV stages of a streamed table: one thread each, chunks in order.
+
+    put(finish, rows) runs finish(rows) on the risk thread; finish returns the CSV
+    stage's future (writer.submit). An error in any stage is raised by put or drain."""
+
+    def __init__(self):
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.risk = ThreadPoolExecutor(1, thread_name_prefix="ssa-risk")
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="ssa-csv")
+        self._inflight = deque()
+
+    def put(self, finish, rows) -> None:
+        while len(self._inflight) >= PIPELINE_CHUNKS:
+            self._wait_oldest()
+        self._inflight.append(self.risk.submit(finish, rows))
+
+    def _wait_oldest(self) -> None:
+        written = self._inflight.popleft().result()  # the risk stage (raises its error)
+        if written is not None:
+            written.result()  # the CSV stage
+
+    def drain(self) -> None:
+        while self._inflight:
+            self._wait_oldest()
+
+    def close(self) -> None:
+        for f in self._inflight:  # after an error: nothing more starts
+            f.cancel()
+        self.risk.shutdown(wait=True, cancel_futures=True)
+        self.writer.shutdown(wait=True, cancel_futures=True)
 
 
 def _table(catalog, found, jd0, fr0, threshold_km, looks=None):

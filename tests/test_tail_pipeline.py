@@ -1,0 +1,76 @@
+"""The streamed table's pipeline (``screen(table_csv=...)``: table and START/STOP, then
+``on_chunk`` (the CLI's risk columns), then the CSV, each on its own thread): chunks
+reach ``on_chunk`` and the file whole and in table order, and an error in a later stage
+stops the run with that error.
+
+Real data: the dense 520-580 km shell of the 2024-07-05 catalogue (every 8th object).
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from ssa.catalog import Catalog
+from ssa.screening import screen
+
+CATALOG = "catalog-2024-07-05.3le"
+SHELL_KM = (520.0, 580.0)
+EVERY = 8
+DAYS = 0.5
+THRESHOLD_KM = 10.0
+CHUNK_ROWS = 29  # many chunks, more than the pipeline holds at once
+
+
+@pytest.fixture(scope="module")
+def shell(shared_file):
+    full = Catalog.load(shared_file(CATALOG))
+    idx = np.flatnonzero((full.perigee_km > SHELL_KM[0]) & (full.apogee_km < SHELL_KM[1]))
+    return full.subset(idx[::EVERY])
+
+
+def test_chunks_reach_on_chunk_and_the_file_in_table_order(shell, tmp_path):
+    seen = []
+
+    def on_chunk(rows):
+        seen.append((rows["TCA_JD"] + rows["TCA_FR"]).copy())
+        rows["PC"] = np.full(len(rows["TCA_JD"]), float(len(seen)))  # as the CLI's risk
+
+    res = screen(
+        shell,
+        days=DAYS,
+        threshold_km=THRESHOLD_KM,
+        table_csv=tmp_path / "c.csv",
+        chunk_rows=CHUNK_ROWS,
+        on_chunk=on_chunk,
+    )
+    n = res.run["counts"]["conjunctions"]
+    assert len(seen) == -(-n // CHUNK_ROWS) >= 5
+    tca = np.concatenate(seen)
+    assert tca.size == n and np.all(np.diff(tca) >= 0)  # chunk after chunk, in TCA order
+    with open(tmp_path / "c.csv", newline="") as fh:
+        pc = [float(r["PC"]) for r in csv.DictReader(fh)]
+    # Every row written after its chunk's on_chunk, chunks in order.
+    assert pc == [float(1 + k // CHUNK_ROWS) for k in range(n)]
+
+
+def test_an_error_in_on_chunk_stops_the_run(shell, tmp_path):
+    calls = []
+
+    def on_chunk(rows):
+        calls.append(len(calls))
+        if len(calls) == 2:
+            raise ValueError("risk failed on chunk 2")
+
+    with pytest.raises(ValueError, match="risk failed on chunk 2"):
+        screen(
+            shell,
+            days=DAYS,
+            threshold_km=THRESHOLD_KM,
+            table_csv=tmp_path / "c.csv",
+            chunk_rows=CHUNK_ROWS,
+            on_chunk=on_chunk,
+        )
+    assert calls[:2] == [0, 1]
