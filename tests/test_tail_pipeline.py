@@ -74,3 +74,32 @@ def test_an_error_in_on_chunk_stops_the_run(shell, tmp_path):
             on_chunk=on_chunk,
         )
     assert calls[:2] == [0, 1]
+
+
+@pytest.mark.parametrize("big_ids", [False, True])
+def test_windows_merge_triples_as_a_plain_loop_does(big_ids):
+    """api._windows (one sorted int64 key per triple; lexsort when the key would not fit
+    in int64) against a plain reference: per pair, runs of consecutive intervals."""
+    from ssa.screening import api
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    base = 2**31 if big_ids else 0  # ids this large take the lexsort path
+    a = base + rng.integers(0, 40, (2, n))
+    k = rng.integers(0, 60, n)
+    tri = np.stack([np.minimum(*a), np.maximum(*a), k])
+    tri = np.concatenate([tri, tri[:, :500]], axis=1)  # duplicates, as slices may give
+    step_s = 20.0
+    want = []
+    for i, j, kk in sorted(set(map(tuple, tri.T.tolist()))):
+        if want and want[-1][:2] == [i, j] and want[-1][3] == kk:
+            want[-1][3] = kk + 1
+        else:
+            want.append([i, j, kk, kk + 1])
+    wi, wj, lo, hi = api._windows(tri, step_s)
+    got = [
+        [int(x), int(y), round(p / step_s), round(q / step_s)]
+        for x, y, p, q in zip(wi, wj, lo, hi, strict=True)
+    ]
+    assert got == want
+    assert len(want) > 1000

@@ -375,11 +375,12 @@ def _check_shape(shape):
     return SHAPES.index(shape)
 
 
-def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
+def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, check_npd=True):
     """Return (miss_xz_km (n,2), cov_xz_km2 (n,2,2), npd_input (n,) bool).
 
     Miss vector (|r2 - r1|, 0) and combined covariance cov1 + cov2 expressed
-    in the encounter plane (axes x, z of ``encounter_frame``).
+    in the encounter plane (axes x, z of ``encounter_frame``). check_npd False skips
+    the eigenvalues behind npd_input (then all False) for callers that drop it.
     """
     frame = encounter_frame(
         _as_n(r1_km, (3,), "r1_km"),
@@ -400,7 +401,7 @@ def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     cov2d = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
     npd = np.zeros(len(r), dtype=bool)
-    for c in (c1, c2):
+    for c in (c1, c2) if check_npd else ():
         cs = 0.5 * (c + np.swapaxes(c, 1, 2))
         finite = np.all(np.isfinite(cs), axis=(1, 2))
         ev = np.full((len(cs), 3), np.nan)
@@ -909,7 +910,7 @@ def socrates_aspect_ratio(r1_km, v1_kms, r2_km, v2_kms):
     plane: both objects' diag(100, 300, 100 m)^2 RTN covariances summed, then projected.
     It lies in [1, 3]; NaN where the relative velocity is zero (no encounter plane)."""
     c1, c2 = socrates_covariances(r1_km, v1_kms, r2_km, v2_kms)
-    _, c, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
+    _, c, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2, check_npd=False)
     tr = 0.5 * (c[:, 0, 0] + c[:, 1, 1])
     dd = np.sqrt(0.25 * (c[:, 0, 0] - c[:, 1, 1]) ** 2 + c[:, 0, 1] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -988,7 +989,9 @@ def max_pc_scaled(
     probability", J. Astronaut. Sci. 53(2), 2005. When the miss is inside HBR, the
     maximum is 1 at k -> 0 (scale 0).
     """
-    miss, c0, _ = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
+    miss, c0, _ = project_encounter(
+        r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, check_npd=False
+    )
     n = len(miss)
     hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)).copy()
     # Zero relative velocity (identical element sets) leaves no encounter plane: c0 is
