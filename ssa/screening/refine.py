@@ -179,12 +179,30 @@ def _numba_elements(satrecs):
     global _ELEMENTS
     if not USE_NUMBA_SGP4 or not isinstance(satrecs, list):
         return None
-    if not _same_satrecs(_ELEMENTS[0], satrecs):
+    if not _cached_satrecs(satrecs):
         el = None
         if sgp4_numba.available() and all(type(s) is sgp4_numba.Satrec for s in satrecs):
             el = sgp4_numba.elements(satrecs)
         _ELEMENTS = (satrecs, el)
+        _ALIASES.clear()
     return _ELEMENTS[1]
+
+
+# Other lists found to hold _ELEMENTS[0]'s Satrec objects (the catalogue's own list and
+# the executor context's copy are used in turn): known at once, not compared per call.
+_ALIASES: list = []
+MAX_ALIASES = 4
+
+
+def _cached_satrecs(satrecs) -> bool:
+    """True when satrecs holds the Satrec objects of _ELEMENTS[0]."""
+    if satrecs is _ELEMENTS[0] or any(satrecs is a for a in _ALIASES):
+        return True
+    if not _same_satrecs(_ELEMENTS[0], satrecs):
+        return False
+    if len(_ALIASES) < MAX_ALIASES:
+        _ALIASES.append(satrecs)
+    return True
 
 
 def _same_satrecs(a, b) -> bool:
@@ -201,8 +219,9 @@ def share_elements(ctx) -> None:
     global _ELEMENTS
     el = getattr(ctx, "_sgp4_numba_rows", None)
     if USE_NUMBA_SGP4 and isinstance(ctx.satrecs, list) and el is not None:
-        if el.shape[0] == len(ctx.satrecs) and not _same_satrecs(_ELEMENTS[0], ctx.satrecs):
+        if el.shape[0] == len(ctx.satrecs) and not _cached_satrecs(ctx.satrecs):
             _ELEMENTS = (ctx.satrecs, el)
+            _ALIASES.clear()
     _numba_elements(ctx.satrecs)
 
 
