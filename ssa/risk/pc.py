@@ -42,11 +42,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
-from scipy import special
 
 from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
 from ssa.geometry.frames import as_rows
 from ssa.parallel import on_threads
+
+
+def _special():
+    """scipy.special, imported on first use: ~0.3-0.6 s of start-up that a screening run
+    needs only for Chan's Pc and MAX_PROB's numeric rows (``ssa screen`` imports it in
+    the background while the kernel runs, commands/screen.py)."""
+    from scipy import special
+
+    return special
 
 
 @dataclass(frozen=True)
@@ -468,7 +476,7 @@ def pc_foster(
 
 def _log_gammainc_lower(a, x):
     """log of the regularised lower incomplete gamma P(a, x), a >= 1, x >= 0."""
-    p = special.gammainc(a, x)
+    p = _special().gammainc(a, x)
     if p > 1e-250:
         return math.log(p)
     if x <= 0.0:
@@ -480,7 +488,7 @@ def _log_gammainc_lower(a, x):
         k += 1
         term *= x / (a + k)
         total += term
-    return a * math.log(x) - x - special.gammaln(a + 1.0) + math.log(total)
+    return a * math.log(x) - x - _special().gammaln(a + 1.0) + math.log(total)
 
 
 def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult:
@@ -513,12 +521,12 @@ def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult
             lw = (
                 -half_v
                 + (m * math.log(half_v) if half_v > 0 else (0.0 if m == 0 else -math.inf))
-                - special.gammaln(m + 1.0)
+                - _special().gammaln(m + 1.0)
             )
             if lw == -math.inf:
                 continue
             logs.append(lw + _log_gammainc_lower(m + 1.0, 0.5 * u))
-        out[i] = min(1.0, math.exp(special.logsumexp(logs))) if logs else 0.0
+        out[i] = min(1.0, math.exp(_special().logsumexp(logs))) if logs else 0.0
     return PcResult(out, status, "chan", "CHAN-1997")
 
 
@@ -832,7 +840,7 @@ def _oriented_numeric(d, ar, hbr_km):
         hbr_km * 1e3,
     )
     p0 = np.clip(p0, 1e-300, 0.5)
-    lo = np.log(np.maximum((d - hbr_km) / special.ndtri(1.0 - p0), 1e-12 * d))
+    lo = np.log(np.maximum((d - hbr_km) / _special().ndtri(1.0 - p0), 1e-12 * d))
     lo = np.minimum(lo, np.log(u0))
     hi = np.maximum(np.log(hbr_km * np.sqrt(ar / (2.0 * p0))), np.log(u0))
     p = np.empty(n)
