@@ -493,6 +493,7 @@ def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
+    _merge_minima(one, one, one, np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
     _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
@@ -672,6 +673,34 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
     }
 
 
+@njit(cache=True)
+def _merge_minima(order, i, j, tca, miss, rlo, rhi):
+    """The merge loop of _encounters over rows in order (sorted by pair, then run
+    start): updates tca, miss, rlo, rhi of each kept row in place; returns the kept rows."""
+    keep = np.empty(order.size, np.int64)
+    n_keep = 0
+    best = -1
+    for q in order:
+        if (
+            best >= 0
+            and i[q] == i[best]
+            and j[q] == j[best]
+            and (rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3)
+        ):
+            if rhi[q] > rhi[best]:  # as Python's max(rhi[best], rhi[q]) and min below
+                rhi[best] = rhi[q]
+            if rlo[q] < rlo[best]:
+                rlo[best] = rlo[q]
+            if miss[q] < miss[best]:
+                tca[best] = tca[q]
+                miss[best] = miss[q]
+            continue
+        best = q
+        keep[n_keep] = q
+        n_keep += 1
+    return keep[:n_keep]
+
+
 def _encounters(found):
     """Merge minima of one pair whose runs of d <= threshold overlap (one encounter,
     deepest minimum kept) and duplicates found twice after window extension."""
@@ -682,23 +711,8 @@ def _encounters(found):
     rlo = np.asarray(found["run_lo_s"], float)
     rhi = np.asarray(found["run_hi_s"], float)
     order = np.lexsort((rlo, j, i))
-    keep = []
-    best = -1
-    for q in order.tolist():
-        if (
-            best >= 0
-            and i[q] == i[best]
-            and j[q] == j[best]
-            and (rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3)
-        ):
-            rhi[best] = max(rhi[best], rhi[q])
-            rlo[best] = min(rlo[best], rlo[q])
-            if miss[q] < miss[best]:
-                tca[best], miss[best] = tca[q], miss[q]
-            continue
-        best = q
-        keep.append(q)
-    keep = np.asarray(keep, np.int64)
+    rlo, rhi, tca, miss = rlo.copy(), rhi.copy(), tca.copy(), miss.copy()
+    keep = _merge_minima(order, i, j, tca, miss, rlo, rhi)
     return {
         "i": i[keep],
         "j": j[keep],
