@@ -103,3 +103,31 @@ def test_windows_merge_triples_as_a_plain_loop_does(big_ids):
     ]
     assert got == want
     assert len(want) > 1000
+
+
+def test_on_threads_jobs_covers_every_row_of_every_job_once():
+    """parallel.on_threads_jobs (the plan's groups on one pool of threads) against a
+    plain loop: each row of each job is computed exactly once, whatever the blocks."""
+    import numba
+
+    from ssa.parallel import on_threads_jobs
+
+    def kernel(lo, hi, out, scale):
+        out[lo:hi] += scale * np.arange(lo, hi) + 1.0
+
+    sizes = [0, 1, 7, 1000, 33, 5]
+    outs = [np.zeros(n) for n in sizes]
+    prev = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        on_threads_jobs(
+            kernel,
+            [
+                (n, (out, k + 1.0), 1 + 10 * k)
+                for k, (n, out) in enumerate(zip(sizes, outs, strict=True))
+            ],
+        )
+    finally:
+        numba.set_num_threads(prev)
+    for k, (n, out) in enumerate(zip(sizes, outs, strict=True)):
+        np.testing.assert_array_equal(out, (k + 1.0) * np.arange(n) + 1.0)

@@ -698,6 +698,9 @@ class _TableLookups:
     def __init__(self, catalog):
         self.names = np.asarray(catalog.name, dtype=object)
         self.cons = np.array([_constellation(str(x)) for x in self.names], dtype=object)
+        # Constellation as a number per object (0: none), for a vectorised comparison.
+        codes = {c: k + 1 for k, c in enumerate(CONSTELLATIONS)}
+        self.cons_code = np.array([codes.get(c, 0) for c in self.cons.tolist()], np.int64)
         self.object_type = np.asarray(catalog.object_type, dtype=object)
         self.owner = np.asarray(catalog.owner, dtype=object)
 
@@ -816,6 +819,12 @@ class _Pipeline:
         self.writer.shutdown(wait=True, cancel_futures=True)
 
 
+# FLAGS of a new row by (LONG_DURATION, SAME_CONSTELLATION) as 1 + 2.
+_FLAG_TEXT = np.array(
+    ["", "LONG_DURATION", "SAME_CONSTELLATION", "LONG_DURATION;SAME_CONSTELLATION"], dtype=object
+)
+
+
 def _table(catalog, found, jd0, fr0, threshold_km, looks=None):
     """Return the result columns of found (i, j, tca_s, dur already in table order,
     see _table_order): NORAD_CAT_ID_1 < NORAD_CAT_ID_2, sorted by TCA."""
@@ -831,15 +840,10 @@ def _table(catalog, found, jd0, fr0, threshold_km, looks=None):
     dr = r2 - r1
     rtn = rtn_components(r1, v1, dr) if m else np.zeros((0, 3))
     alt, lat, lon = teme_to_geodetic(r1, tca_jd, tca_fr) if m else (np.zeros(0),) * 3
-    names, cons = looks.names, looks.cons
-    flags = []
-    for a, b, d in zip(i.tolist(), j.tolist(), dur.tolist(), strict=False):
-        f = []
-        if d >= LONG_DURATION_S:
-            f.append("LONG_DURATION")
-        if cons[a] and cons[a] == cons[b]:
-            f.append("SAME_CONSTELLATION")
-        flags.append(";".join(f))
+    names = looks.names
+    long_flag = dur >= LONG_DURATION_S
+    same_flag = (looks.cons_code[i] > 0) & (looks.cons_code[i] == looks.cons_code[j])
+    flags = _FLAG_TEXT[long_flag.astype(np.int64) + 2 * same_flag.astype(np.int64)]
     rows = {
         "NORAD_CAT_ID_1": catalog.norad_id[i],
         "OBJECT_NAME_1": names[i],
@@ -862,7 +866,7 @@ def _table(catalog, found, jd0, fr0, threshold_km, looks=None):
         "ALT_KM": alt,
         "LAT_DEG": lat,
         "LON_DEG": lon,
-        "FLAGS": np.array(flags, dtype=object),
+        "FLAGS": flags,
     }
     for q, ax in enumerate("XYZ"):
         rows[f"{ax}1_KM"] = r1[:, q]

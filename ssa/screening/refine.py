@@ -286,9 +286,45 @@ def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
 
 
 def states(satrecs, sat_idx, jd0, fr0, t_s):
-    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m]."""
-    err, r, v, row = _evaluate(satrecs, sat_idx, jd0, fr0, t_s)
-    return err[row], r[row], v[row]
+    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m].
+
+    With the numba SGP4, row by row in the given order: no sort by satellite, no
+    gather (Newton steps, START/STOP: few rows share a satellite and time); else one
+    sgp4 call per satellite (_evaluate)."""
+    el = _numba_elements(satrecs)
+    if el is None:
+        err, r, v, row = _evaluate(satrecs, sat_idx, jd0, fr0, t_s)
+        return err[row], r[row], v[row]
+    sat_idx = np.asarray(sat_idx, np.int64)
+    m = sat_idx.size
+    fr = fr0 + np.asarray(t_s, np.float64) / 86400.0
+    e = np.empty(m, np.uint8)
+    r = np.empty((m, 3))
+    v = np.empty((m, 3))
+    _sgp4_each(el, sat_idx, jd0, fr, e, r, v)
+    return _error_codes(e, r, v), r, v
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sgp4_each(el, sat, jd0, fr, e, r, v):
+    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order.
+    A resonant deep-space object's integrator continues from its previous row when the
+    same object comes again at once, else restarts from epoch: its fixed steps give the
+    same values either way (sgp4_numba)."""
+    rv = np.empty(6)
+    res = np.zeros(3)
+    prev = -1
+    for q in range(sat.size):
+        s = sat[q]
+        if s != prev:
+            res[:] = 0.0
+            prev = s
+        e[q] = sgp4_numba.sgp4_state(
+            el[s], sgp4_numba.minutes_since_epoch(el[s], jd0, fr[q]), rv, res
+        )
+        for c in range(3):
+            r[q, c] = rv[c]
+            v[q, c] = rv[3 + c]
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
@@ -494,6 +530,10 @@ def warm_up():
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
     _merge_minima(one, one, one, np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
+    if sgp4_numba.available():
+        el = np.zeros((1, sgp4_numba.N_COLUMNS))
+        el[0, sgp4_numba.NO] = 1.0
+        _sgp4_each(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
     _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
