@@ -189,9 +189,10 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
-    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
+    hist = np.zeros((2, K._RADIX), np.int32)
     ecap = 8 * n + 16
     ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
     out = np.empty((3, 1 << 20), np.int32)
     t = dict.fromkeys(STAGES, 0.0)
     counts = np.zeros((5, max(n_reg, 1), max(n_reg, 1)), np.int64)
@@ -217,9 +218,10 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             if n_ent > ecap:
                 ecap = 2 * n_ent
                 ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
-            ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
+                work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+            ne = K.cell_entries_x(cel, act, box, inv_cell, ent)
             d = time.thread_time()
-            K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+            K.radix_sort(ent, scratch, ne, hist)
             e = time.thread_time()
             nf = K.flag_pairs(
                 ent,
@@ -237,6 +239,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
                 out[2],
                 out.shape[1],
                 0,
+                work,
             )
             f = time.thread_time()
             for name, dt in zip(STAGES[1:], (c - b, d - c, e - d, f - e), strict=True):
@@ -280,7 +283,6 @@ def reuse_profile(args: dict, reg: np.ndarray, names: list, n_steps: int = 256) 
     pos, t_s = np.empty((2, 3, n)), np.zeros(1)
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
-    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
     ent = np.empty(8 * n + 16, np.uint64)
     K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
     n_reg = len(names)
@@ -293,7 +295,7 @@ def reuse_profile(args: dict, reg: np.ndarray, names: list, n_steps: int = 256) 
         t_s[0] = (k + 1) * STEP_S
         K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 1)
         K.make_boxes32(pos[0], pos[1], pad, until, primary, t_s[0], inv_cell, box, seg, cel, act)
-        ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
+        ne = K.cell_entries_x(cel, act, box, inv_cell, ent)
         obj = (ent[:ne] & K._OBJ_MASK).astype(np.int64)
         keys = obj * (1 << 24) + ((ent[:ne] >> np.uint64(32)) & K._HASH_MASK).astype(np.int64)
         if prev_cel is not None:
