@@ -72,6 +72,10 @@ def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
         "--quiet",
     ]
     pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    # The plan and knots on sgp4's SatrecArray, which holds the GIL: in forked worker
+    # processes (with the default numba SGP4 a local run forks none: plan, knots,
+    # refinement and START/STOP run on threads).
+    env = {**os.environ, "SSA_KNOT_SGP4": "satrecarray"}
     return subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -79,6 +83,7 @@ def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
         text=True,
         start_new_session=True,
         preexec_fn=pre,
+        env=env,
     )
 
 
