@@ -147,13 +147,23 @@ def _run(label, repo: Path | None, days, out: Path, formats) -> dict:
         cwd = str(repo)
     cmd = [sys.executable, str(HERE), "--child", str(days), str(out), formats]
     t = time.perf_counter()
+    cpu = _children_cpu_s()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - t
+    cpu = _children_cpu_s() - cpu  # the run's CPU, its own forked workers included
     if proc.returncode:
         raise SystemExit(f"{label} failed:\n{proc.stderr[-3000:]}")
     rec = json.loads(proc.stdout.strip().splitlines()[-1])
-    rec.update(label=label, wall_s=wall, digests=_digests(out), load_avg=os.getloadavg())
+    rec.update(label=label, wall_s=wall, cpu_s=cpu, digests=_digests(out), load_avg=os.getloadavg())
     return rec
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _baseline() -> dict:
@@ -196,7 +206,11 @@ def main(argv=None) -> int:
         for label, repo in repos:
             rec = _run(label, repo, args.days, work / label, args.format)
             result["runs"].append(rec)
-            print(f"{label}: {rec['wall_s']:.1f} s, load {rec['load_avg'][0]:.1f}", flush=True)
+            print(
+                f"{label}: {rec['wall_s']:.1f} s wall, {rec['cpu_s']:.1f} s CPU, "
+                f"load {rec['load_avg'][0]:.1f}",
+                flush=True,
+            )
     base = result["baseline_satrecarray_1d_60s"]["wall_s"]
     for rec in result["runs"]:
         rec["ratio_to_baseline"] = round(rec["wall_s"] / base, 2)
@@ -215,7 +229,7 @@ def main(argv=None) -> int:
     keys = sorted({k for r in result["runs"] for k in r["steps_s"]})
     skeys = sorted({k for r in result["runs"] for k in r["screen_timings_s"]})
     print("step".ljust(28) + "".join(r["label"].rjust(10) for r in result["runs"]))
-    for k in ["wall_s", "process_to_files_s", "imports_s"]:
+    for k in ["wall_s", "cpu_s", "process_to_files_s", "imports_s"]:
         print(k.ljust(28) + "".join(f"{r[k]:10.2f}" for r in result["runs"]))
     for k in skeys:
         print(

@@ -37,3 +37,36 @@ def on_threads(kernel, n: int, *args, min_rows: int = 1) -> None:
         ]
         for f in futures:
             f.result()
+
+
+def on_threads_jobs(kernel, jobs) -> None:
+    """Run kernel(lo, hi, *args) over [0, n) of every (n, args, row_cost) job on one pool
+    of numba.get_num_threads() Python threads, in blocks of about equal cost (rows times
+    row_cost), costliest first: many small jobs (the plan's groups) share the threads
+    instead of each starting its own few (each row is computed alone, so the blocks do
+    not change a value)."""
+    threads = numba.get_num_threads()
+    total = sum(n * cost for n, _, cost in jobs)
+    if total <= 0:
+        return
+    target = total / (threads * BLOCKS_PER_THREAD)
+    blocks = []
+    for n, args, cost in jobs:
+        if n <= 0:
+            continue
+        parts = max(1, min(n, int(round(n * cost / target))))
+        edges = np.linspace(0, n, parts + 1).astype(np.int64)
+        blocks += [
+            ((b - a) * cost, int(a), int(b), args)
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+            if b > a
+        ]
+    blocks.sort(key=lambda blk: -blk[0])
+    if threads <= 1 or len(blocks) <= 1:
+        for _, a, b, args in blocks:
+            kernel(a, b, *args)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(kernel, a, b, *args) for _, a, b, args in blocks]
+        for f in futures:
+            f.result()

@@ -107,6 +107,22 @@ def test_interpolation_vs_scipy_hermite():
         np.testing.assert_array_equal(pos[q + 2].T, want)
 
 
+def test_eval_classes_in_full_tiles_equals_the_scalar_evaluation():
+    """Classes larger than a tile (kernels._EVAL_TILE) and not multiples of the vector
+    width: the vectorised tile loop gives eval_positions' values bit for bit, at span
+    boundaries and inside spans."""
+    rng = np.random.default_rng(7)
+    sizes = [kernels._EVAL_TILE + 45, 2 * kernels._EVAL_TILE + 3, 9]
+    cls, (h, nspan, off, stride), _ = _chunk(rng, sizes, [20.0, 80.0, 160.0], 640.0)
+    n = h.size
+    t = np.concatenate([np.arange(0.0, 641.0, 40.0), [13.7, 333.3, 639.9]])
+    pos = np.full((t.size, 3, n), np.nan)
+    kernels.eval_classes(*cls, t, t.size, pos, 0)
+    for q, tm in enumerate(t):
+        want = kernels.eval_positions(cls[0], off, stride, h, nspan, np.arange(n), np.full(n, tm))
+        np.testing.assert_array_equal(pos[q].T, want)
+
+
 def _boxes(pa, pb, pad_km, until_s, primary, t_end_s, cell_km):
     n = pad_km.size
     box = np.empty((n, 8))

@@ -7,6 +7,7 @@ windows around the true conjunctions of a dense shell, plus windows of random pa
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -43,16 +44,31 @@ def case(shared_file):
     return shell, jd0, fr0, window_s, pi, pj, mid - HALF_WINDOW_S, mid + HALF_WINDOW_S, i, j
 
 
-def test_two_processes_give_the_one_process_result(case):
+@pytest.mark.parametrize("mode", ["processes", "threads"])
+def test_two_processes_give_the_one_process_result(case, monkeypatch, mode):
+    """Refinement split over two forked processes (sgp4's C++, which holds the GIL) or
+    over two threads (the numba SGP4) equals one part in this process."""
     shell, jd0, fr0, window_s, pi, pj, lo, hi, i, j = case
+    if mode == "threads" and numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
     assert len(i) >= 5, "subset too sparse to test anything"
     order = np.lexsort((pj, pi))
     parts = refine._split_by_pair(pi[order], pj[order], lo[order], hi[order], 2)
     assert len(parts) == 2, "the job must take the two-process path"
-    one = refine.refine(shell.satrecs, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
-    with LocalExecutor(SatrecContext(shell.satrecs), 2) as ex:
-        assert ex.forked
-        two = refine.refine(ex, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
+    prev = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = refine.refine(shell.satrecs, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
+        numba.set_num_threads(2)
+        if mode == "processes":
+            monkeypatch.setattr(refine, "USE_NUMBA_SGP4", False)
+        with LocalExecutor(SatrecContext(shell.satrecs), 2) as ex:
+            assert ex.forked
+            assert refine.local_threads(ex) == (2 if mode == "threads" else 0)
+            two = refine.refine(ex, pi, pj, lo, hi, jd0, fr0, window_s, THRESHOLD_KM)
+            assert len(ex.children()) == (2 if mode == "processes" else 0)
+    finally:
+        numba.set_num_threads(prev)
     assert set(one) == set(two)
     for k in one:
         assert np.array_equal(one[k], two[k]), k

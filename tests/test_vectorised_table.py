@@ -72,12 +72,18 @@ def test_catalogue_lookup_matches_the_dict_version():
 
 
 @pytest.mark.slow
-def test_start_stop_split_over_worker_processes_is_identical(shipped, monkeypatch):
-    """START/STOP computed in two real worker processes (rows cut in halves) equals the
-    one-process search value for value (each row's search is independent)."""
-    from ssa.screening import crossings, screen
+@pytest.mark.parametrize("mode", ["processes", "threads"])
+def test_start_stop_split_over_worker_processes_is_identical(shipped, monkeypatch, mode):
+    """START/STOP computed in two real worker processes (sgp4's C++, which holds the GIL)
+    or on two threads (the numba SGP4), rows cut in parts, equals the one-process search
+    value for value (each row's search is independent)."""
+    import numba
+
+    from ssa.screening import crossings, refine, screen
     from ssa.screening.executor import LocalExecutor, SatrecContext
 
+    if mode == "threads" and numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
     catalog = shipped.subset(np.arange(0, len(shipped), 4))
     res = screen(catalog, days=0.2, threshold_km=20.0)
     rows = res.rows
@@ -92,12 +98,21 @@ def test_start_stop_split_over_worker_processes_is_identical(shipped, monkeypatc
     dv = np.stack([rows[f"V{a}2_KMS"] - rows[f"V{a}1_KMS"] for a in "XYZ"], axis=1)
     args = (jd0, fr0, tca_s, 20.0, float(tca_s.max()) + 600.0, dr, dv)
     plain = crossings.threshold_crossings(catalog.satrecs, si, sj, *args)
-    monkeypatch.setattr(crossings, "MIN_ROWS_PER_TASK", n // 3)
-    with LocalExecutor(SatrecContext(catalog.satrecs), 2) as ex:
-        assert ex.forked
-        split = crossings.crossings_split(ex, si, sj, *args)
-        pids = ex.children()
-    assert len(pids) == 2  # the work really went to two processes
+    monkeypatch.setattr(crossings, "MIN_ROWS_PER_TASK", n // 9)
+    if mode == "processes":
+        monkeypatch.setattr(refine, "USE_NUMBA_SGP4", False)
+    prev = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        with LocalExecutor(SatrecContext(catalog.satrecs), 2) as ex:
+            assert ex.forked
+            assert refine.local_threads(ex) == (2 if mode == "threads" else 0)
+            split = crossings.crossings_split(ex, si, sj, *args)
+            pids = ex.children()
+    finally:
+        numba.set_num_threads(prev)
+    # The work really went to two processes, or stayed in this one (threads).
+    assert len(pids) == (2 if mode == "processes" else 0)
     for a, b in zip(plain, split, strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.isfinite(plain[0]).sum() >= n - 2

@@ -276,13 +276,18 @@ def _layout_error(line: str, which: int) -> str | None:
     return None
 
 
-_DIGITS = "123456789"
+# Byte value -> its checksum weight: ASCII digits their value, '-' one, anything else 0.
+_WEIGHTS = bytes(
+    int(chr(b)) if chr(b).isascii() and chr(b).isdigit() else 1 if chr(b) == "-" else 0
+    for b in range(256)
+)
 
 
 def checksum(line: str) -> int:
     """Return the TLE checksum of ``line``: digits plus one per '-' over columns 1-68, mod 10."""
-    head = line[:68]
-    return (sum(int(d) * head.count(d) for d in _DIGITS) + head.count("-")) % 10
+    # Weights by a byte table, summed in C (a catalogue has 50,000 lines); a non-ASCII
+    # character becomes '?' (weight 0), as it counts nothing.
+    return sum(line[:68].encode("ascii", "replace").translate(_WEIGHTS)) % 10
 
 
 def _non_ascii(text: str, what: str) -> str | None:

@@ -97,6 +97,11 @@ class HardBodyRadius:
 
     def radius_and_source(self, norad_id, object_type=None, rcs_size=None):
         """Return ((n,) radius m, (n,) source 'cara'/'rcs'/'type'/'default') per object."""
+        out, code = self._radius_code(norad_id, object_type, rcs_size)
+        return out, _SOURCES[code]
+
+    def _radius_code(self, norad_id, object_type=None, rcs_size=None):
+        """Return ((n,) radius m, (n,) index into _SOURCES) per object."""
         ids = np.atleast_1d(np.asarray(norad_id))
         n = len(ids)
         types = np.broadcast_to(
@@ -105,8 +110,37 @@ class HardBodyRadius:
         rcs = np.broadcast_to(
             np.asarray(rcs_size if rcs_size is not None else "", dtype=object), (n,)
         )
+        if not np.issubdtype(ids.dtype, np.integer):
+            return self._radius_code_rows(ids, types, rcs)
+        # Each distinct RCS or type text is read once (a catalogue has a handful), then
+        # the priorities are applied lowest first: default, type, RCS, CARA table.
+        try:
+            by_rcs = _lookup_values(rcs, RCS_HBR_M)
+            by_type = _lookup_values(types, TYPE_HBR_M)
+        except TypeError:  # an unhashable value: row by row
+            return self._radius_code_rows(ids, types, rcs)
+        out = np.full(n, DEFAULT_HBR_M)
+        code = np.full(n, 3, np.int64)
+        for value, k in ((by_type, 2), (by_rcs, 1)):
+            has = ~np.isnan(value)
+            out[has] = value[has]
+            code[has] = k
+        if self.table:
+            keys = np.fromiter(self.table.keys(), np.int64, len(self.table))
+            values = np.fromiter(self.table.values(), np.float64, len(self.table))
+            order = np.argsort(keys)
+            keys, values = keys[order], values[order]
+            at = np.minimum(np.searchsorted(keys, ids), keys.size - 1)
+            hit = keys[at] == ids
+            out[hit] = values[at[hit]]
+            code[hit] = 0
+        return out, code
+
+    def _radius_code_rows(self, ids, types, rcs):
+        """_radius_code one row at a time (ids that are not integers)."""
+        n = len(ids)
         out = np.empty(n)
-        src = np.empty(n, dtype=object)
+        code = np.empty(n, np.int64)
         for i in range(n):
             try:
                 key = int(ids[i])
@@ -115,14 +149,14 @@ class HardBodyRadius:
             size = str(rcs[i]).strip().upper()
             kind = str(types[i]).strip().upper()
             if key is not None and key in self.table:
-                out[i], src[i] = self.table[key], "cara"
+                out[i], code[i] = self.table[key], 0
             elif size in RCS_HBR_M:
-                out[i], src[i] = RCS_HBR_M[size], "rcs"
+                out[i], code[i] = RCS_HBR_M[size], 1
             elif kind in TYPE_HBR_M:
-                out[i], src[i] = TYPE_HBR_M[kind], "type"
+                out[i], code[i] = TYPE_HBR_M[kind], 2
             else:
-                out[i], src[i] = DEFAULT_HBR_M, "default"
-        return out, src
+                out[i], code[i] = DEFAULT_HBR_M, 3
+        return out, code
 
     def source_of(self, norad_id, object_type=None, rcs_size=None) -> str:
         """Return where one object's radius comes from: 'cara', 'rcs', 'type' or 'default'."""
@@ -144,6 +178,19 @@ class HardBodyRadius:
         if self.fixed_combined_m is not None:
             n = len(np.atleast_1d(np.asarray(id1)))
             return np.full(n, self.fixed_combined_m), np.full(n, "fixed", dtype=object)
-        r1, s1 = self.radius_and_source(id1, type1, rcs1)
-        r2, s2 = self.radius_and_source(id2, type2, rcs2)
-        return r1 + r2, np.array([a + "+" + b for a, b in zip(s1, s2, strict=True)], dtype=object)
+        r1, c1 = self._radius_code(id1, type1, rcs1)
+        r2, c2 = self._radius_code(id2, type2, rcs2)
+        return r1 + r2, _PAIR_SOURCES[c1 * len(_SOURCES) + c2]
+
+
+# Where a radius comes from, by the codes of HardBodyRadius._radius_code.
+_SOURCES = np.array(["cara", "rcs", "type", "default"], dtype=object)
+_PAIR_SOURCES = np.array([a + "+" + b for a in _SOURCES for b in _SOURCES], dtype=object)
+
+
+def _lookup_values(texts, table) -> np.ndarray:
+    """Return table[str(x).strip().upper()] of each x of texts (NaN where absent), reading
+    each distinct value once."""
+    values = texts.tolist()
+    known = {x: table.get(str(x).strip().upper(), np.nan) for x in set(values)}
+    return np.array([known[x] for x in values], dtype=np.float64)

@@ -42,11 +42,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
-from scipy import special
 
 from ssa.geometry import MU_KM3_S2, encounter_frame, rtn_basis
 from ssa.geometry.frames import as_rows
 from ssa.parallel import on_threads
+
+
+def _special():
+    """scipy.special, imported on first use: ~0.3-0.6 s of start-up that a screening run
+    needs only for Chan's Pc and MAX_PROB's numeric rows (``ssa screen`` imports it in
+    the background while the kernel runs, commands/screen.py)."""
+    from scipy import special
+
+    return special
 
 
 @dataclass(frozen=True)
@@ -375,11 +383,12 @@ def _check_shape(shape):
     return SHAPES.index(shape)
 
 
-def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
+def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, check_npd=True):
     """Return (miss_xz_km (n,2), cov_xz_km2 (n,2,2), npd_input (n,) bool).
 
     Miss vector (|r2 - r1|, 0) and combined covariance cov1 + cov2 expressed
-    in the encounter plane (axes x, z of ``encounter_frame``).
+    in the encounter plane (axes x, z of ``encounter_frame``). check_npd False skips
+    the eigenvalues behind npd_input (then all False) for callers that drop it.
     """
     frame = encounter_frame(
         _as_n(r1_km, (3,), "r1_km"),
@@ -400,7 +409,7 @@ def project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2):
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     cov2d = np.einsum("nij,njk,nlk->nil", plane, cov, plane)
     npd = np.zeros(len(r), dtype=bool)
-    for c in (c1, c2):
+    for c in (c1, c2) if check_npd else ():
         cs = 0.5 * (c + np.swapaxes(c, 1, 2))
         finite = np.all(np.isfinite(cs), axis=(1, 2))
         ev = np.full((len(cs), 3), np.nan)
@@ -467,7 +476,7 @@ def pc_foster(
 
 def _log_gammainc_lower(a, x):
     """log of the regularised lower incomplete gamma P(a, x), a >= 1, x >= 0."""
-    p = special.gammainc(a, x)
+    p = _special().gammainc(a, x)
     if p > 1e-250:
         return math.log(p)
     if x <= 0.0:
@@ -479,7 +488,7 @@ def _log_gammainc_lower(a, x):
         k += 1
         term *= x / (a + k)
         total += term
-    return a * math.log(x) - x - special.gammaln(a + 1.0) + math.log(total)
+    return a * math.log(x) - x - _special().gammaln(a + 1.0) + math.log(total)
 
 
 def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult:
@@ -512,12 +521,12 @@ def pc_chan(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, hbr_m) -> PcResult
             lw = (
                 -half_v
                 + (m * math.log(half_v) if half_v > 0 else (0.0 if m == 0 else -math.inf))
-                - special.gammaln(m + 1.0)
+                - _special().gammaln(m + 1.0)
             )
             if lw == -math.inf:
                 continue
             logs.append(lw + _log_gammainc_lower(m + 1.0, 0.5 * u))
-        out[i] = min(1.0, math.exp(special.logsumexp(logs))) if logs else 0.0
+        out[i] = min(1.0, math.exp(_special().logsumexp(logs))) if logs else 0.0
     return PcResult(out, status, "chan", "CHAN-1997")
 
 
@@ -831,7 +840,7 @@ def _oriented_numeric(d, ar, hbr_km):
         hbr_km * 1e3,
     )
     p0 = np.clip(p0, 1e-300, 0.5)
-    lo = np.log(np.maximum((d - hbr_km) / special.ndtri(1.0 - p0), 1e-12 * d))
+    lo = np.log(np.maximum((d - hbr_km) / _special().ndtri(1.0 - p0), 1e-12 * d))
     lo = np.minimum(lo, np.log(u0))
     hi = np.maximum(np.log(hbr_km * np.sqrt(ar / (2.0 * p0))), np.log(u0))
     p = np.empty(n)
@@ -909,7 +918,7 @@ def socrates_aspect_ratio(r1_km, v1_kms, r2_km, v2_kms):
     plane: both objects' diag(100, 300, 100 m)^2 RTN covariances summed, then projected.
     It lies in [1, 3]; NaN where the relative velocity is zero (no encounter plane)."""
     c1, c2 = socrates_covariances(r1_km, v1_kms, r2_km, v2_kms)
-    _, c, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2)
+    _, c, _ = project_encounter(r1_km, v1_kms, c1, r2_km, v2_kms, c2, check_npd=False)
     tr = 0.5 * (c[:, 0, 0] + c[:, 1, 1])
     dd = np.sqrt(0.25 * (c[:, 0, 0] - c[:, 1, 1]) ** 2 + c[:, 0, 1] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -988,7 +997,9 @@ def max_pc_scaled(
     probability", J. Astronaut. Sci. 53(2), 2005. When the miss is inside HBR, the
     maximum is 1 at k -> 0 (scale 0).
     """
-    miss, c0, _ = project_encounter(r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2)
+    miss, c0, _ = project_encounter(
+        r1_km, v1_kms, cov1_km2, r2_km, v2_kms, cov2_km2, check_npd=False
+    )
     n = len(miss)
     hbr = np.broadcast_to(np.asarray(hbr_m, dtype=np.float64), (n,)).copy()
     # Zero relative velocity (identical element sets) leaves no encounter plane: c0 is

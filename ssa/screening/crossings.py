@@ -182,9 +182,9 @@ def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
     out[todo] = np.where(by_width, a, t)
 
 
-# Rows per worker task below which START/STOP stays in this process (a task costs a
-# round trip of its arrays; each row's search is independent of the others, so the
-# split never changes a value).
+# Rows per task below which START/STOP is not split (a worker task costs a round trip
+# of its arrays, a thread a wake-up; each row's search is independent of the others,
+# so the split never changes a value).
 MIN_ROWS_PER_TASK = 2000
 
 
@@ -196,7 +196,10 @@ def _crossings_task(ctx, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv
 def crossings_split(ex, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv):
     """threshold_crossings over the executor's workers (few rows or 1 worker: here)."""
     m = len(tca_s)
-    parts = min(ex.workers, m // MIN_ROWS_PER_TASK)
+    threads = refine.local_threads(ex)  # numba SGP4: this process's threads
+    parts = min(
+        threads * refine.PARTS_PER_THREAD if threads > 1 else ex.workers, m // MIN_ROWS_PER_TASK
+    )
     if parts <= 1:
         return _crossings_task(ex.ctx, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
     cuts = np.linspace(0, m, parts + 1).astype(np.int64)
@@ -204,7 +207,10 @@ def crossings_split(ex, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
         (si[a:b], sj[a:b], jd0, fr0, tca_s[a:b], threshold_km, window_s, dr[a:b], dv[a:b])
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
-    res = ex.map(_crossings_task, jobs, "start_stop")
+    if threads > 1:
+        res = refine.thread_map(_crossings_task, ex.ctx, jobs, threads)
+    else:
+        res = ex.map(_crossings_task, jobs, "start_stop")
     return tuple(np.concatenate([r[k] for r in res]) for k in range(4))
 
 

@@ -165,19 +165,19 @@ def _eval_class(coef, base, size, nspan, h, first, t_s, m, pos, q0):
                 s = nspan - 1
             tau = t_s[q] / h - 2.0 * s
             for ax in range(3):
-                c = base + (s * _NC + ax * 6) * size
-                for r in range(r0, r1):
-                    pos[q0 + q, ax, first + r] = coef[c + r] + tau * (
-                        coef[c + size + r]
-                        + tau
-                        * (
-                            coef[c + 2 * size + r]
-                            + tau
-                            * (
-                                coef[c + 3 * size + r]
-                                + tau * (coef[c + 4 * size + r] + tau * coef[c + 5 * size + r])
-                            )
-                        )
+                c = base + (s * _NC + ax * 6) * size + r0
+                # 1-D views indexed from 0: contiguous, unit-stride loads and stores
+                # LLVM vectorises (indices into the flat arrays compiled to gathers).
+                c0 = coef[c : c + r1 - r0]
+                c1 = coef[c + size : c + size + r1 - r0]
+                c2 = coef[c + 2 * size : c + 2 * size + r1 - r0]
+                c3 = coef[c + 3 * size : c + 3 * size + r1 - r0]
+                c4 = coef[c + 4 * size : c + 4 * size + r1 - r0]
+                c5 = coef[c + 5 * size : c + 5 * size + r1 - r0]
+                out = pos[q0 + q, ax, first + r0 : first + r1]
+                for r in range(r1 - r0):
+                    out[r] = c0[r] + tau * (
+                        c1[r] + tau * (c2[r] + tau * (c3[r] + tau * (c4[r] + tau * c5[r])))
                     )
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit
 
 from ssa.geometry.constants import EARTH_RADIUS_KM, MU_KM3_S2  # WGS72, as SGP4 uses
-from ssa.parallel import on_threads
+from ssa.parallel import on_threads, on_threads_jobs
 from ssa.screening import executor, kernels, sgp4_numba
 
 # Smallest radius an SGP4 orbit can reach before it is reported as decayed (error 6
@@ -124,6 +124,7 @@ def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     el = np.zeros((1, sgp4_numba.N_COLUMNS))
     el[0, sgp4_numba.NO] = 1.0
+    sgp4_numba.fill_invariants(el)  # as sgp4_numba.elements does for real rows
     knots_and_fits(
         0,
         1,
@@ -400,12 +401,16 @@ def make_plan(
             errs = [None] * len(jobs)
             for w, part in enumerate(out):
                 errs[w :: ex.workers] = part
-        elif numba_sgp4:
+        elif numba_sgp4:  # every group's rows on one pool of threads
             el = _numba_rows(ex.ctx)
-            errs = []
-            for job in jobs:
-                errs.append(np.zeros(job[0].size))
-                on_threads(verify_errors, job[0].size, el, *job, _MINV, _CHECK_TAU, errs[-1])
+            errs = [np.zeros(job[0].size) for job in jobs]
+            on_threads_jobs(
+                verify_errors,
+                [
+                    (job[0].size, (el, *job, _MINV, _CHECK_TAU, err), job[1].size + job[3].size)
+                    for job, err in zip(jobs, errs, strict=True)
+                ],
+            )
         else:
             errs = ex.map(_verify_piece, jobs, "SGP4 interpolation plan")
         for (g, lo, hi), err in zip(pieces, errs, strict=True):

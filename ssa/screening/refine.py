@@ -10,16 +10,20 @@ where f = (r2 - r1) . (v2 - v1) changes sign from - to +, and Newton's method on
 f (derivative |dv|^2 + dr . da, two-body da) with bisection safeguards finds it
 to TCA_TOL_S.
 
-Speed: each distinct (satellite, time) is evaluated once, in one SGP4 call per
-satellite (pairs sharing an object, e.g. docked vehicles, repeat samples); the
-sampled distances come from those states in a numba kernel; SGP4 holds the GIL,
-so ``refine`` splits the windows by pair into parts that the executor runs
-(forked processes or Dask tasks, ``ssa.screening.executor``). Every window is
-refined on its own, so the result does not depend on the split.
+Speed: each distinct sampled (satellite, time) is evaluated once (pairs sharing an
+object, e.g. docked vehicles, repeat samples); the sampled distances come from those
+states in a numba kernel. ``refine`` splits the windows by pair into parts: on a
+local run with the numba SGP4 (GIL-free) they run on this process's threads, else
+the executor runs them (sgp4's C++ holds the GIL: forked processes; or Dask tasks,
+``ssa.screening.executor``). Every window is refined on its own, so the result does
+not depend on the split.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 from numba import njit
 
@@ -47,6 +51,10 @@ POLISH_MARGIN_KM = 0.01
 # Fewer samples than this are refined in-process: forking a large process and the
 # objects' calls repeated in each part cost about 25 % more CPU (measured at 100k).
 MIN_PARALLEL_SAMPLES = 100_000
+# On threads (numba SGP4) a part costs only a thread wake-up: split from this many
+# samples, into a few parts per thread (windows differ in cost: deep space, length).
+MIN_THREAD_SAMPLES = 20_000
+PARTS_PER_THREAD = 4
 # Cost of a window in samples beyond its own (Newton and final SGP4 calls), for the split.
 WINDOW_COST_SAMPLES = 20
 # Windows longer than this many samples join their objects' group in the split.
@@ -158,13 +166,12 @@ def _error_codes(e, r, v):
 
 
 _ELEMENTS: tuple = (None, None)  # (satrecs, their sgp4_numba rows): the last catalogue
-# Off: measured in the full 7-day CLI, refinement on sgp4_numba took 4.2x main's time
-# where the untouched kernel took 1.85x (shared machine; benchmarks/results/screen_cli.json),
-# though a same-process 1-day A/B on half the catalogue gave 0.6-0.8x
-# (refine_sgp4_ab.json). Likely cause, not yet checked: each call restarts the
-# deep-space resonance integrator from epoch, where a Satrec keeps its last step
-# between calls. Same bits either way (tests/test_vectorised_table.py).
-USE_NUMBA_SGP4 = False  # True: sgp4_numba; False: one sgp4 call per satellite
+# On: the same bits as one sgp4 call per satellite (tests/test_vectorised_table.py), and
+# it releases the GIL, so a local run refines on threads in this process (no forked
+# workers, no pickled results). Same-process, the full catalogue's 1-day windows: 0.80 s
+# CPU against 1.19 s for sgp4's C++ (shared machine, 2026-12-02). Session 5 measured it
+# 4.2x slower inside a loaded 7-day CLI run (screen_cli.json), never reproduced alone.
+USE_NUMBA_SGP4 = True  # True: sgp4_numba; False: one sgp4 call per satellite
 
 
 def _numba_elements(satrecs):
@@ -173,12 +180,30 @@ def _numba_elements(satrecs):
     global _ELEMENTS
     if not USE_NUMBA_SGP4 or not isinstance(satrecs, list):
         return None
-    if not _same_satrecs(_ELEMENTS[0], satrecs):
+    if not _cached_satrecs(satrecs):
         el = None
         if sgp4_numba.available() and all(type(s) is sgp4_numba.Satrec for s in satrecs):
             el = sgp4_numba.elements(satrecs)
         _ELEMENTS = (satrecs, el)
+        _ALIASES.clear()
     return _ELEMENTS[1]
+
+
+# Other lists found to hold _ELEMENTS[0]'s Satrec objects (the catalogue's own list and
+# the executor context's copy are used in turn): known at once, not compared per call.
+_ALIASES: list = []
+MAX_ALIASES = 4
+
+
+def _cached_satrecs(satrecs) -> bool:
+    """True when satrecs holds the Satrec objects of _ELEMENTS[0]."""
+    if satrecs is _ELEMENTS[0] or any(satrecs is a for a in _ALIASES):
+        return True
+    if not _same_satrecs(_ELEMENTS[0], satrecs):
+        return False
+    if len(_ALIASES) < MAX_ALIASES:
+        _ALIASES.append(satrecs)
+    return True
 
 
 def _same_satrecs(a, b) -> bool:
@@ -195,15 +220,17 @@ def share_elements(ctx) -> None:
     global _ELEMENTS
     el = getattr(ctx, "_sgp4_numba_rows", None)
     if USE_NUMBA_SGP4 and isinstance(ctx.satrecs, list) and el is not None:
-        if el.shape[0] == len(ctx.satrecs) and not _same_satrecs(_ELEMENTS[0], ctx.satrecs):
+        if el.shape[0] == len(ctx.satrecs) and not _cached_satrecs(ctx.satrecs):
             _ELEMENTS = (ctx.satrecs, el)
+            _ALIASES.clear()
     _numba_elements(ctx.satrecs)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sgp4_rows(el, sat, jd0, fr, e, r, v):
     """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
-    _distinct_rows orders them). One thread: this runs in forked workers."""
+    _distinct_rows orders them). One thread, GIL released: refine's parts run it on
+    Python threads."""
     rv = np.empty(6)
     res = np.zeros(3)
     prev = -1
@@ -260,9 +287,45 @@ def _evaluate(satrecs, sat_idx, jd0, fr0, t_s):
 
 
 def states(satrecs, sat_idx, jd0, fr0, t_s):
-    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m]."""
-    err, r, v, row = _evaluate(satrecs, sat_idx, jd0, fr0, t_s)
-    return err[row], r[row], v[row]
+    """Return (err, r_km, v_kms) of satrecs[sat_idx[m]] at window seconds t_s[m].
+
+    With the numba SGP4, row by row in the given order: no sort by satellite, no
+    gather (Newton steps, START/STOP: few rows share a satellite and time); else one
+    sgp4 call per satellite (_evaluate)."""
+    el = _numba_elements(satrecs)
+    if el is None:
+        err, r, v, row = _evaluate(satrecs, sat_idx, jd0, fr0, t_s)
+        return err[row], r[row], v[row]
+    sat_idx = np.asarray(sat_idx, np.int64)
+    m = sat_idx.size
+    fr = fr0 + np.asarray(t_s, np.float64) / 86400.0
+    e = np.empty(m, np.uint8)
+    r = np.empty((m, 3))
+    v = np.empty((m, 3))
+    _sgp4_each(el, sat_idx, jd0, fr, e, r, v)
+    return _error_codes(e, r, v), r, v
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sgp4_each(el, sat, jd0, fr, e, r, v):
+    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order.
+    A resonant deep-space object's integrator continues from its previous row when the
+    same object comes again at once, else restarts from epoch: its fixed steps give the
+    same values either way (sgp4_numba)."""
+    rv = np.empty(6)
+    res = np.zeros(3)
+    prev = -1
+    for q in range(sat.size):
+        s = sat[q]
+        if s != prev:
+            res[:] = 0.0
+            prev = s
+        e[q] = sgp4_numba.sgp4_state(
+            el[s], sgp4_numba.minutes_since_epoch(el[s], jd0, fr[q]), rv, res
+        )
+        for c in range(3):
+            r[q, c] = rv[c]
+            v[q, c] = rv[3 + c]
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
@@ -427,22 +490,51 @@ def refine(
     # of a pair in the same order for any split.
     order = np.lexsort((pair_j, pair_i))
     pair_i, pair_j, lo_w, hi_w = pair_i[order], pair_j[order], lo_w[order], hi_w[order]
-    split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
     share_elements(ex.ctx)
+    threads = local_threads(ex)
+    if threads > 1:  # GIL-free SGP4: parts on this process's threads
+        split = _split_by_pair(
+            pair_i, pair_j, lo_w, hi_w, threads * PARTS_PER_THREAD, MIN_THREAD_SAMPLES
+        )
+    else:
+        split = _split_by_pair(pair_i, pair_j, lo_w, hi_w, max(1, int(parts or ex.workers)))
     args = (jd0, fr0, window_s, threshold_km)
     if len(split) == 1:
         found = _refine_windows(ex.ctx, pair_i, pair_j, lo_w, hi_w, *args)
     else:
         jobs = [(pair_i[q], pair_j[q], lo_w[q], hi_w[q], *args) for q in split]
-        results = ex.map(_refine_windows, jobs, "refine")
+        if threads > 1:
+            results = thread_map(_refine_windows, ex.ctx, jobs, threads)
+        else:
+            results = ex.map(_refine_windows, jobs, "refine")
         found = {k: np.concatenate([res[k] for res in results]) for k in _FOUND}
     return _encounters(found)
+
+
+def local_threads(ex) -> int:
+    """Threads to run SGP4 work of ``ex`` on in this process: numba's thread count for a
+    local executor when the numba SGP4 is on (it releases the GIL), else 0 (Dask, or
+    sgp4's C++ path, which holds the GIL: ``ex.map`` over processes)."""
+    if getattr(ex, "slices_as_tasks", False) or _numba_elements(ex.ctx.satrecs) is None:
+        return 0
+    return numba.get_num_threads()
+
+
+def thread_map(fn, ctx, jobs, threads: int) -> list:
+    """Return [fn(ctx, *job) for job in jobs], run on ``threads`` Python threads."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda job: fn(ctx, *job), jobs))
 
 
 def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
+    _merge_minima(one, one, one, np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
+    if sgp4_numba.available():
+        el = np.zeros((1, sgp4_numba.N_COLUMNS))
+        el[0, sgp4_numba.NO] = 1.0
+        _sgp4_each(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
     _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
@@ -453,7 +545,7 @@ def warm_up():
         _sgp4_rows(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
 
 
-def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
+def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers, min_samples=MIN_PARALLEL_SAMPLES):
     """Return one sorted array of window indices per process, of about equal SGP4 cost.
 
     Windows (sorted by pair) of one pair go to one process. Objects joined by long
@@ -462,7 +554,7 @@ def _split_by_pair(pair_i, pair_j, lo_s, hi_s, workers):
     first to the least loaded; the other pairs fill up the processes in order."""
     n = pair_i.size
     n_s = np.ceil((hi_s - lo_s) / SAMPLE_S) + 2
-    if workers < 2 or n_s.sum() < MIN_PARALLEL_SAMPLES:
+    if workers < 2 or n_s.sum() < min_samples:
         return [np.arange(n)]
     pair = np.cumsum(np.r_[True, (pair_i[1:] != pair_i[:-1]) | (pair_j[1:] != pair_j[:-1])]) - 1
     cost = 2.0 * n_s + WINDOW_COST_SAMPLES
@@ -622,6 +714,34 @@ def _refine_windows(ctx, pair_i, pair_j, lo_w, hi_w, jd0, fr0, window_s, thresho
     }
 
 
+@njit(cache=True)
+def _merge_minima(order, i, j, tca, miss, rlo, rhi):
+    """The merge loop of _encounters over rows in order (sorted by pair, then run
+    start): updates tca, miss, rlo, rhi of each kept row in place; returns the kept rows."""
+    keep = np.empty(order.size, np.int64)
+    n_keep = 0
+    best = -1
+    for q in order:
+        if (
+            best >= 0
+            and i[q] == i[best]
+            and j[q] == j[best]
+            and (rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3)
+        ):
+            if rhi[q] > rhi[best]:  # as Python's max(rhi[best], rhi[q]) and min below
+                rhi[best] = rhi[q]
+            if rlo[q] < rlo[best]:
+                rlo[best] = rlo[q]
+            if miss[q] < miss[best]:
+                tca[best] = tca[q]
+                miss[best] = miss[q]
+            continue
+        best = q
+        keep[n_keep] = q
+        n_keep += 1
+    return keep[:n_keep]
+
+
 def _encounters(found):
     """Merge minima of one pair whose runs of d <= threshold overlap (one encounter,
     deepest minimum kept) and duplicates found twice after window extension."""
@@ -632,23 +752,8 @@ def _encounters(found):
     rlo = np.asarray(found["run_lo_s"], float)
     rhi = np.asarray(found["run_hi_s"], float)
     order = np.lexsort((rlo, j, i))
-    keep = []
-    best = -1
-    for q in order.tolist():
-        if (
-            best >= 0
-            and i[q] == i[best]
-            and j[q] == j[best]
-            and (rlo[q] <= rhi[best] or abs(tca[q] - tca[best]) < 1e-3)
-        ):
-            rhi[best] = max(rhi[best], rhi[q])
-            rlo[best] = min(rlo[best], rlo[q])
-            if miss[q] < miss[best]:
-                tca[best], miss[best] = tca[q], miss[q]
-            continue
-        best = q
-        keep.append(q)
-    keep = np.asarray(keep, np.int64)
+    rlo, rhi, tca, miss = rlo.copy(), rhi.copy(), tca.copy(), miss.copy()
+    keep = _merge_minima(order, i, j, tca, miss, rlo, rhi)
     return {
         "i": i[keep],
         "j": j[keep],
