@@ -28,6 +28,12 @@ times, their medians and the median of the per-round CPU ratios in
 benchmarks/results/kernel_compare.json, and checks the flagged triples are equal.
 The machine may be shared: look at the spread, not only the medians.
 
+--front OLD: same-run before/after of the kernel's first two stages only (evaluation
+and boxes, whose interfaces stay fixed while the pair stages change): OLD's and the
+current eval_classes and make_boxes32 over the first --intervals intervals of the
+chunk, one thread, thread CPU per object-interval, alternated --repeats times; their
+outputs must be bit-identical. benchmarks/results/kernel_front_compare.json.
+
 --compile FILES: seconds to import each kernels.py and run it once with an empty
 numba cache (a fresh install's first run) and again with that cache, in fresh
 processes: benchmarks/results/kernel_compile.json.
@@ -183,9 +189,10 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
     pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
-    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
+    hist = np.zeros((2, K._RADIX), np.int32)
     ecap = 8 * n + 16
     ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
     out = np.empty((3, 1 << 20), np.int32)
     t = dict.fromkeys(STAGES, 0.0)
     counts = np.zeros((5, max(n_reg, 1), max(n_reg, 1)), np.int64)
@@ -211,9 +218,10 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
             if n_ent > ecap:
                 ecap = 2 * n_ent
                 ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
-            ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
+                work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+            ne = K.cell_entries_x(cel, act, box, inv_cell, ent)
             d = time.thread_time()
-            K.radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+            K.radix_sort(ent, scratch, ne, hist)
             e = time.thread_time()
             nf = K.flag_pairs(
                 ent,
@@ -231,6 +239,7 @@ def stage_profile(args: dict, reg: np.ndarray | None = None, n_reg: int = 0) -> 
                 out[2],
                 out.shape[1],
                 0,
+                work,
             )
             f = time.thread_time()
             for name, dt in zip(STAGES[1:], (c - b, d - c, e - d, f - e), strict=True):
@@ -274,7 +283,6 @@ def reuse_profile(args: dict, reg: np.ndarray, names: list, n_steps: int = 256) 
     pos, t_s = np.empty((2, 3, n)), np.zeros(1)
     box, seg = np.empty((n, 8), np.float32), np.empty((n, 8))
     cel, act = np.empty((n, 8), np.int32), np.zeros(n, bool)
-    hist_lo, hist_hi = np.zeros(K._RADIX, np.int64), np.zeros(K._RADIX, np.int64)
     ent = np.empty(8 * n + 16, np.uint64)
     K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
     n_reg = len(names)
@@ -287,7 +295,7 @@ def reuse_profile(args: dict, reg: np.ndarray, names: list, n_steps: int = 256) 
         t_s[0] = (k + 1) * STEP_S
         K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 1)
         K.make_boxes32(pos[0], pos[1], pad, until, primary, t_s[0], inv_cell, box, seg, cel, act)
-        ne = K.cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
+        ne = K.cell_entries_x(cel, act, box, inv_cell, ent)
         obj = (ent[:ne] & K._OBJ_MASK).astype(np.int64)
         keys = obj * (1 << 24) + ((ent[:ne] >> np.uint64(32)) & K._HASH_MASK).astype(np.int64)
         if prev_cel is not None:
@@ -518,6 +526,79 @@ def compare(
     }
 
 
+def _front_pass(K, args: dict, n_steps: int):
+    """Thread CPU (s) of K's eval_classes and make_boxes32 over n_steps intervals, as
+    the kernel calls them, and the last interval's outputs."""
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    until, pad, primary = args["until"], args["pad"], args["primary"]
+    n = pad.size
+    inv_cell = 1.0 / args["cell_km"]
+    batch = K.EVAL_BATCH
+    pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
+    box, seg = np.zeros((n, 8), np.float32), np.zeros((n, 8))
+    cel, act = np.zeros((n, 8), np.int32), np.zeros(n, bool)
+    t_eval = t_boxes = 0.0
+    t_s[0] = 0.0
+    K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
+    counts = []
+    for kb in range(0, n_steps, batch):
+        m = min(batch, n_steps - kb)
+        t_s[:m] = (kb + 1 + np.arange(m)) * STEP_S
+        a = time.thread_time()
+        K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, m, pos, 1)
+        t_eval += time.thread_time() - a
+        for q in range(m):
+            a = time.thread_time()
+            c = K.make_boxes32(
+                pos[q], pos[q + 1], pad, until, primary, (kb + q + 1) * STEP_S, inv_cell,
+                box, seg, cel, act,
+            )  # fmt: skip
+            t_boxes += time.thread_time() - a
+            counts.append(c)
+        pos[0] = pos[m]
+    outs = (pos[0].copy(), box[:, :6].copy(), seg[:, :6].copy(), cel[:, :6].copy(), act.copy())
+    return t_eval, t_boxes, outs, counts
+
+
+def front_compare(cat, old_path: str, repeats: int, n_steps: int) -> dict:
+    """Alternate OLD's and the current eval_classes + make_boxes32 (one thread); return
+    ns per object-interval of each and check their outputs are identical."""
+    from ssa.screening import kernels as current
+
+    old = _module(old_path)
+    args = prepare(cat)
+    n = int(args["pad"].size)
+    versions = {"before": old, "after": current}
+    ref = None
+    for name in versions:  # warm-up (compile or cache load); outputs must agree
+        _, _, outs, counts = _front_pass(versions[name], args, min(n_steps, 16))
+        if ref is None:
+            ref = (outs, counts)
+        else:
+            assert counts == ref[1], "box counts differ"
+            for a, b in zip(outs, ref[0], strict=True):
+                assert np.array_equal(a, b, equal_nan=True), "eval/boxes outputs differ"
+    ns = {(k, s): [] for k in versions for s in ("eval", "boxes")}
+    for r in range(repeats):
+        for name in ("before", "after") if r % 2 == 0 else ("after", "before"):
+            te, tb, _, _ = _front_pass(versions[name], args, n_steps)
+            ns[(name, "eval")].append(round(te / (n * n_steps) * 1e9, 2))
+            ns[(name, "boxes")].append(round(tb / (n * n_steps) * 1e9, 2))
+    out = {"old": old_path, "objects": n, "intervals": n_steps, "outputs_identical": True}
+    for stage in ("eval", "boxes"):
+        b, a = ns[("before", stage)], ns[("after", stage)]
+        out[stage] = {
+            "ns_per_object_interval_before": b,
+            "ns_per_object_interval_after": a,
+            "median_before": round(statistics.median(b), 2),
+            "median_after": round(statistics.median(a), 2),
+            "after_over_before_per_round": round(
+                statistics.median(x / y for x, y in zip(a, b, strict=True)), 3
+            ),
+        }
+    return out
+
+
 _COMPILE = """
 import importlib.util, sys, time
 import numpy as np
@@ -591,6 +672,12 @@ def main(argv=None):
     )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument(
+        "--front",
+        metavar="OLD_KERNELS_PY",
+        help="same-run A/B of the evaluation and boxes stages only (kernel_front_compare.json)",
+    )
+    p.add_argument("--intervals", type=int, default=256, help="with --front: intervals timed")
+    p.add_argument(
         "--reuse",
         action="store_true",
         help="share of cell assignments the next interval could reuse (kernel_reuse.json)",
@@ -628,6 +715,16 @@ def main(argv=None):
         path.write_text(json.dumps(old, indent=1) + "\n")
         return
     cat = _load()
+    if a.front:
+        res = front_compare(cat, a.front, a.repeats, a.intervals)
+        print(json.dumps(res, indent=1))
+        path = RESULTS / "kernel_front_compare.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared"
+        )
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
     if a.compare:
         res = compare(cat, None if a.compare == "-" else a.compare, a.repeats, a.cell_factor, a.new)
         print(json.dumps(res, indent=1))

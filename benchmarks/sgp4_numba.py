@@ -18,6 +18,12 @@
    the other stages, and checks the conjunction tables are identical column by
    column.
 Writes benchmarks/results/sgp4_numba.json.
+
+--against OLD_SGP4_NUMBA_PY: only an A/B of two versions of sgp4_numba (e.g. ``git
+show main:ssa/screening/sgp4_numba.py > /tmp/old.py``): the full catalogue over 7 days
+at 97 times, one numba thread, thread CPU per evaluation, versions alternated
+--reps times (near-earth and deep-space rows apart); the outputs (codes, positions,
+velocities) must be bit-identical. Writes benchmarks/results/sgp4_numba_compare.json.
 """
 
 from __future__ import annotations
@@ -116,6 +122,51 @@ def raw() -> dict:
         out[k] = round(min(v), 3)
         out[k.replace("_s", "_ns_per_call")] = round(min(v) / calls * 1e9, 1)
         out[k.replace("_s", "_speedup")] = round(base / min(v), 2)
+    return out
+
+
+def against(old_path: str, reps: int) -> dict:
+    """CPU per SGP4 evaluation of sgp4_numba at old_path and of the current module,
+    alternated on one thread; outputs checked bit-identical."""
+    import importlib.util
+    import statistics
+
+    import numba
+
+    from ssa.screening import sgp4_numba as new
+
+    spec = importlib.util.spec_from_file_location("sgp4_numba_before", old_path)
+    old = sys.modules["sgp4_numba_before"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    cat = _catalog()
+    jd0, fr0 = cat.epoch_median()
+    fr = fr0 + np.linspace(0.0, 7.0, 97)
+    jd = np.full(fr.size, jd0)
+    rows = {"before": old.elements(cat.satrecs), "after": new.elements(cat.satrecs)}
+    mods = {"before": old, "after": new}
+    deep = rows["after"][:, new.DEEP] != 0
+    numba.set_num_threads(1)
+    out = {"objects": len(cat), "deep_space": int(deep.sum()), "times": int(fr.size)}
+    ns = {}
+    for part, sel in (("near_earth", ~deep), ("deep_space", deep)):
+        res = {k: mods[k].propagate(rows[k][sel], jd, fr) for k in mods}
+        for a, b in zip(res["before"], res["after"], strict=True):
+            assert np.array_equal(a, b, equal_nan=True), f"{part}: outputs differ"
+        for r in range(reps):
+            for k in ("before", "after") if r % 2 == 0 else ("after", "before"):
+                t = time.thread_time()
+                mods[k].propagate(rows[k][sel], jd, fr)
+                dt = time.thread_time() - t
+                ns.setdefault((part, k), []).append(dt / (int(sel.sum()) * fr.size) * 1e9)
+        ratio = statistics.median(
+            a / b for a, b in zip(ns[(part, "after")], ns[(part, "before")], strict=True)
+        )
+        out[part] = {
+            "ns_per_evaluation_before": [round(x, 1) for x in ns[(part, "before")]],
+            "ns_per_evaluation_after": [round(x, 1) for x in ns[(part, "after")]],
+            "after_over_before_median_of_rounds": round(ratio, 3),
+            "bit_identical": True,
+        }
     return out
 
 
@@ -225,7 +276,19 @@ def main(argv=None) -> int:
     ap.add_argument("--stage-days", type=float, default=7.0, help="0: skip the stages")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--against", metavar="OLD_SGP4_NUMBA_PY", help="A/B of two versions only")
     args = ap.parse_args(argv)
+    if args.against:
+        res = dict(
+            against(args.against, max(args.reps, 1)),
+            old=args.against,
+            date=time.strftime("%Y-%m-%d %H:%M"),
+            machine="2 cores, shared with other jobs: compare within this run only",
+        )
+        print(json.dumps(res, indent=1))
+        path = Path(args.out).with_name("sgp4_numba_compare.json")
+        path.write_text(json.dumps(res, indent=1) + "\n")
+        return 0
     if args.one is not None:
         print(json.dumps(one(args.one)))
         return 0

@@ -30,6 +30,12 @@ EXIT_TIMEOUT_S = 60.0
 WORKERS_TIMEOUT_S = 120.0
 POLL_S = 0.05
 CATALOG = "catalog-2024-07-05.3le"
+# A local run screens on threads in its own process (no worker processes): it is past
+# its imports and catalogue load, inside the screening, once it has used this much CPU.
+BUSY_CPU_S = 3.0
+# This setting puts the SGP4 knots on forked worker processes (sgp4's C++ SatrecArray),
+# the path Dask-less runs with the C++ SGP4 take: the worker tests need workers.
+WITH_WORKERS = {"SSA_KNOT_SGP4": "satrecarray"}
 
 
 def _children(pid: int) -> list[int]:
@@ -56,7 +62,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
+def _start_screen(data_dir, out: Path, ignore_sigint: bool = False, env: dict | None = None):
     cmd = [
         sys.executable,
         "-m",
@@ -72,10 +78,6 @@ def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
         "--quiet",
     ]
     pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
-    # The plan and knots on sgp4's SatrecArray, which holds the GIL: in forked worker
-    # processes (with the default numba SGP4 a local run forks none: plan, knots,
-    # refinement and START/STOP run on threads).
-    env = {**os.environ, "SSA_KNOT_SGP4": "satrecarray"}
     return subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -83,8 +85,32 @@ def _start_screen(data_dir, out: Path, ignore_sigint: bool = False):
         text=True,
         start_new_session=True,
         preexec_fn=pre,
-        env=env,
+        env={**os.environ, **(env or {})},
     )
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of pid so far (its threads included), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_until_busy(proc) -> list[int]:
+    """Block until proc is inside the screening (BUSY_CPU_S used); return its live
+    children (none on the threaded path, the warm-up's on an empty numba cache)."""
+    deadline = time.monotonic() + WORKERS_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            busy = _cpu_s(proc.pid) >= BUSY_CPU_S
+        except OSError:
+            busy = False
+        if busy:
+            return [k for k in _children(proc.pid) if _alive(k)]
+        if proc.poll() is not None:
+            pytest.fail(f"ssa screen ended before it was busy: {proc.communicate()}")
+        time.sleep(POLL_S)
+    proc.kill()
+    pytest.fail("ssa screen never got busy")
 
 
 def _wait_for_workers(proc, n: int = 1) -> list[int]:
@@ -156,12 +182,21 @@ def _shm_in_use(pids: list[int]) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["sigint-group", "sigint-inherited-ignored", "sigterm-parent"])
+@pytest.mark.parametrize(
+    "how", ["sigint-group", "sigint-inherited-ignored", "sigterm-parent", "sigint-group-workers"]
+)
 def test_signal_stops_screen_and_keeps_previous_output(ssa_data, tmp_path, how, record_property):
+    """The threaded run (the default) and the run with worker processes stop alike."""
     out = tmp_path / "screen"
     record = _previous_output(out)
-    proc = _start_screen(ssa_data, out, ignore_sigint=(how == "sigint-inherited-ignored"))
-    workers = _wait_for_workers(proc, 2)
+    with_workers = how.endswith("-workers")
+    proc = _start_screen(
+        ssa_data,
+        out,
+        ignore_sigint=(how == "sigint-inherited-ignored"),
+        env=WITH_WORKERS if with_workers else None,
+    )
+    workers = _wait_for_workers(proc, 2) if with_workers else _wait_until_busy(proc)
     shm = _shm_in_use([proc.pid, *workers])
     if how == "sigterm-parent":
         os.kill(proc.pid, signal.SIGTERM)
@@ -182,7 +217,7 @@ def test_killed_parent_takes_its_workers_along(ssa_data, tmp_path):
     """SIGKILL of the parent (no handler can run): workers die with it (PDEATHSIG) and
     the output folder does not appear."""
     out = tmp_path / "screen"
-    proc = _start_screen(ssa_data, out)
+    proc = _start_screen(ssa_data, out, env=WITH_WORKERS)
     workers = _wait_for_workers(proc, 2)
     os.kill(proc.pid, signal.SIGKILL)
     rc, _ = _finish(proc, workers)
@@ -194,7 +229,7 @@ def test_killed_parent_takes_its_workers_along(ssa_data, tmp_path):
 def test_killed_worker_gives_worker_error(ssa_data, tmp_path, record_property):
     out = tmp_path / "screen"
     record = _previous_output(out)
-    proc = _start_screen(ssa_data, out)
+    proc = _start_screen(ssa_data, out, env=WITH_WORKERS)
     workers = _wait_for_workers(proc, 2)
     os.kill(workers[0], signal.SIGKILL)
     rc, err = _finish(proc, workers, record_property)

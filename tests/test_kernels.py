@@ -107,6 +107,22 @@ def test_interpolation_vs_scipy_hermite():
         np.testing.assert_array_equal(pos[q + 2].T, want)
 
 
+def test_eval_classes_in_full_tiles_equals_the_scalar_evaluation():
+    """Classes larger than a tile (kernels._EVAL_TILE) and not multiples of the vector
+    width: the vectorised tile loop gives eval_positions' values bit for bit, at span
+    boundaries and inside spans."""
+    rng = np.random.default_rng(7)
+    sizes = [kernels._EVAL_TILE + 45, 2 * kernels._EVAL_TILE + 3, 9]
+    cls, (h, nspan, off, stride), _ = _chunk(rng, sizes, [20.0, 80.0, 160.0], 640.0)
+    n = h.size
+    t = np.concatenate([np.arange(0.0, 641.0, 40.0), [13.7, 333.3, 639.9]])
+    pos = np.full((t.size, 3, n), np.nan)
+    kernels.eval_classes(*cls, t, t.size, pos, 0)
+    for q, tm in enumerate(t):
+        want = kernels.eval_positions(cls[0], off, stride, h, nspan, np.arange(n), np.full(n, tm))
+        np.testing.assert_array_equal(pos[q].T, want)
+
+
 def _boxes(pa, pb, pad_km, until_s, primary, t_end_s, cell_km):
     n = pad_km.size
     box = np.empty((n, 8))
@@ -161,16 +177,14 @@ def _sorted_entries(cel, act, primary, sparse):
     ecap = 8 * n + 16
     while True:
         ent = np.empty(ecap, np.uint64)
-        hist_lo = np.zeros(kernels._RADIX, np.int64)
-        hist_hi = np.zeros(kernels._RADIX, np.int64)
         marks = np.zeros(1 << (2 * kernels._RADIX_BITS - 6), np.uint64)
         need = int(np.prod(cel[:, 3:6].astype(np.int64) - cel[:, :3] + 1, axis=1)[act].sum())
         if need <= ecap:
             break
         ecap = need
-    ne = kernels.cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+    ne = kernels.cell_entries(cel, act, primary, sparse, marks, ent)
     assert not marks.any(), "the primaries' bitmap must be left clear"
-    kernels.radix_sort(ent, np.empty(ecap, np.uint64), ne, hist_lo, hist_hi)
+    kernels.radix_sort(ent, np.empty(ecap, np.uint64), ne, np.empty((2, kernels._RADIX), np.int32))
     return ent, ne
 
 
@@ -182,10 +196,8 @@ def test_cell_entries_vs_numpy():
     primary = np.zeros(n, bool)
     _, _, _, cel, act = _boxes(pa, pb, np.full(n, 10.0), np.full(n, np.inf), primary, 20.0, 170.0)
     ent = np.empty(8 * n * 4, np.uint64)
-    hist_lo = np.zeros(kernels._RADIX, np.int64)
-    hist_hi = np.zeros(kernels._RADIX, np.int64)
     marks = np.zeros(1 << (2 * kernels._RADIX_BITS - 6), np.uint64)
-    ne = kernels.cell_entries(cel, act, primary, False, marks, ent, hist_lo, hist_hi)
+    ne = kernels.cell_entries(cel, act, primary, False, marks, ent)
     want = []
     for i in range(n):
         for cx in range(cel[i, 0], cel[i, 3] + 1):
@@ -196,13 +208,6 @@ def test_cell_entries_vs_numpy():
                     want.append((h << 32) | i)
     want = np.array(want, np.uint64)
     np.testing.assert_array_equal(ent[:ne], want)
-    hashes = want >> np.uint64(32)
-    np.testing.assert_array_equal(
-        hist_lo, np.bincount(hashes & np.uint64(2047), minlength=kernels._RADIX)
-    )
-    np.testing.assert_array_equal(
-        hist_hi, np.bincount(hashes >> np.uint64(11), minlength=kernels._RADIX)
-    )
 
 
 def test_radix_sort_vs_argsort():
@@ -212,10 +217,9 @@ def test_radix_sort_vs_argsort():
     hashes = rng.choice(rng.integers(0, 1 << 22, 300), ne).astype(np.uint64)
     ent = (hashes << np.uint64(32)) | np.arange(ne, dtype=np.uint64)
     ent = np.concatenate([ent, np.full(7, np.uint64(12345))])  # beyond ne: untouched
-    h_lo = np.bincount(hashes & np.uint64(2047), minlength=kernels._RADIX).astype(np.int64)
-    h_hi = np.bincount(hashes >> np.uint64(11), minlength=kernels._RADIX).astype(np.int64)
     want = ent[:ne][np.argsort(hashes, kind="stable")]
-    kernels.radix_sort(ent, np.empty(ne, np.uint64), ne, h_lo, h_hi)
+    hist = np.full((2, kernels._RADIX), 99, np.int32)  # scratch: any content
+    kernels.radix_sort(ent, np.empty(ne, np.uint64), ne, hist)
     np.testing.assert_array_equal(ent[:ne], want)
     assert (ent[ne:] == 12345).all()
 
@@ -242,6 +246,7 @@ def _flag(pa, pb, pad, tol, primary, threshold_km, cell_km, sparse=False, k=5):
         out[2],
         cap,
         0,
+        np.empty(ne + 2 * kernels._PAIR_BATCH, np.int32),
     )
     assert nout <= cap
     assert (out[2, :nout] == k).all()

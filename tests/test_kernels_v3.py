@@ -85,10 +85,8 @@ def _entries_x(pa, pb, pad, cell_km):
     act = np.zeros(n, bool)
     n_ent, _, _ = kernels.make_boxes32(*args, 20.0, 1.0 / cell_km, box, seg, cel, act)
     ent = np.empty(n_ent + 8, np.uint64)
-    hist_lo = np.zeros(kernels._RADIX, np.int64)
-    hist_hi = np.zeros(kernels._RADIX, np.int64)
-    ne = kernels.cell_entries_x(cel, act, box, 1.0 / cell_km, ent, hist_lo, hist_hi)
-    return ent, ne, n_ent, box, seg, cel, act, hist_lo, hist_hi
+    ne = kernels.cell_entries_x(cel, act, box, 1.0 / cell_km, ent)
+    return ent, ne, n_ent, box, seg, cel, act
 
 
 def test_cell_entries_x_vs_numpy():
@@ -98,19 +96,19 @@ def test_cell_entries_x_vs_numpy():
     pa = rng.uniform(-8000, 8000, (3, n))
     pb = pa + rng.normal(0, 120, (3, n))
     pad = rng.uniform(1, 30, n)
-    ent, ne, n_ent, box, _, cel, act, hist_lo, hist_hi = _entries_x(pa, pb, pad, cell_km)
+    ent, ne, n_ent, box, _, cel, act = _entries_x(pa, pb, pad, cell_km)
     assert ne == n_ent > n
+    # Both ways of writing entries are exercised: boxes spanning at most 2 cells per
+    # axis (the branch-free path) and wider ones (the plain loops).
+    span = (cel[:, 3:6] - cel[:, :3]).max(1)[act]
+    assert (span <= 1).sum() > n // 2 and (span >= 2).sum() > 5
     obj_hash = ent[:ne] & ~(
         (np.uint64(0x3FF) << np.uint64(22)) | (np.uint64(0x3FF) << np.uint64(54))
     )
     plain = np.empty(n_ent, np.uint64)
-    h_lo = np.zeros(kernels._RADIX, np.int64)
-    h_hi = np.zeros(kernels._RADIX, np.int64)
     marks = np.zeros(1 << (2 * kernels._RADIX_BITS - 6), np.uint64)
-    kernels.cell_entries(cel, act, np.zeros(n, bool), False, marks, plain, h_lo, h_hi)
+    kernels.cell_entries(cel, act, np.zeros(n, bool), False, marks, plain)
     np.testing.assert_array_equal(obj_hash, plain)
-    np.testing.assert_array_equal(hist_lo, h_lo)
-    np.testing.assert_array_equal(hist_hi, h_hi)
     # Per entry: which object and cell (same order as the plain loops), then the fields.
     rows = []
     for i in np.flatnonzero(act):
@@ -144,18 +142,30 @@ def test_prefiltered_pairs_vs_brute_force(cell_km):
     tol = rng.uniform(0.01, 3.0, n)
     threshold_km = 30.0
     pad = tol + rng.uniform(0.0, 60.0, n)
-    ent, ne, _, box, seg, _, _, hist_lo, hist_hi = _entries_x(pa, pb, pad, cell_km)
-    kernels.radix_sort(ent, np.empty(ne, np.uint64), ne, hist_lo, hist_hi)
+    ent, ne, _, box, seg, _, _ = _entries_x(pa, pb, pad, cell_km)
+    kernels.radix_sort(ent, np.empty(ne, np.uint64), ne, np.empty((2, kernels._RADIX), np.int32))
     cap = n * n
     out = np.empty((3, cap), np.int32)
+    work = np.empty(ne + 2 * kernels._PAIR_BATCH, np.int32)
     nout = kernels.flag_pairs(
         ent, ne, box, seg, tol, np.zeros(n, bool), False, threshold_km, 1.0 / cell_km, 3,
-        out[0], out[1], out[2], cap, 0,
+        out[0], out[1], out[2], cap, 0, work,
     )  # fmt: skip
     got = sorted((int(a), int(b)) for a, b in out[:2, :nout].T)
     lo, hi = box[:, :3], box[:, 3:6]
     ok = ((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :])).all(2)
     ci, cj = np.nonzero(np.triu(ok, 1))
+    if cell_km > 500.0:  # the pair stage's batches fill (and are tested) several times
+        h = (ent[:ne] >> np.uint64(32)) & kernels._HASH_MASK
+        e1, e2 = np.nonzero(np.triu(h[:, None] == h[None, :], 1))
+        v1, v2 = ent[e1], ent[e2]
+
+        def f(v, shift):
+            return (v >> np.uint64(shift)) & np.uint64(31)
+
+        passed = (f(v2, 22) <= f(v1, 27)) & (f(v1, 22) <= f(v2, 27))
+        passed &= (f(v2, 54) <= f(v1, 59)) & (f(v1, 54) <= f(v2, 59))
+        assert passed.sum() > 3 * kernels._PAIR_BATCH
     a = seg[cj, :3] - seg[ci, :3]
     d = seg[cj, 3:6] - seg[ci, 3:6] - a
     qq = (d * d).sum(1)

@@ -5,6 +5,8 @@ against the SatrecArray path."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from numba import config as numba_config
@@ -46,6 +48,12 @@ def test_struct_layout_matches_every_exposed_coefficient():
     # Independent of the struct: near-earth/deep-space split and opsmode flags.
     assert (el[:, sgp4_numba.DEEP] == [s.method == "d" for s in sats]).all()
     assert (el[:, sgp4_numba.AFSPC] == [s.operationmode == "a" for s in sats]).all()
+    # The per-object invariants, bit for bit as Python's libm computes them from the
+    # exposed elements (sgp4_state uses them in place of its per-time expressions).
+    for row, s in zip(el, sats, strict=True):
+        assert row[sgp4_numba.SINIO] == math.sin(s.inclo)
+        assert row[sgp4_numba.COSIO] == math.cos(s.inclo)
+        assert row[sgp4_numba.A_NO] == (s.xke / row[sgp4_numba.NO]) ** (2.0 / 3.0)
 
 
 @pytest.mark.parametrize("opsmode", ["i", "a"])

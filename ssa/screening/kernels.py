@@ -165,19 +165,19 @@ def _eval_class(coef, base, size, nspan, h, first, t_s, m, pos, q0):
                 s = nspan - 1
             tau = t_s[q] / h - 2.0 * s
             for ax in range(3):
-                c = base + (s * _NC + ax * 6) * size
-                for r in range(r0, r1):
-                    pos[q0 + q, ax, first + r] = coef[c + r] + tau * (
-                        coef[c + size + r]
-                        + tau
-                        * (
-                            coef[c + 2 * size + r]
-                            + tau
-                            * (
-                                coef[c + 3 * size + r]
-                                + tau * (coef[c + 4 * size + r] + tau * coef[c + 5 * size + r])
-                            )
-                        )
+                c = base + (s * _NC + ax * 6) * size + r0
+                # 1-D views indexed from 0: contiguous, unit-stride loads and stores
+                # LLVM vectorises (indices into the flat arrays compiled to gathers).
+                c0 = coef[c : c + r1 - r0]
+                c1 = coef[c + size : c + size + r1 - r0]
+                c2 = coef[c + 2 * size : c + 2 * size + r1 - r0]
+                c3 = coef[c + 3 * size : c + 3 * size + r1 - r0]
+                c4 = coef[c + 4 * size : c + 4 * size + r1 - r0]
+                c5 = coef[c + 5 * size : c + 5 * size + r1 - r0]
+                out = pos[q0 + q, ax, first + r0 : first + r1]
+                for r in range(r1 - r0):
+                    out[r] = c0[r] + tau * (
+                        c1[r] + tau * (c2[r] + tau * (c3[r] + tau * (c4[r] + tau * c5[r])))
                     )
 
 
@@ -342,17 +342,14 @@ def _mark_cells(cel, act, primary, marks, mark):
 
 
 @njit(cache=True, inline="always")
-def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
+def cell_entries(cel, act, primary, sparse, marks, out):
     """Stage 3: write one entry (cell hash << 32 | object) per (cell, active object) the
     object's box touches into out; return their number.
 
-    cel, act: from make_boxes. hist_lo, hist_hi (_RADIX,): set to the counts of the
-    hash's low and high _RADIX_BITS bits (the radix sort's histograms). sparse: enter
+    cel, act: from make_boxes. sparse: enter
     non-primaries only in cells (hashes) that an active primary touches, marked in the
     bitmap marks (1 << (2 _RADIX_BITS - 6) words, all zero before and after).
     """
-    hist_lo[:] = 0
-    hist_hi[:] = 0
     if sparse:  # np.bool_, not a literal: one compiled _mark_cells, not one per value
         _mark_cells(cel, act, primary, marks, np.bool_(True))
     ne = 0
@@ -369,8 +366,6 @@ def cell_entries(cel, act, primary, sparse, marks, out, hist_lo, hist_hi):
                     ) & np.uint64(1):
                         continue
                     out[ne] = (h << np.uint64(32)) | np.uint64(i)
-                    hist_lo[h & _RADIX_MASK] += 1
-                    hist_hi[h >> _RADIX_BITS] += 1
                     ne += 1
     if sparse:
         _mark_cells(cel, act, primary, marks, np.bool_(False))
@@ -391,17 +386,73 @@ def _q(x, scale, base):
 
 
 @njit(cache=True, inline="always")
-def cell_entries_x(cel, act, box, inv_cell, out, hist_lo, hist_hi):
+def _put(out, ne, prod, bits, valid):
+    """Write the entry of hash product prod (key times _HASH_MULT) with the other bits
+    at out[ne]; return ne + valid (an entry not valid is overwritten by the next)."""
+    out[ne] = ((prod >> np.uint64(64 - 2 * _RADIX_BITS)) << np.uint64(32)) | bits
+    return ne + valid
+
+
+@njit(cache=True, inline="always")
+def cell_entries_x(cel, act, box, inv_cell, out):
     """Stage 3 for all-vs-all: as cell_entries (sparse off), each entry also carrying
     its box's x and y extents within the cell, quantised (_q) to 1/32 of a cell, in
     bits 22-31 (x lo, hi) and 54-63 (y lo, hi): flag_pairs rejects most same-cell
-    pairs on these before reading any box."""
-    hist_lo[:] = 0
-    hist_hi[:] = 0
+    pairs on these before reading any box. out needs 7 spare entries past the last."""
     scale = inv_cell * (1 << _Q_BITS)
+    cap = out.shape[0]
     ne = 0
+    # The key of cell (cx + dx, cy + dy, cz + dz) is key + dx << 42 + dy << 21 + dz (no
+    # carries: the fields stay in range), so its hash product is the base product plus
+    # these (wrapping) multiples of the multiplier.
+    mx = _HASH_MULT << np.uint64(2 * _CELL_BITS)
+    my = _HASH_MULT << np.uint64(_CELL_BITS)
+    mz = _HASH_MULT
     for i in range(cel.shape[0]):
         if not act[i]:
+            continue
+        cx0 = np.int64(cel[i, 0])
+        cy0 = np.int64(cel[i, 1])
+        cz0 = np.int64(cel[i, 2])
+        nx = np.int64(cel[i, 3]) - cx0
+        ny = np.int64(cel[i, 4]) - cy0
+        nz = np.int64(cel[i, 5]) - cz0
+        if (nx | ny | nz) <= 1 and ne + 8 <= cap:
+            # At most 2 cells per axis (nearly every box: cells are sized for that):
+            # all 8 candidates written without branches, the cells outside the box
+            # overwritten (a loop of 1-2 trips per axis mispredicts its exits).
+            bx = (cx0 - _CELL_OFFSET) << _Q_BITS
+            qx0 = (_q(box[i, 0], scale, bx) << _QX_SHIFT) | (
+                _q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS))
+            )
+            bx += 1 << _Q_BITS
+            qx1 = (_q(box[i, 0], scale, bx) << _QX_SHIFT) | (
+                _q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS))
+            )
+            by = (cy0 - _CELL_OFFSET) << _Q_BITS
+            qy0 = (
+                (_q(box[i, 1], scale, by) << _QY_SHIFT)
+                | (_q(box[i, 4], scale, by) << (_QY_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            by += 1 << _Q_BITS
+            qy1 = (
+                (_q(box[i, 1], scale, by) << _QY_SHIFT)
+                | (_q(box[i, 4], scale, by) << (_QY_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            p = np.uint64((cx0 << (2 * _CELL_BITS)) | (cy0 << _CELL_BITS) | cz0) * _HASH_MULT
+            vx = np.int64(nx == 1)
+            vy = np.int64(ny == 1)
+            vz = np.int64(nz == 1)
+            ne = _put(out, ne, p, qx0 | qy0, 1)
+            ne = _put(out, ne, p + mz, qx0 | qy0, vz)
+            ne = _put(out, ne, p + my, qx0 | qy1, vy)
+            ne = _put(out, ne, p + my + mz, qx0 | qy1, vy & vz)
+            ne = _put(out, ne, p + mx, qx1 | qy0, vx)
+            ne = _put(out, ne, p + mx + mz, qx1 | qy0, vx & vz)
+            ne = _put(out, ne, p + mx + my, qx1 | qy1, vx & vy)
+            ne = _put(out, ne, p + mx + my + mz, qx1 | qy1, vx & vy & vz)
             continue
         for cx in range(cel[i, 0], cel[i, 3] + 1):
             bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
@@ -419,40 +470,46 @@ def cell_entries_x(cel, act, box, inv_cell, out, hist_lo, hist_hi):
                 for cz in range(cel[i, 2], cel[i, 5] + 1):
                     h = _hash(np.int64(cx), np.int64(cy), np.int64(cz))
                     out[ne] = (h << np.uint64(32)) | qxy
-                    hist_lo[h & _RADIX_MASK] += 1
-                    hist_hi[h >> _RADIX_BITS] += 1
                     ne += 1
     return ne
 
 
 @njit(cache=True, inline="always")
-def radix_sort(ent, scratch, ne, hist_lo, hist_hi):
+def radix_sort(ent, scratch, ne, hist):
     """Stage 4: sort ent[:ne] in place by the cell hash (bits 32.. of each entry),
-    stable, given the histograms of the hash's low and high _RADIX_BITS bits (from
-    cell_entries; consumed). scratch: at least ne entries.
+    stable. scratch: at least ne entries; hist: (2, _RADIX) int32 scratch.
 
     LSD radix sort, two 11-bit passes: the histograms stay in L1 (measured 1.3x faster
-    than one counting sort over a hash table sized to the entries).
+    than one counting sort over a hash table sized to the entries). Both histograms
+    are counted here in one read of the entries, not while writing them: int32 halves
+    their share of L1, and the entries stage stays free of read-modify-writes.
     """
+    for q in range(_RADIX):
+        hist[0, q] = 0
+        hist[1, q] = 0
+    for e in range(ne):
+        h = ent[e] >> np.uint64(32)
+        hist[0, h & _RADIX_MASK] += 1
+        hist[1, (h >> np.uint64(_RADIX_BITS)) & _RADIX_MASK] += 1
     acc_lo = 0
     acc_hi = 0
     for q in range(_RADIX):
-        x = hist_lo[q]
-        hist_lo[q] = acc_lo
+        x = hist[0, q]
+        hist[0, q] = acc_lo
         acc_lo += x
-        x = hist_hi[q]
-        hist_hi[q] = acc_hi
+        x = hist[1, q]
+        hist[1, q] = acc_hi
         acc_hi += x
     for e in range(ne):
         v = ent[e]
         d = (v >> np.uint64(32)) & _RADIX_MASK
-        scratch[hist_lo[d]] = v
-        hist_lo[d] += 1
+        scratch[hist[0, d]] = v
+        hist[0, d] += 1
     for e in range(ne):
         v = scratch[e]
         d = (v >> np.uint64(32 + _RADIX_BITS)) & _RADIX_MASK
-        ent[hist_hi[d]] = v
-        hist_hi[d] += 1
+        ent[hist[1, d]] = v
+        hist[1, d] += 1
 
 
 @njit(cache=True, inline="always")
@@ -480,6 +537,75 @@ def chord_miss2_km2(seg, i, j):
     return mx * mx + my * my + mz * mz
 
 
+# Pairs whose boxes are tested together (flag_pairs): two int32 entry indices each.
+_PAIR_BATCH = 1024
+
+
+@njit(cache=True, inline="always")
+def _test_pairs(
+    ent,
+    pe1,
+    pe2,
+    npairs,
+    box,
+    seg,
+    tol_km,
+    primary,
+    any_primary,
+    threshold_km,
+    inv_cell,
+    k,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    nout,
+):
+    """flag_pairs' tests of the entry pairs (pe1[p], pe2[p]), p < npairs, which passed
+    the prefilter: boxes (kept in place, without branches), then the rest."""
+    m = 0
+    for p in range(npairs):
+        e1 = pe1[p]
+        e2 = pe2[p]
+        i = np.int64(ent[e1] & _OBJ_MASK)
+        j = np.int64(ent[e2] & _OBJ_MASK)
+        # Boxes must overlap on every axis. No branch: most pairs fail, unpredictably,
+        # and the next pairs' boxes are loaded meanwhile.
+        ok = (
+            (box[i, 0] <= box[j, 3])
+            & (box[j, 0] <= box[i, 3])
+            & (box[i, 1] <= box[j, 4])
+            & (box[j, 1] <= box[i, 4])
+            & (box[i, 2] <= box[j, 5])
+            & (box[j, 2] <= box[i, 5])
+        )
+        pe1[m] = e1
+        pe2[m] = e2
+        m += np.int64(ok)
+    for p in range(m):
+        v1 = ent[pe1[p]]
+        i = np.int64(v1 & _OBJ_MASK)
+        j = np.int64(ent[pe2[p]] & _OBJ_MASK)
+        if i == j or (any_primary and not (primary[i] or primary[j])):
+            continue
+        # Test the pair only in the cell of the intersection's low corner.
+        if _hash(
+            _cell(max(box[i, 0], box[j, 0]), inv_cell),
+            _cell(max(box[i, 1], box[j, 1]), inv_cell),
+            _cell(max(box[i, 2], box[j, 2]), inv_cell),
+        ) != ((v1 >> np.uint64(32)) & _HASH_MASK):
+            continue
+        lim = threshold_km + tol_km[i] + tol_km[j]
+        if chord_miss2_km2(seg, i, j) > lim * lim:
+            continue
+        if nout < cap:
+            out_i[nout] = min(i, j)
+            out_j[nout] = max(i, j)
+            out_k[nout] = k
+        nout += 1
+    return nout
+
+
 @njit(cache=True, inline="always")
 def flag_pairs(
     ent,
@@ -497,6 +623,7 @@ def flag_pairs(
     out_k,
     cap,
     nout,
+    work,
 ):
     """Stage 5: flag the pairs of objects sharing a cell hash in the sorted ent[:ne]
     whose boxes overlap and whose chords come within threshold_km + tol_km[i] +
@@ -506,72 +633,84 @@ def flag_pairs(
     (the count goes on past it). A pair is tested only in the run of the cell holding
     the low corner of the boxes' intersection, so once per interval (a hash collision
     can only add duplicates). With any_primary, pairs need at least one primary.
+    work: int32 scratch of at least ne + 2 _PAIR_BATCH.
     """
-    # Entry by entry against its successors of the same hash: most entries have none,
-    # so the loop's branches are mostly predicted; a box is read only for pairs that
-    # pass the prefilter carried in the entries.
-    for e1 in range(ne - 1):
+    # Each step keeps what passes by advancing a write index by the test's outcome,
+    # not by branching: most tests fail, unpredictably (benchmarks/kernel_profile.py).
+    # 1. The entries followed by one of the same hash (about a third).
+    nc = 0
+    for e in range(ne - 1):
+        work[nc] = e
+        nc += np.int64(((ent[e] ^ ent[e + 1]) >> np.uint64(32)) & _HASH_MASK == 0)
+    pe1 = work[nc : nc + _PAIR_BATCH]
+    pe2 = work[nc + _PAIR_BATCH : nc + 2 * _PAIR_BATCH]
+    # 2. Each of them against its successors of the same hash, on the prefilter carried
+    # in the entries (no memory access): most same-cell pairs are apart on x or y.
+    npairs = 0
+    for c in range(nc):
+        e1 = work[c]
         v1 = ent[e1]
         hkey = (v1 >> np.uint64(32)) & _HASH_MASK
-        if ((ent[e1 + 1] >> np.uint64(32)) & _HASH_MASK) != hkey:
-            continue
-        i = np.int64(v1 & _OBJ_MASK)
         qxl = (v1 >> _QX_SHIFT) & _Q_MASK
         qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
         qyl = (v1 >> _QY_SHIFT) & _Q_MASK
         qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
-        for e2 in range(e1 + 1, ne):
+        e2 = e1 + 1
+        while True:
             v2 = ent[e2]
-            if ((v2 >> np.uint64(32)) & _HASH_MASK) != hkey:
-                break
-            # Prefilter on the quantised x, y extents carried in the entries (no
-            # memory access): most same-cell pairs are apart on x or y.
-            if not (
+            ok = (
                 (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
                 & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
                 & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
                 & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
-            ):
-                continue
-            ilx = box[i, 0]
-            ily = box[i, 1]
-            ilz = box[i, 2]
-            ihx = box[i, 3]
-            ihy = box[i, 4]
-            ihz = box[i, 5]
-            j = np.int64(v2 & _OBJ_MASK)
-            # Boxes must overlap on every axis. One branch, not six: most pairs
-            # fail, unpredictably (benchmarks/kernel_profile.py).
-            if not (
-                (ilx <= box[j, 3])
-                & (box[j, 0] <= ihx)
-                & (ily <= box[j, 4])
-                & (box[j, 1] <= ihy)
-                & (ilz <= box[j, 5])
-                & (box[j, 2] <= ihz)
-            ):
-                continue
-            if i == j or (any_primary and not (primary[i] or primary[j])):
-                continue
-            # Test the pair only in the cell of the intersection's low corner.
-            if (
-                _hash(
-                    _cell(max(ilx, box[j, 0]), inv_cell),
-                    _cell(max(ily, box[j, 1]), inv_cell),
-                    _cell(max(ilz, box[j, 2]), inv_cell),
+            )
+            pe1[npairs] = e1
+            pe2[npairs] = e2
+            npairs += np.int64(ok)
+            if npairs == _PAIR_BATCH:
+                # 3. Boxes, then the low-corner rule and the chords (_test_pairs).
+                nout = _test_pairs(
+                    ent,
+                    pe1,
+                    pe2,
+                    npairs,
+                    box,
+                    seg,
+                    tol_km,
+                    primary,
+                    any_primary,
+                    threshold_km,
+                    inv_cell,
+                    k,
+                    out_i,
+                    out_j,
+                    out_k,
+                    cap,
+                    nout,
                 )
-                != hkey
-            ):
-                continue
-            lim = threshold_km + tol_km[i] + tol_km[j]
-            if chord_miss2_km2(seg, i, j) > lim * lim:
-                continue
-            if nout < cap:
-                out_i[nout] = min(i, j)
-                out_j[nout] = max(i, j)
-                out_k[nout] = k
-            nout += 1
-    return nout
+                npairs = 0
+            e2 += 1
+            if e2 == ne or ((ent[e2] >> np.uint64(32)) & _HASH_MASK) != hkey:
+                break
+    return _test_pairs(
+        ent,
+        pe1,
+        pe2,
+        npairs,
+        box,
+        seg,
+        tol_km,
+        primary,
+        any_primary,
+        threshold_km,
+        inv_cell,
+        k,
+        out_i,
+        out_j,
+        out_k,
+        cap,
+        nout,
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -601,8 +740,7 @@ def _screen_block(
     k_last - 1 (written to out_* up to cap): the stages above, interval by interval."""
     n = pad_km.shape[0]
     inv_cell = 1.0 / cell_km
-    hist_lo = np.zeros(_RADIX, np.int64)
-    hist_hi = np.zeros(_RADIX, np.int64)
+    hist = np.zeros((2, _RADIX), np.int32)
     # Positions at the start of a batch of intervals and at each interval end.
     pos = np.empty((EVAL_BATCH + 1, 3, n))
     t_s = np.empty(EVAL_BATCH)
@@ -615,6 +753,7 @@ def _screen_block(
     ecap = 8 * n + 16
     ent = np.empty(ecap, np.uint64)
     scratch = np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
     marks = np.zeros(1 << (2 * _RADIX_BITS - 6), np.uint64)  # one bit per cell hash
     any_primary = False
     for i in range(n):
@@ -652,14 +791,15 @@ def _screen_block(
                 ecap = 2 * n_entries
                 ent = np.empty(ecap, np.uint64)
                 scratch = np.empty(ecap, np.uint64)
+                work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
             # Few primaries: enter other objects only in the primaries' cells (the pairs
             # they could form all need a primary).
             sparse = any_primary and 4 * n_prim_entries < n_entries
             if any_primary:
-                ne = cell_entries(cel, act, primary, sparse, marks, ent, hist_lo, hist_hi)
+                ne = cell_entries(cel, act, primary, sparse, marks, ent)
             else:
-                ne = cell_entries_x(cel, act, box, inv_cell, ent, hist_lo, hist_hi)
-            radix_sort(ent, scratch, ne, hist_lo, hist_hi)
+                ne = cell_entries_x(cel, act, box, inv_cell, ent)
+            radix_sort(ent, scratch, ne, hist)
             nout = flag_pairs(
                 ent,
                 ne,
@@ -676,6 +816,7 @@ def _screen_block(
                 out_k,
                 cap,
                 nout,
+                work,
             )
         # Element by element: an array assignment would compile numba's shape-mismatch
         # message (string formatting, seconds of a first run's compile).

@@ -124,6 +124,7 @@ def warm_up():
     """Compile or load the numba kernels once here, so forked workers inherit them."""
     el = np.zeros((1, sgp4_numba.N_COLUMNS))
     el[0, sgp4_numba.NO] = 1.0
+    sgp4_numba.fill_invariants(el)  # as sgp4_numba.elements does for real rows
     knots_and_fits(
         0,
         1,

@@ -99,7 +99,10 @@ _DOUBLES = (
     + "jdsatepoch jdsatepochF bstar inclo nodeo ecco argpo mo no_unkozai".split()
     + "radiusearthkm xke j2 j3oj2".split()
 )
-COLUMNS = ["isimp", "irez", "deep", "afspc"] + _DOUBLES
+# Last, per-object invariants of the propagation (``fill_invariants``): sin and cos of
+# the epoch inclination and (xke / no)^(2/3), computed once instead of at every time.
+_DERIVED = ["sinio", "cosio", "a_no"]
+COLUMNS = ["isimp", "irez", "deep", "afspc"] + _DOUBLES + _DERIVED
 N_COLUMNS = len(COLUMNS)
 _C = {name: k for k, name in enumerate(COLUMNS)}
 
@@ -127,6 +130,7 @@ XL2, XL3, XL4, XLAMO, ZMOL, ZMOS = (_C[f] for f in ("xl2", "xl3", "xl4", "xlamo"
 JDEPOCH, JDEPOCHF, BSTAR, INCLO = (_C[f] for f in ("jdsatepoch", "jdsatepochF", "bstar", "inclo"))
 NODEO, ECCO, ARGPO, MO, NO = (_C[f] for f in ("nodeo", "ecco", "argpo", "mo", "no_unkozai"))
 RADIUS, XKE, J2, J3OJ2 = (_C[f] for f in ("radiusearthkm", "xke", "j2", "j3oj2"))
+SINIO, COSIO, A_NO = (_C[f] for f in _DERIVED)
 
 # Attributes the Python Satrec exposes, to check the struct layout against.
 _EXPOSED = [
@@ -153,12 +157,15 @@ def elements(satrecs) -> np.ndarray:
     raw = satrec_rows(satrecs).view(np.uint8).reshape(len(satrecs), _BODY)
     el = np.empty((raw.shape[0], N_COLUMNS))
     # One gather per type over the struct's byte offsets (every double is aligned).
-    el[:, 4:] = raw.view(np.float64)[:, [_STRUCT.fields[f][1] // 8 for f in _DOUBLES]]
+    el[:, 4 : 4 + len(_DOUBLES)] = raw.view(np.float64)[
+        :, [_STRUCT.fields[f][1] // 8 for f in _DOUBLES]
+    ]
     ints = raw.view(np.int32)
     el[:, ISIMP] = ints[:, _STRUCT.fields["isimp"][1] // 4]
     el[:, IREZ] = ints[:, _STRUCT.fields["irez"][1] // 4]
     el[:, DEEP] = raw[:, _STRUCT.fields["method"][1]] == ord("d")
     el[:, AFSPC] = raw[:, _STRUCT.fields["operationmode"][1]] == ord("a")
+    fill_invariants(el)
     return el
 
 
@@ -220,6 +227,17 @@ _INCL_180_GUARD = 1.5e-12
 # Kepler solver: convergence and the largest correction per iteration.
 _KEPLER_TOL = 1.0e-12
 _KEPLER_MAX_STEP = 0.95
+
+
+@njit(cache=True, error_model="numpy")
+def fill_invariants(el):
+    """Fill the _DERIVED columns of rows el: the values sgp4_state would compute at
+    every time with the same expressions (so the same bits) when inclination and
+    mean motion stay at their epoch values (near earth; no resonance)."""
+    for i in range(el.shape[0]):
+        el[i, SINIO] = math.sin(el[i, INCLO])
+        el[i, COSIO] = math.cos(el[i, INCLO])
+        el[i, A_NO] = (el[i, XKE] / el[i, NO]) ** _X2O3
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -427,7 +445,8 @@ def sgp4_state(el, t, out, res):
         out[k] = np.nan
     if nm <= 0.0:
         return 2
-    am = (xke / nm) ** _X2O3 * tempa * tempa
+    # nm is no unless the resonance integrator moved it: the invariant then applies.
+    am = (el[A_NO] if nm == no else (xke / nm) ** _X2O3) * tempa * tempa
     nm = xke / am**1.5
     em = em - tempe
     if em >= 1.0 or em < -0.001:
@@ -440,15 +459,13 @@ def sgp4_state(el, t, out, res):
     argpm = np.fmod(argpm, _TWOPI)
     xlm = np.fmod(xlm, _TWOPI)
     mm = np.fmod(xlm - argpm - nodem, _TWOPI)
-    sinim = math.sin(inclm)
-    cosim = math.cos(inclm)
     ep = em
     xincp = inclm
     argpp = argpm
     nodep = nodem
     mp = mm
-    sinip = sinim
-    cosip = cosim
+    sinip = el[SINIO]  # near earth the inclination is the epoch one (deep: below)
+    cosip = el[COSIO]
     aycof = el[AYCOF]
     xlcof = el[XLCOF]
     con41 = el[CON41]
