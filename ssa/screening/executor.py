@@ -192,6 +192,8 @@ class LocalExecutor:
         self.workers = max(1, int(workers))
         self._warm_up = warm_up
         self._children: list = []  # (process, connection)
+        # forked = may fork; a run whose stages all run on threads starts none.
+        self.processes_started = 0
         can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
         self.forked = self.workers > 1 and len(ctx) > 1 and can_fork
 
@@ -215,6 +217,7 @@ class LocalExecutor:
                     name="ssa-worker",
                 )
                 proc.start()
+                self.processes_started += 1
                 theirs.close()
                 self._children.append((proc, mine))
         except BaseException:
@@ -305,7 +308,12 @@ class LocalExecutor:
             proc.close()
 
     def describe(self) -> dict:
-        return {"name": "local", "workers": self.workers, "forked": self.forked}
+        return {
+            "name": "local",
+            "workers": self.workers,
+            "forked": self.forked,
+            "processes_started": self.processes_started,
+        }
 
     def __enter__(self):
         return self

@@ -10,12 +10,13 @@ where f = (r2 - r1) . (v2 - v1) changes sign from - to +, and Newton's method on
 f (derivative |dv|^2 + dr . da, two-body da) with bisection safeguards finds it
 to TCA_TOL_S.
 
-Speed: each distinct (satellite, time) is evaluated once, in one SGP4 call per
-satellite (pairs sharing an object, e.g. docked vehicles, repeat samples); the
-sampled distances come from those states in a numba kernel; SGP4 holds the GIL,
-so ``refine`` splits the windows by pair into parts that the executor runs
-(forked processes or Dask tasks, ``ssa.screening.executor``). Every window is
-refined on its own, so the result does not depend on the split.
+Speed: each distinct sampled (satellite, time) is evaluated once (pairs sharing an
+object, e.g. docked vehicles, repeat samples); the sampled distances come from those
+states in a numba kernel. ``refine`` splits the windows by pair into parts: on a
+local run with the numba SGP4 (GIL-free) they run on this process's threads, else
+the executor runs them (sgp4's C++ holds the GIL: forked processes; or Dask tasks,
+``ssa.screening.executor``). Every window is refined on its own, so the result does
+not depend on the split.
 """
 
 from __future__ import annotations
