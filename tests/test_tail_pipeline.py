@@ -131,3 +131,33 @@ def test_on_threads_jobs_covers_every_row_of_every_job_once():
         numba.set_num_threads(prev)
     for k, (n, out) in enumerate(zip(sizes, outs, strict=True)):
         np.testing.assert_array_equal(out, (k + 1.0) * np.arange(n) + 1.0)
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_start_stop_in_numba_equals_the_numpy_search(shell, monkeypatch, cut):
+    """crossings._search_kernel (both searches of each row in numba) against the numpy
+    searches (crossings.threshold_crossings with SEARCH_IN_NUMBA off), bit for bit, on
+    the shell's real conjunctions; cut: the window ends 10 ms after the slowest
+    encounter's TCA, so that one is clipped at the edge."""
+    from ssa.screening import crossings
+
+    res = screen(shell, days=DAYS, threshold_km=THRESHOLD_KM)
+    rows = res.rows
+    index = {int(x): k for k, x in enumerate(shell.norad_id)}
+    si = np.array([index[int(x)] for x in rows["NORAD_CAT_ID_1"]])
+    sj = np.array([index[int(x)] for x in rows["NORAD_CAT_ID_2"]])
+    jd0, fr0 = float(rows["TCA_JD"][0]), float(rows["TCA_FR"][0]) - 0.01
+    tca_s = ((rows["TCA_JD"] - jd0) + (rows["TCA_FR"] - fr0)) * 86400.0
+    dr = np.stack([rows[f"{a}2_KM"] - rows[f"{a}1_KM"] for a in "XYZ"], axis=1)
+    dv = np.stack([rows[f"V{a}2_KMS"] - rows[f"V{a}1_KMS"] for a in "XYZ"], axis=1)
+    slow = int(np.argmin(rows["TCA_RELATIVE_SPEED"]))  # longest inside the threshold
+    window_s = float(tca_s[slow]) + 0.01 if cut else DAYS * 86400.0 + 1000.0
+    keep = tca_s < window_s
+    args = (jd0, fr0, tca_s[keep], THRESHOLD_KM, window_s, dr[keep], dv[keep])
+    fast = crossings.threshold_crossings(shell.satrecs, si[keep], sj[keep], *args)
+    monkeypatch.setattr(crossings, "SEARCH_IN_NUMBA", False)
+    plain = crossings.threshold_crossings(shell.satrecs, si[keep], sj[keep], *args)
+    for a, b in zip(fast, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert keep.sum() >= 5 and np.isfinite(plain[0]).sum() >= keep.sum() - 2
+    assert plain[3].any() == cut  # STOP clipped at the window's end

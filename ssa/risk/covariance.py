@@ -115,7 +115,12 @@ class TleCovarianceModel:
         drag = np.array([self.regimes[k].drag_m_per_day2 for k in keys]).reshape(-1, 3)[idx]
         if object_type is not None:
             types = np.broadcast_to(np.asarray(object_type, dtype=object), age.shape)
-            debris = np.array([str(t).upper().startswith("DEB") for t in types.ravel()])
+            values = types.ravel().tolist()
+            try:  # each distinct type text read once (a catalogue has a handful)
+                known = {t: str(t).upper().startswith("DEB") for t in set(values)}
+                debris = np.array([known[t] for t in values], dtype=bool)
+            except TypeError:  # an unhashable value
+                debris = np.array([str(t).upper().startswith("DEB") for t in values], bool)
             drag = (
                 drag * np.where(debris.reshape(age.shape), self.debris_drag_factor, 1.0)[..., None]
             )

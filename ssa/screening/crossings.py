@@ -6,8 +6,9 @@ threshold; START and STOP are its ends, found on exact SGP4 (never the screening
 interpolant) to CROSSING_TOL_S, clipped to the window and flagged
 ``START_CLIPPED`` / ``STOP_CLIPPED`` when the pair is still inside there.
 
-How, for both ends of every row at once (one SGP4 call per satellite per step,
-``refine.states``):
+How, for both ends of every row (with the numba SGP4 each search runs on its own in
+numba, ``_search_kernel``, rows on threads; else all rows step together in numpy, one
+SGP4 call per satellite per step, ``refine.states``; the same arithmetic and bits):
 1. March outward from TCA. From a point at distance d <= threshold, the next
    trial is the farthest of (a) the step that provably stays inside: the relative
    position moves at most v h + A h^2 / 2 with A the gravity-gradient bound of
@@ -27,9 +28,11 @@ How, for both ends of every row at once (one SGP4 call per satellite per step,
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ssa.geometry import EARTH_RADIUS_KM, MU_KM3_S2
-from ssa.screening import refine
+from ssa.parallel import on_threads
+from ssa.screening import refine, sgp4_numba
 
 # Relative acceleration of two objects d km apart is at most the gravity gradient,
 # 2 mu / r^3 per km of separation along the radius; bound it at the Earth's surface
@@ -78,6 +81,23 @@ def threshold_crossings(
     clipped = np.zeros(2 * m, bool)
     if m == 0:
         return out[:0], out[:0], clipped[:0], clipped[:0]
+    el = refine._numba_elements(satrecs) if SEARCH_IN_NUMBA else None
+    if el is not None and dr_tca is not None and dv_tca is not None:
+        _search_rows(
+            el,
+            si,
+            sj,
+            jd0,
+            fr0,
+            tca,
+            float(threshold_km),
+            float(window_s),
+            dr_tca,
+            dv_tca,
+            out,
+            clipped,
+        )
+        return out[:m], out[m:], clipped[:m], clipped[m:]
     # Search k < m runs backwards (START) for row k, k >= m forwards (STOP) for row k - m.
     pi = np.concatenate([si, si])
     pj = np.concatenate([sj, sj])
@@ -182,6 +202,227 @@ def _newton(satrecs, pi, pj, jd0, fr0, thr, a, b, dr_in, dv_in, t_in, out):
     out[todo] = np.where(by_width, a, t)
 
 
+def _search_rows(el, si, sj, jd0, fr0, tca, thr, window_s, dr_tca, dv_tca, out, clipped):
+    """threshold_crossings on the numba SGP4: both searches of every row, row by row in
+    numba (_search_kernel; the numpy version above steps all rows together, paying its
+    array passes per step for the few slow rows), on numba.get_num_threads() threads.
+    The same arithmetic step for step, so the same bits (tests/test_tail_pipeline.py)."""
+    m = tca.size
+    acc = REL_ACCEL_PER_KM_S2 * thr
+    on_threads(
+        _search_kernel,
+        2 * m,
+        el,
+        np.ascontiguousarray(si),
+        np.ascontiguousarray(sj),
+        jd0,
+        fr0,
+        np.ascontiguousarray(tca),
+        thr,
+        window_s,
+        np.ascontiguousarray(dr_tca, dtype=np.float64),
+        np.ascontiguousarray(dv_tca, dtype=np.float64),
+        acc,
+        np.sqrt(2.0 * LINEAR_MARGIN_KM / acc),
+        (thr + LINEAR_MARGIN_KM) ** 2,
+        out,
+        clipped,
+        min_rows=SEARCH_MIN_ROWS,
+    )
+
+
+# False: the numpy searches below even with the numba SGP4 (the reference in tests).
+SEARCH_IN_NUMBA = True
+# Searches per thread below which _search_rows stays on one thread.
+SEARCH_MIN_ROWS = 500
+
+
+@njit(cache=True, inline="always")
+def _dot(a, b):
+    """numpy's einsum("ij,ij->i") of one row pair, with its association on this build:
+    (x x' + z z') + y y' (refine._sampled_distance relies on the same)."""
+    return (a[0] * b[0] + a[2] * b[2]) + a[1] * b[1]
+
+
+@njit(cache=True, inline="always")
+def _np_max(a, b):
+    """np.maximum of two floats (NaN if either is)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
+
+
+@njit(cache=True, inline="always")
+def _np_min(a, b):
+    """np.minimum of two floats (NaN if either is)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a <= b else b
+
+
+@njit(cache=True, inline="always")
+def _np_clip(x, lo, hi):
+    """np.clip of one float (NaN stays NaN; ties keep the bound, as numpy's)."""
+    if x != x:
+        return x
+    y = x if x > lo else lo
+    return y if y < hi else hi
+
+
+@njit(cache=True, inline="always")
+def _rel_at(el, i, j, jd0, fr0, t_s, rv1, rv2, res1, res2, dr, dv):
+    """SGP4 of objects i and j at t_s (window s) as refine.states: dr = r_j - r_i,
+    dv = v_j - v_i; returns True when either failed (error code or non-finite)."""
+    fr = fr0 + t_s / 86400.0
+    res1[:] = 0.0
+    res2[:] = 0.0
+    e1 = sgp4_numba.sgp4_state(el[i], sgp4_numba.minutes_since_epoch(el[i], jd0, fr), rv1, res1)
+    e2 = sgp4_numba.sgp4_state(el[j], sgp4_numba.minutes_since_epoch(el[j], jd0, fr), rv2, res2)
+    bad = e1 != 0 or e2 != 0
+    for c in range(6):
+        if not (np.isfinite(rv1[c]) and np.isfinite(rv2[c])):
+            bad = True
+    for c in range(3):
+        dr[c] = rv2[c] - rv1[c]
+        dv[c] = rv2[3 + c] - rv1[3 + c]
+    return bad
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _search_kernel(
+    lo,
+    hi,
+    el,
+    si,
+    sj,
+    jd0,
+    fr0,
+    tca,
+    thr,
+    window_s,
+    dr_tca,
+    dv_tca,
+    acc,
+    h_lin_max,
+    aim2,
+    out,
+    clipped,
+):
+    """Searches lo..hi-1 of threshold_crossings (k < m: START of row k, backwards;
+    k >= m: STOP of row k - m), each the march then _newton's steps, into out/clipped."""
+    m = tca.size
+    rv1 = np.empty(6)
+    rv2 = np.empty(6)
+    res1 = np.zeros(3)
+    res2 = np.zeros(3)
+    dr = np.empty(3)
+    dv = np.empty(3)
+    dr_in = np.empty(3)
+    dv_in = np.empty(3)
+    for k in range(lo, hi):
+        row = k if k < m else k - m
+        sign = -1.0 if k < m else 1.0
+        i = si[row]
+        j = sj[row]
+        t_in = tca[row]
+        for c in range(3):
+            dr_in[c] = dr_tca[row, c]
+            dv_in[c] = dv_tca[row, c]
+        a = np.nan
+        b = np.nan
+        for _ in range(MAX_MARCH_STEPS):
+            d = np.sqrt(_dot(dr_in, dr_in))
+            speed = np.sqrt(_dot(dv_in, dv_in))
+            room = _np_max(thr - d, 0.0)
+            v_safe = speed + SGP4_VELOCITY_SLACK_KMS
+            h_safe = 2.0 * room / (v_safe + np.sqrt(v_safe * v_safe + 2.0 * acc * room))
+            bb = sign * _dot(dr_in, dv_in)
+            cc = d * d - aim2
+            s_lin = (-bb + np.sqrt(bb * bb - speed * speed * cc)) / (speed * speed)
+            if not np.isfinite(s_lin):
+                s_lin = np.inf
+            h = _np_max(h_safe, _np_min(s_lin, h_lin_max))
+            t_try = _np_clip(t_in + sign * h, 0.0, window_s)
+            bad = _rel_at(el, i, j, jd0, fr0, t_try, rv1, rv2, res1, res2, dr, dv)
+            if bad or np.sqrt(_dot(dr, dr)) > thr:  # outside: bracket [t_in, t_try]
+                a = t_in
+                b = t_try
+                for c in range(3):
+                    dr_in[c] = dr[c]
+                    dv_in[c] = dv[c]
+                t_in = np.nan if bad else t_try
+                break
+            t_in = t_try
+            for c in range(3):
+                dr_in[c] = dr[c]
+                dv_in[c] = dv[c]
+            if t_try <= 0.0 or t_try >= window_s:  # inside at the window's edge
+                out[k] = t_try
+                clipped[k] = True
+                break
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        # _newton: from b (outside), bisection when a step leaves the bracket.
+        failed = not np.isfinite(t_in)
+        t = a if failed else t_in
+        d = np.sqrt(_dot(dr_in, dr_in))
+        rate = _dot(dr_in, dv_in) / _np_max(d, 1e-12)
+        if failed:
+            rate = np.nan
+        g = -1.0 if failed else d - thr
+        for _ in range(MAX_NEWTON_STEPS):
+            tn = t - g / rate
+            lo_t = _np_min(a, b)
+            hi_t = _np_max(a, b)
+            if not np.isfinite(tn) or tn <= lo_t or tn >= hi_t:
+                tn = 0.5 * (a + b)
+            step = abs(tn - t)
+            bad = _rel_at(el, i, j, jd0, fr0, tn, rv1, rv2, res1, res2, dr, dv)
+            dn = np.inf if bad else np.sqrt(_dot(dr, dr))
+            gn = dn - thr
+            t = tn
+            g = gn
+            rate = _dot(dr, dv) / _np_max(dn, 1e-12)
+            if gn <= 0.0:
+                a = tn
+            else:
+                b = tn
+            near = abs(gn) <= CROSSING_TOL_KM
+            sharp = abs(gn) <= abs(rate) * CROSSING_TOL_S or step <= CROSSING_TOL_S
+            if (near and sharp) or abs(b - a) <= CROSSING_TOL_S:
+                break
+        out[k] = a if abs(g) > CROSSING_TOL_KM else t
+
+
+def warm_up():
+    """Compile or load _search_kernel (warmup's refine group)."""
+    if not sgp4_numba.available():
+        return
+    el = np.zeros((1, sgp4_numba.N_COLUMNS))
+    el[0, sgp4_numba.NO] = 1.0
+    one = np.zeros(1, np.int64)
+    row = np.zeros((1, 3))
+    _search_kernel(
+        0,
+        0,
+        el,
+        one,
+        one,
+        0.0,
+        0.0,
+        np.zeros(1),
+        5.0,
+        1.0,
+        row,
+        row,
+        1.0,
+        1.0,
+        1.0,
+        np.zeros(2),
+        np.zeros(2, np.bool_),
+    )
+
+
 # Rows per task below which START/STOP is not split (a worker task costs a round trip
 # of its arrays, a thread a wake-up; each row's search is independent of the others,
 # so the split never changes a value).
@@ -197,6 +438,8 @@ def crossings_split(ex, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
     """threshold_crossings over the executor's workers (few rows or 1 worker: here)."""
     m = len(tca_s)
     threads = refine.local_threads(ex)  # numba SGP4: this process's threads
+    if threads > 1 and SEARCH_IN_NUMBA:  # rows on threads inside (_search_rows)
+        return _crossings_task(ex.ctx, si, sj, jd0, fr0, tca_s, threshold_km, window_s, dr, dv)
     parts = min(
         threads * refine.PARTS_PER_THREAD if threads > 1 else ex.workers, m // MIN_ROWS_PER_TASK
     )

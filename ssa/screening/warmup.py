@@ -76,9 +76,10 @@ def _sgp4():
 
 
 def _refine():
-    from ssa.screening import refine
+    from ssa.screening import crossings, refine
 
     refine.warm_up()
+    crossings.warm_up()
 
 
 def _risk():
