@@ -21,15 +21,17 @@ version in tests/test_kernels.py and tests/test_kernels_v3.py):
 3. ``cell_entries_x``: one 64-bit entry per (cell, object) pair the boxes touch:
    object (bits 0-21), 22-bit cell hash (bits 32-53) and, as a prefilter, the box's x
    and y extents within that cell quantised to 1/32 of a cell (bits 22-31, 54-63).
-   With primaries: ``cell_entries`` (no prefilter; others entered only in the
-   primaries' cells when there are few primaries).
-4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes), so objects
-   sharing a cell hash form runs.
+   Boxes of at most 2 cells per axis (nearly all) write their 8 candidate entries
+   without branches. With primaries: ``cell_entries`` (no prefilter; others entered
+   only in the primaries' cells when there are few primaries).
+4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes, histograms
+   counted in one read of the entries), so objects sharing a cell hash form runs.
 5. ``flag_pairs``: each entry against its successors of the same hash: pairs
    rejected first on the prefilter (no memory access), then on the float32 boxes;
    pairs whose boxes overlap are tested once (in the cell holding the low corner of
    their boxes' intersection), then by the closest approach of their chords
-   (``chord_miss2_km2``) minus the deviation bounds.
+   (``chord_miss2_km2``) minus the deviation bounds. The prefilter and box tests
+   keep their survivors by branch-free compaction (most fail, unpredictably).
 Neither float32 rounding (outwards) nor the prefilter (a monotone function of the box
 ends in one cell's frame, so overlapping boxes keep overlapping) can drop a pair.
 A hash collision can only add work or duplicates, never lose a pair.
@@ -582,34 +584,19 @@ def _test_pairs(
         pe1[m] = e1
         pe2[m] = e2
         m += np.int64(ok)
-    # Then the same pair, the primaries and the low-corner rule (test the pair only in
-    # the cell of the intersection's low corner), kept the same way: the rule fails
-    # half the time, unpredictably, and a mispredicted branch here would discard the
-    # chord ends being loaded for the pairs behind.
-    m2 = 0
     for p in range(m):
-        e1 = pe1[p]
-        e2 = pe2[p]
-        v1 = ent[e1]
+        v1 = ent[pe1[p]]
         i = np.int64(v1 & _OBJ_MASK)
-        j = np.int64(ent[e2] & _OBJ_MASK)
-        corner = _hash(
+        j = np.int64(ent[pe2[p]] & _OBJ_MASK)
+        if i == j or (any_primary and not (primary[i] or primary[j])):
+            continue
+        # Test the pair only in the cell of the intersection's low corner.
+        if _hash(
             _cell(max(box[i, 0], box[j, 0]), inv_cell),
             _cell(max(box[i, 1], box[j, 1]), inv_cell),
             _cell(max(box[i, 2], box[j, 2]), inv_cell),
-        )
-        ok = (
-            (i != j)
-            & ((not any_primary) | primary[i] | primary[j])
-            & (corner == ((v1 >> np.uint64(32)) & _HASH_MASK))
-        )
-        pe1[m2] = e1
-        pe2[m2] = e2
-        m2 += np.int64(ok)
-    # Chords last (few pass: the branch is predicted).
-    for p in range(m2):
-        i = np.int64(ent[pe1[p]] & _OBJ_MASK)
-        j = np.int64(ent[pe2[p]] & _OBJ_MASK)
+        ) != ((v1 >> np.uint64(32)) & _HASH_MASK):
+            continue
         lim = threshold_km + tol_km[i] + tol_km[j]
         if chord_miss2_km2(seg, i, j) > lim * lim:
             continue
