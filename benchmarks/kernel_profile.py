@@ -34,6 +34,13 @@ current eval_classes and make_boxes32 over the first --intervals intervals of th
 chunk, one thread, thread CPU per object-interval, alternated --repeats times; their
 outputs must be bit-identical. benchmarks/results/kernel_front_compare.json.
 
+--pairs OLD: same-run before/after of the pair stages only (cell entries, radix
+sort, pair test; OLD must have the current interfaces of cell_entries_x, radix_sort
+and flag_pairs): the current evaluation and boxes feed OLD's and the current pair
+stages over the first --intervals intervals, one thread, thread CPU per
+object-interval per stage, alternated --repeats times; flagged pairs must be
+identical. benchmarks/results/kernel_pairs_compare.json.
+
 --compile FILES: seconds to import each kernels.py and run it once with an empty
 numba cache (a fresh install's first run) and again with that cache, in fresh
 processes: benchmarks/results/kernel_compile.json.
@@ -599,6 +606,95 @@ def front_compare(cat, old_path: str, repeats: int, n_steps: int) -> dict:
     return out
 
 
+def _pairs_pass(K, F, args: dict, n_steps: int):
+    """Thread CPU (s) of K's cell_entries_x, radix_sort and flag_pairs over n_steps
+    intervals (boxes from F's eval_classes and make_boxes32, untimed) and the flagged
+    (i, j, k) triples."""
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    until, pad, tol, primary = args["until"], args["pad"], args["tol"], args["primary"]
+    n = pad.size
+    inv_cell = 1.0 / args["cell_km"]
+    batch = F.EVAL_BATCH
+    pos, t_s = np.empty((batch + 1, 3, n)), np.empty(batch)
+    box, seg = np.zeros((n, 8), np.float32), np.zeros((n, 8))
+    cel, act = np.zeros((n, 8), np.int32), np.zeros(n, bool)
+    hist = np.zeros((2, K._RADIX), np.int32)
+    ecap = 8 * n + 16
+    ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+    out = np.empty((3, 1 << 22), np.int32)
+    t = np.zeros(3)
+    nf = 0
+    t_s[0] = 0.0
+    F.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
+    for kb in range(0, n_steps, batch):
+        m = min(batch, n_steps - kb)
+        t_s[:m] = (kb + 1 + np.arange(m)) * STEP_S
+        F.eval_classes(coef, cf, cs, cb, cn, ch, t_s, m, pos, 1)
+        for q in range(m):
+            n_ent, _, _ = F.make_boxes32(
+                pos[q], pos[q + 1], pad, until, primary, (kb + q + 1) * STEP_S, inv_cell,
+                box, seg, cel, act,
+            )  # fmt: skip
+            if n_ent + 8 > ecap:
+                ecap = 2 * n_ent + 8
+                ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+                work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+            a = time.thread_time()
+            ne = K.cell_entries_x(cel, act, box, inv_cell, ent)
+            b = time.thread_time()
+            K.radix_sort(ent, scratch, ne, hist)
+            c = time.thread_time()
+            nf = K.flag_pairs(
+                ent, ne, box, seg, tol, primary, False, THRESHOLD_KM, inv_cell, kb + q,
+                out[0], out[1], out[2], out.shape[1], nf, work,
+            )  # fmt: skip
+            t += (b - a, c - b, time.thread_time() - c)
+        pos[0] = pos[m]
+    assert nf <= out.shape[1]
+    return t, np.unique(out[:, :nf], axis=1)
+
+
+def pairs_compare(cat, old_path: str, repeats: int, n_steps: int) -> dict:
+    """Alternate OLD's and the current pair stages (one thread) on the same boxes;
+    return ns per object-interval of each stage and check the flagged pairs agree."""
+    from ssa.screening import kernels as current
+
+    old = _module(old_path)
+    args = prepare(cat)
+    n = int(args["pad"].size)
+    versions = {"before": old, "after": current}
+    ref = None
+    for name in versions:  # warm-up (compile or cache load); flagged pairs must agree
+        _, tri = _pairs_pass(versions[name], current, args, min(n_steps, 16))
+        assert ref is None or np.array_equal(tri, ref), "flagged pairs differ"
+        ref = tri
+    stages = ("entries", "sort", "pairs")
+    ns = {(k, s): [] for k in versions for s in stages}
+    for r in range(repeats):
+        for name in ("before", "after") if r % 2 == 0 else ("after", "before"):
+            t, tri = _pairs_pass(versions[name], current, args, n_steps)
+            if name == "before":
+                ref = tri
+            else:
+                assert np.array_equal(tri, ref), "flagged pairs differ"
+            for s, dt in zip(stages, t, strict=True):
+                ns[(name, s)].append(round(dt / (n * n_steps) * 1e9, 2))
+    out = {"old": old_path, "objects": n, "intervals": n_steps, "flagged_identical": True}
+    for stage in stages:
+        b, a = ns[("before", stage)], ns[("after", stage)]
+        out[stage] = {
+            "ns_per_object_interval_before": b,
+            "ns_per_object_interval_after": a,
+            "median_before": round(statistics.median(b), 2),
+            "median_after": round(statistics.median(a), 2),
+            "after_over_before_per_round": round(
+                statistics.median(x / y for x, y in zip(a, b, strict=True)), 3
+            ),
+        }
+    return out
+
+
 _COMPILE = """
 import importlib.util, sys, time
 import numpy as np
@@ -676,7 +772,15 @@ def main(argv=None):
         metavar="OLD_KERNELS_PY",
         help="same-run A/B of the evaluation and boxes stages only (kernel_front_compare.json)",
     )
-    p.add_argument("--intervals", type=int, default=256, help="with --front: intervals timed")
+    p.add_argument(
+        "--pairs",
+        metavar="OLD_KERNELS_PY",
+        help="same-run A/B of the cell entries, sort and pair stages only "
+        "(kernel_pairs_compare.json)",
+    )
+    p.add_argument(
+        "--intervals", type=int, default=256, help="with --front or --pairs: intervals timed"
+    )
     p.add_argument(
         "--reuse",
         action="store_true",
@@ -715,6 +819,16 @@ def main(argv=None):
         path.write_text(json.dumps(old, indent=1) + "\n")
         return
     cat = _load()
+    if a.pairs:
+        res = pairs_compare(cat, a.pairs, a.repeats, a.intervals)
+        print(json.dumps(res, indent=1))
+        path = RESULTS / "kernel_pairs_compare.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared"
+        )
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
     if a.front:
         res = front_compare(cat, a.front, a.repeats, a.intervals)
         print(json.dumps(res, indent=1))

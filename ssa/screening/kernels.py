@@ -21,15 +21,17 @@ version in tests/test_kernels.py and tests/test_kernels_v3.py):
 3. ``cell_entries_x``: one 64-bit entry per (cell, object) pair the boxes touch:
    object (bits 0-21), 22-bit cell hash (bits 32-53) and, as a prefilter, the box's x
    and y extents within that cell quantised to 1/32 of a cell (bits 22-31, 54-63).
-   With primaries: ``cell_entries`` (no prefilter; others entered only in the
-   primaries' cells when there are few primaries).
-4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes), so objects
-   sharing a cell hash form runs.
+   Boxes of at most 2 cells per axis (nearly all) write their 8 candidate entries
+   without branches. With primaries: ``cell_entries`` (no prefilter; others entered
+   only in the primaries' cells when there are few primaries).
+4. ``radix_sort``: entries sorted by hash (LSD, two 11-bit passes, histograms
+   counted in one read of the entries), so objects sharing a cell hash form runs.
 5. ``flag_pairs``: each entry against its successors of the same hash: pairs
    rejected first on the prefilter (no memory access), then on the float32 boxes;
    pairs whose boxes overlap are tested once (in the cell holding the low corner of
    their boxes' intersection), then by the closest approach of their chords
-   (``chord_miss2_km2``) minus the deviation bounds.
+   (``chord_miss2_km2``) minus the deviation bounds. The prefilter and box tests
+   keep their survivors by branch-free compaction (most fail, unpredictably).
 Neither float32 rounding (outwards) nor the prefilter (a monotone function of the box
 ends in one cell's frame, so overlapping boxes keep overlapping) can drop a pair.
 A hash collision can only add work or duplicates, never lose a pair.
