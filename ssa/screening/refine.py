@@ -230,9 +230,12 @@ def share_elements(ctx) -> None:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sgp4_rows(el, sat, jd0, fr, e, r, v):
-    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
-    _distinct_rows orders them). One thread, GIL released: refine's parts run it on
-    Python threads."""
+    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order
+    (sorted by satellite as _distinct_rows orders them, or as states() gets them). A
+    resonant deep-space object's integrator continues from its previous row when the
+    same object comes again at once, else restarts from epoch: its fixed steps give the
+    same values either way (sgp4_numba). One thread, GIL released: refine's parts run
+    it on Python threads."""
     rv = np.empty(6)
     res = np.zeros(3)
     prev = -1
@@ -304,30 +307,8 @@ def states(satrecs, sat_idx, jd0, fr0, t_s):
     e = np.empty(m, np.uint8)
     r = np.empty((m, 3))
     v = np.empty((m, 3))
-    _sgp4_each(el, sat_idx, jd0, fr, e, r, v)
+    _sgp4_rows(el, sat_idx, jd0, fr, e, r, v)
     return _error_codes(e, r, v), r, v
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _sgp4_each(el, sat, jd0, fr, e, r, v):
-    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order.
-    A resonant deep-space object's integrator continues from its previous row when the
-    same object comes again at once, else restarts from epoch: its fixed steps give the
-    same values either way (sgp4_numba)."""
-    rv = np.empty(6)
-    res = np.zeros(3)
-    prev = -1
-    for q in range(sat.size):
-        s = sat[q]
-        if s != prev:
-            res[:] = 0.0
-            prev = s
-        e[q] = sgp4_numba.sgp4_state(
-            el[s], sgp4_numba.minutes_since_epoch(el[s], jd0, fr[q]), rv, res
-        )
-        for c in range(3):
-            r[q, c] = rv[c]
-            v[q, c] = rv[3 + c]
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
@@ -533,10 +514,6 @@ def warm_up():
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
     _merge_minima(one, one, one, np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
-    if sgp4_numba.available():
-        el = np.zeros((1, sgp4_numba.N_COLUMNS))
-        el[0, sgp4_numba.NO] = 1.0
-        _sgp4_each(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
     _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
