@@ -165,7 +165,8 @@ def _error_codes(e, r, v):
     return err
 
 
-_ELEMENTS: tuple = (None, None)  # (satrecs, their sgp4_numba rows): the last catalogue
+_ELEMENTS: tuple = (None, None, [])  # (satrecs, their sgp4_numba rows, aliases): the
+# last catalogue
 # On: the same bits as one sgp4 call per satellite (tests/test_vectorised_table.py), and
 # it releases the GIL, so a local run refines on threads in this process (no forked
 # workers, no pickled results). Same-process, the full catalogue's 1-day windows: 0.80 s
@@ -180,29 +181,31 @@ def _numba_elements(satrecs):
     global _ELEMENTS
     if not USE_NUMBA_SGP4 or not isinstance(satrecs, list):
         return None
-    if not _cached_satrecs(satrecs):
-        el = None
-        if sgp4_numba.available() and all(type(s) is sgp4_numba.Satrec for s in satrecs):
-            el = sgp4_numba.elements(satrecs)
-        _ELEMENTS = (satrecs, el)
-        _ALIASES.clear()
-    return _ELEMENTS[1]
+    entry = _ELEMENTS  # read once: another thread may replace it meanwhile
+    if _cached_satrecs(entry, satrecs):
+        return entry[1]
+    el = None
+    if sgp4_numba.available() and all(type(s) is sgp4_numba.Satrec for s in satrecs):
+        el = sgp4_numba.elements(satrecs)
+    _ELEMENTS = (satrecs, el, [])
+    return el
 
 
-# Other lists found to hold _ELEMENTS[0]'s Satrec objects (the catalogue's own list and
-# the executor context's copy are used in turn): known at once, not compared per call.
-_ALIASES: list = []
+# Up to this many other lists found to hold an entry's Satrec objects (the catalogue's
+# own list and the executor context's copy are used in turn) are kept in the entry
+# (_ELEMENTS[2]): known at once, not compared object by object on every call.
 MAX_ALIASES = 4
 
 
-def _cached_satrecs(satrecs) -> bool:
-    """True when satrecs holds the Satrec objects of _ELEMENTS[0]."""
-    if satrecs is _ELEMENTS[0] or any(satrecs is a for a in _ALIASES):
+def _cached_satrecs(entry, satrecs) -> bool:
+    """True when satrecs holds the Satrec objects of entry (an _ELEMENTS value)."""
+    aliases = entry[2] if len(entry) > 2 else []
+    if satrecs is entry[0] or any(satrecs is a for a in aliases):
         return True
-    if not _same_satrecs(_ELEMENTS[0], satrecs):
+    if not _same_satrecs(entry[0], satrecs):
         return False
-    if len(_ALIASES) < MAX_ALIASES:
-        _ALIASES.append(satrecs)
+    if len(aliases) < MAX_ALIASES and len(entry) > 2:
+        aliases.append(satrecs)
     return True
 
 
@@ -220,17 +223,19 @@ def share_elements(ctx) -> None:
     global _ELEMENTS
     el = getattr(ctx, "_sgp4_numba_rows", None)
     if USE_NUMBA_SGP4 and isinstance(ctx.satrecs, list) and el is not None:
-        if el.shape[0] == len(ctx.satrecs) and not _cached_satrecs(ctx.satrecs):
-            _ELEMENTS = (ctx.satrecs, el)
-            _ALIASES.clear()
+        if el.shape[0] == len(ctx.satrecs) and not _cached_satrecs(_ELEMENTS, ctx.satrecs):
+            _ELEMENTS = (ctx.satrecs, el, [])
     _numba_elements(ctx.satrecs)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _sgp4_rows(el, sat, jd0, fr, e, r, v):
-    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v (rows sorted by satellite, as
-    _distinct_rows orders them). One thread, GIL released: refine's parts run it on
-    Python threads."""
+    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order
+    (sorted by satellite as _distinct_rows orders them, or as states() gets them). A
+    resonant deep-space object's integrator continues from its previous row when the
+    same object comes again at once, else restarts from epoch: its fixed steps give the
+    same values either way (sgp4_numba). One thread, GIL released: refine's parts run
+    it on Python threads."""
     rv = np.empty(6)
     res = np.zeros(3)
     prev = -1
@@ -302,30 +307,8 @@ def states(satrecs, sat_idx, jd0, fr0, t_s):
     e = np.empty(m, np.uint8)
     r = np.empty((m, 3))
     v = np.empty((m, 3))
-    _sgp4_each(el, sat_idx, jd0, fr, e, r, v)
+    _sgp4_rows(el, sat_idx, jd0, fr, e, r, v)
     return _error_codes(e, r, v), r, v
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _sgp4_each(el, sat, jd0, fr, e, r, v):
-    """SGP4 of el[sat[q]] at (jd0, fr[q]) into e, r, v, row by row in the given order.
-    A resonant deep-space object's integrator continues from its previous row when the
-    same object comes again at once, else restarts from epoch: its fixed steps give the
-    same values either way (sgp4_numba)."""
-    rv = np.empty(6)
-    res = np.zeros(3)
-    prev = -1
-    for q in range(sat.size):
-        s = sat[q]
-        if s != prev:
-            res[:] = 0.0
-            prev = s
-        e[q] = sgp4_numba.sgp4_state(
-            el[s], sgp4_numba.minutes_since_epoch(el[s], jd0, fr[q]), rv, res
-        )
-        for c in range(3):
-            r[q, c] = rv[c]
-            v[q, c] = rv[3 + c]
 
 
 def _rel(satrecs, i, j, jd0, fr0, t):
@@ -531,10 +514,6 @@ def warm_up():
     one = np.zeros(1, np.int64)
     _encounter_runs(np.zeros(1, np.bool_), one, one, one, one)
     _merge_minima(one, one, one, np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1))
-    if sgp4_numba.available():
-        el = np.zeros((1, sgp4_numba.N_COLUMNS))
-        el[0, sgp4_numba.NO] = 1.0
-        _sgp4_each(el, one, 0.0, np.zeros(1), np.zeros(1, np.uint8), *np.zeros((2, 1, 3)))
     _sort_key(one, np.zeros(1))
     _distinct_rows(one.copy(), one, one, np.zeros(1))
     _error_codes(np.zeros(1, np.uint8), np.zeros((1, 3)), np.zeros((1, 3)))
