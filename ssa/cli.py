@@ -132,7 +132,7 @@ def run_command(func, args, command: str, show_traceback: bool = False) -> int:
         signum = getattr(exc, "signum", signal.SIGINT)
         stopped = Interrupted(
             f"interrupted by {signal.Signals(signum).name}: workers ended, "
-            f"no partial output left (an earlier complete output is kept)"
+            f"no partial output left (an earlier complete output, if any, is kept)"
         )
         print(f"ssa {command}: {stopped}", file=sys.stderr)
         return 128 + int(signum)

@@ -81,6 +81,7 @@ def atomic_folder(target):
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise UserError(f"output folder {target} exists and is not a folder")
+    created = _missing_folders(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
@@ -89,12 +90,33 @@ def atomic_folder(target):
         _swap_in(tmp, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
         if exc.errno in NO_SPACE_ERRNOS:
             raise _no_space(exc, target) from exc
         raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
         raise
+
+
+def _missing_folders(folder: Path) -> list:
+    """The folders from folder up that do not exist yet (deepest first)."""
+    out = []
+    while not folder.exists() and folder != folder.parent:
+        out.append(folder)
+        folder = folder.parent
+    return out
+
+
+def _remove_empty(folders: list) -> None:
+    """Remove the folders a failed run created for its output, deepest first, while
+    empty (something else may have put files there meanwhile: then they stay)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 @contextmanager

@@ -155,3 +155,22 @@ def test_atomic_file_failure_keeps_old_file(tmp_path):
             raise RuntimeError("stopped")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_failed_run_leaves_no_folder_it_created(tmp_path):
+    """An interrupted or failed run into a new nested path leaves nothing behind: not
+    the output, not the folders created to hold it; folders that existed stay."""
+    from ssa.outputs import atomic_folder
+
+    target = tmp_path / "new" / "deeper" / "screen"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_folder(target) as tmp:
+            (tmp / "conjunctions.csv").write_text("half")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    # A created folder someone else wrote into meanwhile is kept.
+    with pytest.raises(RuntimeError):
+        with atomic_folder(target):
+            (tmp_path / "new" / "theirs.txt").write_text("not ours")
+            raise RuntimeError("stopped")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["theirs.txt"]
