@@ -29,14 +29,11 @@ def on_threads(kernel, n: int, *args, min_rows: int = 1) -> None:
         kernel(0, n, *args)
         return
     edges = np.linspace(0, n, threads * BLOCKS_PER_THREAD + 1).astype(np.int64)
-    with ThreadPoolExecutor(threads) as pool:
-        futures = [
-            pool.submit(kernel, int(a), int(b), *args)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)
-            if b > a
-        ]
-        for f in futures:
-            f.result()
+    _run_blocks(
+        kernel,
+        threads,
+        [(int(a), int(b), args) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a],
+    )
 
 
 def on_threads_jobs(kernel, jobs) -> None:
@@ -62,11 +59,17 @@ def on_threads_jobs(kernel, jobs) -> None:
             if b > a
         ]
     blocks.sort(key=lambda blk: -blk[0])
+    _run_blocks(kernel, threads, [(a, b, args) for _, a, b, args in blocks])
+
+
+def _run_blocks(kernel, threads: int, blocks) -> None:
+    """kernel(lo, hi, *args) for every (lo, hi, args) block, in order on this thread or
+    submitted in order to a pool of threads; the first error is raised."""
     if threads <= 1 or len(blocks) <= 1:
-        for _, a, b, args in blocks:
+        for a, b, args in blocks:
             kernel(a, b, *args)
         return
     with ThreadPoolExecutor(threads) as pool:
-        futures = [pool.submit(kernel, a, b, *args) for _, a, b, args in blocks]
+        futures = [pool.submit(kernel, a, b, *args) for a, b, args in blocks]
         for f in futures:
             f.result()
