@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     for _ in range(rounds):
         for use in (True, False):
             refine.USE_NUMBA_SGP4 = use
-            refine._ELEMENTS = (None, None)
+            refine._ELEMENTS = (None, None, [])
             t = time.perf_counter()
             res = screen(cat, days=1.0)
             rec = {

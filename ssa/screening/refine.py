@@ -199,12 +199,12 @@ MAX_ALIASES = 4
 
 def _cached_satrecs(entry, satrecs) -> bool:
     """True when satrecs holds the Satrec objects of entry (an _ELEMENTS value)."""
-    aliases = entry[2] if len(entry) > 2 else []
+    aliases = entry[2]
     if satrecs is entry[0] or any(satrecs is a for a in aliases):
         return True
     if not _same_satrecs(entry[0], satrecs):
         return False
-    if len(aliases) < MAX_ALIASES and len(entry) > 2:
+    if len(aliases) < MAX_ALIASES:
         aliases.append(satrecs)
     return True
 
