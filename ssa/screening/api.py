@@ -57,6 +57,12 @@ DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_c
 # LEO (640 s instead of 320 s): full catalog, 1 d, same run: 0.2 km 9.7 s, 2 km 8.7 s,
 # 5 km 7.9 s, same conjunctions.
 DEFAULT_ERR_TARGET_KM = 2.0
+# All-vs-all grid stages once per SUB_STEPS sample intervals, in cells of
+# CELL_FACTOR x (8 SUB_STEPS step_s + 2 median pad) km and radius bands of BAND_KM
+# (kernels.make_boxes_m); the chord test still per sample interval.
+SUB_STEPS = int(os.environ.get("SSA_SUB_STEPS", "1"))
+BAND_KM = float(os.environ.get("SSA_BAND_KM", "40"))
+CELL_FACTOR = float(os.environ.get("SSA_CELL_FACTOR", "1"))
 # Objects whose interpolation error bound exceeds this are not smooth enough at any
 # knot spacing (SGP4 output jumps); they are dropped and listed with the reason.
 MAX_ERR_KM = 20.0
@@ -195,6 +201,8 @@ class SliceSpec:
     threshold_km: float
     slice_s: float
     cell_km: float
+    sub_steps: int
+    band_km: float
     pad_km: np.ndarray
     tol_km: np.ndarray
     primary: np.ndarray
@@ -375,6 +383,7 @@ def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
     tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
     pad = tol + job.threshold_km / 2.0
     base_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
+    sub = 1 if job.primary.any() else SUB_STEPS  # primaries: the sparse single-step grid
     return SliceSpec(
         plan=plan,
         jd0=job.jd0,
@@ -383,7 +392,11 @@ def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
         step_s=job.step_s,
         threshold_km=job.threshold_km,
         slice_s=propagate.chunk_length_s(plan, job.window_s, spans),
-        cell_km=8.0 * job.step_s + 2.0 * float(np.median(pad)),
+        cell_km=CELL_FACTOR * (8.0 * sub * job.step_s + 2.0 * float(np.median(pad)))
+        if sub > 1
+        else 8.0 * job.step_s + 2.0 * float(np.median(pad)),
+        sub_steps=sub,
+        band_km=BAND_KM,
         pad_km=pad,
         tol_km=tol,
         primary=job.primary,
@@ -437,6 +450,8 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
             n_steps,
             n_blocks,
             cap,
+            spec.sub_steps,
+            spec.band_km,
         )
         if counts.max() <= cap:
             break

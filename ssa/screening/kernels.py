@@ -715,6 +715,528 @@ def flag_pairs(
     )
 
 
+# --- Multi-step intervals (all-vs-all): the grid stages run once per msub consecutive
+# sample intervals, the chord test still per sample interval ------------------------
+# A box encloses the polyline through the msub + 1 sample points padded by the same
+# pad_km as a single interval's box (the path lies within tol_km of each sub-chord),
+# and the range of geocentric radius of that padded polyline. The grid has a fourth
+# dimension, radius bands: objects of different shells that share a large xyz cell
+# do not share a cell. Every pair whose sub-chords pass the chord test has its
+# midpoint in both padded polylines, hence in both boxes and in one shared 4-d cell,
+# so it is found, once per sub-interval, exactly as by the single-interval stages.
+_HASH_MULT_R = np.uint64(0xC2B2AE3D27D4EB4F)
+_SEG_COLS = 16  # sub-chord points per object: at most 5 points (msub <= 4) x xyz
+MAX_SUB_STEPS = 4
+
+
+@njit(cache=True, inline="always")
+def _seg_dist_km(ax, ay, az, bx, by, bz):
+    """Distance (km) from the geocentre to the segment a-b."""
+    dx = bx - ax
+    dy = by - ay
+    dz = bz - az
+    dd = dx * dx + dy * dy + dz * dz
+    s = 0.0
+    if dd > 0.0:
+        s = -(ax * dx + ay * dy + az * dz) / dd
+        if s < 0.0:
+            s = 0.0
+        elif s > 1.0:
+            s = 1.0
+    mx = ax + s * dx
+    my = ay + s * dy
+    mz = az + s * dz
+    return np.sqrt(mx * mx + my * my + mz * mz)
+
+
+@njit(cache=True, inline="always")
+def _band(x, inv_band):
+    c = int(np.floor(x * inv_band))
+    if c < 0:
+        return 0
+    if c > _CELL_MAX:
+        return _CELL_MAX
+    return c
+
+
+@njit(cache=True, inline="always")
+def make_boxes_m(
+    pos, q0, msub, pad_km, active_until_s, t_end_s, step_s, inv_cell, inv_band, box, seg, cel, nact
+):
+    """Stage 2 over msub sample intervals (their ends pos[q0 + 1 ..  q0 + msub], the
+    first start pos[q0], each (3, n) km; t_end_s: the first one's end, chunk s);
+    return (cell entries of the active objects, object-intervals skipped).
+
+    Writes per object i: nact[i], the leading sub-intervals it takes part in (end <=
+    active_until_s[i]; 0 also when a point is not finite or the box touches more than
+    MAX_CELLS_PER_BOX cells, those sub-intervals counted as skipped); box[i] float32
+    (lo xyz, hi xyz, lo radius, hi radius; km, widened outwards) enclosing the points
+    0..nact[i] padded by pad_km[i]; seg[i, 3p:3p+3] point p (p <= msub); cel[i] the
+    grid cells (lo xyz, hi xyz; side 1 / inv_cell km) and radius bands (lo, hi; width
+    1 / inv_band km) of the float32 box.
+    """
+    n = pad_km.shape[0]
+    n_entries = 0
+    n_skipped = 0
+    for i in range(n):
+        na = 0
+        for q in range(msub):
+            na += np.int64(t_end_s + q * step_s <= active_until_s[i])
+        x = pos[q0, 0, i]
+        y = pos[q0, 1, i]
+        z = pos[q0, 2, i]
+        seg[i, 0] = x
+        seg[i, 1] = y
+        seg[i, 2] = z
+        lox = x
+        hix = x
+        loy = y
+        hiy = y
+        loz = z
+        hiz = z
+        r2 = x * x + y * y + z * z
+        r2hi = r2
+        r2lo = r2
+        finite = np.isfinite(r2)
+        for q in range(1, msub + 1):
+            x1 = pos[q0 + q, 0, i]
+            y1 = pos[q0 + q, 1, i]
+            z1 = pos[q0 + q, 2, i]
+            seg[i, 3 * q] = x1
+            seg[i, 3 * q + 1] = y1
+            seg[i, 3 * q + 2] = z1
+            if q <= na:
+                lox = min(lox, x1)
+                hix = max(hix, x1)
+                loy = min(loy, y1)
+                hiy = max(hiy, y1)
+                loz = min(loz, z1)
+                hiz = max(hiz, z1)
+                r21 = x1 * x1 + y1 * y1 + z1 * z1
+                finite &= np.isfinite(r21)
+                # Along a chord |p|^2 = (1-s)|a|^2 + s|b|^2 - s(1-s)L^2 >= min - L^2/4.
+                dl2 = (x1 - x) * (x1 - x) + (y1 - y) * (y1 - y) + (z1 - z) * (z1 - z)
+                r2lo = min(r2lo, min(r2, r21) - 0.25 * dl2)
+                r2hi = max(r2hi, r21)
+                r2 = r21
+                x = x1
+                y = y1
+                z = z1
+        if not finite:
+            # Screened never; the box only has to be harmless.
+            lox = hix = loy = hiy = loz = hiz = 0.0
+            r2lo = r2hi = 0.0
+        p = pad_km[i]
+        cells = 1
+        b0 = _lo32(lox - p)
+        b3 = _hi32(hix + p)
+        b1 = _lo32(loy - p)
+        b4 = _hi32(hiy + p)
+        b2 = _lo32(loz - p)
+        b5 = _hi32(hiz + p)
+        b6 = _lo32(np.sqrt(max(r2lo, 0.0)) - p)
+        b7 = _hi32(np.sqrt(r2hi) + p)
+        box[i, 0] = b0
+        box[i, 1] = b1
+        box[i, 2] = b2
+        box[i, 3] = b3
+        box[i, 4] = b4
+        box[i, 5] = b5
+        box[i, 6] = b6
+        box[i, 7] = b7
+        c0 = _cell(np.float64(b0), inv_cell)
+        c3 = _cell(np.float64(b3), inv_cell)
+        c1 = _cell(np.float64(b1), inv_cell)
+        c4 = _cell(np.float64(b4), inv_cell)
+        c2 = _cell(np.float64(b2), inv_cell)
+        c5 = _cell(np.float64(b5), inv_cell)
+        c6 = _band(np.float64(b6), inv_band)
+        c7 = _band(np.float64(b7), inv_band)
+        cel[i, 0] = c0
+        cel[i, 1] = c1
+        cel[i, 2] = c2
+        cel[i, 3] = c3
+        cel[i, 4] = c4
+        cel[i, 5] = c5
+        cel[i, 6] = c6
+        cel[i, 7] = c7
+        cells = (c3 - c0 + 1) * (c4 - c1 + 1) * (c5 - c2 + 1) * (c7 - c6 + 1)
+        if na > 0 and (not finite or cells > MAX_CELLS_PER_BOX):
+            n_skipped += na
+            na = 0
+        nact[i] = na
+        if na > 0:
+            n_entries += cells
+    return n_entries, n_skipped
+
+
+@njit(cache=True, inline="always")
+def _hash4(cx, cy, cz, cb):
+    """22-bit hash of a cell and radius band (the product of cell_entries_m)."""
+    key = (cx << (2 * _CELL_BITS)) | (cy << _CELL_BITS) | cz
+    prod = np.uint64(key) * _HASH_MULT + np.uint64(cb) * _HASH_MULT_R
+    return prod >> np.uint64(64 - 2 * _RADIX_BITS)
+
+
+@njit(cache=True, inline="always")
+def cell_entries_m(cel, nact, box, inv_cell, inv_band, out):
+    """Stage 3 of the multi-step intervals: as cell_entries_x, one entry per (cell,
+    radius band, object) the box touches (hash: _hash4); the prefilter bits hold the
+    box's x extent in the cell and its radius extent in the band (a band is narrow:
+    radius separates far more same-cell pairs than y). out needs 7 spare entries past
+    the last (cell count of make_boxes_m)."""
+    scale = inv_cell * (1 << _Q_BITS)
+    scale_r = inv_band * (1 << _Q_BITS)
+    ne = 0
+    mx = _HASH_MULT << np.uint64(2 * _CELL_BITS)
+    my = _HASH_MULT << np.uint64(_CELL_BITS)
+    mz = _HASH_MULT
+    for i in range(cel.shape[0]):
+        if nact[i] == 0:
+            continue
+        cx0 = np.int64(cel[i, 0])
+        cy0 = np.int64(cel[i, 1])
+        cz0 = np.int64(cel[i, 2])
+        nx = np.int64(cel[i, 3]) - cx0
+        ny = np.int64(cel[i, 4]) - cy0
+        nz = np.int64(cel[i, 5]) - cz0
+        if (nx | ny | nz) <= 1:
+            bx = (cx0 - _CELL_OFFSET) << _Q_BITS
+            qx0 = (
+                (_q(box[i, 0], scale, bx) << _QX_SHIFT)
+                | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            bx += 1 << _Q_BITS
+            qx1 = (
+                (_q(box[i, 0], scale, bx) << _QX_SHIFT)
+                | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            vx = np.int64(nx == 1)
+            vy = np.int64(ny == 1)
+            vz = np.int64(nz == 1)
+            p3 = np.uint64((cx0 << (2 * _CELL_BITS)) | (cy0 << _CELL_BITS) | cz0) * _HASH_MULT
+            for cb in range(cel[i, 6], cel[i, 7] + 1):
+                br = np.int64(cb) << _Q_BITS
+                qr = (_q(box[i, 6], scale_r, br) << _QY_SHIFT) | (
+                    _q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS))
+                )
+                p = p3 + np.uint64(cb) * _HASH_MULT_R
+                q0 = qx0 | qr
+                q1 = qx1 | qr
+                ne = _put(out, ne, p, q0, 1)
+                ne = _put(out, ne, p + mz, q0, vz)
+                ne = _put(out, ne, p + my, q0, vy)
+                ne = _put(out, ne, p + my + mz, q0, vy & vz)
+                ne = _put(out, ne, p + mx, q1, vx)
+                ne = _put(out, ne, p + mx + mz, q1, vx & vz)
+                ne = _put(out, ne, p + mx + my, q1, vx & vy)
+                ne = _put(out, ne, p + mx + my + mz, q1, vx & vy & vz)
+            continue
+        for cb in range(cel[i, 6], cel[i, 7] + 1):
+            br = np.int64(cb) << _Q_BITS
+            qr = (
+                (_q(box[i, 6], scale_r, br) << _QY_SHIFT)
+                | (_q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            for cx in range(cel[i, 0], cel[i, 3] + 1):
+                bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
+                qxr = (
+                    qr
+                    | (_q(box[i, 0], scale, bx) << _QX_SHIFT)
+                    | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
+                )
+                for cy in range(cel[i, 1], cel[i, 4] + 1):
+                    for cz in range(cel[i, 2], cel[i, 5] + 1):
+                        h = _hash4(np.int64(cx), np.int64(cy), np.int64(cz), np.int64(cb))
+                        out[ne] = (h << np.uint64(32)) | qxr
+                        ne += 1
+    return ne
+
+
+@njit(cache=True, inline="always")
+def _chord_miss2_at(seg, i, j, o):
+    """chord_miss2_km2 of the sub-chords seg[i, o:o+6], seg[j, o:o+6]."""
+    dax = seg[j, o] - seg[i, o]
+    day = seg[j, o + 1] - seg[i, o + 1]
+    daz = seg[j, o + 2] - seg[i, o + 2]
+    ddx = seg[j, o + 3] - seg[i, o + 3] - dax
+    ddy = seg[j, o + 4] - seg[i, o + 4] - day
+    ddz = seg[j, o + 5] - seg[i, o + 5] - daz
+    qq = ddx * ddx + ddy * ddy + ddz * ddz
+    s = 0.0
+    if qq > 0.0:
+        s = -(dax * ddx + day * ddy + daz * ddz) / qq
+        if s < 0.0:
+            s = 0.0
+        elif s > 1.0:
+            s = 1.0
+    mx = dax + s * ddx
+    my = day + s * ddy
+    mz = daz + s * ddz
+    return mx * mx + my * my + mz * mz
+
+
+@njit(cache=True, inline="always")
+def _test_pairs_m(
+    ent,
+    pe1,
+    pe2,
+    npairs,
+    box,
+    seg,
+    nact,
+    tol_km,
+    threshold_km,
+    inv_cell,
+    inv_band,
+    k,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    nout,
+):
+    """flag_pairs_m's tests of the prefilter survivors: 4-d boxes (branch-free), the
+    low-corner rule in 4-d, then the chord test of each shared sub-interval."""
+    m = 0
+    for p in range(npairs):
+        e1 = pe1[p]
+        e2 = pe2[p]
+        i = np.int64(ent[e1] & _OBJ_MASK)
+        j = np.int64(ent[e2] & _OBJ_MASK)
+        ok = (
+            (box[i, 0] <= box[j, 3])
+            & (box[j, 0] <= box[i, 3])
+            & (box[i, 1] <= box[j, 4])
+            & (box[j, 1] <= box[i, 4])
+            & (box[i, 2] <= box[j, 5])
+            & (box[j, 2] <= box[i, 5])
+            & (box[i, 6] <= box[j, 7])
+            & (box[j, 6] <= box[i, 7])
+        )
+        pe1[m] = e1
+        pe2[m] = e2
+        m += np.int64(ok)
+    for p in range(m):
+        v1 = ent[pe1[p]]
+        i = np.int64(v1 & _OBJ_MASK)
+        j = np.int64(ent[pe2[p]] & _OBJ_MASK)
+        if i == j:
+            continue
+        if _hash4(
+            _cell(max(box[i, 0], box[j, 0]), inv_cell),
+            _cell(max(box[i, 1], box[j, 1]), inv_cell),
+            _cell(max(box[i, 2], box[j, 2]), inv_cell),
+            _band(max(box[i, 6], box[j, 6]), inv_band),
+        ) != ((v1 >> np.uint64(32)) & _HASH_MASK):
+            continue
+        lim = threshold_km + tol_km[i] + tol_km[j]
+        lim2 = lim * lim
+        for q in range(min(nact[i], nact[j])):
+            if _chord_miss2_at(seg, i, j, 3 * q) > lim2:
+                continue
+            if nout < cap:
+                out_i[nout] = min(i, j)
+                out_j[nout] = max(i, j)
+                out_k[nout] = k + q
+            nout += 1
+    return nout
+
+
+@njit(cache=True, inline="always")
+def flag_pairs_m(
+    ent,
+    ne,
+    box,
+    seg,
+    nact,
+    tol_km,
+    threshold_km,
+    inv_cell,
+    inv_band,
+    k,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    nout,
+    work,
+):
+    """Stage 5 of the multi-step intervals: as flag_pairs, each flagged pair written
+    once per sub-interval k + q whose chords pass (_test_pairs_m)."""
+    nc = 0
+    for e in range(ne - 1):
+        work[nc] = e
+        nc += np.int64(((ent[e] ^ ent[e + 1]) >> np.uint64(32)) & _HASH_MASK == 0)
+    pe1 = work[nc : nc + _PAIR_BATCH]
+    pe2 = work[nc + _PAIR_BATCH : nc + 2 * _PAIR_BATCH]
+    npairs = 0
+    for c in range(nc):
+        e1 = work[c]
+        v1 = ent[e1]
+        hkey = (v1 >> np.uint64(32)) & _HASH_MASK
+        qxl = (v1 >> _QX_SHIFT) & _Q_MASK
+        qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
+        qyl = (v1 >> _QY_SHIFT) & _Q_MASK
+        qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
+        e2 = e1 + 1
+        while True:
+            v2 = ent[e2]
+            ok = (
+                (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
+                & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
+                & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
+                & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
+            )
+            pe1[npairs] = e1
+            pe2[npairs] = e2
+            npairs += np.int64(ok)
+            if npairs == _PAIR_BATCH:
+                nout = _test_pairs_m(
+                    ent,
+                    pe1,
+                    pe2,
+                    npairs,
+                    box,
+                    seg,
+                    nact,
+                    tol_km,
+                    threshold_km,
+                    inv_cell,
+                    inv_band,
+                    k,
+                    out_i,
+                    out_j,
+                    out_k,
+                    cap,
+                    nout,
+                )
+                npairs = 0
+            e2 += 1
+            if e2 == ne or ((ent[e2] >> np.uint64(32)) & _HASH_MASK) != hkey:
+                break
+    return _test_pairs_m(
+        ent,
+        pe1,
+        pe2,
+        npairs,
+        box,
+        seg,
+        nact,
+        tol_km,
+        threshold_km,
+        inv_cell,
+        inv_band,
+        k,
+        out_i,
+        out_j,
+        out_k,
+        cap,
+        nout,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _screen_block_m(
+    coef,
+    cls_first,
+    cls_size,
+    cls_base,
+    cls_nspan,
+    cls_h,
+    active_until_s,
+    pad_km,
+    tol_km,
+    step_s,
+    threshold_km,
+    cell_km,
+    band_km,
+    msub,
+    k_first,
+    k_last,
+    out_i,
+    out_j,
+    out_k,
+    cap,
+    skipped,
+):
+    """_screen_block for all-vs-all with the grid stages once per msub intervals."""
+    n = pad_km.shape[0]
+    inv_cell = 1.0 / cell_km
+    inv_band = 1.0 / band_km
+    hist = np.zeros((2, _RADIX), np.int32)
+    mb = msub * max(1, EVAL_BATCH // msub)
+    pos = np.empty((mb + 1, 3, n))
+    t_s = np.empty(mb)
+    box = np.empty((n, 8), np.float32)
+    seg = np.empty((n, _SEG_COLS))
+    cel = np.empty((n, 8), np.int32)
+    nact = np.zeros(n, np.int64)
+    ecap = 8 * n + 16
+    ent = np.empty(ecap, np.uint64)
+    scratch = np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
+    t_s[0] = k_first * step_s
+    eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, 1, pos, 0)
+    nout = 0
+    for kb in range(k_first, k_last, mb):
+        m = min(mb, k_last - kb)
+        for q in range(m):
+            t_s[q] = (kb + q + 1) * step_s
+        eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, m, pos, 1)
+        for q0 in range(0, m, msub):
+            ms = min(msub, m - q0)
+            k = kb + q0
+            n_entries, n_skip = make_boxes_m(
+                pos,
+                q0,
+                ms,
+                pad_km,
+                active_until_s,
+                (k + 1) * step_s,
+                step_s,
+                inv_cell,
+                inv_band,
+                box,
+                seg,
+                cel,
+                nact,
+            )
+            skipped[0] += n_skip
+            if n_entries + 8 > ecap:
+                ecap = 2 * n_entries + 16
+                ent = np.empty(ecap, np.uint64)
+                scratch = np.empty(ecap, np.uint64)
+                work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
+            ne = cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
+            radix_sort(ent, scratch, ne, hist)
+            nout = flag_pairs_m(
+                ent,
+                ne,
+                box,
+                seg,
+                nact,
+                tol_km,
+                threshold_km,
+                inv_cell,
+                inv_band,
+                k,
+                out_i,
+                out_j,
+                out_k,
+                cap,
+                nout,
+                work,
+            )
+        for d in range(3):
+            for i in range(n):
+                pos[0, d, i] = pos[m, d, i]
+    return nout
+
+
 @njit(cache=True, nogil=True)
 def _screen_block(
     coef,
@@ -845,6 +1367,8 @@ def screen_chunk(
     n_steps,
     n_blocks,
     cap,
+    sub_steps=1,
+    band_km=0.0,
 ):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
@@ -871,9 +1395,36 @@ def screen_chunk(
     counts = np.zeros(n_blocks, np.int64)
     skipped = np.zeros((n_blocks, 1), np.int64)
 
+    multi = sub_steps > 1 and not primary.any()
+
     def block(b):
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
+        if multi:
+            counts[b] = _screen_block_m(
+                coef,
+                cls_first,
+                cls_size,
+                cls_base,
+                cls_nspan,
+                cls_h,
+                active_until_s,
+                pad_km,
+                tol_km,
+                step_s,
+                threshold_km,
+                cell_km,
+                band_km,
+                sub_steps,
+                k0,
+                k1,
+                out_i[b],
+                out_j[b],
+                out_k[b],
+                cap,
+                skipped[b],
+            )
+            return
         counts[b] = _screen_block(
             coef,
             cls_first,
