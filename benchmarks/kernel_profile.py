@@ -44,6 +44,13 @@ identical. benchmarks/results/kernel_pairs_compare.json.
 --compile FILES: seconds to import each kernels.py and run it once with an empty
 numba cache (a fresh install's first run) and again with that cache, in fresh
 processes: benchmarks/results/kernel_compile.json.
+
+--multi CONFIGS: the multi-step grid (kernels.make_boxes_m ...: grid stages once per
+SUB sample intervals, radius bands) against the single-step stages, same run: each
+CONFIG is SUB,BAND_KM,CELL_FACTOR; over the first --intervals intervals, one thread,
+thread CPU per object-interval (of 20 s) per stage, the single-step profile and every
+config alternated --repeats times; flagged triples must be identical.
+benchmarks/results/kernel_multi.json.
 """
 
 from __future__ import annotations
@@ -751,6 +758,168 @@ def compile_times(paths: list[str]) -> dict:
     return out
 
 
+def _multi_pass(args: dict, sub: int, band_km: float, cell_factor: float, n_steps: int) -> dict:
+    """One pass of the multi-step stages over the first n_steps intervals (one thread,
+    stages called from Python): thread CPU per stage, entries, flagged triples."""
+    from ssa.screening import kernels as K
+
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    until, pad, tol = args["until"], args["pad"], args["tol"]
+    n = pad.size
+    cell_km = cell_factor * (8.0 * sub * STEP_S + 2.0 * float(np.median(pad)))
+    inv_cell, inv_band = 1.0 / cell_km, 1.0 / band_km
+    mb = sub * max(1, K.EVAL_BATCH // sub)
+    pos, t_s = np.empty((mb + 1, 3, n)), np.empty(mb)
+    box, seg = np.empty((n, 8), np.float32), np.empty((n, K._SEG_COLS))
+    cel, nact = np.empty((n, 8), np.int32), np.zeros(n, np.int64)
+    hist = np.zeros((2, K._RADIX), np.int32)
+    ecap = 8 * n + 16
+    ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+    work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+    out = np.empty((3, 1 << 22), np.int32)
+    t = dict.fromkeys(STAGES, 0.0)
+    n_ent = 0
+    tri = []
+    t_s[0] = 0.0
+    K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
+    for kb in range(0, n_steps, mb):
+        m = min(mb, n_steps - kb)
+        t_s[:m] = (kb + 1 + np.arange(m)) * STEP_S
+        a = time.thread_time()
+        K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, m, pos, 1)
+        t["eval"] += time.thread_time() - a
+        for q0 in range(0, m, sub):
+            ms, k = min(sub, m - q0), kb + q0
+            b = time.thread_time()
+            ne_box, _ = K.make_boxes_m(
+                pos,
+                q0,
+                ms,
+                pad,
+                until,
+                (k + 1) * STEP_S,
+                STEP_S,
+                inv_cell,
+                inv_band,
+                box,
+                seg,
+                cel,
+                nact,
+            )
+            c = time.thread_time()
+            if ne_box + 8 > ecap:
+                ecap = 2 * ne_box + 16
+                ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
+                work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
+            ne = K.cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
+            d = time.thread_time()
+            K.radix_sort(ent, scratch, ne, hist)
+            e = time.thread_time()
+            nf = K.flag_pairs_m(
+                ent,
+                ne,
+                box,
+                seg,
+                nact,
+                tol,
+                THRESHOLD_KM,
+                inv_cell,
+                inv_band,
+                k,
+                out[0],
+                out[1],
+                out[2],
+                out.shape[1],
+                0,
+                work,
+            )
+            f = time.thread_time()
+            for name, dt in zip(STAGES[1:], (c - b, d - c, e - d, f - e), strict=True):
+                t[name] += dt
+            n_ent += ne
+            tri.append(out[:, : min(nf, out.shape[1])].copy())
+        pos[0] = pos[m]
+    oi = n * n_steps
+    ns = {k: round(v / oi * 1e9, 2) for k, v in t.items()}
+    ns["total"] = round(sum(t.values()) / oi * 1e9, 2)
+    return {
+        "cell_km": round(cell_km, 1),
+        "ns_per_object_interval": ns,
+        "entries_per_object_interval": round(n_ent / oi, 3),
+        "triples": np.unique(np.concatenate(tri, axis=1), axis=1),
+    }
+
+
+def _single_triples(args: dict, n_steps: int) -> np.ndarray:
+    """The single-step kernel's unique flagged triples over the first n_steps."""
+    from ssa.screening import kernels as K
+
+    coef, cf, cs, cb, cn, ch = args["cls"]
+    oi, oj, ok, counts, _ = K.screen_chunk(
+        coef,
+        cf,
+        cs,
+        cb,
+        cn,
+        ch,
+        args["until"],
+        args["pad"],
+        args["tol"],
+        args["primary"],
+        STEP_S,
+        THRESHOLD_KM,
+        args["cell_km"],
+        n_steps,
+        1,
+        1 << 22,
+    )
+    m = int(counts[0])
+    return np.unique(np.stack([oi[0, :m], oj[0, :m], ok[0, :m]]), axis=1)
+
+
+def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
+    """Single-step stages (stage_profile) and each multi-step config, alternated."""
+    args = prepare(cat)
+    single = dict(args, n_steps=n_steps)
+    want = _single_triples(args, n_steps)
+    runs = {"single": []} | {c: [] for c in configs}
+    entries = {}
+    stage_profile(single)  # compile
+    for c in configs:
+        _multi_pass(args, *c, n_steps=8)
+    for _ in range(repeats):
+        runs["single"].append(stage_profile(single)["ns_per_object_interval"])
+        for c in configs:
+            r = _multi_pass(args, *c, n_steps=n_steps)
+            if not np.array_equal(r["triples"], want):
+                raise SystemExit(f"config {c}: flagged triples differ from the single-step kernel")
+            runs[c].append(r["ns_per_object_interval"])
+            entries[c] = (r["entries_per_object_interval"], r["cell_km"])
+    med = {
+        str(k): {s: round(statistics.median(r[s] for r in v), 2) for s in v[0]}
+        for k, v in runs.items()
+    }
+    ratios = {
+        str(c): round(
+            statistics.median(
+                b["total"] / a["total"] for a, b in zip(runs["single"], runs[c], strict=True)
+            ),
+            3,
+        )
+        for c in configs
+    }
+    return {
+        "objects": int(args["pad"].size),
+        "intervals": n_steps,
+        "flagged_triples": int(want.shape[1]),
+        "triples_identical": True,
+        "median_ns_per_object_interval": med,
+        "median_total_ratio_to_single": ratios,
+        "entries_per_object_interval_and_cell_km": {str(c): entries[c] for c in configs},
+        "rounds": {str(k): v for k, v in runs.items()},
+    }
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--compare", metavar="OLD_KERNELS_PY")
@@ -792,6 +961,12 @@ def main(argv=None):
         metavar="KERNELS_PY",
         help="first-run compile time of these kernels.py files (and with cache)",
     )
+    p.add_argument(
+        "--multi",
+        nargs="+",
+        metavar="SUB,BAND_KM,CELL_FACTOR",
+        help="multi-step grid configs against the single-step stages (kernel_multi.json)",
+    )
     p.add_argument("--label", default="", help="key of the comparison in the results file")
     a = p.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -819,6 +994,17 @@ def main(argv=None):
         path.write_text(json.dumps(old, indent=1) + "\n")
         return
     cat = _load()
+    if a.multi:
+        configs = [(int(c.split(",")[0]), *map(float, c.split(",")[1:])) for c in a.multi]
+        res = multi_compare(cat, configs, a.repeats, a.intervals)
+        print(json.dumps({k: v for k, v in res.items() if k != "rounds"}, indent=1))
+        path = RESULTS / "kernel_multi.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores"
+        )
+        path.write_text(json.dumps(old, indent=1) + "\n")
+        return
     if a.pairs:
         res = pairs_compare(cat, a.pairs, a.repeats, a.intervals)
         print(json.dumps(res, indent=1))

@@ -57,12 +57,14 @@ DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_c
 # LEO (640 s instead of 320 s): full catalog, 1 d, same run: 0.2 km 9.7 s, 2 km 8.7 s,
 # 5 km 7.9 s, same conjunctions.
 DEFAULT_ERR_TARGET_KM = 2.0
-# All-vs-all grid stages once per SUB_STEPS sample intervals, in cells of
+# All-vs-all: the grid stages run once per SUB_STEPS sample intervals, in cells of
 # CELL_FACTOR x (8 SUB_STEPS step_s + 2 median pad) km and radius bands of BAND_KM
-# (kernels.make_boxes_m); the chord test still per sample interval.
-SUB_STEPS = int(os.environ.get("SSA_SUB_STEPS", "1"))
-BAND_KM = float(os.environ.get("SSA_BAND_KM", "40"))
-CELL_FACTOR = float(os.environ.get("SSA_CELL_FACTOR", "1"))
+# (kernels.make_boxes_m); the chord test still runs per sample interval, so the
+# flagged intervals are the same. Chosen on the first chunk of the 2024-07-05 catalogue
+# (benchmarks/kernel_profile.py --multi): 2-4 sub-steps, bands 15-60 km, cells 0.7-2x.
+SUB_STEPS = 4
+BAND_KM = 30.0
+CELL_FACTOR = 1.2
 # Objects whose interpolation error bound exceeds this are not smooth enough at any
 # knot spacing (SGP4 output jumps); they are dropped and listed with the reason.
 MAX_ERR_KM = 20.0
@@ -225,6 +227,7 @@ def screen(
     scheduler: str | None = None,
     cluster: str | None = None,
     slice_spans: int | None = None,
+    sub_steps: int | None = None,
     table_csv=None,
     on_chunk=None,
     chunk_rows: int | None = None,
@@ -239,8 +242,9 @@ def screen(
     Dask: numba threads per worker (workers x threads <= cores for a local cluster).
     scheduler: 'tcp://HOST:PORT' of a Dask scheduler (default $SSA_SCHEDULER);
     cluster: 'local[:N]' for a LocalCluster of N worker processes.
-    step_s, err_target_km, slice_spans (time slice = slice_spans widest knot spans):
-    internal resolution and work split (results do not depend on them).
+    step_s, err_target_km, slice_spans (time slice = slice_spans widest knot spans),
+    sub_steps (sample intervals per grid pass, 1..kernels.MAX_SUB_STEPS; None:
+    SUB_STEPS): internal resolution and work split (results do not depend on them).
     table_csv: stream the table to this CSV path, ``chunk_rows`` rows at a time in the
     final (TCA) order (None: STREAM_CHUNK_ROWS), instead of returning it: the result then holds no rows (its run
     record counts them; ``result.streamed['csv']`` is the path). on_chunk(rows): called
@@ -270,7 +274,7 @@ def screen(
             slices, dropped, tri = [], [], np.zeros((3, 0), np.int64)
             t_fail_s = np.full(n, np.inf)
             if n:
-                spec = _slice_spec(plan, job, ex, slice_spans)
+                spec = _slice_spec(plan, job, ex, slice_spans, sub_steps)
                 slices = _slices_step(ex, spec, timings, quiet)
                 tri, t_fail_s, dropped = _combine_slices(slices, spec, plan, job)
             found, n_windows = _refine_step(ex, tri, t_fail_s, job, timings, quiet)
@@ -375,7 +379,7 @@ def _default_spans(plan, window_s, ex) -> int:
     return SLICE_SPANS if n_long >= SLICES_PER_WORKER * ex.workers else SHORT_SLICE_SPANS
 
 
-def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
+def _slice_spec(plan, job, ex, slice_spans, sub_steps=None) -> SliceSpec:
     """Return what the slices share: box paddings, cell size, slice length."""
     n = plan.klass.size
     spans = slice_spans or _default_spans(plan, job.window_s, ex)
@@ -383,7 +387,11 @@ def _slice_spec(plan, job, ex, slice_spans) -> SliceSpec:
     tol = dev + np.minimum(plan.err_km, MAX_ERR_KM)
     pad = tol + job.threshold_km / 2.0
     base_fail = np.where(plan.err_km > MAX_ERR_KM, 0.0, np.inf)
-    sub = 1 if job.primary.any() else SUB_STEPS  # primaries: the sparse single-step grid
+    sub = SUB_STEPS if sub_steps is None else int(sub_steps)
+    if not 1 <= sub <= kernels.MAX_SUB_STEPS:
+        raise UserError(f"sub_steps must be 1..{kernels.MAX_SUB_STEPS}, got {sub}")
+    if job.primary.any():
+        sub = 1  # with primaries: the single-step grid with sparse entries
     return SliceSpec(
         plan=plan,
         jd0=job.jd0,

@@ -725,8 +725,8 @@ def flag_pairs(
 # midpoint in both padded polylines, hence in both boxes and in one shared 4-d cell,
 # so it is found, once per sub-interval, exactly as by the single-interval stages.
 _HASH_MULT_R = np.uint64(0xC2B2AE3D27D4EB4F)
-_SEG_COLS = 16  # sub-chord points per object: at most 5 points (msub <= 4) x xyz
 MAX_SUB_STEPS = 4
+_SEG_COLS = 16  # the sub-chords' points per object (xyz, at most 5 points; 128-B rows)
 
 
 @njit(cache=True, inline="always")
