@@ -822,6 +822,8 @@ def _multi_pass(args: dict, sub: int, band_km: float, cell_factor: float, n_step
                 seg,
                 nact,
                 tol,
+                args["primary"],
+                False,
                 THRESHOLD_KM,
                 inv_cell,
                 inv_band,

@@ -63,7 +63,7 @@ DEFAULT_ERR_TARGET_KM = 2.0
 # flagged intervals are the same. Chosen on the first chunk of the 2024-07-05 catalogue
 # (benchmarks/kernel_profile.py --multi): 2-4 sub-steps, bands 15-60 km, cells 0.7-2x.
 SUB_STEPS = 4
-BAND_KM = 30.0
+BAND_KM = 30.0  # 0 with SUB_STEPS 1: the single-step grid (kernels._screen_block)
 CELL_FACTOR = 1.2
 # Objects whose interpolation error bound exceeds this are not smooth enough at any
 # knot spacing (SGP4 output jumps); they are dropped and listed with the reason.
@@ -390,8 +390,6 @@ def _slice_spec(plan, job, ex, slice_spans, sub_steps=None) -> SliceSpec:
     sub = SUB_STEPS if sub_steps is None else int(sub_steps)
     if not 1 <= sub <= kernels.MAX_SUB_STEPS:
         raise UserError(f"sub_steps must be 1..{kernels.MAX_SUB_STEPS}, got {sub}")
-    if job.primary.any():
-        sub = 1  # with primaries: the single-step grid with sparse entries
     return SliceSpec(
         plan=plan,
         jd0=job.jd0,
@@ -400,9 +398,8 @@ def _slice_spec(plan, job, ex, slice_spans, sub_steps=None) -> SliceSpec:
         step_s=job.step_s,
         threshold_km=job.threshold_km,
         slice_s=propagate.chunk_length_s(plan, job.window_s, spans),
-        cell_km=CELL_FACTOR * (8.0 * sub * job.step_s + 2.0 * float(np.median(pad)))
-        if sub > 1
-        else 8.0 * job.step_s + 2.0 * float(np.median(pad)),
+        cell_km=(CELL_FACTOR if BAND_KM > 0 else 1.0)
+        * (8.0 * sub * job.step_s + 2.0 * float(np.median(pad))),
         sub_steps=sub,
         band_km=BAND_KM,
         pad_km=pad,

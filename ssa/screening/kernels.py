@@ -956,6 +956,65 @@ def cell_entries_m(cel, nact, box, inv_cell, inv_band, out):
     return ne
 
 
+@njit(cache=True)
+def _mark_cells_m(cel, nact, primary, marks, mark):
+    """_mark_cells for the multi-step grid: bits of the (cell, band) hashes of the
+    active primaries."""
+    for i in range(cel.shape[0]):
+        if not (nact[i] > 0 and primary[i]):
+            continue
+        for cx in range(cel[i, 0], cel[i, 3] + 1):
+            for cy in range(cel[i, 1], cel[i, 4] + 1):
+                for cz in range(cel[i, 2], cel[i, 5] + 1):
+                    for cb in range(cel[i, 6], cel[i, 7] + 1):
+                        h = _hash4(np.int64(cx), np.int64(cy), np.int64(cz), np.int64(cb))
+                        bit = np.uint64(1) << (h & np.uint64(63))
+                        if mark:
+                            marks[h >> np.uint64(6)] |= bit
+                        else:
+                            marks[h >> np.uint64(6)] = np.uint64(0)
+
+
+@njit(cache=True, inline="always")
+def cell_entries_m_sparse(cel, nact, box, primary, inv_cell, inv_band, marks, out):
+    """Stage 3 of the multi-step grid with few primaries: as cell_entries_m, but other
+    objects are entered only in (cell, band) hashes an active primary touches (marked
+    in marks, all zero before and after); same prefilter bits."""
+    _mark_cells_m(cel, nact, primary, marks, np.bool_(True))
+    scale = inv_cell * (1 << _Q_BITS)
+    scale_r = inv_band * (1 << _Q_BITS)
+    ne = 0
+    for i in range(cel.shape[0]):
+        if nact[i] == 0:
+            continue
+        only_marked = not primary[i]
+        for cb in range(cel[i, 6], cel[i, 7] + 1):
+            br = np.int64(cb) << _Q_BITS
+            qr = (
+                (_q(box[i, 6], scale_r, br) << _QY_SHIFT)
+                | (_q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS)))
+                | np.uint64(i)
+            )
+            for cx in range(cel[i, 0], cel[i, 3] + 1):
+                bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
+                qxr = (
+                    qr
+                    | (_q(box[i, 0], scale, bx) << _QX_SHIFT)
+                    | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
+                )
+                for cy in range(cel[i, 1], cel[i, 4] + 1):
+                    for cz in range(cel[i, 2], cel[i, 5] + 1):
+                        h = _hash4(np.int64(cx), np.int64(cy), np.int64(cz), np.int64(cb))
+                        if only_marked and not (
+                            marks[h >> np.uint64(6)] >> (h & np.uint64(63))
+                        ) & np.uint64(1):
+                            continue
+                        out[ne] = (h << np.uint64(32)) | qxr
+                        ne += 1
+    _mark_cells_m(cel, nact, primary, marks, np.bool_(False))
+    return ne
+
+
 @njit(cache=True, inline="always")
 def _chord_miss2_at(seg, i, j, o):
     """chord_miss2_km2 of the sub-chords seg[i, o:o+6], seg[j, o:o+6]."""
@@ -989,6 +1048,8 @@ def _test_pairs_m(
     seg,
     nact,
     tol_km,
+    primary,
+    any_primary,
     threshold_km,
     inv_cell,
     inv_band,
@@ -1024,7 +1085,7 @@ def _test_pairs_m(
         v1 = ent[pe1[p]]
         i = np.int64(v1 & _OBJ_MASK)
         j = np.int64(ent[pe2[p]] & _OBJ_MASK)
-        if i == j:
+        if i == j or (any_primary and not (primary[i] or primary[j])):
             continue
         if _hash4(
             _cell(max(box[i, 0], box[j, 0]), inv_cell),
@@ -1054,6 +1115,8 @@ def flag_pairs_m(
     seg,
     nact,
     tol_km,
+    primary,
+    any_primary,
     threshold_km,
     inv_cell,
     inv_band,
@@ -1104,6 +1167,8 @@ def flag_pairs_m(
                     seg,
                     nact,
                     tol_km,
+                    primary,
+                    any_primary,
                     threshold_km,
                     inv_cell,
                     inv_band,
@@ -1127,6 +1192,8 @@ def flag_pairs_m(
         seg,
         nact,
         tol_km,
+        primary,
+        any_primary,
         threshold_km,
         inv_cell,
         inv_band,
@@ -1150,6 +1217,7 @@ def _screen_block_m(
     active_until_s,
     pad_km,
     tol_km,
+    primary,
     step_s,
     threshold_km,
     cell_km,
@@ -1163,7 +1231,8 @@ def _screen_block_m(
     cap,
     skipped,
 ):
-    """_screen_block for all-vs-all with the grid stages once per msub intervals."""
+    """As _screen_block, with the grid stages once per msub intervals (multi-step
+    grid): the flagged triples are the same for any msub."""
     n = pad_km.shape[0]
     inv_cell = 1.0 / cell_km
     inv_band = 1.0 / band_km
@@ -1179,6 +1248,12 @@ def _screen_block_m(
     ent = np.empty(ecap, np.uint64)
     scratch = np.empty(ecap, np.uint64)
     work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
+    marks = np.zeros(1 << (2 * _RADIX_BITS - 6), np.uint64)  # one bit per cell hash
+    any_primary = False
+    for i in range(n):
+        if primary[i]:
+            any_primary = True
+            break
     t_s[0] = k_first * step_s
     eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, 1, pos, 0)
     nout = 0
@@ -1211,7 +1286,24 @@ def _screen_block_m(
                 ent = np.empty(ecap, np.uint64)
                 scratch = np.empty(ecap, np.uint64)
                 work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
-            ne = cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
+            # Few primaries: enter other objects only in the primaries' cells (the pairs
+            # they could form all need a primary).
+            sparse = False
+            if any_primary:
+                n_prim_entries = 0
+                for i in range(n):
+                    if primary[i] and nact[i] > 0:
+                        n_prim_entries += (
+                            (cel[i, 3] - cel[i, 0] + 1)
+                            * (cel[i, 4] - cel[i, 1] + 1)
+                            * (cel[i, 5] - cel[i, 2] + 1)
+                            * (cel[i, 7] - cel[i, 6] + 1)
+                        )
+                sparse = 4 * n_prim_entries < n_entries
+            if sparse:
+                ne = cell_entries_m_sparse(cel, nact, box, primary, inv_cell, inv_band, marks, ent)
+            else:
+                ne = cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
             radix_sort(ent, scratch, ne, hist)
             nout = flag_pairs_m(
                 ent,
@@ -1220,6 +1312,8 @@ def _screen_block_m(
                 seg,
                 nact,
                 tol_km,
+                primary,
+                any_primary,
                 threshold_km,
                 inv_cell,
                 inv_band,
@@ -1395,7 +1489,13 @@ def screen_chunk(
     counts = np.zeros(n_blocks, np.int64)
     skipped = np.zeros((n_blocks, 1), np.int64)
 
-    multi = sub_steps > 1 and not primary.any()
+    # band_km 0 and one sub-step: the single-step grid (_screen_block, the reference
+    # the multi-step grid is checked against); else the multi-step grid.
+    multi = not (sub_steps == 1 and band_km == 0.0)
+    if multi and not (band_km > 0.0 and 1 <= sub_steps <= MAX_SUB_STEPS):
+        raise ValueError(
+            f"sub_steps {sub_steps} and band_km {band_km}: need 1..{MAX_SUB_STEPS}, > 0"
+        )
 
     def block(b):
         k0 = (n_steps * b) // n_blocks
@@ -1411,6 +1511,7 @@ def screen_chunk(
                 active_until_s,
                 pad_km,
                 tol_km,
+                primary,
                 step_s,
                 threshold_km,
                 cell_km,

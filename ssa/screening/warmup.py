@@ -31,28 +31,28 @@ def _kernel():
 
     n = 4  # one knot class of 4 objects, one span: the types of propagate.build_chunk
     i64 = np.zeros(1, np.int64)
-    # Single-step (primaries) and multi-step (all-vs-all) block kernels.
-    for sub_steps in (1, 2):
-        kernels.screen_chunk(
-            np.zeros(n * kernels._NC),
-            i64,
-            np.full(1, n, np.int64),
-            i64.copy(),
-            np.ones(1, np.int64),
-            np.full(1, 640.0),
-            np.full(n, 1e9),
-            np.ones(n),
-            np.ones(n),
-            np.zeros(n, np.bool_),
-            20.0,
-            5.0,
-            200.0,
-            2,
-            2,
-            16,
-            sub_steps,
-            30.0,
-        )
+    # The multi-step block kernel (all-vs-all and primaries; the single-step one is
+    # the tests' and benchmarks' reference).
+    kernels.screen_chunk(
+        np.zeros(n * kernels._NC),
+        i64,
+        np.full(1, n, np.int64),
+        i64.copy(),
+        np.ones(1, np.int64),
+        np.full(1, 640.0),
+        np.full(n, 1e9),
+        np.ones(n),
+        np.ones(n),
+        np.zeros(n, np.bool_),
+        20.0,
+        5.0,
+        200.0,
+        2,
+        2,
+        16,
+        2,
+        30.0,
+    )
 
 
 def _sgp4():
@@ -109,7 +109,7 @@ def _entry_points():
     from ssa.screening import csvtext, kernels, propagate, refine
 
     return {
-        "kernel": [kernels._screen_block, kernels._screen_block_m],
+        "kernel": [kernels._screen_block_m],
         "sgp4": [propagate.knots_and_fits, propagate.verify_errors, kernels.fill_coefficients],
         "refine": [refine._sgp4_rows, refine._number_rows, refine._encounter_runs],
         "risk": [pc._pc2d_kernel, pc._max_oriented_kernel],
