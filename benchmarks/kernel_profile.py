@@ -879,8 +879,45 @@ def _single_triples(args: dict, n_steps: int) -> np.ndarray:
     return np.unique(np.stack([oi[0, :m], oj[0, :m], ok[0, :m]]), axis=1)
 
 
+def _chunk_pass(args: dict, sub: int, band_km: float, cell_factor: float) -> tuple:
+    """The whole first chunk through screen_chunk on all numba threads (sub 1, band 0:
+    the single-step kernel): (wall s, process CPU s, unique triples)."""
+    from ssa.screening import kernels as K
+
+    pad = args["pad"]
+    cell_km = (
+        args["cell_km"]
+        if band_km == 0.0
+        else cell_factor * (8.0 * sub * STEP_S + 2.0 * float(np.median(pad)))
+    )
+    n_blocks = 2 * numba.get_num_threads()
+    a, c = time.perf_counter(), time.process_time()
+    oi, oj, ok, counts, _ = K.screen_chunk(
+        *args["cls"],
+        args["until"],
+        pad,
+        args["tol"],
+        args["primary"],
+        STEP_S,
+        THRESHOLD_KM,
+        cell_km,
+        args["n_steps"],
+        n_blocks,
+        1 << 20,
+        sub,
+        band_km,
+    )
+    wall, cpu = time.perf_counter() - a, time.process_time() - c
+    tri = [
+        np.stack([oi[b, : counts[b]], oj[b, : counts[b]], ok[b, : counts[b]]])
+        for b in range(n_blocks)
+    ]
+    return wall, cpu, np.unique(np.concatenate(tri, axis=1), axis=1)
+
+
 def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
-    """Single-step stages (stage_profile) and each multi-step config, alternated."""
+    """Single-step stages (stage_profile) and each multi-step config, alternated; then
+    the whole first chunk on all threads, single-step kernel and each config."""
     args = prepare(cat)
     single = dict(args, n_steps=n_steps)
     want = _single_triples(args, n_steps)
@@ -910,9 +947,33 @@ def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
         )
         for c in configs
     }
+    chunk = {"single": []} | {c: [] for c in configs}
+    _, _, want_chunk = _chunk_pass(args, 1, 0.0, 1.0)
+    for c in configs:
+        _chunk_pass(args, *c)
+    for _ in range(repeats):
+        for c in ["single", *configs]:
+            wall, cpu, tri = _chunk_pass(args, *((1, 0.0, 1.0) if c == "single" else c))
+            if not np.array_equal(tri, want_chunk):
+                raise SystemExit(f"chunk, config {c}: flagged triples differ")
+            chunk[c].append((round(wall, 3), round(cpu, 3)))
+    chunk_ratio = {
+        str(c): round(
+            statistics.median(b[1] / a[1] for a, b in zip(chunk["single"], chunk[c], strict=True)),
+            3,
+        )
+        for c in configs
+    }
     return {
         "objects": int(args["pad"].size),
         "intervals": n_steps,
+        "whole_chunk": {
+            "intervals": args["n_steps"],
+            "threads": numba.get_num_threads(),
+            "flagged_triples": int(want_chunk.shape[1]),
+            "median_cpu_ratio_to_single": chunk_ratio,
+            "rounds_wall_cpu_s": {str(k): v for k, v in chunk.items()},
+        },
         "flagged_triples": int(want.shape[1]),
         "triples_identical": True,
         "median_ns_per_object_interval": med,
