@@ -105,9 +105,14 @@ def test_step_size_and_threads_do_not_change_results(shell, shell_result):
     assert [b[:2] for b in base] == [o[:2] for o in other]
     for b, o in zip(base, other, strict=True):
         assert abs(b[2] - o[2]) < TCA_TOL_S and abs(b[3] - o[3]) < MISS_TOL_KM
-    one = screen(shell, start=(jd0, fr0), days=0.5, threads=1)
-    for name in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD", "TCA_FR", "TCA_RANGE"):
-        assert np.array_equal(one.rows[name], shell_result.rows[name])
+    # One thread; grid passes over 3 sample intervals and over 1 (the default is
+    # api.SUB_STEPS): the same flagged intervals, hence the same table bit for bit.
+    for kw in ({"threads": 1}, {"threads": 2, "sub_steps": 3}, {"threads": 2, "sub_steps": 1}):
+        one = screen(shell, start=(jd0, fr0), days=0.5, **kw)
+        for name in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD", "TCA_FR", "TCA_RANGE"):
+            assert np.array_equal(one.rows[name], shell_result.rows[name]), (kw, name)
+        counts = one.run["counts"]
+        assert counts["candidate_intervals"] == shell_result.run["counts"]["candidate_intervals"]
 
 
 def _satrec_through(r_km, v_kms, jd, fr, satnum):
