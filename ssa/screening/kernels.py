@@ -36,6 +36,16 @@ Neither float32 rounding (outwards) nor the prefilter (a monotone function of th
 ends in one cell's frame, so overlapping boxes keep overlapping) can drop a pair.
 A hash collision can only add work or duplicates, never lose a pair.
 
+Multi-step grid, ``_screen_block_m`` (what ``ssa.screening.api`` runs): stages 2-5
+once per msub <= MAX_SUB_STEPS consecutive intervals (``make_boxes_m``,
+``cell_entries_m`` or ``cell_entries_m_sparse`` with few primaries, ``radix_sort``,
+``flag_pairs_m``). A box encloses the polyline through the msub + 1 sample points,
+padded as one interval's box, and its range of geocentric radius; cells are keyed by
+(x, y, z cell, radius band); the prefilter holds the x and radius extents; a pair
+whose boxes meet gets the chord test of every interval both take part in. It flags
+the same (pair, interval) set as ``_screen_block`` (the single-step reference, run
+with sub_steps 1 and band_km 0; tests/test_kernels_multi.py).
+
 Units: km, s. Times inside a chunk are seconds from the chunk start. Kernels import
 nothing from ``ssa``.
 """
