@@ -619,6 +619,58 @@ def _test_pairs(
 
 
 @njit(cache=True, inline="always")
+def _same_hash_heads(ent, ne, work):
+    """Pair stage, step 1: write to work the entries of ent[:ne] followed by one of the
+    same hash (about a third); return their number."""
+    nc = 0
+    for e in range(ne - 1):
+        work[nc] = e
+        nc += np.int64(((ent[e] ^ ent[e + 1]) >> np.uint64(32)) & _HASH_MASK == 0)
+    return nc
+
+
+@njit(cache=True, inline="always")
+def _prefilter_batch(ent, ne, work, nc, c, e2, pe1, pe2):
+    """Pair stage, step 2: from head work[c] and its successor e2 (0: the first), each
+    head against its successors of the same hash on the prefilter bits carried in the
+    entries (no memory access: most same-cell pairs are apart there); survivors go to
+    pe1, pe2 until _PAIR_BATCH of them. Return (their number, c, e2) to resume from;
+    c == nc when every head is done."""
+    npairs = 0
+    while c < nc:
+        e1 = work[c]
+        v1 = ent[e1]
+        hkey = (v1 >> np.uint64(32)) & _HASH_MASK
+        qxl = (v1 >> _QX_SHIFT) & _Q_MASK
+        qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
+        qyl = (v1 >> _QY_SHIFT) & _Q_MASK
+        qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
+        if e2 == 0:
+            e2 = e1 + 1
+        while True:
+            v2 = ent[e2]
+            ok = (
+                (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
+                & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
+                & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
+                & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
+            )
+            pe1[npairs] = e1
+            pe2[npairs] = e2
+            npairs += np.int64(ok)
+            e2 += 1
+            if e2 == ne or ((ent[e2] >> np.uint64(32)) & _HASH_MASK) != hkey:
+                c += 1
+                e2 = 0
+                break
+            if npairs == _PAIR_BATCH:
+                return npairs, c, e2
+        if npairs == _PAIR_BATCH:
+            return npairs, c, e2
+    return npairs, c, e2
+
+
+@njit(cache=True, inline="always")
 def flag_pairs(
     ent,
     ne,
@@ -649,80 +701,34 @@ def flag_pairs(
     """
     # Each step keeps what passes by advancing a write index by the test's outcome,
     # not by branching: most tests fail, unpredictably (benchmarks/kernel_profile.py).
-    # 1. The entries followed by one of the same hash (about a third).
-    nc = 0
-    for e in range(ne - 1):
-        work[nc] = e
-        nc += np.int64(((ent[e] ^ ent[e + 1]) >> np.uint64(32)) & _HASH_MASK == 0)
+    nc = _same_hash_heads(ent, ne, work)
     pe1 = work[nc : nc + _PAIR_BATCH]
     pe2 = work[nc + _PAIR_BATCH : nc + 2 * _PAIR_BATCH]
-    # 2. Each of them against its successors of the same hash, on the prefilter carried
-    # in the entries (no memory access): most same-cell pairs are apart on x or y.
-    npairs = 0
-    for c in range(nc):
-        e1 = work[c]
-        v1 = ent[e1]
-        hkey = (v1 >> np.uint64(32)) & _HASH_MASK
-        qxl = (v1 >> _QX_SHIFT) & _Q_MASK
-        qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
-        qyl = (v1 >> _QY_SHIFT) & _Q_MASK
-        qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
-        e2 = e1 + 1
-        while True:
-            v2 = ent[e2]
-            ok = (
-                (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
-                & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
-                & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
-                & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
-            )
-            pe1[npairs] = e1
-            pe2[npairs] = e2
-            npairs += np.int64(ok)
-            if npairs == _PAIR_BATCH:
-                # 3. Boxes, then the low-corner rule and the chords (_test_pairs).
-                nout = _test_pairs(
-                    ent,
-                    pe1,
-                    pe2,
-                    npairs,
-                    box,
-                    seg,
-                    tol_km,
-                    primary,
-                    any_primary,
-                    threshold_km,
-                    inv_cell,
-                    k,
-                    out_i,
-                    out_j,
-                    out_k,
-                    cap,
-                    nout,
-                )
-                npairs = 0
-            e2 += 1
-            if e2 == ne or ((ent[e2] >> np.uint64(32)) & _HASH_MASK) != hkey:
-                break
-    return _test_pairs(
-        ent,
-        pe1,
-        pe2,
-        npairs,
-        box,
-        seg,
-        tol_km,
-        primary,
-        any_primary,
-        threshold_km,
-        inv_cell,
-        k,
-        out_i,
-        out_j,
-        out_k,
-        cap,
-        nout,
-    )
+    c = 0
+    e2 = 0
+    while c < nc:
+        npairs, c, e2 = _prefilter_batch(ent, ne, work, nc, c, e2, pe1, pe2)
+        # 3. Boxes, then the low-corner rule and the chords (_test_pairs).
+        nout = _test_pairs(
+            ent,
+            pe1,
+            pe2,
+            npairs,
+            box,
+            seg,
+            tol_km,
+            primary,
+            any_primary,
+            threshold_km,
+            inv_cell,
+            k,
+            out_i,
+            out_j,
+            out_k,
+            cap,
+            nout,
+        )
+    return nout
 
 
 # --- Multi-step intervals (all-vs-all): the grid stages run once per msub consecutive
@@ -1140,80 +1146,35 @@ def flag_pairs_m(
 ):
     """Stage 5 of the multi-step intervals: as flag_pairs, each flagged pair written
     once per sub-interval k + q whose chords pass (_test_pairs_m)."""
-    nc = 0
-    for e in range(ne - 1):
-        work[nc] = e
-        nc += np.int64(((ent[e] ^ ent[e + 1]) >> np.uint64(32)) & _HASH_MASK == 0)
+    nc = _same_hash_heads(ent, ne, work)
     pe1 = work[nc : nc + _PAIR_BATCH]
     pe2 = work[nc + _PAIR_BATCH : nc + 2 * _PAIR_BATCH]
-    npairs = 0
-    for c in range(nc):
-        e1 = work[c]
-        v1 = ent[e1]
-        hkey = (v1 >> np.uint64(32)) & _HASH_MASK
-        qxl = (v1 >> _QX_SHIFT) & _Q_MASK
-        qxh = (v1 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK
-        qyl = (v1 >> _QY_SHIFT) & _Q_MASK
-        qyh = v1 >> (_QY_SHIFT + np.uint64(_Q_BITS))
-        e2 = e1 + 1
-        while True:
-            v2 = ent[e2]
-            ok = (
-                (((v2 >> _QX_SHIFT) & _Q_MASK) <= qxh)
-                & (qxl <= ((v2 >> (_QX_SHIFT + np.uint64(_Q_BITS))) & _Q_MASK))
-                & (((v2 >> _QY_SHIFT) & _Q_MASK) <= qyh)
-                & (qyl <= (v2 >> (_QY_SHIFT + np.uint64(_Q_BITS))))
-            )
-            pe1[npairs] = e1
-            pe2[npairs] = e2
-            npairs += np.int64(ok)
-            if npairs == _PAIR_BATCH:
-                nout = _test_pairs_m(
-                    ent,
-                    pe1,
-                    pe2,
-                    npairs,
-                    box,
-                    seg,
-                    nact,
-                    tol_km,
-                    primary,
-                    any_primary,
-                    threshold_km,
-                    inv_cell,
-                    inv_band,
-                    k,
-                    out_i,
-                    out_j,
-                    out_k,
-                    cap,
-                    nout,
-                )
-                npairs = 0
-            e2 += 1
-            if e2 == ne or ((ent[e2] >> np.uint64(32)) & _HASH_MASK) != hkey:
-                break
-    return _test_pairs_m(
-        ent,
-        pe1,
-        pe2,
-        npairs,
-        box,
-        seg,
-        nact,
-        tol_km,
-        primary,
-        any_primary,
-        threshold_km,
-        inv_cell,
-        inv_band,
-        k,
-        out_i,
-        out_j,
-        out_k,
-        cap,
-        nout,
-    )
+    c = 0
+    e2 = 0
+    while c < nc:
+        npairs, c, e2 = _prefilter_batch(ent, ne, work, nc, c, e2, pe1, pe2)
+        nout = _test_pairs_m(
+            ent,
+            pe1,
+            pe2,
+            npairs,
+            box,
+            seg,
+            nact,
+            tol_km,
+            primary,
+            any_primary,
+            threshold_km,
+            inv_cell,
+            inv_band,
+            k,
+            out_i,
+            out_j,
+            out_k,
+            cap,
+            nout,
+        )
+    return nout
 
 
 @njit(cache=True, nogil=True)
