@@ -57,11 +57,12 @@ DEFAULT_STEP_S = 20.0  # sample interval of the broad phase (benchmarks/screen_c
 # LEO (640 s instead of 320 s): full catalog, 1 d, same run: 0.2 km 9.7 s, 2 km 8.7 s,
 # 5 km 7.9 s, same conjunctions.
 DEFAULT_ERR_TARGET_KM = 2.0
-# All-vs-all: the grid stages run once per SUB_STEPS sample intervals, in cells of
-# CELL_FACTOR x (8 SUB_STEPS step_s + 2 median pad) km and radius bands of BAND_KM
+# The grid stages run once per SUB_STEPS sample intervals, in cells of CELL_FACTOR x
+# (8 SUB_STEPS step_s + 2 median pad) km and radius bands of BAND_KM
 # (kernels.make_boxes_m); the chord test still runs per sample interval, so the
 # flagged intervals are the same. Chosen on the first chunk of the 2024-07-05 catalogue
-# (benchmarks/kernel_profile.py --multi): 2-4 sub-steps, bands 15-60 km, cells 0.7-2x.
+# (benchmarks/kernel_profile.py --multi, results/kernel_multi.json: 2-6 sub-steps,
+# bands 15-60 km, cells 0.7-2x; whole chunk 0.785x the single-step CPU).
 SUB_STEPS = 4
 BAND_KM = 30.0  # 0 with SUB_STEPS 1: the single-step grid (kernels._screen_block)
 CELL_FACTOR = 1.2
@@ -273,8 +274,14 @@ def screen(
             plan = _plan_step(ex, catalog, job, timings) if n else None
             slices, dropped, tri = [], [], np.zeros((3, 0), np.int64)
             t_fail_s = np.full(n, np.inf)
+            grid = {}
             if n:
                 spec = _slice_spec(plan, job, ex, slice_spans, sub_steps)
+                grid = {
+                    "grid_sub_steps": spec.sub_steps,
+                    "grid_band_km": spec.band_km,
+                    "grid_cell_km": round(spec.cell_km, 1),
+                }
                 slices = _slices_step(ex, spec, timings, quiet)
                 tri, t_fail_s, dropped = _combine_slices(slices, spec, plan, job)
             found, n_windows = _refine_step(ex, tri, t_fail_s, job, timings, quiet)
@@ -299,6 +306,7 @@ def screen(
         described,
         t_wall,
     )
+    run["settings"].update(grid)
     if inputs:
         run["inputs"].update(inputs)
     result = ScreenResult(rows, run)
