@@ -67,7 +67,16 @@ import numba
 import numpy as np
 from numba import njit
 
-from ssa.screening.kernels import _HASH_MASK, _OBJ_MASK, _cell, _hash, chord_miss2_km2
+from ssa.screening.kernels import (
+    _HASH_MASK,
+    _OBJ_MASK,
+    _band,
+    _cell,
+    _chord_miss2_at,
+    _hash,
+    _hash4,
+    chord_miss2_km2,
+)
 
 RESULTS = Path(__file__).parent / "results"
 CATALOG = "catalog-2024-07-05.3le"
@@ -173,6 +182,58 @@ def _count_pairs(ent, ne, box, seg, tol_km, threshold_km, inv_cell, reg, counts)
                 lim = threshold_km + tol_km[i] + tol_km[j]
                 if chord_miss2_km2(seg, i, j) <= lim * lim:
                     counts[4, a, b] += 1
+
+
+@njit(cache=True)
+def _count_pairs_m(ent, ne, box, seg, nact, tol_km, threshold_km, inv_cell, inv_band, reg, counts):
+    """_count_pairs for the multi-step grid (kernels.flag_pairs_m): metrics 0 same
+    hash, 1 prefilter (x, radius) passed, 2 4-d boxes overlap, 3 low-corner pairs,
+    4 chord tests (one per shared sub-interval), 5 flagged."""
+    run0 = 0
+    while run0 < ne:
+        hkey = (ent[run0] >> np.uint64(32)) & _HASH_MASK
+        end = run0 + 1
+        while end < ne and ((ent[end] >> np.uint64(32)) & _HASH_MASK) == hkey:
+            end += 1
+        first = run0
+        run0 = end
+        for e1 in range(first, end - 1):
+            i = np.int64(ent[e1] & _OBJ_MASK)
+            for e2 in range(e1 + 1, end):
+                j = np.int64(ent[e2] & _OBJ_MASK)
+                a = min(reg[i], reg[j])
+                b = max(reg[i], reg[j])
+                counts[0, a, b] += 1
+                if not _prefilter(ent[e1], ent[e2]):
+                    continue
+                counts[1, a, b] += 1
+                if i == j:
+                    continue
+                overlap = True
+                for d in range(3):
+                    if box[i, d] > box[j, d + 3] or box[j, d] > box[i, d + 3]:
+                        overlap = False
+                if box[i, 6] > box[j, 7] or box[j, 6] > box[i, 7]:
+                    overlap = False
+                if not overlap:
+                    continue
+                counts[2, a, b] += 1
+                if (
+                    _hash4(
+                        _cell(max(box[i, 0], box[j, 0]), inv_cell),
+                        _cell(max(box[i, 1], box[j, 1]), inv_cell),
+                        _cell(max(box[i, 2], box[j, 2]), inv_cell),
+                        _band(max(box[i, 6], box[j, 6]), inv_band),
+                    )
+                    != hkey
+                ):
+                    continue
+                counts[3, a, b] += 1
+                lim = threshold_km + tol_km[i] + tol_km[j]
+                for q in range(min(nact[i], nact[j])):
+                    counts[4, a, b] += 1
+                    if _chord_miss2_at(seg, i, j, 3 * q) <= lim * lim:
+                        counts[5, a, b] += 1
 
 
 @njit(cache=True)
@@ -758,9 +819,18 @@ def compile_times(paths: list[str]) -> dict:
     return out
 
 
-def _multi_pass(args: dict, sub: int, band_km: float, cell_factor: float, n_steps: int) -> dict:
+def _multi_pass(
+    args: dict,
+    sub: int,
+    band_km: float,
+    cell_factor: float,
+    n_steps: int,
+    reg: np.ndarray | None = None,
+    n_reg: int = 0,
+) -> dict:
     """One pass of the multi-step stages over the first n_steps intervals (one thread,
-    stages called from Python): thread CPU per stage, entries, flagged triples."""
+    stages called from Python): thread CPU per stage, entries, flagged triples; with
+    reg (regime per kernel object), also the pair work per regime (_count_pairs_m)."""
     from ssa.screening import kernels as K
 
     coef, cf, cs, cb, cn, ch = args["cls"]
@@ -780,6 +850,9 @@ def _multi_pass(args: dict, sub: int, band_km: float, cell_factor: float, n_step
     t = dict.fromkeys(STAGES, 0.0)
     n_ent = 0
     tri = []
+    counts = np.zeros((6, max(n_reg, 1), max(n_reg, 1)), np.int64)
+    entries = np.zeros(max(n_reg, 1), np.int64)
+    obj_int = np.zeros(max(n_reg, 1), np.int64)
     t_s[0] = 0.0
     K.eval_classes(coef, cf, cs, cb, cn, ch, t_s, 1, pos, 0)
     for kb in range(0, n_steps, mb):
@@ -840,11 +913,28 @@ def _multi_pass(args: dict, sub: int, band_km: float, cell_factor: float, n_step
                 t[name] += dt
             n_ent += ne
             tri.append(out[:, : min(nf, out.shape[1])].copy())
+            if reg is not None:
+                _count_pairs_m(
+                    ent, ne, box, seg, nact, tol, THRESHOLD_KM, inv_cell, inv_band, reg, counts
+                )
+                c64 = cel.astype(np.int64)
+                cells = (
+                    (c64[:, 3] - c64[:, 0] + 1)
+                    * (c64[:, 4] - c64[:, 1] + 1)
+                    * (c64[:, 5] - c64[:, 2] + 1)
+                    * (c64[:, 7] - c64[:, 6] + 1)
+                )
+                on = nact > 0
+                entries += np.bincount(reg[on], weights=cells[on], minlength=n_reg).astype(np.int64)
+                obj_int += np.bincount(reg[on], weights=nact[on], minlength=n_reg).astype(np.int64)
         pos[0] = pos[m]
     oi = n * n_steps
     ns = {k: round(v / oi * 1e9, 2) for k, v in t.items()}
     ns["total"] = round(sum(t.values()) / oi * 1e9, 2)
-    return {
+    res = {}
+    if reg is not None:
+        res = {"counts": counts, "entries": entries, "object_intervals": obj_int}
+    return res | {
         "cell_km": round(cell_km, 1),
         "ns_per_object_interval": ns,
         "entries_per_object_interval": round(n_ent / oi, 3),
@@ -915,6 +1005,42 @@ def _chunk_pass(args: dict, sub: int, band_km: float, cell_factor: float) -> tup
     return wall, cpu, np.unique(np.concatenate(tri, axis=1), axis=1)
 
 
+def _multi_regimes(cat, args: dict, config: tuple, n_steps: int) -> dict:
+    """Pair work per regime, per object-interval of the regime (pairs with one object in
+    it; within-regime pairs once): the single-step grid and the multi-step config."""
+    groups = _groups(cat)
+    names = list(groups)
+    reg_cat = np.full(len(cat), len(names), np.int64)
+    for q, name in enumerate(names):
+        reg_cat[groups[name]] = q
+    names.append("other")
+    reg = reg_cat[args["perm"]]
+    single = stage_profile(dict(args, n_steps=n_steps), reg, len(names))
+    multi = _multi_pass(args, *config, n_steps=n_steps, reg=reg, n_reg=len(names))
+    out = {}
+    for label, r, metrics in (
+        ("single", single, ("same_hash", "prefilter", "boxes", "low_corner", "flagged")),
+        (
+            "multi",
+            multi,
+            ("same_hash", "prefilter", "boxes", "low_corner", "chord_tests", "flagged"),
+        ),
+    ):
+        counts, ent, oi = r["counts"], r["entries"], r["object_intervals"]
+        for q, name in enumerate(names):
+            if oi[q] == 0:
+                continue
+            row = out.setdefault(name, {"objects": int((reg == q).sum())})
+            inv = {
+                m: round(
+                    int(counts[z, q, :].sum() + counts[z, :, q].sum() - counts[z, q, q]) / oi[q], 4
+                )
+                for z, m in enumerate(metrics)
+            }
+            row[label] = {"entries": round(ent[q] / oi[q], 3), **inv}
+    return out
+
+
 def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
     """Single-step stages (stage_profile) and each multi-step config, alternated; then
     the whole first chunk on all threads, single-step kernel and each config."""
@@ -947,6 +1073,7 @@ def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
         )
         for c in configs
     }
+    regimes = _multi_regimes(cat, args, configs[0], n_steps)
     chunk = {"single": []} | {c: [] for c in configs}
     _, _, want_chunk = _chunk_pass(args, 1, 0.0, 1.0)
     for c in configs:
@@ -976,6 +1103,7 @@ def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
         },
         "flagged_triples": int(want.shape[1]),
         "triples_identical": True,
+        "regimes_first_config": regimes,
         "median_ns_per_object_interval": med,
         "median_total_ratio_to_single": ratios,
         "entries_per_object_interval_and_cell_km": {str(c): entries[c] for c in configs},
