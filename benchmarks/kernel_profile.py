@@ -847,6 +847,8 @@ def _multi_pass(
     ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
     work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
     out = np.empty((3, 1 << 22), np.int32)
+    primary, no_prim = args["primary"], np.zeros(0, np.int64)
+    marks = np.zeros(1 << (2 * K._RADIX_BITS - 6), np.uint64)
     t = dict.fromkeys(STAGES, 0.0)
     n_ent = 0
     tri = []
@@ -884,7 +886,9 @@ def _multi_pass(
                 ecap = 2 * ne_box + 16
                 ent, scratch = np.empty(ecap, np.uint64), np.empty(ecap, np.uint64)
                 work = np.empty(ecap + 2 * K._PAIR_BATCH, np.int32)
-            ne = K.cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
+            ne = K.cell_entries_m(
+                cel, nact, box, primary, no_prim, np.bool_(False), marks, inv_cell, inv_band, ent
+            )
             d = time.thread_time()
             K.radix_sort(ent, scratch, ne, hist)
             e = time.thread_time()
@@ -895,7 +899,7 @@ def _multi_pass(
                 seg,
                 nact,
                 tol,
-                args["primary"],
+                primary,
                 False,
                 THRESHOLD_KM,
                 inv_cell,
@@ -942,36 +946,12 @@ def _multi_pass(
     }
 
 
-def _single_triples(args: dict, n_steps: int) -> np.ndarray:
-    """The single-step kernel's unique flagged triples over the first n_steps."""
-    from ssa.screening import kernels as K
-
-    coef, cf, cs, cb, cn, ch = args["cls"]
-    oi, oj, ok, counts, _ = K.screen_chunk(
-        coef,
-        cf,
-        cs,
-        cb,
-        cn,
-        ch,
-        args["until"],
-        args["pad"],
-        args["tol"],
-        args["primary"],
-        STEP_S,
-        THRESHOLD_KM,
-        args["cell_km"],
-        n_steps,
-        1,
-        1 << 22,
-    )
-    m = int(counts[0])
-    return np.unique(np.stack([oi[0, :m], oj[0, :m], ok[0, :m]]), axis=1)
-
-
-def _chunk_pass(args: dict, sub: int, band_km: float, cell_factor: float) -> tuple:
-    """The whole first chunk through screen_chunk on all numba threads (sub 1, band 0:
-    the single-step kernel): (wall s, process CPU s, unique triples)."""
+def _chunk_pass(
+    args: dict, sub: int, band_km: float, cell_factor: float, n_steps: int | None = None
+) -> tuple:
+    """The first chunk (or its first n_steps intervals) through screen_chunk on all
+    numba threads (sub 1, band 0: the single-step kernel): (wall s, process CPU s,
+    unique triples)."""
     from ssa.screening import kernels as K
 
     pad = args["pad"]
@@ -991,7 +971,7 @@ def _chunk_pass(args: dict, sub: int, band_km: float, cell_factor: float) -> tup
         STEP_S,
         THRESHOLD_KM,
         cell_km,
-        args["n_steps"],
+        n_steps or args["n_steps"],
         n_blocks,
         1 << 20,
         sub,
@@ -1046,7 +1026,7 @@ def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
     the whole first chunk on all threads, single-step kernel and each config."""
     args = prepare(cat)
     single = dict(args, n_steps=n_steps)
-    want = _single_triples(args, n_steps)
+    want = _chunk_pass(args, 1, 0.0, 1.0, n_steps)[2]
     runs = {"single": []} | {c: [] for c in configs}
     entries = {}
     stage_profile(single)  # compile

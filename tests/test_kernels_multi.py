@@ -168,7 +168,20 @@ def _entries_m(pos, q0, msub, pad, cell_km, band_km, step_s=20.0):
     )
     assert n_skip == 0
     ent = np.empty(n_ent + 8, np.uint64)
-    ne = kernels.cell_entries_m(cel, nact, box, 1.0 / cell_km, 1.0 / band_km, ent)
+    no_primary = np.zeros(n, np.bool_)
+    marks = np.zeros(1 << (2 * kernels._RADIX_BITS - 6), np.uint64)
+    ne = kernels.cell_entries_m(
+        cel,
+        nact,
+        box,
+        no_primary,
+        np.zeros(0, np.int64),
+        np.bool_(False),
+        marks,
+        1.0 / cell_km,
+        1.0 / band_km,
+        ent,
+    )
     assert ne == n_ent
     return ent[:ne], box, cel, nact
 

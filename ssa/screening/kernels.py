@@ -38,7 +38,7 @@ A hash collision can only add work or duplicates, never lose a pair.
 
 Multi-step grid, ``_screen_block_m`` (what ``ssa.screening.api`` runs): stages 2-5
 once per msub <= MAX_SUB_STEPS consecutive intervals (``make_boxes_m``,
-``cell_entries_m`` or ``cell_entries_m_sparse`` with few primaries, ``radix_sort``,
+``cell_entries_m`` (sparse with few primaries), ``radix_sort``,
 ``flag_pairs_m``). A box encloses the polyline through the msub + 1 sample points,
 padded as one interval's box, and its range of geocentric radius; cells are keyed by
 (x, y, z cell, radius band); the prefilter holds the x and radius extents; a pair
@@ -406,6 +406,27 @@ def _put(out, ne, prod, bits, valid):
 
 
 @njit(cache=True, inline="always")
+def _put_cube(out, ne, p, b00, b01, b10, b11, vx, vy, vz):
+    """Write without branches the entries of the cells (cx + dx, cy + dy, cz + dz), d in
+    {0, 1}, of base hash product p, keeping those with dx <= vx, dy <= vy, dz <= vz;
+    b<dx><dy>: their other bits. Return the new entry count (out needs 7 spare)."""
+    # The key of cell (cx + dx, cy + dy, cz + dz) is key + dx << 42 + dy << 21 + dz (no
+    # carries: the fields stay in range), so its hash product is the base product plus
+    # these (wrapping) multiples of the multiplier.
+    mx = _HASH_MULT << np.uint64(2 * _CELL_BITS)
+    my = _HASH_MULT << np.uint64(_CELL_BITS)
+    mz = _HASH_MULT
+    ne = _put(out, ne, p, b00, 1)
+    ne = _put(out, ne, p + mz, b00, vz)
+    ne = _put(out, ne, p + my, b01, vy)
+    ne = _put(out, ne, p + my + mz, b01, vy & vz)
+    ne = _put(out, ne, p + mx, b10, vx)
+    ne = _put(out, ne, p + mx + mz, b10, vx & vz)
+    ne = _put(out, ne, p + mx + my, b11, vx & vy)
+    return _put(out, ne, p + mx + my + mz, b11, vx & vy & vz)
+
+
+@njit(cache=True, inline="always")
 def cell_entries_x(cel, act, box, inv_cell, out):
     """Stage 3 for all-vs-all: as cell_entries (sparse off), each entry also carrying
     its box's x and y extents within the cell, quantised (_q) to 1/32 of a cell, in
@@ -414,12 +435,6 @@ def cell_entries_x(cel, act, box, inv_cell, out):
     scale = inv_cell * (1 << _Q_BITS)
     cap = out.shape[0]
     ne = 0
-    # The key of cell (cx + dx, cy + dy, cz + dz) is key + dx << 42 + dy << 21 + dz (no
-    # carries: the fields stay in range), so its hash product is the base product plus
-    # these (wrapping) multiples of the multiplier.
-    mx = _HASH_MULT << np.uint64(2 * _CELL_BITS)
-    my = _HASH_MULT << np.uint64(_CELL_BITS)
-    mz = _HASH_MULT
     for i in range(cel.shape[0]):
         if not act[i]:
             continue
@@ -457,14 +472,7 @@ def cell_entries_x(cel, act, box, inv_cell, out):
             vx = np.int64(nx == 1)
             vy = np.int64(ny == 1)
             vz = np.int64(nz == 1)
-            ne = _put(out, ne, p, qx0 | qy0, 1)
-            ne = _put(out, ne, p + mz, qx0 | qy0, vz)
-            ne = _put(out, ne, p + my, qx0 | qy1, vy)
-            ne = _put(out, ne, p + my + mz, qx0 | qy1, vy & vz)
-            ne = _put(out, ne, p + mx, qx1 | qy0, vx)
-            ne = _put(out, ne, p + mx + mz, qx1 | qy0, vx & vz)
-            ne = _put(out, ne, p + mx + my, qx1 | qy1, vx & vy)
-            ne = _put(out, ne, p + mx + my + mz, qx1 | qy1, vx & vy & vz)
+            ne = _put_cube(out, ne, p, qx0 | qy0, qx0 | qy1, qx1 | qy0, qx1 | qy1, vx, vy, vz)
             continue
         for cx in range(cel[i, 0], cel[i, 3] + 1):
             bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
@@ -895,89 +903,30 @@ def _hash4(cx, cy, cz, cb):
 
 
 @njit(cache=True, inline="always")
-def cell_entries_m(cel, nact, box, inv_cell, inv_band, out):
-    """Stage 3 of the multi-step intervals: as cell_entries_x, one entry per (cell,
-    radius band, object) the box touches (hash: _hash4); the prefilter bits hold the
-    box's x extent in the cell and its radius extent in the band (a band is narrow:
-    radius separates far more same-cell pairs than y). out needs 7 spare entries past
-    the last (cell count of make_boxes_m)."""
-    scale = inv_cell * (1 << _Q_BITS)
-    scale_r = inv_band * (1 << _Q_BITS)
-    ne = 0
-    mx = _HASH_MULT << np.uint64(2 * _CELL_BITS)
-    my = _HASH_MULT << np.uint64(_CELL_BITS)
-    mz = _HASH_MULT
-    for i in range(cel.shape[0]):
-        if nact[i] == 0:
-            continue
-        cx0 = np.int64(cel[i, 0])
-        cy0 = np.int64(cel[i, 1])
-        cz0 = np.int64(cel[i, 2])
-        nx = np.int64(cel[i, 3]) - cx0
-        ny = np.int64(cel[i, 4]) - cy0
-        nz = np.int64(cel[i, 5]) - cz0
-        if (nx | ny | nz) <= 1:
-            bx = (cx0 - _CELL_OFFSET) << _Q_BITS
-            qx0 = (
-                (_q(box[i, 0], scale, bx) << _QX_SHIFT)
-                | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
-                | np.uint64(i)
-            )
-            bx += 1 << _Q_BITS
-            qx1 = (
-                (_q(box[i, 0], scale, bx) << _QX_SHIFT)
-                | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
-                | np.uint64(i)
-            )
-            vx = np.int64(nx == 1)
-            vy = np.int64(ny == 1)
-            vz = np.int64(nz == 1)
-            p3 = np.uint64((cx0 << (2 * _CELL_BITS)) | (cy0 << _CELL_BITS) | cz0) * _HASH_MULT
-            for cb in range(cel[i, 6], cel[i, 7] + 1):
-                br = np.int64(cb) << _Q_BITS
-                qr = (_q(box[i, 6], scale_r, br) << _QY_SHIFT) | (
-                    _q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS))
-                )
-                p = p3 + np.uint64(cb) * _HASH_MULT_R
-                q0 = qx0 | qr
-                q1 = qx1 | qr
-                ne = _put(out, ne, p, q0, 1)
-                ne = _put(out, ne, p + mz, q0, vz)
-                ne = _put(out, ne, p + my, q0, vy)
-                ne = _put(out, ne, p + my + mz, q0, vy & vz)
-                ne = _put(out, ne, p + mx, q1, vx)
-                ne = _put(out, ne, p + mx + mz, q1, vx & vz)
-                ne = _put(out, ne, p + mx + my, q1, vx & vy)
-                ne = _put(out, ne, p + mx + my + mz, q1, vx & vy & vz)
-            continue
-        for cb in range(cel[i, 6], cel[i, 7] + 1):
-            br = np.int64(cb) << _Q_BITS
-            qr = (
-                (_q(box[i, 6], scale_r, br) << _QY_SHIFT)
-                | (_q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS)))
-                | np.uint64(i)
-            )
-            for cx in range(cel[i, 0], cel[i, 3] + 1):
-                bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
-                qxr = (
-                    qr
-                    | (_q(box[i, 0], scale, bx) << _QX_SHIFT)
-                    | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
-                )
-                for cy in range(cel[i, 1], cel[i, 4] + 1):
-                    for cz in range(cel[i, 2], cel[i, 5] + 1):
-                        h = _hash4(np.int64(cx), np.int64(cy), np.int64(cz), np.int64(cb))
-                        out[ne] = (h << np.uint64(32)) | qxr
-                        ne += 1
-    return ne
+def _qx_bits(box, i, scale, cx):
+    """Prefilter bits of box i's x extent quantised in grid column cx (scale: 2^_Q_BITS
+    per cell)."""
+    bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
+    return (_q(box[i, 0], scale, bx) << _QX_SHIFT) | (
+        _q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS))
+    )
+
+
+@njit(cache=True, inline="always")
+def _qr_bits(box, i, scale_r, cb):
+    """Prefilter bits of box i's radius extent quantised in radius band cb."""
+    br = np.int64(cb) << _Q_BITS
+    return (_q(box[i, 6], scale_r, br) << _QY_SHIFT) | (
+        _q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS))
+    )
 
 
 @njit(cache=True)
-def _mark_cells_m(cel, nact, primary, marks, mark):
-    """_mark_cells for the multi-step grid: bits of the (cell, band) hashes of the
-    active primaries."""
-    for i in range(cel.shape[0]):
-        if not (nact[i] > 0 and primary[i]):
+def _mark_cells_m(cel, nact, prim, marks, mark):
+    """_mark_cells for the multi-step grid: set (mark) or clear (whole words) the bits
+    of the (cell, band) hashes of the active primaries (indices prim)."""
+    for i in prim:
+        if nact[i] == 0:
             continue
         for cx in range(cel[i, 0], cel[i, 3] + 1):
             for cy in range(cel[i, 1], cel[i, 4] + 1):
@@ -992,32 +941,48 @@ def _mark_cells_m(cel, nact, primary, marks, mark):
 
 
 @njit(cache=True, inline="always")
-def cell_entries_m_sparse(cel, nact, box, primary, inv_cell, inv_band, marks, out):
-    """Stage 3 of the multi-step grid with few primaries: as cell_entries_m, but other
-    objects are entered only in (cell, band) hashes an active primary touches (marked
-    in marks, all zero before and after); same prefilter bits."""
-    _mark_cells_m(cel, nact, primary, marks, np.bool_(True))
+def cell_entries_m(cel, nact, box, primary, prim, sparse, marks, inv_cell, inv_band, out):
+    """Stage 3 of the multi-step intervals: as cell_entries_x, one entry per (cell,
+    radius band, object) the box touches (hash: _hash4); the prefilter bits hold the
+    box's x extent in the cell and its radius extent in the band (a band is narrow:
+    radius separates far more same-cell pairs than y). sparse (few primaries, indices
+    prim): other objects only in the (cell, band) hashes an active primary touches,
+    marked in marks (all zero before and after). out needs 7 spare entries past the
+    last (cell count of make_boxes_m)."""
+    if sparse:  # np.bool_, not a literal: one compiled _mark_cells_m
+        _mark_cells_m(cel, nact, prim, marks, np.bool_(True))
     scale = inv_cell * (1 << _Q_BITS)
     scale_r = inv_band * (1 << _Q_BITS)
     ne = 0
     for i in range(cel.shape[0]):
         if nact[i] == 0:
             continue
-        only_marked = not primary[i]
-        for cb in range(cel[i, 6], cel[i, 7] + 1):
-            br = np.int64(cb) << _Q_BITS
-            qr = (
-                (_q(box[i, 6], scale_r, br) << _QY_SHIFT)
-                | (_q(box[i, 7], scale_r, br) << (_QY_SHIFT + np.uint64(_Q_BITS)))
-                | np.uint64(i)
-            )
-            for cx in range(cel[i, 0], cel[i, 3] + 1):
-                bx = np.int64(cx - _CELL_OFFSET) << _Q_BITS
-                qxr = (
-                    qr
-                    | (_q(box[i, 0], scale, bx) << _QX_SHIFT)
-                    | (_q(box[i, 3], scale, bx) << (_QX_SHIFT + np.uint64(_Q_BITS)))
+        only_marked = sparse and not primary[i]
+        cx0 = np.int64(cel[i, 0])
+        cy0 = np.int64(cel[i, 1])
+        cz0 = np.int64(cel[i, 2])
+        nx = np.int64(cel[i, 3]) - cx0
+        ny = np.int64(cel[i, 4]) - cy0
+        nz = np.int64(cel[i, 5]) - cz0
+        if (nx | ny | nz) <= 1 and not only_marked:
+            qx0 = _qx_bits(box, i, scale, cx0) | np.uint64(i)
+            qx1 = _qx_bits(box, i, scale, cx0 + 1) | np.uint64(i)
+            vx = np.int64(nx == 1)
+            vy = np.int64(ny == 1)
+            vz = np.int64(nz == 1)
+            p3 = np.uint64((cx0 << (2 * _CELL_BITS)) | (cy0 << _CELL_BITS) | cz0) * _HASH_MULT
+            for cb in range(cel[i, 6], cel[i, 7] + 1):
+                qr = _qr_bits(box, i, scale_r, cb)
+                q0 = qx0 | qr
+                q1 = qx1 | qr
+                ne = _put_cube(
+                    out, ne, p3 + np.uint64(cb) * _HASH_MULT_R, q0, q0, q1, q1, vx, vy, vz
                 )
+            continue
+        for cb in range(cel[i, 6], cel[i, 7] + 1):
+            qr = _qr_bits(box, i, scale_r, cb) | np.uint64(i)
+            for cx in range(cel[i, 0], cel[i, 3] + 1):
+                qxr = qr | _qx_bits(box, i, scale, cx)
                 for cy in range(cel[i, 1], cel[i, 4] + 1):
                     for cz in range(cel[i, 2], cel[i, 5] + 1):
                         h = _hash4(np.int64(cx), np.int64(cy), np.int64(cz), np.int64(cb))
@@ -1027,7 +992,8 @@ def cell_entries_m_sparse(cel, nact, box, primary, inv_cell, inv_band, marks, ou
                             continue
                         out[ne] = (h << np.uint64(32)) | qxr
                         ne += 1
-    _mark_cells_m(cel, nact, primary, marks, np.bool_(False))
+    if sparse:
+        _mark_cells_m(cel, nact, prim, marks, np.bool_(False))
     return ne
 
 
@@ -1220,11 +1186,8 @@ def _screen_block_m(
     scratch = np.empty(ecap, np.uint64)
     work = np.empty(ecap + 2 * _PAIR_BATCH, np.int32)
     marks = np.zeros(1 << (2 * _RADIX_BITS - 6), np.uint64)  # one bit per cell hash
-    any_primary = False
-    for i in range(n):
-        if primary[i]:
-            any_primary = True
-            break
+    prim = np.nonzero(primary)[0]
+    any_primary = prim.size > 0
     t_s[0] = k_first * step_s
     eval_classes(coef, cls_first, cls_size, cls_base, cls_nspan, cls_h, t_s, 1, pos, 0)
     nout = 0
@@ -1262,8 +1225,8 @@ def _screen_block_m(
             sparse = False
             if any_primary:
                 n_prim_entries = 0
-                for i in range(n):
-                    if primary[i] and nact[i] > 0:
+                for i in prim:
+                    if nact[i] > 0:
                         n_prim_entries += (
                             (cel[i, 3] - cel[i, 0] + 1)
                             * (cel[i, 4] - cel[i, 1] + 1)
@@ -1271,10 +1234,9 @@ def _screen_block_m(
                             * (cel[i, 7] - cel[i, 6] + 1)
                         )
                 sparse = 4 * n_prim_entries < n_entries
-            if sparse:
-                ne = cell_entries_m_sparse(cel, nact, box, primary, inv_cell, inv_band, marks, ent)
-            else:
-                ne = cell_entries_m(cel, nact, box, inv_cell, inv_band, ent)
+            ne = cell_entries_m(
+                cel, nact, box, primary, prim, np.bool_(sparse), marks, inv_cell, inv_band, ent
+            )
             radix_sort(ent, scratch, ne, hist)
             nout = flag_pairs_m(
                 ent,

@@ -165,8 +165,8 @@ def _error_codes(e, r, v):
     return err
 
 
-_ELEMENTS: tuple = (None, None, [])  # (satrecs, their sgp4_numba rows, aliases): the
-# last catalogue
+# The last catalogue: (satrecs, their sgp4_numba rows, aliases; see _cached_satrecs).
+_ELEMENTS: tuple = (None, None, [])
 # On: the same bits as one sgp4 call per satellite (tests/test_vectorised_table.py), and
 # it releases the GIL, so a local run refines on threads in this process (no forked
 # workers, no pickled results). Same-process, the full catalogue's 1-day windows: 0.80 s
