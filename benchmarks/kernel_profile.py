@@ -58,6 +58,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import sys
 import time
@@ -1091,6 +1092,22 @@ def multi_compare(cat, configs: list, repeats: int, n_steps: int) -> dict:
     }
 
 
+def _machine() -> dict:
+    """What a result was measured on: the cores and the load average at the end (this
+    machine's speed also swings between quiet runs; compare same-run ratios)."""
+    return {"cores": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _append_result(name: str, label: str | None, res: dict) -> None:
+    """Add res under label (default: the date and time) to results/name.json."""
+    path = RESULTS / f"{name}.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old[label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
+        res, date=time.strftime("%Y-%m-%d %H:%M"), machine=_machine()
+    )
+    path.write_text(json.dumps(old, indent=1) + "\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--compare", metavar="OLD_KERNELS_PY")
@@ -1150,65 +1167,40 @@ def main(argv=None):
         for r, nm in enumerate(groups):
             reg[groups[nm]] = r
         res = reuse_profile(args, reg[args["perm"]], names)
-        res["machine"] = "2 cores, shared"
+        res["machine"] = _machine()
         (RESULTS / "kernel_reuse.json").write_text(json.dumps(res, indent=1) + "\n")
         print(json.dumps(res, indent=1))
         return 0
     if a.compile:
         res = compile_times(a.compile)
         print(json.dumps(res, indent=1))
-        path = RESULTS / "kernel_compile.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs"
-        )
-        path.write_text(json.dumps(old, indent=1) + "\n")
+        _append_result("kernel_compile", a.label, res)
         return
     cat = _load()
     if a.multi:
         configs = [(int(c.split(",")[0]), *map(float, c.split(",")[1:])) for c in a.multi]
         res = multi_compare(cat, configs, a.repeats, a.intervals)
         print(json.dumps({k: v for k, v in res.items() if k != "rounds"}, indent=1))
-        path = RESULTS / "kernel_multi.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores"
-        )
-        path.write_text(json.dumps(old, indent=1) + "\n")
+        _append_result("kernel_multi", a.label, res)
         return
     if a.pairs:
         res = pairs_compare(cat, a.pairs, a.repeats, a.intervals)
         print(json.dumps(res, indent=1))
-        path = RESULTS / "kernel_pairs_compare.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared"
-        )
-        path.write_text(json.dumps(old, indent=1) + "\n")
+        _append_result("kernel_pairs_compare", a.label, res)
         return
     if a.front:
         res = front_compare(cat, a.front, a.repeats, a.intervals)
         print(json.dumps(res, indent=1))
-        path = RESULTS / "kernel_front_compare.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared"
-        )
-        path.write_text(json.dumps(old, indent=1) + "\n")
+        _append_result("kernel_front_compare", a.label, res)
         return
     if a.compare:
         res = compare(cat, None if a.compare == "-" else a.compare, a.repeats, a.cell_factor, a.new)
         print(json.dumps(res, indent=1))
-        path = RESULTS / "kernel_compare.json"
-        old = json.loads(path.read_text()) if path.exists() else {}
-        old[a.label or time.strftime("%Y-%m-%dT%H:%M")] = dict(
-            res, date=time.strftime("%Y-%m-%d %H:%M"), machine="2 cores, shared by 8 jobs"
-        )
-        path.write_text(json.dumps(old, indent=1) + "\n")
+        _append_result("kernel_compare", a.label, res)
         return
     res = profile(cat)
     res["date"] = time.strftime("%Y-%m-%d %H:%M")
-    res["machine"] = "2 cores, shared with other jobs"
+    res["machine"] = _machine()
     (RESULTS / "kernel_profile.json").write_text(json.dumps(res, indent=1) + "\n")
     md = _markdown(res)
     (RESULTS / "kernel_profile.md").write_text(md)

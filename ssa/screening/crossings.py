@@ -338,7 +338,11 @@ def _search_kernel(
             h_safe = 2.0 * room / (v_safe + np.sqrt(v_safe * v_safe + 2.0 * acc * room))
             bb = sign * _dot(dr_in, dv_in)
             cc = d * d - aim2
-            s_lin = (-bb + np.sqrt(bb * bb - speed * speed * cc)) / (speed * speed)
+            # No real root (or no relative motion): no linear step to the boundary.
+            disc = bb * bb - speed * speed * cc
+            s_lin = np.inf
+            if speed > 0.0 and disc >= 0.0:
+                s_lin = (-bb + np.sqrt(disc)) / (speed * speed)
             if not np.isfinite(s_lin):
                 s_lin = np.inf
             h = _np_max(h_safe, _np_min(s_lin, h_lin_max))
