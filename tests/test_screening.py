@@ -208,6 +208,35 @@ def test_decayed_object_dropped_with_reason(full):
     assert res.run["counts"]["screened"] == len(cat) - len(dropped)
 
 
+def test_slices_side_by_side_equal_one_at_a_time(full, monkeypatch):
+    """Local slices on one thread each, side by side (the default with 2 threads), give
+    the table, counts and dropped objects of one slice at a time on both threads, also
+    when objects fail mid-window (a later slice then starts without that failure)."""
+    from ssa.screening import api
+
+    jd0, fr0 = full.epoch_median()
+    days = 1.0
+    t = np.linspace(0.0, days, 25)
+    e, _, _ = full.satrec_array().sgp4(np.full(t.size, jd0), fr0 + t)
+    fails_later = np.flatnonzero((e[:, 0] == 0) & (e[:, 1:] != 0).any(axis=1))[:6]
+    assert fails_later.size, "expected objects decaying within a day of the median epoch"
+    good = np.flatnonzero((full.perigee_km > 540) & (full.apogee_km < 560))[:400]
+    cat = full.subset(np.concatenate([fails_later, good]))
+    side = screen(cat, start=(jd0, fr0), days=days, threads=2, quiet=True)
+    assert len(side.run["slices"]) > 2, "needs several slices in flight"
+    assert len({r["worker"] for r in side.run["slices"]}) == 2  # both threads took slices
+    monkeypatch.setattr(api, "SIDE_BY_SIDE_MAX_BYTES", -1)
+    seq = screen(cat, start=(jd0, fr0), days=days, threads=2, quiet=True)
+    assert len(side) > 0
+    for name in ("NORAD_CAT_ID_1", "NORAD_CAT_ID_2", "TCA_JD", "TCA_FR", "TCA_RANGE"):
+        assert np.array_equal(side.rows[name], seq.rows[name]), name
+    assert side.run["counts"] == seq.run["counts"]
+    assert side.run["dropped"] == seq.run["dropped"]
+    assert {d["norad_id"] for d in side.run["dropped"]} >= {
+        int(full.norad_id[q]) for q in fails_later
+    }
+
+
 def test_one_object_twins_and_window_before_epochs(full, tmp_path):
     iss = full.select(ids=[25544])
     res = screen(iss, days=0.2)
