@@ -377,6 +377,12 @@ def _plan_step(ex, catalog, job, timings) -> propagate.Plan:
 # shorter ones are used when the long ones leave fewer than SLICES_PER_WORKER tasks
 # per worker (the last slices would leave workers idle).
 SLICE_SPANS = 4
+# Kernel blocks (consecutive runs of intervals) per numba thread in a slice. With slices
+# side by side, 4 against 2 measured 0.89x, 0.95x and 1.02x the kernel time in three
+# runs (3-day screen, 6 alternating rounds each): noise, so 2 stays. 1 block is slower,
+# 1.08x and 1.11x in two runs (not explained: its output stays far below the cap).
+# benchmarks/slice_modes.py, results/slice_modes.json.
+KERNEL_BLOCKS_PER_THREAD = 2
 SHORT_SLICE_SPANS = 2
 SLICES_PER_WORKER = 4
 
@@ -442,7 +448,7 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
     until = np.minimum(until, spec.window_s - t0_s + spec.step_s)
     n_steps = int(np.ceil(min(spec.slice_s, spec.window_s - t0_s) / spec.step_s))
     perm = spec.perm
-    n_blocks = 2 * max(1, numba.get_num_threads())
+    n_blocks = KERNEL_BLOCKS_PER_THREAD * max(1, numba.get_num_threads())
     cap = int(cap or spec.cap)
     a = time.perf_counter()
     while True:
