@@ -451,3 +451,22 @@ def test_real_catalog_sub_steps_give_identical_tables(leo_subset, monkeypatch):
             np.testing.assert_array_equal(other.rows[name], one.rows[name], err_msg=name)
         for name in one.rows:  # and every other column (speeds, names, windows)
             np.testing.assert_array_equal(other.rows[name], one.rows[name], err_msg=name)
+
+
+def test_stop_skips_the_blocks_not_started(population):
+    """A set stop event: no block runs (all counts 0, where the same call without it
+    flags triples); an event left clear changes nothing."""
+    import threading
+
+    (cls, _, until, pad, tol, step_s, threshold_km), want = population
+    cell = 1.2 * (8.0 * 4 * step_s + 2.0 * float(np.median(pad)))
+    args = (*cls, until, pad, tol, np.zeros(pad.size, bool), step_s, threshold_km, cell)
+    stop = threading.Event()
+    oi, oj, ok, counts, _ = kernels.screen_chunk(*args, N_STEPS, 3, 8192, 4, 30.0, stop)
+    got = {
+        (int(oi[b, m]), int(oj[b, m]), int(ok[b, m])) for b in range(3) for m in range(counts[b])
+    }
+    assert got == want
+    stop.set()
+    *_, counts, _ = kernels.screen_chunk(*args, N_STEPS, 3, 8192, 4, 30.0, stop)
+    assert counts.sum() == 0

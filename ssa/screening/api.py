@@ -426,7 +426,13 @@ def _slice_spec(plan, job, ex, slice_spans, sub_steps=None) -> SliceSpec:
     )
 
 
-def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | None = None):
+class _Stopped(Exception):
+    """A slice given up because the run is being interrupted."""
+
+
+def run_slice(
+    ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | None = None, stop=None
+):
     """Return the flagged (i, j, interval) triples of the time slice starting at t0_s.
 
     Pure function of (satellites, spec, t0_s): SGP4 knots and fits (over ex), then the
@@ -435,7 +441,8 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
     combine_slices drops what a failure found later rules out). Returns a dict: tri
     (3, m) int64 catalogue indices i < j and global interval numbers; the objects
     whose SGP4 failed in this slice (fail_rows, fail_s, fail_code); skipped; cap;
-    sgp4_s and kernel_s."""
+    sgp4_s and kernel_s. stop: a threading.Event that, once set, gives the slice up
+    (raises _Stopped) at the next kernel block."""
     plan = spec.plan
     a = time.perf_counter()
     ch = propagate.build_chunk(ex, plan, t0_s, spec.slice_s, spec.jd0, spec.fr0)
@@ -472,7 +479,10 @@ def run_slice(ex, spec: SliceSpec, t0_s: float, known_fail_s=None, cap: int | No
             cap,
             spec.sub_steps,
             spec.band_km,
+            stop,
         )
+        if stop is not None and stop.is_set():
+            raise _Stopped
         if counts.max() <= cap:
             break
         cap = int(counts.max() * 1.3)
@@ -575,9 +585,9 @@ def _fold_failures(known: np.ndarray, res: dict, spec: SliceSpec) -> None:
     known[rows] = np.minimum(known[rows], res["fail_s"][inside])
 
 
-def _one_thread_slice(ex, spec, t0_s, known, cap):
+def _one_thread_slice(ex, spec, t0_s, known, cap, stop):
     numba.set_num_threads(1)  # thread-local: this slice's knots and kernel stay here
-    res = run_slice(ex, spec, t0_s, known, cap)
+    res = run_slice(ex, spec, t0_s, known, cap, stop)
     res["worker"] = f"client:{threading.current_thread().name}"
     return res
 
@@ -591,24 +601,29 @@ def _slices_on_threads(ex, spec, starts, quiet) -> list:
     results = [None] * starts.size
     known = spec.base_fail_s.copy()
     cap = spec.cap
+    stop = threading.Event()  # set on the way out of an error or Ctrl-C
     with (
         ThreadPoolExecutor(threads, thread_name_prefix="ssa-slice") as pool,
         progress(total=starts.size, desc="screen", unit="slice", quiet=quiet) as bar,
     ):
-        running = {}
-        nxt = 0
-        while nxt < starts.size or running:
-            while nxt < starts.size and len(running) < threads:
-                job = (ex, spec, float(starts[nxt]), known.copy(), cap)
-                running[pool.submit(_one_thread_slice, *job)] = nxt
-                nxt += 1
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                res = fut.result()
-                results[running.pop(fut)] = res
-                _fold_failures(known, res, spec)
-                cap = max(cap, res["cap"])
-                bar.update(1)
+        try:
+            running = {}
+            nxt = 0
+            while nxt < starts.size or running:
+                while nxt < starts.size and len(running) < threads:
+                    job = (ex, spec, float(starts[nxt]), known.copy(), cap, stop)
+                    running[pool.submit(_one_thread_slice, *job)] = nxt
+                    nxt += 1
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    res = fut.result()
+                    results[running.pop(fut)] = res
+                    _fold_failures(known, res, spec)
+                    cap = max(cap, res["cap"])
+                    bar.update(1)
+        except BaseException:
+            stop.set()  # the slices in flight give up at their next kernel block
+            raise
     return results
 
 

@@ -1396,6 +1396,7 @@ def screen_chunk(
     cap,
     sub_steps=1,
     band_km=0.0,
+    stop=None,
 ):
     """Return (i, j, k, counts, skipped): flagged (pair, interval) triples per block.
 
@@ -1410,7 +1411,9 @@ def screen_chunk(
     counts[b] > cap means block b overflowed: call again with a larger cap.
     skipped counts object-intervals left out for non-finite or non-physical motion.
     Blocks run on numba.get_num_threads() threads (the kernel releases the GIL); the
-    result does not depend on that number.
+    result does not depend on that number. stop: a threading.Event; once set, the
+    blocks not yet started are skipped (their counts stay 0: the caller discards the
+    result), so an interrupted run waits for one block at most.
     """
     if pad_km.shape[0] > MAX_OBJECTS:
         raise ValueError(
@@ -1431,6 +1434,8 @@ def screen_chunk(
         )
 
     def block(b):
+        if stop is not None and stop.is_set():
+            return
         k0 = (n_steps * b) // n_blocks
         k1 = (n_steps * (b + 1)) // n_blocks
         if multi:
