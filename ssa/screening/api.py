@@ -1,9 +1,10 @@
 """``screen``: all-vs-all or primaries-vs-catalog conjunction screening.
 
 Pipeline (stages timed in run.json): plan (knot spacing per object, verified
-against SGP4) -> per time chunk: SGP4 knots, quintic fits, broad + narrow phase
-(numba, both cores) -> refinement of every candidate window with exact SGP4 ->
-table. The result is a pure function of (catalog, window, threshold, primaries).
+against SGP4) -> per time slice: SGP4 knots, quintic fits, broad + narrow phase
+(numba; a local run screens the slices side by side, one per thread) -> refinement
+of every candidate window with exact SGP4 -> table. The result is a pure function
+of (catalog, window, threshold, primaries).
 
 No-miss guarantee (see README "Screening"): for every sample interval of length
 ``step_s`` each object's interpolated path stays within its chord +- a T^2/8
