@@ -563,18 +563,13 @@ def _slices_step(ex, spec, timings, quiet) -> list:
 SIDE_BY_SIDE_MAX_BYTES = 1 << 30
 
 
-def _chunk_bytes(spec: SliceSpec) -> int:
-    """Bytes of one slice's coefficients (quintic spans of every object)."""
-    return int(8 * kernels._NC * np.round(spec.slice_s / (2.0 * spec.plan.h_s)).sum())
-
-
 def _side_by_side(spec: SliceSpec, n_slices: int) -> bool:
     threads = numba.get_num_threads()
     return (
         threads > 1
         and n_slices > 1
         and propagate.use_numba_knots()
-        and threads * _chunk_bytes(spec) <= SIDE_BY_SIDE_MAX_BYTES
+        and threads * propagate.chunk_bytes(spec.plan, spec.slice_s) <= SIDE_BY_SIDE_MAX_BYTES
     )
 
 

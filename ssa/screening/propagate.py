@@ -460,6 +460,11 @@ def chunk_length_s(plan: Plan, window_s: float, max_spans: int = 4) -> float:
     return widest * max(1, min(max_spans, math.ceil(window_s / widest)))
 
 
+def chunk_bytes(plan: Plan, length_s: float) -> int:
+    """Bytes of a chunk's coefficients (build_chunk's layout: every object's spans)."""
+    return int(8 * kernels._NC * np.round(length_s / (2.0 * plan.h_s)).sum())
+
+
 def _chunk_piece(ctx, buf, idx, jd, fr, h_s, off, stride):
     """SGP4 at the knots (times jd, fr) of objects idx; their fits are written into the
     coefficients buf (see _attach) at off, stride. Return (rows, first failing knot,
